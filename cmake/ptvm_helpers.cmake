@@ -1,0 +1,21 @@
+# ptvm_add_test(NAME SOURCES src... [LIBS lib...] [LABELS label...])
+# One GoogleTest executable registered as one ctest entry (fast CI: one process per suite).
+function(ptvm_add_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ptvm::ptvm GTest::gtest GTest::gtest_main ptvm_options ${T_LIBS})
+  target_compile_definitions(${name} PRIVATE
+    PTVM_SOURCE_DIR="${PROJECT_SOURCE_DIR}" PTVM_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared")
+  add_test(NAME ${name} COMMAND ${name} --gtest_brief=1)
+  if(T_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
+  endif()
+endfunction()
+
+# ptvm_add_bench(NAME SOURCES src... [LIBS lib...])
+function(ptvm_add_bench name)
+  cmake_parse_arguments(B "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${B_SOURCES})
+  target_link_libraries(${name} PRIVATE ptvm::ptvm benchmark::benchmark ptvm_options ${B_LIBS})
+  target_compile_definitions(${name} PRIVATE PTVM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+endfunction()

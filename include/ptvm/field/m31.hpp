@@ -1,0 +1,82 @@
+// M31: the Mersenne-31 prime field, p = 2^31 - 1. Values are canonical u32 in [0, p) at every
+// boundary (zero is 0, never p). Written once for host and device (PTVM_HD).
+#pragma once
+#include <cstdint>
+
+#include "ptvm/common/hd.hpp"
+
+namespace ptvm {
+
+struct M31 {
+  static constexpr uint32_t P = 0x7fffffffu;
+  uint32_t v = 0;
+
+  PTVM_HD constexpr M31() = default;
+  // Reduces any u32 (so from_u32(P) == 0). Use from_canonical where >= p must be an error.
+  PTVM_HD static constexpr M31 from_u32(uint32_t x) { return raw(reduce32(x)); }
+  PTVM_HD static constexpr M31 from_u64(uint64_t x) { return raw(reduce64(x)); }
+  PTVM_HD static constexpr M31 from_i64(int64_t x) {
+    int64_t r = x % static_cast<int64_t>(P);
+    if (r < 0) r += P;
+    return raw(static_cast<uint32_t>(r));
+  }
+  // Caller guarantees x < P.
+  PTVM_HD static constexpr M31 raw(uint32_t x) {
+    M31 m;
+    m.v = x;
+    return m;
+  }
+  PTVM_HD static constexpr M31 zero() { return raw(0); }
+  PTVM_HD static constexpr M31 one() { return raw(1); }
+
+  PTVM_HD static constexpr uint32_t reduce32(uint32_t x) {
+    uint32_t t = (x & P) + (x >> 31);
+    return t >= P ? t - P : t;
+  }
+  // Valid for every u64 (two folds), not only for products below p^2.
+  PTVM_HD static constexpr uint32_t reduce64(uint64_t x) {
+    uint64_t t = (x & P) + (x >> 31);       // < 2^31 + 2^33
+    t = (t & P) + (t >> 31);                // < 2^31 + 8
+    uint32_t r = static_cast<uint32_t>(t);
+    return r >= P ? r - P : r;
+  }
+
+  PTVM_HD constexpr uint32_t value() const { return v; }
+  PTVM_HD constexpr bool is_zero() const { return v == 0; }
+
+  PTVM_HD friend constexpr M31 operator+(M31 a, M31 b) {
+    uint32_t s = a.v + b.v;
+    return raw(s >= P ? s - P : s);
+  }
+  PTVM_HD friend constexpr M31 operator-(M31 a, M31 b) {
+    uint32_t s = a.v + P - b.v;
+    return raw(s >= P ? s - P : s);
+  }
+  PTVM_HD friend constexpr M31 operator-(M31 a) { return raw(a.v == 0 ? 0 : P - a.v); }
+  PTVM_HD friend constexpr M31 operator*(M31 a, M31 b) {
+    uint64_t p = static_cast<uint64_t>(a.v) * b.v;  // < p^2 < 2^62
+    uint32_t t = static_cast<uint32_t>((p & P) + (p >> 31));
+    return raw(t >= P ? t - P : t);
+  }
+  PTVM_HD constexpr M31& operator+=(M31 b) { return *this = *this + b; }
+  PTVM_HD constexpr M31& operator-=(M31 b) { return *this = *this - b; }
+  PTVM_HD constexpr M31& operator*=(M31 b) { return *this = *this * b; }
+  PTVM_HD friend constexpr bool operator==(M31 a, M31 b) { return a.v == b.v; }
+  PTVM_HD friend constexpr bool operator!=(M31 a, M31 b) { return a.v != b.v; }
+
+  PTVM_HD constexpr M31 square() const { return *this * *this; }
+  PTVM_HD constexpr M31 pow(uint64_t e) const {
+    M31 r = one(), b = *this;
+    while (e) {
+      if (e & 1) r *= b;
+      b *= b;
+      e >>= 1;
+    }
+    return r;
+  }
+  // a^(p-2); inverse(0) == 0 (callers that must not see zero check first).
+  PTVM_HD constexpr M31 inverse() const { return pow(P - 2); }
+  PTVM_HD constexpr M31 doubled() const { return *this + *this; }
+};
+
+}  // namespace ptvm

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what ptvm needs from Debian, only where something is missing. Idempotent.
+set -euo pipefail
+pkgs=(build-essential cmake ninja-build ccache g++ clang libgtest-dev libgmock-dev libbenchmark-dev
+      nlohmann-json3-dev libcli11-dev libssl-dev libboost-fiber-dev libboost-context-dev python3)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update
+  $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
