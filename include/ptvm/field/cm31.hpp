@@ -13,6 +13,15 @@ struct CM31 {
   PTVM_HD static constexpr CM31 from_u32(uint32_t x, uint32_t y) {
     return CM31(M31::from_u32(x), M31::from_u32(y));
   }
+  // Canonical 8-byte encoding: a then b, each 4-byte LE. Reading a word >= p throws.
+  static constexpr size_t kBytes = 8;
+  PTVM_HD constexpr void to_bytes_le(uint8_t* out) const {
+    a.to_bytes_le(out);
+    b.to_bytes_le(out + 4);
+  }
+  static CM31 from_bytes_le(const uint8_t* in, const char* what = "CM31 bytes") {
+    return CM31(M31::from_bytes_le(in, what), M31::from_bytes_le(in + 4, what));
+  }
   PTVM_HD static constexpr CM31 zero() { return CM31(); }
   PTVM_HD static constexpr CM31 one() { return CM31(M31::one(), M31::zero()); }
 
@@ -35,6 +44,15 @@ struct CM31 {
   PTVM_HD constexpr CM31 conj() const { return CM31(a, -b); }
   PTVM_HD constexpr M31 norm() const { return a * a + b * b; }
   PTVM_HD constexpr CM31 square() const { return *this * *this; }
+  PTVM_HD constexpr CM31 pow(uint64_t e) const {
+    CM31 r = one(), base = *this;
+    while (e) {
+      if (e & 1) r *= base;
+      base *= base;
+      e >>= 1;
+    }
+    return r;
+  }
   // (a - b i) / (a^2 + b^2); inverse(0) == 0.
   PTVM_HD constexpr CM31 inverse() const { return conj() * norm().inverse(); }
 };

@@ -1,8 +1,11 @@
 // M31: the Mersenne-31 prime field, p = 2^31 - 1. Values are canonical u32 in [0, p) at every
 // boundary (zero is 0, never p). Written once for host and device (PTVM_HD).
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <string>
 
+#include "ptvm/common/error.hpp"
 #include "ptvm/common/hd.hpp"
 
 namespace ptvm {
@@ -25,6 +28,28 @@ struct M31 {
     M31 m;
     m.v = x;
     return m;
+  }
+  PTVM_HD static constexpr bool is_canonical(uint32_t x) { return x < P; }
+  // Reads a value that must already be canonical (files, proofs, transcripts): x >= p is an
+  // error naming `what`, never a silent reduction. Host only (throws ptvm::Error, category Parse).
+  static M31 from_canonical(uint32_t x, const char* what = "M31 value") {
+    if (x >= P)
+      throw Error(ErrorCategory::Parse, std::string(what) + ": " + std::to_string(x) +
+                                            " is not a canonical M31 element (must be < 2^31 - 1)");
+    return raw(x);
+  }
+  // Canonical 4-byte little-endian encoding.
+  static constexpr size_t kBytes = 4;
+  PTVM_HD constexpr void to_bytes_le(uint8_t* out) const {
+    for (int k = 0; k < 4; ++k) out[k] = static_cast<uint8_t>(v >> (8 * k));
+  }
+  PTVM_HD static constexpr uint32_t load_u32_le(const uint8_t* in) {
+    return static_cast<uint32_t>(in[0]) | static_cast<uint32_t>(in[1]) << 8 |
+           static_cast<uint32_t>(in[2]) << 16 | static_cast<uint32_t>(in[3]) << 24;
+  }
+  // Inverse of to_bytes_le; an encoding of a value >= p throws (see from_canonical).
+  static M31 from_bytes_le(const uint8_t* in, const char* what = "M31 bytes") {
+    return from_canonical(load_u32_le(in), what);
   }
   PTVM_HD static constexpr M31 zero() { return raw(0); }
   PTVM_HD static constexpr M31 one() { return raw(1); }
@@ -77,6 +102,16 @@ struct M31 {
   // a^(p-2); inverse(0) == 0 (callers that must not see zero check first).
   PTVM_HD constexpr M31 inverse() const { return pow(P - 2); }
   PTVM_HD constexpr M31 doubled() const { return *this + *this; }
+  // Square root: p = 3 (mod 4), so a candidate is a^((p+1)/4) = a^(2^29). Returns false (and
+  // leaves *root untouched) when a is a non-residue. The root returned is the one in [0, p/2].
+  PTVM_HD constexpr bool sqrt(M31* root) const {
+    M31 r = *this;
+    for (int k = 0; k < 29; ++k) r = r.square();
+    if (r.square() != *this) return false;
+    if (r.v > P / 2) r = -r;
+    *root = r;
+    return true;
+  }
 };
 
 }  // namespace ptvm

@@ -17,6 +17,16 @@ struct QM31 {
   PTVM_HD static constexpr QM31 from_u32(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
     return QM31(CM31::from_u32(a, b), CM31::from_u32(c, d));
   }
+  // Canonical 16-byte encoding (PROTOCOL.md 1.3): words a, b, c, d, each 4-byte LE. Reading a
+  // word >= p throws.
+  static constexpr size_t kBytes = 16;
+  PTVM_HD constexpr void to_bytes_le(uint8_t* out) const {
+    x0.to_bytes_le(out);
+    x1.to_bytes_le(out + 8);
+  }
+  static QM31 from_bytes_le(const uint8_t* in, const char* what = "QM31 bytes") {
+    return QM31(CM31::from_bytes_le(in, what), CM31::from_bytes_le(in + 8, what));
+  }
   PTVM_HD static constexpr QM31 zero() { return QM31(); }
   PTVM_HD static constexpr QM31 one() { return QM31(M31::one()); }
   // R = 2 + i, the non-square that defines the extension.
