@@ -1,0 +1,205 @@
+// run(): builds the requested engine (and a native reference for lockstep verification), steps it
+// until it halts or max_steps have run, and packages the ExecutionTrace.
+#include "ptvm/vm/runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "ptvm/common/error.hpp"
+#include "ptvm/vm/format.hpp"
+#include "ptvm/vm/native.hpp"
+
+namespace ptvm::vm {
+
+const char* engine_name(EngineKind kind) {
+  switch (kind) {
+    case EngineKind::Native: return "native";
+    case EngineKind::Transformer: return "transformer";
+  }
+  return "unknown";
+}
+
+EngineKind parse_engine_kind(std::string_view text) {
+  if (text == "native") return EngineKind::Native;
+  if (text == "transformer") return EngineKind::Transformer;
+  throw Error(ErrorCategory::Usage,
+              "unknown engine '" + std::string(text) + "' (expected native or transformer)");
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Until the transformer engine (host/vm/transformer_*.cpp) is part of the library, asking for it is
+// a usage error rather than a link error.
+std::unique_ptr<Engine> make_transformer_for_runner(const Program& program,
+                                                    const RunOptions& options) {
+  (void)program;
+  (void)options;
+  throw Error(ErrorCategory::Usage, "the transformer engine is not part of this build");
+}
+
+void validate_options(const RunOptions& options) {
+  validate_attention_mode(options.attention);
+  if (options.layers < 1) {
+    throw Error(ErrorCategory::Usage,
+                "layers must be at least 1 (got " + std::to_string(options.layers) + ")");
+  }
+}
+
+ExecutionTrace start_trace(const Program& program, const RunOptions& options) {
+  ExecutionTrace trace;
+  trace.program = program;
+  trace.attention = options.attention;
+  trace.max_steps = options.max_steps;
+  trace.initial = initial_state(program);
+  if (options.record_trace) {
+    constexpr uint64_t kInitialReserve = 4096;
+    trace.rows.reserve(static_cast<size_t>(std::min(options.max_steps, kInitialReserve)));
+  }
+  return trace;
+}
+
+// The plain loop, instantiated on the concrete NativeEngine (no virtual call per step) and on
+// Engine. Without a trace nothing is allocated per step: TraceRow is a plain value.
+template <class EngineT>
+uint64_t step_until_done(EngineT& engine, const RunOptions& options, ExecutionTrace& trace) {
+  uint64_t steps = 0;
+  while (steps < options.max_steps && !engine.state().halted) {
+    TraceRow row = engine.step();
+    ++steps;
+    if (options.record_trace) trace.rows.push_back(row);
+  }
+  return steps;
+}
+
+template <class T>
+void compare_field(const TraceRow& row, const char* field, const T& primary, const T& reference,
+                   const Engine& engine, const Engine& ref) {
+  if (primary == reference) return;
+  throw Error(ErrorCategory::Divergence,
+              "divergence at step " + std::to_string(row.step) + " (pc " + std::to_string(row.pc) +
+                  ", " + format_instruction(row.instruction) + "): field " + field + ": " +
+                  engine_name(engine.kind()) + " " + std::to_string(primary) + ", " +
+                  engine_name(ref.kind()) + " " + std::to_string(reference));
+}
+
+void compare_rows(const TraceRow& a, const TraceRow& b, const Engine& engine, const Engine& ref) {
+  compare_field(a, "step", a.step, b.step, engine, ref);
+  compare_field(a, "executed pc", int{a.pc}, int{b.pc}, engine, ref);
+  compare_field(a, "opcode", static_cast<int>(a.instruction.op),
+                static_cast<int>(b.instruction.op), engine, ref);
+  compare_field(a, "operand", a.instruction.operand, b.instruction.operand, engine, ref);
+  compare_field(a, "pc", int{a.after.pc}, int{b.after.pc}, engine, ref);
+  compare_field(a, "acc", int{a.after.acc}, int{b.after.acc}, engine, ref);
+  compare_field(a, "sp", int{a.after.sp}, int{b.after.sp}, engine, ref);
+  compare_field(a, "zero_flag", int{a.after.zero_flag}, int{b.after.zero_flag}, engine, ref);
+  compare_field(a, "carry_flag", int{a.after.carry_flag}, int{b.after.carry_flag}, engine, ref);
+  compare_field(a, "halted", int{a.after.halted}, int{b.after.halted}, engine, ref);
+  compare_field(a, "memory access kind", static_cast<int>(a.access.kind),
+                static_cast<int>(b.access.kind), engine, ref);
+  compare_field(a, "memory access address", int{a.access.address}, int{b.access.address}, engine,
+                ref);
+  compare_field(a, "memory access value", int{a.access.value}, int{b.access.value}, engine, ref);
+  compare_field(a, "memory access previous", int{a.access.previous}, int{b.access.previous},
+                engine, ref);
+}
+
+// Lockstep: both engines execute the same step; their rows (state after, memory access) and their
+// outcome (a runtime error or not) must agree.
+uint64_t step_in_lockstep(Engine& engine, Engine& reference, const RunOptions& options,
+                          ExecutionTrace& trace) {
+  uint64_t steps = 0;
+  while (steps < options.max_steps && !engine.state().halted) {
+    const uint64_t step_number = engine.steps_taken() + 1;
+    std::optional<TraceRow> row, ref_row;
+    std::optional<Error> error, ref_error;
+    try {
+      row = engine.step();
+    } catch (const Error& e) {
+      if (e.category() != ErrorCategory::Runtime) throw;
+      error = e;
+    }
+    try {
+      ref_row = reference.step();
+    } catch (const Error& e) {
+      if (e.category() != ErrorCategory::Runtime) throw;
+      ref_error = e;
+    }
+    if (error && ref_error) throw *ref_error;  // both stop at the same step: the native message
+    if (error || ref_error) {
+      const Engine& failed = error ? engine : reference;
+      const Engine& ok = error ? reference : engine;
+      const TraceRow& done = error ? *ref_row : *row;
+      throw Error(ErrorCategory::Divergence,
+                  "divergence at step " + std::to_string(step_number) + " (pc " +
+                      std::to_string(done.pc) + ", " + format_instruction(done.instruction) +
+                      "): field outcome: " + engine_name(failed.kind()) + " failed (" +
+                      (error ? error->what() : ref_error->what()) + "), " +
+                      engine_name(ok.kind()) + " did not");
+    }
+    compare_rows(*row, *ref_row, engine, reference);
+    ++steps;
+    if (options.record_trace) trace.rows.push_back(*row);
+  }
+  std::vector<int16_t> memory = engine.memory(), ref_memory = reference.memory();
+  if (memory != ref_memory) {
+    std::string where = "memory size";
+    if (memory.size() == ref_memory.size()) {
+      for (size_t i = 0; i < memory.size(); ++i) {
+        if (memory[i] != ref_memory[i]) {
+          where = "memory[" + std::to_string(i) + "]";
+          break;
+        }
+      }
+    }
+    throw Error(ErrorCategory::Divergence,
+                "divergence after step " + std::to_string(engine.steps_taken()) +
+                    ": final field " + where + " differs between " + engine_name(engine.kind()) +
+                    " and " + engine_name(reference.kind()));
+  }
+  return steps;
+}
+
+}  // namespace
+
+bool transformer_engine_available() { return false; }
+
+RunResult run_engine(Engine& engine, Engine* reference, const Program& program,
+                     const RunOptions& options) {
+  validate_options(options);
+  const auto start = Clock::now();
+  RunResult result;
+  result.trace = start_trace(program, options);
+  if (reference != nullptr) {
+    result.steps = step_in_lockstep(engine, *reference, options, result.trace);
+  } else if (auto* native = dynamic_cast<NativeEngine*>(&engine)) {
+    result.steps = step_until_done(*native, options, result.trace);
+  } else {
+    result.steps = step_until_done(engine, options, result.trace);
+  }
+  result.trace.final_state = engine.state();
+  result.trace.final_memory = engine.memory();
+  result.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+RunResult run(const Program& program, const RunOptions& options) {
+  validate_options(options);
+  const auto start = Clock::now();
+  std::unique_ptr<Engine> engine;
+  if (options.engine == EngineKind::Native) {
+    engine = make_native_engine(program, options.attention);
+  } else {
+    engine = make_transformer_for_runner(program, options);
+  }
+  std::unique_ptr<Engine> reference;
+  if (options.verify_native) reference = make_native_engine(program, options.attention);
+  RunResult result = run_engine(*engine, reference.get(), program, options);
+  result.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+}  // namespace ptvm::vm

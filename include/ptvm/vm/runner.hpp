@@ -1,0 +1,46 @@
+// Running a program to completion on one engine, optionally checked step by step against the
+// native interpreter (lockstep verification).
+#pragma once
+#include <cstdint>
+#include <string_view>
+
+#include "ptvm/common/error.hpp"
+#include "ptvm/vm/engine.hpp"
+#include "ptvm/vm/isa.hpp"
+#include "ptvm/vm/trace.hpp"
+
+namespace ptvm::vm {
+
+struct RunOptions {
+  EngineKind engine = EngineKind::Native;
+  uint64_t max_steps = kDefaultMaxSteps;  // the run stops (not an error) after this many steps
+  AttentionMode attention;
+  int layers = 1;               // transformer banks (TransformerConfig::num_layers); >= 1
+  bool verify_native = false;   // step a native engine in lockstep and compare every step
+  bool record_trace = true;     // false: no rows are kept and nothing is allocated per step
+};
+
+struct RunResult {
+  ExecutionTrace trace;        // rows empty when !record_trace; final state and memory always set
+  uint64_t steps = 0;          // steps executed (== trace.rows.size() when recorded)
+  double elapsed_seconds = 0;  // engine construction (incl. compilation) plus the step loop
+};
+
+// Runs `program` from its initial state until it halts or max_steps steps have run.
+// Throws ptvm::Error: Runtime (VM runtime error, message names the step), Divergence (lockstep
+// mismatch, names the step, the instruction and the field), Usage (bad options).
+RunResult run(const Program& program, const RunOptions& options);
+
+// Runs an engine built by the caller (used by tests and by run()). When `reference` is non-null it
+// is stepped in lockstep with `engine`: after every step the state, the step's memory access and
+// the outcome (error or not) must agree; at the end the memories must agree.
+RunResult run_engine(Engine& engine, Engine* reference, const Program& program,
+                     const RunOptions& options);
+
+// Whether make_transformer_engine is linked into this build.
+bool transformer_engine_available();
+
+const char* engine_name(EngineKind kind);  // "native" / "transformer"
+EngineKind parse_engine_kind(std::string_view text);  // Usage error on anything else
+
+}  // namespace ptvm::vm
