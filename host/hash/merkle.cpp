@@ -1,0 +1,396 @@
+// Merkle tree of mixed-size M31 columns: commit (16 nodes at a time with the x16 hasher),
+// decommit and verify (the walk of PROTOCOL.md §9.4, after stwo's vcs prover/verifier).
+#include "ptvm/hash/merkle.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <thread>
+
+#include "ptvm/common/error.hpp"
+#include "ptvm/hash/blake2s_x16.hpp"
+#include "ptvm/hash/merkle_hash.hpp"
+
+namespace ptvm::hash {
+
+static_assert(sizeof(M31) == sizeof(uint32_t), "M31 columns are read as u32 words");
+
+namespace {
+
+// Position of word i of node j in a layer of 2^layer_log_size nodes (see MerkleTree::layers_).
+inline size_t layer_word_index(uint32_t layer_log_size, size_t j, int i) {
+  if (layer_log_size >= 4) return (j >> 4) * 128 + size_t(i) * 16 + (j & 15);
+  return j * 8 + size_t(i);
+}
+
+inline const uint32_t* column_words(std::span<const M31> column) {
+  return reinterpret_cast<const uint32_t*>(column.data());
+}
+
+// Lanes 0,2,..,30 (even) or 1,3,..,31 (odd) of the 32-lane concatenation a ‖ b: the left or right
+// children of 16 consecutive parents, given the hashes of their 32 children as two blocks.
+inline U32x16 even_lanes(U32x16 a, U32x16 b) {
+#if defined(__clang__)
+  return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+#else
+  const U32x16 mask = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+  return __builtin_shuffle(a, b, mask);
+#endif
+}
+inline U32x16 odd_lanes(U32x16 a, U32x16 b) {
+#if defined(__clang__)
+  return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+#else
+  const U32x16 mask = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
+  return __builtin_shuffle(a, b, mask);
+#endif
+}
+
+// Hashes nodes [16*block_begin, 16*block_end) of a layer with >= 16 nodes, 16 at a time.
+// child_layer: the blocked layer below (nullptr for the largest layer).
+void hash_layer_blocks_x16(const uint32_t* child_layer, const std::vector<const uint32_t*>& columns,
+                           uint32_t* out_layer, size_t block_begin, size_t block_end) {
+  const bool has_children = child_layer != nullptr;
+  for (size_t block = block_begin; block < block_end; ++block) {
+    U32x16 h[8];
+    for (int i = 0; i < 8; ++i) {
+      h[i] = u32x16_splat(has_children ? merkle_node_initial_state(i) : merkle_leaf_initial_state(i));
+    }
+    U32x16 m[16];
+    int n_words = 0;
+    uint64_t t = 64;  // the prefix block is already in h
+    if (has_children) {
+      const uint32_t* low = child_layer + (2 * block) * 128;
+      const uint32_t* high = low + 128;
+      for (int i = 0; i < 8; ++i) {
+        U32x16 a = u32x16_load(low + i * 16), b = u32x16_load(high + i * 16);
+        m[i] = even_lanes(a, b);
+        m[8 + i] = odd_lanes(a, b);
+      }
+      n_words = 16;
+    }
+    for (const uint32_t* column : columns) {
+      if (n_words == 16) {  // a full block with more words after it: not the last block
+        t += 64;
+        blake2s_compress_x16(h, m, t, false);
+        n_words = 0;
+      }
+      m[n_words++] = u32x16_load(column + 16 * block);
+    }
+    for (int i = n_words; i < 16; ++i) m[i] = U32x16{};
+    t += 4ull * n_words;
+    blake2s_compress_x16(h, m, t, true);
+    for (int i = 0; i < 8; ++i) u32x16_store(out_layer + block * 128 + i * 16, h[i]);
+  }
+}
+
+// Hashes every node of a layer with < 16 nodes, one at a time.
+void hash_small_layer(uint32_t layer_log_size, const std::vector<uint32_t>* child_layer,
+                      const std::vector<const uint32_t*>& columns, std::vector<uint32_t>& out) {
+  const size_t n_nodes = size_t(1) << layer_log_size;
+  std::vector<uint32_t> values(columns.size());
+  for (size_t j = 0; j < n_nodes; ++j) {
+    uint32_t children[16];
+    if (child_layer) {
+      for (int i = 0; i < 8; ++i) {
+        children[i] = (*child_layer)[layer_word_index(layer_log_size + 1, 2 * j, i)];
+        children[8 + i] = (*child_layer)[layer_word_index(layer_log_size + 1, 2 * j + 1, i)];
+      }
+    }
+    for (size_t c = 0; c < columns.size(); ++c) values[c] = columns[c][j];
+    uint32_t digest[8];
+    merkle_hash_node_words(child_layer ? children : nullptr, values.data(),
+                           static_cast<uint32_t>(values.size()), digest);
+    for (int i = 0; i < 8; ++i) out[layer_word_index(layer_log_size, j, i)] = digest[i];
+  }
+}
+
+// Runs fn(begin, end) over [0, n) split into up to n_threads contiguous ranges.
+template <class Fn>
+void parallel_ranges(size_t n, unsigned n_threads, Fn fn) {
+  if (n_threads <= 1 || n < 2) {
+    fn(size_t(0), n);
+    return;
+  }
+  const size_t n_parts = std::min<size_t>(n_threads, n);
+  std::vector<std::thread> workers;
+  workers.reserve(n_parts - 1);
+  for (size_t p = 1; p < n_parts; ++p) {
+    workers.emplace_back([&, p] { fn(n * p / n_parts, n * (p + 1) / n_parts); });
+  }
+  fn(0, n / n_parts);
+  for (auto& w : workers) w.join();
+}
+
+std::string position_text(uint32_t log_size, size_t position) {
+  return "log size " + std::to_string(log_size) + ", position " + std::to_string(position);
+}
+
+// Checks a query map against the column log sizes; returns the reason for rejecting it.
+std::optional<std::string> check_queries(const QueriesPerLogSize& queries,
+                                         const std::vector<size_t>& n_columns_per_log_size) {
+  for (const auto& [log_size, positions] : queries) {
+    if (positions.empty()) continue;
+    if (log_size >= n_columns_per_log_size.size() || n_columns_per_log_size[log_size] == 0) {
+      return "queries at log size " + std::to_string(log_size) + ", which has no columns";
+    }
+    for (size_t i = 0; i < positions.size(); ++i) {
+      if (positions[i] >> log_size != 0) {
+        return "query out of range at " + position_text(log_size, positions[i]);
+      }
+      if (i > 0 && positions[i] <= positions[i - 1]) {
+        return "queries not strictly increasing at " + position_text(log_size, positions[i]);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+const std::vector<size_t> kNoQueries;
+
+const std::vector<size_t>& queries_at(const QueriesPerLogSize& queries, uint32_t log_size) {
+  auto it = queries.find(log_size);
+  return it == queries.end() ? kNoQueries : it->second;
+}
+
+}  // namespace
+
+Blake2sHash merkle_node_hash(const std::optional<std::pair<Blake2sHash, Blake2sHash>>& children,
+                             std::span<const M31> values) {
+  uint32_t child_words[16];
+  if (children) {
+    auto left = children->first.words(), right = children->second.words();
+    for (int i = 0; i < 8; ++i) {
+      child_words[i] = left[i];
+      child_words[8 + i] = right[i];
+    }
+  }
+  std::vector<uint32_t> value_words(values.size());
+  for (size_t i = 0; i < values.size(); ++i) value_words[i] = values[i].v;
+  uint32_t digest[8];
+  merkle_hash_node_words(children ? child_words : nullptr, value_words.data(),
+                         static_cast<uint32_t>(value_words.size()), digest);
+  return Blake2sHash::from_words(digest);
+}
+
+// ---- MerkleTree ----------------------------------------------------------------------------
+
+MerkleTree MerkleTree::commit(std::vector<std::span<const M31>> columns, unsigned n_threads) {
+  if (n_threads == 0) n_threads = std::max(1u, std::thread::hardware_concurrency());
+  MerkleTree tree;
+  uint32_t max_log_size = 0;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    const size_t n = columns[c].size();
+    if (n == 0 || !std::has_single_bit(n) || std::countr_zero(n) > int(kMerkleMaxLogSize)) {
+      throw Error(ErrorCategory::Usage,
+                  "MerkleTree::commit: column " + std::to_string(c) + " has length " +
+                      std::to_string(n) + ", not a power of two in [1, 2^" +
+                      std::to_string(kMerkleMaxLogSize) + "]");
+    }
+    const uint32_t log_size = static_cast<uint32_t>(std::countr_zero(n));
+    tree.column_log_sizes_.push_back(log_size);
+    max_log_size = std::max(max_log_size, log_size);
+  }
+  tree.columns_ = std::move(columns);
+  tree.columns_by_log_size_.resize(max_log_size + 1);
+  for (size_t c = 0; c < tree.columns_.size(); ++c) {
+    tree.columns_by_log_size_[tree.column_log_sizes_[c]].push_back(c);
+  }
+  tree.layers_.resize(max_log_size + 1);
+  if (tree.columns_.empty()) {
+    uint32_t digest[8];
+    merkle_hash_node_words(nullptr, nullptr, 0, digest);
+    tree.layers_[0].assign(digest, digest + 8);
+    return tree;
+  }
+
+  for (int64_t k = max_log_size; k >= 0; --k) {
+    const uint32_t log_size = static_cast<uint32_t>(k);
+    std::vector<const uint32_t*> layer_columns;
+    for (size_t c : tree.columns_by_log_size_[log_size]) {
+      layer_columns.push_back(column_words(tree.columns_[c]));
+    }
+    const std::vector<uint32_t>* child_layer =
+        log_size < max_log_size ? &tree.layers_[log_size + 1] : nullptr;
+    std::vector<uint32_t>& out = tree.layers_[log_size];
+    out.resize(size_t(8) << log_size);
+    if (log_size < 4) {
+      hash_small_layer(log_size, child_layer, layer_columns, out);
+      continue;
+    }
+    const size_t n_blocks = size_t(1) << (log_size - 4);
+    // Threads only pay off on large layers (thread start-up is ~tens of microseconds).
+    const unsigned layer_threads = n_blocks >= 256 ? n_threads : 1;
+    const uint32_t* child_words = child_layer ? child_layer->data() : nullptr;
+    parallel_ranges(n_blocks, layer_threads, [&](size_t begin, size_t end) {
+      hash_layer_blocks_x16(child_words, layer_columns, out.data(), begin, end);
+    });
+  }
+  return tree;
+}
+
+Blake2sHash MerkleTree::node(uint32_t layer_log_size, size_t index) const {
+  if (layer_log_size >= layers_.size() || index >> layer_log_size != 0) {
+    throw Error(ErrorCategory::Usage, "MerkleTree::node: no node " +
+                                          position_text(layer_log_size, index));
+  }
+  uint32_t words[8];
+  for (int i = 0; i < 8; ++i) {
+    words[i] = layers_[layer_log_size][layer_word_index(layer_log_size, index, i)];
+  }
+  return Blake2sHash::from_words(words);
+}
+
+MerkleTree::Opening MerkleTree::decommit(const QueriesPerLogSize& queries) const {
+  std::vector<size_t> n_columns_per_log_size(columns_by_log_size_.size());
+  for (size_t k = 0; k < columns_by_log_size_.size(); ++k) {
+    n_columns_per_log_size[k] = columns_by_log_size_[k].size();
+  }
+  if (auto reason = check_queries(queries, n_columns_per_log_size)) {
+    throw Error(ErrorCategory::Usage, "MerkleTree::decommit: " + *reason);
+  }
+  Opening opening;
+  if (columns_.empty()) return opening;
+
+  // Walk the layers from the largest; `previous` holds the nodes handled in the layer below
+  // (sorted), whose parents must be handled in this one.
+  std::vector<size_t> previous, current;
+  for (int64_t k = max_log_size(); k >= 0; --k) {
+    const uint32_t log_size = static_cast<uint32_t>(k);
+    const std::vector<size_t>& column_queries = queries_at(queries, log_size);
+    const bool has_children = log_size < max_log_size();
+    current.clear();
+    size_t p = 0, q = 0;
+    while (p < previous.size() || q < column_queries.size()) {
+      size_t node_index = SIZE_MAX;
+      if (p < previous.size()) node_index = previous[p] / 2;
+      if (q < column_queries.size()) node_index = std::min(node_index, column_queries[q]);
+      if (has_children) {
+        // A child handled in the layer below is recomputed by the verifier; the other one is
+        // sent.
+        for (size_t child = 2 * node_index; child <= 2 * node_index + 1; ++child) {
+          if (p < previous.size() && previous[p] == child) {
+            ++p;
+          } else {
+            opening.decommitment.hash_witness.push_back(node(log_size + 1, child));
+          }
+        }
+      }
+      const bool queried = q < column_queries.size() && column_queries[q] == node_index;
+      if (queried) ++q;
+      std::vector<M31>& sink = queried ? opening.queried_values : opening.decommitment.column_witness;
+      for (size_t c : columns_by_log_size_[log_size]) sink.push_back(columns_[c][node_index]);
+      current.push_back(node_index);
+    }
+    std::swap(previous, current);
+  }
+  return opening;
+}
+
+// ---- MerkleVerifier ------------------------------------------------------------------------
+
+MerkleVerifier::MerkleVerifier(Blake2sHash root, std::vector<uint32_t> column_log_sizes)
+    : root_(root), column_log_sizes_(std::move(column_log_sizes)) {}
+
+std::optional<std::string> MerkleVerifier::verify(const QueriesPerLogSize& queries,
+                                                  std::span<const M31> queried_values,
+                                                  const MerkleDecommitment& decommitment) const {
+  uint32_t max_log_size = 0;
+  for (uint32_t log_size : column_log_sizes_) {
+    if (log_size > kMerkleMaxLogSize) {
+      return "merkle: column log size " + std::to_string(log_size) + " above the maximum " +
+             std::to_string(kMerkleMaxLogSize);
+    }
+    max_log_size = std::max(max_log_size, log_size);
+  }
+  std::vector<size_t> n_columns_per_log_size(max_log_size + 1);
+  for (uint32_t log_size : column_log_sizes_) ++n_columns_per_log_size[log_size];
+  if (column_log_sizes_.empty()) n_columns_per_log_size.clear();
+  if (auto reason = check_queries(queries, n_columns_per_log_size)) return "merkle: " + *reason;
+
+  auto check_canonical = [](std::span<const M31> values, const char* what) -> std::optional<std::string> {
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (values[i].v >= M31::P) {
+        return std::string("merkle: ") + what + " entry " + std::to_string(i) + " is not a canonical M31";
+      }
+    }
+    return std::nullopt;
+  };
+  if (auto r = check_canonical(queried_values, "queried value")) return r;
+  if (auto r = check_canonical(decommitment.column_witness, "column witness")) return r;
+
+  if (column_log_sizes_.empty()) {
+    // The empty tree opens nothing; its root is the hash of an empty leaf.
+    if (!queried_values.empty()) return "merkle: queried values given for an empty tree";
+    if (!decommitment.hash_witness.empty() || !decommitment.column_witness.empty()) {
+      return "merkle: witness given for an empty tree";
+    }
+    if (merkle_node_hash(std::nullopt, {}) != root_) return "merkle: root mismatch (empty tree)";
+    return std::nullopt;
+  }
+
+  size_t next_value = 0, next_hash_witness = 0, next_column_witness = 0;
+  std::vector<std::pair<size_t, Blake2sHash>> previous, current;
+  std::vector<M31> node_values;
+  for (int64_t k = max_log_size; k >= 0; --k) {
+    const uint32_t log_size = static_cast<uint32_t>(k);
+    const size_t n_columns = n_columns_per_log_size[log_size];
+    const std::vector<size_t>& column_queries = queries_at(queries, log_size);
+    const bool has_children = log_size < max_log_size;
+    current.clear();
+    size_t p = 0, q = 0;
+    while (p < previous.size() || q < column_queries.size()) {
+      size_t node_index = SIZE_MAX;
+      if (p < previous.size()) node_index = previous[p].first / 2;
+      if (q < column_queries.size()) node_index = std::min(node_index, column_queries[q]);
+      std::optional<std::pair<Blake2sHash, Blake2sHash>> children;
+      if (has_children) {
+        Blake2sHash child_hashes[2];
+        for (size_t side = 0; side < 2; ++side) {
+          const size_t child = 2 * node_index + side;
+          if (p < previous.size() && previous[p].first == child) {
+            child_hashes[side] = previous[p++].second;
+          } else if (next_hash_witness < decommitment.hash_witness.size()) {
+            child_hashes[side] = decommitment.hash_witness[next_hash_witness++];
+          } else {
+            return "merkle: hash witness too short at " + position_text(log_size + 1, child);
+          }
+        }
+        children.emplace(child_hashes[0], child_hashes[1]);
+      }
+      const bool queried = q < column_queries.size() && column_queries[q] == node_index;
+      if (queried) ++q;
+      std::span<const M31> source =
+          queried ? queried_values : std::span<const M31>(decommitment.column_witness);
+      size_t& next = queried ? next_value : next_column_witness;
+      if (source.size() - next < n_columns) {
+        return std::string("merkle: ") + (queried ? "queried values" : "column witness") +
+               " too short at " + position_text(log_size, node_index);
+      }
+      node_values.assign(source.begin() + next, source.begin() + next + n_columns);
+      next += n_columns;
+      current.emplace_back(node_index, merkle_node_hash(children, node_values));
+    }
+    std::swap(previous, current);
+  }
+  if (next_hash_witness != decommitment.hash_witness.size()) {
+    return "merkle: hash witness too long (" + std::to_string(decommitment.hash_witness.size()) +
+           " entries, " + std::to_string(next_hash_witness) + " used)";
+  }
+  if (next_value != queried_values.size()) {
+    return "merkle: too many queried values (" + std::to_string(queried_values.size()) +
+           " given, " + std::to_string(next_value) + " used)";
+  }
+  if (next_column_witness != decommitment.column_witness.size()) {
+    return "merkle: column witness too long (" +
+           std::to_string(decommitment.column_witness.size()) + " entries, " +
+           std::to_string(next_column_witness) + " used)";
+  }
+  if (previous.empty()) return "merkle: no queries";
+  // Validated queries keep every index below 2^k, so layer 0 holds exactly node 0 here.
+  if (previous.size() != 1 || previous[0].first != 0) return "merkle: malformed walk";
+  if (previous[0].second != root_) return "merkle: root mismatch";
+  return std::nullopt;
+}
+
+}  // namespace ptvm::hash

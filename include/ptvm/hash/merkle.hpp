@@ -1,0 +1,94 @@
+// Merkle commitment of mixed-size M31 columns (PROTOCOL.md §9.1 tree shape, §9.3 node hash,
+// §9.4 decommitment walk).
+//
+// Shape: with m the largest column log size, layer k (k = m..0) has 2^k nodes; node j of layer k
+// hashes its two children in layer k+1 (if k < m) and the values col[j] of every column of length
+// 2^k, in the order the columns were given. The root is layer 0. Rows are in the columns' storage
+// order (for the STARK: bit-reversed circle-domain order).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ptvm/field/m31.hpp"
+#include "ptvm/hash/blake2s.hpp"
+
+namespace ptvm::hash {
+
+// Largest column log size a tree accepts (the circle group has order 2^31).
+inline constexpr uint32_t kMerkleMaxLogSize = 31;
+
+struct MerkleDecommitment {
+  std::vector<Blake2sHash> hash_witness;  // child hashes the verifier cannot derive, walk order
+  std::vector<M31> column_witness;        // values of non-queried nodes on the walk, walk order
+  friend bool operator==(const MerkleDecommitment&, const MerkleDecommitment&) = default;
+};
+
+// log size -> positions queried in the columns of that size: strictly increasing, < 2^log.
+using QueriesPerLogSize = std::map<uint32_t, std::vector<size_t>>;
+
+// The hash of one node (PROTOCOL.md §9.3). children: {left, right} or nullopt for a leaf.
+Blake2sHash merkle_node_hash(const std::optional<std::pair<Blake2sHash, Blake2sHash>>& children,
+                             std::span<const M31> values);
+
+class MerkleTree {
+ public:
+  // Columns: power-of-two lengths, mixed sizes, any order; non-owning: the caller keeps the
+  // columns alive while the tree is used. Throws ptvm::Error (Usage) on a length that is not a
+  // power of two or above 2^kMerkleMaxLogSize. Values are canonical by M31's invariant (not
+  // re-checked here; the verifier does check every value it receives).
+  // Zero columns give the one-node tree whose root is the hash of an empty leaf.
+  // Uses up to n_threads host threads (0 = std::thread::hardware_concurrency()); the result does
+  // not depend on it.
+  static MerkleTree commit(std::vector<std::span<const M31>> columns, unsigned n_threads = 0);
+
+  Blake2sHash root() const { return node(0, 0); }
+  // In the order the columns were given to commit().
+  const std::vector<uint32_t>& column_log_sizes() const { return column_log_sizes_; }
+  // Layers 0..max_log_size (the largest column log size; 0 for an empty tree).
+  uint32_t max_log_size() const { return static_cast<uint32_t>(layers_.size()) - 1; }
+  // Hash of node j of layer k (2^k nodes).
+  Blake2sHash node(uint32_t layer_log_size, size_t index) const;
+
+  struct Opening {
+    // By log size descending, then position ascending, then column order.
+    std::vector<M31> queried_values;
+    MerkleDecommitment decommitment;
+  };
+  // Throws ptvm::Error (Usage) when a position list is not strictly increasing, a position is
+  // out of range, or a non-empty list names a log size that has no columns.
+  Opening decommit(const QueriesPerLogSize& queries) const;
+
+ private:
+  std::vector<std::span<const M31>> columns_;
+  std::vector<uint32_t> column_log_sizes_;
+  // columns_by_log_size_[k]: indices into columns_ of the columns of length 2^k, in given order.
+  std::vector<std::vector<size_t>> columns_by_log_size_;
+  // layers_[k]: 8 words per node. Layers with >= 16 nodes are stored in blocks of 16 nodes,
+  // word-major inside a block (word i of node j at (j/16)*128 + i*16 + j%16), which is the
+  // 16-lane hasher's register layout; smaller layers are node-major (j*8 + i).
+  std::vector<std::vector<uint32_t>> layers_;
+};
+
+class MerkleVerifier {
+ public:
+  MerkleVerifier(Blake2sHash root, std::vector<uint32_t> column_log_sizes);
+
+  // nullopt = accept, else the reason for rejecting. Never throws on malformed input (queries,
+  // values, witnesses); every list must be consumed exactly. Only layers at or below the largest
+  // queried log size are walked: the sizes of columns above every query are bound only through
+  // the child hashes (as in stwo), so callers fix column_log_sizes from their own statement.
+  std::optional<std::string> verify(const QueriesPerLogSize& queries,
+                                    std::span<const M31> queried_values,
+                                    const MerkleDecommitment& decommitment) const;
+
+ private:
+  Blake2sHash root_;
+  std::vector<uint32_t> column_log_sizes_;
+};
+
+}  // namespace ptvm::hash

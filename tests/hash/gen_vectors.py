@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Independent Python model (hashlib BLAKE2) of ptvm's channel, PoW and Merkle tree.
+Prints the frozen vectors embedded in tests/hash/*_test.cpp. Written separately from the C++."""
+import hashlib, struct
+
+P = 2**31 - 1
+def b2s(data): return hashlib.blake2s(data).digest()
+def le32s(ws): return b''.join(struct.pack('<I', w) for w in ws)
+def words(d): return list(struct.unpack('<8I', d))
+
+class Channel:
+    def __init__(self): self.digest, self.n = bytes(32), 0
+    def mix(self, data): self.digest, self.n = b2s(self.digest + data), 0
+    def mix_u32s(self, ws): self.mix(le32s(ws))
+    def mix_u64(self, x): self.mix_u32s([x & 0xffffffff, x >> 32])
+    def mix_felts(self, fs): self.mix(le32s([c for f in fs for c in f]))
+    def draw_u32s(self):
+        d = b2s(self.digest + struct.pack('<I', self.n) + b'\0'); self.n += 1
+        return words(d)
+    def draw_felts(self, n):
+        out = []
+        while len(out) < n:
+            w = self.draw_u32s()
+            if all(x < 2 * P for x in w):
+                m = [x % P for x in w]; out += [tuple(m[:4]), tuple(m[4:])]
+        return out[:n]
+    def draw_queries(self, log, n):
+        qs, c = set(), 0
+        while c < n:
+            for w in self.draw_u32s():
+                if c == n: break
+                qs.add(w & ((1 << log) - 1)); c += 1
+        return sorted(qs)
+    def pow_ok(self, nonce, bits):
+        pre = b2s(struct.pack('<I', 0x12345678) + self.digest + struct.pack('<I', bits))
+        r = b2s(pre + struct.pack('<Q', nonce))
+        v = int.from_bytes(r[:16], 'little')
+        tz = 128 if v == 0 else (v & -v).bit_length() - 1
+        return tz >= bits
+    def grind(self, bits):
+        n = 0
+        while not self.pow_ok(n, bits): n += 1
+        return n
+
+def node_hash(children, values):
+    prefix = (b'node' if children else b'leaf') + bytes(60)
+    return b2s(prefix + (children[0] + children[1] if children else b'') + le32s(values))
+
+def merkle_root(cols):
+    m = max(len(c).bit_length() - 1 for c in cols)
+    prev = None
+    for k in range(m, -1, -1):
+        ks = [c for c in cols if len(c) == 1 << k]
+        prev = [node_hash((prev[2*j], prev[2*j+1]) if prev else None, [c[j] for c in ks])
+                for j in range(1 << k)]
+    return prev[0]
+
+if __name__ == '__main__':
+    ch = Channel()
+    print('draw_u32s', ch.draw_u32s())
+    ch = Channel(); print('draw_felts2', ch.draw_felts(2))
+    ch = Channel(); ch.mix_u64(0x1111222233334444); print('mix_u64', ch.digest.hex())
+    ch = Channel(); ch.mix_u32s(range(1, 10)); print('mix_u32s', ch.digest.hex())
+    print('merkle AB', merkle_root([[1,2,3,4],[5,6]]).hex())
+    print('leaf123', node_hash(None, [1,2,3]).hex())
+    # ptvm's own frozen vectors
+    ch = Channel(); print('queries log10 n8', ch.draw_queries(10, 8))
+    ch = Channel(); print('queries log3 n20', ch.draw_queries(3, 20))
+    ch = Channel(); ch.mix_felts([(1,2,3,4),(5,6,7,8)]); print('mix_felts', ch.digest.hex())
+    ch = Channel(); ch.mix(bytes(range(32))); print('mix_root 00..1f', ch.digest.hex())
+    ch = Channel(); print('draw_felts3', ch.draw_felts(3), 'n_draws', ch.n)
+    ch = Channel(); print('grind fresh', [ch.grind(b) for b in range(0, 13)])
+    ch = Channel(); ch.mix_u64(42); print('grind after mix_u64(42), bits 8,12', ch.grind(8), ch.grind(12))
+    cols = [[(7 * i + 3) % P for i in range(8)], [i * i for i in range(2)], [P - 1 - i for i in range(8)],
+            [11], [(1 << 30) + i for i in range(32)]]
+    print('root 5 cols', merkle_root(cols).hex())
+    # 3-size tree with > 16 columns at one size (two value blocks) and 16-node layers.
+    cols = [[(c * 1000003 + i * 7919) % P for i in range(64)] for c in range(17)] + \
+           [[(c + i) % P for i in range(16)] for c in range(3)] + [[5, 6]]
+    print('root 21 cols', merkle_root(cols).hex())
+    print('empty leaf', node_hash(None, []).hex())
