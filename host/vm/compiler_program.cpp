@@ -7,9 +7,6 @@
 namespace ptvm::vm {
 namespace {
 
-// The widest block the compiler emits is OR/XOR: 16 x (a_k, b_k, a_k * b_k) + p1 + sp = 50.
-constexpr int kMaxBlockUnits = 64;
-
 // The weight of bit k in the i16 value: the top bit counts -2^15 (two's complement), so a
 // bitwise result comes out as the signed value directly.
 int64_t signed_bit_weight(int k) { return k == 15 ? -(int64_t{1} << 15) : int64_t{1} << k; }
@@ -334,7 +331,7 @@ CompiledModel compile_program(const Program& program, const TransformerConfig& c
     layer.pc_end = end;
     for (uint32_t pc = begin; pc < end; ++pc) {
       CompiledBlock block = compile_instruction(program.instructions[pc], static_cast<uint8_t>(pc));
-      if (block.hidden_width() > kMaxBlockUnits)
+      if (block.hidden_width() > kMaxBlockHiddenUnits)
         throw Error(ErrorCategory::Internal, "compiled block wider than the engine's buffer");
       if (block.hidden_width() > config.ff_dim)
         bad_instruction(program, pc,
@@ -396,7 +393,7 @@ DenseBlock to_dense(const CompiledBlock& block, int hidden_width) {
 }
 
 FfnOutputVector evaluate_sparse(const CompiledBlock& block, const FfnInputVector& x) {
-  std::array<int64_t, kMaxBlockUnits> hidden;
+  std::array<int64_t, kMaxBlockHiddenUnits> hidden;
   const SparseTerm* terms = block.terms.data();
   for (size_t j = 0; j < block.units.size(); ++j) {
     const SparseUnit& unit = block.units[j];

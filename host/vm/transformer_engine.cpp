@@ -30,9 +30,12 @@ public:
         state_(decode_state_token(token_)) {
     // The bank lookup is done once: block_of_pc_[pc] is the block in the layer holding pc.
     block_of_pc_.assign(model_.num_instructions(), nullptr);
+    kernels_.resize(model_.num_instructions());
     for (const TransformerLayer& layer : model_.layers)
-      for (uint32_t pc = layer.pc_begin; pc < layer.pc_end; ++pc)
+      for (uint32_t pc = layer.pc_begin; pc < layer.pc_end; ++pc) {
         block_of_pc_[pc] = &layer.blocks[pc - layer.pc_begin];
+        kernels_[pc] = flatten(*block_of_pc_[pc]);
+      }
   }
 
   EngineKind kind() const override { return EngineKind::Transformer; }
@@ -87,7 +90,8 @@ public:
 
     // The FFN: inputs from the decoded token and the operand, outputs from the weights.
     fill_input(current, operand, block.uses_bits);
-    const FfnOutputVector y = evaluate_sparse(block, input_);
+    evaluate(kernels_[current.pc], block);
+    const FfnOutputVector& y = output_;
 
     MachineState next;
     if (y[kOutNextPc] < 0 || y[kOutNextPc] > 255) {
@@ -136,13 +140,79 @@ public:
     }
 
     token_ = encode_state_token(next);
-    state_ = decode_state_token(token_);
+    state_ = next; // for state() only; the next step decodes token_
     steps_ = step_number;
-    row.after = state_;
+    row.after = next;
     return row;
   }
 
 private:
+  // The engine's evaluation form of a block's sparse weights: when every unit has at most one term
+  // per side (all the compiler emits), a unit is (gb + gc * x[gi]) * (vb + vc * x[vi]) with no
+  // inner loops; a missing term reads x[0] = 1 with coefficient 0. Other blocks use
+  // evaluate_sparse.
+  struct FlatUnit {
+    int64_t gate_bias, gate_coefficient, value_bias, value_coefficient;
+    uint8_t gate_input, value_input;
+  };
+  struct FlatOutput {
+    int64_t coefficient;
+    uint8_t output, unit;
+  };
+  struct Kernel {
+    bool flat = false;
+    uint32_t unit_begin = 0, unit_end = 0, output_begin = 0, output_end = 0;
+  };
+
+  Kernel flatten(const CompiledBlock& block) {
+    Kernel kernel;
+    for (const SparseUnit& u : block.units)
+      if (u.gate_end - u.gate_begin > 1 || u.value_end - u.value_begin > 1)
+        return kernel;
+    kernel.flat = true;
+    kernel.unit_begin = static_cast<uint32_t>(flat_units_.size());
+    for (const SparseUnit& u : block.units) {
+      FlatUnit f{u.gate_bias, 0, u.value_bias, 0, kInOne, kInOne};
+      if (u.gate_end > u.gate_begin) {
+        f.gate_input = block.terms[u.gate_begin].input;
+        f.gate_coefficient = block.terms[u.gate_begin].coefficient;
+      }
+      if (u.value_end > u.value_begin) {
+        f.value_input = block.terms[u.value_begin].input;
+        f.value_coefficient = block.terms[u.value_begin].coefficient;
+      }
+      flat_units_.push_back(f);
+    }
+    kernel.unit_end = static_cast<uint32_t>(flat_units_.size());
+    kernel.output_begin = static_cast<uint32_t>(flat_outputs_.size());
+    for (const OutputTerm& o : block.outputs)
+      flat_outputs_.push_back({o.coefficient, o.output, o.unit});
+    kernel.output_end = static_cast<uint32_t>(flat_outputs_.size());
+    return kernel;
+  }
+
+  // Writes output_ (read element-wise afterwards: copying the array whole right after the scalar
+  // accumulations stalls on store forwarding).
+  void evaluate(const Kernel& kernel, const CompiledBlock& block) {
+    if (!kernel.flat) {
+      output_ = evaluate_sparse(block, input_);
+      return;
+    }
+    int64_t hidden[kMaxBlockHiddenUnits];
+    const FlatUnit* units = flat_units_.data() + kernel.unit_begin;
+    const uint32_t width = kernel.unit_end - kernel.unit_begin;
+    for (uint32_t j = 0; j < width; ++j) {
+      const FlatUnit& u = units[j];
+      hidden[j] = (u.gate_bias + u.gate_coefficient * input_[u.gate_input]) *
+                  (u.value_bias + u.value_coefficient * input_[u.value_input]);
+    }
+    for (int o = 0; o < kFfnOutputs; ++o)
+      output_[o] = block.output_bias[o];
+    for (uint32_t o = kernel.output_begin; o < kernel.output_end; ++o)
+      output_[flat_outputs_[o].output] +=
+          flat_outputs_[o].coefficient * hidden[flat_outputs_[o].unit];
+  }
+
   const std::string& source() const { return model_.program.source_name; }
 
   [[noreturn]] void fail(const MachineState& current, uint64_t step_number, const Instruction* ins,
@@ -186,51 +256,20 @@ private:
   CompiledModel model_;
   HullKvMemory memory_;
   std::vector<const CompiledBlock*> block_of_pc_;
+  std::vector<Kernel> kernels_;
+  std::vector<FlatUnit> flat_units_;
+  std::vector<FlatOutput> flat_outputs_;
   StateToken token_;
   MachineState state_; // the decoded token, for state(); never read by step()
   uint64_t steps_ = 0;
   FfnInputVector input_{};
+  FfnOutputVector output_{};
 };
 
 } // namespace
 
-StateToken encode_state_token(const MachineState& state) {
-  StateToken token{};
-  auto put_bits = [&token](int at, uint32_t value, int width) {
-    for (int k = 0; k < width; ++k)
-      token[at + k] = ((value >> k) & 1) ? 1 : -1;
-  };
-  put_bits(kTokenPc, state.pc, 8);
-  put_bits(kTokenAcc, static_cast<uint16_t>(state.acc), 16);
-  put_bits(kTokenSp, state.sp, 8);
-  token[kTokenZero] = state.zero_flag ? 1 : -1;
-  token[kTokenCarry] = state.carry_flag ? 1 : -1;
-  token[kTokenHalted] = state.halted ? 1 : -1;
-  token[kTokenPad] = 0;
-  return token;
-}
-
-MachineState decode_state_token(const StateToken& token) {
-  uint32_t bad = token[kTokenPad] != 0 ? 1u : 0u;
-  auto get_bits = [&token, &bad](int at, int width) {
-    uint32_t value = 0;
-    for (int k = 0; k < width; ++k) {
-      const int8_t t = token[at + k];
-      bad |= static_cast<uint32_t>(t != 1 && t != -1);
-      value |= static_cast<uint32_t>(t == 1) << k;
-    }
-    return value;
-  };
-  MachineState state;
-  state.pc = static_cast<uint8_t>(get_bits(kTokenPc, 8));
-  state.acc = static_cast<int16_t>(static_cast<uint16_t>(get_bits(kTokenAcc, 16)));
-  state.sp = static_cast<uint8_t>(get_bits(kTokenSp, 8));
-  state.zero_flag = get_bits(kTokenZero, 1) != 0;
-  state.carry_flag = get_bits(kTokenCarry, 1) != 0;
-  state.halted = get_bits(kTokenHalted, 1) != 0;
-  if (bad != 0)
-    throw Error(ErrorCategory::Internal, "malformed state token: entries must be +1/-1, pad 0");
-  return state;
+void throw_malformed_token() {
+  throw Error(ErrorCategory::Internal, "malformed state token: entries must be +1/-1, pad 0");
 }
 
 std::unique_ptr<Engine> make_transformer_engine(CompiledModel model, AttentionMode attention) {

@@ -28,6 +28,9 @@ namespace ptvm::vm {
 
 inline constexpr int kFfnInputs = 41;
 inline constexpr int kFfnOutputs = 6;
+// Evaluation buffers hold this many hidden units; the widest block the compiler emits is OR/XOR:
+// 16 x (a_k, b_k, a_k * b_k) + p1 + sp = 50.
+inline constexpr int kMaxBlockHiddenUnits = 64;
 
 // Input positions of x.
 enum FfnInput : uint8_t {

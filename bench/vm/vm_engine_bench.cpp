@@ -1,0 +1,115 @@
+// Steps per second of the VM engines (Google Benchmark; --benchmark_format=json for JSON).
+// Programs are built in code so the benchmark does not depend on the assembler:
+// - fibonacci: the shared vector (F(8), 103 steps), engine built and run to HALT per iteration;
+// - fibonacci_long: the same program with 20000 iterations (~130k steps) per engine;
+// - loop_1e5: a load/add/store/compare/jump loop stopped at exactly 10^5 steps;
+// - mix_1e5: a loop touching every instruction class (bitwise, stack, call/ret), 10^5 steps.
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include "ptvm/vm/compiler.hpp"
+#include "ptvm/vm/engine.hpp"
+#include "ptvm/vm/transformer.hpp"
+
+namespace {
+
+using ptvm::vm::Instruction;
+using ptvm::vm::Opcode;
+using ptvm::vm::Program;
+using Op = Opcode;
+
+Program fibonacci(int16_t iterations) {
+  Program p;
+  p.instructions = {{Op::Load, 3},  {Op::SubM, 4},  {Op::Jz, 14},  {Op::Load, 0},
+                    {Op::AddM, 1},  {Op::Store, 2}, {Op::Load, 1}, {Op::Store, 0},
+                    {Op::Load, 2},  {Op::Store, 1}, {Op::Load, 3}, {Op::AddI, 1},
+                    {Op::Store, 3}, {Op::Jmp, 0},   {Op::Load, 1}, {Op::Halt, 0}};
+  p.initial_memory = {0, 1, 0, 0, iterations};
+  p.source_name = "fibonacci";
+  return p;
+}
+
+// Never halts: counts in MEM[0] and compares with a constant.
+Program counting_loop() {
+  Program p;
+  p.instructions = {{Op::Load, 0}, {Op::AddI, 1},  {Op::Store, 0}, {Op::CmpI, 30000},
+                    {Op::Jnz, 0},  {Op::LoadI, 0}, {Op::Store, 0}, {Op::Jmp, 0}};
+  p.initial_memory = {0, 0, 0, 0};
+  p.source_name = "loop";
+  return p;
+}
+
+// Every instruction class per iteration (never halts).
+Program instruction_mix() {
+  Program p;
+  p.instructions = {{Op::Load, 0},
+                    {Op::AddI, 3},
+                    {Op::MulI, 5},
+                    {Op::XorM, 1},
+                    {Op::AndI, 0x3FFF},
+                    {Op::OrM, 2},
+                    {Op::SubM, 1},
+                    {Op::Store, 0},
+                    {Op::Push, 0},
+                    {Op::Call, 14},
+                    {Op::Pop, 0},
+                    {Op::CmpM, 2},
+                    {Op::Nop, 0},
+                    {Op::Jmp, 0},
+                    // subroutine at 14
+                    {Op::Jz, 16},
+                    {Op::Ret, 0},
+                    {Op::Ret, 0}};
+  p.initial_memory = {1, 0x5A5A, 0x0101, 0, 0, 0, 0, 0};
+  p.source_name = "mix";
+  return p;
+}
+
+void run_engine(benchmark::State& state, const Program& program, uint64_t max_steps,
+                ptvm::vm::EngineKind kind) {
+  uint64_t steps = 0;
+  for (auto _ : state) {
+    std::unique_ptr<ptvm::vm::Engine> engine =
+        kind == ptvm::vm::EngineKind::Transformer
+            ? ptvm::vm::make_transformer_engine(program, {}, ptvm::vm::TransformerConfig{})
+            : ptvm::vm::make_native_engine(program, {});
+    while (!engine->state().halted && engine->steps_taken() < max_steps) {
+      benchmark::DoNotOptimize(engine->step());
+    }
+    steps += engine->steps_taken();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(steps));
+  state.counters["steps_per_run"] =
+      static_cast<double>(steps) / static_cast<double>(state.iterations());
+}
+
+void BM_Transformer_Fibonacci(benchmark::State& state) {
+  run_engine(state, fibonacci(7), 100000, ptvm::vm::EngineKind::Transformer);
+}
+void BM_Transformer_FibonacciLong(benchmark::State& state) {
+  run_engine(state, fibonacci(20000), 1000000, ptvm::vm::EngineKind::Transformer);
+}
+void BM_Transformer_Loop1e5(benchmark::State& state) {
+  run_engine(state, counting_loop(), 100000, ptvm::vm::EngineKind::Transformer);
+}
+void BM_Transformer_Mix1e5(benchmark::State& state) {
+  run_engine(state, instruction_mix(), 100000, ptvm::vm::EngineKind::Transformer);
+}
+
+// Compilation alone (per program), to separate setup from stepping in the short runs.
+void BM_Compile_Fibonacci(benchmark::State& state) {
+  const Program p = fibonacci(7);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(ptvm::vm::compile_program(p, {}));
+}
+
+BENCHMARK(BM_Transformer_Fibonacci);
+BENCHMARK(BM_Transformer_FibonacciLong)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Transformer_Loop1e5)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Transformer_Mix1e5)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Compile_Fibonacci);
+
+} // namespace
+
+BENCHMARK_MAIN();
