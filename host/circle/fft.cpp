@@ -71,30 +71,43 @@ void evaluate_inplace(uint32_t* v, uint32_t n, const LayerTwiddles& tw) {
     kernels::circle_layer_forward_small(v, size, tw.small_circle);
     return;
   }
+  if (n < 5) {  // below the 32-value chunk of the low-layer kernel
+    for (uint32_t l = n - 1; l >= 1; --l) kernels::line_layer_forward(v, 0, size, l, tw.line[l]);
+    kernels::circle_layer_forward(v, 0, size, tw.line[1]);
+    return;
+  }
   const uint32_t block_log = std::min(n, kernels::kBlockLog);
   // High layers: full passes, two layers at a time where possible.
   uint32_t l = n - 1;
   while (l >= block_log) {
-    if (l >= block_log + 1) {
-      kernels::line_layers_forward_radix4(v, size, l, tw.line[l], tw.line[l - 1]);
+    if (l - 1 >= block_log) {
+      kernels::layers_forward_radix4(v, 0, size, l, tw.line[l], tw.line[l - 1]);
       l -= 2;
     } else {
-      kernels::line_layer_forward(v, 0, size, l, tw.line[l]);
+      kernels::layer_forward(v, 0, size, l, tw.line[l]);
       l -= 1;
     }
   }
-  // Low layers block by block, while the block is in L1.
+  // The remaining layers block by block, while the block is in L1; layers 4..0 per 32 values.
   const size_t block = size_t{1} << block_log;
   for (size_t begin = 0; begin < size; begin += block) {
-    for (uint32_t k = block_log - 1; k >= 1; --k)
-      kernels::line_layer_forward(v, begin, begin + block, k, tw.line[k]);
-    kernels::circle_layer_forward(v, begin, begin + block, tw.line[1]);
+    uint32_t k = block_log - 1;
+    while (k >= 5) {
+      if (k - 1 >= 5) {
+        kernels::layers_forward_radix4(v, begin, begin + block, k, tw.line[k], tw.line[k - 1]);
+        k -= 2;
+      } else {
+        kernels::layer_forward(v, begin, begin + block, k, tw.line[k]);
+        k -= 1;
+      }
+    }
+    kernels::low_layers_forward(v, begin, begin + block, tw.line);
   }
 }
 
 void interpolate_inplace(uint32_t* v, uint32_t n, const LayerTwiddles& itw) {
   const size_t size = size_t{1} << n;
-  // 2^-n = 2^(31-n) mod p, since 2^31 = 1.
+  // 2^-n = 2^(31-n) mod p, since 2^31 = 1. Folded into the last layer where it is cheap.
   const uint32_t scale = 1u << (31 - n);
   if (n <= 2) {
     kernels::circle_layer_inverse_small(v, size, itw.small_circle);
@@ -102,28 +115,41 @@ void interpolate_inplace(uint32_t* v, uint32_t n, const LayerTwiddles& itw) {
     kernels::scale(v, size, scale);
     return;
   }
+  if (n < 5) {
+    kernels::circle_layer_inverse(v, 0, size, itw.line[1]);
+    for (uint32_t l = 1; l < n; ++l) kernels::line_layer_inverse(v, 0, size, l, itw.line[l]);
+    kernels::scale(v, size, scale);
+    return;
+  }
   const uint32_t block_log = std::min(n, kernels::kBlockLog);
   const size_t block = size_t{1} << block_log;
   for (size_t begin = 0; begin < size; begin += block) {
-    kernels::circle_layer_inverse(v, begin, begin + block, itw.line[1]);
-    for (uint32_t k = 1; k < block_log; ++k)
-      kernels::line_layer_inverse(v, begin, begin + block, k, itw.line[k]);
+    kernels::low_layers_inverse(v, begin, begin + block, itw.line, n == 5 ? scale : 1u);
+    uint32_t k = 5;
+    while (k < block_log) {
+      if (k + 1 < block_log) {
+        kernels::layers_inverse_radix4(v, begin, begin + block, k, itw.line[k], itw.line[k + 1],
+                                       k + 2 == n ? scale : 1u);
+        k += 2;
+      } else {
+        kernels::layer_inverse(v, begin, begin + block, k, itw.line[k]);
+        if (k + 1 == n) kernels::scale(v + begin, block, scale);
+        k += 1;
+      }
+    }
   }
   uint32_t l = block_log;
-  bool scaled = false;
   while (l < n) {
     if (l + 1 < n) {
-      const bool last = l + 2 == n;
-      kernels::line_layers_inverse_radix4(v, size, l, itw.line[l], itw.line[l + 1],
-                                          last ? scale : 1u);
-      scaled = scaled || last;
+      kernels::layers_inverse_radix4(v, 0, size, l, itw.line[l], itw.line[l + 1],
+                                     l + 2 == n ? scale : 1u);
       l += 2;
     } else {
-      kernels::line_layer_inverse(v, 0, size, l, itw.line[l]);
+      kernels::layer_inverse(v, 0, size, l, itw.line[l]);
+      kernels::scale(v, size, scale);
       l += 1;
     }
   }
-  if (!scaled) kernels::scale(v, size, scale);
 }
 
 }  // namespace
