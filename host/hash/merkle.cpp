@@ -46,55 +46,70 @@ inline U32x16 odd_lanes(U32x16 a, U32x16 b) {
 #endif
 }
 
-// Hashes nodes [16*block_begin, 16*block_end) of a layer with >= 16 nodes, 16 at a time.
-// child_layer: the blocked layer below (nullptr for the largest layer).
-void hash_layer_blocks_x16(const uint32_t* child_layer, const std::vector<const uint32_t*>& columns,
-                           uint32_t* out_layer, size_t block_begin, size_t block_end) {
-  const bool has_children = child_layer != nullptr;
-  for (size_t block = block_begin; block < block_end; ++block) {
-    U32x16 h[8];
-    for (int i = 0; i < 8; ++i) {
-      h[i] = u32x16_splat(has_children ? merkle_node_initial_state(i) : merkle_leaf_initial_state(i));
-    }
-    U32x16 m[16];
-    int n_words = 0;
-    uint64_t t = 64;  // the prefix block is already in h
-    if (has_children) {
-      const uint32_t* low = child_layer + (2 * block) * 128;
-      const uint32_t* high = low + 128;
-      for (int i = 0; i < 8; ++i) {
-        U32x16 a = u32x16_load(low + i * 16), b = u32x16_load(high + i * 16);
-        m[i] = even_lanes(a, b);
-        m[8 + i] = odd_lanes(a, b);
-      }
-      n_words = 16;
-    }
-    for (const uint32_t* column : columns) {
-      if (n_words == 16) {  // a full block with more words after it: not the last block
-        t += 64;
-        blake2s_compress_x16(h, m, t, false);
-        n_words = 0;
-      }
-      m[n_words++] = u32x16_load(column + 16 * block);
-    }
-    for (int i = n_words; i < 16; ++i) m[i] = U32x16{};
-    t += 4ull * n_words;
-    blake2s_compress_x16(h, m, t, true);
-    for (int i = 0; i < 8; ++i) u32x16_store(out_layer + block * 128 + i * 16, h[i]);
+// Hashes the 16 nodes of one block: children (if any) are the 32 child hashes as two blocks in
+// register layout (low = children 0..15, high = 16..31), values are 16 consecutive rows of each
+// column of this layer.
+PTVM_FORCEINLINE void hash_block_x16(const U32x16* children_low, const U32x16* children_high,
+                                     const std::vector<const uint32_t*>& columns, size_t block,
+                                     U32x16 out[8]) {
+  const bool has_children = children_low != nullptr;
+  for (int i = 0; i < 8; ++i) {
+    out[i] = u32x16_splat(has_children ? merkle_node_initial_state(i) : merkle_leaf_initial_state(i));
   }
+  U32x16 m[16];
+  int n_words = 0;
+  uint64_t t = 64;  // the prefix block is already in out
+  if (has_children) {
+    for (int i = 0; i < 8; ++i) {
+      m[i] = even_lanes(children_low[i], children_high[i]);
+      m[8 + i] = odd_lanes(children_low[i], children_high[i]);
+    }
+    n_words = 16;
+  }
+  for (const uint32_t* column : columns) {
+    if (n_words == 16) {  // a full block with more words after it: not the last block
+      t += 64;
+      blake2s_compress_x16(out, m, t, false);
+      n_words = 0;
+    }
+    m[n_words++] = u32x16_load(column + 16 * block);
+  }
+  for (int i = n_words; i < 16; ++i) m[i] = U32x16{};
+  t += 4ull * n_words;
+  blake2s_compress_x16(out, m, t, true);
+}
+
+// What the hashing of one tree needs: the columns of each layer and the largest layer.
+struct CommitLayout {
+  uint32_t max_log_size;
+  std::vector<std::vector<const uint32_t*>> columns_by_layer;  // [log size] -> column words
+};
+
+// Block `block` of layer `log_size` (>= 4) from scratch, hashing its whole subtree down to the
+// largest layer without storing it (a subtree of depth d reads 2^d blocks: cache resident).
+void hash_subtree_block_x16(const CommitLayout& layout, uint32_t log_size, size_t block,
+                            U32x16 out[8]) {
+  if (log_size == layout.max_log_size) {
+    hash_block_x16(nullptr, nullptr, layout.columns_by_layer[log_size], block, out);
+    return;
+  }
+  U32x16 low[8], high[8];
+  hash_subtree_block_x16(layout, log_size + 1, 2 * block, low);
+  hash_subtree_block_x16(layout, log_size + 1, 2 * block + 1, high);
+  hash_block_x16(low, high, layout.columns_by_layer[log_size], block, out);
 }
 
 // Hashes every node of a layer with < 16 nodes, one at a time.
-void hash_small_layer(uint32_t layer_log_size, const std::vector<uint32_t>* child_layer,
-                      const std::vector<const uint32_t*>& columns, std::vector<uint32_t>& out) {
+void hash_small_layer(uint32_t layer_log_size, const uint32_t* child_layer,
+                      const std::vector<const uint32_t*>& columns, uint32_t* out) {
   const size_t n_nodes = size_t(1) << layer_log_size;
   std::vector<uint32_t> values(columns.size());
   for (size_t j = 0; j < n_nodes; ++j) {
     uint32_t children[16];
     if (child_layer) {
       for (int i = 0; i < 8; ++i) {
-        children[i] = (*child_layer)[layer_word_index(layer_log_size + 1, 2 * j, i)];
-        children[8 + i] = (*child_layer)[layer_word_index(layer_log_size + 1, 2 * j + 1, i)];
+        children[i] = child_layer[layer_word_index(layer_log_size + 1, 2 * j, i)];
+        children[8 + i] = child_layer[layer_word_index(layer_log_size + 1, 2 * j + 1, i)];
       }
     }
     for (size_t c = 0; c < columns.size(); ++c) values[c] = columns[c][j];
@@ -196,49 +211,79 @@ MerkleTree MerkleTree::commit(std::vector<std::span<const M31>> columns, unsigne
   for (size_t c = 0; c < tree.columns_.size(); ++c) {
     tree.columns_by_log_size_[tree.column_log_sizes_[c]].push_back(c);
   }
-  tree.layers_.resize(max_log_size + 1);
+  tree.max_log_size_ = max_log_size;
   if (tree.columns_.empty()) {
     uint32_t digest[8];
     merkle_hash_node_words(nullptr, nullptr, 0, digest);
-    tree.layers_[0].assign(digest, digest + 8);
+    tree.layers_.emplace_back(digest, digest + 8);
     return tree;
   }
+  CommitLayout layout{max_log_size, std::vector<std::vector<const uint32_t*>>(max_log_size + 1)};
+  for (size_t c = 0; c < tree.columns_.size(); ++c) {
+    layout.columns_by_layer[tree.column_log_sizes_[c]].push_back(column_words(tree.columns_[c]));
+  }
+  // Large trees: the kUnstoredLayers largest layers are hashed subtree by subtree and dropped.
+  constexpr uint32_t kUnstoredLayers = 3;
+  const bool fused = max_log_size >= 4 + kUnstoredLayers;
+  tree.stored_max_log_size_ = fused ? max_log_size - kUnstoredLayers : max_log_size;
+  tree.layers_.resize(tree.stored_max_log_size_ + 1);
 
-  for (int64_t k = max_log_size; k >= 0; --k) {
+  for (int64_t k = tree.stored_max_log_size_; k >= 0; --k) {
     const uint32_t log_size = static_cast<uint32_t>(k);
-    std::vector<const uint32_t*> layer_columns;
-    for (size_t c : tree.columns_by_log_size_[log_size]) {
-      layer_columns.push_back(column_words(tree.columns_[c]));
-    }
-    const std::vector<uint32_t>* child_layer =
-        log_size < max_log_size ? &tree.layers_[log_size + 1] : nullptr;
-    std::vector<uint32_t>& out = tree.layers_[log_size];
+    const std::vector<const uint32_t*>& layer_columns = layout.columns_by_layer[log_size];
+    const uint32_t* child_layer =
+        log_size < tree.stored_max_log_size_ ? tree.layers_[log_size + 1].data() : nullptr;
+    LayerWords& out = tree.layers_[log_size];
     out.resize(size_t(8) << log_size);
     if (log_size < 4) {
-      hash_small_layer(log_size, child_layer, layer_columns, out);
+      hash_small_layer(log_size, child_layer, layer_columns, out.data());
       continue;
     }
     const size_t n_blocks = size_t(1) << (log_size - 4);
-    // Threads only pay off on large layers (thread start-up is ~tens of microseconds).
-    const unsigned layer_threads = n_blocks >= 256 ? n_threads : 1;
-    const uint32_t* child_words = child_layer ? child_layer->data() : nullptr;
+    const bool from_scratch = log_size == tree.stored_max_log_size_;
+    // Threads pay off on large layers only (starting one costs tens of microseconds).
+    const size_t work = from_scratch ? n_blocks << (max_log_size - log_size) : n_blocks;
+    const unsigned layer_threads = work >= 256 ? n_threads : 1;
     parallel_ranges(n_blocks, layer_threads, [&](size_t begin, size_t end) {
-      hash_layer_blocks_x16(child_words, layer_columns, out.data(), begin, end);
+      U32x16 h[8];
+      for (size_t block = begin; block < end; ++block) {
+        if (from_scratch) {
+          hash_subtree_block_x16(layout, log_size, block, h);
+        } else {
+          U32x16 low[8], high[8];
+          for (int i = 0; i < 8; ++i) {
+            low[i] = u32x16_load(child_layer + (2 * block) * 128 + i * 16);
+            high[i] = u32x16_load(child_layer + (2 * block + 1) * 128 + i * 16);
+          }
+          hash_block_x16(low, high, layer_columns, block, h);
+        }
+        for (int i = 0; i < 8; ++i) u32x16_store(out.data() + block * 128 + i * 16, h[i]);
+      }
     });
   }
   return tree;
 }
 
 Blake2sHash MerkleTree::node(uint32_t layer_log_size, size_t index) const {
-  if (layer_log_size >= layers_.size() || index >> layer_log_size != 0) {
+  if (layer_log_size > max_log_size_ || index >> layer_log_size != 0) {
     throw Error(ErrorCategory::Usage, "MerkleTree::node: no node " +
                                           position_text(layer_log_size, index));
   }
-  uint32_t words[8];
-  for (int i = 0; i < 8; ++i) {
-    words[i] = layers_[layer_log_size][layer_word_index(layer_log_size, index, i)];
+  if (layer_log_size <= stored_max_log_size_) {
+    uint32_t words[8];
+    for (int i = 0; i < 8; ++i) {
+      words[i] = layers_[layer_log_size][layer_word_index(layer_log_size, index, i)];
+    }
+    return Blake2sHash::from_words(words);
   }
-  return Blake2sHash::from_words(words);
+  // Not stored: recompute from the children (recursively) and this layer's column values.
+  std::optional<std::pair<Blake2sHash, Blake2sHash>> children;
+  if (layer_log_size < max_log_size_) {
+    children.emplace(node(layer_log_size + 1, 2 * index), node(layer_log_size + 1, 2 * index + 1));
+  }
+  std::vector<M31> values;
+  for (size_t c : columns_by_log_size_[layer_log_size]) values.push_back(columns_[c][index]);
+  return merkle_node_hash(children, values);
 }
 
 MerkleTree::Opening MerkleTree::decommit(const QueriesPerLogSize& queries) const {

@@ -9,9 +9,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ptvm/field/m31.hpp"
@@ -50,7 +52,7 @@ class MerkleTree {
   // In the order the columns were given to commit().
   const std::vector<uint32_t>& column_log_sizes() const { return column_log_sizes_; }
   // Layers 0..max_log_size (the largest column log size; 0 for an empty tree).
-  uint32_t max_log_size() const { return static_cast<uint32_t>(layers_.size()) - 1; }
+  uint32_t max_log_size() const { return max_log_size_; }
   // Hash of node j of layer k (2^k nodes).
   Blake2sHash node(uint32_t layer_log_size, size_t index) const;
 
@@ -68,10 +70,36 @@ class MerkleTree {
   std::vector<uint32_t> column_log_sizes_;
   // columns_by_log_size_[k]: indices into columns_ of the columns of length 2^k, in given order.
   std::vector<std::vector<size_t>> columns_by_log_size_;
-  // layers_[k]: 8 words per node. Layers with >= 16 nodes are stored in blocks of 16 nodes,
-  // word-major inside a block (word i of node j at (j/16)*128 + i*16 + j%16), which is the
-  // 16-lane hasher's register layout; smaller layers are node-major (j*8 + i).
-  std::vector<std::vector<uint32_t>> layers_;
+  // Layer words are written before they are read: skip the zero-fill of std::vector.
+  template <class T>
+  struct UninitializedAllocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+      using other = UninitializedAllocator<U>;
+    };
+    UninitializedAllocator() = default;
+    template <class U>
+    UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+    template <class U>
+    void construct(U* p) noexcept {
+      ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+      ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+  };
+  using LayerWords = std::vector<uint32_t, UninitializedAllocator<uint32_t>>;
+
+  // layers_[k] for k <= stored_max_log_size_: 8 words per node. Layers with >= 16 nodes are
+  // stored in blocks of 16 nodes, word-major inside a block (word i of node j at
+  // (j/16)*128 + i*16 + j%16), which is the 16-lane hasher's register layout; smaller layers are
+  // node-major (j*8 + i). The few largest layers of a big tree are hashed in cache-resident
+  // subtrees and not stored (they are 7/8 of the tree's memory); node() recomputes them from
+  // the columns, which costs a few hashes per opened node.
+  std::vector<LayerWords> layers_;
+  uint32_t max_log_size_ = 0;
+  uint32_t stored_max_log_size_ = 0;
 };
 
 class MerkleVerifier {
