@@ -3,13 +3,17 @@
 // - fibonacci: the shared vector (F(8), 103 steps), engine built and run to HALT per iteration;
 // - fibonacci_long: the same program with 20000 iterations (~130k steps) per engine;
 // - loop_1e5: a load/add/store/compare/jump loop stopped at exactly 10^5 steps;
-// - mix_1e5: a loop touching every instruction class (bitwise, stack, call/ret), 10^5 steps.
+// - mix_1e5: a loop touching every instruction class (bitwise, stack, call/ret), 10^5 steps;
+// each on the transformer engine and on the native interpreter beside it (both through the Engine
+// interface, engine construction included), and run_batch throughput over N jobs.
 #include <benchmark/benchmark.h>
 
 #include <vector>
 
+#include "ptvm/vm/batch.hpp"
 #include "ptvm/vm/compiler.hpp"
 #include "ptvm/vm/engine.hpp"
+#include "ptvm/vm/runner.hpp"
 #include "ptvm/vm/transformer.hpp"
 
 namespace {
@@ -18,6 +22,7 @@ using ptvm::vm::Instruction;
 using ptvm::vm::Opcode;
 using ptvm::vm::Program;
 using Op = Opcode;
+using ptvm::vm::EngineKind;
 
 Program fibonacci(int16_t iterations) {
   Program p;
@@ -67,11 +72,11 @@ Program instruction_mix() {
 }
 
 void run_engine(benchmark::State& state, const Program& program, uint64_t max_steps,
-                ptvm::vm::EngineKind kind) {
+                EngineKind kind) {
   uint64_t steps = 0;
   for (auto _ : state) {
     std::unique_ptr<ptvm::vm::Engine> engine =
-        kind == ptvm::vm::EngineKind::Transformer
+        kind == EngineKind::Transformer
             ? ptvm::vm::make_transformer_engine(program, {}, ptvm::vm::TransformerConfig{})
             : ptvm::vm::make_native_engine(program, {});
     while (!engine->state().halted && engine->steps_taken() < max_steps) {
@@ -85,16 +90,28 @@ void run_engine(benchmark::State& state, const Program& program, uint64_t max_st
 }
 
 void BM_Transformer_Fibonacci(benchmark::State& state) {
-  run_engine(state, fibonacci(7), 100000, ptvm::vm::EngineKind::Transformer);
+  run_engine(state, fibonacci(7), 100000, EngineKind::Transformer);
 }
 void BM_Transformer_FibonacciLong(benchmark::State& state) {
-  run_engine(state, fibonacci(20000), 1000000, ptvm::vm::EngineKind::Transformer);
+  run_engine(state, fibonacci(20000), 1000000, EngineKind::Transformer);
 }
 void BM_Transformer_Loop1e5(benchmark::State& state) {
-  run_engine(state, counting_loop(), 100000, ptvm::vm::EngineKind::Transformer);
+  run_engine(state, counting_loop(), 100000, EngineKind::Transformer);
 }
 void BM_Transformer_Mix1e5(benchmark::State& state) {
-  run_engine(state, instruction_mix(), 100000, ptvm::vm::EngineKind::Transformer);
+  run_engine(state, instruction_mix(), 100000, EngineKind::Transformer);
+}
+void BM_Native_Fibonacci(benchmark::State& state) {
+  run_engine(state, fibonacci(7), 100000, EngineKind::Native);
+}
+void BM_Native_FibonacciLong(benchmark::State& state) {
+  run_engine(state, fibonacci(20000), 1000000, EngineKind::Native);
+}
+void BM_Native_Loop1e5(benchmark::State& state) {
+  run_engine(state, counting_loop(), 100000, EngineKind::Native);
+}
+void BM_Native_Mix1e5(benchmark::State& state) {
+  run_engine(state, instruction_mix(), 100000, EngineKind::Native);
 }
 
 // Compilation alone (per program), to separate setup from stepping in the short runs.
@@ -104,11 +121,54 @@ void BM_Compile_Fibonacci(benchmark::State& state) {
     benchmark::DoNotOptimize(ptvm::vm::compile_program(p, {}));
 }
 
+// run_batch over N jobs (args: engine 0 native / 1 transformer, jobs, threads): each job is the
+// counting loop with its own initial memory, 20000 steps, no trace recorded. items = total steps.
+void BM_Batch(benchmark::State& state) {
+  const auto kind = state.range(0) == 0 ? EngineKind::Native : EngineKind::Transformer;
+  if (kind == EngineKind::Transformer && !ptvm::vm::transformer_engine_available()) {
+    state.SkipWithError("the runner does not offer the transformer engine in this build");
+    return;
+  }
+  std::vector<ptvm::vm::BatchJob> jobs(static_cast<size_t>(state.range(1)));
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    jobs[i].program = counting_loop();
+    jobs[i].initial_memory = std::vector<int16_t>{static_cast<int16_t>(i), 0, 0, 0};
+    jobs[i].options.engine = kind;
+    jobs[i].options.max_steps = 20000;
+    jobs[i].options.record_trace = false;
+  }
+  ptvm::vm::BatchOptions options;
+  options.threads = static_cast<unsigned>(state.range(2));
+  uint64_t steps = 0;
+  for (auto _ : state) {
+    const std::vector<ptvm::vm::BatchResult> results = ptvm::vm::run_batch(jobs, options);
+    for (const ptvm::vm::BatchResult& r : results) {
+      if (!r.ok()) {
+        state.SkipWithError(r.error.c_str());
+        return;
+      }
+      steps += r.result->steps;
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(steps));
+  state.counters["jobs_per_second"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * state.range(1)), benchmark::Counter::kIsRate);
+}
+
 BENCHMARK(BM_Transformer_Fibonacci);
 BENCHMARK(BM_Transformer_FibonacciLong)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Transformer_Loop1e5)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Transformer_Mix1e5)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Native_Fibonacci);
+BENCHMARK(BM_Native_FibonacciLong)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Native_Loop1e5)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Native_Mix1e5)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Compile_Fibonacci);
+BENCHMARK(BM_Batch)
+    ->ArgNames({"transformer", "jobs", "threads"})
+    ->ArgsProduct({{0, 1}, {64}, {1, 2}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 } // namespace
 
