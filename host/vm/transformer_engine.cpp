@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/vm/native.hpp"
 #include "ptvm/vm/transformer.hpp"
 
 namespace ptvm::vm {
@@ -273,6 +274,7 @@ void throw_malformed_token() {
 }
 
 std::unique_ptr<Engine> make_transformer_engine(CompiledModel model, AttentionMode attention) {
+  validate_attention_mode(attention); // the same rules (and messages) as the native engine
   return std::make_unique<TransformerEngine>(std::move(model), attention);
 }
 

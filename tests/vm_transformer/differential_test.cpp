@@ -121,6 +121,42 @@ TEST(TransformerDifferential, RandomProgramsAgreeWithNativeAtEveryStep) {
     EXPECT_GT(opcode_steps[op], 100u) << opcode_info(static_cast<Opcode>(op)).mnemonic;
 }
 
+// Long runs (hull caches with many keys, soft histories past the weight horizon): random programs
+// with a 5000-step budget, and two fixed loops over 10^5 steps.
+TEST(TransformerDifferential, LongRunsAgreeWithNative) {
+  const AttentionMode modes[] = {AttentionMode{}, AttentionMode{AttentionMode::Kind::Softmax, 1.0},
+                                 AttentionMode{AttentionMode::Kind::HardSoftmax, 0.5}};
+  uint64_t long_runs = 0;
+  for (int i = 0; i < 300; ++i) {
+    const uint64_t seed = 90000 + static_cast<uint64_t>(i);
+    testing::RandomProgramOptions options;
+    options.halt_rate = 0.0; // favour long runs
+    options.out_of_range_address_rate = 0.0;
+    options.out_of_program_target_rate = 0.0;
+    testing::RandomProgramGenerator generator(seed);
+    const Program program = generator.program(options);
+    bool errored = false;
+    const uint64_t steps = compare_engines(program, modes[i % 3], 1 + i % 4, 5000,
+                                           "long seed " + std::to_string(seed), errored);
+    if (::testing::Test::HasFailure())
+      return;
+    long_runs += steps == 5000;
+  }
+  EXPECT_GT(long_runs, 20u);
+
+  Program loop;
+  loop.source_name = "loop";
+  loop.instructions = {{Opcode::Load, 0},  {Opcode::AddI, 7}, {Opcode::MulI, 3},  {Opcode::XorM, 1},
+                       {Opcode::Store, 0}, {Opcode::Push, 0}, {Opcode::Call, 10}, {Opcode::Pop, 0},
+                       {Opcode::CmpM, 2},  {Opcode::Jmp, 0},  {Opcode::Store, 1}, {Opcode::Ret, 0}};
+  loop.initial_memory = {1, 0x5A5A, 100, 0, 0, 0};
+  for (const AttentionMode mode : modes) {
+    bool errored = false;
+    EXPECT_EQ(compare_engines(loop, mode, 2, 100000, "loop", errored), 100000u);
+    EXPECT_FALSE(errored);
+  }
+}
+
 // Edge values for every binary instruction against native: all pairs from a set of boundary values.
 TEST(TransformerDifferential, BoundaryOperandsOfEveryBinaryInstruction) {
   const int16_t values[] = {0,   1,   -1,  2,   -2,   32767,  -32768, 32766,  -32767,

@@ -409,6 +409,10 @@ TEST(TransformerEngine, RejectsBadConfigAndPrograms) {
   EXPECT_THROW(make_transformer_engine(make_program({{Op::OrI, 1}}, {}), {}, c), Error);
   c.ff_dim = 50;
   EXPECT_NO_THROW(make_transformer_engine(make_program({{Op::OrI, 1}}, {}), {}, c));
+  EXPECT_THROW(engine_for(ok, AttentionMode{AttentionMode::Kind::Softmax, 2.0}), Error);
+  EXPECT_THROW(engine_for(ok, AttentionMode{AttentionMode::Kind::HardSoftmax, 0.0}), Error);
+  EXPECT_THROW(engine_for(ok, AttentionMode{AttentionMode::Kind::HardSoftmax, -1.0}), Error);
+  EXPECT_NO_THROW(engine_for(ok, AttentionMode{AttentionMode::Kind::HardSoftmax, 0.25}));
   EXPECT_THROW(engine_for(make_program({{Op::LoadI, 40000}}, {})), Error);
   EXPECT_THROW(engine_for(make_program({{Op::Load, 256}}, {})), Error);
   EXPECT_THROW(engine_for(make_program({{Op::Jmp, -1}}, {})), Error);
