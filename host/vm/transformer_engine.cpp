@@ -158,11 +158,14 @@ private:
   };
   struct FlatOutput {
     int64_t coefficient;
-    uint8_t output, unit;
+    uint32_t unit;
   };
+  // Output terms grouped by output (output o uses [output_offsets[o], output_offsets[o + 1])), so
+  // each output is summed in a register instead of read-modify-writes through memory.
   struct Kernel {
     bool flat = false;
-    uint32_t unit_begin = 0, unit_end = 0, output_begin = 0, output_end = 0;
+    uint32_t unit_begin = 0, unit_end = 0;
+    std::array<uint32_t, kFfnOutputs + 1> output_offsets{};
   };
 
   Kernel flatten(const CompiledBlock& block) {
@@ -185,10 +188,13 @@ private:
       flat_units_.push_back(f);
     }
     kernel.unit_end = static_cast<uint32_t>(flat_units_.size());
-    kernel.output_begin = static_cast<uint32_t>(flat_outputs_.size());
-    for (const OutputTerm& o : block.outputs)
-      flat_outputs_.push_back({o.coefficient, o.output, o.unit});
-    kernel.output_end = static_cast<uint32_t>(flat_outputs_.size());
+    for (int out = 0; out < kFfnOutputs; ++out) {
+      kernel.output_offsets[out] = static_cast<uint32_t>(flat_outputs_.size());
+      for (const OutputTerm& o : block.outputs)
+        if (o.output == out)
+          flat_outputs_.push_back({o.coefficient, o.unit});
+    }
+    kernel.output_offsets[kFfnOutputs] = static_cast<uint32_t>(flat_outputs_.size());
     return kernel;
   }
 
@@ -207,11 +213,12 @@ private:
       hidden[j] = (u.gate_bias + u.gate_coefficient * input_[u.gate_input]) *
                   (u.value_bias + u.value_coefficient * input_[u.value_input]);
     }
-    for (int o = 0; o < kFfnOutputs; ++o)
-      output_[o] = block.output_bias[o];
-    for (uint32_t o = kernel.output_begin; o < kernel.output_end; ++o)
-      output_[flat_outputs_[o].output] +=
-          flat_outputs_[o].coefficient * hidden[flat_outputs_[o].unit];
+    for (int out = 0; out < kFfnOutputs; ++out) {
+      int64_t sum = block.output_bias[out];
+      for (uint32_t t = kernel.output_offsets[out]; t < kernel.output_offsets[out + 1]; ++t)
+        sum += flat_outputs_[t].coefficient * hidden[flat_outputs_[t].unit];
+      output_[out] = sum;
+    }
   }
 
   const std::string& source() const { return model_.program.source_name; }
