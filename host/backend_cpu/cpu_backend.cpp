@@ -1,0 +1,457 @@
+// The reference backend: every column in host memory, std::thread across columns or rows.
+#include <algorithm>
+#include <bit>
+#include <map>
+
+#include "../stark/parallel.hpp"
+#include "ptvm/backend.hpp"
+#include "ptvm/circle/domain.hpp"
+#include "ptvm/circle/fft.hpp"
+#include "ptvm/common/error.hpp"
+#include "ptvm/field/batch_inverse.hpp"
+
+namespace ptvm {
+namespace {
+
+using stark::detail::parallel_for;
+
+uint32_t log2_exact(size_t n) {
+  if (n == 0 || (n & (n - 1))) throw Error(ErrorCategory::Internal, "cpu backend: column length " + std::to_string(n) + " is not a power of two");
+  return static_cast<uint32_t>(std::countr_zero(n));
+}
+
+class HostColumns final : public ColumnSet {
+ public:
+  std::vector<std::vector<M31>> cols;
+  HostColumns() = default;
+  explicit HostColumns(std::vector<std::vector<M31>> c) : cols(std::move(c)) {}
+  size_t n_columns() const override { return cols.size(); }
+  uint32_t log_size(size_t c) const override { return log2_exact(cols.at(c).size()); }
+  std::vector<M31> to_host(size_t c) const override { return cols.at(c); }
+};
+
+const HostColumns& host(const ColumnSet& s) {
+  auto* h = dynamic_cast<const HostColumns*>(&s);
+  if (!h) throw Error(ErrorCategory::Internal, "cpu backend: column set from another backend");
+  return *h;
+}
+HostColumns& host(ColumnSet& s) {
+  auto* h = dynamic_cast<HostColumns*>(&s);
+  if (!h) throw Error(ErrorCategory::Internal, "cpu backend: column set from another backend");
+  return *h;
+}
+
+class HostTree final : public CommittedTree {
+ public:
+  explicit HostTree(hash::MerkleTree t) : tree_(std::move(t)) {}
+  hash::Blake2sHash root() const override { return tree_.root(); }
+  std::vector<uint32_t> column_log_sizes() const override { return tree_.column_log_sizes(); }
+  hash::MerkleTree::Opening open(const hash::QueriesPerLogSize& q) const override { return tree_.decommit(q); }
+
+ private:
+  hash::MerkleTree tree_;
+};
+
+// Points of CanonicCoset(log).circle_domain() by bit-reversed storage position.
+struct DomainPoints {
+  uint32_t log_size;
+  std::vector<M31> half_x, half_y;  // half coset, natural order
+  explicit DomainPoints(uint32_t log) : log_size(log) {
+    circle::Coset h = circle::CanonicCoset{log}.half_coset();
+    size_t n = h.size();
+    half_x.resize(n);
+    half_y.resize(n);
+    circle::CirclePoint<M31> p = h.initial(), step = h.step();
+    for (size_t i = 0; i < n; ++i) {
+      half_x[i] = p.x;
+      half_y[i] = p.y;
+      p = p + step;
+    }
+  }
+  circle::CirclePoint<M31> at_position(size_t r) const {
+    size_t i = circle::bit_reverse_index(r, log_size);
+    size_t half = half_x.size();
+    if (i < half) return {half_x[i], half_y[i]};
+    return {half_x[i - half], -half_y[i - half]};
+  }
+};
+
+// x-coordinates of a line domain by bit-reversed position.
+std::vector<M31> line_domain_bitrev_x(const circle::LineDomain& d) {
+  const size_t n = d.size();
+  std::vector<M31> natural(n), out(n);
+  circle::CirclePoint<M31> p = d.coset.initial(), step = d.coset.step();
+  for (size_t i = 0; i < n; ++i) {
+    natural[i] = p.x;
+    p = p + step;
+  }
+  for (size_t r = 0; r < n; ++r) out[r] = natural[circle::bit_reverse_index(r, d.log_size())];
+  return out;
+}
+
+inline uint32_t reduce_product_partial(uint64_t p) { return static_cast<uint32_t>((p & M31::P) + (p >> 31)); }
+
+class CpuBackend final : public Backend {
+ public:
+  std::string name() const override { return "cpu"; }
+
+  std::unique_ptr<ColumnSet> upload_rows(const std::vector<std::vector<M31>>& rows) override {
+    auto out = std::make_unique<HostColumns>();
+    out->cols.resize(rows.size());
+    parallel_for(rows.size(), 1, [&](size_t b, size_t e) {
+      for (size_t c = b; c < e; ++c) {
+        const auto& col = rows[c];
+        uint32_t n = log2_exact(col.size());
+        std::vector<M31> v(col.size());
+        for (size_t j = 0; j < col.size(); ++j)
+          v[circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, n), n)] = col[j];
+        out->cols[c] = std::move(v);
+      }
+    });
+    return out;
+  }
+
+  std::vector<M31> to_host_rows(const ColumnSet& set, size_t column) override {
+    const auto& col = host(set).cols.at(column);
+    uint32_t n = log2_exact(col.size());
+    std::vector<M31> rows(col.size());
+    for (size_t j = 0; j < col.size(); ++j)
+      rows[j] = col[circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, n), n)];
+    return rows;
+  }
+
+  std::unique_ptr<ColumnSet> interpolate(const ColumnSet& evaluations) override {
+    const auto& in = host(evaluations);
+    auto out = std::make_unique<HostColumns>();
+    out->cols.resize(in.cols.size());
+    uint32_t max_log = 1;
+    for (const auto& c : in.cols) max_log = std::max(max_log, log2_exact(c.size()));
+    const circle::TwiddleTree& tw = twiddles(max_log);
+    parallel_for(in.cols.size(), 1, [&](size_t b, size_t e) {
+      for (size_t c = b; c < e; ++c) {
+        out->cols[c].resize(in.cols[c].size());
+        circle::circle_interpolate_bitrev(in.cols[c], out->cols[c], tw);
+      }
+    });
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> evaluate(const ColumnSet& coefficients, uint32_t log_extension) override {
+    const auto& in = host(coefficients);
+    auto out = std::make_unique<HostColumns>();
+    out->cols.resize(in.cols.size());
+    uint32_t max_log = 1;
+    for (const auto& c : in.cols) max_log = std::max(max_log, log2_exact(c.size()) + log_extension);
+    const circle::TwiddleTree& tw = twiddles(max_log);
+    parallel_for(in.cols.size(), 1, [&](size_t b, size_t e) {
+      for (size_t c = b; c < e; ++c) {
+        out->cols[c].resize(in.cols[c].size() << log_extension);
+        circle::circle_evaluate_bitrev(in.cols[c], out->cols[c], tw);
+      }
+    });
+    return out;
+  }
+
+  std::vector<QM31> evaluate_at_points(const ColumnSet& coefficients,
+                                       std::span<const PointEvaluationRequest> requests) override {
+    const auto& in = host(coefficients);
+    // Requests sharing a point and a size share the basis weights b_j(point).
+    std::map<std::pair<std::array<uint32_t, 8>, uint32_t>, std::vector<size_t>> groups;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const auto& p = requests[i].point;
+      std::array<uint32_t, 8> key = {p.x.x0.a.v, p.x.x0.b.v, p.x.x1.a.v, p.x.x1.b.v,
+                                     p.y.x0.a.v, p.y.x0.b.v, p.y.x1.a.v, p.y.x1.b.v};
+      groups[{key, log2_exact(in.cols.at(requests[i].column).size())}].push_back(i);
+    }
+    std::vector<QM31> out(requests.size());
+    for (const auto& [key, members] : groups) {
+      const uint32_t log = key.second;
+      const auto& point = requests[members[0]].point;
+      // w_j = prod of factors [y, x, pi(x), ...] selected by the bits of j (PROTOCOL.md §3.1).
+      const size_t n = size_t{1} << log;
+      std::vector<uint32_t> w[4];
+      for (auto& v : w) v.assign(n, 0);
+      {
+        std::vector<QM31> weights(n);
+        weights[0] = QM31::one();
+        std::vector<QM31> factors;
+        factors.push_back(point.y);
+        QM31 x = point.x;
+        for (uint32_t k = 1; k < log; ++k) {
+          factors.push_back(x);
+          x = x * x + x * x - QM31::one();
+        }
+        for (uint32_t k = 0; k < log; ++k) {
+          size_t half = size_t{1} << k;
+          for (size_t j = 0; j < half; ++j) weights[half + j] = weights[j] * factors[k];
+        }
+        for (size_t j = 0; j < n; ++j)
+          for (int k = 0; k < 4; ++k) w[k][j] = weights[j].coord(k).v;
+      }
+      parallel_for(members.size(), 1, [&](size_t b, size_t e) {
+        for (size_t m = b; m < e; ++m) {
+          const auto& col = in.cols[requests[members[m]].column];
+          uint64_t acc[4] = {0, 0, 0, 0};
+          for (size_t j = 0; j < n; ++j) {
+            uint64_t c = col[j].v;
+            for (int k = 0; k < 4; ++k) acc[k] += reduce_product_partial(c * w[k][j]);
+          }
+          out[members[m]] = QM31::from_m31(M31::from_u64(acc[0]), M31::from_u64(acc[1]), M31::from_u64(acc[2]),
+                                           M31::from_u64(acc[3]));
+        }
+      });
+    }
+    return out;
+  }
+
+  std::unique_ptr<CommittedTree> commit(const std::vector<const ColumnSet*>& sets) override {
+    std::vector<std::span<const M31>> spans;
+    for (const ColumnSet* s : sets)
+      for (const auto& c : host(*s).cols) spans.emplace_back(c);
+    return std::make_unique<HostTree>(hash::MerkleTree::commit(std::move(spans), stark::detail::default_thread_count()));
+  }
+
+  Interaction logup_interaction(const air::Component& component, const ColumnSet& preprocessed,
+                                const ColumnSet& main,
+                                std::span<const air::RelationChallenges> challenges) override {
+    const auto& shape = component.shape();
+    const uint32_t n = component.log_rows();
+    const size_t N = size_t{1} << n;
+    Interaction result{std::make_unique<HostColumns>(), QM31::zero()};
+    if (shape.n_fractions == 0) return result;
+    std::vector<std::vector<M31>> pre_rows, main_rows;
+    for (size_t c = 0; c < preprocessed.n_columns(); ++c) pre_rows.push_back(to_host_rows(preprocessed, c));
+    for (size_t c = 0; c < main.n_columns(); ++c) main_rows.push_back(to_host_rows(main, c));
+    std::vector<const M31*> pre_ptr, main_ptr;
+    for (auto& c : pre_rows) pre_ptr.push_back(c.data());
+    for (auto& c : main_rows) main_ptr.push_back(c.data());
+    const size_t nf = shape.n_fractions, B = shape.n_logup_batches;
+    std::vector<QM31> nums(N * nf), dens(N * nf);
+    parallel_for(N, 1024, [&](size_t b, size_t e) {
+      component.trace_fractions(pre_ptr, main_ptr, challenges, b, e, nums.data(), dens.data());
+    });
+    // Pair the fractions of each row into batches.
+    std::vector<QM31> bnum(N * B), bden(N * B);
+    for (size_t r = 0; r < N; ++r) {
+      for (size_t j = 0; j < B; ++j) {
+        size_t f = r * nf + 2 * j;
+        if (2 * j + 1 < nf) {
+          bnum[r * B + j] = nums[f] * dens[f + 1] + nums[f + 1] * dens[f];
+          bden[r * B + j] = dens[f] * dens[f + 1];
+        } else {
+          bnum[r * B + j] = nums[f];
+          bden[r * B + j] = dens[f];
+        }
+      }
+    }
+    for (size_t i = 0; i < bden.size(); ++i)
+      if (bden[i].is_zero())
+        throw Error(ErrorCategory::Runtime, "component '" + component.info().name + "': LogUp denominator is zero at row " +
+                                                std::to_string(i / B) + " (a tuple equals the challenge)");
+    std::vector<QM31> inv = batch_inverse<QM31>(std::span<const QM31>(bden));
+    std::vector<QM31> value(N * B), row_total(N);
+    QM31 total;
+    for (size_t r = 0; r < N; ++r) {
+      QM31 t;
+      for (size_t j = 0; j < B; ++j) {
+        value[r * B + j] = bnum[r * B + j] * inv[r * B + j];
+        t += value[r * B + j];
+      }
+      row_total[r] = t;
+      total += t;
+    }
+    const QM31 per_row = total * M31::from_u32(static_cast<uint32_t>(N)).inverse();
+    std::vector<std::vector<M31>> cols(4 * B, std::vector<M31>(N));
+    auto put = [&](size_t batch, size_t r, const QM31& v) {
+      cols[4 * batch][r] = v.x0.a;
+      cols[4 * batch + 1][r] = v.x0.b;
+      cols[4 * batch + 2][r] = v.x1.a;
+      cols[4 * batch + 3][r] = v.x1.b;
+    };
+    for (size_t r = 0; r < N; ++r)
+      for (size_t j = 0; j + 1 < B; ++j) put(j, r, value[r * B + j]);
+    QM31 running;
+    for (size_t r = 0; r < N; ++r) {
+      put(B - 1, r, running);
+      running += row_total[r] - per_row;
+    }
+    result.columns = upload_rows(cols);
+    result.claimed_sum = total;
+    return result;
+  }
+
+  std::unique_ptr<ColumnSet> eval_composition(const air::Component& component, const CompositionInputs& in) override {
+    const auto& main = host(*in.main);
+    const uint32_t n = component.log_rows();
+    if (main.cols.empty()) throw Error(ErrorCategory::Internal, "eval_composition: component without main columns");
+    const uint32_t e = log2_exact(main.cols[0].size());
+    const size_t size = size_t{1} << e;
+    air::DomainColumns cols;
+    cols.log_size = e;
+    auto gather = [&](const ColumnSet* s, std::vector<const M31*>& dst) {
+      if (!s) return;
+      for (const auto& c : host(*s).cols) {
+        if (c.size() != size) throw Error(ErrorCategory::Internal, "eval_composition: columns on different domains");
+        dst.push_back(c.data());
+      }
+    };
+    gather(in.preprocessed, cols.preprocessed);
+    gather(in.main, cols.main);
+    gather(in.interaction, cols.interaction);
+    std::vector<uint32_t> next(size);
+    parallel_for(size, 4096, [&](size_t b, size_t end) {
+      for (size_t r = b; r < end; ++r)
+        next[r] = static_cast<uint32_t>(circle::offset_bit_reversed_circle_domain_index(r, n, e, 1));
+    });
+    cols.next_position = next.data();
+    // 1 / V_n depends only on pos >> n (PROTOCOL.md §4.3 step 4).
+    const uint32_t k = e - n;
+    std::vector<M31> inv_vanishing(size_t{1} << k);
+    {
+      circle::CircleDomain dom = circle::CanonicCoset{e}.circle_domain();
+      std::vector<M31> v(size_t{1} << k);
+      for (size_t i = 0; i < v.size(); ++i) v[i] = circle::canonic_vanishing(n, dom.at(i));
+      std::vector<M31> inv = batch_inverse<M31>(std::span<const M31>(v));
+      for (size_t i = 0; i < v.size(); ++i) inv_vanishing[circle::bit_reverse_index(i, k)] = inv[i];
+    }
+    auto out = std::make_unique<HostColumns>();
+    out->cols.assign(4, std::vector<M31>(size));
+    M31* const dst[4] = {out->cols[0].data(), out->cols[1].data(), out->cols[2].data(), out->cols[3].data()};
+    parallel_for(size, 1024, [&](size_t b, size_t end) {
+      component.composition_on_domain(cols, in.public_inputs, in.challenges, in.coefficients, in.claimed_sum,
+                                      inv_vanishing, b, end, dst);
+    });
+    return out;
+  }
+
+  void add_assign(ColumnSet& dst, const ColumnSet& src) override {
+    auto& d = host(dst);
+    const auto& s = host(src);
+    if (d.cols.size() != s.cols.size()) throw Error(ErrorCategory::Internal, "add_assign: column count mismatch");
+    for (size_t c = 0; c < d.cols.size(); ++c) {
+      if (d.cols[c].size() != s.cols[c].size()) throw Error(ErrorCategory::Internal, "add_assign: size mismatch");
+      for (size_t i = 0; i < d.cols[c].size(); ++i) d.cols[c][i] += s.cols[c][i];
+    }
+  }
+
+  std::unique_ptr<ColumnSet> slice(const ColumnSet& set, size_t first, size_t count) override {
+    const auto& s = host(set);
+    if (first + count > s.cols.size()) throw Error(ErrorCategory::Internal, "slice out of range");
+    return std::make_unique<HostColumns>(std::vector<std::vector<M31>>(s.cols.begin() + first, s.cols.begin() + first + count));
+  }
+
+  std::unique_ptr<ColumnSet> coefficient_slice(const ColumnSet& coefficients, size_t begin, uint32_t log_size) override {
+    const auto& s = host(coefficients);
+    auto out = std::make_unique<HostColumns>();
+    for (const auto& c : s.cols) {
+      size_t len = size_t{1} << log_size;
+      if (begin + len > c.size()) throw Error(ErrorCategory::Internal, "coefficient_slice out of range");
+      out->cols.emplace_back(c.begin() + begin, c.begin() + begin + len);
+    }
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override {
+    const size_t size = size_t{1} << log_size;
+    DomainPoints points(log_size);
+    std::vector<QM31> acc(size);
+    parallel_for(size, 4096, [&](size_t b, size_t end) {
+      const size_t len = end - b;
+      std::vector<CM31> den(len), den_inv(len);
+      std::vector<QM31> num(len);
+      std::vector<M31> qy(len);
+      for (size_t i = 0; i < len; ++i) {
+        auto q = points.at_position(b + i);
+        qy[i] = q.y;
+      }
+      for (const auto& batch : batches) {
+        const auto& co = batch.coefficients;
+        for (size_t i = 0; i < len; ++i) {
+          auto q = points.at_position(b + i);
+          den[i] = co.denominator(q.x, q.y);
+          num[i] = -(co.a_sum * qy[i]) - co.b_sum;
+        }
+        batch_inverse<CM31>(std::span<const CM31>(den), std::span<CM31>(den_inv));
+        for (size_t k = 0; k < batch.columns.size(); ++k) {
+          const M31* f = host(*batch.columns[k].set).cols.at(batch.columns[k].column).data() + b;
+          const QM31 c = co.column_coefficients[k];
+          const uint32_t c0 = c.x0.a.v, c1 = c.x0.b.v, c2 = c.x1.a.v, c3 = c.x1.b.v;
+          for (size_t i = 0; i < len; ++i) {
+            uint64_t v = f[i].v;
+            QM31 t = QM31::from_m31(M31::raw(M31::reduce64(v * c0)), M31::raw(M31::reduce64(v * c1)),
+                                    M31::raw(M31::reduce64(v * c2)), M31::raw(M31::reduce64(v * c3)));
+            num[i] += t;
+          }
+        }
+        for (size_t i = 0; i < len; ++i) acc[b + i] = acc[b + i] * co.alpha_pow_m + num[i] * den_inv[i];
+      }
+    });
+    return secure_column(acc);
+  }
+
+  std::unique_ptr<ColumnSet> fri_fold_circle(const ColumnSet& column, const QM31& alpha,
+                                             const ColumnSet* accumulate_into) override {
+    const auto& in = host(column);
+    const uint32_t n = log2_exact(in.cols.at(0).size());
+    const size_t half = size_t{1} << (n - 1);
+    DomainPoints points(n);
+    std::vector<M31> ys(half);
+    for (size_t i = 0; i < half; ++i) ys[i] = points.at_position(2 * i).y;
+    std::vector<M31> inv_y = batch_inverse<M31>(std::span<const M31>(ys));
+    std::vector<QM31> out(half);
+    const QM31 alpha_sq = alpha * alpha;
+    const HostColumns* acc = accumulate_into ? &host(*accumulate_into) : nullptr;
+    if (acc && acc->cols.at(0).size() != half) throw Error(ErrorCategory::Internal, "fri_fold_circle: size mismatch");
+    for (size_t i = 0; i < half; ++i) {
+      QM31 g = stark::fold_circle_pair(value(in, 2 * i), value(in, 2 * i + 1), inv_y[i], alpha);
+      out[i] = acc ? value(*acc, i) * alpha_sq + g : g;
+    }
+    return secure_column(out);
+  }
+
+  std::unique_ptr<ColumnSet> fri_fold_line(const ColumnSet& line, const circle::LineDomain& domain,
+                                           const QM31& alpha) override {
+    const auto& in = host(line);
+    const size_t size = in.cols.at(0).size();
+    if (size != domain.size()) throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
+    std::vector<M31> xs = line_domain_bitrev_x(domain);
+    std::vector<M31> even_x(size / 2);
+    for (size_t i = 0; i < size / 2; ++i) even_x[i] = xs[2 * i];
+    std::vector<M31> inv_x = batch_inverse<M31>(std::span<const M31>(even_x));
+    std::vector<QM31> out(size / 2);
+    for (size_t i = 0; i < size / 2; ++i) out[i] = stark::fold_line_pair(value(in, 2 * i), value(in, 2 * i + 1), inv_x[i], alpha);
+    return secure_column(out);
+  }
+
+  uint64_t grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) override {
+    return channel.grind(pow_bits, stark::detail::default_thread_count());
+  }
+
+ private:
+  static QM31 value(const HostColumns& c, size_t i) {
+    return QM31::from_m31(c.cols[0][i], c.cols[1][i], c.cols[2][i], c.cols[3][i]);
+  }
+  static std::unique_ptr<ColumnSet> secure_column(const std::vector<QM31>& v) {
+    auto out = std::make_unique<HostColumns>();
+    out->cols.assign(4, std::vector<M31>(v.size()));
+    for (size_t i = 0; i < v.size(); ++i) {
+      out->cols[0][i] = v[i].x0.a;
+      out->cols[1][i] = v[i].x0.b;
+      out->cols[2][i] = v[i].x1.a;
+      out->cols[3][i] = v[i].x1.b;
+    }
+    return out;
+  }
+  const circle::TwiddleTree& twiddles(uint32_t max_domain_log) {
+    if (!twiddles_ || twiddles_->max_domain_log() < max_domain_log)
+      twiddles_ = std::make_unique<circle::TwiddleTree>(circle::precompute_twiddles_for_log(std::max<uint32_t>(max_domain_log, 2)));
+    return *twiddles_;
+  }
+  std::unique_ptr<circle::TwiddleTree> twiddles_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+
+}  // namespace ptvm

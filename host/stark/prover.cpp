@@ -1,0 +1,420 @@
+#include "ptvm/stark/prover.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "layout.hpp"
+#include "ptvm/circle/domain.hpp"
+#include "ptvm/common/error.hpp"
+#include "ptvm/stark/line_poly.hpp"
+
+namespace ptvm::stark {
+namespace {
+
+using detail::StarkLayout;
+
+class StageClock {
+ public:
+  explicit StageClock(double* sink) : sink_(sink), start_(std::chrono::steady_clock::now()) {}
+  ~StageClock() {
+    if (sink_) *sink_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  double* sink_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// One PCS tree: per component (or per composition part) the evaluations on the trace domain, the
+// coefficients, and the low-degree extension that is committed.
+struct TreeData {
+  std::vector<std::unique_ptr<ColumnSet>> coefficients;
+  std::vector<std::unique_ptr<ColumnSet>> extensions;
+  std::unique_ptr<CommittedTree> tree;
+  // global column index -> (set, column in set)
+  std::vector<ColumnRef> column_refs() const {
+    std::vector<ColumnRef> out;
+    for (const auto& s : extensions)
+      for (size_t c = 0; c < s->n_columns(); ++c) out.push_back({s.get(), c});
+    return out;
+  }
+};
+
+std::vector<size_t> shifted_positions(const std::vector<size_t>& queries, uint32_t shift) {
+  std::vector<size_t> out;
+  for (size_t q : queries) out.push_back(q >> shift);
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// Both members of every pair touched by `positions` (sorted, unique).
+std::vector<size_t> pair_positions(const std::vector<size_t>& positions) {
+  std::vector<size_t> out;
+  for (size_t p : positions) {
+    size_t a = p & ~size_t{1};
+    if (out.empty() || out.back() != a + 1) {
+      out.push_back(a);
+      out.push_back(a + 1);
+    }
+  }
+  return out;
+}
+
+QM31 secure_value(const std::vector<std::vector<M31>>& coords, size_t i) {
+  return QM31::from_m31(coords[0][i], coords[1][i], coords[2][i], coords[3][i]);
+}
+
+// Siblings not among `positions`, in position order (PROTOCOL.md §6.8).
+void append_witness(const std::vector<size_t>& positions, const std::vector<std::vector<M31>>& coords,
+                    std::vector<QM31>& witness) {
+  std::vector<size_t> pairs = pair_positions(positions);
+  size_t qi = 0;
+  for (size_t p : pairs) {
+    if (qi < positions.size() && positions[qi] == p) {
+      ++qi;
+      continue;
+    }
+    witness.push_back(secure_value(coords, p));
+  }
+}
+
+std::vector<std::vector<M31>> host_coords(const ColumnSet& s, size_t first = 0) {
+  std::vector<std::vector<M31>> out;
+  for (size_t k = 0; k < 4; ++k) out.push_back(s.to_host(first + k));
+  return out;
+}
+
+void check_traces(const air::Air& air, const std::vector<std::vector<std::vector<M31>>>& main_traces) {
+  if (main_traces.size() != air.components.size())
+    throw Error(ErrorCategory::Usage, "prove: " + std::to_string(main_traces.size()) + " traces for " +
+                                          std::to_string(air.components.size()) + " components");
+  for (size_t c = 0; c < main_traces.size(); ++c) {
+    const auto& info = air.components[c]->info();
+    if (main_traces[c].size() != info.n_main_columns)
+      throw Error(ErrorCategory::Usage, "prove: component '" + info.name + "' has " + std::to_string(info.n_main_columns) +
+                                            " main columns, trace has " + std::to_string(main_traces[c].size()));
+    for (size_t k = 0; k < main_traces[c].size(); ++k) {
+      const auto& col = main_traces[c][k];
+      if (col.size() != (size_t{1} << info.log_rows))
+        throw Error(ErrorCategory::Usage, "prove: component '" + info.name + "' column " + std::to_string(k) + " has " +
+                                              std::to_string(col.size()) + " rows, expected 2^" + std::to_string(info.log_rows));
+      for (size_t r = 0; r < col.size(); ++r)
+        if (col[r].v >= M31::P)
+          throw Error(ErrorCategory::Usage, "prove: component '" + info.name + "' column " + std::to_string(k) + " row " +
+                                                std::to_string(r) + ": non-canonical M31 value");
+    }
+  }
+}
+
+}  // namespace
+
+StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
+                 const std::vector<std::vector<std::vector<M31>>>& main_traces, const Profile& profile,
+                 Backend& backend, StageTimings* timings) {
+  StageTimings local;
+  StageTimings& t = timings ? *timings : local;
+  t = StageTimings{};
+  StageClock total_clock(&t.total_ms);
+  const StarkLayout layout = detail::make_layout(air, profile, public_inputs.size());
+  check_traces(air, main_traces);
+  for (M31 v : public_inputs)
+    if (v.v >= M31::P) throw Error(ErrorCategory::Usage, "prove: non-canonical public input");
+  const uint32_t b = profile.log_blowup;
+  const size_t n_comp = air.components.size();
+
+  StarkProof proof;
+  proof.profile = profile;
+  hash::Blake2sChannel channel;
+  detail::mix_profile(channel, profile);
+
+  std::array<TreeData, kNumTrees> trees;
+  std::vector<std::unique_ptr<ColumnSet>> pre_trace(n_comp), main_trace(n_comp);
+
+  auto extend_and_commit = [&](size_t tree_index) {
+    TreeData& td = trees[tree_index];
+    {
+      StageClock c(&t.lde_ms);
+      for (const auto& coeffs : td.coefficients) td.extensions.push_back(backend.evaluate(*coeffs, b));
+    }
+    StageClock c(&t.commit_ms);
+    std::vector<const ColumnSet*> sets;
+    for (const auto& s : td.extensions) sets.push_back(s.get());
+    td.tree = backend.commit(sets);
+    proof.commitments[tree_index] = td.tree->root();
+    channel.mix_root(proof.commitments[tree_index]);
+  };
+
+  // Tree 0: preprocessed columns and boundary selectors.
+  {
+    StageClock c(&t.lde_ms);
+    for (size_t k = 0; k < n_comp; ++k) {
+      pre_trace[k] = backend.upload_rows(air.components[k]->all_preprocessed_columns());
+      trees[kPreprocessedTree].coefficients.push_back(backend.interpolate(*pre_trace[k]));
+    }
+  }
+  extend_and_commit(kPreprocessedTree);
+  detail::mix_statement(channel, air, public_inputs);
+
+  // Tree 1: main trace.
+  {
+    StageClock c(&t.lde_ms);
+    for (size_t k = 0; k < n_comp; ++k) {
+      main_trace[k] = backend.upload_rows(main_traces[k]);
+      trees[kMainTree].coefficients.push_back(backend.interpolate(*main_trace[k]));
+    }
+  }
+  extend_and_commit(kMainTree);
+
+  // Tree 2: LogUp interaction trace.
+  const std::vector<air::RelationChallenges> challenges = detail::draw_relation_challenges(channel, air);
+  {
+    std::vector<std::unique_ptr<ColumnSet>> inter(n_comp);
+    {
+      StageClock c(&t.interaction_ms);
+      for (size_t k = 0; k < n_comp; ++k) {
+        auto r = backend.logup_interaction(*air.components[k], *pre_trace[k], *main_trace[k], challenges);
+        proof.claimed_sums.push_back(r.claimed_sum);
+        inter[k] = std::move(r.columns);
+      }
+    }
+    StageClock c(&t.lde_ms);
+    for (size_t k = 0; k < n_comp; ++k) trees[kInteractionTree].coefficients.push_back(backend.interpolate(*inter[k]));
+  }
+  pre_trace.clear();
+  main_trace.clear();
+  channel.mix_felts(proof.claimed_sums);
+  extend_and_commit(kInteractionTree);
+
+  // Composition polynomial.
+  const QM31 alpha_c = channel.draw_felt();
+  {
+    StageClock c(&t.composition_ms);
+    const std::vector<QM31> coefficients = detail::constraint_coefficients(alpha_c, layout.n_constraints);
+    std::map<uint32_t, std::unique_ptr<ColumnSet>> by_size;
+    for (size_t k = 0; k < n_comp; ++k) {
+      const air::Component& comp = *air.components[k];
+      const uint32_t ext = comp.shape().log_constraint_extension;
+      std::unique_ptr<ColumnSet> own[3];
+      const ColumnSet* sets[3];
+      const size_t tree_ids[3] = {kPreprocessedTree, kMainTree, kInteractionTree};
+      for (int i = 0; i < 3; ++i) {
+        if (ext == b) {
+          sets[i] = trees[tree_ids[i]].extensions[k].get();
+        } else {
+          own[i] = backend.evaluate(*trees[tree_ids[i]].coefficients[k], ext);
+          sets[i] = own[i].get();
+        }
+      }
+      CompositionInputs in;
+      in.preprocessed = sets[0];
+      in.main = sets[1];
+      in.interaction = sets[2];
+      in.public_inputs = public_inputs;
+      in.challenges = challenges;
+      in.coefficients = std::span<const QM31>(coefficients).subspan(layout.constraint_offset[k], comp.shape().n_constraints());
+      in.claimed_sum = proof.claimed_sums[k];
+      auto col = backend.eval_composition(comp, in);
+      const uint32_t e = comp.log_rows() + ext;
+      if (auto it = by_size.find(e); it != by_size.end()) {
+        backend.add_assign(*it->second, *col);
+      } else {
+        by_size[e] = std::move(col);
+      }
+    }
+    // Lift the partial sums from the smallest domain to the largest (PROTOCOL.md §4.3 step 5).
+    std::unique_ptr<ColumnSet> running;
+    uint32_t running_log = 0;
+    for (auto& [e, col] : by_size) {
+      if (running) {
+        auto coeffs = backend.interpolate(*running);
+        auto lifted = backend.evaluate(*coeffs, e - running_log);
+        backend.add_assign(*col, *lifted);
+      }
+      running = std::move(col);
+      running_log = e;
+    }
+    auto composition_coeffs = backend.interpolate(*running);
+    const uint32_t part_log = layout.log_composition - layout.log_split;
+    for (uint32_t part = 0; part < (1u << layout.log_split); ++part)
+      trees[kCompositionTree].coefficients.push_back(
+          backend.coefficient_slice(*composition_coeffs, size_t{part} << part_log, part_log));
+  }
+  extend_and_commit(kCompositionTree);
+
+  // Out-of-domain sampling.
+  const circle::CirclePoint<QM31> oods_point = circle::point_from_t(channel.draw_felt());
+  {
+    StageClock c(&t.oods_ms);
+    std::vector<QM31> flat;
+    for (size_t tr = 0; tr < kNumTrees; ++tr) {
+      size_t global = 0;
+      for (const auto& coeffs : trees[tr].coefficients) {
+        std::vector<PointEvaluationRequest> requests;
+        for (size_t col = 0; col < coeffs->n_columns(); ++col)
+          for (size_t s = 0; s < layout.n_samples(tr); ++s)
+            requests.push_back({col, detail::sample_point(layout, tr, global + col, s, oods_point)});
+        std::vector<QM31> values = backend.evaluate_at_points(*coeffs, requests);
+        for (size_t col = 0; col < coeffs->n_columns(); ++col) {
+          const size_t ns = layout.n_samples(tr);
+          proof.sampled_values[tr].emplace_back(values.begin() + col * ns, values.begin() + (col + 1) * ns);
+        }
+        global += coeffs->n_columns();
+      }
+      for (const auto& col : proof.sampled_values[tr]) flat.insert(flat.end(), col.begin(), col.end());
+    }
+    channel.mix_felts(flat);
+  }
+  for (auto& td : trees) td.coefficients.clear();
+
+  // DEEP quotients, one column per commitment size (decreasing).
+  const QM31 alpha_q = channel.draw_felt();
+  std::vector<std::unique_ptr<ColumnSet>> quotients;
+  {
+    StageClock c(&t.deep_ms);
+    std::array<std::vector<ColumnRef>, kNumTrees> refs;
+    for (size_t tr = 0; tr < kNumTrees; ++tr) refs[tr] = trees[tr].column_refs();
+    for (uint32_t L : layout.quotient_log_sizes) {
+      std::vector<DeepQuotientBatch> batches;
+      for (auto& bl : detail::deep_batches(layout, L, oods_point, proof.sampled_values, alpha_q)) {
+        DeepQuotientBatch qb;
+        for (const auto& dc : bl.columns) qb.columns.push_back(refs[dc.tree][dc.column]);
+        qb.coefficients = std::move(bl.coefficients);
+        batches.push_back(std::move(qb));
+      }
+      quotients.push_back(backend.deep_quotients(L, batches));
+    }
+  }
+
+  // FRI commit phase.
+  struct LineLayer {
+    std::unique_ptr<ColumnSet> evaluations;
+    std::unique_ptr<CommittedTree> tree;
+  };
+  std::unique_ptr<CommittedTree> first_layer_tree;
+  std::vector<LineLayer> layers;
+  {
+    StageClock c(&t.fri_ms);
+    std::vector<const ColumnSet*> qsets;
+    for (const auto& q : quotients) qsets.push_back(q.get());
+    first_layer_tree = backend.commit(qsets);
+    proof.fri.first_layer.commitment = first_layer_tree->root();
+    channel.mix_root(proof.fri.first_layer.commitment);
+    QM31 alpha = channel.draw_felt();
+    circle::LineDomain domain{circle::CanonicCoset{layout.first_layer_log}.half_coset()};
+    std::unique_ptr<ColumnSet> cur = backend.fri_fold_circle(*quotients[0], alpha, nullptr);
+    size_t next_quotient = 1;
+    for (uint32_t i = 0; i < layout.n_inner_layers; ++i) {
+      auto tree = backend.commit({cur.get()});
+      FriLayerProof lp;
+      lp.commitment = tree->root();
+      channel.mix_root(lp.commitment);
+      proof.fri.inner_layers.push_back(std::move(lp));
+      alpha = channel.draw_felt();
+      auto folded = backend.fri_fold_line(*cur, domain, alpha);
+      layers.push_back({std::move(cur), std::move(tree)});
+      cur = std::move(folded);
+      domain = domain.doubled();
+      if (next_quotient < quotients.size() && layout.quotient_log_sizes[next_quotient] - 1 == domain.log_size()) {
+        cur = backend.fri_fold_circle(*quotients[next_quotient], alpha, cur.get());
+        ++next_quotient;
+      }
+    }
+    if (next_quotient != quotients.size())
+      throw Error(ErrorCategory::Internal, "FRI: a quotient column was not folded in");
+    auto coords = host_coords(*cur);
+    std::vector<QM31> values(coords[0].size());
+    for (size_t i = 0; i < values.size(); ++i) values[i] = secure_value(coords, i);
+    std::vector<QM31> coeffs = line_interpolate_bitrev(values, domain);
+    const size_t bound = size_t{1} << profile.log_last_layer_degree_bound;
+    for (size_t i = bound; i < coeffs.size(); ++i)
+      if (!coeffs[i].is_zero())
+        throw Error(ErrorCategory::Internal, "FRI: last layer above its degree bound (the quotients are not low degree)");
+    coeffs.resize(bound);
+    proof.fri.last_layer_poly = coeffs;
+    channel.mix_felts(coeffs);
+  }
+
+  {
+    StageClock c(&t.pow_ms);
+    proof.proof_of_work = backend.grind(channel, profile.pow_bits);
+    channel.mix_u64(proof.proof_of_work);
+  }
+
+  // Queries and decommitments.
+  {
+    StageClock c(&t.queries_ms);
+    const std::vector<size_t> queries = channel.draw_queries(layout.first_layer_log, profile.n_queries);
+    for (size_t tr = 0; tr < kNumTrees; ++tr) {
+      hash::QueriesPerLogSize q;
+      for (uint32_t L : layout.commitment_log_sizes(tr)) q[L] = shifted_positions(queries, layout.first_layer_log - L);
+      auto opening = trees[tr].tree->open(q);
+      proof.queried_values[tr] = std::move(opening.queried_values);
+      proof.decommitments[tr] = std::move(opening.decommitment);
+    }
+    // First FRI layer: only the siblings the verifier cannot compute from the trace openings.
+    {
+      hash::QueriesPerLogSize q;
+      for (size_t k = 0; k < quotients.size(); ++k) {
+        const uint32_t L = layout.quotient_log_sizes[k];
+        auto positions = shifted_positions(queries, layout.first_layer_log - L);
+        append_witness(positions, host_coords(*quotients[k]), proof.fri.first_layer.fri_witness);
+        q[L] = pair_positions(positions);
+      }
+      proof.fri.first_layer.decommitment = first_layer_tree->open(q).decommitment;
+    }
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const uint32_t m = layout.first_layer_log - 1 - static_cast<uint32_t>(i);
+      auto positions = shifted_positions(queries, static_cast<uint32_t>(i) + 1);
+      append_witness(positions, host_coords(*layers[i].evaluations), proof.fri.inner_layers[i].fri_witness);
+      hash::QueriesPerLogSize q;
+      q[m] = pair_positions(positions);
+      proof.fri.inner_layers[i].decommitment = layers[i].tree->open(q).decommitment;
+    }
+  }
+  return proof;
+}
+
+std::optional<std::string> check_constraints(const air::Air& air, std::span<const M31> public_inputs,
+                                             const std::vector<std::vector<std::vector<M31>>>& main_traces) {
+  check_traces(air, main_traces);
+  // Evaluate each constraint at each row over QM31 with PointEval-style samples; LogUp constraints
+  // depend on challenges and are skipped (only AIR and boundary constraints are checked).
+  for (size_t k = 0; k < air.components.size(); ++k) {
+    const air::Component& comp = *air.components[k];
+    const auto& shape = comp.shape();
+    const size_t N = size_t{1} << comp.log_rows();
+    auto pre = comp.all_preprocessed_columns();
+    const uint32_t n_checked = shape.n_air_constraints + shape.n_boundary_constraints;
+    // Coefficient vectors with a single 1 isolate one constraint; evaluating all at once with
+    // random-free unit vectors would cost n_constraints passes, so use powers of a fixed element
+    // and report the row, then find the constraint by unit vectors on that row only.
+    std::vector<QM31> coeffs(shape.n_constraints());
+    for (uint32_t j = 0; j < shape.n_constraints(); ++j) coeffs[j] = j < n_checked ? QM31::from_u32(j + 1, 7, 3, 1) : QM31::zero();
+    std::vector<air::RelationChallenges> challenges(air.relations.size(), air::RelationChallenges::from(QM31::from_u32(1, 2, 3, 4), QM31::from_u32(5, 6, 7, 8)));
+    for (size_t r = 0; r < N; ++r) {
+      air::PointSamples s;
+      for (const auto& col : pre) {
+        s.preprocessed.push_back(QM31(col[r]));
+        s.preprocessed.push_back(QM31(col[(r + 1) % N]));
+      }
+      for (const auto& col : main_traces[k]) {
+        s.main.push_back(QM31(col[r]));
+        s.main.push_back(QM31(col[(r + 1) % N]));
+      }
+      s.interaction.assign(8 * shape.n_logup_batches, QM31::zero());
+      QM31 v = comp.composition_at_point(s, public_inputs, challenges, coeffs, QM31::zero());
+      if (v.is_zero()) continue;
+      for (uint32_t j = 0; j < n_checked; ++j) {
+        std::vector<QM31> unit(shape.n_constraints());
+        unit[j] = QM31::one();
+        if (!comp.composition_at_point(s, public_inputs, challenges, unit, QM31::zero()).is_zero())
+          return "component '" + comp.info().name + "' row " + std::to_string(r) + ": constraint " + std::to_string(j) +
+                 (j >= shape.n_air_constraints ? " (boundary)" : "") + " does not hold";
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace ptvm::stark

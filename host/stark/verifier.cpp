@@ -1,0 +1,337 @@
+#include "ptvm/stark/verifier.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "layout.hpp"
+#include "ptvm/backend.hpp"
+#include "ptvm/circle/domain.hpp"
+#include "ptvm/common/error.hpp"
+#include "ptvm/hash/merkle.hpp"
+#include "ptvm/stark/fri_math.hpp"
+#include "ptvm/stark/line_poly.hpp"
+
+namespace ptvm::stark {
+namespace {
+
+using detail::StarkLayout;
+
+struct Rejection {
+  std::string reason;
+};
+[[noreturn]] void reject(std::string why) { throw Rejection{std::move(why)}; }
+
+const char* tree_name(size_t t) {
+  switch (t) {
+    case kPreprocessedTree: return "preprocessed";
+    case kMainTree: return "main";
+    case kInteractionTree: return "interaction";
+    default: return "composition";
+  }
+}
+
+std::vector<size_t> shifted_positions(const std::vector<size_t>& queries, uint32_t shift) {
+  std::vector<size_t> out;
+  for (size_t q : queries) out.push_back(q >> shift);
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<size_t> pair_positions(const std::vector<size_t>& positions) {
+  std::vector<size_t> out;
+  for (size_t p : positions) {
+    size_t a = p & ~size_t{1};
+    if (out.empty() || out.back() != a + 1) {
+      out.push_back(a);
+      out.push_back(a + 1);
+    }
+  }
+  return out;
+}
+
+// Splits Merkle-ordered queried values (log size descending, position ascending, column order)
+// into values[column][k] aligned with queries[log size of column][k].
+std::vector<std::vector<M31>> split_queried(const std::vector<uint32_t>& column_logs, const hash::QueriesPerLogSize& queries,
+                                            std::span<const M31> values, const std::string& where) {
+  std::map<uint32_t, std::vector<size_t>, std::greater<>> columns_by_log;
+  for (size_t c = 0; c < column_logs.size(); ++c) columns_by_log[column_logs[c]].push_back(c);
+  size_t expected = 0;
+  for (const auto& [log, cols] : columns_by_log) expected += cols.size() * queries.at(log).size();
+  if (values.size() != expected)
+    reject(where + ": " + std::to_string(values.size()) + " queried values, expected " + std::to_string(expected));
+  std::vector<std::vector<M31>> out(column_logs.size());
+  size_t i = 0;
+  for (const auto& [log, cols] : columns_by_log)
+    for (size_t k = 0; k < queries.at(log).size(); ++k)
+      for (size_t c : cols) out[c].push_back(values[i++]);
+  return out;
+}
+
+// Builds the full pair values of a FRI layer from known values at `positions` and the witness,
+// checks the Merkle path, and returns position -> value for every pair member.
+std::map<size_t, QM31> open_layer(const std::vector<size_t>& positions, const std::vector<QM31>& known,
+                                  const std::vector<QM31>& witness, size_t& witness_used, uint32_t log_size,
+                                  std::vector<M31>& merkle_values, const std::string& where) {
+  std::map<size_t, QM31> out;
+  size_t qi = 0;
+  for (size_t p : pair_positions(positions)) {
+    QM31 v;
+    if (qi < positions.size() && positions[qi] == p) {
+      v = known[qi++];
+    } else {
+      if (witness_used >= witness.size()) reject(where + ": FRI witness too short");
+      v = witness[witness_used++];
+    }
+    out[p] = v;
+    merkle_values.push_back(v.x0.a);
+    merkle_values.push_back(v.x0.b);
+    merkle_values.push_back(v.x1.a);
+    merkle_values.push_back(v.x1.b);
+  }
+  (void)log_size;
+  return out;
+}
+
+Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, const StarkProof& proof,
+                    const Profile& expected, std::optional<hash::Blake2sHash> preprocessed_root) {
+  if (!(proof.profile == expected))
+    reject("profile mismatch: proof uses '" + proof.profile.name + "', verifier requires '" + expected.name + "'");
+  StarkLayout layout;
+  try {
+    layout = detail::make_layout(air, expected, public_inputs.size());
+  } catch (const Error& e) {
+    reject(std::string("invalid statement: ") + e.what());
+  }
+  for (M31 v : public_inputs)
+    if (v.v >= M31::P) reject("non-canonical public input");
+  const size_t n_comp = air.components.size();
+  // ---- shape
+  if (proof.claimed_sums.size() != n_comp)
+    reject("claimed_sums: " + std::to_string(proof.claimed_sums.size()) + " values for " + std::to_string(n_comp) + " components");
+  for (size_t t = 0; t < kNumTrees; ++t) {
+    if (proof.sampled_values[t].size() != layout.tree_columns[t].size())
+      reject(std::string("sampled_values[") + tree_name(t) + "]: " + std::to_string(proof.sampled_values[t].size()) +
+             " columns, expected " + std::to_string(layout.tree_columns[t].size()));
+    for (const auto& col : proof.sampled_values[t])
+      if (col.size() != layout.n_samples(t))
+        reject(std::string("sampled_values[") + tree_name(t) + "]: wrong number of samples");
+  }
+  if (proof.fri.inner_layers.size() != layout.n_inner_layers)
+    reject("fri: " + std::to_string(proof.fri.inner_layers.size()) + " inner layers, expected " + std::to_string(layout.n_inner_layers));
+  if (proof.fri.last_layer_poly.size() != (size_t{1} << expected.log_last_layer_degree_bound))
+    reject("fri: last layer has " + std::to_string(proof.fri.last_layer_poly.size()) + " coefficients, expected " +
+           std::to_string(size_t{1} << expected.log_last_layer_degree_bound));
+
+  // ---- LogUp sums
+  QM31 logup_total;
+  for (size_t c = 0; c < n_comp; ++c) {
+    if (air.components[c]->shape().n_fractions == 0 && !proof.claimed_sums[c].is_zero())
+      reject("LogUp: component '" + air.components[c]->info().name + "' has no fractions but a non-zero claimed sum");
+    logup_total += proof.claimed_sums[c];
+  }
+
+  // ---- channel replay
+  hash::Blake2sChannel channel;
+  detail::mix_profile(channel, expected);
+  const hash::Blake2sHash pre_root = preprocessed_root ? *preprocessed_root : preprocessed_commitment(air, expected);
+  if (proof.commitments[kPreprocessedTree] != pre_root) reject("preprocessed commitment does not match the AIR");
+  channel.mix_root(proof.commitments[kPreprocessedTree]);
+  detail::mix_statement(channel, air, public_inputs);
+  channel.mix_root(proof.commitments[kMainTree]);
+  const std::vector<air::RelationChallenges> challenges = detail::draw_relation_challenges(channel, air);
+  if (air.public_logup_sum) logup_total += air.public_logup_sum(challenges, public_inputs);
+  if (!logup_total.is_zero()) reject("LogUp: the claimed sums and public terms do not sum to zero");
+  channel.mix_felts(proof.claimed_sums);
+  channel.mix_root(proof.commitments[kInteractionTree]);
+  const QM31 alpha_c = channel.draw_felt();
+  channel.mix_root(proof.commitments[kCompositionTree]);
+  const circle::CirclePoint<QM31> P = circle::point_from_t(channel.draw_felt());
+  if (!P.is_on_circle() || P.y.x1.is_zero()) reject("degenerate OODS point");
+
+  // ---- composition at the OODS point (DEEP-ALI)
+  {
+    const std::vector<QM31> coefficients = detail::constraint_coefficients(alpha_c, layout.n_constraints);
+    QM31 expected_value;
+    size_t pre_at = 0, main_at = 0, inter_at = 0;
+    for (size_t c = 0; c < n_comp; ++c) {
+      const air::Component& comp = *air.components[c];
+      const auto& shape = comp.shape();
+      air::PointSamples s;
+      auto take = [&](size_t tree, size_t& at, size_t count, std::vector<QM31>& dst) {
+        for (size_t k = 0; k < count; ++k, ++at)
+          for (const QM31& v : proof.sampled_values[tree][at]) dst.push_back(v);
+      };
+      take(kPreprocessedTree, pre_at, shape.n_preprocessed_total, s.preprocessed);
+      take(kMainTree, main_at, comp.info().n_main_columns, s.main);
+      take(kInteractionTree, inter_at, shape.n_interaction_columns(), s.interaction);
+      QM31 v = comp.composition_at_point(
+          s, public_inputs, challenges,
+          std::span<const QM31>(coefficients).subspan(layout.constraint_offset[c], shape.n_constraints()),
+          proof.claimed_sums[c]);
+      QM31 vanishing = circle::canonic_vanishing(comp.log_rows(), P);
+      if (vanishing.is_zero()) reject("degenerate OODS point (vanishing polynomial is zero)");
+      expected_value += v * vanishing.inverse();
+    }
+    QM31 claimed = detail::composition_from_parts(layout, proof.sampled_values[kCompositionTree], P);
+    if (claimed != expected_value)
+      reject("OODS: the composition polynomial does not match the constraints at the OODS point");
+  }
+  {
+    std::vector<QM31> flat;
+    for (size_t t = 0; t < kNumTrees; ++t)
+      for (const auto& col : proof.sampled_values[t]) flat.insert(flat.end(), col.begin(), col.end());
+    channel.mix_felts(flat);
+  }
+  const QM31 alpha_q = channel.draw_felt();
+
+  // ---- FRI commitments and challenges
+  channel.mix_root(proof.fri.first_layer.commitment);
+  const QM31 alpha_first = channel.draw_felt();
+  std::vector<QM31> layer_alphas;
+  for (const auto& l : proof.fri.inner_layers) {
+    channel.mix_root(l.commitment);
+    layer_alphas.push_back(channel.draw_felt());
+  }
+  channel.mix_felts(proof.fri.last_layer_poly);
+  if (!channel.check_pow(proof.proof_of_work, expected.pow_bits)) reject("proof of work does not have enough zero bits");
+  channel.mix_u64(proof.proof_of_work);
+  const std::vector<size_t> queries = channel.draw_queries(layout.first_layer_log, expected.n_queries);
+
+  // ---- PCS openings
+  std::array<std::vector<std::vector<M31>>, kNumTrees> opened;  // [tree][column][k]
+  std::array<hash::QueriesPerLogSize, kNumTrees> tree_queries;
+  for (size_t t = 0; t < kNumTrees; ++t) {
+    const auto logs = layout.commitment_log_sizes(t);
+    for (uint32_t L : logs) tree_queries[t][L] = shifted_positions(queries, layout.first_layer_log - L);
+    const std::string where = std::string("tree ") + tree_name(t);
+    opened[t] = split_queried(logs, tree_queries[t], proof.queried_values[t], where);
+    hash::MerkleVerifier verifier(proof.commitments[t], logs);
+    if (auto why = verifier.verify(tree_queries[t], proof.queried_values[t], proof.decommitments[t]))
+      reject(where + ": merkle: " + *why);
+  }
+
+  // ---- DEEP answers and the first FRI layer
+  const size_t n_quot = layout.quotient_log_sizes.size();
+  std::vector<std::map<size_t, QM31>> quotient_pairs(n_quot);
+  {
+    std::vector<M31> merkle_values;
+    size_t witness_used = 0;
+    for (size_t k = 0; k < n_quot; ++k) {
+      const uint32_t L = layout.quotient_log_sizes[k];
+      const auto positions = shifted_positions(queries, layout.first_layer_log - L);
+      auto batches = detail::deep_batches(layout, L, P, proof.sampled_values, alpha_q);
+      std::vector<QM31> answers;
+      for (size_t pi = 0; pi < positions.size(); ++pi) {
+        const auto q = detail::bitrev_domain_point(L, positions[pi]);
+        QM31 acc;
+        for (const auto& b : batches) {
+          CM31 den = b.coefficients.denominator(q.x, q.y);
+          if (den.is_zero()) reject("DEEP: a query hits the OODS line");
+          QM31 num = b.coefficients.numerator(q.y, [&](size_t i) {
+            const auto& dc = b.columns[i];
+            // The column's log size equals L here, so its k-th opened value is at position index pi.
+            return opened[dc.tree][dc.column][pi];
+          });
+          acc = acc * b.coefficients.alpha_pow_m + num * den.inverse();
+        }
+        answers.push_back(acc);
+      }
+      quotient_pairs[k] = open_layer(positions, answers, proof.fri.first_layer.fri_witness, witness_used, L,
+                                     merkle_values, "fri first layer");
+    }
+    if (witness_used != proof.fri.first_layer.fri_witness.size()) reject("fri first layer: FRI witness too long");
+    hash::QueriesPerLogSize q;
+    std::vector<uint32_t> logs;
+    for (size_t k = 0; k < n_quot; ++k) {
+      const uint32_t L = layout.quotient_log_sizes[k];
+      q[L] = pair_positions(shifted_positions(queries, layout.first_layer_log - L));
+      for (int c = 0; c < 4; ++c) logs.push_back(L);
+    }
+    hash::MerkleVerifier verifier(proof.fri.first_layer.commitment, logs);
+    if (auto why = verifier.verify(q, merkle_values, proof.fri.first_layer.decommitment))
+      reject("fri first layer: merkle: " + *why);
+  }
+
+  // ---- folds
+  auto fold_circle_at = [&](size_t k, const std::vector<size_t>& folded_positions, const QM31& alpha) {
+    const uint32_t L = layout.quotient_log_sizes[k];
+    std::vector<QM31> out;
+    for (size_t g : folded_positions) {
+      auto it0 = quotient_pairs[k].find(2 * g), it1 = quotient_pairs[k].find(2 * g + 1);
+      if (it0 == quotient_pairs[k].end() || it1 == quotient_pairs[k].end()) reject("fri: missing first-layer pair");
+      M31 y = detail::bitrev_domain_point(L, 2 * g).y;
+      out.push_back(fold_circle_pair(it0->second, it1->second, y.inverse(), alpha));
+    }
+    return out;
+  };
+  std::vector<size_t> positions = shifted_positions(queries, 1);
+  std::vector<QM31> values = fold_circle_at(0, positions, alpha_first);
+  circle::LineDomain domain{circle::CanonicCoset{layout.first_layer_log}.half_coset()};
+  size_t next_quotient = 1;
+  for (size_t i = 0; i < proof.fri.inner_layers.size(); ++i) {
+    const auto& layer = proof.fri.inner_layers[i];
+    const std::string where = "fri layer " + std::to_string(i);
+    std::vector<M31> merkle_values;
+    size_t witness_used = 0;
+    auto pairs = open_layer(positions, values, layer.fri_witness, witness_used, domain.log_size(), merkle_values, where);
+    if (witness_used != layer.fri_witness.size()) reject(where + ": FRI witness too long");
+    hash::QueriesPerLogSize q;
+    q[domain.log_size()] = pair_positions(positions);
+    const uint32_t m = domain.log_size();
+    hash::MerkleVerifier verifier(layer.commitment, {m, m, m, m});
+    if (auto why = verifier.verify(q, merkle_values, layer.decommitment)) reject(where + ": merkle: " + *why);
+    const QM31 alpha = layer_alphas[i];
+    std::vector<size_t> next_positions = shifted_positions(positions, 1);
+    std::vector<QM31> next_values;
+    for (size_t g : next_positions) {
+      M31 x = domain.at(circle::bit_reverse_index(2 * g, m));
+      next_values.push_back(fold_line_pair(pairs.at(2 * g), pairs.at(2 * g + 1), x.inverse(), alpha));
+    }
+    domain = domain.doubled();
+    if (next_quotient < n_quot && layout.quotient_log_sizes[next_quotient] - 1 == domain.log_size()) {
+      auto folded = fold_circle_at(next_quotient, next_positions, alpha);
+      const QM31 alpha_sq = alpha * alpha;
+      for (size_t j = 0; j < next_values.size(); ++j) next_values[j] = next_values[j] * alpha_sq + folded[j];
+      ++next_quotient;
+    }
+    positions = std::move(next_positions);
+    values = std::move(next_values);
+  }
+  if (next_quotient != n_quot) reject("fri: a quotient column was never folded in");
+  for (size_t j = 0; j < positions.size(); ++j) {
+    M31 x = domain.at(circle::bit_reverse_index(positions[j], domain.log_size()));
+    if (line_evaluate(proof.fri.last_layer_poly, QM31(x)) != values[j])
+      reject("fri last layer: folded value at query " + std::to_string(j) + " does not match the last-layer polynomial");
+  }
+  return Verdict{true, ""};
+}
+
+}  // namespace
+
+hash::Blake2sHash preprocessed_commitment(const air::Air& air, const Profile& profile) {
+  auto backend = make_cpu_backend();
+  std::vector<std::unique_ptr<ColumnSet>> ext;
+  std::vector<const ColumnSet*> sets;
+  for (const auto& comp : air.components) {
+    auto evals = backend->upload_rows(comp->all_preprocessed_columns());
+    auto coeffs = backend->interpolate(*evals);
+    ext.push_back(backend->evaluate(*coeffs, profile.log_blowup));
+    sets.push_back(ext.back().get());
+  }
+  return backend->commit(sets)->root();
+}
+
+Verdict verify(const air::Air& air, std::span<const M31> public_inputs, const StarkProof& proof, const Profile& expected,
+               std::optional<hash::Blake2sHash> preprocessed_root) {
+  try {
+    return verify_impl(air, public_inputs, proof, expected, preprocessed_root);
+  } catch (const Rejection& r) {
+    return Verdict{false, r.reason};
+  } catch (const std::exception& e) {
+    return Verdict{false, std::string("rejected: ") + e.what()};
+  } catch (...) {
+    return Verdict{false, "rejected: unknown error"};
+  }
+}
+
+}  // namespace ptvm::stark

@@ -1,0 +1,263 @@
+// ptvm's AIR interface: components (one trace each, its own power-of-two size) and the Air that
+// groups several components and their shared LogUp relations into one proof.
+//
+// An AIR type T written by a user provides
+//   ComponentInfo info() const;                                   // sizes, columns, boundaries
+//   template <class E> PTVM_HD void evaluate(E& e) const;         // see ptvm/air/eval.hpp
+//   std::vector<std::vector<M31>> preprocessed_columns() const;   // optional: row order, one per
+//                                                                 // info().n_preprocessed_columns
+// and is wrapped by make_component(T{...}). Column kinds:
+//   * preprocessed: fixed by the AIR and its size (the verifier recomputes their commitment);
+//     the library appends one selector column per distinct boundary row;
+//   * main: the witness, given to the prover in row order;
+//   * interaction: the LogUp columns, built by the prover from the fractions (4 M31 per batch).
+// Boundary constraints "main column c at row r equals public input k" become
+// selector_r * (main_c - public_k), evaluated after the AIR's own constraints.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "ptvm/air/eval.hpp"
+#include "ptvm/air/relation.hpp"
+#include "ptvm/common/error.hpp"
+#include "ptvm/field/m31.hpp"
+#include "ptvm/field/qm31.hpp"
+
+namespace ptvm::air {
+
+struct BoundaryConstraint {
+  uint32_t main_column = 0;
+  uint32_t row = 0;
+  uint32_t public_input = 0;  // index into the proof's public inputs
+};
+
+struct ComponentInfo {
+  std::string name;
+  uint32_t log_rows = 0;                // 2^log_rows rows; the trace is cyclic (next of last = 0)
+  uint32_t n_main_columns = 0;
+  uint32_t n_preprocessed_columns = 0;  // AIR-defined ones (selectors are appended after them)
+  uint32_t max_constraint_degree = 2;   // of any constraint, LogUp batches count as 3
+  std::vector<BoundaryConstraint> boundary_constraints;
+};
+
+// What the library learns from info() and one CountingEval pass.
+struct ComponentShape {
+  uint32_t n_air_constraints = 0;
+  uint32_t n_fractions = 0;
+  uint32_t n_logup_batches = 0;                // ceil(n_fractions / 2)
+  std::vector<uint32_t> selector_rows;         // distinct boundary rows, ascending
+  uint32_t n_preprocessed_total = 0;           // AIR-defined + selectors
+  uint32_t n_interaction_columns() const { return 4 * n_logup_batches; }
+  uint32_t n_boundary_constraints = 0;
+  uint32_t n_relations_referenced = 0;         // 1 + the largest relation index used
+  uint32_t n_constraints() const { return n_air_constraints + n_boundary_constraints + n_logup_batches; }
+  // log2 of (constraint-evaluation domain / trace domain): degree <= 2^k + 1 needs k (§4.2).
+  uint32_t log_constraint_extension = 1;
+};
+
+// Columns on the constraint-evaluation domain, for DomainEval.
+struct DomainColumns {
+  uint32_t log_size = 0;                      // e: CanonicCoset(e), bit-reversed storage
+  std::vector<const M31*> preprocessed;       // n_preprocessed_total
+  std::vector<const M31*> main;               // n_main_columns
+  std::vector<const M31*> interaction;        // 4 * n_logup_batches
+  const uint32_t* next_position = nullptr;    // storage position -> position of the next row
+};
+
+// Sampled values at the OODS point P (offset 0) and at P + step (offset 1).
+struct PointSamples {
+  std::vector<QM31> preprocessed;  // [column * 2 + offset]
+  std::vector<QM31> main;
+  std::vector<QM31> interaction;   // [(4 * batch + coordinate) * 2 + offset]
+};
+
+// Type-erased component. The evaluation entry points are what the CPU backend and the verifier
+// loop over; a device backend instantiates the AIR's template evaluate() in its own kernel.
+class Component {
+ public:
+  virtual ~Component() = default;
+  const ComponentInfo& info() const { return info_; }
+  const ComponentShape& shape() const { return shape_; }
+  uint32_t log_rows() const { return info_.log_rows; }
+
+  // The AIR's preprocessed columns followed by the boundary selectors, row order.
+  std::vector<std::vector<M31>> all_preprocessed_columns() const {
+    std::vector<std::vector<M31>> cols = air_preprocessed_columns();
+    if (cols.size() != info_.n_preprocessed_columns)
+      throw Error(ErrorCategory::Internal, "component '" + info_.name + "': preprocessed_columns() returned " +
+                                               std::to_string(cols.size()) + " columns, info says " +
+                                               std::to_string(info_.n_preprocessed_columns));
+    for (auto& c : cols)
+      if (c.size() != (size_t{1} << info_.log_rows))
+        throw Error(ErrorCategory::Internal, "component '" + info_.name + "': preprocessed column of wrong length");
+    for (uint32_t row : shape_.selector_rows) {
+      std::vector<M31> sel(size_t{1} << info_.log_rows, M31::zero());
+      sel[row] = M31::one();
+      cols.push_back(std::move(sel));
+    }
+    return cols;
+  }
+
+  // Fractions of every row: numerators/denominators[row * n_fractions + k], rows [begin, end).
+  virtual void trace_fractions(std::span<const M31* const> preprocessed, std::span<const M31* const> main,
+                               std::span<const RelationChallenges> challenges, size_t row_begin,
+                               size_t row_end, QM31* numerators, QM31* denominators) const = 0;
+
+  // out[pos] = (sum_j coefficients[j] * C_j(row at pos)) * inv_vanishing[pos >> log_rows]
+  // for storage positions [begin, end) of the domain; out is 4 coordinate arrays.
+  virtual void composition_on_domain(const DomainColumns& columns, std::span<const M31> public_inputs,
+                                     std::span<const RelationChallenges> challenges,
+                                     std::span<const QM31> coefficients, QM31 claimed_sum,
+                                     std::span<const M31> inv_vanishing, size_t begin, size_t end,
+                                     M31* const out[4]) const = 0;
+
+  // sum_j coefficients[j] * C_j(P) from the sampled values (not divided by the vanishing poly).
+  virtual QM31 composition_at_point(const PointSamples& samples, std::span<const M31> public_inputs,
+                                    std::span<const RelationChallenges> challenges,
+                                    std::span<const QM31> coefficients, QM31 claimed_sum) const = 0;
+
+ protected:
+  virtual std::vector<std::vector<M31>> air_preprocessed_columns() const = 0;
+  ComponentInfo info_;
+  ComponentShape shape_;
+};
+
+template <class T>
+concept HasPreprocessedColumns = requires(const T& t) {
+  { t.preprocessed_columns() } -> std::convertible_to<std::vector<std::vector<M31>>>;
+};
+
+template <class AirT>
+class ComponentAdapter final : public Component {
+ public:
+  explicit ComponentAdapter(AirT air) : air_(std::move(air)) {
+    info_ = air_.info();
+    const std::string& name = info_.name;
+    if (info_.log_rows < 2 || info_.log_rows > 26)
+      throw Error(ErrorCategory::Usage, "component '" + name + "': log_rows " +
+                                            std::to_string(info_.log_rows) + " outside [2, 26]");
+    if (info_.max_constraint_degree < 1 || info_.max_constraint_degree > 9)
+      throw Error(ErrorCategory::Usage, "component '" + name + "': max_constraint_degree outside [1, 9]");
+    CountingEval counter;
+    air_.evaluate(counter);
+    if (counter.bad_offset)
+      throw Error(ErrorCategory::Usage, "component '" + name + "': mask offsets must be 0 or 1");
+    if (counter.max_main_column_plus_one > info_.n_main_columns)
+      throw Error(ErrorCategory::Usage, "component '" + name + "': evaluate() reads main column " +
+                                            std::to_string(counter.max_main_column_plus_one - 1) +
+                                            " of " + std::to_string(info_.n_main_columns));
+    if (counter.max_preprocessed_column_plus_one > info_.n_preprocessed_columns)
+      throw Error(ErrorCategory::Usage, "component '" + name + "': evaluate() reads an undeclared preprocessed column");
+    shape_.n_air_constraints = counter.n_constraints;
+    shape_.n_fractions = counter.n_fractions;
+    shape_.n_logup_batches = (counter.n_fractions + 1) / 2;
+    shape_.n_relations_referenced = counter.max_relation_plus_one;
+    for (const auto& b : info_.boundary_constraints) {
+      if (b.row >= (1u << info_.log_rows) || b.main_column >= info_.n_main_columns)
+        throw Error(ErrorCategory::Usage, "component '" + name + "': boundary constraint out of range");
+      shape_.selector_rows.push_back(b.row);
+    }
+    std::sort(shape_.selector_rows.begin(), shape_.selector_rows.end());
+    shape_.selector_rows.erase(std::unique(shape_.selector_rows.begin(), shape_.selector_rows.end()),
+                               shape_.selector_rows.end());
+    shape_.n_boundary_constraints = static_cast<uint32_t>(info_.boundary_constraints.size());
+    shape_.n_preprocessed_total = info_.n_preprocessed_columns + static_cast<uint32_t>(shape_.selector_rows.size());
+    uint32_t degree = info_.max_constraint_degree;
+    if (!info_.boundary_constraints.empty()) degree = std::max<uint32_t>(degree, 2);
+    if (shape_.n_logup_batches > 0) degree = std::max<uint32_t>(degree, 3);
+    uint32_t k = 1;
+    while ((1u << k) + 1 < degree) ++k;
+    shape_.log_constraint_extension = k;
+  }
+
+  const AirT& air() const { return air_; }
+
+  void trace_fractions(std::span<const M31* const> preprocessed, std::span<const M31* const> main,
+                       std::span<const RelationChallenges> challenges, size_t row_begin, size_t row_end,
+                       QM31* numerators, QM31* denominators) const override {
+    const size_t nf = shape_.n_fractions;
+    for (size_t row = row_begin; row < row_end; ++row) {
+      TraceFractionEval e{preprocessed.data(), main.data(), challenges.data(), info_.log_rows, row,
+                          numerators + row * nf, denominators + row * nf};
+      air_.evaluate(e);
+    }
+  }
+
+  void composition_on_domain(const DomainColumns& columns, std::span<const M31> public_inputs,
+                             std::span<const RelationChallenges> challenges,
+                             std::span<const QM31> coefficients, QM31 claimed_sum,
+                             std::span<const M31> inv_vanishing, size_t begin, size_t end,
+                             M31* const out[4]) const override {
+    const QM31 sum_per_row = claimed_sum * M31::from_u32(1u << info_.log_rows).inverse();
+    for (size_t pos = begin; pos < end; ++pos) {
+      DomainEval e{columns.preprocessed.data(), columns.main.data(), columns.interaction.data(),
+                   challenges.data(), coefficients.data(), sum_per_row, shape_.n_logup_batches,
+                   pos, columns.next_position[pos], QM31::zero()};
+      air_.evaluate(e);
+      add_boundary_and_logup(e, public_inputs);
+      QM31 v = e.accumulator * inv_vanishing[pos >> info_.log_rows];
+      out[0][pos] = v.x0.a;
+      out[1][pos] = v.x0.b;
+      out[2][pos] = v.x1.a;
+      out[3][pos] = v.x1.b;
+    }
+  }
+
+  QM31 composition_at_point(const PointSamples& samples, std::span<const M31> public_inputs,
+                            std::span<const RelationChallenges> challenges,
+                            std::span<const QM31> coefficients, QM31 claimed_sum) const override {
+    const QM31 sum_per_row = claimed_sum * M31::from_u32(1u << info_.log_rows).inverse();
+    PointEval e{samples.preprocessed.data(), samples.main.data(), samples.interaction.data(),
+                challenges.data(), coefficients.data(), sum_per_row, shape_.n_logup_batches, QM31::zero()};
+    air_.evaluate(e);
+    add_boundary_and_logup(e, public_inputs);
+    return e.accumulator;
+  }
+
+ protected:
+  std::vector<std::vector<M31>> air_preprocessed_columns() const override {
+    if constexpr (HasPreprocessedColumns<AirT>) {
+      return air_.preprocessed_columns();
+    } else {
+      return {};
+    }
+  }
+
+ private:
+  template <class E>
+  void add_boundary_and_logup(E& e, std::span<const M31> public_inputs) const {
+    using F = typename E::F;
+    for (const auto& b : info_.boundary_constraints) {
+      size_t sel = std::lower_bound(shape_.selector_rows.begin(), shape_.selector_rows.end(), b.row) -
+                   shape_.selector_rows.begin();
+      F selector = e.preprocessed(info_.n_preprocessed_columns + static_cast<uint32_t>(sel), 0);
+      e.add_constraint(selector * (e.main(b.main_column, 0) - F(public_inputs[b.public_input])));
+    }
+    e.logup.finalize(e);
+  }
+
+  AirT air_;
+};
+
+template <class AirT>
+std::shared_ptr<const Component> make_component(AirT air) {
+  return std::make_shared<ComponentAdapter<AirT>>(std::move(air));
+}
+
+// Everything one proof is about: components in a fixed order, the LogUp relations they share,
+// the number of public inputs, and the AIR's public LogUp terms (e.g. 1/comb(initial state)).
+struct Air {
+  std::vector<std::shared_ptr<const Component>> components;
+  std::vector<RelationInfo> relations;
+  uint32_t n_public_inputs = 0;
+  // Optional: sum of public fractions; the verifier checks sum(claimed sums) + this == 0.
+  std::function<QM31(std::span<const RelationChallenges>, std::span<const M31>)> public_logup_sum;
+};
+
+}  // namespace ptvm::air
