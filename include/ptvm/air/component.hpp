@@ -198,7 +198,7 @@ class ComponentAdapter final : public Component {
     for (size_t pos = begin; pos < end; ++pos) {
       DomainEval e{columns.preprocessed.data(), columns.main.data(), columns.interaction.data(),
                    challenges.data(), coefficients.data(), sum_per_row, shape_.n_logup_batches,
-                   pos, columns.next_position[pos], QM31::zero()};
+                   pos, columns.next_position[pos], QM31::zero(), 0, {}};
       air_.evaluate(e);
       add_boundary_and_logup(e, public_inputs);
       QM31 v = e.accumulator * inv_vanishing[pos >> info_.log_rows];
@@ -214,7 +214,7 @@ class ComponentAdapter final : public Component {
                             std::span<const QM31> coefficients, QM31 claimed_sum) const override {
     const QM31 sum_per_row = claimed_sum * M31::from_u32(1u << info_.log_rows).inverse();
     PointEval e{samples.preprocessed.data(), samples.main.data(), samples.interaction.data(),
-                challenges.data(), coefficients.data(), sum_per_row, shape_.n_logup_batches, QM31::zero()};
+                challenges.data(), coefficients.data(), sum_per_row, shape_.n_logup_batches, QM31::zero(), 0, {}};
     air_.evaluate(e);
     add_boundary_and_logup(e, public_inputs);
     return e.accumulator;
