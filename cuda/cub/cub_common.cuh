@@ -1,0 +1,31 @@
+// Shared pieces of the CUB wrappers: the field addition functor and temporary storage on the
+// stream's memory pool.
+#pragma once
+#include <cub/device/device_reduce.cuh>
+#include <cub/device/device_scan.cuh>
+
+#include "ptvm/gpu/cuda_check.hpp"
+#include "ptvm/gpu/device_wide.hpp"
+
+namespace ptvm::gpu::cub_detail {
+
+struct FieldAdd {
+  template <class F>
+  __device__ F operator()(const F& a, const F& b) const {
+    return a + b;
+  }
+};
+
+// CUB's two-phase call: ask for the temporary size, allocate it on the stream, run, free.
+template <class Call>
+void run_with_temp_storage(Call call, cudaStream_t stream) {
+  size_t bytes = 0;
+  PTVM_CUDA_CHECK(call(nullptr, bytes));
+  void* temp = nullptr;
+  PTVM_CUDA_CHECK(cudaMallocAsync(&temp, bytes ? bytes : 1, stream));
+  cudaError_t status = call(temp, bytes);
+  PTVM_CUDA_CHECK(cudaFreeAsync(temp, stream));
+  PTVM_CUDA_CHECK(status);
+}
+
+}  // namespace ptvm::gpu::cub_detail

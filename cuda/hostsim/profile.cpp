@@ -1,0 +1,180 @@
+// host-sim profile counters (model in ptvm/gpu/hostsim/profile.hpp).
+#include "ptvm/gpu/hostsim/profile.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <iomanip>
+
+#include "hostsim_internal.hpp"
+
+namespace ptvm::hostsim {
+namespace {
+
+struct OpenStage {
+  std::string name;
+  uint64_t launches = 0;
+  uint64_t bytes = 0;
+};
+
+struct ProfileState {
+  std::mutex mutex;
+  std::map<std::string, KernelProfile> kernels;
+  std::map<std::string, StageProfile> stages;
+  std::vector<OpenStage> open_stages;
+};
+ProfileState& state() {
+  static ProfileState* s = new ProfileState;  // never destroyed: the exit report may run late
+  return *s;
+}
+
+std::atomic<int> g_profiling{-1};  // -1: not yet read from the environment
+std::atomic<uint64_t> g_seed{0};
+std::atomic<bool> g_seed_set{false};
+
+void print_at_exit() { std::fputs(format_profile().c_str(), stderr); }
+
+}  // namespace
+
+bool profiling() {
+  int p = g_profiling.load(std::memory_order_relaxed);
+  if (p >= 0) return p != 0;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* env = std::getenv("PTVM_HOSTSIM_PROFILE");
+    bool on = env && env[0] && std::string(env) != "0";
+    int expected = -1;
+    g_profiling.compare_exchange_strong(expected, on ? 1 : 0);
+    if (on) std::atexit(print_at_exit);
+  });
+  return g_profiling.load() != 0;
+}
+
+void set_profiling(bool on) { g_profiling.store(on ? 1 : 0); }
+
+void set_seed(uint64_t s) {
+  g_seed.store(s);
+  g_seed_set.store(true);
+}
+uint64_t seed() {
+  if (!g_seed_set.load()) {
+    const char* env = std::getenv("PTVM_HOSTSIM_SEED");
+    set_seed(env ? std::strtoull(env, nullptr, 0) : 1);
+  }
+  return g_seed.load();
+}
+
+void reset_profile() {
+  ProfileState& s = state();
+  std::lock_guard lock(s.mutex);
+  s.kernels.clear();
+  s.stages.clear();
+  for (auto& o : s.open_stages) o.launches = o.bytes = 0;
+}
+
+void count_warp_requests(const std::vector<std::vector<Access>>& logs, unsigned first,
+                         unsigned last, LaunchCounters& counters) {
+  size_t depth = 0;
+  for (unsigned t = first; t < last; ++t) depth = std::max(depth, logs[t].size());
+  std::vector<uintptr_t> sectors;
+  for (size_t k = 0; k < depth; ++k) {
+    sectors.clear();
+    bool is_store = false;
+    for (unsigned t = first; t < last; ++t) {
+      if (k >= logs[t].size()) continue;
+      const Access& a = logs[t][k];
+      is_store = a.is_store;
+      counters.requested_bytes += a.bytes;
+      for (uintptr_t s = a.address >> 5; s <= (a.address + a.bytes - 1) >> 5; ++s) sectors.push_back(s);
+    }
+    std::sort(sectors.begin(), sectors.end());
+    counters.sectors += std::unique(sectors.begin(), sectors.end()) - sectors.begin();
+    ++(is_store ? counters.store_requests : counters.load_requests);
+  }
+}
+
+void record_launch(const char* kernel, const LaunchCounters& c) {
+  ProfileState& s = state();
+  std::lock_guard lock(s.mutex);
+  KernelProfile& k = s.kernels[kernel];
+  k.name = kernel;
+  ++k.launches;
+  k.load_requests += c.load_requests;
+  k.store_requests += c.store_requests;
+  k.sectors += c.sectors;
+  k.requested_bytes += c.requested_bytes;
+  for (auto& o : s.open_stages) {
+    ++o.launches;
+    o.bytes += c.sectors * 32;
+  }
+}
+
+void open_stage(const char* name) {
+  ProfileState& s = state();
+  std::lock_guard lock(s.mutex);
+  s.open_stages.push_back(OpenStage{name});
+}
+
+void close_stage(uint64_t min_bytes) {
+  ProfileState& s = state();
+  std::lock_guard lock(s.mutex);
+  if (s.open_stages.empty()) return;
+  OpenStage o = std::move(s.open_stages.back());
+  s.open_stages.pop_back();
+  StageProfile& p = s.stages[o.name];
+  p.name = o.name;
+  ++p.scopes;
+  p.launches += o.launches;
+  p.bytes += o.bytes;
+  p.min_bytes += min_bytes;
+}
+
+std::vector<KernelProfile> kernel_profiles() {
+  ProfileState& s = state();
+  std::lock_guard lock(s.mutex);
+  std::vector<KernelProfile> out;
+  for (auto& [name, k] : s.kernels) out.push_back(k);
+  return out;
+}
+
+std::vector<StageProfile> stage_profiles() {
+  ProfileState& s = state();
+  std::lock_guard lock(s.mutex);
+  std::vector<StageProfile> out;
+  for (auto& [name, p] : s.stages) out.push_back(p);
+  return out;
+}
+
+std::string format_profile() {
+  std::ostringstream os;
+  os << std::fixed;
+  os << "ptvm host-sim profile (modeled H100: bytes / 3.35 TB/s, every sector from DRAM)\n";
+  os << std::left << std::setw(40) << "kernel" << std::right << std::setw(9) << "launches"
+     << std::setw(13) << "requests" << std::setw(10) << "sect/req" << std::setw(15) << "bytes"
+     << std::setw(13) << "modeled_us" << "\n";
+  for (const KernelProfile& k : kernel_profiles())
+    os << std::left << std::setw(40) << k.name << std::right << std::setw(9) << k.launches
+       << std::setw(13) << k.requests() << std::setw(10) << std::setprecision(2)
+       << k.sectors_per_request() << std::setw(15) << k.bytes() << std::setw(13)
+       << std::setprecision(3) << k.modeled_seconds() * 1e6 << "\n";
+  std::vector<StageProfile> stages = stage_profiles();
+  if (!stages.empty()) {
+    os << std::left << std::setw(40) << "stage" << std::right << std::setw(9) << "launches"
+       << std::setw(15) << "bytes" << std::setw(15) << "min_bytes" << std::setw(13) << "modeled_us"
+       << std::setw(13) << "min_us" << std::setw(8) << "ratio" << "\n";
+    for (const StageProfile& p : stages)
+      os << std::left << std::setw(40) << p.name << std::right << std::setw(9) << p.launches
+         << std::setw(15) << p.bytes << std::setw(15) << p.min_bytes << std::setw(13)
+         << std::setprecision(3) << p.modeled_seconds() * 1e6 << std::setw(13)
+         << p.min_seconds() * 1e6 << std::setw(8) << std::setprecision(2)
+         << (p.min_bytes ? static_cast<double>(p.bytes) / static_cast<double>(p.min_bytes) : 0.0)
+         << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace ptvm::hostsim

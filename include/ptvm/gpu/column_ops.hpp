@@ -1,0 +1,41 @@
+// Element-wise M31 / QM31 column operations on device columns (kernels/field/column_ops.cu).
+//
+// Columns are in whatever order the caller keeps them (the operations are element-wise, so order is
+// preserved). A QM31 column is an array of QM31 (16 bytes each, coordinates a, b, c, d). Outputs may
+// alias inputs. Every launcher is asynchronous on `stream` and checks its launch.
+//
+// A batch is n_columns columns of column_length elements in one allocation; element i of column c
+// lives at c * column_stride + i (column_stride >= column_length).
+#pragma once
+#include <cstddef>
+
+#include "ptvm/field/m31.hpp"
+#include "ptvm/field/qm31.hpp"
+#include "ptvm/gpu/config.hpp"
+#include "ptvm/gpu/gptr.hpp"
+
+PTVM_GPU_NAMESPACE_BEGIN
+
+enum class ColumnOp { Add, Sub, Mul };
+
+// out[i] = a[i] op b[i], i < n.
+void m31_columns_apply(ColumnOp op, gptr<const M31> a, gptr<const M31> b, gptr<M31> out, size_t n,
+                       stream_t stream);
+void qm31_columns_apply(ColumnOp op, gptr<const QM31> a, gptr<const QM31> b, gptr<QM31> out,
+                        size_t n, stream_t stream);
+// out[i] = a[i] * scalar.
+void m31_column_scale(gptr<const M31> a, M31 scalar, gptr<M31> out, size_t n, stream_t stream);
+void qm31_column_scale(gptr<const QM31> a, QM31 scalar, gptr<QM31> out, size_t n, stream_t stream);
+// out[i] = a[i] * b[i] with a QM31 column and an M31 column.
+void qm31_column_mul_m31(gptr<const QM31> a, gptr<const M31> b, gptr<QM31> out, size_t n,
+                         stream_t stream);
+
+// Batch: out_c[i] = a_c[i] op b_c[i] for every column c of three batches with the same layout.
+void m31_batch_apply(ColumnOp op, gptr<const M31> a, gptr<const M31> b, gptr<M31> out,
+                     size_t n_columns, size_t column_length, size_t column_stride, stream_t stream);
+// Random linear combination of a batch: acc[i] += sum_c coefficients[c] * column_c[i].
+void qm31_accumulate_m31_batch(gptr<QM31> acc, gptr<const M31> columns, gptr<const QM31> coefficients,
+                               size_t n_columns, size_t column_length, size_t column_stride,
+                               stream_t stream);
+
+PTVM_GPU_NAMESPACE_END

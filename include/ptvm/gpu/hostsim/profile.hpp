@@ -1,0 +1,60 @@
+// host-sim profile counters: what a GPU profiler would report, counted from the global-memory
+// accesses that kernels make through gptr<T>.
+//
+// Model: the k-th global access of each of a warp's 32 lanes forms one request (one warp-wide
+// load or store instruction on a GPU); its cost is the number of distinct 32-byte sectors its lanes
+// touch. A kernel's bytes are sectors * 32 summed over requests; its modeled H100 time is
+// bytes / 3.35 TB/s (HBM3 bandwidth), i.e. every sector goes to DRAM. Caches are not modeled, so a
+// value that many warps re-read (a twiddle) is charged each time: the figure is an upper bound on
+// DRAM traffic when the re-reads hit L2. Compute time is not modeled.
+//
+// Turn it on with the environment variable PTVM_HOSTSIM_PROFILE=1 (a table is printed to stderr at
+// exit) or with set_profiling(true).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ptvm::hostsim {
+
+inline constexpr double kH100BytesPerSecond = 3.35e12;
+
+struct KernelProfile {
+  std::string name;
+  uint64_t launches = 0;
+  uint64_t load_requests = 0;
+  uint64_t store_requests = 0;
+  uint64_t sectors = 0;          // 32-byte sectors over all requests
+  uint64_t requested_bytes = 0;  // bytes the lanes asked for (<= sectors * 32)
+  uint64_t requests() const { return load_requests + store_requests; }
+  uint64_t bytes() const { return sectors * 32; }
+  double sectors_per_request() const {
+    return requests() ? static_cast<double>(sectors) / static_cast<double>(requests()) : 0.0;
+  }
+  double modeled_seconds() const { return static_cast<double>(bytes()) / kH100BytesPerSecond; }
+};
+
+// A StageScope (ptvm/gpu/runtime.hpp): the kernels launched inside it, against the fewest bytes the
+// stage must move.
+struct StageProfile {
+  std::string name;
+  uint64_t scopes = 0;
+  uint64_t launches = 0;
+  uint64_t bytes = 0;
+  uint64_t min_bytes = 0;
+  double modeled_seconds() const { return static_cast<double>(bytes) / kH100BytesPerSecond; }
+  double min_seconds() const { return static_cast<double>(min_bytes) / kH100BytesPerSecond; }
+};
+
+void set_profiling(bool on);
+bool profiling();
+void reset_profile();
+std::vector<KernelProfile> kernel_profiles();  // sorted by name
+std::vector<StageProfile> stage_profiles();    // sorted by name
+std::string format_profile();                   // the table printed at exit
+
+// Seed of the fiber shuffle (default 1, or the environment variable PTVM_HOSTSIM_SEED).
+void set_seed(uint64_t seed);
+uint64_t seed();
+
+}  // namespace ptvm::hostsim
