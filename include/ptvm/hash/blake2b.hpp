@@ -74,7 +74,7 @@ PTVM_HD PTVM_FORCEINLINE void blake2b_init_state(uint64_t h[8], uint32_t digest_
 
 // The compression function F of RFC 7693 §3.2 (12 rounds). t: bytes hashed so far INCLUDING
 // this block (the high 64 bits of the 128-bit counter are always zero here).
-PTVM_HD inline void blake2b_compress(uint64_t h[8], const uint64_t m[16], uint64_t t, bool last) {
+PTVM_HD PTVM_FORCEINLINE void blake2b_compress(uint64_t h[8], const uint64_t m[16], uint64_t t, bool last) {
   uint64_t v[16];
   for (int i = 0; i < 8; ++i) {
     v[i] = h[i];

@@ -94,8 +94,9 @@ PTVM_HD PTVM_FORCEINLINE void blake2s_init_state(uint32_t h[8]) {
 
 // The compression function F of RFC 7693 §3.2. h: chaining value (updated in place); m: one
 // 64-byte block as 16 little-endian words; t: bytes hashed so far INCLUDING this block; last:
-// set on the final block.
-PTVM_HD inline void blake2s_compress(uint32_t h[8], const uint32_t m[16], uint64_t t, bool last) {
+// set on the final block. Always inlined, so each translation unit compiles it with its own
+// tuning (see host/hash/blake2.cpp).
+PTVM_HD PTVM_FORCEINLINE void blake2s_compress(uint32_t h[8], const uint32_t m[16], uint64_t t, bool last) {
   uint32_t v[16];
   for (int i = 0; i < 8; ++i) {
     v[i] = h[i];
