@@ -1,0 +1,59 @@
+// Circle FFT over M31 on the device (kernels/fft/circle_fft.cu): the same transforms as
+// ptvm::circle::circle_evaluate_bitrev / circle_interpolate_bitrev, byte for byte.
+//
+// Orders (PROTOCOL.md 3.1-3.4): coefficients in the circle-FFT basis order; values on
+// CanonicCoset(log_size).circle_domain() in BIT-REVERSED circle-domain order.
+//
+// Structure: every pass is a shared-memory tile kernel. The inner pass does layers 0..B-1 (the
+// circle layer and the low line layers) on contiguous tiles of 2^B values; outer passes do up to R
+// higher layers at a time on tiles gathered with a stride (8 consecutive columns x 2^R rows, so
+// every warp access still covers whole 32-byte sectors). Twiddles come from the uploaded
+// TwiddleTree, each tile loading the contiguous slice pieces it needs into shared memory. A 2^24
+// transform is two passes (B = 13, R = 11).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "ptvm/circle/fft.hpp"
+#include "ptvm/field/m31.hpp"
+#include "ptvm/gpu/config.hpp"
+#include "ptvm/gpu/gptr.hpp"
+#include "ptvm/gpu/runtime.hpp"
+
+PTVM_GPU_NAMESPACE_BEGIN
+
+// A TwiddleTree (forward and inverse) in device memory.
+struct DeviceTwiddles {
+  circle::Coset root_coset;
+  DeviceBuffer<M31> twiddles, itwiddles;
+
+  static DeviceTwiddles upload(const circle::TwiddleTree& tree, stream_t stream = nullptr);
+  uint32_t max_domain_log() const { return root_coset.log_size + 1; }
+};
+
+// Tile shape of the passes. The default is the production shape; tests pass smaller ones so that
+// multi-pass plans run at small sizes.
+struct CircleFftTiling {
+  uint32_t inner_log = 13;    // values per inner tile: 2^inner_log (32 KiB + twiddles)
+  uint32_t outer_layers = 11;  // layers per outer pass
+  uint32_t outer_width = 8;    // consecutive columns per outer tile (8 x 4 bytes = one sector)
+};
+
+// In place on data[0, 2^log_size): coefficients -> bit-reversed values. 1 <= log_size <=
+// twiddles.max_domain_log(); throws ptvm::Error (Usage) otherwise.
+void circle_evaluate_bitrev_inplace(gptr<M31> data, uint32_t log_size, const DeviceTwiddles& twiddles,
+                                    stream_t stream, const CircleFftTiling& tiling = {});
+// In place: bit-reversed values -> coefficients (including the 1/N).
+void circle_interpolate_bitrev_inplace(gptr<M31> data, uint32_t log_size,
+                                       const DeviceTwiddles& twiddles, stream_t stream,
+                                       const CircleFftTiling& tiling = {});
+// Out of place: values[0, 2^log_size) from n_coeffs <= 2^log_size coefficients (zero-padded).
+void circle_evaluate_bitrev(gptr<const M31> coeffs, size_t n_coeffs, gptr<M31> values,
+                            uint32_t log_size, const DeviceTwiddles& twiddles, stream_t stream,
+                            const CircleFftTiling& tiling = {});
+// Out of place: coeffs[0, 2^log_size) from bit-reversed values.
+void circle_interpolate_bitrev(gptr<const M31> values, gptr<M31> coeffs, uint32_t log_size,
+                               const DeviceTwiddles& twiddles, stream_t stream,
+                               const CircleFftTiling& tiling = {});
+
+PTVM_GPU_NAMESPACE_END

@@ -1,0 +1,246 @@
+// Circle FFT passes over M31 (declared in ptvm/gpu/circle_fft.hpp; algorithm: Circle STARKs paper,
+// Haböck-Levit-Papini 2024, Sections 3-4; layout and twiddles: PROTOCOL.md 3.2-3.4).
+//
+// A pass handles layers [lo, hi) of a transform of 2^n values. Value index g splits into
+// high (bits >= hi), row (bits lo..hi-1, the butterfly dimension) and column (bits < lo). A tile is
+// one high part, `width` consecutive columns and all 2^(hi-lo) rows, stored row-major in shared
+// memory; layer l pairs rows r and r + 2^(l-lo) inside blocks of 2^(l-lo+1) rows, with the line
+// twiddle of entry g >> (l + 1) of the layer's slice, i.e. entry (high << (hi-l-1)) + block of
+// the slice: a contiguous piece per tile. The circle layer (l = 0, inner pass only) takes its
+// twiddles from line layer 1's piece (circle_twiddle_from_line) or, for n <= 2, from arguments.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "../common/field_access.cuh"
+#include "ptvm/circle/fft.hpp"
+#include "ptvm/gpu/circle_fft.hpp"
+#if !defined(PTVM_HOSTSIM)
+#include "ptvm/gpu/cuda_check.hpp"
+#endif
+
+namespace ptvm::kernels {
+namespace {
+
+struct FftPass {
+  uint32_t n = 0;         // log of the transform size
+  uint32_t root_log = 0;  // log size of the twiddle tree's root coset
+  uint32_t lo = 0, hi = 0;
+  uint32_t width_log = 0;  // log of the columns per tile
+  bool inverse = false;
+  M31 scale = M31::one();           // multiplies every value on store (1/N on the last inverse pass)
+  M31 small_circle[2] = {};         // circle-layer twiddles for n <= 2
+};
+
+// Where layer l's twiddle piece starts in shared memory: pieces of 1, 2, 4, ... entries for
+// l = hi-1, hi-2, ..., packed.
+__device__ PTVM_FORCEINLINE uint32_t piece_offset(uint32_t hi, uint32_t l) {
+  return (1u << (hi - l - 1)) - 1;
+}
+
+__global__ void circle_fft_pass_kernel(gptr<M31> data, gptr<const M31> twiddle_buffer, FftPass p) {
+  PTVM_DYNAMIC_SHARED(M31, smem);
+  const uint32_t rows_log = p.hi - p.lo;
+  const uint32_t tile_log = rows_log + p.width_log;
+  const uint32_t tile_size = 1u << tile_log;
+  M31* values = smem;
+  M31* twiddles = smem + tile_size;
+  const uint32_t groups_log = p.lo - p.width_log;  // column groups per high part
+  const size_t tile = blockIdx.x;
+  const size_t high = tile >> groups_log;
+  const size_t column0 = (tile & ((size_t{1} << groups_log) - 1)) << p.width_log;
+  const uint32_t width_mask = (1u << p.width_log) - 1;
+  auto global_index = [&](uint32_t e) {
+    return (high << p.hi) | (static_cast<size_t>(e >> p.width_log) << p.lo) |
+           (column0 + (e & width_mask));
+  };
+
+  for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) values[e] = data.load(global_index(e));
+  const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
+  for (uint32_t l = lowest_line; l < p.hi; ++l) {
+    const uint32_t count = 1u << (p.hi - l - 1);
+    const size_t slice = circle::line_twiddle_offset(p.root_log, p.n, l) + (high << (p.hi - l - 1));
+    for (uint32_t i = threadIdx.x; i < count; i += blockDim.x)
+      twiddles[piece_offset(p.hi, l) + i] = twiddle_buffer.load(slice + i);
+  }
+  __syncthreads();
+
+  const uint32_t butterflies = tile_size / 2;
+  auto line_layer = [&](uint32_t l) {
+    const uint32_t shift = l - p.lo;  // row distance of the pair is 2^shift
+    const M31* piece = twiddles + piece_offset(p.hi, l);
+    for (uint32_t b = threadIdx.x; b < butterflies; b += blockDim.x) {
+      const uint32_t column = b & width_mask, q = b >> p.width_log;
+      const uint32_t block = q >> shift, row0 = (block << (shift + 1)) | (q & ((1u << shift) - 1));
+      const uint32_t e0 = (row0 << p.width_log) | column, e1 = e0 + (1u << (shift + p.width_log));
+      if (p.inverse)
+        circle::ibutterfly(values[e0], values[e1], piece[block]);
+      else
+        circle::butterfly(values[e0], values[e1], piece[block]);
+    }
+    __syncthreads();
+  };
+  auto circle_layer = [&] {  // lo == 0, width 1: pairs (2b, 2b+1)
+    const M31* line1 = twiddles + piece_offset(p.hi, 1);
+    for (uint32_t b = threadIdx.x; b < butterflies; b += blockDim.x) {
+      const M31 t = p.n <= 2 ? p.small_circle[b] : circle::circle_twiddle_from_line(line1, b);
+      if (p.inverse)
+        circle::ibutterfly(values[2 * b], values[2 * b + 1], t);
+      else
+        circle::butterfly(values[2 * b], values[2 * b + 1], t);
+    }
+    __syncthreads();
+  };
+
+  if (!p.inverse) {
+    for (uint32_t l = p.hi - 1; l >= lowest_line && l < p.hi; --l) line_layer(l);
+    if (p.lo == 0) circle_layer();
+  } else {
+    if (p.lo == 0) circle_layer();
+    for (uint32_t l = lowest_line; l < p.hi; ++l) line_layer(l);
+  }
+
+  for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x)
+    data.store(global_index(e), values[e] * p.scale);
+}
+
+void check_transform(uint32_t log_size, const gpu::DeviceTwiddles& tw, const char* fn) {
+  if (log_size < 1 || log_size > tw.max_domain_log())
+    throw Error(ErrorCategory::Usage, std::string(fn) + ": domain of log " +
+                                          std::to_string(log_size) +
+                                          " is not served by device twiddles of max domain log " +
+                                          std::to_string(tw.max_domain_log()));
+  if (tw.root_coset.repeated_double(tw.root_coset.log_size + 1 - log_size) !=
+      circle::CanonicCoset{log_size}.half_coset())
+    throw Error(ErrorCategory::Usage, std::string(fn) +
+                                          ": twiddle root coset is not a canonic half coset");
+}
+
+void check_tiling(const gpu::CircleFftTiling& t) {
+  if (t.inner_log < 3 || t.inner_log > 13 || t.outer_layers < 1 || t.outer_width < 1 ||
+      (t.outer_width & (t.outer_width - 1)) || t.outer_width > 8 ||
+      (t.outer_width << t.outer_layers) > 16384)
+    throw Error(ErrorCategory::Usage, "CircleFftTiling: inner_log " + std::to_string(t.inner_log) +
+                                          ", outer_layers " + std::to_string(t.outer_layers) +
+                                          ", outer_width " + std::to_string(t.outer_width) +
+                                          " outside the supported shapes");
+}
+
+void run_pass(gptr<M31> data, const gpu::DeviceTwiddles& tw, FftPass p, gpu::stream_t stream) {
+  const uint32_t tile_log = p.hi - p.lo + p.width_log;
+  const size_t tiles = size_t{1} << (p.n - tile_log);
+  const uint32_t threads = tile_log >= 11 ? 1024u : (1u << tile_log) / 2;
+  const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
+  const size_t twiddle_count = p.hi > lowest_line ? (size_t{1} << (p.hi - lowest_line)) : 1;
+  const size_t smem = ((size_t{1} << tile_log) + twiddle_count) * sizeof(M31);
+  const gptr<const M31> twiddles = p.inverse ? tw.itwiddles.cptr() : tw.twiddles.cptr();
+#if !defined(PTVM_HOSTSIM)
+  if (smem > 48 * 1024)  // above the default dynamic shared memory limit: opt in
+    PTVM_CUDA_CHECK(cudaFuncSetAttribute(circle_fft_pass_kernel,
+                                         cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                         static_cast<int>(smem)));
+#endif
+  PTVM_LAUNCH(circle_fft_pass_kernel, static_cast<unsigned>(tiles), threads, smem, stream)(
+      data, twiddles, p);
+  PTVM_CHECK_LAUNCH("circle_fft_pass_kernel");
+}
+
+// The passes of a transform of 2^n values, from the top layers down (forward order).
+struct PassRange {
+  uint32_t lo, hi;
+};
+std::vector<PassRange> plan_passes(uint32_t n, const gpu::CircleFftTiling& t) {
+  std::vector<PassRange> passes;
+  uint32_t hi = n;
+  while (hi > t.inner_log) {
+    uint32_t lo = hi - t.inner_log > t.outer_layers ? hi - t.outer_layers : t.inner_log;
+    passes.push_back({lo, hi});
+    hi = lo;
+  }
+  passes.push_back({0, hi});
+  return passes;
+}
+
+void transform(gptr<M31> data, uint32_t n, const gpu::DeviceTwiddles& tw, gpu::stream_t stream,
+               const gpu::CircleFftTiling& tiling, bool inverse) {
+  check_tiling(tiling);
+  FftPass base;
+  base.n = n;
+  base.root_log = tw.root_coset.log_size;
+  base.inverse = inverse;
+  if (n <= 2)
+    for (size_t h = 0; h < (size_t{1} << (n - 1)); ++h) {
+      const M31 t = circle::circle_twiddle_direct(n, h);
+      base.small_circle[h] = inverse ? t.inverse() : t;
+    }
+  std::vector<PassRange> passes = plan_passes(n, tiling);
+  if (inverse) std::reverse(passes.begin(), passes.end());
+  gpu::StageScope stage(inverse ? "circle_interpolate_bitrev" : "circle_evaluate_bitrev",
+                        2 * (uint64_t{4} << n));
+  for (size_t i = 0; i < passes.size(); ++i) {
+    FftPass p = base;
+    p.lo = passes[i].lo;
+    p.hi = passes[i].hi;
+    uint32_t width = p.lo == 0 ? 1 : tiling.outer_width;
+    while (width > (1u << p.lo)) width /= 2;
+    p.width_log = 0;
+    while ((1u << p.width_log) < width) ++p.width_log;
+    if (inverse && i + 1 == passes.size()) p.scale = M31::raw(1u << (31 - n));  // 2^-n = 2^(31-n)
+    run_pass(data, tw, p, stream);
+  }
+}
+
+}  // namespace
+}  // namespace ptvm::kernels
+
+PTVM_GPU_NAMESPACE_BEGIN
+using namespace ::ptvm::kernels;
+
+DeviceTwiddles DeviceTwiddles::upload(const circle::TwiddleTree& tree, stream_t stream) {
+  const size_t n = size_t{1} << tree.root_coset.log_size;
+  if (tree.twiddles.size() != n || tree.itwiddles.size() != n)
+    throw Error(ErrorCategory::Usage, "DeviceTwiddles::upload: malformed twiddle tree (" +
+                                          std::to_string(tree.twiddles.size()) +
+                                          " twiddles for a root coset of log " +
+                                          std::to_string(tree.root_coset.log_size) + ")");
+  DeviceTwiddles d;
+  d.root_coset = tree.root_coset;
+  d.twiddles = DeviceBuffer<M31>::from_host(tree.twiddles, stream);
+  d.itwiddles = DeviceBuffer<M31>::from_host(tree.itwiddles, stream);
+  return d;
+}
+
+void circle_evaluate_bitrev_inplace(gptr<M31> data, uint32_t log_size, const DeviceTwiddles& tw,
+                                    stream_t stream, const CircleFftTiling& tiling) {
+  check_transform(log_size, tw, "circle_evaluate_bitrev_inplace");
+  transform(data, log_size, tw, stream, tiling, false);
+}
+
+void circle_interpolate_bitrev_inplace(gptr<M31> data, uint32_t log_size, const DeviceTwiddles& tw,
+                                       stream_t stream, const CircleFftTiling& tiling) {
+  check_transform(log_size, tw, "circle_interpolate_bitrev_inplace");
+  transform(data, log_size, tw, stream, tiling, true);
+}
+
+void circle_evaluate_bitrev(gptr<const M31> coeffs, size_t n_coeffs, gptr<M31> values,
+                            uint32_t log_size, const DeviceTwiddles& tw, stream_t stream,
+                            const CircleFftTiling& tiling) {
+  check_transform(log_size, tw, "circle_evaluate_bitrev");
+  const size_t n = size_t{1} << log_size;
+  if (n_coeffs > n)
+    throw Error(ErrorCategory::Usage, "circle_evaluate_bitrev: " + std::to_string(n_coeffs) +
+                                          " coefficients for " + std::to_string(n) + " values");
+  copy_device_to_device(values.get(), coeffs.get(), n_coeffs * sizeof(M31), stream);
+  memset_device(values.get() + n_coeffs, 0, (n - n_coeffs) * sizeof(M31), stream);
+  transform(values, log_size, tw, stream, tiling, false);
+}
+
+void circle_interpolate_bitrev(gptr<const M31> values, gptr<M31> coeffs, uint32_t log_size,
+                               const DeviceTwiddles& tw, stream_t stream,
+                               const CircleFftTiling& tiling) {
+  check_transform(log_size, tw, "circle_interpolate_bitrev");
+  copy_device_to_device(coeffs.get(), values.get(), (size_t{1} << log_size) * sizeof(M31), stream);
+  transform(coeffs, log_size, tw, stream, tiling, true);
+}
+
+PTVM_GPU_NAMESPACE_END
