@@ -1,0 +1,18 @@
+// Proof-of-work grinding on the device (kernels/pow/blake2s_grind.cu): the smallest nonce whose
+// PoW hash (PROTOCOL.md §14, ptvm variant; ptvm/hash/pow.hpp) has at least pow_bits trailing
+// zeros, i.e. exactly what hash::Blake2sChannel::grind returns for the same digest.
+#pragma once
+#include <cstdint>
+
+#include "ptvm/gpu/config.hpp"
+#include "ptvm/hash/blake2s.hpp"
+
+PTVM_GPU_NAMESPACE_BEGIN
+
+// Searches nonces in consecutive windows of nonces_per_launch (one launch each) and returns after
+// the first window that holds a valid nonce: its smallest one. pow_bits <= hash::Blake2sChannel::kMaxGrindBits,
+// otherwise ptvm::Error (Usage).
+uint64_t blake2s_grind(const hash::Blake2sHash& channel_digest, uint32_t pow_bits, stream_t stream,
+                       uint64_t nonces_per_launch = uint64_t{1} << 26);
+
+PTVM_GPU_NAMESPACE_END

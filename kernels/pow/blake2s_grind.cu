@@ -1,0 +1,62 @@
+// Proof-of-work search (declared in ptvm/gpu/pow.hpp): each thread tests nonces of a window with
+// the shared PTVM_HD pow_nonce_is_valid and keeps the smallest valid one with one atomicMin; the
+// host scans windows in increasing order, so the first window with a hit holds the answer.
+#include <string>
+
+#include "../common/field_access.cuh"
+#include "ptvm/gpu/pow.hpp"
+#include "ptvm/hash/channel.hpp"
+#include "ptvm/hash/pow.hpp"
+
+namespace ptvm::kernels {
+namespace {
+
+constexpr unsigned kGrindThreads = 256;
+
+struct PowPrefix {
+  uint32_t words[8];
+};
+
+__global__ void blake2s_grind_kernel(PowPrefix prefixed, uint32_t pow_bits, uint64_t first,
+                                     uint64_t count, gptr<uint64_t> best) {
+  uint64_t found = ~uint64_t{0};
+  for (uint64_t i = grid_thread_index(); i < count; i += grid_thread_count()) {
+    if (hash::pow_nonce_is_valid(prefixed.words, first + i, pow_bits)) {
+      found = first + i;  // increasing within a thread: the first hit is the thread's smallest
+      break;
+    }
+  }
+  if (found != ~uint64_t{0}) gpu::atomic_min_u64(best, 0, found);
+}
+
+}  // namespace
+}  // namespace ptvm::kernels
+
+PTVM_GPU_NAMESPACE_BEGIN
+using namespace ::ptvm::kernels;
+
+uint64_t blake2s_grind(const hash::Blake2sHash& channel_digest, uint32_t pow_bits, stream_t stream,
+                       uint64_t nonces_per_launch) {
+  if (pow_bits > hash::Blake2sChannel::kMaxGrindBits)
+    throw Error(ErrorCategory::Usage, "blake2s_grind: pow_bits " + std::to_string(pow_bits) +
+                                          " above " + std::to_string(hash::Blake2sChannel::kMaxGrindBits));
+  if (nonces_per_launch == 0)
+    throw Error(ErrorCategory::Usage, "blake2s_grind: nonces_per_launch must be positive");
+  PowPrefix prefixed;
+  hash::pow_prefixed_digest(channel_digest.words().data(), pow_bits, prefixed.words);
+  DeviceBuffer<uint64_t> best(1);
+  const unsigned blocks = grid_stride_blocks(nonces_per_launch, kGrindThreads, 132 * 32);
+  for (uint64_t first = 0;; first += nonces_per_launch) {
+    best.memset(0xff, stream);
+    PTVM_LAUNCH(blake2s_grind_kernel, blocks, kGrindThreads, 0, stream)(
+        prefixed, pow_bits, first, nonces_per_launch, best.ptr());
+    PTVM_CHECK_LAUNCH("blake2s_grind_kernel");
+    uint64_t result = 0;
+    best.download(std::span<uint64_t>(&result, 1), stream);
+    if (result != ~uint64_t{0}) return result;
+    if (first > ~uint64_t{0} - nonces_per_launch)
+      throw Error(ErrorCategory::Internal, "blake2s_grind: nonce space exhausted");
+  }
+}
+
+PTVM_GPU_NAMESPACE_END
