@@ -32,13 +32,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Until the transformer engine (host/vm/transformer_*.cpp) is part of the library, asking for it is
-// a usage error rather than a link error.
 std::unique_ptr<Engine> make_transformer_for_runner(const Program& program,
                                                     const RunOptions& options) {
-  (void)program;
-  (void)options;
-  throw Error(ErrorCategory::Usage, "the transformer engine is not part of this build");
+  TransformerConfig config;
+  config.num_layers = options.layers;
+  return make_transformer_engine(program, options.attention, config);
 }
 
 void validate_options(const RunOptions& options) {
@@ -164,8 +162,6 @@ uint64_t step_in_lockstep(Engine& engine, Engine& reference, const RunOptions& o
 }
 
 }  // namespace
-
-bool transformer_engine_available() { return false; }
 
 RunResult run_engine(Engine& engine, Engine* reference, const Program& program,
                      const RunOptions& options) {

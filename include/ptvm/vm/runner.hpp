@@ -37,9 +37,6 @@ RunResult run(const Program& program, const RunOptions& options);
 RunResult run_engine(Engine& engine, Engine* reference, const Program& program,
                      const RunOptions& options);
 
-// Whether make_transformer_engine is linked into this build.
-bool transformer_engine_available();
-
 const char* engine_name(EngineKind kind);  // "native" / "transformer"
 EngineKind parse_engine_kind(std::string_view text);  // Usage error on anything else
 

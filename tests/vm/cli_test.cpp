@@ -1,0 +1,291 @@
+// The tvm binary as a user sees it: output keys and their order, --json, --trace, exit codes
+// (0 ok, 1 runtime/input error, 2 usage), run-batch, and no crash on garbage.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  bool crashed = false;
+  std::string out, err;
+};
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("ptvm_cli_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Outcome tvm(const std::vector<std::string>& args) {
+    std::string command = shell_quote(PTVM_TVM_BINARY);
+    for (const auto& a : args) {
+      command += ' ';
+      command += shell_quote(a);
+    }
+    command += " >";
+    command += shell_quote((dir_ / "out").string());
+    command += " 2>";
+    command += shell_quote((dir_ / "err").string());
+    int status = std::system(command.c_str());
+    Outcome o;
+    // the shell reports a signal-killed child as 128 + signal
+    o.crashed = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) > 128);
+    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    o.out = slurp(dir_ / "out");
+    o.err = slurp(dir_ / "err");
+    return o;
+  }
+
+  fs::path write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+
+  fs::path dir_;
+};
+
+const std::string kFib = std::string(PTVM_SOURCE_DIR) + "/programs/fibonacci.tvm";
+const std::vector<std::string> kKeys = {"program", "engine", "steps", "halted", "pc", "sp", "acc",
+                                        "zero_flag", "carry_flag", "memory", "layers",
+                                        "attention_mode", "elapsed_ms", "throughput_steps_per_sec"};
+
+std::vector<std::pair<std::string, std::string>> key_lines(const std::string& out) {
+  std::vector<std::pair<std::string, std::string>> lines;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("trace[", 0) == 0) continue;
+    size_t colon = line.find(": ");
+    if (colon == std::string::npos) continue;
+    lines.emplace_back(line.substr(0, colon), line.substr(colon + 2));
+  }
+  return lines;
+}
+
+TEST_F(Cli, RunPrintsTheKeysInOrder) {
+  Outcome o = tvm({"run", kFib});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  auto lines = key_lines(o.out);
+  ASSERT_EQ(lines.size(), kKeys.size()) << o.out;
+  for (size_t i = 0; i < kKeys.size(); ++i) EXPECT_EQ(lines[i].first, kKeys[i]);
+  EXPECT_EQ(lines[0].second, kFib);
+  EXPECT_EQ(lines[1].second, "native");
+  EXPECT_EQ(lines[2].second, "148");
+  EXPECT_EQ(lines[3].second, "true");
+  EXPECT_EQ(lines[4].second, "13");
+  EXPECT_EQ(lines[5].second, "4");
+  EXPECT_EQ(lines[6].second, "144");
+  EXPECT_EQ(lines[7].second, "false");
+  EXPECT_EQ(lines[8].second, "false");
+  EXPECT_EQ(lines[9].second, "[144, 233, 0, 233]");
+  EXPECT_EQ(lines[10].second, "1");
+  EXPECT_EQ(lines[11].second, "average-hard");
+  EXPECT_TRUE(o.err.empty());
+}
+
+TEST_F(Cli, ProgramWithoutRunAndTheReadmeCommand) {
+  Outcome plain = tvm({kFib});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(key_lines(plain.out)[6].second, "144");
+  Outcome readme = tvm({"run", kFib, "--engine", "transformer", "--verify-native"});
+  ASSERT_EQ(readme.exit_code, 0) << readme.err;
+  auto lines = key_lines(readme.out);
+  EXPECT_EQ(lines[1].second, "transformer");
+  EXPECT_EQ(lines[6].second, "144");
+  Outcome layered = tvm({kFib, "--engine", "transformer", "--layers", "4"});
+  ASSERT_EQ(layered.exit_code, 0) << layered.err;
+  EXPECT_EQ(key_lines(layered.out)[10].second, "4");
+}
+
+TEST_F(Cli, JsonHasTheSameKeysInOrder) {
+  Outcome o = tvm({"run", kFib, "--json", "--attention-mode", "hard-softmax:10"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(o.out);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  EXPECT_EQ(keys, kKeys);
+  EXPECT_EQ(j["attention_mode"], "hard-softmax:10");
+  EXPECT_EQ(j["memory"].size(), 4u);
+  EXPECT_TRUE(j["elapsed_ms"].is_number());
+  EXPECT_TRUE(j["throughput_steps_per_sec"].is_number());
+}
+
+TEST_F(Cli, TraceAddsOneLinePerStep) {
+  Outcome o = tvm({"run", kFib, "--trace"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  size_t trace_lines = 0;
+  std::istringstream in(o.out);
+  std::string line, first;
+  while (std::getline(in, line)) {
+    if (line.rfind("trace[", 0) == 0) {
+      if (trace_lines++ == 0) first = line;
+    }
+  }
+  EXPECT_EQ(trace_lines, 148u);
+  EXPECT_EQ(first.rfind("trace[001] pc=0 LOAD 2 -> pc=1 acc=12", 0), 0u) << first;
+  Outcome j = tvm({"run", kFib, "--trace", "--json", "--max-steps", "5"});
+  ASSERT_EQ(j.exit_code, 0);
+  auto parsed = nlohmann::json::parse(j.out);
+  EXPECT_EQ(parsed["trace"].size(), 5u);
+  EXPECT_EQ(parsed["halted"], false);
+  EXPECT_EQ(parsed["trace"][0]["instruction"], "LOAD 2");
+}
+
+TEST_F(Cli, ExitCodes) {
+  EXPECT_EQ(tvm({"--version"}).exit_code, 0);
+  EXPECT_NE(tvm({"--version"}).out.find("0.1.0"), std::string::npos);
+  EXPECT_EQ(tvm({"--help"}).exit_code, 0);
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+    std::string message;
+  };
+  const std::string bad = std::string(PTVM_VM_TEST_DIR) + "/bad/";
+  const std::vector<Case> cases = {
+      {{}, 2, "error: "},
+      {{"run"}, 2, "error: "},
+      {{"--bogus"}, 2, "error: "},
+      {{"run", kFib, "--engine", "gpu"}, 2, "error: unknown engine 'gpu'"},
+      {{"run", kFib, "--attention-mode", "hard-softmax:0"}, 2, "error: bad attention mode"},
+      {{"run", kFib, "--max-steps", "-1"}, 2, "error: --max-steps"},
+      {{"run", kFib, "--max-steps", "abc"}, 2, "error: "},
+      {{"run", kFib, "--layers", "0"}, 2, "error: --layers must be at least 1"},
+      {{"run", kFib, "--unknown"}, 2, "error: "},
+      {{"run", "/nonexistent.tvm"}, 1, "error: /nonexistent.tvm: cannot open file"},
+      {{"run", bad + "unknown_instruction.tvm"}, 1, "unknown_instruction.tvm:4: unknown instruction 'LOADX'"},
+      {{"run", bad + "push_overflow.tvm"}, 1, "runtime error at step 5"},
+      {{bad + "ret_out_of_range.tvm", "--engine", "transformer", "--verify-native"}, 1, "RET to 1000"},
+      {{"run-batch"}, 2, "error: "},
+      {{"run-batch", "/nonexistent.json"}, 1, "error: /nonexistent.json: cannot open manifest"},
+  };
+  for (const Case& c : cases) {
+    std::string joined;
+    for (const auto& a : c.args) joined += a + " ";
+    SCOPED_TRACE(joined);
+    Outcome o = tvm(c.args);
+    EXPECT_FALSE(o.crashed);
+    EXPECT_EQ(o.exit_code, c.code) << o.err;
+    EXPECT_EQ(o.err.rfind("error: ", 0), 0u) << o.err;
+    EXPECT_NE(o.err.find(c.message), std::string::npos) << o.err;
+    EXPECT_TRUE(o.out.empty()) << o.out;
+  }
+}
+
+TEST_F(Cli, RunBatchJsonLinesInJobOrder) {
+  fs::create_directories(dir_ / "progs");
+  write("progs/sum.tvm",
+        ".memory 2\nloop: LOAD 0\nJZ done\nADDM 1\nSTORE 1\nLOAD 0\nSUB 1\nSTORE 0\nJMP loop\n"
+        "done: LOAD 1\nHALT\n");
+  write("progs/bad.tvm", "FROB\n");
+  write("progs/crash.tvm", "LOAD 200\n");
+  nlohmann::json manifest = nlohmann::json::array();
+  for (int i = 0; i < 12; ++i) {
+    manifest.push_back({{"program", "progs/sum.tvm"}, {"initial_memory", {i, 0}}, {"max_steps", 1000}});
+  }
+  manifest[3] = {{"program", "progs/bad.tvm"}};
+  manifest[5] = {{"program", "progs/crash.tvm"}};
+  manifest[7] = {{"program", "progs/missing.tvm"}};
+  manifest[8] = {{"program", "progs/sum.tvm"}, {"initial_memory", {8, 0}}, {"engine", "transformer"},
+                 {"attention_mode", "softmax"}, {"max_steps", 1000}};
+  manifest[9] = {{"program", "progs/sum.tvm"}, {"max_step", 10}};
+  manifest[10] = {{"program", "progs/sum.tvm"}, {"initial_memory", {70000}}};
+  manifest[11] = {{"program", "progs/sum.tvm"}, {"initial_memory", {10, 0}}, {"max_steps", 7}};
+  write("manifest.json", manifest.dump());
+  Outcome o = tvm({"run-batch", (dir_ / "manifest.json").string(), "--threads", "3"});
+  EXPECT_EQ(o.exit_code, 1) << o.err;
+  std::istringstream in(o.out);
+  std::string line;
+  std::vector<nlohmann::ordered_json> results;
+  while (std::getline(in, line)) results.push_back(nlohmann::ordered_json::parse(line));
+  ASSERT_EQ(results.size(), 12u) << o.out;
+  for (size_t i = 0; i < results.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(results[i]["job"], i);
+    const bool should_fail = i == 3 || i == 5 || i == 7 || i == 9 || i == 10;
+    EXPECT_EQ(results[i].contains("error"), should_fail) << results[i].dump();
+    if (should_fail) continue;
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : results[i].items()) keys.push_back(k);
+    keys.erase(keys.begin());  // "job"
+    EXPECT_EQ(keys, kKeys);
+    int n = static_cast<int>(i);
+    if (i == 11) {
+      EXPECT_EQ(results[i]["halted"], false);
+      EXPECT_EQ(results[i]["steps"], 7);
+    } else if (i != 8) {
+      EXPECT_EQ(results[i]["acc"], n * (n + 1) / 2);
+      EXPECT_EQ(results[i]["halted"], true);
+    } else {
+      EXPECT_EQ(results[i]["engine"], "transformer");
+      EXPECT_EQ(results[i]["attention_mode"], "softmax");
+    }
+  }
+  EXPECT_NE(results[3]["error"].get<std::string>().find("bad.tvm:1: unknown instruction"), std::string::npos);
+  EXPECT_NE(results[5]["error"].get<std::string>().find("runtime error at step 1"), std::string::npos);
+  EXPECT_NE(results[7]["error"].get<std::string>().find("cannot open file"), std::string::npos);
+  EXPECT_NE(results[9]["error"].get<std::string>().find("job 9: unknown field 'max_step'"), std::string::npos);
+  EXPECT_NE(results[10]["error"].get<std::string>().find("initial_memory"), std::string::npos);
+
+  // all good -> exit 0; not a list -> exit 1
+  nlohmann::json good = nlohmann::json::array({manifest[0], manifest[1]});
+  write("good.json", good.dump());
+  EXPECT_EQ(tvm({"run-batch", (dir_ / "good.json").string()}).exit_code, 0);
+  write("object.json", "{\"program\": \"x\"}");
+  Outcome not_list = tvm({"run-batch", (dir_ / "object.json").string()});
+  EXPECT_EQ(not_list.exit_code, 1);
+  EXPECT_NE(not_list.err.find("must be a JSON list"), std::string::npos);
+  write("broken.json", "[{\"program\": ");
+  Outcome broken = tvm({"run-batch", (dir_ / "broken.json").string()});
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.err.find("not valid JSON"), std::string::npos);
+}
+
+TEST_F(Cli, GarbageInputNeverCrashes) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 12; ++i) {
+    std::string bytes;
+    size_t n = rng() % 400;
+    for (size_t k = 0; k < n; ++k) {
+      // mostly assembly-like text, some raw bytes
+      static const std::string alphabet = "LOADISTREPUHMCJZNXAT:.;# \n\r,-+0123456789abcmemoryinit";
+      bytes += (rng() % 8 == 0) ? static_cast<char>(rng() % 256) : alphabet[rng() % alphabet.size()];
+    }
+    fs::path p = write("garbage" + std::to_string(i) + ".tvm", bytes);
+    Outcome o = tvm({"run", p.string(), "--max-steps", "2000"});
+    EXPECT_FALSE(o.crashed) << p;
+    EXPECT_TRUE(o.exit_code == 0 || o.exit_code == 1) << o.exit_code << " " << o.err;
+    Outcome m = tvm({"run-batch", p.string()});
+    EXPECT_FALSE(m.crashed);
+    EXPECT_EQ(m.exit_code, 1);
+  }
+}
+
+}  // namespace

@@ -1,0 +1,31 @@
+// The tvm CLI's subcommands. Each add_* registers its CLI11 subcommand and returns the action to run
+// when that subcommand was parsed; the action returns the exit code and may throw ptvm::Error, which
+// main() turns into "error: ..." on stderr and the exit code of its category.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace tvm_cli {
+
+using Action = std::function<int()>;
+
+Action add_run_command(CLI::App& app);
+Action add_run_batch_command(CLI::App& app);
+
+}  // namespace tvm_cli
+
+namespace tvm_cli {
+
+// Accepts only plain decimal digits (CLI11 would otherwise wrap "-5" into a huge unsigned value).
+inline CLI::Validator non_negative_integer() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+          return "must be a non-negative integer, got '" + text + "'";
+        }
+        return {};
+      },
+      "UINT");
+}
+
+}  // namespace tvm_cli

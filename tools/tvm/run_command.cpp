@@ -1,0 +1,65 @@
+// tvm run PROGRAM [--engine native|transformer] [--verify-native] [--max-steps N]
+//                 [--attention-mode MODE] [--layers N] [--trace] [--json]
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+#include "ptvm/vm/assembler.hpp"
+#include "ptvm/vm/format.hpp"
+#include "run_output.hpp"
+
+namespace tvm_cli {
+
+namespace {
+struct RunArguments {
+  std::string program;
+  std::string engine = "native";
+  bool verify_native = false;
+  uint64_t max_steps = ptvm::vm::kDefaultMaxSteps;
+  std::string attention_mode = "average-hard";
+  int layers = 1;
+  bool trace = false;
+  bool json = false;
+};
+}  // namespace
+
+Action add_run_command(CLI::App& app) {
+  auto args = std::make_shared<RunArguments>();
+  CLI::App* run = app.add_subcommand("run", "Run a .tvm program and print its final state");
+  run->add_option("program", args->program, "the .tvm program")->required();
+  run->add_option("--engine", args->engine, "native or transformer (default native)");
+  run->add_flag("--verify-native", args->verify_native,
+                "step the native interpreter in lockstep and compare every step");
+  run->add_option("--max-steps", args->max_steps, "stop after this many steps (default 512)")
+      ->check(non_negative_integer());
+  run->add_option("--attention-mode", args->attention_mode,
+                  "average-hard (default), softmax or hard-softmax:T");
+  run->add_option("--layers", args->layers, "transformer layers (instruction banks, default 1)");
+  run->add_flag("--trace", args->trace, "also print every step");
+  run->add_flag("--json", args->json, "print one JSON object");
+  return [run, args]() -> int {
+    if (!run->parsed()) return -1;
+    RunReport report;
+    report.program = args->program;
+    report.options.engine = ptvm::vm::parse_engine_kind(args->engine);
+    report.options.verify_native = args->verify_native;
+    report.options.max_steps = args->max_steps;
+    report.options.attention = ptvm::vm::parse_attention_mode(args->attention_mode);
+    report.options.layers = args->layers;
+    report.options.record_trace = args->trace;
+    if (args->layers < 1) {
+      throw ptvm::Error(ptvm::ErrorCategory::Usage,
+                        "--layers must be at least 1 (got " + std::to_string(args->layers) + ")");
+    }
+    ptvm::vm::Program program = ptvm::vm::assemble_file(args->program);
+    report.result = ptvm::vm::run(program, report.options);
+    if (args->json) {
+      std::cout << report_json(report, args->trace).dump() << "\n";
+    } else {
+      std::cout << report_text(report, args->trace);
+    }
+    return 0;
+  };
+}
+
+}  // namespace tvm_cli
