@@ -57,13 +57,27 @@ __global__ void circle_fft_pass_kernel(gptr<M31> data, gptr<const M31> twiddle_b
 
   for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) values[e] = data.load(global_index(e));
   const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
-  for (uint32_t l = lowest_line; l < p.hi; ++l) {
+  // Inverse twiddles: every layer's piece from memory. Forward twiddles: only the lowest layer's;
+  // the others follow from the doubling map, slice_{l+1}[k] = 2 slice_l[2k]^2 - 1 (the pair at
+  // 2k, 2k+1 holds x and -x of one point, whose double gives layer l+1's x).
+  for (uint32_t l = lowest_line; l < (p.inverse ? p.hi : lowest_line + 1) && l < p.hi; ++l) {
     const uint32_t count = 1u << (p.hi - l - 1);
     const size_t slice = circle::line_twiddle_offset(p.root_log, p.n, l) + (high << (p.hi - l - 1));
     for (uint32_t i = threadIdx.x; i < count; i += blockDim.x)
       twiddles[piece_offset(p.hi, l) + i] = twiddle_buffer.load(slice + i);
   }
   __syncthreads();
+  if (!p.inverse) {
+    for (uint32_t l = lowest_line + 1; l < p.hi; ++l) {
+      const uint32_t count = 1u << (p.hi - l - 1);
+      const M31* below = twiddles + piece_offset(p.hi, l - 1);
+      for (uint32_t i = threadIdx.x; i < count; i += blockDim.x) {
+        const M31 x = below[2 * i];
+        twiddles[piece_offset(p.hi, l) + i] = (x * x).doubled() - M31::one();
+      }
+      __syncthreads();
+    }
+  }
 
   const uint32_t butterflies = tile_size / 2;
   auto line_layer = [&](uint32_t l) {

@@ -1,0 +1,175 @@
+// GPU kernels under Google Benchmark. Built twice: against ptvm::cuda (timings from CUDA events,
+// manual time; needs a visible device) and against ptvm::hostsim, where the reported time is the
+// MODELED H100 time of the host-sim profile counters (bytes moved / 3.35 TB/s; see
+// ptvm/gpu/hostsim/profile.hpp), so bytes_per_second and items_per_second are modeled figures too.
+// Counters: bytes_moved and min_bytes per iteration (host-sim), and their ratio.
+//
+// Host-sim runs each case once (it executes every CUDA thread as a fiber). Sizes: log 16 and 20
+// by default; PTVM_GPU_BENCH_LARGE=1 adds log 24.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <functional>
+#include <random>
+
+#include "ptvm/circle/fft.hpp"
+#include "ptvm/gpu/circle_fft.hpp"
+#include "ptvm/gpu/column_ops.hpp"
+#include "ptvm/gpu/merkle.hpp"
+#include "ptvm/gpu/runtime.hpp"
+#if defined(PTVM_HOSTSIM)
+#include "ptvm/gpu/hostsim/profile.hpp"
+#endif
+
+namespace {
+
+using namespace ptvm;
+
+std::vector<M31> random_m31(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<M31> v(n);
+  for (auto& x : v) x = M31::raw(static_cast<uint32_t>(rng() % M31::P));
+  return v;
+}
+
+// Times `op` (all work on `stream`): CUDA events per iteration, or the modeled time of the
+// host-sim stage that op opens. min_bytes: the fewest bytes the operation must move.
+void run_timed(benchmark::State& state, const std::function<void(gpu::stream_t)>& op,
+               uint64_t min_bytes, uint64_t items) {
+  if (!gpu::device_available()) {
+    state.SkipWithError("no CUDA device visible");
+    return;
+  }
+  gpu::Stream stream;
+#if defined(PTVM_HOSTSIM)
+  double bytes = 0;
+  for (auto _ : state) {
+    hostsim::set_profiling(true);
+    hostsim::reset_profile();
+    {
+      gpu::StageScope stage("bench", min_bytes);
+      op(stream.get());
+    }
+    hostsim::set_profiling(false);
+    const auto stages = hostsim::stage_profiles();
+    double modeled = 0;
+    for (const auto& s : stages)
+      if (s.name == "bench") {
+        modeled = s.modeled_seconds();
+        bytes = static_cast<double>(s.bytes);
+      }
+    state.SetIterationTime(modeled);
+  }
+  state.counters["bytes_moved"] = bytes;
+  state.counters["min_bytes"] = static_cast<double>(min_bytes);
+  state.counters["moved_over_min"] = min_bytes ? bytes / static_cast<double>(min_bytes) : 0.0;
+#else
+  op(stream.get());  // warm-up
+  stream.synchronize();
+  gpu::Event start, stop;
+  for (auto _ : state) {
+    start.record(stream.get());
+    op(stream.get());
+    stop.record(stream.get());
+    stop.synchronize();
+    state.SetIterationTime(gpu::Event::elapsed_ms(start, stop) / 1e3);
+  }
+  state.counters["min_bytes"] = static_cast<double>(min_bytes);
+#endif
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * min_bytes));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * items));
+  state.SetLabel(gpu::runtime_name());
+}
+
+void BM_CircleFftEvaluate(benchmark::State& state, bool inverse) {
+  const uint32_t log = static_cast<uint32_t>(state.range(0));
+  const size_t n = size_t{1} << log;
+  const auto tree = circle::precompute_twiddles_for_log(log);
+  const auto twiddles = gpu::DeviceTwiddles::upload(tree);
+  auto data = gpu::DeviceBuffer<M31>::from_host(random_m31(n, log));
+  run_timed(
+      state,
+      [&](gpu::stream_t s) {
+        if (inverse)
+          gpu::circle_interpolate_bitrev_inplace(data.ptr(), log, twiddles, s);
+        else
+          gpu::circle_evaluate_bitrev_inplace(data.ptr(), log, twiddles, s);
+      },
+      2 * n * sizeof(M31), n);
+}
+
+// One leaf layer: 2^log rows of `columns` M31 columns -> 2^log digests.
+void BM_Blake2sLeaves(benchmark::State& state) {
+  const uint32_t log = static_cast<uint32_t>(state.range(0));
+  const uint32_t columns = static_cast<uint32_t>(state.range(1));
+  const size_t rows = size_t{1} << log;
+  std::vector<gpu::DeviceBuffer<M31>> cols;
+  std::vector<gpu::DeviceColumnRef> refs;
+  for (uint32_t c = 0; c < columns; ++c) {
+    cols.push_back(gpu::DeviceBuffer<M31>::from_host(random_m31(rows, c)));
+    refs.push_back({cols.back().data(), rows});
+  }
+  auto table = gpu::DeviceBuffer<gpu::DeviceColumnRef>::from_host(refs);
+  gpu::DeviceBuffer<uint32_t> digests(8 * rows);
+  run_timed(
+      state,
+      [&](gpu::stream_t s) {
+        gpu::blake2s_merkle_layer(gpu::gptr<const uint32_t>(), table.cptr(), columns,
+                                  digests.ptr(), rows, s);
+      },
+      rows * (4ull * columns + 32), rows);
+  // Throughput of the hashed input alone (the usual "hashing rate").
+  state.counters["input_bytes_per_second"] = benchmark::Counter(
+      static_cast<double>(rows * 4ull * columns) * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+}
+
+void BM_M31ColumnAdd(benchmark::State& state) {
+  const size_t n = size_t{1} << state.range(0);
+  auto a = gpu::DeviceBuffer<M31>::from_host(random_m31(n, 1));
+  auto b = gpu::DeviceBuffer<M31>::from_host(random_m31(n, 2));
+  gpu::DeviceBuffer<M31> out(n);
+  run_timed(
+      state,
+      [&](gpu::stream_t s) {
+        gpu::m31_columns_apply(gpu::ColumnOp::Add, a.cptr(), b.cptr(), out.ptr(), n, s);
+      },
+      3 * n * sizeof(M31), n);
+}
+
+void sizes(benchmark::internal::Benchmark* b) {
+  b->Arg(16)->Arg(20);
+  const char* large = std::getenv("PTVM_GPU_BENCH_LARGE");
+  if (large && large[0] == '1') b->Arg(24);
+}
+void leaf_sizes(benchmark::internal::Benchmark* b) {
+  for (int columns : {8, 32}) {
+    b->Args({16, columns})->Args({20, columns});
+    const char* large = std::getenv("PTVM_GPU_BENCH_LARGE");
+    if (large && large[0] == '1') b->Args({24, columns});
+  }
+}
+
+void mode(benchmark::internal::Benchmark* b) {
+  b->UseManualTime()->Unit(benchmark::kMicrosecond);
+#if defined(PTVM_HOSTSIM)
+  b->Iterations(1);  // the modeled time is the same every run
+#endif
+}
+void fft_cases(benchmark::internal::Benchmark* b) {
+  mode(b);
+  sizes(b);
+}
+void leaf_cases(benchmark::internal::Benchmark* b) {
+  mode(b);
+  leaf_sizes(b);
+}
+
+BENCHMARK_CAPTURE(BM_CircleFftEvaluate, evaluate, false)->Apply(fft_cases);
+BENCHMARK_CAPTURE(BM_CircleFftEvaluate, interpolate, true)->Apply(fft_cases);
+BENCHMARK(BM_Blake2sLeaves)->Apply(leaf_cases);
+BENCHMARK(BM_M31ColumnAdd)->Apply(fft_cases);
+
+}  // namespace
+
+BENCHMARK_MAIN();
