@@ -32,14 +32,17 @@ std::vector<M31> random_m31(size_t n, uint64_t seed) {
   return v;
 }
 
+// False (and the case marked skipped) when no device is visible: checked before any allocation.
+bool have_device(benchmark::State& state) {
+  if (gpu::device_available()) return true;
+  state.SkipWithError("no CUDA device visible");
+  return false;
+}
+
 // Times `op` (all work on `stream`): CUDA events per iteration, or the modeled time of the
 // host-sim stage that op opens. min_bytes: the fewest bytes the operation must move.
 void run_timed(benchmark::State& state, const std::function<void(gpu::stream_t)>& op,
                uint64_t min_bytes, uint64_t items) {
-  if (!gpu::device_available()) {
-    state.SkipWithError("no CUDA device visible");
-    return;
-  }
   gpu::Stream stream;
 #if defined(PTVM_HOSTSIM)
   double bytes = 0;
@@ -82,6 +85,7 @@ void run_timed(benchmark::State& state, const std::function<void(gpu::stream_t)>
 }
 
 void BM_CircleFftEvaluate(benchmark::State& state, bool inverse) {
+  if (!have_device(state)) return;
   const uint32_t log = static_cast<uint32_t>(state.range(0));
   const size_t n = size_t{1} << log;
   const auto tree = circle::precompute_twiddles_for_log(log);
@@ -100,6 +104,7 @@ void BM_CircleFftEvaluate(benchmark::State& state, bool inverse) {
 
 // One leaf layer: 2^log rows of `columns` M31 columns -> 2^log digests.
 void BM_Blake2sLeaves(benchmark::State& state) {
+  if (!have_device(state)) return;
   const uint32_t log = static_cast<uint32_t>(state.range(0));
   const uint32_t columns = static_cast<uint32_t>(state.range(1));
   const size_t rows = size_t{1} << log;
@@ -125,6 +130,7 @@ void BM_Blake2sLeaves(benchmark::State& state) {
 }
 
 void BM_M31ColumnAdd(benchmark::State& state) {
+  if (!have_device(state)) return;
   const size_t n = size_t{1} << state.range(0);
   auto a = gpu::DeviceBuffer<M31>::from_host(random_m31(n, 1));
   auto b = gpu::DeviceBuffer<M31>::from_host(random_m31(n, 2));

@@ -58,8 +58,9 @@ __global__ void circle_fft_pass_kernel(gptr<M31> data, gptr<const M31> twiddle_b
   for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) values[e] = data.load(global_index(e));
   const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
   // Inverse twiddles: every layer's piece from memory. Forward twiddles: only the lowest layer's;
-  // the others follow from the doubling map, slice_{l+1}[k] = 2 slice_l[2k]^2 - 1 (the pair at
-  // 2k, 2k+1 holds x and -x of one point, whose double gives layer l+1's x).
+  // the others follow from the doubling map x -> 2x^2 - 1, slice_{l+1}[k] = 2 slice_l[2k]^2 - 1
+  // (layer l+1's coset is layer l's doubled; in bit-reversed order its entry k is the double of
+  // entry 2k). Inverse twiddles have no such cheap relation (it would need inversions).
   for (uint32_t l = lowest_line; l < (p.inverse ? p.hi : lowest_line + 1) && l < p.hi; ++l) {
     const uint32_t count = 1u << (p.hi - l - 1);
     const size_t slice = circle::line_twiddle_offset(p.root_log, p.n, l) + (high << (p.hi - l - 1));
