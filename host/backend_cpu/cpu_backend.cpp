@@ -4,6 +4,7 @@
 #include <map>
 
 #include "../stark/parallel.hpp"
+#include "column_allocator.hpp"
 #include "ptvm/backend.hpp"
 #include "ptvm/circle/domain.hpp"
 #include "ptvm/circle/fft.hpp"
@@ -20,14 +21,16 @@ uint32_t log2_exact(size_t n) {
   return static_cast<uint32_t>(std::countr_zero(n));
 }
 
+using Column = backend_cpu::ColumnVector<M31>;
+
 class HostColumns final : public ColumnSet {
  public:
-  std::vector<std::vector<M31>> cols;
+  std::vector<Column> cols;
   HostColumns() = default;
-  explicit HostColumns(std::vector<std::vector<M31>> c) : cols(std::move(c)) {}
+  explicit HostColumns(std::vector<Column> c) : cols(std::move(c)) {}
   size_t n_columns() const override { return cols.size(); }
   uint32_t log_size(size_t c) const override { return log2_exact(cols.at(c).size()); }
-  std::vector<M31> to_host(size_t c) const override { return cols.at(c); }
+  std::vector<M31> to_host(size_t c) const override { return std::vector<M31>(cols.at(c).begin(), cols.at(c).end()); }
 };
 
 const HostColumns& host(const ColumnSet& s) {
@@ -102,7 +105,7 @@ class CpuBackend final : public Backend {
       for (size_t c = b; c < e; ++c) {
         const auto& col = rows[c];
         uint32_t n = log2_exact(col.size());
-        std::vector<M31> v(col.size());
+        Column v(col.size());
         for (size_t j = 0; j < col.size(); ++j)
           v[circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, n), n)] = col[j];
         out->cols[c] = std::move(v);
@@ -315,7 +318,7 @@ class CpuBackend final : public Backend {
       for (size_t i = 0; i < v.size(); ++i) inv_vanishing[circle::bit_reverse_index(i, k)] = inv[i];
     }
     auto out = std::make_unique<HostColumns>();
-    out->cols.assign(4, std::vector<M31>(size));
+    out->cols.assign(4, Column(size));
     M31* const dst[4] = {out->cols[0].data(), out->cols[1].data(), out->cols[2].data(), out->cols[3].data()};
     parallel_for(size, 1024, [&](size_t b, size_t end) {
       component.composition_on_domain(cols, in.public_inputs, in.challenges, in.coefficients, in.claimed_sum,
@@ -337,7 +340,7 @@ class CpuBackend final : public Backend {
   std::unique_ptr<ColumnSet> slice(const ColumnSet& set, size_t first, size_t count) override {
     const auto& s = host(set);
     if (first + count > s.cols.size()) throw Error(ErrorCategory::Internal, "slice out of range");
-    return std::make_unique<HostColumns>(std::vector<std::vector<M31>>(s.cols.begin() + first, s.cols.begin() + first + count));
+    return std::make_unique<HostColumns>(std::vector<Column>(s.cols.begin() + first, s.cols.begin() + first + count));
   }
 
   std::unique_ptr<ColumnSet> coefficient_slice(const ColumnSet& coefficients, size_t begin, uint32_t log_size) override {
@@ -433,7 +436,7 @@ class CpuBackend final : public Backend {
   }
   static std::unique_ptr<ColumnSet> secure_column(const std::vector<QM31>& v) {
     auto out = std::make_unique<HostColumns>();
-    out->cols.assign(4, std::vector<M31>(v.size()));
+    out->cols.assign(4, Column(v.size()));
     for (size_t i = 0; i < v.size(); ++i) {
       out->cols[0][i] = v[i].x0.a;
       out->cols[1][i] = v[i].x0.b;

@@ -6,8 +6,8 @@ namespace ptvm::stark {
 
 const std::vector<Profile>& named_profiles() {
   static const std::vector<Profile> profiles = {
-      {"default", 1, 76, 20, 0},
-      {"blowup4", 2, 38, 20, 0},
+      {"default", 1, 72, 24, 0},
+      {"blowup4", 2, 36, 24, 0},
       {"stwo-cairo", 1, 70, 26, 0},
       {"fast-test-insecure", 1, 8, 4, 0},
       {"blowup4-test-insecure", 2, 6, 2, 1},

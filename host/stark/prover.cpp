@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <map>
 
 #include "layout.hpp"
@@ -14,16 +15,26 @@ namespace {
 
 using detail::StarkLayout;
 
+double process_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 class StageClock {
  public:
-  explicit StageClock(double* sink) : sink_(sink), start_(std::chrono::steady_clock::now()) {}
+  StageClock(StageTimings& t, Stage s)
+      : t_(t), s_(static_cast<size_t>(s)), wall_(std::chrono::steady_clock::now()), cpu_(process_cpu_ms()) {}
   ~StageClock() {
-    if (sink_) *sink_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+    t_.wall_ms[s_] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_).count();
+    t_.cpu_ms[s_] += process_cpu_ms() - cpu_;
   }
 
  private:
-  double* sink_;
-  std::chrono::steady_clock::time_point start_;
+  StageTimings& t_;
+  size_t s_;
+  std::chrono::steady_clock::time_point wall_;
+  double cpu_;
 };
 
 // One PCS tree: per component (or per composition part) the evaluations on the trace domain, the
@@ -115,7 +126,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   StageTimings local;
   StageTimings& t = timings ? *timings : local;
   t = StageTimings{};
-  StageClock total_clock(&t.total_ms);
+  StageClock total_clock(t, Stage::Total);
   const StarkLayout layout = detail::make_layout(air, profile, public_inputs.size());
   check_traces(air, main_traces);
   for (M31 v : public_inputs)
@@ -134,10 +145,10 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   auto extend_and_commit = [&](size_t tree_index) {
     TreeData& td = trees[tree_index];
     {
-      StageClock c(&t.lde_ms);
+      StageClock c(t, Stage::Lde);
       for (const auto& coeffs : td.coefficients) td.extensions.push_back(backend.evaluate(*coeffs, b));
     }
-    StageClock c(&t.commit_ms);
+    StageClock c(t, Stage::Commit);
     std::vector<const ColumnSet*> sets;
     for (const auto& s : td.extensions) sets.push_back(s.get());
     td.tree = backend.commit(sets);
@@ -147,7 +158,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
 
   // Tree 0: preprocessed columns and boundary selectors.
   {
-    StageClock c(&t.lde_ms);
+    StageClock c(t, Stage::Lde);
     for (size_t k = 0; k < n_comp; ++k) {
       pre_trace[k] = backend.upload_rows(air.components[k]->all_preprocessed_columns());
       trees[kPreprocessedTree].coefficients.push_back(backend.interpolate(*pre_trace[k]));
@@ -158,7 +169,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
 
   // Tree 1: main trace.
   {
-    StageClock c(&t.lde_ms);
+    StageClock c(t, Stage::Lde);
     for (size_t k = 0; k < n_comp; ++k) {
       main_trace[k] = backend.upload_rows(main_traces[k]);
       trees[kMainTree].coefficients.push_back(backend.interpolate(*main_trace[k]));
@@ -171,14 +182,14 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   {
     std::vector<std::unique_ptr<ColumnSet>> inter(n_comp);
     {
-      StageClock c(&t.interaction_ms);
+      StageClock c(t, Stage::Interaction);
       for (size_t k = 0; k < n_comp; ++k) {
         auto r = backend.logup_interaction(*air.components[k], *pre_trace[k], *main_trace[k], challenges);
         proof.claimed_sums.push_back(r.claimed_sum);
         inter[k] = std::move(r.columns);
       }
     }
-    StageClock c(&t.lde_ms);
+    StageClock c(t, Stage::Lde);
     for (size_t k = 0; k < n_comp; ++k) trees[kInteractionTree].coefficients.push_back(backend.interpolate(*inter[k]));
   }
   pre_trace.clear();
@@ -189,7 +200,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   // Composition polynomial.
   const QM31 alpha_c = channel.draw_felt();
   {
-    StageClock c(&t.composition_ms);
+    StageClock c(t, Stage::Composition);
     const std::vector<QM31> coefficients = detail::constraint_coefficients(alpha_c, layout.n_constraints);
     std::map<uint32_t, std::unique_ptr<ColumnSet>> by_size;
     for (size_t k = 0; k < n_comp; ++k) {
@@ -245,7 +256,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   // Out-of-domain sampling.
   const circle::CirclePoint<QM31> oods_point = circle::point_from_t(channel.draw_felt());
   {
-    StageClock c(&t.oods_ms);
+    StageClock c(t, Stage::Oods);
     std::vector<QM31> flat;
     for (size_t tr = 0; tr < kNumTrees; ++tr) {
       size_t global = 0;
@@ -271,7 +282,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   const QM31 alpha_q = channel.draw_felt();
   std::vector<std::unique_ptr<ColumnSet>> quotients;
   {
-    StageClock c(&t.deep_ms);
+    StageClock c(t, Stage::Deep);
     std::array<std::vector<ColumnRef>, kNumTrees> refs;
     for (size_t tr = 0; tr < kNumTrees; ++tr) refs[tr] = trees[tr].column_refs();
     for (uint32_t L : layout.quotient_log_sizes) {
@@ -294,7 +305,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   std::unique_ptr<CommittedTree> first_layer_tree;
   std::vector<LineLayer> layers;
   {
-    StageClock c(&t.fri_ms);
+    StageClock c(t, Stage::Fri);
     std::vector<const ColumnSet*> qsets;
     for (const auto& q : quotients) qsets.push_back(q.get());
     first_layer_tree = backend.commit(qsets);
@@ -336,14 +347,14 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   }
 
   {
-    StageClock c(&t.pow_ms);
+    StageClock c(t, Stage::Pow);
     proof.proof_of_work = backend.grind(channel, profile.pow_bits);
     channel.mix_u64(proof.proof_of_work);
   }
 
   // Queries and decommitments.
   {
-    StageClock c(&t.queries_ms);
+    StageClock c(t, Stage::Queries);
     const std::vector<size_t> queries = channel.draw_queries(layout.first_layer_log, profile.n_queries);
     for (size_t tr = 0; tr < kNumTrees; ++tr) {
       hash::QueriesPerLogSize q;

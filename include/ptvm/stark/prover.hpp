@@ -13,7 +13,10 @@
 //   commitment size; circle FRI (first layer, inner layers, last layer in clear); proof of work;
 //   queries; decommitments.
 #pragma once
+#include <array>
+#include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "ptvm/air/component.hpp"
@@ -23,18 +26,31 @@
 
 namespace ptvm::stark {
 
-// Wall-clock milliseconds per prover stage.
+// Milliseconds per prover stage: wall clock and process CPU time (the CPU time is what one core
+// pays when PTVM_THREADS=1, and is robust to other load on the machine).
+enum class Stage : size_t {
+  Lde,          // interpolation + low-degree extension of trace and composition columns
+  Commit,       // Merkle commitments of the PCS trees
+  Interaction,  // LogUp fractions and interaction columns
+  Composition,  // constraint evaluation, composition polynomial and its parts
+  Oods,         // out-of-domain sampling
+  Deep,         // DEEP quotients
+  Fri,          // FRI commit phase
+  Pow,          // proof of work
+  Queries,      // decommitments
+  Total,
+};
+inline constexpr size_t kStageCount = 10;
+inline const char* stage_name(Stage s) {
+  static const char* names[kStageCount] = {"lde", "commit", "interaction", "composition", "oods",
+                                           "deep", "fri", "pow", "queries", "total"};
+  return names[static_cast<size_t>(s)];
+}
 struct StageTimings {
-  double lde_ms = 0;          // interpolation + low-degree extension of trace columns
-  double commit_ms = 0;       // Merkle commitments of the PCS trees
-  double interaction_ms = 0;  // LogUp fractions and interaction columns
-  double composition_ms = 0;  // constraint evaluation, composition polynomial and its parts
-  double oods_ms = 0;         // out-of-domain sampling
-  double deep_ms = 0;         // DEEP quotients
-  double fri_ms = 0;          // FRI commit phase
-  double pow_ms = 0;          // proof of work
-  double queries_ms = 0;      // decommitments
-  double total_ms = 0;
+  std::array<double, kStageCount> wall_ms{};
+  std::array<double, kStageCount> cpu_ms{};
+  double wall(Stage s) const { return wall_ms[static_cast<size_t>(s)]; }
+  double cpu(Stage s) const { return cpu_ms[static_cast<size_t>(s)]; }
 };
 
 // main_traces[component][column][row]: each component's main columns in row order
