@@ -120,53 +120,8 @@ void hash_small_layer(uint32_t layer_log_size, const uint32_t* child_layer,
   }
 }
 
-// Runs fn(begin, end) over [0, n) split into up to n_threads contiguous ranges.
-template <class Fn>
-void parallel_ranges(size_t n, unsigned n_threads, Fn fn) {
-  if (n_threads <= 1 || n < 2) {
-    fn(size_t(0), n);
-    return;
-  }
-  const size_t n_parts = std::min<size_t>(n_threads, n);
-  std::vector<std::thread> workers;
-  workers.reserve(n_parts - 1);
-  for (size_t p = 1; p < n_parts; ++p) {
-    workers.emplace_back([&, p] { fn(n * p / n_parts, n * (p + 1) / n_parts); });
-  }
-  fn(0, n / n_parts);
-  for (auto& w : workers) w.join();
-}
-
-std::string position_text(uint32_t log_size, size_t position) {
-  return "log size " + std::to_string(log_size) + ", position " + std::to_string(position);
-}
-
-// Checks a query map against the column log sizes; returns the reason for rejecting it.
-std::optional<std::string> check_queries(const QueriesPerLogSize& queries,
-                                         const std::vector<size_t>& n_columns_per_log_size) {
-  for (const auto& [log_size, positions] : queries) {
-    if (positions.empty()) continue;
-    if (log_size >= n_columns_per_log_size.size() || n_columns_per_log_size[log_size] == 0) {
-      return "queries at log size " + std::to_string(log_size) + ", which has no columns";
-    }
-    for (size_t i = 0; i < positions.size(); ++i) {
-      if (positions[i] >> log_size != 0) {
-        return "query out of range at " + position_text(log_size, positions[i]);
-      }
-      if (i > 0 && positions[i] <= positions[i - 1]) {
-        return "queries not strictly increasing at " + position_text(log_size, positions[i]);
-      }
-    }
-  }
-  return std::nullopt;
-}
-
-const std::vector<size_t> kNoQueries;
-
-const std::vector<size_t>& queries_at(const QueriesPerLogSize& queries, uint32_t log_size) {
-  auto it = queries.find(log_size);
-  return it == queries.end() ? kNoQueries : it->second;
-}
+using detail::merkle_position_text;
+using detail::parallel_ranges;
 
 }  // namespace
 
@@ -267,7 +222,7 @@ MerkleTree MerkleTree::commit(std::vector<std::span<const M31>> columns, unsigne
 Blake2sHash MerkleTree::node(uint32_t layer_log_size, size_t index) const {
   if (layer_log_size > max_log_size_ || index >> layer_log_size != 0) {
     throw Error(ErrorCategory::Usage, "MerkleTree::node: no node " +
-                                          position_text(layer_log_size, index));
+                                          merkle_position_text(layer_log_size, index));
   }
   if (layer_log_size <= stored_max_log_size_) {
     uint32_t words[8];
@@ -291,44 +246,17 @@ MerkleTree::Opening MerkleTree::decommit(const QueriesPerLogSize& queries) const
   for (size_t k = 0; k < columns_by_log_size_.size(); ++k) {
     n_columns_per_log_size[k] = columns_by_log_size_[k].size();
   }
-  if (auto reason = check_queries(queries, n_columns_per_log_size)) {
+  if (auto reason = detail::check_merkle_queries(queries, n_columns_per_log_size)) {
     throw Error(ErrorCategory::Usage, "MerkleTree::decommit: " + *reason);
   }
   Opening opening;
   if (columns_.empty()) return opening;
-
-  // Walk the layers from the largest; `previous` holds the nodes handled in the layer below
-  // (sorted), whose parents must be handled in this one.
-  std::vector<size_t> previous, current;
-  for (int64_t k = max_log_size(); k >= 0; --k) {
-    const uint32_t log_size = static_cast<uint32_t>(k);
-    const std::vector<size_t>& column_queries = queries_at(queries, log_size);
-    const bool has_children = log_size < max_log_size();
-    current.clear();
-    size_t p = 0, q = 0;
-    while (p < previous.size() || q < column_queries.size()) {
-      size_t node_index = SIZE_MAX;
-      if (p < previous.size()) node_index = previous[p] / 2;
-      if (q < column_queries.size()) node_index = std::min(node_index, column_queries[q]);
-      if (has_children) {
-        // A child handled in the layer below is recomputed by the verifier; the other one is
-        // sent.
-        for (size_t child = 2 * node_index; child <= 2 * node_index + 1; ++child) {
-          if (p < previous.size() && previous[p] == child) {
-            ++p;
-          } else {
-            opening.decommitment.hash_witness.push_back(node(log_size + 1, child));
-          }
-        }
-      }
-      const bool queried = q < column_queries.size() && column_queries[q] == node_index;
-      if (queried) ++q;
-      std::vector<M31>& sink = queried ? opening.queried_values : opening.decommitment.column_witness;
-      for (size_t c : columns_by_log_size_[log_size]) sink.push_back(columns_[c][node_index]);
-      current.push_back(node_index);
-    }
-    std::swap(previous, current);
-  }
+  detail::merkle_decommit_walk(
+      max_log_size_, queries, columns_by_log_size_,
+      [this](uint32_t layer, size_t index) { return node(layer, index); },
+      [this](size_t column, size_t index) { return columns_[column][index]; },
+      opening.queried_values, opening.decommitment.hash_witness,
+      opening.decommitment.column_witness);
   return opening;
 }
 
@@ -340,102 +268,24 @@ MerkleVerifier::MerkleVerifier(Blake2sHash root, std::vector<uint32_t> column_lo
 std::optional<std::string> MerkleVerifier::verify(const QueriesPerLogSize& queries,
                                                   std::span<const M31> queried_values,
                                                   const MerkleDecommitment& decommitment) const {
-  uint32_t max_log_size = 0;
-  for (uint32_t log_size : column_log_sizes_) {
-    if (log_size > kMerkleMaxLogSize) {
-      return "merkle: column log size " + std::to_string(log_size) + " above the maximum " +
-             std::to_string(kMerkleMaxLogSize);
-    }
-    max_log_size = std::max(max_log_size, log_size);
-  }
-  std::vector<size_t> n_columns_per_log_size(max_log_size + 1);
-  for (uint32_t log_size : column_log_sizes_) ++n_columns_per_log_size[log_size];
-  if (column_log_sizes_.empty()) n_columns_per_log_size.clear();
-  if (auto reason = check_queries(queries, n_columns_per_log_size)) return "merkle: " + *reason;
-
-  auto check_canonical = [](std::span<const M31> values, const char* what) -> std::optional<std::string> {
+  // The hash reads the u32 words as they are, so a non-canonical value (>= p, same residue as a
+  // canonical one) must be rejected here rather than silently hashed.
+  auto check_canonical = [](std::span<const M31> values,
+                            const char* what) -> std::optional<std::string> {
     for (size_t i = 0; i < values.size(); ++i) {
       if (values[i].v >= M31::P) {
-        return std::string("merkle: ") + what + " entry " + std::to_string(i) + " is not a canonical M31";
+        return std::string("merkle: ") + what + " entry " + std::to_string(i) +
+               " is not a canonical M31";
       }
     }
     return std::nullopt;
   };
   if (auto r = check_canonical(queried_values, "queried value")) return r;
   if (auto r = check_canonical(decommitment.column_witness, "column witness")) return r;
-
-  if (column_log_sizes_.empty()) {
-    // The empty tree opens nothing; its root is the hash of an empty leaf.
-    if (!queried_values.empty()) return "merkle: queried values given for an empty tree";
-    if (!decommitment.hash_witness.empty() || !decommitment.column_witness.empty()) {
-      return "merkle: witness given for an empty tree";
-    }
-    if (merkle_node_hash(std::nullopt, {}) != root_) return "merkle: root mismatch (empty tree)";
-    return std::nullopt;
-  }
-
-  size_t next_value = 0, next_hash_witness = 0, next_column_witness = 0;
-  std::vector<std::pair<size_t, Blake2sHash>> previous, current;
-  std::vector<M31> node_values;
-  for (int64_t k = max_log_size; k >= 0; --k) {
-    const uint32_t log_size = static_cast<uint32_t>(k);
-    const size_t n_columns = n_columns_per_log_size[log_size];
-    const std::vector<size_t>& column_queries = queries_at(queries, log_size);
-    const bool has_children = log_size < max_log_size;
-    current.clear();
-    size_t p = 0, q = 0;
-    while (p < previous.size() || q < column_queries.size()) {
-      size_t node_index = SIZE_MAX;
-      if (p < previous.size()) node_index = previous[p].first / 2;
-      if (q < column_queries.size()) node_index = std::min(node_index, column_queries[q]);
-      std::optional<std::pair<Blake2sHash, Blake2sHash>> children;
-      if (has_children) {
-        Blake2sHash child_hashes[2];
-        for (size_t side = 0; side < 2; ++side) {
-          const size_t child = 2 * node_index + side;
-          if (p < previous.size() && previous[p].first == child) {
-            child_hashes[side] = previous[p++].second;
-          } else if (next_hash_witness < decommitment.hash_witness.size()) {
-            child_hashes[side] = decommitment.hash_witness[next_hash_witness++];
-          } else {
-            return "merkle: hash witness too short at " + position_text(log_size + 1, child);
-          }
-        }
-        children.emplace(child_hashes[0], child_hashes[1]);
-      }
-      const bool queried = q < column_queries.size() && column_queries[q] == node_index;
-      if (queried) ++q;
-      std::span<const M31> source =
-          queried ? queried_values : std::span<const M31>(decommitment.column_witness);
-      size_t& next = queried ? next_value : next_column_witness;
-      if (source.size() - next < n_columns) {
-        return std::string("merkle: ") + (queried ? "queried values" : "column witness") +
-               " too short at " + position_text(log_size, node_index);
-      }
-      node_values.assign(source.begin() + next, source.begin() + next + n_columns);
-      next += n_columns;
-      current.emplace_back(node_index, merkle_node_hash(children, node_values));
-    }
-    std::swap(previous, current);
-  }
-  if (next_hash_witness != decommitment.hash_witness.size()) {
-    return "merkle: hash witness too long (" + std::to_string(decommitment.hash_witness.size()) +
-           " entries, " + std::to_string(next_hash_witness) + " used)";
-  }
-  if (next_value != queried_values.size()) {
-    return "merkle: too many queried values (" + std::to_string(queried_values.size()) +
-           " given, " + std::to_string(next_value) + " used)";
-  }
-  if (next_column_witness != decommitment.column_witness.size()) {
-    return "merkle: column witness too long (" +
-           std::to_string(decommitment.column_witness.size()) + " entries, " +
-           std::to_string(next_column_witness) + " used)";
-  }
-  if (previous.empty()) return "merkle: no queries";
-  // Validated queries keep every index below 2^k, so layer 0 holds exactly node 0 here.
-  if (previous.size() != 1 || previous[0].first != 0) return "merkle: malformed walk";
-  if (previous[0].second != root_) return "merkle: root mismatch";
-  return std::nullopt;
+  return detail::merkle_verify_walk<Blake2sHash, M31>(
+      "merkle", root_, column_log_sizes_, kMerkleMaxLogSize, queries, queried_values,
+      decommitment.hash_witness, decommitment.column_witness, merkle_node_hash,
+      merkle_node_hash(std::nullopt, {}));
 }
 
 }  // namespace ptvm::hash

@@ -79,3 +79,25 @@ if __name__ == '__main__':
            [[(c + i) % P for i in range(16)] for c in range(3)] + [[5, 6]]
     print('root 21 cols', merkle_root(cols).hex())
     print('empty leaf', node_hash(None, []).hex())
+
+# ---- BLAKE2b-256 trees (merkle_generic.hpp): 128-byte "leaf"/"node" prefix, LE value bytes ----
+def b2b_node(children, value_bytes):
+    prefix = (b'node' if children else b'leaf') + bytes(124)
+    return hashlib.blake2b(prefix + (children[0] + children[1] if children else b'') + value_bytes,
+                           digest_size=32).digest()
+
+def b2b_root(cols, width):  # cols: lists of ints, each value `width` bytes LE
+    m = max(len(c).bit_length() - 1 for c in cols)
+    prev = None
+    for k in range(m, -1, -1):
+        ks = [c for c in cols if len(c) == 1 << k]
+        prev = [b2b_node((prev[2*j], prev[2*j+1]) if prev else None,
+                         b''.join(c[j].to_bytes(width, 'little') for c in ks)) for j in range(1 << k)]
+    return prev[0]
+
+if __name__ == '__main__':
+    print('b2b M31 AB', b2b_root([[1,2,3,4],[5,6]], 4).hex())
+    # QM31 (a,b,c,d) as 16 bytes = 4 LE u32 words: encode as one int a + b<<32 + c<<64 + d<<96.
+    q = lambda a, b, c, d: a | b << 32 | c << 64 | d << 96
+    print('b2b QM31', b2b_root([[q(1,2,3,4), q(5,6,7,8)], [q(9,10,11,12)]], 16).hex())
+    print('b2b empty', b2b_node(None, b'').hex())

@@ -18,6 +18,7 @@
 
 #include "ptvm/field/m31.hpp"
 #include "ptvm/hash/blake2s.hpp"
+#include "ptvm/hash/merkle_walk.hpp"  // QueriesPerLogSize, the §9.4 walk
 
 namespace ptvm::hash {
 
@@ -29,9 +30,6 @@ struct MerkleDecommitment {
   std::vector<M31> column_witness;        // values of non-queried nodes on the walk, walk order
   friend bool operator==(const MerkleDecommitment&, const MerkleDecommitment&) = default;
 };
-
-// log size -> positions queried in the columns of that size: strictly increasing, < 2^log.
-using QueriesPerLogSize = std::map<uint32_t, std::vector<size_t>>;
 
 // The hash of one node (PROTOCOL.md §9.3). children: {left, right} or nullopt for a leaf.
 Blake2sHash merkle_node_hash(const std::optional<std::pair<Blake2sHash, Blake2sHash>>& children,
