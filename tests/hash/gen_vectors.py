@@ -101,3 +101,44 @@ if __name__ == '__main__':
     q = lambda a, b, c, d: a | b << 32 | c << 64 | d << 96
     print('b2b QM31', b2b_root([[q(1,2,3,4), q(5,6,7,8)], [q(9,10,11,12)]], 16).hex())
     print('b2b empty', b2b_node(None, b'').hex())
+
+# ---- Blake2bChannel (blake2b_channel.hpp) ----
+P128 = 407 * 2**119 + 1
+def b2b256(data): return hashlib.blake2b(data, digest_size=32).digest()
+class B2bChannel:
+    def __init__(self): self.digest, self.n = bytes(32), 0
+    def mix(self, data): self.digest, self.n = b2b256(self.digest + data), 0
+    def draw(self):
+        d = b2b256(self.digest + struct.pack('<I', self.n) + b'\0'); self.n += 1
+        return d
+    def draw_u32s(self): return list(struct.unpack('<8I', self.draw()))
+    def draw_f128(self, n):
+        out = []
+        while len(out) < n:
+            d = self.draw()
+            for h in (d[:16], d[16:]):
+                v = int.from_bytes(h, 'little')
+                if v < P128: out.append(v)
+        return out[:n]
+    def draw_queries(self, log, n):
+        qs, c = set(), 0
+        while c < n:
+            for w in self.draw_u32s():
+                if c == n: break
+                qs.add(w & ((1 << log) - 1)); c += 1
+        return sorted(qs)
+
+if __name__ == '__main__':
+    ch = B2bChannel(); print('b2b draw_bytes', ch.draw().hex())
+    ch = B2bChannel(); ch.mix(struct.pack('<Q', 0x1111222233334444)); print('b2b mix_u64', ch.digest.hex())
+    ch = B2bChannel(); ch.mix(le32s(range(1, 10))); print('b2b mix_u32s', ch.digest.hex())
+    ch = B2bChannel(); ch.mix(bytes(range(32))); print('b2b mix_root', ch.digest.hex())
+    ch = B2bChannel(); print('b2b queries log10 n8', ch.draw_queries(10, 8), ch.n)
+    ch = B2bChannel(); vs = ch.draw_f128(5); print('b2b f128 x5', [(v & (2**64-1), v >> 64) for v in vs], 'n_draws', ch.n)
+    # a draw whose candidate is rejected: search a short mixed sequence
+    for seed in range(200):
+        ch = B2bChannel(); ch.mix_u = None; ch.mix(struct.pack('<Q', seed))
+        d = ch.draw(); vals = [int.from_bytes(d[:16], 'little'), int.from_bytes(d[16:], 'little')]
+        if vals[0] >= P128:
+            ch = B2bChannel(); ch.mix(struct.pack('<Q', seed)); v = ch.draw_f128(2)
+            print('b2b reject seed', seed, [(x & (2**64-1), x >> 64) for x in v], 'n_draws', ch.n); break
