@@ -345,9 +345,9 @@ void launch(const LaunchRequest& r) {
   if (profile) record_launch(r.kernel, counters);
 }
 
-void record_access(const void* address, uint32_t bytes, bool is_store) {
+void record_access(const void* address, uint32_t bytes, bool is_store, uint64_t site) {
   static_cast<std::vector<Access>*>(tls_access_log)
-      ->push_back(Access{reinterpret_cast<uintptr_t>(address), bytes, is_store});
+      ->push_back(Access{reinterpret_cast<uintptr_t>(address), site, bytes, is_store});
 }
 
 [[noreturn]] void global_out_of_bounds(const void* base, size_t index, size_t count, bool is_store) {

@@ -11,6 +11,7 @@ namespace ptvm::hostsim {
 // One global access of one thread, recorded by gptr<T> while profiling.
 struct Access {
   uintptr_t address;
+  uint64_t site;  // source location of the access (see access_site)
   uint32_t bytes;
   bool is_store;
 };
@@ -22,8 +23,8 @@ struct LaunchCounters {
   uint64_t requested_bytes = 0;
 };
 
-// Folds the access logs of threads [first, last) (one warp) into requests: the k-th access of every
-// lane is one request.
+// Folds the access logs of threads [first, last) (one warp) into requests: the k-th execution of
+// one access site by the lanes is one request (a warp instruction).
 void count_warp_requests(const std::vector<std::vector<Access>>& logs, unsigned first,
                          unsigned last, LaunchCounters& counters);
 // Adds one finished launch to the kernel's totals and to every open StageScope.

@@ -78,22 +78,46 @@ void reset_profile() {
 
 void count_warp_requests(const std::vector<std::vector<Access>>& logs, unsigned first,
                          unsigned last, LaunchCounters& counters) {
-  size_t depth = 0;
-  for (unsigned t = first; t < last; ++t) depth = std::max(depth, logs[t].size());
+  // Key every access by (site, how many times this lane executed the site before): equal keys
+  // across lanes are one warp instruction, so one request.
+  struct Keyed {
+    uint64_t site;
+    uint64_t occurrence;
+    const Access* access;
+  };
+  std::vector<Keyed> keyed;
+  std::vector<std::pair<uint64_t, uint64_t>> seen;  // per lane: site -> executions so far
+  for (unsigned t = first; t < last; ++t) {
+    seen.clear();
+    for (const Access& a : logs[t]) {
+      uint64_t occurrence = 0;
+      auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == a.site; });
+      if (it == seen.end()) {
+        seen.emplace_back(a.site, 1);
+      } else {
+        occurrence = it->second++;
+      }
+      keyed.push_back(Keyed{a.site, occurrence, &a});
+    }
+  }
+  std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& x, const Keyed& y) {
+    return x.site != y.site ? x.site < y.site : x.occurrence < y.occurrence;
+  });
   std::vector<uintptr_t> sectors;
-  for (size_t k = 0; k < depth; ++k) {
+  for (size_t begin = 0; begin < keyed.size();) {
+    size_t end = begin;
     sectors.clear();
-    bool is_store = false;
-    for (unsigned t = first; t < last; ++t) {
-      if (k >= logs[t].size()) continue;
-      const Access& a = logs[t][k];
-      is_store = a.is_store;
+    while (end < keyed.size() && keyed[end].site == keyed[begin].site &&
+           keyed[end].occurrence == keyed[begin].occurrence) {
+      const Access& a = *keyed[end].access;
       counters.requested_bytes += a.bytes;
       for (uintptr_t s = a.address >> 5; s <= (a.address + a.bytes - 1) >> 5; ++s) sectors.push_back(s);
+      ++end;
     }
     std::sort(sectors.begin(), sectors.end());
     counters.sectors += std::unique(sectors.begin(), sectors.end()) - sectors.begin();
-    ++(is_store ? counters.store_requests : counters.load_requests);
+    ++(keyed[begin].access->is_store ? counters.store_requests : counters.load_requests);
+    begin = end;
   }
 }
 

@@ -30,6 +30,13 @@ struct FftPass {
   bool inverse = false;
   M31 scale = M31::one();           // multiplies every value on store (1/N on the last inverse pass)
   M31 small_circle[2] = {};         // circle-layer twiddles for n <= 2
+  // Forward passes compute the lowest line layer's twiddle piece instead of reading it. Entry r
+  // of that layer's slice is x(A + S * bitrev(r)) (A, S: initial and step index of the layer's
+  // coset); a tile's piece is x(Q + S' * bitrev_m(i)) with Q = A + S * bitrev_{n-hi}(high),
+  // S' = S * 2^(n-hi), m = hi - lowest - 1.
+  circle::CirclePoint<M31> initial_point;      // A
+  circle::CirclePoint<M31> high_powers[29];    // S * 2^b, b < n - hi (<= 31 - 3)
+  circle::CirclePoint<M31> step_powers[14];    // S' * 2^j, j < m (<= 13 by check_tiling)
 };
 
 // Where layer l's twiddle piece starts in shared memory: pieces of 1, 2, 4, ... entries for
@@ -55,18 +62,47 @@ __global__ void circle_fft_pass_kernel(gptr<M31> data, gptr<const M31> twiddle_b
            (column0 + (e & width_mask));
   };
 
-  for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) values[e] = data.load(global_index(e));
   const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
-  // Inverse twiddles: every layer's piece from memory. Forward twiddles: only the lowest layer's;
-  // the others follow from the doubling map x -> 2x^2 - 1, slice_{l+1}[k] = 2 slice_l[2k]^2 - 1
-  // (layer l+1's coset is layer l's doubled; in bit-reversed order its entry k is the double of
-  // entry 2k). Inverse twiddles have no such cheap relation (it would need inversions).
-  for (uint32_t l = lowest_line; l < (p.inverse ? p.hi : lowest_line + 1) && l < p.hi; ++l) {
-    const uint32_t count = 1u << (p.hi - l - 1);
-    const size_t slice = circle::line_twiddle_offset(p.root_log, p.n, l) + (high << (p.hi - l - 1));
-    for (uint32_t i = threadIdx.x; i < count; i += blockDim.x)
-      twiddles[piece_offset(p.hi, l) + i] = twiddle_buffer.load(slice + i);
+  // Inverse twiddles: every layer's piece from memory. Forward twiddles: none from memory; the
+  // lowest layer's piece is built from points (FftPass), the others follow from the doubling map
+  // x -> 2x^2 - 1, slice_{l+1}[k] = 2 slice_l[2k]^2 - 1 (layer l+1's coset is layer l's doubled;
+  // in bit-reversed order its entry k is the double of entry 2k). Inverse twiddles have no such
+  // cheap relation (it would need inversions).
+  if (p.inverse) {
+    for (uint32_t l = lowest_line; l < p.hi; ++l) {
+      const uint32_t count = 1u << (p.hi - l - 1);
+      const size_t slice = circle::line_twiddle_offset(p.root_log, p.n, l) + (high << (p.hi - l - 1));
+      for (uint32_t i = threadIdx.x; i < count; i += blockDim.x)
+        twiddles[piece_offset(p.hi, l) + i] = twiddle_buffer.load(slice + i);
+    }
+  } else if (lowest_line < p.hi) {
+    // Points U[i] = Q + S' * bitrev_m(i), built by adding S' * 2^(m-1-j) to the first 2^j points
+    // (bitrev_m(i + 2^j) = bitrev_m(i) + 2^(m-1-j)); y-coordinates wait in the value area, which is
+    // loaded afterwards.
+    const uint32_t m = p.hi - lowest_line - 1;
+    M31* xs = twiddles + piece_offset(p.hi, lowest_line);
+    M31* ys = values;
+    if (threadIdx.x == 0) {
+      circle::CirclePoint<M31> q = p.initial_point;
+      const size_t rb = circle::bit_reverse_index(high, p.n - p.hi);
+      for (uint32_t b = 0; b < p.n - p.hi; ++b)
+        if ((rb >> b) & 1) q = q + p.high_powers[b];
+      xs[0] = q.x;
+      ys[0] = q.y;
+    }
+    __syncthreads();
+    for (uint32_t j = 0; j < m; ++j) {
+      const uint32_t half = 1u << j;
+      for (uint32_t i = threadIdx.x; i < half; i += blockDim.x) {
+        const circle::CirclePoint<M31> u = circle::CirclePoint<M31>{xs[i], ys[i]} + p.step_powers[m - 1 - j];
+        xs[half + i] = u.x;
+        ys[half + i] = u.y;
+      }
+      __syncthreads();
+    }
   }
+  __syncthreads();
+  for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) values[e] = data.load(global_index(e));
   __syncthreads();
   if (!p.inverse) {
     for (uint32_t l = lowest_line + 1; l < p.hi; ++l) {
@@ -201,6 +237,17 @@ void transform(gptr<M31> data, uint32_t n, const gpu::DeviceTwiddles& tw, gpu::s
     p.width_log = 0;
     while ((1u << p.width_log) < width) ++p.width_log;
     if (inverse && i + 1 == passes.size()) p.scale = M31::raw(1u << (31 - n));  // 2^-n = 2^(31-n)
+    const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
+    if (!inverse && lowest_line < p.hi) {
+      const circle::Coset layer_coset =
+          tw.root_coset.repeated_double(tw.root_coset.log_size - n + lowest_line);
+      const circle::PointIndex step = layer_coset.step_index;
+      p.initial_point = layer_coset.initial_index.to_point();
+      for (uint32_t b = 0; b < n - p.hi; ++b) p.high_powers[b] = (step * (1u << b)).to_point();
+      const circle::PointIndex tile_step = step * (1u << (n - p.hi));
+      for (uint32_t j = 0; j + 1 < p.hi - lowest_line; ++j)
+        p.step_powers[j] = (tile_step * (1u << j)).to_point();
+    }
     run_pass(data, tw, p, stream);
   }
 }

@@ -231,6 +231,30 @@ TEST(HostSimProfile, BroadcastAndPartialWarps) {
   EXPECT_EQ(k->sectors, 4u + 13u);
 }
 
+// Requests are formed per access site: lanes that ran a divergent loop a different number of
+// times still meet at the next load as one coalesced request.
+TEST(HostSimProfile, DivergentLoopDoesNotMisalignLaterRequests) {
+  ProfilingOn on;
+  const uint32_t n = 256;
+  auto in = DeviceBuffer<uint32_t>::from_host(iota_words(n));
+  DeviceBuffer<uint32_t> out(n);
+  testkernels::divergent_then_coalesced(in.cptr(), out.ptr(), n);
+  const auto* k = find_kernel(hostsim::kernel_profiles(), "divergent_kernel");
+  ASSERT_NE(k, nullptr);
+  // per warp: loop loads k = 0, 1, 2 (one sector each: in[0..2]), then one coalesced load and
+  // one coalesced store (4 sectors each)
+  const uint64_t warps = n / 32;
+  EXPECT_EQ(k->load_requests, warps * 4);
+  EXPECT_EQ(k->store_requests, warps);
+  EXPECT_EQ(k->sectors, warps * (3 + 4 + 4));
+  auto got = out.to_host();
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t extra = 0;
+    for (uint32_t j = 0; j < (i % 128) % 4; ++j) extra += j + 1;
+    ASSERT_EQ(got[i], i + 1 + extra) << i;
+  }
+}
+
 TEST(HostSimProfile, StageScopeSumsKernelsAgainstMinimumBytes) {
   ProfilingOn on;
   const uint32_t n = 1024;

@@ -37,6 +37,13 @@ __global__ void strided_kernel(gptr<const uint32_t> in, gptr<uint32_t> out) {
   out.store(at, in.load(at));
 }
 
+__global__ void divergent_kernel(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n) {
+  const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
+  uint32_t extra = 0;
+  for (unsigned k = 0; k < threadIdx.x % 4; ++k) extra += in.load(k);  // 0..3 loads per lane
+  if (i < n) out.store(i, in.load(i) + extra);
+}
+
 __global__ void broadcast_kernel(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n) {
   const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out.store(i, in.load(0));
@@ -101,6 +108,10 @@ void copy_coalesced(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n) {
 void copy_strided32(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n_warps) {
   PTVM_LAUNCH(strided_kernel, n_warps, 32, 0, nullptr)(in, out);
   PTVM_CHECK_LAUNCH("strided_kernel");
+}
+void divergent_then_coalesced(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n) {
+  PTVM_LAUNCH(divergent_kernel, (n + 127) / 128, 128, 0, nullptr)(in, out, n);
+  PTVM_CHECK_LAUNCH("divergent_kernel");
 }
 void broadcast(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n) {
   PTVM_LAUNCH(broadcast_kernel, (n + 63) / 64, 64, 0, nullptr)(in, out, n);

@@ -18,6 +18,8 @@ void warp_sums(gptr<const uint32_t> in, gptr<uint32_t> sums, gptr<uint32_t> ball
 void copy_coalesced(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n);
 // Thread t of warp w reads in[(w * 32 + t % 32) ... ] with a stride of 32 words between lanes.
 void copy_strided32(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n_warps);
+// Lane l first loads in[0..l%4) (divergent loop), then out[i] = in[i] + that sum.
+void divergent_then_coalesced(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n);
 // All lanes read in[0] (broadcast), write out[i].
 void broadcast(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n);
 // Even threads wait at __syncthreads, odd threads at a warp shuffle: can never complete.

@@ -38,34 +38,44 @@
 
 #endif
 
+#if defined(PTVM_HOSTSIM)
+#define PTVM_ACCESS_SITE_PARAM , std::source_location site = std::source_location::current()
+#else
+#define PTVM_ACCESS_SITE_PARAM
+#endif
+
 PTVM_GPU_NAMESPACE_BEGIN
 
 // 64-bit atomics on uint64_t: CUDA declares them on unsigned long long, a distinct type from
 // uint64_t (unsigned long) on Linux.
 static_assert(sizeof(unsigned long long) == sizeof(uint64_t));
-__device__ inline uint64_t atomic_min_u64(gptr<uint64_t> p, size_t i, uint64_t v) {
+__device__ inline uint64_t atomic_min_u64(gptr<uint64_t> p, size_t i, uint64_t v PTVM_ACCESS_SITE_PARAM) {
 #if defined(PTVM_HOSTSIM)
-  if (::ptvm::hostsim::tls_access_log) ::ptvm::hostsim::record_access(p.address(i), 8, true);
+  if (::ptvm::hostsim::tls_access_log)
+    ::ptvm::hostsim::record_access(p.address(i), 8, true, ::ptvm::hostsim::access_site(site));
 #endif
   return atomicMin(reinterpret_cast<unsigned long long*>(p.address(i)),
                    static_cast<unsigned long long>(v));
 }
-__device__ inline uint64_t atomic_add_u64(gptr<uint64_t> p, size_t i, uint64_t v) {
+__device__ inline uint64_t atomic_add_u64(gptr<uint64_t> p, size_t i, uint64_t v PTVM_ACCESS_SITE_PARAM) {
 #if defined(PTVM_HOSTSIM)
-  if (::ptvm::hostsim::tls_access_log) ::ptvm::hostsim::record_access(p.address(i), 8, true);
+  if (::ptvm::hostsim::tls_access_log)
+    ::ptvm::hostsim::record_access(p.address(i), 8, true, ::ptvm::hostsim::access_site(site));
 #endif
   return atomicAdd(reinterpret_cast<unsigned long long*>(p.address(i)),
                    static_cast<unsigned long long>(v));
 }
-__device__ inline uint32_t atomic_add_u32(gptr<uint32_t> p, size_t i, uint32_t v) {
+__device__ inline uint32_t atomic_add_u32(gptr<uint32_t> p, size_t i, uint32_t v PTVM_ACCESS_SITE_PARAM) {
 #if defined(PTVM_HOSTSIM)
-  if (::ptvm::hostsim::tls_access_log) ::ptvm::hostsim::record_access(p.address(i), 4, true);
+  if (::ptvm::hostsim::tls_access_log)
+    ::ptvm::hostsim::record_access(p.address(i), 4, true, ::ptvm::hostsim::access_site(site));
 #endif
   return atomicAdd(reinterpret_cast<unsigned*>(p.address(i)), static_cast<unsigned>(v));
 }
-__device__ inline uint32_t atomic_min_u32(gptr<uint32_t> p, size_t i, uint32_t v) {
+__device__ inline uint32_t atomic_min_u32(gptr<uint32_t> p, size_t i, uint32_t v PTVM_ACCESS_SITE_PARAM) {
 #if defined(PTVM_HOSTSIM)
-  if (::ptvm::hostsim::tls_access_log) ::ptvm::hostsim::record_access(p.address(i), 4, true);
+  if (::ptvm::hostsim::tls_access_log)
+    ::ptvm::hostsim::record_access(p.address(i), 4, true, ::ptvm::hostsim::access_site(site));
 #endif
   return atomicMin(reinterpret_cast<unsigned*>(p.address(i)), static_cast<unsigned>(v));
 }

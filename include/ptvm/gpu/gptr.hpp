@@ -17,10 +17,18 @@
 #include "ptvm/gpu/namespace.hpp"
 
 #if defined(PTVM_HOSTSIM)
+#include <source_location>
+
 namespace ptvm::hostsim {
 // Non-null while a host-sim kernel thread with profiling enabled is running on this host thread.
 extern thread_local void* tls_access_log;
-void record_access(const void* address, uint32_t bytes, bool is_store);
+// site: the source location of the access (one "instruction"): requests are formed from the
+// k-th execution of one site by the lanes of a warp, as a GPU issues one request per instruction.
+void record_access(const void* address, uint32_t bytes, bool is_store, uint64_t site);
+inline uint64_t access_site(const std::source_location& loc) {
+  return reinterpret_cast<uintptr_t>(loc.file_name()) * 0x9e3779b97f4a7c15ull ^
+         (uint64_t{loc.line()} << 16) ^ loc.column();
+}
 [[noreturn]] void global_out_of_bounds(const void* base, size_t index, size_t count, bool is_store);
 }  // namespace ptvm::hostsim
 #endif
@@ -48,21 +56,29 @@ struct gptr {
   PTVM_HD constexpr gptr(gptr<U> other) : ptr(other.ptr) {}
 #endif
 
-  PTVM_HD PTVM_FORCEINLINE std::remove_const_t<T> load(size_t i) const {
 #if defined(PTVM_HOSTSIM)
+  std::remove_const_t<T> load(size_t i,
+                              std::source_location site = std::source_location::current()) const {
     if (i >= count) ::ptvm::hostsim::global_out_of_bounds(ptr, i, count, false);
-    if (::ptvm::hostsim::tls_access_log) ::ptvm::hostsim::record_access(ptr + i, sizeof(T), false);
-#endif
+    if (::ptvm::hostsim::tls_access_log)
+      ::ptvm::hostsim::record_access(ptr + i, sizeof(T), false, ::ptvm::hostsim::access_site(site));
     return ptr[i];
   }
-  PTVM_HD PTVM_FORCEINLINE void store(size_t i, const std::remove_const_t<T>& value) const {
+  void store(size_t i, const std::remove_const_t<T>& value,
+             std::source_location site = std::source_location::current()) const {
     static_assert(!std::is_const_v<T>, "store through a gptr<const T>");
-#if defined(PTVM_HOSTSIM)
     if (i >= count) ::ptvm::hostsim::global_out_of_bounds(ptr, i, count, true);
-    if (::ptvm::hostsim::tls_access_log) ::ptvm::hostsim::record_access(ptr + i, sizeof(T), true);
-#endif
+    if (::ptvm::hostsim::tls_access_log)
+      ::ptvm::hostsim::record_access(ptr + i, sizeof(T), true, ::ptvm::hostsim::access_site(site));
     ptr[i] = value;
   }
+#else
+  PTVM_HD PTVM_FORCEINLINE std::remove_const_t<T> load(size_t i) const { return ptr[i]; }
+  PTVM_HD PTVM_FORCEINLINE void store(size_t i, const std::remove_const_t<T>& value) const {
+    static_assert(!std::is_const_v<T>, "store through a gptr<const T>");
+    ptr[i] = value;
+  }
+#endif
   // The address of element i, for atomics (which record their own access). Checks the bound.
   PTVM_HD PTVM_FORCEINLINE T* address(size_t i) const {
 #if defined(PTVM_HOSTSIM)
