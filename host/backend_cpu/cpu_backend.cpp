@@ -5,6 +5,7 @@
 
 #include "../stark/parallel.hpp"
 #include "column_allocator.hpp"
+#include "ptvm/air/packed.hpp"
 #include "ptvm/backend.hpp"
 #include "ptvm/circle/domain.hpp"
 #include "ptvm/circle/fft.hpp"
@@ -58,7 +59,7 @@ class HostTree final : public CommittedTree {
 // Points of CanonicCoset(log).circle_domain() by bit-reversed storage position.
 struct DomainPoints {
   uint32_t log_size;
-  std::vector<M31> half_x, half_y;  // half coset, natural order
+  backend_cpu::ColumnVector<M31> half_x, half_y;  // half coset, natural order
   explicit DomainPoints(uint32_t log) : log_size(log) {
     circle::Coset h = circle::CanonicCoset{log}.half_coset();
     size_t n = h.size();
@@ -80,9 +81,9 @@ struct DomainPoints {
 };
 
 // x-coordinates of a line domain by bit-reversed position.
-std::vector<M31> line_domain_bitrev_x(const circle::LineDomain& d) {
+backend_cpu::ColumnVector<M31> line_domain_bitrev_x(const circle::LineDomain& d) {
   const size_t n = d.size();
-  std::vector<M31> natural(n), out(n);
+  backend_cpu::ColumnVector<M31> natural(n), out(n);
   circle::CirclePoint<M31> p = d.coset.initial(), step = d.coset.step();
   for (size_t i = 0; i < n; ++i) {
     natural[i] = p.x;
@@ -172,10 +173,10 @@ class CpuBackend final : public Backend {
       const auto& point = requests[members[0]].point;
       // w_j = prod of factors [y, x, pi(x), ...] selected by the bits of j (PROTOCOL.md §3.1).
       const size_t n = size_t{1} << log;
-      std::vector<uint32_t> w[4];
+      backend_cpu::ColumnVector<uint32_t> w[4];
       for (auto& v : w) v.assign(n, 0);
       {
-        std::vector<QM31> weights(n);
+        backend_cpu::ColumnVector<QM31> weights(n);
         weights[0] = QM31::one();
         std::vector<QM31> factors;
         factors.push_back(point.y);
@@ -357,39 +358,61 @@ class CpuBackend final : public Backend {
   std::unique_ptr<ColumnSet> deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override {
     const size_t size = size_t{1} << log_size;
     DomainPoints points(log_size);
-    std::vector<QM31> acc(size);
-    parallel_for(size, 4096, [&](size_t b, size_t end) {
-      const size_t len = end - b;
-      std::vector<CM31> den(len), den_inv(len);
-      std::vector<QM31> num(len);
-      std::vector<M31> qy(len);
-      for (size_t i = 0; i < len; ++i) {
-        auto q = points.at_position(b + i);
-        qy[i] = q.y;
-      }
+    auto out = std::make_unique<HostColumns>();
+    out->cols.assign(4, Column(size));
+    std::vector<const M31*> column_data;
+    for (const auto& batch : batches)
+      for (const auto& ref : batch.columns) column_data.push_back(host(*ref.set).cols.at(ref.column).data());
+    // Blocks of 16 positions: the column sums run on packed M31 lanes (4 packed products per
+    // column), the per-position denominators and the Horner step in scalar QM31.
+    constexpr size_t kLanes = air::PackedM31::kLanes;
+    const size_t block = size >= kLanes ? kLanes : size;
+    // Sub-blocks of at most 1024 positions keep the scratch in cache and allocated once per thread.
+    constexpr size_t kSubBlock = 1024;
+    parallel_for(size / block, 256, [&](size_t b0, size_t b1) {
+      const size_t cap = std::min(kSubBlock, (b1 - b0) * block);
+      std::vector<CM31> den(cap), den_inv(cap);
+      std::vector<M31> qy(cap);
+      std::vector<M31> num[4];
+      for (auto& v : num) v.resize(cap);
+      std::vector<QM31> acc(cap);
+      for (size_t begin = b0 * block; begin < b1 * block; begin += cap) {
+      const size_t len = std::min(cap, b1 * block - begin);
+      std::fill(acc.begin(), acc.begin() + len, QM31::zero());
+      for (size_t i = 0; i < len; ++i) qy[i] = points.at_position(begin + i).y;
+      size_t column_index = 0;
       for (const auto& batch : batches) {
         const auto& co = batch.coefficients;
         for (size_t i = 0; i < len; ++i) {
-          auto q = points.at_position(b + i);
+          auto q = points.at_position(begin + i);
           den[i] = co.denominator(q.x, q.y);
-          num[i] = -(co.a_sum * qy[i]) - co.b_sum;
+          QM31 base = -(co.a_sum * qy[i]) - co.b_sum;
+          for (int k = 0; k < 4; ++k) num[k][i] = base.coord(k);
         }
-        batch_inverse<CM31>(std::span<const CM31>(den), std::span<CM31>(den_inv));
-        for (size_t k = 0; k < batch.columns.size(); ++k) {
-          const M31* f = host(*batch.columns[k].set).cols.at(batch.columns[k].column).data() + b;
-          const QM31 c = co.column_coefficients[k];
-          const uint32_t c0 = c.x0.a.v, c1 = c.x0.b.v, c2 = c.x1.a.v, c3 = c.x1.b.v;
-          for (size_t i = 0; i < len; ++i) {
-            uint64_t v = f[i].v;
-            QM31 t = QM31::from_m31(M31::raw(M31::reduce64(v * c0)), M31::raw(M31::reduce64(v * c1)),
-                                    M31::raw(M31::reduce64(v * c2)), M31::raw(M31::reduce64(v * c3)));
-            num[i] += t;
+        batch_inverse<CM31>(std::span<const CM31>(den.data(), len), std::span<CM31>(den_inv.data(), len));
+        for (size_t c = 0; c < batch.columns.size(); ++c, ++column_index) {
+          const M31* f = column_data[column_index] + begin;
+          const QM31 coef = co.column_coefficients[c];
+          if (block == kLanes) {
+            air::PackedM31 cf[4] = {air::PackedM31(coef.x0.a), air::PackedM31(coef.x0.b), air::PackedM31(coef.x1.a),
+                                    air::PackedM31(coef.x1.b)};
+            for (size_t i = 0; i < len; i += kLanes) {
+              air::PackedM31 v = air::PackedM31::load(f + i);
+              for (int k = 0; k < 4; ++k) (air::PackedM31::load(num[k].data() + i) + v * cf[k]).store(num[k].data() + i);
+            }
+          } else {
+            for (size_t i = 0; i < len; ++i)
+              for (int k = 0; k < 4; ++k) num[k][i] += f[i] * coef.coord(k);
           }
         }
-        for (size_t i = 0; i < len; ++i) acc[b + i] = acc[b + i] * co.alpha_pow_m + num[i] * den_inv[i];
+        for (size_t i = 0; i < len; ++i)
+          acc[i] = acc[i] * co.alpha_pow_m + QM31::from_m31(num[0][i], num[1][i], num[2][i], num[3][i]) * den_inv[i];
+      }
+      for (size_t i = 0; i < len; ++i)
+        for (int k = 0; k < 4; ++k) out->cols[k][begin + i] = acc[i].coord(k);
       }
     });
-    return secure_column(acc);
+    return out;
   }
 
   std::unique_ptr<ColumnSet> fri_fold_circle(const ColumnSet& column, const QM31& alpha,
@@ -398,18 +421,19 @@ class CpuBackend final : public Backend {
     const uint32_t n = log2_exact(in.cols.at(0).size());
     const size_t half = size_t{1} << (n - 1);
     DomainPoints points(n);
-    std::vector<M31> ys(half);
+    backend_cpu::ColumnVector<M31> ys(half), inv_y(half);
     for (size_t i = 0; i < half; ++i) ys[i] = points.at_position(2 * i).y;
-    std::vector<M31> inv_y = batch_inverse<M31>(std::span<const M31>(ys));
-    std::vector<QM31> out(half);
+    batch_inverse<M31>(std::span<const M31>(ys), std::span<M31>(inv_y));
+    auto out = std::make_unique<HostColumns>();
+    out->cols.assign(4, Column(half));
     const QM31 alpha_sq = alpha * alpha;
     const HostColumns* acc = accumulate_into ? &host(*accumulate_into) : nullptr;
     if (acc && acc->cols.at(0).size() != half) throw Error(ErrorCategory::Internal, "fri_fold_circle: size mismatch");
     for (size_t i = 0; i < half; ++i) {
       QM31 g = stark::fold_circle_pair(value(in, 2 * i), value(in, 2 * i + 1), inv_y[i], alpha);
-      out[i] = acc ? value(*acc, i) * alpha_sq + g : g;
+      put(*out, i, acc ? value(*acc, i) * alpha_sq + g : g);
     }
-    return secure_column(out);
+    return out;
   }
 
   std::unique_ptr<ColumnSet> fri_fold_line(const ColumnSet& line, const circle::LineDomain& domain,
@@ -417,13 +441,14 @@ class CpuBackend final : public Backend {
     const auto& in = host(line);
     const size_t size = in.cols.at(0).size();
     if (size != domain.size()) throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
-    std::vector<M31> xs = line_domain_bitrev_x(domain);
-    std::vector<M31> even_x(size / 2);
+    auto xs = line_domain_bitrev_x(domain);
+    backend_cpu::ColumnVector<M31> even_x(size / 2), inv_x(size / 2);
     for (size_t i = 0; i < size / 2; ++i) even_x[i] = xs[2 * i];
-    std::vector<M31> inv_x = batch_inverse<M31>(std::span<const M31>(even_x));
-    std::vector<QM31> out(size / 2);
-    for (size_t i = 0; i < size / 2; ++i) out[i] = stark::fold_line_pair(value(in, 2 * i), value(in, 2 * i + 1), inv_x[i], alpha);
-    return secure_column(out);
+    batch_inverse<M31>(std::span<const M31>(even_x), std::span<M31>(inv_x));
+    auto out = std::make_unique<HostColumns>();
+    out->cols.assign(4, Column(size / 2));
+    for (size_t i = 0; i < size / 2; ++i) put(*out, i, stark::fold_line_pair(value(in, 2 * i), value(in, 2 * i + 1), inv_x[i], alpha));
+    return out;
   }
 
   uint64_t grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) override {
@@ -434,16 +459,11 @@ class CpuBackend final : public Backend {
   static QM31 value(const HostColumns& c, size_t i) {
     return QM31::from_m31(c.cols[0][i], c.cols[1][i], c.cols[2][i], c.cols[3][i]);
   }
-  static std::unique_ptr<ColumnSet> secure_column(const std::vector<QM31>& v) {
-    auto out = std::make_unique<HostColumns>();
-    out->cols.assign(4, Column(v.size()));
-    for (size_t i = 0; i < v.size(); ++i) {
-      out->cols[0][i] = v[i].x0.a;
-      out->cols[1][i] = v[i].x0.b;
-      out->cols[2][i] = v[i].x1.a;
-      out->cols[3][i] = v[i].x1.b;
-    }
-    return out;
+  static void put(HostColumns& c, size_t i, const QM31& v) {
+    c.cols[0][i] = v.x0.a;
+    c.cols[1][i] = v.x0.b;
+    c.cols[2][i] = v.x1.a;
+    c.cols[3][i] = v.x1.b;
   }
   const circle::TwiddleTree& twiddles(uint32_t max_domain_log) {
     if (!twiddles_ || twiddles_->max_domain_log() < max_domain_log)

@@ -24,6 +24,9 @@
 #include <vector>
 
 #include "ptvm/air/eval.hpp"
+#if !defined(__CUDACC__)
+#include "ptvm/air/packed.hpp"
+#endif
 #include "ptvm/air/relation.hpp"
 #include "ptvm/common/error.hpp"
 #include "ptvm/field/m31.hpp"
@@ -195,7 +198,22 @@ class ComponentAdapter final : public Component {
                              std::span<const M31> inv_vanishing, size_t begin, size_t end,
                              M31* const out[4]) const override {
     const QM31 sum_per_row = claimed_sum * M31::from_u32(1u << info_.log_rows).inverse();
-    for (size_t pos = begin; pos < end; ++pos) {
+    size_t pos = begin;
+#if !defined(__CUDACC__)
+    if (shape_.n_fractions == 0) {
+      // 16 positions per step; the lanes share one inv_vanishing value when log_rows >= 4.
+      for (; pos + PackedM31::kLanes <= end; pos += PackedM31::kLanes) {
+        PackedDomainEval e{columns.preprocessed.data(), columns.main.data(), coefficients.data(),
+                           columns.next_position, pos, PackedQM31{}, 0, {}};
+        air_.evaluate(e);
+        add_boundary_and_logup(e, public_inputs);
+        PackedM31 w;
+        for (size_t i = 0; i < PackedM31::kLanes; ++i) w.v[i] = inv_vanishing[(pos + i) >> info_.log_rows].v;
+        for (int k = 0; k < 4; ++k) (e.accumulator.c[k] * w).store(out[k] + pos);
+      }
+    }
+#endif
+    for (; pos < end; ++pos) {
       DomainEval e{columns.preprocessed.data(), columns.main.data(), columns.interaction.data(),
                    challenges.data(), coefficients.data(), sum_per_row, shape_.n_logup_batches,
                    pos, columns.next_position[pos], QM31::zero(), 0, {}};
