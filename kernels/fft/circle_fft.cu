@@ -6,8 +6,9 @@
 // one high part, `width` consecutive columns and all 2^(hi-lo) rows, stored row-major in shared
 // memory; layer l pairs rows r and r + 2^(l-lo) inside blocks of 2^(l-lo+1) rows, with the line
 // twiddle of entry g >> (l + 1) of the layer's slice, i.e. entry (high << (hi-l-1)) + block of
-// the slice: a contiguous piece per tile. The circle layer (l = 0, inner pass only) takes its
-// twiddles from line layer 1's piece (circle_twiddle_from_line) or, for n <= 2, from arguments.
+// the slice: a contiguous piece per tile, computed in shared memory (no twiddle reads). The circle
+// layer (l = 0, inner pass only) takes its twiddles from line layer 1's piece
+// (circle_twiddle_from_line) or, for n <= 2, from arguments.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -45,7 +46,7 @@ __device__ PTVM_FORCEINLINE uint32_t piece_offset(uint32_t hi, uint32_t l) {
   return (1u << (hi - l - 1)) - 1;
 }
 
-__global__ void circle_fft_pass_kernel(gptr<M31> data, gptr<const M31> twiddle_buffer, FftPass p) {
+__global__ void circle_fft_pass_kernel(gptr<M31> data, FftPass p) {
   PTVM_DYNAMIC_SHARED(M31, smem);
   const uint32_t rows_log = p.hi - p.lo;
   const uint32_t tile_log = rows_log + p.width_log;
@@ -63,19 +64,11 @@ __global__ void circle_fft_pass_kernel(gptr<M31> data, gptr<const M31> twiddle_b
   };
 
   const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
-  // Inverse twiddles: every layer's piece from memory. Forward twiddles: none from memory; the
-  // lowest layer's piece is built from points (FftPass), the others follow from the doubling map
-  // x -> 2x^2 - 1, slice_{l+1}[k] = 2 slice_l[2k]^2 - 1 (layer l+1's coset is layer l's doubled;
-  // in bit-reversed order its entry k is the double of entry 2k). Inverse twiddles have no such
-  // cheap relation (it would need inversions).
-  if (p.inverse) {
-    for (uint32_t l = lowest_line; l < p.hi; ++l) {
-      const uint32_t count = 1u << (p.hi - l - 1);
-      const size_t slice = circle::line_twiddle_offset(p.root_log, p.n, l) + (high << (p.hi - l - 1));
-      for (uint32_t i = threadIdx.x; i < count; i += blockDim.x)
-        twiddles[piece_offset(p.hi, l) + i] = twiddle_buffer.load(slice + i);
-    }
-  } else if (lowest_line < p.hi) {
+  // Twiddles are computed, not read: the lowest line layer's piece from points (FftPass), the
+  // higher layers by the doubling map x -> 2x^2 - 1, slice_{l+1}[k] = 2 slice_l[2k]^2 - 1 (layer
+  // l+1's coset is layer l's doubled; in bit-reversed order its entry k is the double of entry
+  // 2k). The inverse transform then inverts them (itwiddles[i] = twiddles[i]^-1).
+  if (lowest_line < p.hi) {
     // Points U[i] = Q + S' * bitrev_m(i), built by adding S' * 2^(m-1-j) to the first 2^j points
     // (bitrev_m(i + 2^j) = bitrev_m(i) + 2^(m-1-j)); y-coordinates wait in the value area, which is
     // loaded afterwards.
@@ -94,17 +87,13 @@ __global__ void circle_fft_pass_kernel(gptr<M31> data, gptr<const M31> twiddle_b
     for (uint32_t j = 0; j < m; ++j) {
       const uint32_t half = 1u << j;
       for (uint32_t i = threadIdx.x; i < half; i += blockDim.x) {
-        const circle::CirclePoint<M31> u = circle::CirclePoint<M31>{xs[i], ys[i]} + p.step_powers[m - 1 - j];
+        const circle::CirclePoint<M31> u =
+            circle::CirclePoint<M31>{xs[i], ys[i]} + p.step_powers[m - 1 - j];
         xs[half + i] = u.x;
         ys[half + i] = u.y;
       }
       __syncthreads();
     }
-  }
-  __syncthreads();
-  for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) values[e] = data.load(global_index(e));
-  __syncthreads();
-  if (!p.inverse) {
     for (uint32_t l = lowest_line + 1; l < p.hi; ++l) {
       const uint32_t count = 1u << (p.hi - l - 1);
       const M31* below = twiddles + piece_offset(p.hi, l - 1);
@@ -114,7 +103,37 @@ __global__ void circle_fft_pass_kernel(gptr<M31> data, gptr<const M31> twiddle_b
       }
       __syncthreads();
     }
+    if (p.inverse) {
+      // Batch inversion (Montgomery's trick) over a contiguous run per thread: one inversion and
+      // three products per twiddle. A zero would spoil the run's product, so that run falls back
+      // to one inversion per entry (M31::inverse(0) == 0, as the host tree has it).
+      const uint32_t total = (1u << (p.hi - lowest_line)) - 1;
+      const uint32_t run = (total + blockDim.x - 1) / blockDim.x;
+      const uint32_t begin = threadIdx.x * run;
+      const uint32_t end = begin + run < total ? begin + run : total;
+      if (begin < end) {
+        M31* prefix = ys + begin;  // the value area is free until the load below
+        M31 acc = M31::one();
+        for (uint32_t i = begin; i < end; ++i) {
+          prefix[i - begin] = acc;
+          acc *= twiddles[i];
+        }
+        if (acc.is_zero()) {
+          for (uint32_t i = begin; i < end; ++i) twiddles[i] = twiddles[i].inverse();
+        } else {
+          M31 inv = acc.inverse();  // 1 / (t_begin ... t_{end-1})
+          for (uint32_t i = end; i-- > begin;) {
+            const M31 t = twiddles[i];
+            twiddles[i] = inv * prefix[i - begin];
+            inv *= t;
+          }
+        }
+      }
+    }
   }
+  __syncthreads();
+  for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) values[e] = data.load(global_index(e));
+  __syncthreads();
 
   const uint32_t butterflies = tile_size / 2;
   auto line_layer = [&](uint32_t l) {
@@ -177,22 +196,20 @@ void check_tiling(const gpu::CircleFftTiling& t) {
                                           " outside the supported shapes");
 }
 
-void run_pass(gptr<M31> data, const gpu::DeviceTwiddles& tw, FftPass p, gpu::stream_t stream) {
+void run_pass(gptr<M31> data, FftPass p, gpu::stream_t stream) {
   const uint32_t tile_log = p.hi - p.lo + p.width_log;
   const size_t tiles = size_t{1} << (p.n - tile_log);
   const uint32_t threads = tile_log >= 11 ? 1024u : (1u << tile_log) / 2;
   const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
   const size_t twiddle_count = p.hi > lowest_line ? (size_t{1} << (p.hi - lowest_line)) : 1;
   const size_t smem = ((size_t{1} << tile_log) + twiddle_count) * sizeof(M31);
-  const gptr<const M31> twiddles = p.inverse ? tw.itwiddles.cptr() : tw.twiddles.cptr();
 #if !defined(PTVM_HOSTSIM)
   if (smem > 48 * 1024)  // above the default dynamic shared memory limit: opt in
     PTVM_CUDA_CHECK(cudaFuncSetAttribute(circle_fft_pass_kernel,
                                          cudaFuncAttributeMaxDynamicSharedMemorySize,
                                          static_cast<int>(smem)));
 #endif
-  PTVM_LAUNCH(circle_fft_pass_kernel, static_cast<unsigned>(tiles), threads, smem, stream)(
-      data, twiddles, p);
+  PTVM_LAUNCH(circle_fft_pass_kernel, static_cast<unsigned>(tiles), threads, smem, stream)(data, p);
   PTVM_CHECK_LAUNCH("circle_fft_pass_kernel");
 }
 
@@ -238,7 +255,7 @@ void transform(gptr<M31> data, uint32_t n, const gpu::DeviceTwiddles& tw, gpu::s
     while ((1u << p.width_log) < width) ++p.width_log;
     if (inverse && i + 1 == passes.size()) p.scale = M31::raw(1u << (31 - n));  // 2^-n = 2^(31-n)
     const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
-    if (!inverse && lowest_line < p.hi) {
+    if (lowest_line < p.hi) {
       const circle::Coset layer_coset =
           tw.root_coset.repeated_double(tw.root_coset.log_size - n + lowest_line);
       const circle::PointIndex step = layer_coset.step_index;
@@ -248,7 +265,7 @@ void transform(gptr<M31> data, uint32_t n, const gpu::DeviceTwiddles& tw, gpu::s
       for (uint32_t j = 0; j + 1 < p.hi - lowest_line; ++j)
         p.step_powers[j] = (tile_step * (1u << j)).to_point();
     }
-    run_pass(data, tw, p, stream);
+    run_pass(data, p, stream);
   }
 }
 
@@ -258,7 +275,7 @@ void transform(gptr<M31> data, uint32_t n, const gpu::DeviceTwiddles& tw, gpu::s
 PTVM_GPU_NAMESPACE_BEGIN
 using namespace ::ptvm::kernels;
 
-DeviceTwiddles DeviceTwiddles::upload(const circle::TwiddleTree& tree, stream_t stream) {
+DeviceTwiddles DeviceTwiddles::upload(const circle::TwiddleTree& tree, stream_t) {
   const size_t n = size_t{1} << tree.root_coset.log_size;
   if (tree.twiddles.size() != n || tree.itwiddles.size() != n)
     throw Error(ErrorCategory::Usage, "DeviceTwiddles::upload: malformed twiddle tree (" +
@@ -267,8 +284,6 @@ DeviceTwiddles DeviceTwiddles::upload(const circle::TwiddleTree& tree, stream_t 
                                           std::to_string(tree.root_coset.log_size) + ")");
   DeviceTwiddles d;
   d.root_coset = tree.root_coset;
-  d.twiddles = DeviceBuffer<M31>::from_host(tree.twiddles, stream);
-  d.itwiddles = DeviceBuffer<M31>::from_host(tree.itwiddles, stream);
   return d;
 }
 

@@ -7,9 +7,11 @@
 // Structure: every pass is a shared-memory tile kernel. The inner pass does layers 0..B-1 (the
 // circle layer and the low line layers) on contiguous tiles of 2^B values; outer passes do up to R
 // higher layers at a time on tiles gathered with a stride (8 consecutive columns x 2^R rows, so
-// every warp access still covers whole 32-byte sectors). Twiddles come from the uploaded
-// TwiddleTree, each tile loading the contiguous slice pieces it needs into shared memory. A 2^24
-// transform is two passes (B = 13, R = 11).
+// every warp access still covers whole 32-byte sectors). Twiddles are not read from memory: each
+// tile computes the pieces of the TwiddleTree slices it needs from circle points (one point
+// addition per entry of its lowest layer, the doubling map for the others, a batch inversion for
+// the inverse transform). A 2^24 transform is two passes (B = 13, R = 11), i.e. it moves twice
+// the bytes of one read and one write of the data.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -22,10 +24,11 @@
 
 PTVM_GPU_NAMESPACE_BEGIN
 
-// A TwiddleTree (forward and inverse) in device memory.
+// The twiddle tree as the device transforms use it: only its root coset (which canonic domains
+// it serves); the kernels compute the twiddle values themselves, equal to tree.twiddles /
+// tree.itwiddles. upload() checks the tree's shape.
 struct DeviceTwiddles {
   circle::Coset root_coset;
-  DeviceBuffer<M31> twiddles, itwiddles;
 
   static DeviceTwiddles upload(const circle::TwiddleTree& tree, stream_t stream = nullptr);
   uint32_t max_domain_log() const { return root_coset.log_size + 1; }
