@@ -41,9 +41,11 @@ std::unique_ptr<Engine> make_transformer_for_runner(const Program& program,
 
 void validate_options(const RunOptions& options) {
   validate_attention_mode(options.attention);
-  if (options.layers < 1) {
-    throw Error(ErrorCategory::Usage,
-                "layers must be at least 1 (got " + std::to_string(options.layers) + ")");
+  // A layer is a bank of contiguous instructions, so more banks than the 256 possible
+  // instructions only add empty layers (and a huge count would exhaust memory).
+  if (options.layers < 1 || options.layers > static_cast<int>(kMaxInstructions)) {
+    throw Error(ErrorCategory::Usage, "layers must be in 1.." + std::to_string(kMaxInstructions) +
+                                          " (got " + std::to_string(options.layers) + ")");
   }
 }
 

@@ -130,7 +130,13 @@ TEST(Runner, OptionsAreValidated) {
   Program p = assemble_source("HALT");
   RunOptions options;
   options.layers = 0;
-  EXPECT_PTVM_ERROR(run(p, options), ErrorCategory::Usage, "layers must be at least 1");
+  EXPECT_PTVM_ERROR(run(p, options), ErrorCategory::Usage, "layers must be in 1..256 (got 0)");
+  options.layers = 257;
+  EXPECT_PTVM_ERROR(run(p, options), ErrorCategory::Usage, "layers must be in 1..256 (got 257)");
+  options.layers = 256;
+  options.engine = EngineKind::Transformer;
+  EXPECT_EQ(run(p, options).steps, 1u);
+  options.engine = EngineKind::Native;
   options.layers = 1;
   options.attention = {AttentionMode::Kind::HardSoftmax, 0.0};
   EXPECT_PTVM_ERROR(run(p, options), ErrorCategory::Usage, "T > 0");

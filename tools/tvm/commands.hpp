@@ -3,7 +3,10 @@
 // main() turns into "error: ..." on stderr and the exit code of its category.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdint>
 #include <functional>
+#include <string>
 
 namespace tvm_cli {
 
@@ -20,8 +23,11 @@ namespace tvm_cli {
 inline CLI::Validator non_negative_integer() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
-        if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
-          return "must be a non-negative integer, got '" + text + "'";
+        uint64_t value = 0;
+        auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
+            result.ec != std::errc() || result.ptr != text.data() + text.size()) {
+          return "must be a non-negative integer below 2^64, got '" + text + "'";
         }
         return {};
       },

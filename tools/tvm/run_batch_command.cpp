@@ -125,7 +125,9 @@ Action add_run_batch_command(CLI::App& app) {
     // Validate the defaults once so that a bad flag is a usage error, not N job errors.
     ptvm::vm::parse_engine_kind(args->engine);
     ptvm::vm::parse_attention_mode(args->attention_mode);
-    if (args->layers < 1) throw Error(ErrorCategory::Usage, "--layers must be at least 1");
+    if (args->layers < 1 || args->layers > 256) {
+      throw Error(ErrorCategory::Usage, "--layers must be in 1..256");
+    }
 
     std::ifstream in(args->manifest, std::ios::binary);
     if (!in || std::filesystem::is_directory(args->manifest)) {

@@ -47,9 +47,9 @@ Action add_run_command(CLI::App& app) {
     report.options.attention = ptvm::vm::parse_attention_mode(args->attention_mode);
     report.options.layers = args->layers;
     report.options.record_trace = args->trace;
-    if (args->layers < 1) {
+    if (args->layers < 1 || args->layers > static_cast<int>(ptvm::vm::kMaxInstructions)) {
       throw ptvm::Error(ptvm::ErrorCategory::Usage,
-                        "--layers must be at least 1 (got " + std::to_string(args->layers) + ")");
+                        "--layers must be in 1..256 (got " + std::to_string(args->layers) + ")");
     }
     ptvm::vm::Program program = ptvm::vm::assemble_file(args->program);
     report.result = ptvm::vm::run(program, report.options);
