@@ -32,6 +32,11 @@ class HostColumns final : public ColumnSet {
   size_t n_columns() const override { return cols.size(); }
   uint32_t log_size(size_t c) const override { return log2_exact(cols.at(c).size()); }
   std::vector<M31> to_host(size_t c) const override { return std::vector<M31>(cols.at(c).begin(), cols.at(c).end()); }
+  std::vector<M31> gather(size_t c, std::span<const size_t> positions) const override {
+    std::vector<M31> out;
+    for (size_t p : positions) out.push_back(cols.at(c).at(p));
+    return out;
+  }
 };
 
 const HostColumns& host(const ColumnSet& s) {
@@ -196,7 +201,19 @@ class CpuBackend final : public Backend {
         for (size_t m = b; m < e; ++m) {
           const auto& col = in.cols[requests[members[m]].column];
           uint64_t acc[4] = {0, 0, 0, 0};
-          for (size_t j = 0; j < n; ++j) {
+          size_t j = 0;
+          if (n >= air::PackedM31::kLanes) {
+            // 16 lanes at a time; lane sums are added up at the end.
+            air::PackedM31 lanes[4];
+            for (; j + air::PackedM31::kLanes <= n; j += air::PackedM31::kLanes) {
+              air::PackedM31 c = air::PackedM31::load(col.data() + j);
+              for (int k = 0; k < 4; ++k)
+                lanes[k] += c * air::PackedM31::load(reinterpret_cast<const M31*>(w[k].data() + j));
+            }
+            for (int k = 0; k < 4; ++k)
+              for (size_t l = 0; l < air::PackedM31::kLanes; ++l) acc[k] += lanes[k].v[l];
+          }
+          for (; j < n; ++j) {
             uint64_t c = col[j].v;
             for (int k = 0; k < 4; ++k) acc[k] += reduce_product_partial(c * w[k][j]);
           }
@@ -372,20 +389,23 @@ class CpuBackend final : public Backend {
     parallel_for(size / block, 256, [&](size_t b0, size_t b1) {
       const size_t cap = std::min(kSubBlock, (b1 - b0) * block);
       std::vector<CM31> den(cap), den_inv(cap);
-      std::vector<M31> qy(cap);
+      std::vector<M31> qx(cap), qy(cap);
       std::vector<M31> num[4];
       for (auto& v : num) v.resize(cap);
       std::vector<QM31> acc(cap);
       for (size_t begin = b0 * block; begin < b1 * block; begin += cap) {
       const size_t len = std::min(cap, b1 * block - begin);
-      std::fill(acc.begin(), acc.begin() + len, QM31::zero());
-      for (size_t i = 0; i < len; ++i) qy[i] = points.at_position(begin + i).y;
+      for (size_t i = 0; i < len; ++i) {
+        auto q = points.at_position(begin + i);
+        qx[i] = q.x;
+        qy[i] = q.y;
+      }
       size_t column_index = 0;
+      bool first_batch = true;
       for (const auto& batch : batches) {
         const auto& co = batch.coefficients;
         for (size_t i = 0; i < len; ++i) {
-          auto q = points.at_position(begin + i);
-          den[i] = co.denominator(q.x, q.y);
+          den[i] = co.denominator(qx[i], qy[i]);
           QM31 base = -(co.a_sum * qy[i]) - co.b_sum;
           for (int k = 0; k < 4; ++k) num[k][i] = base.coord(k);
         }
@@ -405,8 +425,11 @@ class CpuBackend final : public Backend {
               for (int k = 0; k < 4; ++k) num[k][i] += f[i] * coef.coord(k);
           }
         }
-        for (size_t i = 0; i < len; ++i)
-          acc[i] = acc[i] * co.alpha_pow_m + QM31::from_m31(num[0][i], num[1][i], num[2][i], num[3][i]) * den_inv[i];
+        for (size_t i = 0; i < len; ++i) {
+          QM31 term = QM31::from_m31(num[0][i], num[1][i], num[2][i], num[3][i]) * den_inv[i];
+          acc[i] = first_batch ? term : acc[i] * co.alpha_pow_m + term;
+        }
+        first_batch = false;
       }
       for (size_t i = 0; i < len; ++i)
         for (int k = 0; k < 4; ++k) out->cols[k][begin + i] = acc[i].coord(k);

@@ -72,28 +72,31 @@ std::vector<size_t> pair_positions(const std::vector<size_t>& positions) {
   return out;
 }
 
-QM31 secure_value(const std::vector<std::vector<M31>>& coords, size_t i) {
-  return QM31::from_m31(coords[0][i], coords[1][i], coords[2][i], coords[3][i]);
-}
-
-// Siblings not among `positions`, in position order (PROTOCOL.md §6.8).
-void append_witness(const std::vector<size_t>& positions, const std::vector<std::vector<M31>>& coords,
-                    std::vector<QM31>& witness) {
-  std::vector<size_t> pairs = pair_positions(positions);
+// Siblings not among `positions`, in position order (PROTOCOL.md §6.8), read from a QM31 column.
+void append_witness(const std::vector<size_t>& positions, const ColumnSet& column, std::vector<QM31>& witness) {
+  std::vector<size_t> siblings;
   size_t qi = 0;
-  for (size_t p : pairs) {
+  for (size_t p : pair_positions(positions)) {
     if (qi < positions.size() && positions[qi] == p) {
       ++qi;
       continue;
     }
-    witness.push_back(secure_value(coords, p));
+    siblings.push_back(p);
   }
+  std::vector<M31> coords[4];
+  for (size_t k = 0; k < 4; ++k) coords[k] = column.gather(k, siblings);
+  for (size_t i = 0; i < siblings.size(); ++i)
+    witness.push_back(QM31::from_m31(coords[0][i], coords[1][i], coords[2][i], coords[3][i]));
 }
 
-std::vector<std::vector<M31>> host_coords(const ColumnSet& s, size_t first = 0) {
+std::vector<std::vector<M31>> host_coords(const ColumnSet& s) {
   std::vector<std::vector<M31>> out;
-  for (size_t k = 0; k < 4; ++k) out.push_back(s.to_host(first + k));
+  for (size_t k = 0; k < 4; ++k) out.push_back(s.to_host(k));
   return out;
+}
+
+QM31 secure_value(const std::vector<std::vector<M31>>& coords, size_t i) {
+  return QM31::from_m31(coords[0][i], coords[1][i], coords[2][i], coords[3][i]);
 }
 
 void check_traces(const air::Air& air, const std::vector<std::vector<std::vector<M31>>>& main_traces) {
@@ -369,7 +372,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
       for (size_t k = 0; k < quotients.size(); ++k) {
         const uint32_t L = layout.quotient_log_sizes[k];
         auto positions = shifted_positions(queries, layout.first_layer_log - L);
-        append_witness(positions, host_coords(*quotients[k]), proof.fri.first_layer.fri_witness);
+        append_witness(positions, *quotients[k], proof.fri.first_layer.fri_witness);
         q[L] = pair_positions(positions);
       }
       proof.fri.first_layer.decommitment = first_layer_tree->open(q).decommitment;
@@ -377,7 +380,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
     for (size_t i = 0; i < layers.size(); ++i) {
       const uint32_t m = layout.first_layer_log - 1 - static_cast<uint32_t>(i);
       auto positions = shifted_positions(queries, static_cast<uint32_t>(i) + 1);
-      append_witness(positions, host_coords(*layers[i].evaluations), proof.fri.inner_layers[i].fri_witness);
+      append_witness(positions, *layers[i].evaluations, proof.fri.inner_layers[i].fri_witness);
       hash::QueriesPerLogSize q;
       q[m] = pair_positions(positions);
       proof.fri.inner_layers[i].decommitment = layers[i].tree->open(q).decommitment;

@@ -40,6 +40,12 @@ class ColumnSet {
   virtual uint32_t log_size(size_t column) const = 0;
   // A copy of one column in host memory (tests look at any intermediate through this).
   virtual std::vector<M31> to_host(size_t column) const = 0;
+  // Values at a few positions of one column (decommitments). The default copies the column.
+  virtual std::vector<M31> gather(size_t column, std::span<const size_t> positions) const {
+    std::vector<M31> all = to_host(column), out;
+    for (size_t p : positions) out.push_back(all.at(p));
+    return out;
+  }
 };
 
 // A Merkle tree (BLAKE2s, PROTOCOL.md §9) over the rows of several columns of mixed sizes.
