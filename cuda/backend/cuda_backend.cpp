@@ -1,0 +1,564 @@
+// The CUDA backend (ptvm/gpu/cuda_backend.hpp): every stage of ptvm::Backend as device kernels;
+// columns stay in device memory from upload_rows() until the proof. What crosses to the host is
+// only what the prover core asks for as a result: Merkle roots, sampled values, claimed sums,
+// the opened query values and witnesses, the PoW nonce, and whole columns when the prover calls
+// ColumnSet::to_host (tests, the last FRI layer). Small constant tables derived from public values
+// (column pointer tables, challenges, coefficients, 1/V on 2^k cosets, basis factors of a point)
+// are uploaded per call.
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <map>
+
+#include "ptvm/circle/domain.hpp"
+#include "ptvm/circle/fft.hpp"
+#include "ptvm/common/error.hpp"
+#include "ptvm/gpu/circle_fft.hpp"
+#include "ptvm/gpu/column_ops.hpp"
+#include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/gpu/device_wide.hpp"
+#include "ptvm/gpu/merkle.hpp"
+#include "ptvm/gpu/pow.hpp"
+#include "ptvm/gpu/runtime.hpp"
+#include "ptvm/gpu/stark_kernels.hpp"
+
+PTVM_GPU_NAMESPACE_BEGIN
+namespace {
+
+uint32_t log2_exact(size_t n) {
+  if (n == 0 || (n & (n - 1)))
+    throw Error(ErrorCategory::Internal, "cuda backend: column length " + std::to_string(n) + " is not a power of two");
+  return static_cast<uint32_t>(std::countr_zero(n));
+}
+
+class DeviceColumns final : public ColumnSet {
+ public:
+  std::vector<DeviceBuffer<M31>> cols;
+  DeviceColumns() = default;
+  size_t n_columns() const override { return cols.size(); }
+  uint32_t log_size(size_t c) const override { return log2_exact(cols.at(c).size()); }
+  std::vector<M31> to_host(size_t c) const override { return cols.at(c).to_host(); }
+
+  DeviceColumnRef ref(size_t c) const { return {cols.at(c).data(), cols.at(c).size()}; }
+  SecureColumnView secure(size_t first = 0) const {
+    require_secure(first);
+    return {{cols[first].ptr(), cols[first + 1].ptr(), cols[first + 2].ptr(), cols[first + 3].ptr()}};
+  }
+  SecureColumnConstView secure_const(size_t first = 0) const {
+    require_secure(first);
+    return {{cols[first].cptr(), cols[first + 1].cptr(), cols[first + 2].cptr(), cols[first + 3].cptr()}};
+  }
+  // A set of n_columns columns of 2^log_size values (uninitialized).
+  static std::unique_ptr<DeviceColumns> make(size_t n_columns, uint32_t log_size) {
+    auto out = std::make_unique<DeviceColumns>();
+    for (size_t c = 0; c < n_columns; ++c) out->cols.emplace_back(size_t{1} << log_size);
+    return out;
+  }
+
+ private:
+  void require_secure(size_t first) const {
+    if (first + 4 > cols.size())
+      throw Error(ErrorCategory::Internal, "cuda backend: a QM31 column needs 4 coordinate columns");
+    for (size_t k = 1; k < 4; ++k)
+      if (cols[first + k].size() != cols[first].size())
+        throw Error(ErrorCategory::Internal, "cuda backend: QM31 coordinate columns of different sizes");
+  }
+};
+
+const DeviceColumns& dev(const ColumnSet& s) {
+  auto* d = dynamic_cast<const DeviceColumns*>(&s);
+  if (!d) throw Error(ErrorCategory::Internal, "cuda backend: column set from another backend");
+  return *d;
+}
+DeviceColumns& dev(ColumnSet& s) {
+  auto* d = dynamic_cast<DeviceColumns*>(&s);
+  if (!d) throw Error(ErrorCategory::Internal, "cuda backend: column set from another backend");
+  return *d;
+}
+
+template <class T>
+DeviceBuffer<T> upload(const std::vector<T>& host, stream_t stream) {
+  if (host.empty()) return DeviceBuffer<T>();
+  return DeviceBuffer<T>::from_host(std::span<const T>(host), stream);
+}
+
+class DeviceTree final : public CommittedTree {
+ public:
+  DeviceTree(DeviceMerkleTree tree, std::vector<DeviceColumnRef> columns, stream_t stream)
+      : tree_(std::move(tree)), columns_(std::move(columns)), stream_(stream) {
+    for (const auto& c : columns_) log_sizes_.push_back(log2_exact(c.length));
+    by_log_size_.resize(tree_.max_log_size() + 1);
+    for (size_t c = 0; c < columns_.size(); ++c) by_log_size_[log_sizes_[c]].push_back(c);
+    root_ = tree_.root(stream_);
+  }
+  hash::Blake2sHash root() const override { return root_; }
+  std::vector<uint32_t> column_log_sizes() const override { return log_sizes_; }
+
+  // The walk of hash::MerkleTree::decommit (PROTOCOL.md §9.4) over the device tree: the host
+  // plans which node words and column values are opened, one gather kernel extracts them.
+  hash::MerkleTree::Opening open(const hash::QueriesPerLogSize& queries) const override {
+    StageScope scope("cuda.open");
+    check_queries(queries);
+    hash::MerkleTree::Opening opening;
+    if (columns_.empty()) return opening;
+    enum class Sink { Hash, Queried, Witness };
+    std::vector<GatherSource> sources;
+    std::vector<Sink> sinks;  // one per hash (8 words) or value (1 word)
+    const uint32_t max_log = tree_.max_log_size();
+    static const std::vector<size_t> kNone;
+    std::vector<size_t> previous, current;
+    for (int64_t k = max_log; k >= 0; --k) {
+      const uint32_t log_size = static_cast<uint32_t>(k);
+      auto it = queries.find(log_size);
+      const std::vector<size_t>& column_queries = it == queries.end() ? kNone : it->second;
+      const bool has_children = log_size < max_log;
+      current.clear();
+      size_t p = 0, q = 0;
+      while (p < previous.size() || q < column_queries.size()) {
+        size_t node_index = SIZE_MAX;
+        if (p < previous.size()) node_index = previous[p] / 2;
+        if (q < column_queries.size()) node_index = std::min(node_index, column_queries[q]);
+        if (has_children) {
+          for (size_t child = 2 * node_index; child <= 2 * node_index + 1; ++child) {
+            if (p < previous.size() && previous[p] == child) {
+              ++p;
+            } else {
+              const DeviceBuffer<uint32_t>& layer = tree_.layer_words(log_size + 1);
+              const size_t n_nodes = size_t{1} << (log_size + 1);
+              for (size_t i = 0; i < 8; ++i) sources.push_back({layer.data(), i * n_nodes + child});
+              sinks.push_back(Sink::Hash);
+            }
+          }
+        }
+        const bool queried = q < column_queries.size() && column_queries[q] == node_index;
+        if (queried) ++q;
+        for (size_t c : by_log_size_[log_size]) {
+          sources.push_back({reinterpret_cast<const uint32_t*>(columns_[c].data), node_index});
+          sinks.push_back(queried ? Sink::Queried : Sink::Witness);
+        }
+        current.push_back(node_index);
+      }
+      std::swap(previous, current);
+    }
+    std::vector<uint32_t> words(sources.size());
+    if (!sources.empty()) {
+      DeviceBuffer<GatherSource> src = upload(sources, stream_);
+      DeviceBuffer<uint32_t> out(sources.size());
+      gather_words(src.cptr(), out.ptr(), sources.size(), stream_);
+      out.download(std::span<uint32_t>(words), stream_);
+    }
+    size_t w = 0;
+    for (Sink s : sinks) {
+      if (s == Sink::Hash) {
+        opening.decommitment.hash_witness.push_back(hash::Blake2sHash::from_words(&words[w]));
+        w += 8;
+      } else {
+        (s == Sink::Queried ? opening.queried_values : opening.decommitment.column_witness).push_back(M31::raw(words[w]));
+        ++w;
+      }
+    }
+    return opening;
+  }
+
+ private:
+  void check_queries(const hash::QueriesPerLogSize& queries) const {
+    for (const auto& [log_size, positions] : queries) {
+      if (positions.empty()) continue;
+      if (log_size >= by_log_size_.size() || by_log_size_[log_size].empty())
+        throw Error(ErrorCategory::Usage, "cuda backend: open: queries at log size " + std::to_string(log_size) +
+                                              ", which has no columns");
+      for (size_t i = 0; i < positions.size(); ++i) {
+        if (positions[i] >= (size_t{1} << log_size) || (i > 0 && positions[i] <= positions[i - 1]))
+          throw Error(ErrorCategory::Usage, "cuda backend: open: positions at log size " + std::to_string(log_size) +
+                                                " must be strictly increasing and below 2^" + std::to_string(log_size));
+      }
+    }
+  }
+
+  DeviceMerkleTree tree_;
+  std::vector<DeviceColumnRef> columns_;
+  std::vector<uint32_t> log_sizes_;
+  std::vector<std::vector<size_t>> by_log_size_;
+  stream_t stream_;
+  hash::Blake2sHash root_;
+};
+
+class CudaBackendImpl final : public CudaBackend {
+ public:
+  CudaBackendImpl() {
+    for (const auto& k : example_air_kernels()) airs_.push_back(k);
+    for (const auto& k : vm_air_kernels()) airs_.push_back(k);
+  }
+  std::string name() const override { return "cuda"; }
+
+  void register_air(const DeviceAirKernels& kernels) override { airs_.push_back(kernels); }
+
+  void poke_value(ColumnSet& columns, size_t column, size_t position, M31 value) override {
+    DeviceColumns& d = dev(columns);
+    d.cols.at(column).upload(std::span<const M31>(&value, 1), stream_, position);
+  }
+
+  std::unique_ptr<ColumnSet> upload_rows(const std::vector<std::vector<M31>>& rows) override {
+    StageScope scope("cuda.upload_rows");
+    auto out = std::make_unique<DeviceColumns>();
+    for (const auto& col : rows) {
+      const uint32_t n = log2_exact(col.size());
+      DeviceBuffer<M31> staged = upload(col, stream_);
+      DeviceBuffer<M31> evaluations(col.size());
+      rows_to_bitrev(staged.cptr(), evaluations.ptr(), n, stream_);
+      out->cols.push_back(std::move(evaluations));
+    }
+    synchronize(stream_);
+    return out;
+  }
+
+  std::vector<M31> to_host_rows(const ColumnSet& set, size_t column) override {
+    StageScope scope("cuda.to_host_rows");
+    const DeviceColumns& d = dev(set);
+    const uint32_t n = log2_exact(d.cols.at(column).size());
+    DeviceBuffer<M31> rows(d.cols[column].size());
+    bitrev_to_rows(d.cols[column].cptr(), rows.ptr(), n, stream_);
+    return rows.to_host(stream_);
+  }
+
+  std::unique_ptr<ColumnSet> interpolate(const ColumnSet& evaluations) override {
+    StageScope scope("cuda.interpolate");
+    const DeviceColumns& in = dev(evaluations);
+    uint32_t max_log = 1;
+    for (const auto& c : in.cols) max_log = std::max(max_log, log2_exact(c.size()));
+    const DeviceTwiddles& tw = twiddles(max_log);
+    auto out = std::make_unique<DeviceColumns>();
+    for (const auto& c : in.cols) {
+      DeviceBuffer<M31> coeffs(c.size());
+      circle_interpolate_bitrev(c.cptr(), coeffs.ptr(), log2_exact(c.size()), tw, stream_);
+      out->cols.push_back(std::move(coeffs));
+    }
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> evaluate(const ColumnSet& coefficients, uint32_t log_extension) override {
+    StageScope scope("cuda.evaluate");
+    const DeviceColumns& in = dev(coefficients);
+    uint32_t max_log = 1;
+    for (const auto& c : in.cols) max_log = std::max(max_log, log2_exact(c.size()) + log_extension);
+    const DeviceTwiddles& tw = twiddles(max_log);
+    auto out = std::make_unique<DeviceColumns>();
+    for (const auto& c : in.cols) {
+      DeviceBuffer<M31> values(c.size() << log_extension);
+      circle_evaluate_bitrev(c.cptr(), c.size(), values.ptr(), log2_exact(c.size()) + log_extension, tw, stream_);
+      out->cols.push_back(std::move(values));
+    }
+    return out;
+  }
+
+  std::vector<QM31> evaluate_at_points(const ColumnSet& coefficients,
+                                       std::span<const PointEvaluationRequest> requests) override {
+    StageScope scope("cuda.evaluate_at_points");
+    const DeviceColumns& in = dev(coefficients);
+    // Requests sharing a point and a size share the basis factors (as in the CPU backend).
+    std::map<std::pair<std::array<uint32_t, 8>, uint32_t>, std::vector<size_t>> groups;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const auto& p = requests[i].point;
+      std::array<uint32_t, 8> key = {p.x.x0.a.v, p.x.x0.b.v, p.x.x1.a.v, p.x.x1.b.v,
+                                     p.y.x0.a.v, p.y.x0.b.v, p.y.x1.a.v, p.y.x1.b.v};
+      groups[{key, in.log_size(requests[i].column)}].push_back(i);
+    }
+    std::vector<QM31> out(requests.size());
+    for (const auto& [key, members] : groups) {
+      const uint32_t log = key.second;
+      const auto& point = requests[members[0]].point;
+      // Factors [y, x, pi(x), pi^2(x), ...] of the circle-FFT basis (PROTOCOL.md §3.1).
+      std::vector<QM31> factors{point.y};
+      QM31 x = point.x;
+      for (uint32_t k = 1; k < log; ++k) {
+        factors.push_back(x);
+        x = x * x + x * x - QM31::one();
+      }
+      factors.resize(log);
+      std::vector<DeviceColumnRef> refs;
+      for (size_t m : members) refs.push_back(in.ref(requests[m].column));
+      DeviceBuffer<DeviceColumnRef> table = upload(refs, stream_);
+      DeviceBuffer<QM31> factor_buffer = upload(factors, stream_);
+      DeviceBuffer<QM31> values(members.size());
+      evaluate_columns_at_point(table.cptr(), static_cast<uint32_t>(members.size()), log, factor_buffer.cptr(),
+                                values.ptr(), stream_);
+      std::vector<QM31> host = values.to_host(stream_);
+      for (size_t m = 0; m < members.size(); ++m) out[members[m]] = host[m];
+    }
+    return out;
+  }
+
+  std::unique_ptr<CommittedTree> commit(const std::vector<const ColumnSet*>& sets) override {
+    StageScope scope("cuda.commit");
+    std::vector<DeviceColumnRef> refs;
+    for (const ColumnSet* s : sets) {
+      const DeviceColumns& d = dev(*s);
+      for (size_t c = 0; c < d.cols.size(); ++c) refs.push_back(d.ref(c));
+    }
+    DeviceMerkleTree tree = DeviceMerkleTree::commit(refs, stream_);
+    return std::make_unique<DeviceTree>(std::move(tree), std::move(refs), stream_);
+  }
+
+  Interaction logup_interaction(const air::Component& component, const ColumnSet& preprocessed, const ColumnSet& main,
+                                std::span<const air::RelationChallenges> challenges) override {
+    StageScope scope("cuda.logup_interaction");
+    const auto& shape = component.shape();
+    const uint32_t n = component.log_rows();
+    const size_t rows = size_t{1} << n;
+    Interaction result{std::make_unique<DeviceColumns>(), QM31::zero()};
+    if (shape.n_fractions == 0) return result;
+    const DeviceAirKernels& kernels = air_kernels(component);
+    const uint32_t batches = shape.n_logup_batches;
+    auto out = DeviceColumns::make(4 * size_t{batches}, n);
+    std::vector<SecureColumnView> batch_views;
+    for (uint32_t j = 0; j + 1 < batches; ++j) batch_views.push_back(out->secure(4 * j));
+    DeviceBuffer<SecureColumnView> batch_table = upload(batch_views, stream_);
+    DeviceBuffer<DeviceColumnRef> pre_table = column_table(preprocessed, rows);
+    DeviceBuffer<DeviceColumnRef> main_table = column_table(main, rows);
+    DeviceBuffer<air::RelationChallenges> challenge_buffer =
+        upload(std::vector<air::RelationChallenges>(challenges.begin(), challenges.end()), stream_);
+    DeviceBuffer<QM31> row_totals(rows);
+    DeviceBuffer<uint32_t> first_zero_row(1);
+    first_zero_row.memset(0xff, stream_);
+
+    FractionsDeviceArgs args;
+    args.log_rows = n;
+    args.preprocessed = pre_table.cptr();
+    args.main = main_table.cptr();
+    args.challenges = challenge_buffer.cptr();
+    args.logup_batches = batches;
+    args.batch_columns = batch_table.cptr();
+    args.row_totals = row_totals.ptr();
+    args.first_zero_row = first_zero_row.ptr();
+    kernels.trace_fractions(component, args, stream_);
+
+    uint32_t zero_row = 0;
+    first_zero_row.download(std::span<uint32_t>(&zero_row, 1), stream_);
+    if (zero_row != UINT32_MAX)
+      throw Error(ErrorCategory::Runtime, "component '" + component.info().name + "': LogUp denominator is zero at row " +
+                                              std::to_string(zero_row) + " (a tuple equals the challenge)");
+    // Running sum of the last batch: device-wide scan of the row totals.
+    DeviceBuffer<QM31> prefix(rows);
+    inclusive_scan_add(row_totals.cptr(), prefix.ptr(), rows, stream_);
+    DeviceBuffer<QM31> claimed(1);
+    logup_running_column(prefix.cptr(), n, out->secure(4 * (size_t{batches} - 1)), claimed.ptr(), stream_);
+    claimed.download(std::span<QM31>(&result.claimed_sum, 1), stream_);
+    result.columns = std::move(out);
+    return result;
+  }
+
+  std::unique_ptr<ColumnSet> eval_composition(const air::Component& component, const CompositionInputs& in) override {
+    StageScope scope("cuda.eval_composition");
+    const DeviceAirKernels& kernels = air_kernels(component);
+    const DeviceColumns& main = dev(*in.main);
+    const uint32_t n = component.log_rows();
+    if (main.cols.empty()) throw Error(ErrorCategory::Internal, "eval_composition: component without main columns");
+    const uint32_t e = log2_exact(main.cols[0].size());
+    if (e < n) throw Error(ErrorCategory::Internal, "eval_composition: domain smaller than the trace");
+    const size_t size = size_t{1} << e;
+    DeviceBuffer<DeviceColumnRef> pre_table = in.preprocessed ? column_table(*in.preprocessed, size) : DeviceBuffer<DeviceColumnRef>();
+    DeviceBuffer<DeviceColumnRef> main_table = column_table(*in.main, size);
+    DeviceBuffer<DeviceColumnRef> inter_table = in.interaction ? column_table(*in.interaction, size) : DeviceBuffer<DeviceColumnRef>();
+    DeviceBuffer<air::RelationChallenges> challenge_buffer =
+        upload(std::vector<air::RelationChallenges>(in.challenges.begin(), in.challenges.end()), stream_);
+    DeviceBuffer<QM31> coefficients = upload(std::vector<QM31>(in.coefficients.begin(), in.coefficients.end()), stream_);
+    if (in.coefficients.size() < component.shape().n_constraints())
+      throw Error(ErrorCategory::Internal, "eval_composition: fewer coefficients than constraints");
+
+    const auto& info = component.info();
+    const auto& selector_rows = component.shape().selector_rows;
+    std::vector<DeviceBoundary> boundaries;
+    for (const auto& b : info.boundary_constraints) {
+      if (b.public_input >= in.public_inputs.size())
+        throw Error(ErrorCategory::Usage, "component '" + info.name + "': boundary constraint names public input " +
+                                              std::to_string(b.public_input) + " of " + std::to_string(in.public_inputs.size()));
+      const size_t sel = std::lower_bound(selector_rows.begin(), selector_rows.end(), b.row) - selector_rows.begin();
+      boundaries.push_back({info.n_preprocessed_columns + static_cast<uint32_t>(sel), b.main_column, in.public_inputs[b.public_input]});
+    }
+    DeviceBuffer<DeviceBoundary> boundary_buffer = upload(boundaries, stream_);
+
+    // 1 / V_n depends only on pos >> n (PROTOCOL.md §4.3 step 4): 2^(e-n) values.
+    const uint32_t k = e - n;
+    std::vector<M31> inv_vanishing(size_t{1} << k);
+    {
+      circle::CircleDomain domain = circle::CanonicCoset{e}.circle_domain();
+      for (size_t i = 0; i < inv_vanishing.size(); ++i)
+        inv_vanishing[circle::bit_reverse_index(i, k)] = circle::canonic_vanishing(n, domain.at(i)).inverse();
+    }
+    DeviceBuffer<M31> inv_vanishing_buffer = upload(inv_vanishing, stream_);
+
+    auto out = DeviceColumns::make(4, e);
+    CompositionDeviceArgs args;
+    args.log_rows = n;
+    args.log_size = e;
+    args.preprocessed = pre_table.cptr();
+    args.main = main_table.cptr();
+    args.interaction = inter_table.cptr();
+    args.challenges = challenge_buffer.cptr();
+    args.coefficients = coefficients.cptr();
+    args.claimed_sum_per_row = in.claimed_sum * M31::from_u32(1u << n).inverse();
+    args.logup_batches = component.shape().n_logup_batches;
+    args.boundaries = boundary_buffer.cptr();
+    args.n_boundaries = static_cast<uint32_t>(boundaries.size());
+    args.inv_vanishing = inv_vanishing_buffer.cptr();
+    args.out = out->secure();
+    kernels.composition(component, args, stream_);
+    return out;
+  }
+
+  void add_assign(ColumnSet& dst, const ColumnSet& src) override {
+    StageScope scope("cuda.add_assign");
+    DeviceColumns& d = dev(dst);
+    const DeviceColumns& s = dev(src);
+    if (d.cols.size() != s.cols.size()) throw Error(ErrorCategory::Internal, "add_assign: column count mismatch");
+    for (size_t c = 0; c < d.cols.size(); ++c) {
+      if (d.cols[c].size() != s.cols[c].size()) throw Error(ErrorCategory::Internal, "add_assign: size mismatch");
+      m31_columns_apply(ColumnOp::Add, d.cols[c].cptr(), s.cols[c].cptr(), d.cols[c].ptr(), d.cols[c].size(), stream_);
+    }
+  }
+
+  std::unique_ptr<ColumnSet> slice(const ColumnSet& set, size_t first, size_t count) override {
+    StageScope scope("cuda.slice");
+    const DeviceColumns& s = dev(set);
+    if (first + count > s.cols.size()) throw Error(ErrorCategory::Internal, "slice out of range");
+    auto out = std::make_unique<DeviceColumns>();
+    for (size_t c = first; c < first + count; ++c) out->cols.push_back(copy(s.cols[c], 0, s.cols[c].size()));
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> coefficient_slice(const ColumnSet& coefficients, size_t begin, uint32_t log_size) override {
+    StageScope scope("cuda.coefficient_slice");
+    const DeviceColumns& s = dev(coefficients);
+    auto out = std::make_unique<DeviceColumns>();
+    const size_t len = size_t{1} << log_size;
+    for (const auto& c : s.cols) {
+      if (begin + len > c.size()) throw Error(ErrorCategory::Internal, "coefficient_slice out of range");
+      out->cols.push_back(copy(c, begin, len));
+    }
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override {
+    StageScope scope("cuda.deep_quotients");
+    const size_t size = size_t{1} << log_size;
+    std::vector<DeviceDeepBatch> device_batches;
+    std::vector<DeviceColumnRef> refs;
+    std::vector<QM31> coefficients;
+    for (const auto& batch : batches) {
+      const auto& co = batch.coefficients;
+      if (co.column_coefficients.size() != batch.columns.size())
+        throw Error(ErrorCategory::Internal, "deep_quotients: coefficient count differs from column count");
+      DeviceDeepBatch b;
+      b.a_sum = co.a_sum;
+      b.b_sum = co.b_sum;
+      b.alpha_pow_m = co.alpha_pow_m;
+      b.prx = co.prx;
+      b.pix = co.pix;
+      b.pry = co.pry;
+      b.piy = co.piy;
+      b.first_column = static_cast<uint32_t>(refs.size());
+      b.n_columns = static_cast<uint32_t>(batch.columns.size());
+      for (size_t k = 0; k < batch.columns.size(); ++k) {
+        const DeviceColumnRef r = dev(*batch.columns[k].set).ref(batch.columns[k].column);
+        if (r.length != size) throw Error(ErrorCategory::Internal, "deep_quotients: column not on the quotient domain");
+        refs.push_back(r);
+        coefficients.push_back(co.column_coefficients[k]);
+      }
+      device_batches.push_back(b);
+    }
+    DeviceBuffer<DeviceDeepBatch> batch_buffer = upload(device_batches, stream_);
+    DeviceBuffer<DeviceColumnRef> table = upload(refs, stream_);
+    DeviceBuffer<QM31> coefficient_buffer = upload(coefficients, stream_);
+    auto out = DeviceColumns::make(4, log_size);
+    gpu::deep_quotients(log_size, batch_buffer.cptr(), static_cast<uint32_t>(device_batches.size()), table.cptr(),
+                        coefficient_buffer.cptr(), out->secure(), stream_);
+    synchronize(stream_);  // the tables die on return
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> fri_fold_circle(const ColumnSet& column, const QM31& alpha,
+                                             const ColumnSet* accumulate_into) override {
+    StageScope scope("cuda.fri_fold_circle");
+    const DeviceColumns& in = dev(column);
+    const uint32_t n = in.log_size(0);
+    if (n < 1) throw Error(ErrorCategory::Internal, "fri_fold_circle: column too small");
+    const DeviceColumns* acc = accumulate_into ? &dev(*accumulate_into) : nullptr;
+    if (acc && acc->cols.at(0).size() != (size_t{1} << (n - 1)))
+      throw Error(ErrorCategory::Internal, "fri_fold_circle: size mismatch");
+    auto out = DeviceColumns::make(4, n - 1);
+    gpu::fri_fold_circle(in.secure_const(), n, alpha, acc != nullptr, acc ? acc->secure_const() : in.secure_const(),
+                         out->secure(), stream_);
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> fri_fold_line(const ColumnSet& line, const circle::LineDomain& domain,
+                                           const QM31& alpha) override {
+    StageScope scope("cuda.fri_fold_line");
+    const DeviceColumns& in = dev(line);
+    if (in.cols.at(0).size() != domain.size() || domain.log_size() < 1)
+      throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
+    auto out = DeviceColumns::make(4, domain.log_size() - 1);
+    gpu::fri_fold_line(in.secure_const(), domain, alpha, out->secure(), stream_);
+    return out;
+  }
+
+  uint64_t grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) override {
+    StageScope scope("cuda.grind");
+#if defined(PTVM_HOSTSIM)
+    // Fibers are ~10^4x slower than a GPU: small windows, so a low-bit test grind stays short.
+    const uint64_t window = uint64_t{1} << 12;
+#else
+    const uint64_t window = uint64_t{1} << 26;
+#endif
+    return blake2s_grind(channel.digest(), pow_bits, stream_, window);
+  }
+
+ private:
+  const DeviceAirKernels& air_kernels(const air::Component& component) const {
+    for (auto it = airs_.rbegin(); it != airs_.rend(); ++it)
+      if (it->matches(component)) return *it;
+    throw Error(ErrorCategory::Usage, "cuda backend: component '" + component.info().name +
+                                          "' has an AIR type with no device kernels (register it with "
+                                          "CudaBackend::register_air(gpu::device_air_kernels<AirT>()))");
+  }
+
+  // The device table of a set's columns, each required to have `length` values.
+  DeviceBuffer<DeviceColumnRef> column_table(const ColumnSet& set, size_t length) const {
+    const DeviceColumns& d = dev(set);
+    std::vector<DeviceColumnRef> refs;
+    for (size_t c = 0; c < d.cols.size(); ++c) {
+      if (d.cols[c].size() != length)
+        throw Error(ErrorCategory::Internal, "cuda backend: columns on different domains (" +
+                                                 std::to_string(d.cols[c].size()) + " vs " + std::to_string(length) + ")");
+      refs.push_back(d.ref(c));
+    }
+    return upload(refs, stream_);
+  }
+
+  DeviceBuffer<M31> copy(const DeviceBuffer<M31>& src, size_t begin, size_t len) const {
+    DeviceBuffer<M31> out(len);
+    if (len) copy_device_to_device(out.data(), src.data() + begin, len * sizeof(M31), stream_);
+    return out;
+  }
+
+  const DeviceTwiddles& twiddles(uint32_t max_domain_log) {
+    if (!twiddles_ || twiddles_->max_domain_log() < max_domain_log)
+      twiddles_ = std::make_unique<DeviceTwiddles>(
+          DeviceTwiddles::upload(circle::precompute_twiddles_for_log(std::max<uint32_t>(max_domain_log, 2)), stream_));
+    return *twiddles_;
+  }
+
+  std::vector<DeviceAirKernels> airs_;
+  std::unique_ptr<DeviceTwiddles> twiddles_;
+  stream_t stream_ = nullptr;  // the legacy default stream: stages run in call order
+};
+
+}  // namespace
+
+std::unique_ptr<CudaBackend> make_cuda_backend() {
+  if (!device_available())
+    throw Error(ErrorCategory::Device, "cuda backend: no CUDA device is visible (" + device_description() + ")");
+  return std::make_unique<CudaBackendImpl>();
+}
+
+PTVM_GPU_NAMESPACE_END

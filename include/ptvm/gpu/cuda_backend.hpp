@@ -1,0 +1,72 @@
+// The CUDA backend of the circle-STARK prover (cuda/backend/): every ptvm::Backend stage as device
+// kernels, columns resident in device memory from upload_rows() to the proof. Built twice, like all
+// GPU code: in ptvm::cuda (nvcc, a real GPU) and in ptvm::hostsim (the same kernels on Boost.Fiber),
+// each in its own inline namespace (see namespace.hpp). Its proofs are byte-identical to
+// make_cpu_backend()'s.
+//
+// AIR evaluation on the device: the constraint evaluator of an AIR type is a template
+// (`template <class E> PTVM_HD void evaluate(E&) const`), so a kernel must be instantiated for each
+// AIR type in a .cu file: `gpu::device_air_kernels<MyAir>()` (ptvm/gpu/device_air.cuh) gives the
+// launchers, and CudaBackend::register_air() makes them known. The library's example AIRs are
+// registered by every backend made here. A component whose AIR type is not registered makes
+// logup_interaction / eval_composition throw ptvm::Error naming it. The VM AIR's components are
+// registered as well.
+//
+// Device AIR requirement: evaluate() may read only trivially copyable members of the AIR (the AIR
+// object is copied byte-wise to device memory; nvcc rejects host-only members used on the device).
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ptvm/backend.hpp"
+#include "ptvm/gpu/config.hpp"
+#include "ptvm/gpu/stark_kernels.hpp"
+
+PTVM_GPU_NAMESPACE_BEGIN
+
+// The device launchers of one AIR type (made by device_air_kernels<AirT>() in a .cu file).
+struct DeviceAirKernels {
+  const char* air_type_name;
+  // True if the component wraps this AIR type (air::ComponentAdapter<AirT>).
+  bool (*matches)(const air::Component& component);
+  void (*trace_fractions)(const air::Component& component, const FractionsDeviceArgs& args, stream_t stream);
+  void (*composition)(const air::Component& component, const CompositionDeviceArgs& args, stream_t stream);
+};
+
+// The example AIRs of ptvm/air/examples/ (kernels/stark/example_airs.cu).
+std::vector<DeviceAirKernels> example_air_kernels();
+// The VM AIR's components of ptvm/vmair/vm_air.hpp (kernels/stark/vm_airs.cu).
+std::vector<DeviceAirKernels> vm_air_kernels();
+
+class CudaBackend : public Backend {
+ public:
+  // Registers an AIR type for device evaluation (later registrations of the same type win).
+  virtual void register_air(const DeviceAirKernels& kernels) = 0;
+  // Test hook: overwrite one value of a device column set made by this backend (e.g. to check
+  // that the dual backend reports an injected difference).
+  virtual void poke_value(ColumnSet& columns, size_t column, size_t position, M31 value) = 0;
+};
+
+// A CUDA backend on the runtime this program links (CUDA or host-sim), example and VM AIRs
+// registered.
+// Throws ptvm::Error (Device) when no device is available.
+std::unique_ptr<CudaBackend> make_cuda_backend();
+
+// "dual": runs the CPU backend and a CUDA backend side by side on the same inputs, compares every
+// stage's output (columns value by value, roots, sampled values, openings, nonces) and throws
+// ptvm::Error (Internal) naming the first stage, column and row (bit-reversed storage position)
+// that differ. Results are the CPU backend's.
+struct DualBackendOptions {
+  // Test hook: called with the stage name and the CUDA side's output column set before each
+  // column comparison; may change it through CudaBackend::poke_value.
+  std::function<void(std::string_view stage, CudaBackend& cuda, ColumnSet& cuda_output)> after_cuda_stage;
+};
+std::unique_ptr<Backend> make_dual_backend(DualBackendOptions options = {});
+
+// "cpu", "cuda" or "dual"; throws ptvm::Error (Usage) naming the known backends otherwise.
+std::unique_ptr<Backend> make_backend(std::string_view name);
+
+PTVM_GPU_NAMESPACE_END

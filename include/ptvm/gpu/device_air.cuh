@@ -1,0 +1,204 @@
+// Device evaluation of an AIR's constraints and LogUp fractions: the evaluators the AIR's
+// `template <class E> PTVM_HD void evaluate(E&) const` runs against inside a kernel, and
+// device_air_kernels<AirT>(), the launchers a CudaBackend registers (ptvm/gpu/cuda_backend.hpp).
+// Include this only from a .cu file (it defines kernels); instantiate it once per AIR type.
+//
+// The evaluators mirror ptvm/air/eval.hpp's host ones call for call (same LogupBatcher, same
+// constraint order: the AIR's calls, then boundary constraints in ComponentInfo order, then the last
+// LogUp batch), so the device result is the CPU backend's byte for byte.
+#pragma once
+#include <string>
+#include <typeinfo>
+
+#include "ptvm/air/component.hpp"
+#include "ptvm/air/eval.hpp"
+#include "ptvm/circle/domain.hpp"
+#include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/gpu/device.hpp"
+#include "ptvm/gpu/runtime.hpp"
+#include "ptvm/gpu/stark_kernels.hpp"
+
+PTVM_GPU_NAMESPACE_BEGIN
+namespace device_air {
+
+PTVM_HD PTVM_FORCEINLINE M31 column_value(const gptr<const DeviceColumnRef>& table, uint32_t column, size_t position) {
+  const DeviceColumnRef ref = table.load(column);
+  return gptr<const M31>(ref.data, ref.length).load(position);
+}
+
+// Storage position of row j of CanonicCoset(log_rows).
+PTVM_HD PTVM_FORCEINLINE size_t row_position(size_t j, uint32_t log_rows) {
+  return circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, log_rows), log_rows);
+}
+
+// F = M31 on the constraint-evaluation domain, one position at a time (air::DomainEval's twin).
+struct DomainEval {
+  using F = M31;
+  using EF = QM31;
+  const CompositionDeviceArgs* args = nullptr;
+  size_t position = 0, next_position = 0;
+  QM31 accumulator;
+  uint32_t next_constraint = 0;
+  air::LogupBatcher<DomainEval> logup;
+
+  PTVM_HD PTVM_FORCEINLINE size_t at(int offset) const { return offset == 0 ? position : next_position; }
+  PTVM_HD PTVM_FORCEINLINE F main(uint32_t column, int offset) const { return column_value(args->main, column, at(offset)); }
+  PTVM_HD PTVM_FORCEINLINE F preprocessed(uint32_t column, int offset) const {
+    return column_value(args->preprocessed, column, at(offset));
+  }
+  PTVM_HD QM31 interaction(uint32_t batch, int offset) const {
+    const size_t p = at(offset);
+    return QM31::from_m31(column_value(args->interaction, 4 * batch, p), column_value(args->interaction, 4 * batch + 1, p),
+                          column_value(args->interaction, 4 * batch + 2, p), column_value(args->interaction, 4 * batch + 3, p));
+  }
+  PTVM_HD uint32_t n_logup_batches() const { return args->logup_batches; }
+  PTVM_HD QM31 claimed_sum_per_row() const { return args->claimed_sum_per_row; }
+  PTVM_HD PTVM_FORCEINLINE void add_constraint(const M31& c) {
+    accumulator += args->coefficients.load(next_constraint++) * c;
+  }
+  PTVM_HD void add_constraint(const QM31& c) { accumulator += args->coefficients.load(next_constraint++) * c; }
+  template <class Mult, size_t K>
+  PTVM_HD void add_fraction(uint32_t relation, const Mult& multiplicity, const F (&values)[K]) {
+    const air::RelationChallenges ch = args->challenges.load(relation);
+    logup.add(*this, QM31(multiplicity), ch.combine(values));
+  }
+};
+
+// F = M31 on trace rows: pairs the fractions of one row into batches as they come (the CPU
+// backend's pairing), stores batch values j < B-1 and sums the row total.
+struct FractionEval {
+  using F = M31;
+  using EF = QM31;
+  const FractionsDeviceArgs* args = nullptr;
+  size_t position = 0, next_position = 0;
+  QM31 pending_num, pending_den;
+  bool has_pending = false;
+  uint32_t next_batch = 0;
+  QM31 row_total;
+  bool zero_denominator = false;
+
+  PTVM_HD PTVM_FORCEINLINE size_t at(int offset) const { return offset == 0 ? position : next_position; }
+  PTVM_HD PTVM_FORCEINLINE F main(uint32_t column, int offset) const { return column_value(args->main, column, at(offset)); }
+  PTVM_HD PTVM_FORCEINLINE F preprocessed(uint32_t column, int offset) const {
+    return column_value(args->preprocessed, column, at(offset));
+  }
+  template <class X>
+  PTVM_HD void add_constraint(const X&) {}
+  template <class Mult, size_t K>
+  PTVM_HD void add_fraction(uint32_t relation, const Mult& multiplicity, const F (&values)[K]) {
+    const air::RelationChallenges ch = args->challenges.load(relation);
+    const QM31 num = QM31(multiplicity), den = ch.combine(values);
+    if (!has_pending) {
+      pending_num = num;
+      pending_den = den;
+      has_pending = true;
+      return;
+    }
+    has_pending = false;
+    emit(pending_num * den + num * pending_den, pending_den * den);
+  }
+  PTVM_HD void finalize() {
+    if (has_pending) {
+      has_pending = false;
+      emit(pending_num, pending_den);
+    }
+  }
+  PTVM_HD void emit(const QM31& num, const QM31& den) {
+    const uint32_t batch = next_batch++;
+    if (den.is_zero()) zero_denominator = true;
+    const QM31 value = num * den.inverse();
+    row_total += value;
+    if (batch + 1 < args->logup_batches) {
+      const SecureColumnView out = args->batch_columns.load(batch);
+      for (int k = 0; k < 4; ++k) out.coords[k].store(position, value.coord(k));
+    }
+  }
+};
+
+template <class AirT>
+__global__ void composition_kernel(const AirT* air, CompositionDeviceArgs args) {
+  const size_t n = size_t{1} << args.log_size;
+  for (size_t pos = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; pos < n;
+       pos += static_cast<size_t>(gridDim.x) * blockDim.x) {
+    DomainEval e;
+    e.args = &args;
+    e.position = pos;
+    e.next_position = circle::offset_bit_reversed_circle_domain_index(pos, args.log_rows, args.log_size, 1);
+    air->evaluate(e);
+    for (uint32_t b = 0; b < args.n_boundaries; ++b) {
+      const DeviceBoundary bc = args.boundaries.load(b);
+      e.add_constraint(e.preprocessed(bc.selector_column, 0) * (e.main(bc.main_column, 0) - bc.value));
+    }
+    e.logup.finalize(e);
+    const QM31 v = e.accumulator * args.inv_vanishing.load(pos >> args.log_rows);
+    for (int k = 0; k < 4; ++k) args.out.coords[k].store(pos, v.coord(k));
+  }
+}
+
+template <class AirT>
+__global__ void fractions_kernel(const AirT* air, FractionsDeviceArgs args) {
+  const size_t n = size_t{1} << args.log_rows;
+  for (size_t row = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; row < n;
+       row += static_cast<size_t>(gridDim.x) * blockDim.x) {
+    FractionEval e;
+    e.args = &args;
+    e.position = row_position(row, args.log_rows);
+    e.next_position = row_position((row + 1) & (n - 1), args.log_rows);
+    air->evaluate(e);
+    e.finalize();
+    if (e.zero_denominator) atomic_min_u32(args.first_zero_row, 0, static_cast<uint32_t>(row));
+    args.row_totals.store(row, e.row_total);
+  }
+}
+
+// The AIR object in device memory, copied byte-wise (see the header of cuda_backend.hpp).
+template <class AirT>
+DeviceBuffer<unsigned char> upload_air(const AirT& air, stream_t stream) {
+  DeviceBuffer<unsigned char> bytes(sizeof(AirT));
+  copy_to_device(bytes.data(), static_cast<const void*>(&air), sizeof(AirT), stream);
+  return bytes;
+}
+
+template <class AirT>
+const AirT& air_of(const air::Component& component) {
+  auto* adapter = dynamic_cast<const air::ComponentAdapter<AirT>*>(&component);
+  if (!adapter) throw Error(ErrorCategory::Internal, "device AIR kernels used with another AIR type");
+  return adapter->air();
+}
+
+constexpr unsigned kAirThreads = 128;
+
+template <class AirT>
+void launch_composition(const air::Component& component, const CompositionDeviceArgs& args, stream_t stream) {
+  DeviceBuffer<unsigned char> air = upload_air(air_of<AirT>(component), stream);
+  const size_t n = size_t{1} << args.log_size;
+  PTVM_LAUNCH(composition_kernel<AirT>, grid_stride_blocks(n, kAirThreads), kAirThreads, 0, stream)(
+      reinterpret_cast<const AirT*>(air.data()), args);
+  PTVM_CHECK_LAUNCH("composition_kernel");
+  synchronize(stream);  // the AIR bytes are freed on return
+}
+
+template <class AirT>
+void launch_fractions(const air::Component& component, const FractionsDeviceArgs& args, stream_t stream) {
+  DeviceBuffer<unsigned char> air = upload_air(air_of<AirT>(component), stream);
+  const size_t n = size_t{1} << args.log_rows;
+  PTVM_LAUNCH(fractions_kernel<AirT>, grid_stride_blocks(n, kAirThreads), kAirThreads, 0, stream)(
+      reinterpret_cast<const AirT*>(air.data()), args);
+  PTVM_CHECK_LAUNCH("fractions_kernel");
+  synchronize(stream);
+}
+
+template <class AirT>
+bool matches(const air::Component& component) {
+  return dynamic_cast<const air::ComponentAdapter<AirT>*>(&component) != nullptr;
+}
+
+}  // namespace device_air
+
+template <class AirT>
+DeviceAirKernels device_air_kernels() {
+  return DeviceAirKernels{typeid(AirT).name(), &device_air::matches<AirT>, &device_air::launch_fractions<AirT>,
+                          &device_air::launch_composition<AirT>};
+}
+
+PTVM_GPU_NAMESPACE_END

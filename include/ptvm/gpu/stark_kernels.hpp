@@ -1,0 +1,117 @@
+// Device kernels of the circle-STARK prover stages (kernels/stark/*.cu), launched by the CUDA
+// backend (cuda/backend/). Each launcher is asynchronous on `stream` and checks its launch.
+//
+// Orders: "bit-reversed" = storage position r holds the value at circle-domain index bitrev(r) of
+// CanonicCoset(log).circle_domain() (PROTOCOL.md §2.4); "row order" = row j is
+// CanonicCoset(log).at(j). A QM31 column is 4 coordinate M31 columns (SecureColumnView).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "ptvm/air/relation.hpp"
+#include "ptvm/circle/domain.hpp"
+#include "ptvm/field/cm31.hpp"
+#include "ptvm/field/m31.hpp"
+#include "ptvm/field/qm31.hpp"
+#include "ptvm/gpu/config.hpp"
+#include "ptvm/gpu/gptr.hpp"
+#include "ptvm/gpu/merkle.hpp"
+
+PTVM_GPU_NAMESPACE_BEGIN
+
+// The 4 coordinate columns of one QM31 column (each `length` values).
+struct SecureColumnView {
+  gptr<M31> coords[4];
+};
+struct SecureColumnConstView {
+  gptr<const M31> coords[4];
+};
+
+// ---- permutations (kernels/stark/permute.cu) --------------------------------------------------
+// out[bit-reversed position of row j] = rows[j], on CanonicCoset(log_size).
+void rows_to_bitrev(gptr<const M31> rows, gptr<M31> out, uint32_t log_size, stream_t stream);
+// rows[j] = evaluations[bit-reversed position of row j].
+void bitrev_to_rows(gptr<const M31> evaluations, gptr<M31> rows, uint32_t log_size, stream_t stream);
+
+// ---- query extraction (kernels/stark/permute.cu) ----------------------------------------------
+// One 32-bit word to gather: base[index] (a column value or a word of a Merkle layer).
+struct GatherSource {
+  const uint32_t* base;
+  uint64_t index;
+};
+// out[i] = sources[i].base[sources[i].index], i < n.
+void gather_words(gptr<const GatherSource> sources, gptr<uint32_t> out, size_t n, stream_t stream);
+
+// ---- LogUp (kernels/stark/logup.cu) ------------------------------------------------------------
+// The running-sum column of the last LogUp batch from the inclusive prefix sums S of the row
+// totals (row order): C(r) = S(r-1) - r * S(N-1)/N (C(0) = 0), written at the bit-reversed
+// positions of CanonicCoset(log_rows); claimed_sum[0] = S(N-1).
+void logup_running_column(gptr<const QM31> prefix_sums, uint32_t log_rows, SecureColumnView out,
+                          gptr<QM31> claimed_sum, stream_t stream);
+
+// ---- DEEP quotients (kernels/stark/deep.cu) ----------------------------------------------------
+// One batch of stark::DeepBatch in device memory; its columns are
+// columns[first_column, first_column + n_columns) with coefficients at the same indices.
+struct DeviceDeepBatch {
+  QM31 a_sum, b_sum, alpha_pow_m;
+  CM31 prx, pix, pry, piy;
+  uint32_t first_column, n_columns;
+};
+// out(q) = Horner over batches of N_b(q) / D_b(q) on CanonicCoset(log_size), bit-reversed.
+void deep_quotients(uint32_t log_size, gptr<const DeviceDeepBatch> batches, uint32_t n_batches,
+                    gptr<const DeviceColumnRef> columns, gptr<const QM31> column_coefficients,
+                    SecureColumnView out, stream_t stream);
+
+// ---- FRI folds (kernels/stark/fri.cu) ----------------------------------------------------------
+// Circle -> line: out[i] = (accumulate ? acc[i] * alpha^2 : 0) + fold_circle_pair(in[2i], in[2i+1])
+// for a column on CanonicCoset(log_size); out has 2^(log_size-1) values (may alias acc).
+void fri_fold_circle(SecureColumnConstView in, uint32_t log_size, QM31 alpha, bool accumulate,
+                     SecureColumnConstView acc, SecureColumnView out, stream_t stream);
+// Line -> line on `domain` (bit-reversed): out[i] = fold_line_pair(in[2i], in[2i+1]).
+void fri_fold_line(SecureColumnConstView in, circle::LineDomain domain, QM31 alpha,
+                   SecureColumnView out, stream_t stream);
+
+// ---- evaluation at a point (kernels/stark/oods.cu) --------------------------------------------
+// out[c] = sum_j coeffs_c[j] * w_j with w_j = prod of factors[k] over the set bits k of j
+// (PROTOCOL.md §3.1 basis at the point), for n_columns coefficient columns of 2^log_size values.
+void evaluate_columns_at_point(gptr<const DeviceColumnRef> columns, uint32_t n_columns,
+                               uint32_t log_size, gptr<const QM31> factors, gptr<QM31> out,
+                               stream_t stream);
+
+// ---- AIR evaluation (ptvm/gpu/device_air.cuh, instantiated per AIR type) ----------------------
+// A writable QM31 column table for the LogUp batches.
+struct DeviceBoundary {
+  uint32_t selector_column;  // preprocessed column index of the row's selector
+  uint32_t main_column;
+  M31 value;                 // the public input
+};
+
+// Fractions of one component on its trace rows: batch j < B-1 values are written to
+// batch_columns[j] (bit-reversed positions), row totals (sum of all batches) to row_totals[r]
+// (row order); first_zero_row[0] = min(row with a zero batch denominator).
+struct FractionsDeviceArgs {
+  uint32_t log_rows = 0;
+  gptr<const DeviceColumnRef> preprocessed, main;  // bit-reversed on the trace domain
+  gptr<const air::RelationChallenges> challenges;
+  uint32_t logup_batches = 0;
+  gptr<const SecureColumnView> batch_columns;      // logup_batches - 1 entries
+  gptr<QM31> row_totals;
+  gptr<uint32_t> first_zero_row;
+};
+
+// Composition of one component on CanonicCoset(log_size) (bit-reversed):
+// out[pos] = (sum_j coefficients[j] C_j(pos)) * inv_vanishing[pos >> log_rows].
+struct CompositionDeviceArgs {
+  uint32_t log_rows = 0, log_size = 0;
+  gptr<const DeviceColumnRef> preprocessed, main, interaction;
+  gptr<const air::RelationChallenges> challenges;
+  gptr<const QM31> coefficients;
+  QM31 claimed_sum_per_row;
+  uint32_t logup_batches = 0;
+  gptr<const DeviceBoundary> boundaries;
+  uint32_t n_boundaries = 0;
+  gptr<const M31> inv_vanishing;
+  SecureColumnView out;
+};
+
+PTVM_GPU_NAMESPACE_END

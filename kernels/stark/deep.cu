@@ -1,0 +1,51 @@
+// DEEP quotients (PROTOCOL.md §5.3-5.4; declared in ptvm/gpu/stark_kernels.hpp). One thread per
+// domain position: the point q is derived from the position, each batch's denominator D_b(q) is
+// inverted in CM31 directly (the CPU backend's batch inversion gives the same unique inverse),
+// and the batches are combined by Horner with alpha^m_b in the same order as stark::DeepBatch.
+#include "../common/field_access.cuh"
+#include "ptvm/circle/domain.hpp"
+#include "ptvm/gpu/stark_kernels.hpp"
+
+namespace ptvm::kernels {
+namespace {
+
+constexpr unsigned kThreads = 256;
+
+__global__ void deep_quotients_kernel(uint32_t log_size, gptr<const gpu::DeviceDeepBatch> batches,
+                                      uint32_t n_batches, gptr<const gpu::DeviceColumnRef> columns,
+                                      gptr<const QM31> coefficients, gpu::SecureColumnView out) {
+  const size_t n = size_t{1} << log_size;
+  const circle::CircleDomain domain = circle::CanonicCoset{log_size}.circle_domain();
+  for (size_t pos = grid_thread_index(); pos < n; pos += grid_thread_count()) {
+    const circle::CirclePoint<M31> q = domain.at(circle::bit_reverse_index(pos, log_size));
+    QM31 acc;
+    for (uint32_t b = 0; b < n_batches; ++b) {
+      const gpu::DeviceDeepBatch batch = batches.load(b);
+      const CM31 den = (batch.prx - q.x) * batch.piy - (batch.pry - q.y) * batch.pix;
+      QM31 num = -(batch.a_sum * q.y) - batch.b_sum;
+      for (uint32_t k = 0; k < batch.n_columns; ++k) {
+        const gpu::DeviceColumnRef c = columns.load(batch.first_column + k);
+        num += load_qm31(coefficients, batch.first_column + k) * gptr<const M31>(c.data, c.length).load(pos);
+      }
+      acc = acc * batch.alpha_pow_m + num * den.inverse();
+    }
+    for (int k = 0; k < 4; ++k) out.coords[k].store(pos, acc.coord(k));
+  }
+}
+
+}  // namespace
+}  // namespace ptvm::kernels
+
+PTVM_GPU_NAMESPACE_BEGIN
+using namespace ::ptvm::kernels;
+
+void deep_quotients(uint32_t log_size, gptr<const DeviceDeepBatch> batches, uint32_t n_batches,
+                    gptr<const DeviceColumnRef> columns, gptr<const QM31> column_coefficients,
+                    SecureColumnView out, stream_t stream) {
+  const size_t n = size_t{1} << log_size;
+  PTVM_LAUNCH(deep_quotients_kernel, grid_stride_blocks(n, kThreads), kThreads, 0, stream)(
+      log_size, batches, n_batches, columns, column_coefficients, out);
+  PTVM_CHECK_LAUNCH("deep_quotients_kernel");
+}
+
+PTVM_GPU_NAMESPACE_END

@@ -1,0 +1,66 @@
+// FRI folds (PROTOCOL.md §6.3; declared in ptvm/gpu/stark_kernels.hpp), the formulas of
+// ptvm/stark/fri_math.hpp. One thread per output value; the pair (2i, 2i+1) of bit-reversed
+// positions is a point and its conjugate (circle) or x and -x (line). The inverse of p.y / x is
+// taken per thread instead of by batch inversion (same unique value).
+#include "../common/field_access.cuh"
+#include "ptvm/circle/domain.hpp"
+#include "ptvm/gpu/stark_kernels.hpp"
+#include "ptvm/stark/fri_math.hpp"
+
+namespace ptvm::kernels {
+namespace {
+
+constexpr unsigned kThreads = 256;
+
+__device__ PTVM_FORCEINLINE QM31 load_secure(const gpu::SecureColumnConstView& v, size_t i) {
+  return QM31::from_m31(v.coords[0].load(i), v.coords[1].load(i), v.coords[2].load(i), v.coords[3].load(i));
+}
+__device__ PTVM_FORCEINLINE void store_secure(const gpu::SecureColumnView& v, size_t i, const QM31& x) {
+  for (int k = 0; k < 4; ++k) v.coords[k].store(i, x.coord(k));
+}
+
+__global__ void fri_fold_circle_kernel(gpu::SecureColumnConstView in, uint32_t log_size, QM31 alpha,
+                                       bool accumulate, gpu::SecureColumnConstView acc,
+                                       gpu::SecureColumnView out) {
+  const size_t half = size_t{1} << (log_size - 1);
+  const circle::CircleDomain domain = circle::CanonicCoset{log_size}.circle_domain();
+  const QM31 alpha_sq = alpha * alpha;
+  for (size_t i = grid_thread_index(); i < half; i += grid_thread_count()) {
+    const M31 y = domain.at(circle::bit_reverse_index(2 * i, log_size)).y;
+    QM31 g = stark::fold_circle_pair(load_secure(in, 2 * i), load_secure(in, 2 * i + 1), y.inverse(), alpha);
+    if (accumulate) g = load_secure(acc, i) * alpha_sq + g;
+    store_secure(out, i, g);
+  }
+}
+
+__global__ void fri_fold_line_kernel(gpu::SecureColumnConstView in, circle::LineDomain domain, QM31 alpha,
+                                     gpu::SecureColumnView out) {
+  const size_t half = domain.size() / 2;
+  for (size_t i = grid_thread_index(); i < half; i += grid_thread_count()) {
+    const M31 x = domain.at(circle::bit_reverse_index(2 * i, domain.log_size()));
+    store_secure(out, i, stark::fold_line_pair(load_secure(in, 2 * i), load_secure(in, 2 * i + 1), x.inverse(), alpha));
+  }
+}
+
+}  // namespace
+}  // namespace ptvm::kernels
+
+PTVM_GPU_NAMESPACE_BEGIN
+using namespace ::ptvm::kernels;
+
+void fri_fold_circle(SecureColumnConstView in, uint32_t log_size, QM31 alpha, bool accumulate,
+                     SecureColumnConstView acc, SecureColumnView out, stream_t stream) {
+  const size_t half = size_t{1} << (log_size - 1);
+  PTVM_LAUNCH(fri_fold_circle_kernel, grid_stride_blocks(half, kThreads), kThreads, 0, stream)(
+      in, log_size, alpha, accumulate, acc, out);
+  PTVM_CHECK_LAUNCH("fri_fold_circle_kernel");
+}
+
+void fri_fold_line(SecureColumnConstView in, circle::LineDomain domain, QM31 alpha,
+                   SecureColumnView out, stream_t stream) {
+  const size_t half = domain.size() / 2;
+  PTVM_LAUNCH(fri_fold_line_kernel, grid_stride_blocks(half, kThreads), kThreads, 0, stream)(in, domain, alpha, out);
+  PTVM_CHECK_LAUNCH("fri_fold_line_kernel");
+}
+
+PTVM_GPU_NAMESPACE_END

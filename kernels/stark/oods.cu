@@ -1,0 +1,76 @@
+// Evaluation of coefficient columns at one QM31 point (PROTOCOL.md §3.1; declared in
+// ptvm/gpu/stark_kernels.hpp). One block per column: each thread sums coeff[j] * w_j over its
+// stride of j, with w_j the product of the basis factors selected by the bits of j, then the block
+// reduces its partial sums in shared memory (field addition is exact, so the order of the sum
+// does not change the result).
+#include <string>
+
+#include "../common/field_access.cuh"
+#include "ptvm/gpu/stark_kernels.hpp"
+
+namespace ptvm::kernels {
+namespace {
+
+constexpr unsigned kThreads = 256;
+constexpr unsigned kMaxFactors = 32;
+
+// Shared memory holds raw words (field types have default member initializers, which CUDA does
+// not allow on __shared__ variables).
+__device__ PTVM_FORCEINLINE uint4 to_words(const QM31& v) {
+  uint4 w;
+  w.x = v.x0.a.v;
+  w.y = v.x0.b.v;
+  w.z = v.x1.a.v;
+  w.w = v.x1.b.v;
+  return w;
+}
+__device__ PTVM_FORCEINLINE QM31 from_words(const uint4& w) {
+  return QM31::from_m31(M31::raw(w.x), M31::raw(w.y), M31::raw(w.z), M31::raw(w.w));
+}
+
+__global__ void evaluate_columns_at_point_kernel(gptr<const gpu::DeviceColumnRef> columns, uint32_t n_columns,
+                                                 uint32_t log_size, gptr<const QM31> factors, gptr<QM31> out) {
+  PTVM_SHARED(uint4, partial, kThreads);
+  PTVM_SHARED(uint4, factor, kMaxFactors);
+  if (threadIdx.x < log_size) factor[threadIdx.x] = to_words(load_qm31(factors, threadIdx.x));
+  __syncthreads();
+  const size_t n = size_t{1} << log_size;
+  for (uint32_t c = blockIdx.x; c < n_columns; c += gridDim.x) {
+    const gpu::DeviceColumnRef ref = columns.load(c);
+    const gptr<const M31> coeffs(ref.data, ref.length);
+    QM31 sum;
+    for (size_t j = threadIdx.x; j < n; j += blockDim.x) {
+      QM31 w = QM31::one();
+      for (uint32_t k = 0; k < log_size; ++k)
+        if ((j >> k) & 1) w = w * from_words(factor[k]);
+      sum += w * coeffs.load(j);
+    }
+    partial[threadIdx.x] = to_words(sum);
+    __syncthreads();
+    for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
+      if (threadIdx.x < stride) partial[threadIdx.x] = to_words(from_words(partial[threadIdx.x]) + from_words(partial[threadIdx.x + stride]));
+      __syncthreads();
+    }
+    if (threadIdx.x == 0) store_qm31(out, c, from_words(partial[0]));
+    __syncthreads();  // partial[0] is read before the next column overwrites it
+  }
+}
+
+}  // namespace
+}  // namespace ptvm::kernels
+
+PTVM_GPU_NAMESPACE_BEGIN
+using namespace ::ptvm::kernels;
+
+void evaluate_columns_at_point(gptr<const DeviceColumnRef> columns, uint32_t n_columns,
+                               uint32_t log_size, gptr<const QM31> factors, gptr<QM31> out,
+                               stream_t stream) {
+  if (n_columns == 0) return;
+  if (log_size > kMaxFactors)
+    throw Error(ErrorCategory::Usage, "evaluate_columns_at_point: log_size " + std::to_string(log_size) + " above 32");
+  const unsigned blocks = n_columns < 65535 ? n_columns : 65535;
+  PTVM_LAUNCH(evaluate_columns_at_point_kernel, blocks, kThreads, 0, stream)(columns, n_columns, log_size, factors, out);
+  PTVM_CHECK_LAUNCH("evaluate_columns_at_point_kernel");
+}
+
+PTVM_GPU_NAMESPACE_END
