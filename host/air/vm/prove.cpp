@@ -1,0 +1,169 @@
+// Proving and verifying TVM runs (see ptvm/vmair/prove.hpp).
+#include "ptvm/vmair/prove.hpp"
+
+#include <chrono>
+
+#include "ptvm/common/error.hpp"
+#include "ptvm/version.hpp"
+#include "ptvm/vm/runner.hpp"
+
+namespace ptvm::vmair {
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string prover_build_string() { return std::string("ptvm ") + version_string(); }
+
+}  // namespace
+
+Claim claim_for_trace(const vm::ExecutionTrace& trace, const vm::TransformerConfig& config,
+                      const stark::Profile& profile) {
+  Claim c;
+  c.statement = statement_from_trace(trace);
+  c.statement.program.source_name = "<claim>";
+  c.attention = trace.attention;
+  c.transformer_config = config;
+  c.profile = profile;
+  c.security_bits = claim_security_bits(c.statement, profile);
+  c.identities = compute_identities(c.statement.program, config, trace.attention);
+  c.prover_build = prover_build_string();
+  return c;
+}
+
+ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& options, double execute_ms) {
+  if (trace.attention.kind != vm::AttentionMode::Kind::AverageHard)
+    throw Error(ErrorCategory::Usage, "only average-hard attention is provable");
+  if (auto why = stark::validate_profile(options.profile)) throw Error(ErrorCategory::Usage, "profile: " + *why);
+  ProvedRun out;
+  out.execute_ms = execute_ms;
+  vm::TransformerConfig config;
+  config.num_layers = options.layers;
+  out.claim = claim_for_trace(trace, config, options.profile);
+  if (auto why = check_statement(out.claim.statement)) throw Error(ErrorCategory::Usage, "cannot prove this run: " + *why);
+
+  auto t0 = std::chrono::steady_clock::now();
+  const air::Air a = build_air(out.claim.statement);
+  const auto words = digest_words(claim_digest(out.claim));
+  const auto pub = public_inputs(out.claim.statement, words);
+  const auto witness = build_witness(out.claim.statement, trace);
+  out.witness_ms = ms_since(t0);
+
+  auto t1 = std::chrono::steady_clock::now();
+  std::unique_ptr<Backend> own;
+  Backend* backend = options.backend;
+  if (!backend) {
+    own = make_cpu_backend();
+    backend = own.get();
+  }
+  out.proof = stark::prove(a, pub, witness, options.profile, *backend, &out.timings);
+  out.prove_ms = ms_since(t1);
+  return out;
+}
+
+ProvedRun prove_program(const vm::Program& program, const ProveOptions& options) {
+  vm::RunOptions run;
+  run.max_steps = options.max_steps;
+  run.layers = options.layers;
+  run.record_trace = true;
+  if (options.lockstep && vm::transformer_engine_available()) {
+    run.engine = vm::EngineKind::Transformer;
+    run.verify_native = true;  // Divergence on the first step where the engines differ
+  } else if (options.lockstep) {
+    throw Error(ErrorCategory::Usage, "the transformer engine is not in this build; lockstep proving needs it");
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  vm::RunResult result = vm::run(program, run);
+  const double execute_ms = ms_since(t0);
+  return prove_trace(result.trace, options, execute_ms);
+}
+
+stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, const VerifyOptions& options) {
+  auto reject = [](std::string why) { return stark::Verdict{false, std::move(why)}; };
+  try {
+    if (claim.statement_version != kStatementVersion)
+      return reject("claim: unsupported statement_version '" + claim.statement_version + "'");
+    if (claim.semantic_scope != kSemanticScope) return reject("claim: semantic_scope is not the one this verifier checks");
+    if (claim.attention.kind != vm::AttentionMode::Kind::AverageHard)
+      return reject("claim: only average-hard attention is provable");
+    if (claim.transformer_config.num_layers < 1) return reject("claim: transformer_config.num_layers < 1");
+    if (auto why = check_statement(claim.statement)) return reject("claim: " + *why);
+    if (claim.statement.final_state.sp > claim.statement.program.initial_memory.size())
+      return reject("claim: final sp above the memory size");
+    const ClaimIdentities ids = compute_identities(claim.statement.program, claim.transformer_config, claim.attention);
+    if (ids.program_hash != claim.identities.program_hash) return reject("claim: program_hash mismatch");
+    if (ids.transformer_config_hash != claim.identities.transformer_config_hash)
+      return reject("claim: transformer_config_hash mismatch");
+    if (ids.deterministic_model_hash != claim.identities.deterministic_model_hash)
+      return reject("claim: deterministic_model_hash mismatch");
+    if (auto why = stark::validate_profile(claim.profile)) return reject("claim: profile: " + *why);
+    if (auto named = stark::find_profile(claim.profile.name); named && !(*named == claim.profile))
+      return reject("claim: profile '" + claim.profile.name + "' with parameters that differ from the named one");
+    if (!(proof.profile == claim.profile)) return reject("proof: made with another profile than the claim states");
+    const uint32_t bits = claim_security_bits(claim.statement, claim.profile);
+    if (bits != claim.security_bits)
+      return reject("claim: conjectured_security_bits " + std::to_string(claim.security_bits) + " but the profile gives " +
+                    std::to_string(bits));
+    if (bits < options.min_security_bits)
+      return reject("claim: " + std::to_string(bits) + " conjectured security bits, below the required " +
+                    std::to_string(options.min_security_bits));
+
+    const air::Air a = build_air(claim.statement);
+    const auto pub = public_inputs(claim.statement, digest_words(claim_digest(claim)));
+    stark::Verdict v = stark::verify(a, pub, proof, claim.profile);
+    if (!v.accepted) return v;
+
+    if (options.reexecute) {
+      vm::RunOptions run;
+      run.max_steps = claim.statement.max_steps;
+      run.layers = claim.transformer_config.num_layers;
+      run.record_trace = false;
+      run.engine = vm::transformer_engine_available() ? vm::EngineKind::Transformer : vm::EngineKind::Native;
+      run.verify_native = run.engine == vm::EngineKind::Transformer;
+      vm::RunResult r = vm::run(claim.statement.program, run);
+      if (r.steps != claim.statement.steps) return reject("re-execution: " + std::to_string(r.steps) + " steps, claim says " +
+                                                          std::to_string(claim.statement.steps));
+      if (!(r.trace.final_state == claim.statement.final_state)) return reject("re-execution: final state differs from the claim");
+      if (r.trace.final_memory != claim.statement.final_memory) return reject("re-execution: final memory differs from the claim");
+    }
+    return v;
+  } catch (const std::exception& e) {
+    return reject(std::string("rejected: ") + e.what());
+  }
+}
+
+std::string proof_file_json(const Claim& claim, const stark::StarkProof& proof) {
+  nlohmann::ordered_json out;
+  out["format"] = std::string(kProofFileFormat);
+  out["claim"] = claim_to_json(claim);
+  out["proof"] = nlohmann::ordered_json::parse(stark::proof_to_json(proof));
+  return out.dump();
+}
+
+ProofFile read_proof_file_json(std::string_view text) {
+  if (text.size() > stark::kMaxProofBytes)
+    throw Error(ErrorCategory::Parse, "proof file: oversized (" + std::to_string(text.size()) + " bytes)");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorCategory::Parse, std::string("proof file: not JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw Error(ErrorCategory::Parse, "proof file: expected a JSON object");
+  for (const auto& [k, v] : j.items())
+    if (k != "format" && k != "claim" && k != "proof") throw Error(ErrorCategory::Parse, "proof file: unknown field '" + k + "'");
+  auto f = j.find("format");
+  if (f == j.end() || !f->is_string() || f->get<std::string>() != kProofFileFormat)
+    throw Error(ErrorCategory::Parse, "proof file: format must be \"" + std::string(kProofFileFormat) + "\"");
+  auto c = j.find("claim");
+  if (c == j.end()) throw Error(ErrorCategory::Parse, "proof file: claim: missing");
+  auto p = j.find("proof");
+  if (p == j.end() || !p->is_object()) throw Error(ErrorCategory::Parse, "proof file: proof: missing or not an object");
+  ProofFile out;
+  out.claim = claim_from_json(*c);
+  out.proof = stark::proof_from_json(p->dump());
+  return out;
+}
+
+}  // namespace ptvm::vmair

@@ -1,0 +1,76 @@
+// The claim of a VM proof: what a proof is allowed to mean (DESIGN.md "The claim", ISA.md "Claim
+// commitments"), its JSON form and the original's identities.
+//
+// A claim names the statement version and semantic scope, the program (instructions in the
+// original's encoding and the initial memory), the attention mode and transformer configuration,
+// max_steps, the number of steps, the final state and memory, the proof system (profile and its
+// parameters, conjectured security bits), the identities program_hash, transformer_config_hash and
+// deterministic_model_hash (BLAKE2b-256 of canonical JSON exactly as ISA.md gives them), and the
+// prover build. The whole claim, as canonical JSON (sorted keys, no whitespace), is hashed with
+// BLAKE2b-256; the digest becomes 16 public inputs of the proof, so every field is absorbed into
+// the channel before the first challenge. The verifier recomputes every identity and the digest.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ptvm/hash/blake2b.hpp"
+#include "ptvm/stark/profile.hpp"
+#include "ptvm/vm/engine.hpp"
+#include "ptvm/vm/isa.hpp"
+#include "ptvm/vmair/vm_air.hpp"
+
+namespace ptvm::vmair {
+
+inline constexpr std::string_view kStatementVersion = "ptvm-tvm-execution/1";
+inline constexpr std::string_view kSemanticScope =
+    "tvm-isa/1: all 26 instructions; i16 two's-complement wrapping; carry = signed overflow for "
+    "ADD/SUB/MUL, signed less-than for CMP, cleared by LOADI/LOAD/POP/AND/OR/XOR; zero = (acc == 0); "
+    "memory reads by average-hard attention (latest write); run halted or stopped at max_steps; "
+    "transformer and native engines agreed in lockstep";
+inline constexpr std::string_view kProofSystem = "circle-stark-m31/logup";
+
+struct ClaimIdentities {
+  std::string program_hash;              // lowercase hex, 64 digits
+  std::string transformer_config_hash;
+  std::string deterministic_model_hash;
+  friend bool operator==(const ClaimIdentities&, const ClaimIdentities&) = default;
+};
+
+struct Claim {
+  std::string statement_version{kStatementVersion};
+  std::string semantic_scope{kSemanticScope};
+  VmStatement statement;                 // program, max_steps, steps, final state and memory
+  vm::AttentionMode attention;           // must be average-hard to be provable
+  vm::TransformerConfig transformer_config;
+  stark::Profile profile;
+  uint32_t security_bits = 0;            // conjectured, for this profile and trace size
+  ClaimIdentities identities;
+  std::string prover_build;
+};
+
+// The original's canonical JSON values (ISA.md "Claim commitments").
+nlohmann::json original_program_json(const vm::Program& program);
+nlohmann::json original_transformer_config_json(const vm::TransformerConfig& config,
+                                                const vm::AttentionMode& attention);
+// Canonical text: keys sorted, no whitespace.
+std::string canonical_json(const nlohmann::json& value);
+ClaimIdentities compute_identities(const vm::Program& program, const vm::TransformerConfig& config,
+                                   const vm::AttentionMode& attention);
+
+// Conjectured security bits of `profile` for the AIR of `statement` (largest LDE domain).
+uint32_t claim_security_bits(const VmStatement& statement, const stark::Profile& profile);
+
+nlohmann::json claim_to_json(const Claim& claim);
+// Strict reader: every field present with the right type and range; unknown fields rejected.
+// Throws ptvm::Error(Parse) naming the field.
+Claim claim_from_json(const nlohmann::json& value);
+
+// BLAKE2b-256 of the canonical claim JSON, and its 16 big-endian 16-bit words (public inputs).
+hash::Blake2b256Hash claim_digest(const Claim& claim);
+std::vector<uint16_t> digest_words(const hash::Blake2b256Hash& digest);
+
+}  // namespace ptvm::vmair

@@ -1,0 +1,70 @@
+// Proving and verifying TVM runs: the claim, the circle-STARK proof of the VM AIR, and the proof
+// file ({"format": "ptvm-tvm-proof/1", "claim": {...}, "proof": {...}}).
+//
+// prove_program first runs the transformer engine with the native interpreter in lockstep and
+// refuses (ptvm::Error Divergence) on the first step where they differ; the witness is the
+// recorded ExecutionTrace. verify_proof never throws on any claim/proof pair: it checks the
+// claim (versions, scope, attention mode, identities recomputed, statement consistency, profile
+// and security bits) and then the STARK with the claim digest as public inputs.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ptvm/backend.hpp"
+#include "ptvm/stark/profile.hpp"
+#include "ptvm/stark/proof.hpp"
+#include "ptvm/stark/prover.hpp"
+#include "ptvm/stark/verifier.hpp"
+#include "ptvm/vm/engine.hpp"
+#include "ptvm/vm/trace.hpp"
+#include "ptvm/vmair/claim.hpp"
+
+namespace ptvm::vmair {
+
+inline constexpr std::string_view kProofFileFormat = "ptvm-tvm-proof/1";
+
+struct ProveOptions {
+  uint64_t max_steps = vm::kDefaultMaxSteps;
+  stark::Profile profile = stark::profile_by_name("default");
+  int layers = 1;             // transformer banks
+  bool lockstep = true;       // run transformer + native in lockstep (false: native only; tests)
+  Backend* backend = nullptr; // nullptr: a CPU backend
+};
+
+struct ProvedRun {
+  Claim claim;
+  stark::StarkProof proof;
+  stark::StageTimings timings;
+  double execute_ms = 0;  // running the engines (trace generation)
+  double witness_ms = 0;  // AIR columns from the trace
+  double prove_ms = 0;    // the STARK prover (timings.total_ms plus setup)
+};
+
+// The claim a recorded run establishes (identities, security bits and build filled in).
+Claim claim_for_trace(const vm::ExecutionTrace& trace, const vm::TransformerConfig& config,
+                      const stark::Profile& profile);
+
+// Runs the program (lockstep unless disabled) and proves the run.
+ProvedRun prove_program(const vm::Program& program, const ProveOptions& options);
+// Proves an already recorded run (e.g. produced by another thread).
+ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& options, double execute_ms = 0);
+
+struct VerifyOptions {
+  uint32_t min_security_bits = 0;
+  bool reexecute = false;  // rerun both engines from the claim and compare the final state
+};
+
+stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, const VerifyOptions& options = {});
+
+// Proof file: JSON text. The reader enforces stark::kMaxProofBytes and throws ptvm::Error(Parse)
+// naming the field on anything malformed.
+std::string proof_file_json(const Claim& claim, const stark::StarkProof& proof);
+struct ProofFile {
+  Claim claim;
+  stark::StarkProof proof;
+};
+ProofFile read_proof_file_json(std::string_view text);
+
+}  // namespace ptvm::vmair
