@@ -14,6 +14,10 @@ using Action = std::function<int()>;
 
 Action add_run_command(CLI::App& app);
 Action add_run_batch_command(CLI::App& app);
+// prove, verify, prove-batch (prove_command.cpp)
+Action add_prove_command(CLI::App& app);
+Action add_verify_command(CLI::App& app);
+Action add_prove_batch_command(CLI::App& app);
 
 }  // namespace tvm_cli
 

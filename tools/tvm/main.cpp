@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
     std::vector<tvm_cli::Action> actions;
     actions.push_back(tvm_cli::add_run_command(app));
     actions.push_back(tvm_cli::add_run_batch_command(app));
+    actions.push_back(tvm_cli::add_prove_command(app));
+    actions.push_back(tvm_cli::add_verify_command(app));
+    actions.push_back(tvm_cli::add_prove_batch_command(app));
 
     // `tvm PROGRAM ...` is `tvm run PROGRAM ...`: insert "run" when the first word is neither a
     // subcommand nor a flag.
@@ -39,7 +42,7 @@ int main(int argc, char** argv) {
     if (!args.empty()) {
       const std::string& first = args[0];
       bool is_subcommand = false;
-      for (const CLI::App* sub : app.get_subcommands({})) is_subcommand |= sub->get_name() == first;
+      for (const CLI::App* sub : app.get_subcommands({})) is_subcommand |= sub->check_name(first);  // names and aliases
       if (!is_subcommand && first.rfind('-', 0) != 0) args.insert(args.begin(), "run");
     }
     std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed

@@ -6,6 +6,7 @@
 #include "ptvm/common/error.hpp"
 #include "ptvm/version.hpp"
 #include "ptvm/vm/runner.hpp"
+#include "ptvm/vmair/profiles.hpp"
 
 namespace ptvm::vmair {
 namespace {
@@ -98,7 +99,7 @@ stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, 
     if (ids.deterministic_model_hash != claim.identities.deterministic_model_hash)
       return reject("claim: deterministic_model_hash mismatch");
     if (auto why = stark::validate_profile(claim.profile)) return reject("claim: profile: " + *why);
-    if (auto named = stark::find_profile(claim.profile.name); named && !(*named == claim.profile))
+    if (auto named = find_profile(claim.profile.name); named && !(*named == claim.profile))
       return reject("claim: profile '" + claim.profile.name + "' with parameters that differ from the named one");
     if (!(proof.profile == claim.profile)) return reject("proof: made with another profile than the claim states");
     const uint32_t bits = claim_security_bits(claim.statement, claim.profile);

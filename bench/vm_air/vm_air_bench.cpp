@@ -1,0 +1,86 @@
+// VM proving benchmarks: fibonacci end to end per profile (the original needs ~29 s at 32
+// conjectured bits), and proving time / proof size vs steps (2^8 .. 2^20, a long loop) per stage.
+// Stage times are reported as counters (ms); steps_per_second counts proven steps.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "ptvm/backend.hpp"
+#include "ptvm/vm/assembler.hpp"
+#include "ptvm/vm/runner.hpp"
+#include "ptvm/vmair/prove.hpp"
+#include "ptvm/vmair/profiles.hpp"
+
+namespace {
+
+using namespace ptvm;
+
+constexpr double kOriginalFibonacciSeconds = 29.0;  // the original at 32 conjectured bits
+
+void add_stage_counters(benchmark::State& state, const vmair::ProvedRun& run) {
+  const auto& t = run.timings;
+  state.counters["execute_ms"] = run.execute_ms;
+  state.counters["witness_ms"] = run.witness_ms;
+  state.counters["prove_ms"] = run.prove_ms;
+  for (size_t i = 0; i + 1 < stark::kStageCount; ++i) {
+    const auto stage = static_cast<stark::Stage>(i);
+    state.counters[std::string(stark::stage_name(stage)) + "_ms"] = t.wall(stage);
+  }
+  state.counters["proof_bytes"] = static_cast<double>(stark::proof_binary_size(run.proof));
+  state.counters["security_bits"] = run.claim.security_bits;
+}
+
+// Fibonacci (programs/fibonacci.tvm) end to end: lockstep execution, witness, proof.
+void BM_FibonacciEndToEnd(benchmark::State& state, std::string profile) {
+  vm::Program program = vm::assemble_file(std::string(PTVM_SOURCE_DIR) + "/programs/fibonacci.tvm");
+  vmair::ProveOptions options;
+  options.profile = vmair::profile_by_name(profile);
+  auto backend = make_cpu_backend();
+  options.backend = backend.get();
+  vmair::ProvedRun run;
+  double total_ms = 0;
+  for (auto _ : state) {
+    auto t0 = std::chrono::steady_clock::now();
+    run = vmair::prove_program(program, options);
+    total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    benchmark::DoNotOptimize(run.proof.proof_of_work);
+  }
+  add_stage_counters(state, run);
+  state.counters["end_to_end_ms"] = total_ms;
+  state.counters["speedup_vs_original"] = kOriginalFibonacciSeconds * 1000.0 / total_ms;
+  state.counters["steps"] = static_cast<double>(run.claim.statement.steps);
+}
+
+// A loop that runs forever (ADD, STORE, LOAD, XOR, JMP...), stopped at max_steps = 2^k.
+void BM_ProveLoop(benchmark::State& state) {
+  const uint64_t steps = uint64_t{1} << state.range(0);
+  vm::Program program = vm::assemble_source(
+      ".memory 4\nloop:\nADD 3\nSTORE 1\nMUL 5\nXORM 1\nPUSH\nPOP\nCMP 100\nJNZ loop\nJMP loop\n", "loop");
+  vm::RunOptions run_options;
+  run_options.max_steps = steps;
+  vm::ExecutionTrace trace = vm::run(program, run_options).trace;
+  vmair::ProveOptions options;
+  options.profile = vmair::profile_by_name(state.range(1) ? "default" : "vm-small");
+  auto backend = make_cpu_backend();
+  options.backend = backend.get();
+  vmair::ProvedRun run;
+  for (auto _ : state) {
+    run = vmair::prove_trace(trace, options);
+    benchmark::DoNotOptimize(run.proof.proof_of_work);
+  }
+  add_stage_counters(state, run);
+  state.counters["steps_per_second"] =
+      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+BENCHMARK_CAPTURE(BM_FibonacciEndToEnd, vm_small, std::string("vm-small"))->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_FibonacciEndToEnd, default, std::string("default"))->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ProveLoop)
+    ->ArgsProduct({{8, 10, 12, 14, 16, 18, 20}, {0}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+
+}  // namespace
+
+BENCHMARK_MAIN();

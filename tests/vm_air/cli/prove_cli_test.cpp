@@ -1,0 +1,119 @@
+// tvm prove / verify / prove-batch end to end through the binary: outputs, aliases, exit codes
+// (0 ok, 1 error, 2 usage, 3 rejected).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code = -1;
+  std::string out;
+};
+
+Result tvm(const std::string& arguments) {
+  const fs::path out = fs::temp_directory_path() / ("ptvm_vm_air_cli_" + std::to_string(::getpid()) + ".out");
+  const std::string command = std::string(PTVM_TVM_BINARY) + " " + arguments + " > " + out.string() + " 2>&1";
+  int status = std::system(command.c_str());
+  Result r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(out);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  r.out = ss.str();
+  fs::remove(out);
+  return r;
+}
+
+class ProveCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ptvm_vm_air_cli_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  const std::string fib_ = std::string(PTVM_SOURCE_DIR) + "/programs/fibonacci.tvm";
+  fs::path dir_;
+};
+
+TEST_F(ProveCli, ProveVerifyAndReject) {
+  Result p = tvm("prove " + fib_ + " -o " + path("fib.json") + " --profile fast-test-insecure");
+  ASSERT_EQ(p.code, 0) << p.out;
+  EXPECT_NE(p.out.find("halted: true"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("program_hash: "), std::string::npos);
+  EXPECT_NE(p.out.find("proof_bytes: "), std::string::npos);
+  EXPECT_NE(p.out.find("prove_ms: "), std::string::npos);
+
+  Result v = tvm("verify " + path("fib.json") + " --reexecute");
+  EXPECT_EQ(v.code, 0) << v.out;
+  EXPECT_NE(v.out.find("verdict: accepted"), std::string::npos) << v.out;
+  Result vj = tvm("verify-stark " + path("fib.json") + " --json");
+  EXPECT_EQ(vj.code, 0) << vj.out;
+  auto j = nlohmann::json::parse(vj.out);
+  EXPECT_EQ(j["verdict"], "accepted");
+  EXPECT_EQ(j["acc"], 144);
+
+  // --strict needs 96 bits: the test profile has 12.
+  Result strict = tvm("verify " + path("fib.json") + " --strict");
+  EXPECT_EQ(strict.code, 3) << strict.out;
+  EXPECT_NE(strict.out.find("below the required 96"), std::string::npos) << strict.out;
+
+  // A changed claim and a truncated file are rejections (exit 3), not crashes.
+  std::ifstream in(path("fib.json"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  auto changed = nlohmann::json::parse(text);
+  changed["claim"]["final_state"]["acc"] = 145;
+  std::ofstream(path("changed.json")) << changed.dump();
+  Result c = tvm("verify " + path("changed.json"));
+  EXPECT_EQ(c.code, 3) << c.out;
+  EXPECT_NE(c.out.find("verdict: rejected"), std::string::npos) << c.out;
+  std::ofstream(path("cut.json")) << text.substr(0, text.size() / 2);
+  Result t = tvm("verify " + path("cut.json"));
+  EXPECT_EQ(t.code, 3) << t.out;
+  EXPECT_NE(t.out.find("malformed proof file"), std::string::npos) << t.out;
+
+  EXPECT_EQ(tvm("verify " + path("missing.json")).code, 1);
+  EXPECT_EQ(tvm("verify").code, 2);
+  EXPECT_EQ(tvm("prove " + fib_ + " --profile nonsense").code, 2);
+  EXPECT_EQ(tvm("prove " + fib_ + " --backend cuda").code, 2);
+  Result alias = tvm("prove-stark " + fib_ + " -o " + path("a.json") + " --stark-profile fast-test-insecure --json");
+  EXPECT_EQ(alias.code, 0) << alias.out;
+  EXPECT_EQ(nlohmann::json::parse(alias.out)["steps"], 148);
+}
+
+TEST_F(ProveCli, ProveBatch) {
+  nlohmann::json manifest = nlohmann::json::array();
+  manifest.push_back({{"program", fib_}});
+  manifest.push_back({{"program", std::string(PTVM_SOURCE_DIR) + "/programs/addition.tvm"}, {"max_steps", 2}});
+  manifest.push_back({{"program", path("does_not_exist.tvm")}});
+  manifest.push_back({{"program", std::string(PTVM_SOURCE_DIR) + "/programs/multiply.tvm"}, {"initial_memory", {3, 4, 0}}});
+  std::ofstream(path("manifest.json")) << manifest.dump();
+  Result r = tvm("prove-batch " + path("manifest.json") + " --out " + path("out") + " --profile fast-test-insecure --threads 2");
+  EXPECT_EQ(r.code, 1) << r.out;  // one job failed
+  std::ifstream in(path("out/summary.json"));
+  ASSERT_TRUE(in);
+  auto summary = nlohmann::json::parse(in);
+  EXPECT_EQ(summary["jobs_total"], 4);
+  EXPECT_EQ(summary["jobs_proven"], 3);
+  EXPECT_EQ(summary["jobs"][2]["ok"], false);
+  EXPECT_FALSE(summary["jobs"][2]["error"].get<std::string>().empty());
+  EXPECT_EQ(summary["jobs"][1]["steps"], 2);
+  EXPECT_EQ(summary["jobs"][1]["halted"], false);
+  for (int i : {0, 1, 3}) {
+    Result v = tvm("verify " + path("out/job-" + std::to_string(i) + ".proof.json"));
+    EXPECT_EQ(v.code, 0) << i << v.out;
+  }
+}
+
+}  // namespace
