@@ -30,9 +30,10 @@ void add_stage_counters(benchmark::State& state, const vmair::ProvedRun& run) {
   state.counters["security_bits"] = run.claim.security_bits;
 }
 
-// Fibonacci (programs/fibonacci.tvm) end to end: lockstep execution, witness, proof.
+// Fibonacci (the original's program, ../shared/vectors/fibonacci.tvm, 103 steps) end to end:
+// lockstep execution, witness, proof. Run with PTVM_THREADS=1 for the one-core figure.
 void BM_FibonacciEndToEnd(benchmark::State& state, std::string profile) {
-  vm::Program program = vm::assemble_file(std::string(PTVM_SOURCE_DIR) + "/programs/fibonacci.tvm");
+  vm::Program program = vm::assemble_file(std::string(PTVM_SHARED_DIR) + "/vectors/fibonacci.tvm");
   vmair::ProveOptions options;
   options.profile = vmair::profile_by_name(profile);
   auto backend = make_cpu_backend();

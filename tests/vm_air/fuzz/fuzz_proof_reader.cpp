@@ -1,0 +1,22 @@
+// libFuzzer target for `tvm verify`'s reader: any byte string -> read_proof_file_json, and when it
+// parses, verify_proof. Neither may crash, hang or throw anything but ptvm::Error(Parse) from the
+// reader; verify_proof never throws.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "ptvm/common/error.hpp"
+#include "ptvm/vmair/prove.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  try {
+    ptvm::vmair::ProofFile file = ptvm::vmair::read_proof_file_json(text);
+    ptvm::stark::Verdict v = ptvm::vmair::verify_proof(file.claim, file.proof);
+    (void)v;
+  } catch (const ptvm::Error& e) {
+    if (e.category() != ptvm::ErrorCategory::Parse) std::abort();  // the reader only reports Parse errors
+  }
+  return 0;
+}
