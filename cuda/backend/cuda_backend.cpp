@@ -38,6 +38,26 @@ class DeviceColumns final : public ColumnSet {
   size_t n_columns() const override { return cols.size(); }
   uint32_t log_size(size_t c) const override { return log2_exact(cols.at(c).size()); }
   std::vector<M31> to_host(size_t c) const override { return cols.at(c).to_host(); }
+  // Query extraction: the few values a decommitment needs, gathered on the device.
+  std::vector<M31> gather(size_t c, std::span<const size_t> positions) const override {
+    StageScope scope("cuda.gather");
+    const DeviceBuffer<M31>& col = cols.at(c);
+    std::vector<GatherSource> sources;
+    for (size_t p : positions) {
+      if (p >= col.size())
+        throw Error(ErrorCategory::Internal, "cuda backend: gather position " + std::to_string(p) + " outside a column of " +
+                                                 std::to_string(col.size()));
+      sources.push_back({reinterpret_cast<const uint32_t*>(col.data()), p});
+    }
+    std::vector<M31> out(sources.size());
+    if (sources.empty()) return out;
+    DeviceBuffer<GatherSource> src = DeviceBuffer<GatherSource>::from_host(sources);
+    DeviceBuffer<uint32_t> words(sources.size());
+    gather_words(src.cptr(), words.ptr(), sources.size(), nullptr);
+    std::vector<uint32_t> host = words.to_host();
+    for (size_t i = 0; i < host.size(); ++i) out[i] = M31::raw(host[i]);
+    return out;
+  }
 
   DeviceColumnRef ref(size_t c) const { return {cols.at(c).data(), cols.at(c).size()}; }
   SecureColumnView secure(size_t first = 0) const {

@@ -15,6 +15,14 @@ class DualColumns final : public ColumnSet {
   size_t n_columns() const override { return cpu->n_columns(); }
   uint32_t log_size(size_t c) const override { return cpu->log_size(c); }
   std::vector<M31> to_host(size_t c) const override { return cpu->to_host(c); }
+  std::vector<M31> gather(size_t c, std::span<const size_t> positions) const override {
+    std::vector<M31> a = cpu->gather(c, positions), b = cuda->gather(c, positions);
+    for (size_t i = 0; i < a.size(); ++i)
+      if (i >= b.size() || a[i] != b[i])
+        throw Error(ErrorCategory::Internal, "dual backend: stage 'gather': column " + std::to_string(c) + " row " +
+                                                 std::to_string(positions[i]) + " differs");
+    return a;
+  }
   std::unique_ptr<ColumnSet> cpu, cuda;
 };
 

@@ -35,13 +35,14 @@ void expect_same_proof(const Statement& s, const stark::Profile& p) {
 
 TEST(CudaBackend, WideFibonacciProofBytesEqualCpu) {
   PTVM_REQUIRE_DEVICE();
-  for (uint32_t log_rows : {4u, 6u}) expect_same_proof(stark::testing::wide_fibonacci(log_rows, 8), profile("fast-test-insecure"));
+  for (uint32_t log_rows : {4u, 6u, 8u}) expect_same_proof(stark::testing::wide_fibonacci(log_rows, 8), profile("fast-test-insecure"));
   expect_same_proof(stark::testing::wide_fibonacci(5, 5), profile("blowup4-test-insecure"));
 }
 
 TEST(CudaBackend, RangeCheckProofBytesEqualCpu) {
   PTVM_REQUIRE_DEVICE();
   expect_same_proof(stark::testing::range_check(5), profile("fast-test-insecure"));
+  expect_same_proof(stark::testing::range_check(7), profile("blowup4-test-insecure"));
 }
 
 TEST(CudaBackend, MixedSizesProofBytesEqualCpu) {
