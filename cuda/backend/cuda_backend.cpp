@@ -242,8 +242,8 @@ class CudaBackendImpl final : public CudaBackend {
   }
 
   std::unique_ptr<ColumnSet> interpolate(const ColumnSet& evaluations) override {
-    StageScope scope("cuda.interpolate");
     const DeviceColumns& in = dev(evaluations);
+    StageScope scope("cuda.interpolate", 2 * column_bytes(in));
     uint32_t max_log = 1;
     for (const auto& c : in.cols) max_log = std::max(max_log, log2_exact(c.size()));
     const DeviceTwiddles& tw = twiddles(max_log);
@@ -257,8 +257,8 @@ class CudaBackendImpl final : public CudaBackend {
   }
 
   std::unique_ptr<ColumnSet> evaluate(const ColumnSet& coefficients, uint32_t log_extension) override {
-    StageScope scope("cuda.evaluate");
     const DeviceColumns& in = dev(coefficients);
+    StageScope scope("cuda.evaluate", column_bytes(in) * (1 + (uint64_t{1} << log_extension)));
     uint32_t max_log = 1;
     for (const auto& c : in.cols) max_log = std::max(max_log, log2_exact(c.size()) + log_extension);
     const DeviceTwiddles& tw = twiddles(max_log);
@@ -309,12 +309,16 @@ class CudaBackendImpl final : public CudaBackend {
   }
 
   std::unique_ptr<CommittedTree> commit(const std::vector<const ColumnSet*>& sets) override {
-    StageScope scope("cuda.commit");
     std::vector<DeviceColumnRef> refs;
+    uint64_t value_bytes = 0, max_length = 1;
     for (const ColumnSet* s : sets) {
       const DeviceColumns& d = dev(*s);
       for (size_t c = 0; c < d.cols.size(); ++c) refs.push_back(d.ref(c));
+      value_bytes += column_bytes(d);
+      for (const auto& c : d.cols) max_length = std::max<uint64_t>(max_length, c.size());
     }
+    // Every value read once, every node hash written once and read once by its parent.
+    StageScope scope("cuda.commit", value_bytes + 2 * 32 * (2 * max_length - 1));
     DeviceMerkleTree tree = DeviceMerkleTree::commit(refs, stream_);
     return std::make_unique<DeviceTree>(std::move(tree), std::move(refs), stream_);
   }
@@ -368,9 +372,13 @@ class CudaBackendImpl final : public CudaBackend {
   }
 
   std::unique_ptr<ColumnSet> eval_composition(const air::Component& component, const CompositionInputs& in) override {
-    StageScope scope("cuda.eval_composition");
     const DeviceAirKernels& kernels = air_kernels(component);
     const DeviceColumns& main = dev(*in.main);
+    // Every column read once (the next-row reads hit the same lines), 4 output coordinates written.
+    StageScope scope("cuda.eval_composition",
+                     (in.preprocessed ? column_bytes(dev(*in.preprocessed)) : 0) + column_bytes(main) +
+                         (in.interaction ? column_bytes(dev(*in.interaction)) : 0) +
+                         (main.cols.empty() ? 0 : 16 * uint64_t{main.cols[0].size()}));
     const uint32_t n = component.log_rows();
     if (main.cols.empty()) throw Error(ErrorCategory::Internal, "eval_composition: component without main columns");
     const uint32_t e = log2_exact(main.cols[0].size());
@@ -459,8 +467,10 @@ class CudaBackendImpl final : public CudaBackend {
   }
 
   std::unique_ptr<ColumnSet> deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override {
-    StageScope scope("cuda.deep_quotients");
     const size_t size = size_t{1} << log_size;
+    uint64_t n_columns = 0;
+    for (const auto& batch : batches) n_columns += batch.columns.size();
+    StageScope scope("cuda.deep_quotients", 4 * size * (n_columns + 4));
     std::vector<DeviceDeepBatch> device_batches;
     std::vector<DeviceColumnRef> refs;
     std::vector<QM31> coefficients;
@@ -498,8 +508,8 @@ class CudaBackendImpl final : public CudaBackend {
 
   std::unique_ptr<ColumnSet> fri_fold_circle(const ColumnSet& column, const QM31& alpha,
                                              const ColumnSet* accumulate_into) override {
-    StageScope scope("cuda.fri_fold_circle");
     const DeviceColumns& in = dev(column);
+    StageScope scope("cuda.fri_fold_circle", column_bytes(in) * (accumulate_into ? 4 : 3) / 2);
     const uint32_t n = in.log_size(0);
     if (n < 1) throw Error(ErrorCategory::Internal, "fri_fold_circle: column too small");
     const DeviceColumns* acc = accumulate_into ? &dev(*accumulate_into) : nullptr;
@@ -513,8 +523,8 @@ class CudaBackendImpl final : public CudaBackend {
 
   std::unique_ptr<ColumnSet> fri_fold_line(const ColumnSet& line, const circle::LineDomain& domain,
                                            const QM31& alpha) override {
-    StageScope scope("cuda.fri_fold_line");
     const DeviceColumns& in = dev(line);
+    StageScope scope("cuda.fri_fold_line", column_bytes(in) * 3 / 2);
     if (in.cols.at(0).size() != domain.size() || domain.log_size() < 1)
       throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
     auto out = DeviceColumns::make(4, domain.log_size() - 1);
@@ -540,6 +550,12 @@ class CudaBackendImpl final : public CudaBackend {
     throw Error(ErrorCategory::Usage, "cuda backend: component '" + component.info().name +
                                           "' has an AIR type with no device kernels (register it with "
                                           "CudaBackend::register_air(gpu::device_air_kernels<AirT>()))");
+  }
+
+  static uint64_t column_bytes(const DeviceColumns& d) {
+    uint64_t bytes = 0;
+    for (const auto& c : d.cols) bytes += c.size_bytes();
+    return bytes;
   }
 
   // The device table of a set's columns, each required to have `length` values.
