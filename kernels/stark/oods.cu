@@ -1,6 +1,6 @@
 // Evaluation of coefficient columns at one QM31 point (PROTOCOL.md §3.1; declared in
-// ptvm/gpu/stark_kernels.hpp). One block per column: each thread sums coeff[j] * w_j over its
-// stride of j, with w_j the product of the basis factors selected by the bits of j, then the block
+// ptvm/gpu/stark_kernels.hpp). One block per column: w_j is the product of the basis factors
+// selected by the bits of j; each thread sums coeff[j] * w_j over its share of j, then the block
 // reduces its partial sums in shared memory (field addition is exact, so the order of the sum
 // does not change the result).
 #include <string>
@@ -11,7 +11,8 @@
 namespace ptvm::kernels {
 namespace {
 
-constexpr unsigned kThreads = 256;
+constexpr unsigned kLogThreads = 8;
+constexpr unsigned kThreads = 1u << kLogThreads;
 constexpr unsigned kMaxFactors = 32;
 
 // Shared memory holds raw words (field types have default member initializers, which CUDA does
@@ -32,20 +33,37 @@ __global__ void evaluate_columns_at_point_kernel(gptr<const gpu::DeviceColumnRef
                                                  uint32_t log_size, gptr<const QM31> factors, gptr<QM31> out) {
   PTVM_SHARED(uint4, partial, kThreads);
   PTVM_SHARED(uint4, factor, kMaxFactors);
+  PTVM_SHARED(uint4, high_weight, kThreads);
   if (threadIdx.x < log_size) factor[threadIdx.x] = to_words(load_qm31(factors, threadIdx.x));
   __syncthreads();
-  const size_t n = size_t{1} << log_size;
+  // j = low + (m << low_bits) with low = threadIdx.x, so w_j = w_low(low) * w_high(m): each thread
+  // sums w_high(m) * coeff[j] over its m (one QM31 x M31 product per coefficient) and multiplies by
+  // its own w_low once at the end. A block computes 256 w_high values at a time in shared memory.
+  const uint32_t low_bits = log_size < kLogThreads ? log_size : kLogThreads;
+  const size_t n_low = size_t{1} << low_bits, n_high = (size_t{1} << log_size) >> low_bits;
+  QM31 w_low = QM31::one();
+  for (uint32_t k = 0; k < low_bits; ++k)
+    if ((threadIdx.x >> k) & 1) w_low = w_low * from_words(factor[k]);
   for (uint32_t c = blockIdx.x; c < n_columns; c += gridDim.x) {
     const gpu::DeviceColumnRef ref = columns.load(c);
     const gptr<const M31> coeffs(ref.data, ref.length);
     QM31 sum;
-    for (size_t j = threadIdx.x; j < n; j += blockDim.x) {
-      QM31 w = QM31::one();
-      for (uint32_t k = 0; k < log_size; ++k)
-        if ((j >> k) & 1) w = w * from_words(factor[k]);
-      sum += w * coeffs.load(j);
+    for (size_t base = 0; base < n_high; base += kThreads) {
+      __syncthreads();  // the previous chunk's weights are no longer read
+      const size_t m = base + threadIdx.x;
+      if (m < n_high) {
+        QM31 w = QM31::one();
+        for (uint32_t k = 0; low_bits + k < log_size; ++k)
+          if ((m >> k) & 1) w = w * from_words(factor[low_bits + k]);
+        high_weight[threadIdx.x] = to_words(w);
+      }
+      __syncthreads();
+      const size_t count = n_high - base < kThreads ? n_high - base : kThreads;
+      if (threadIdx.x < n_low)
+        for (size_t i = 0; i < count; ++i)
+          sum += from_words(high_weight[i]) * coeffs.load(threadIdx.x + ((base + i) << low_bits));
     }
-    partial[threadIdx.x] = to_words(sum);
+    partial[threadIdx.x] = to_words(threadIdx.x < n_low ? sum * w_low : QM31::zero());
     __syncthreads();
     for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
       if (threadIdx.x < stride) partial[threadIdx.x] = to_words(from_words(partial[threadIdx.x]) + from_words(partial[threadIdx.x + stride]));

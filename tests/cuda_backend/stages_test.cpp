@@ -81,6 +81,18 @@ TEST(CudaBackendStages, LdeEvaluateAtPointsAndFolds) {
   }
 }
 
+// Above 2^16 coefficients the OODS kernel's shared weight table takes several chunks.
+TEST(CudaBackendStages, EvaluateAtPointsManyWeightChunks) {
+  PTVM_REQUIRE_DEVICE();
+  Pair b;
+  std::mt19937_64 rng(5);
+  auto rows = random_columns(1, 17, 5);
+  auto h = b.cpu->upload_rows(rows);
+  auto d = b.cuda->upload_rows(rows);
+  const std::vector<PointEvaluationRequest> requests = {{0, circle::point_from_t(random_qm31(rng))}};
+  EXPECT_EQ(b.cpu->evaluate_at_points(*h, requests), b.cuda->evaluate_at_points(*d, requests));
+}
+
 TEST(CudaBackendStages, DeepQuotientsAndMerkleOpenings) {
   PTVM_REQUIRE_DEVICE();
   Pair b;
