@@ -101,7 +101,7 @@ struct ProveArguments {
   std::string program;
   std::string output;
   std::string backend = "cpu";
-  std::string profile = "default";
+  std::string profile = "auto";
   uint64_t max_steps = ptvm::vm::kDefaultMaxSteps;
   int layers = 1;
   bool json = false;
@@ -121,7 +121,7 @@ struct BatchArguments {
   std::string manifest;
   std::string out;
   std::string backend = "cpu";
-  std::string profile = "default";
+  std::string profile = "auto";
   uint64_t max_steps = ptvm::vm::kDefaultMaxSteps;
   unsigned threads = 1;
   bool progress = false;
@@ -136,7 +136,8 @@ Action add_prove_command(CLI::App& app) {
   cmd->add_option("program", args->program, "the .tvm program")->required();
   cmd->add_option("-o,--output", args->output, "proof file to write (default: PROGRAM.proof.json)");
   cmd->add_option("--backend", args->backend, "cpu (default) or cuda");
-  cmd->add_option("--profile,--stark-profile", args->profile, "proof profile (default: default)");
+  cmd->add_option("--profile,--stark-profile", args->profile,
+                  "proof profile (default auto: vm-small up to 4096 steps, else default; 96 bits)");
   cmd->add_option("--max-steps", args->max_steps, "stop after this many steps (default 512)")->check(non_negative_integer());
   cmd->add_option("--layers", args->layers, "transformer layers (default 1)");
   cmd->add_flag("--json", args->json, "print one JSON object");
@@ -146,7 +147,7 @@ Action add_prove_command(CLI::App& app) {
     check_backend(args->backend);
     if (args->layers < 1) throw Error(ErrorCategory::Usage, "--layers must be at least 1");
     vmair::ProveOptions options;
-    options.profile = vmair::profile_by_name(args->profile);
+    if (args->profile != "auto") options.profile = vmair::profile_by_name(args->profile);
     options.max_steps = args->max_steps;
     options.layers = args->layers;
     const std::string output = args->output.empty() ? args->program + ".proof.json" : args->output;
@@ -239,14 +240,15 @@ Action add_prove_batch_command(CLI::App& app) {
       ->required();
   cmd->add_option("--out", args->out, "output folder")->required();
   cmd->add_option("--backend", args->backend, "cpu (default) or cuda");
-  cmd->add_option("--profile,--stark-profile", args->profile, "proof profile (default: default)");
+  cmd->add_option("--profile,--stark-profile", args->profile, "proof profile (default auto)");
   cmd->add_option("--max-steps", args->max_steps, "default max steps (512)")->check(non_negative_integer());
   cmd->add_option("--threads", args->threads, "host threads producing traces (default 1)")->check(non_negative_integer());
   cmd->add_flag("--progress", args->progress, "print one line per job on stderr");
   return [cmd, args]() -> int {
     if (!cmd->parsed()) return -1;
     check_backend(args->backend);
-    const ptvm::stark::Profile profile = vmair::profile_by_name(args->profile);
+    std::optional<ptvm::stark::Profile> profile;
+    if (args->profile != "auto") profile = vmair::profile_by_name(args->profile);
     const unsigned threads = std::max(1u, args->threads);
     nlohmann::json manifest;
     try {
@@ -384,7 +386,7 @@ Action add_prove_batch_command(CLI::App& app) {
     for (auto& t : producers) t.join();
     ordered_json summary;
     summary["manifest"] = args->manifest;
-    summary["profile"] = profile.name;
+    summary["profile"] = profile ? profile->name : std::string("auto");
     summary["jobs_total"] = n;
     summary["jobs_proven"] = n - failed;
     summary["jobs_failed"] = failed;

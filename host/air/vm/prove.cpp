@@ -36,12 +36,13 @@ Claim claim_for_trace(const vm::ExecutionTrace& trace, const vm::TransformerConf
 ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& options, double execute_ms) {
   if (trace.attention.kind != vm::AttentionMode::Kind::AverageHard)
     throw Error(ErrorCategory::Usage, "only average-hard attention is provable");
-  if (auto why = stark::validate_profile(options.profile)) throw Error(ErrorCategory::Usage, "profile: " + *why);
+  const stark::Profile profile = options.profile ? *options.profile : automatic_profile(trace.steps());
+  if (auto why = stark::validate_profile(profile)) throw Error(ErrorCategory::Usage, "profile: " + *why);
   ProvedRun out;
   out.execute_ms = execute_ms;
   vm::TransformerConfig config;
   config.num_layers = options.layers;
-  out.claim = claim_for_trace(trace, config, options.profile);
+  out.claim = claim_for_trace(trace, config, profile);
   if (auto why = check_statement(out.claim.statement)) throw Error(ErrorCategory::Usage, "cannot prove this run: " + *why);
 
   auto t0 = std::chrono::steady_clock::now();
@@ -58,7 +59,7 @@ ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& optio
     own = make_cpu_backend();
     backend = own.get();
   }
-  out.proof = stark::prove(a, pub, witness, options.profile, *backend, &out.timings);
+  out.proof = stark::prove(a, pub, witness, profile, *backend, &out.timings);
   out.prove_ms = ms_since(t1);
   return out;
 }

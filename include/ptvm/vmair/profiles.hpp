@@ -40,4 +40,11 @@ inline stark::Profile profile_by_name(std::string_view name) {
   throw Error(ErrorCategory::Usage, "unknown proof profile '" + std::string(name) + "' (known: " + known + ")");
 }
 
+// The automatic choice: "vm-small" for small runs (where proof of work and queries dominate),
+// "default" (blowup 2) for long ones (where the LDE dominates).
+inline constexpr uint64_t kSmallRunMaxSteps = uint64_t{1} << 12;
+inline stark::Profile automatic_profile(uint64_t steps) {
+  return profile_by_name(steps <= kSmallRunMaxSteps ? "vm-small" : "default");
+}
+
 }  // namespace ptvm::vmair

@@ -27,7 +27,9 @@ inline constexpr std::string_view kProofFileFormat = "ptvm-tvm-proof/1";
 
 struct ProveOptions {
   uint64_t max_steps = vm::kDefaultMaxSteps;
-  stark::Profile profile = stark::profile_by_name("default");
+  // nullopt: automatic, "vm-small" for runs of at most 2^12 steps, "default" above (see
+  // ptvm/vmair/profiles.hpp); both give 96 conjectured bits.
+  std::optional<stark::Profile> profile;
   int layers = 1;             // transformer banks
   bool lockstep = true;       // run transformer + native in lockstep (false: native only; tests)
   Backend* backend = nullptr; // nullptr: a CPU backend

@@ -90,6 +90,13 @@ TEST_F(ProveCli, ProveVerifyAndReject) {
   Result alias = tvm("prove-stark " + fib_ + " -o " + path("a.json") + " --stark-profile fast-test-insecure --json");
   EXPECT_EQ(alias.code, 0) << alias.out;
   EXPECT_EQ(nlohmann::json::parse(alias.out)["steps"], 148);
+  // The automatic profile: 96 bits, accepted by --strict.
+  Result automatic = tvm("prove " + fib_ + " -o " + path("auto.json"));
+  ASSERT_EQ(automatic.code, 0) << automatic.out;
+  EXPECT_NE(automatic.out.find("profile: vm-small"), std::string::npos) << automatic.out;
+  EXPECT_NE(automatic.out.find("security_bits: 96"), std::string::npos) << automatic.out;
+  Result strict_ok = tvm("verify " + path("auto.json") + " --strict");
+  EXPECT_EQ(strict_ok.code, 0) << strict_ok.out;
 }
 
 TEST_F(ProveCli, ProveBatch) {
