@@ -10,11 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "ptvm/field/f128.hpp"
 #include "ptvm/field/qm31.hpp"
-
-#ifndef PTVM_TEST_EXTRA_FIELDS
-#define PTVM_TEST_EXTRA_FIELDS
-#endif
 
 namespace ptvm::test {
 
@@ -160,6 +157,78 @@ struct FieldOps<QM31> {
     for (int word = 0; word < 4; ++word) {
       std::vector<uint8_t> e(16, 0);
       e[4 * word + 0] = 0xff, e[4 * word + 1] = 0xff, e[4 * word + 2] = 0xff, e[4 * word + 3] = 0x7f;
+      out.push_back(e);
+    }
+    return out;
+  }
+};
+
+// ---- F128: reference arithmetic on plain 128-bit integers (no Montgomery form) -----------------
+using u128 = unsigned __int128;
+inline constexpr u128 kF128P = (static_cast<u128>(F128::P_HI) << 64) | F128::P_LO;
+
+inline u128 ref_add(u128 a, u128 b) { return a >= kF128P - b ? a - (kF128P - b) : a + b; }
+inline u128 ref_sub(u128 a, u128 b) { return a >= b ? a - b : a + (kF128P - b); }
+// Double-and-add modular multiplication (p > 2^127, so sums are formed without overflow).
+inline u128 ref_mul(u128 a, u128 b) {
+  u128 r = 0;
+  for (int bit = 127; bit >= 0; --bit) {
+    r = ref_add(r, r);
+    if ((b >> bit) & 1) r = ref_add(r, a);
+  }
+  return r;
+}
+inline u128 ref_pow(u128 a, u128 e) {
+  u128 r = 1;
+  for (int bit = 127; bit >= 0; --bit) {
+    r = ref_mul(r, r);
+    if ((e >> bit) & 1) r = ref_mul(r, a);
+  }
+  return r;
+}
+inline u128 parse_u128(const char* s) {
+  u128 v = 0;
+  for (; *s; ++s) v = v * 10 + static_cast<unsigned>(*s - '0');
+  return v;
+}
+
+template <>
+struct FieldOps<F128> {
+  static F128 random(std::mt19937_64& rng) {
+    const u128 x = (static_cast<u128>(rng()) << 64) | rng();
+    return F128::from_canonical_u128(x % kF128P);
+  }
+  static bool is_canonical(F128 a) { return F128::is_canonical_words(a.lo, a.hi); }
+  static F128 reference_mul(F128 a, F128 b) {
+    return F128::from_canonical_u128(ref_mul(a.to_u128(), b.to_u128()));
+  }
+  static F128 reference_add(F128 a, F128 b) {
+    return F128::from_canonical_u128(ref_add(a.to_u128(), b.to_u128()));
+  }
+  static std::vector<F128> edge_values() {
+    std::vector<F128> out;
+    for (u128 v : {u128{0}, u128{1}, u128{2}, kF128P - 1, kF128P - 2, u128{1} << 64, (u128{1} << 64) - 1,
+                   u128{1} << 127, (u128{1} << 127) - 1, kF128P >> 1, (kF128P >> 1) + 1})
+      out.push_back(F128::from_canonical_u128(v));
+    return out;
+  }
+  static void check_known_encoding() {
+    uint8_t b[16];
+    F128::from_canonical_u128(kF128P - 1).to_bytes_le(b);
+    // p - 1 = 0xcb80 followed by 112 zero bits.
+    for (int k = 0; k < 14; ++k) EXPECT_EQ(b[k], 0) << k;
+    EXPECT_EQ(b[14], 0x80);
+    EXPECT_EQ(b[15], 0xcb);
+    F128::from_u64(0x0102030405060708ull).to_bytes_le(b);
+    EXPECT_EQ(b[0], 0x08);
+    EXPECT_EQ(b[7], 0x01);
+    EXPECT_EQ(b[8], 0x00);
+  }
+  static std::vector<std::vector<uint8_t>> non_canonical_encodings() {
+    std::vector<std::vector<uint8_t>> out;
+    for (u128 v : {kF128P, kF128P + 1, ~u128{0}, static_cast<u128>(F128::P_HI + 1) << 64}) {
+      std::vector<uint8_t> e(16);
+      for (int k = 0; k < 16; ++k) e[k] = static_cast<uint8_t>(v >> (8 * k));
       out.push_back(e);
     }
     return out;

@@ -7,7 +7,7 @@ namespace ptvm {
 struct CM31 {
   M31 a, b;
 
-  PTVM_HD constexpr CM31() = default;
+  constexpr CM31() = default;
   PTVM_HD constexpr CM31(M31 a_, M31 b_) : a(a_), b(b_) {}
   PTVM_HD constexpr explicit CM31(M31 a_) : a(a_), b(M31::zero()) {}
   PTVM_HD static constexpr CM31 from_u32(uint32_t x, uint32_t y) {

@@ -8,7 +8,7 @@ namespace ptvm {
 struct QM31 {
   CM31 x0, x1;
 
-  PTVM_HD constexpr QM31() = default;
+  constexpr QM31() = default;
   PTVM_HD constexpr QM31(CM31 a, CM31 b) : x0(a), x1(b) {}
   PTVM_HD constexpr explicit QM31(M31 a) : x0(CM31(a)), x1() {}
   PTVM_HD static constexpr QM31 from_m31(M31 a, M31 b, M31 c, M31 d) {
