@@ -241,3 +241,19 @@ TEST(CircleLde, ExtendThenInterpolateGivesZeroPaddedCoefficients) {
   std::vector<std::vector<M31>> too_big{std::vector<M31>(size_t{1} << 13)};
   EXPECT_THROW(extend_columns_bitrev(too_big, 2, tree), Error);
 }
+
+// Above the L1 block (2^12) and the radix-4 high layers: every value of a 2^13 and a 2^14
+// evaluation of a 2^9-coefficient polynomial, against eval_at_point (independent of the FFT).
+TEST(CircleFft, LargeDomainsMatchEvalAtPointEverywhere) {
+  std::mt19937_64 rng(test_seed());
+  SCOPED_TRACE("seed " + std::to_string(test_seed()));
+  const TwiddleTree tree = precompute_twiddles_for_log(14);
+  for (uint32_t n : {13u, 14u}) {
+    const auto coeffs = random_m31s(rng, size_t{1} << 9);
+    std::vector<M31> values(size_t{1} << n);
+    circle_evaluate_bitrev(coeffs, values, tree);
+    const CircleDomain d = CanonicCoset{n}.circle_domain();
+    for (size_t r = 0; r < values.size(); ++r)
+      ASSERT_EQ(values[r], circle_eval_at_point<M31>(coeffs, d.at(bit_reverse_index(r, n)))) << n << " " << r;
+  }
+}
