@@ -111,7 +111,7 @@ struct ProveArguments {
 struct VerifyArguments {
   std::string proof;
   std::string backend = "cpu";
-  uint32_t min_security = 0;
+  uint32_t min_security = ptvm::vmair::kDefaultMinSecurityBits;
   bool strict = false;
   bool reexecute = false;
   bool json = false;
@@ -181,7 +181,7 @@ Action add_verify_command(CLI::App& app) {
   cmd->alias("verify-stark");
   cmd->add_option("proof", args->proof, "the proof file")->required();
   cmd->add_option("--backend", args->backend, "cpu (default) or cuda");
-  cmd->add_option("--min-security", args->min_security, "reject below this many conjectured bits")->check(non_negative_integer());
+  cmd->add_option("--min-security", args->min_security, "reject below this many conjectured bits (default 96; 0 accepts insecure test profiles)")->check(non_negative_integer());
   cmd->add_flag("--strict", args->strict, "at least 96 bits and re-execution");
   cmd->add_flag("--reexecute", args->reexecute, "rerun both engines from the claim and compare");
   cmd->add_flag("--json", args->json, "print one JSON object");

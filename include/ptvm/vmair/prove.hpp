@@ -53,8 +53,13 @@ ProvedRun prove_program(const vm::Program& program, const ProveOptions& options)
 // Proves an already recorded run (e.g. produced by another thread).
 ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& options, double execute_ms = 0);
 
+// A proof's profile is chosen by its prover, so the verifier must set the floor: by default a
+// claim below 96 conjectured bits is rejected, however valid the proof (a 1-query proof of a false
+// statement is cheap to forge). Tests of insecure test profiles lower this explicitly.
+inline constexpr uint32_t kDefaultMinSecurityBits = 96;
+
 struct VerifyOptions {
-  uint32_t min_security_bits = 0;
+  uint32_t min_security_bits = kDefaultMinSecurityBits;
   bool reexecute = false;  // rerun both engines from the claim and compare the final state
 };
 

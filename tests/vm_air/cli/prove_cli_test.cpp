@@ -53,10 +53,14 @@ TEST_F(ProveCli, ProveVerifyAndReject) {
   EXPECT_NE(p.out.find("proof_bytes: "), std::string::npos);
   EXPECT_NE(p.out.find("prove_ms: "), std::string::npos);
 
-  Result v = tvm("verify " + path("fib.json") + " --reexecute");
+  // The default floor is 96 bits: the test profile's proof is rejected unless asked for less.
+  Result floor = tvm("verify " + path("fib.json"));
+  EXPECT_EQ(floor.code, 3) << floor.out;
+  EXPECT_NE(floor.out.find("below the required 96"), std::string::npos) << floor.out;
+  Result v = tvm("verify " + path("fib.json") + " --reexecute --min-security 0");
   EXPECT_EQ(v.code, 0) << v.out;
   EXPECT_NE(v.out.find("verdict: accepted"), std::string::npos) << v.out;
-  Result vj = tvm("verify-stark " + path("fib.json") + " --json");
+  Result vj = tvm("verify-stark " + path("fib.json") + " --json --min-security 0");
   EXPECT_EQ(vj.code, 0) << vj.out;
   auto j = nlohmann::json::parse(vj.out);
   EXPECT_EQ(j["verdict"], "accepted");
@@ -75,7 +79,7 @@ TEST_F(ProveCli, ProveVerifyAndReject) {
   auto changed = nlohmann::json::parse(text);
   changed["claim"]["final_state"]["acc"] = 145;
   std::ofstream(path("changed.json")) << changed.dump();
-  Result c = tvm("verify " + path("changed.json"));
+  Result c = tvm("verify " + path("changed.json") + " --min-security 0");
   EXPECT_EQ(c.code, 3) << c.out;
   EXPECT_NE(c.out.find("verdict: rejected"), std::string::npos) << c.out;
   std::ofstream(path("cut.json")) << text.substr(0, text.size() / 2);
@@ -118,7 +122,7 @@ TEST_F(ProveCli, ProveBatch) {
   EXPECT_EQ(summary["jobs"][1]["steps"], 2);
   EXPECT_EQ(summary["jobs"][1]["halted"], false);
   for (int i : {0, 1, 3}) {
-    Result v = tvm("verify " + path("out/job-" + std::to_string(i) + ".proof.json"));
+    Result v = tvm("verify " + path("out/job-" + std::to_string(i) + ".proof.json") + " --min-security 0");
     EXPECT_EQ(v.code, 0) << i << v.out;
   }
 }
