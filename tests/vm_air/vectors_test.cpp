@@ -50,7 +50,9 @@ TEST(VmAirVectors, EveryProgramProvesAndVerifies) {
     }
     if (steps > (1u << 15) && !large) continue;
     vm::ExecutionTrace trace = run_native(vm::assemble_file(entry.path().string()), max_steps);
-    if (steps) EXPECT_EQ(trace.steps(), steps);
+    if (steps) {
+      EXPECT_EQ(trace.steps(), steps);
+    }
     Outcome o = prove_and_verify(statement_from_trace(trace), trace);
     EXPECT_TRUE(o.constraints_hold) << o.constraint_violation;
     EXPECT_TRUE(o.accepted) << o.reason;

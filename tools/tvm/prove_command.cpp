@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "backend_select.hpp"
 #include "commands.hpp"
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vm/format.hpp"
@@ -37,12 +38,7 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-void check_backend(const std::string& backend) {
-  if (backend == "cpu") return;
-  if (backend == "cuda")
-    throw Error(ErrorCategory::Usage, "--backend cuda: the CUDA backend is not in this build (use --backend cpu)");
-  throw Error(ErrorCategory::Usage, "--backend must be cpu or cuda (got '" + backend + "')");
-}
+void check_backend(const std::string& backend) { tvm_cli::check_backend_name(backend); }
 
 std::string read_file(const std::string& path) {
   if (std::filesystem::is_directory(path)) throw Error(ErrorCategory::Io, path + ": is a directory");
@@ -100,7 +96,7 @@ void print(const ordered_json& j, bool as_json) {
 struct ProveArguments {
   std::string program;
   std::string output;
-  std::string backend = "cpu";
+  std::string backend = "auto";
   std::string profile = "auto";
   uint64_t max_steps = ptvm::vm::kDefaultMaxSteps;
   int layers = 1;
@@ -110,7 +106,7 @@ struct ProveArguments {
 
 struct VerifyArguments {
   std::string proof;
-  std::string backend = "cpu";
+  std::string backend = "auto";
   uint32_t min_security = ptvm::vmair::kDefaultMinSecurityBits;
   bool strict = false;
   bool reexecute = false;
@@ -120,7 +116,7 @@ struct VerifyArguments {
 struct BatchArguments {
   std::string manifest;
   std::string out;
-  std::string backend = "cpu";
+  std::string backend = "auto";
   std::string profile = "auto";
   uint64_t max_steps = ptvm::vm::kDefaultMaxSteps;
   unsigned threads = 1;
@@ -135,7 +131,7 @@ Action add_prove_command(CLI::App& app) {
   cmd->alias("prove-stark");
   cmd->add_option("program", args->program, "the .tvm program")->required();
   cmd->add_option("-o,--output", args->output, "proof file to write (default: PROGRAM.proof.json)");
-  cmd->add_option("--backend", args->backend, "cpu (default) or cuda");
+  cmd->add_option("--backend", args->backend, "auto (default: cuda if a device is visible, else cpu), cpu, cuda, dual, hostsim, hostsim-dual");
   cmd->add_option("--profile,--stark-profile", args->profile,
                   "proof profile (default auto: vm-small up to 4096 steps, else default; 96 bits)");
   cmd->add_option("--max-steps", args->max_steps, "stop after this many steps (default 512)")->check(non_negative_integer());
@@ -152,6 +148,8 @@ Action add_prove_command(CLI::App& app) {
     options.layers = args->layers;
     const std::string output = args->output.empty() ? args->program + ".proof.json" : args->output;
     if (args->progress) std::cerr << "[prove] running " << args->program << " (transformer + native in lockstep)\n";
+    tvm_cli::SelectedBackend selected = tvm_cli::select_backend(args->backend);
+    options.backend = selected.backend.get();
     ptvm::vm::Program program = ptvm::vm::assemble_file(args->program);
     vmair::ProvedRun run = vmair::prove_program(program, options);
     if (args->progress)
@@ -163,7 +161,7 @@ Action add_prove_command(CLI::App& app) {
     j["program"] = args->program;
     const ordered_json facts = claim_facts(run.claim);
     for (const auto& [k, v] : facts.items()) j[k] = v;
-    j["backend"] = args->backend;
+    j["backend"] = selected.name;
     j["proof_file"] = output;
     j["proof_bytes"] = ptvm::stark::proof_binary_size(run.proof);
     j["proof_file_bytes"] = file.size();
@@ -180,7 +178,7 @@ Action add_verify_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("verify", "Verify a proof file; exit 3 when rejected");
   cmd->alias("verify-stark");
   cmd->add_option("proof", args->proof, "the proof file")->required();
-  cmd->add_option("--backend", args->backend, "cpu (default) or cuda");
+  cmd->add_option("--backend", args->backend, "accepted for symmetry with prove; the verifier always runs on the CPU");
   cmd->add_option("--min-security", args->min_security, "reject below this many conjectured bits (default 96; 0 accepts insecure test profiles)")->check(non_negative_integer());
   cmd->add_flag("--strict", args->strict, "at least 96 bits and re-execution");
   cmd->add_flag("--reexecute", args->reexecute, "rerun both engines from the claim and compare");
@@ -239,7 +237,7 @@ Action add_prove_batch_command(CLI::App& app) {
                   "\"initial_memory\"?, \"layers\"?}")
       ->required();
   cmd->add_option("--out", args->out, "output folder")->required();
-  cmd->add_option("--backend", args->backend, "cpu (default) or cuda");
+  cmd->add_option("--backend", args->backend, "auto (default), cpu, cuda, dual, hostsim, hostsim-dual");
   cmd->add_option("--profile,--stark-profile", args->profile, "proof profile (default auto)");
   cmd->add_option("--max-steps", args->max_steps, "default max steps (512)")->check(non_negative_integer());
   cmd->add_option("--threads", args->threads, "host threads producing traces (default 1)")->check(non_negative_integer());
@@ -339,7 +337,8 @@ Action add_prove_batch_command(CLI::App& app) {
     std::vector<std::thread> producers;
     for (unsigned t = 0; t < threads; ++t) producers.emplace_back(produce);
 
-    auto backend = ptvm::make_cpu_backend();
+    tvm_cli::SelectedBackend selected = tvm_cli::select_backend(args->backend);
+    auto& backend = selected.backend;
     ordered_json summary_jobs = ordered_json::array();
     size_t failed = 0;
     auto t_all = std::chrono::steady_clock::now();

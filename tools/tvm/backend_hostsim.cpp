@@ -1,0 +1,26 @@
+// Bridge to the host-sim build of the CUDA backend (library ptvm::hostsim): the project's kernels
+// run on the CPU. In its own small library because ptvm::hostsim defines PTVM_HOSTSIM publicly.
+#include <memory>
+#include <string>
+
+#include "backend_select.hpp"
+
+#if defined(TVM_WITH_HOSTSIM_RUNTIME)
+#include "ptvm/gpu/cuda_backend.hpp"
+#endif
+
+namespace tvm_cli {
+
+#if defined(TVM_WITH_HOSTSIM_RUNTIME)
+bool hostsim_runtime_built() { return true; }
+std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name) {
+  return ptvm::gpu::make_backend(name);
+}
+#else
+bool hostsim_runtime_built() { return false; }
+std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name) {
+  throw ptvm::Error(ptvm::ErrorCategory::Usage, "--backend " + name + ": host-sim not built");
+}
+#endif
+
+}  // namespace tvm_cli

@@ -1,0 +1,56 @@
+#include "backend_select.hpp"
+
+#include "ptvm/common/error.hpp"
+
+namespace tvm_cli {
+
+using ptvm::Error;
+using ptvm::ErrorCategory;
+
+void check_backend_name(const std::string& name) {
+  if (name == "auto" || name == "cpu") return;
+  if (name == "cuda" || name == "dual") {
+    if (!cuda_runtime_built())
+      throw Error(ErrorCategory::Usage, "--backend " + name +
+                                            ": this tvm was built without the CUDA backend (nvcc not found); "
+                                            "use --backend cpu or hostsim");
+    return;
+  }
+  if (name == "hostsim" || name == "hostsim-dual") {
+    if (!hostsim_runtime_built())
+      throw Error(ErrorCategory::Usage, "--backend " + name + ": this tvm was built without host-sim");
+    return;
+  }
+  throw Error(ErrorCategory::Usage,
+              "--backend must be auto, cpu, cuda, dual, hostsim or hostsim-dual (got '" + name + "')");
+}
+
+SelectedBackend select_backend(const std::string& name) {
+  check_backend_name(name);
+  SelectedBackend s;
+  if (name == "auto") {
+    if (cuda_runtime_built() && cuda_device_visible()) {
+      s.backend = make_cuda_runtime_backend("cuda");
+      s.name = "cuda";
+    } else {
+      s.backend = ptvm::make_cpu_backend();
+      s.name = "cpu";
+    }
+    return s;
+  }
+  s.name = name;
+  if (name == "cpu") {
+    s.backend = ptvm::make_cpu_backend();
+  } else if (name == "cuda" || name == "dual") {
+    if (!cuda_device_visible())
+      throw Error(ErrorCategory::Device, "--backend " + name +
+                                             ": no CUDA device is visible (use --backend cpu, or hostsim to run "
+                                             "the CUDA kernels on the CPU)");
+    s.backend = make_cuda_runtime_backend(name);
+  } else {
+    s.backend = make_hostsim_runtime_backend(name == "hostsim" ? "cuda" : "dual");
+  }
+  return s;
+}
+
+}  // namespace tvm_cli

@@ -1,0 +1,33 @@
+// Which proving backend `tvm prove` / `prove-batch` use. The verifier always runs on the CPU.
+//   auto     cuda when a CUDA device is visible, else cpu (the default)
+//   cpu      the reference backend
+//   cuda     the CUDA backend on the GPU (error if no device is visible)
+//   dual     CPU and CUDA side by side; reports the first stage, column and row that differ
+//   hostsim, hostsim-dual   the CUDA backend's kernels run on the CPU by host-sim (debugging, CI)
+#pragma once
+#include <memory>
+#include <string>
+
+#include "ptvm/backend.hpp"
+
+namespace tvm_cli {
+
+struct SelectedBackend {
+  std::unique_ptr<ptvm::Backend> backend;
+  std::string name;  // the resolved name ("cpu" for auto without a device)
+};
+
+// Throws ptvm::Error (Usage) for an unknown name or one this build lacks, (Device) for cuda
+// without a visible device.
+SelectedBackend select_backend(const std::string& name);
+// Validates a --backend value without creating anything.
+void check_backend_name(const std::string& name);
+
+// Defined in backend_cuda.cpp / backend_hostsim.cpp when those runtimes are built.
+bool cuda_runtime_built();
+bool cuda_device_visible();
+std::unique_ptr<ptvm::Backend> make_cuda_runtime_backend(const std::string& name);
+bool hostsim_runtime_built();
+std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name);
+
+}  // namespace tvm_cli
