@@ -11,6 +11,7 @@
 #include "ptvm/hash/blake2s_x16.hpp"
 #include "ptvm/hash/channel.hpp"
 #include "ptvm/hash/merkle.hpp"
+#include "ptvm/hash/merkle_generic.hpp"
 
 using namespace ptvm;
 using namespace ptvm::hash;
@@ -123,6 +124,21 @@ BENCHMARK(BM_MerkleLeafHashing)->Arg(16)->Arg(20)->Unit(benchmark::kMillisecond)
 // 64 MiB of M31 columns in one tree (2^20 rows x 16 columns): the speed goal of the hash issue.
 void BM_MerkleCommit64MiB_OneThread(benchmark::State& state) { merkle_commit_16_columns(state, 20, 1); }
 BENCHMARK(BM_MerkleCommit64MiB_OneThread)->Unit(benchmark::kMillisecond);
+
+// BLAKE2b-256 tree (F128 system) over 16-byte values: 2^k rows x 4 QM31 columns = 64 bytes/row,
+// node by node (GenericMerkleTree), one thread.
+void BM_Blake2bMerkleCommit4x16Bytes_OneThread(benchmark::State& state) {
+  const uint32_t log_rows = uint32_t(state.range(0));
+  std::mt19937_64 rng(log_rows);
+  std::vector<std::vector<QM31>> columns(4, std::vector<QM31>(size_t(1) << log_rows));
+  for (auto& c : columns) {
+    for (auto& v : c) v = QM31::from_u32(uint32_t(rng()), uint32_t(rng()), uint32_t(rng()), uint32_t(rng()));
+  }
+  std::vector<std::span<const QM31>> spans(columns.begin(), columns.end());
+  for (auto _ : state) benchmark::DoNotOptimize(Blake2bMerkleTree<QM31>::commit(spans, 1).root());
+  state.SetBytesProcessed(int64_t(state.iterations()) * 64 * (int64_t(1) << log_rows));
+}
+BENCHMARK(BM_Blake2bMerkleCommit4x16Bytes_OneThread)->Arg(16)->Unit(benchmark::kMillisecond);
 
 // Grinding: nonces tried per second (pow_bits 20 from a fixed digest; expected ~2^20 tries).
 void BM_Grind(benchmark::State& state) {

@@ -120,11 +120,13 @@ Blake2s Blake2s::from_state(const std::array<uint32_t, 8>& chaining_value,
   Blake2s hasher;
   for (int i = 0; i < 8; ++i) hasher.h_[i] = chaining_value[i];
   hasher.t_ = bytes_compressed;
+  hasher.resumed_without_input_ = true;
   return hasher;
 }
 
 void Blake2s::update(const void* data, size_t size) {
   if (finalized_) throw Error(ErrorCategory::Internal, "Blake2s::update after finalize");
+  if (size > 0) resumed_without_input_ = false;
   const auto* p = static_cast<const uint8_t*>(data);
   // A full buffer is compressed only once more input arrives: the final block must carry the
   // `last` flag, so it is held back until finalize().
@@ -152,6 +154,10 @@ void Blake2s::update(const void* data, size_t size) {
 
 Blake2sHash Blake2s::finalize() {
   if (finalized_) throw Error(ErrorCategory::Internal, "Blake2s::finalize called twice");
+  // The resumed state's last block was compressed as "not last": an empty tail cannot be right.
+  if (resumed_without_input_) {
+    throw Error(ErrorCategory::Internal, "Blake2s::finalize: resumed state without further input");
+  }
   finalized_ = true;
   std::memset(buffer_ + buffered_, 0, 64 - buffered_);
   t_ += buffered_;
@@ -183,8 +189,31 @@ Blake2b::Blake2b(size_t digest_len) : digest_len_(digest_len) {
   blake2b_init_state(h_, static_cast<uint32_t>(digest_len));
 }
 
+Blake2b Blake2b::from_state(const std::array<uint64_t, 8>& chaining_value,
+                           uint64_t bytes_compressed, size_t digest_len) {
+  if (bytes_compressed == 0 || bytes_compressed % 128 != 0) {
+    throw Error(ErrorCategory::Internal,
+                "Blake2b::from_state: bytes_compressed must be a positive multiple of 128");
+  }
+  Blake2b hasher(digest_len);
+  for (int i = 0; i < 8; ++i) hasher.h_[i] = chaining_value[i];
+  hasher.t_ = bytes_compressed;
+  hasher.resumed_without_input_ = true;
+  return hasher;
+}
+
+std::array<uint64_t, 8> Blake2b::state_after_first_block(const uint8_t block[128],
+                                                         size_t digest_len) {
+  Blake2b hasher(digest_len);
+  blake2b_compress_bytes(hasher.h_, block, 128, false);
+  std::array<uint64_t, 8> out{};
+  for (int i = 0; i < 8; ++i) out[i] = hasher.h_[i];
+  return out;
+}
+
 void Blake2b::update(const void* data, size_t size) {
   if (finalized_) throw Error(ErrorCategory::Internal, "Blake2b::update after finalize");
+  if (size > 0) resumed_without_input_ = false;
   const auto* p = static_cast<const uint8_t*>(data);
   while (size > 0) {
     if (buffered_ == 128) {
@@ -213,6 +242,9 @@ void Blake2b::finalize(std::span<uint8_t> out) {
     throw Error(ErrorCategory::Internal, "Blake2b::finalize: output size != digest length");
   }
   if (finalized_) throw Error(ErrorCategory::Internal, "Blake2b::finalize called twice");
+  if (resumed_without_input_) {
+    throw Error(ErrorCategory::Internal, "Blake2b::finalize: resumed state without further input");
+  }
   finalized_ = true;
   std::memset(buffer_ + buffered_, 0, 128 - buffered_);
   t_ += buffered_;

@@ -175,6 +175,21 @@ TEST(Blake2s, FromStateContinuesAPrefix) {
   EXPECT_EQ(continued.finalize(), blake2s(message));
   EXPECT_THROW(Blake2s::from_state(state, 0), ptvm::Error);
   EXPECT_THROW(Blake2s::from_state(state, 65), ptvm::Error);
+  Blake2s resumed_empty = Blake2s::from_state(state, 64);
+  EXPECT_THROW(resumed_empty.finalize(), ptvm::Error);
+}
+
+TEST(Blake2b, FromStateContinuesAPrefix) {
+  std::vector<uint8_t> message(128 + 45);
+  for (size_t i = 0; i < message.size(); ++i) message[i] = uint8_t(i * 7 + 3);
+  const auto state = Blake2b::state_after_first_block(message.data(), 32);
+  Blake2b continued = Blake2b::from_state(state, 128, 32);
+  continued.update(message.data() + 128, message.size() - 128);
+  const auto expected = blake2b_256(message);
+  EXPECT_EQ(continued.finalize(), std::vector<uint8_t>(expected.bytes.begin(), expected.bytes.end()));
+  EXPECT_THROW(Blake2b::from_state(state, 64, 32), ptvm::Error);
+  Blake2b resumed_empty = Blake2b::from_state(state, 128, 32);
+  EXPECT_THROW(resumed_empty.finalize(), ptvm::Error);
 }
 
 TEST(Blake2s, SixteenLaneCompressionMatchesScalar) {

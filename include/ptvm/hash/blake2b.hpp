@@ -114,6 +114,13 @@ struct Blake2b256Hash {
 class Blake2b {
  public:
   explicit Blake2b(size_t digest_len);
+  // Continues from a chaining value after `bytes_compressed` bytes (a positive multiple of 128),
+  // e.g. a precomputed prefix block; digest_len must be the one the state was started with.
+  static Blake2b from_state(const std::array<uint64_t, 8>& chaining_value, uint64_t bytes_compressed,
+                            size_t digest_len);
+  // The chaining value after exactly one full 128-byte block that is not the last one (for
+  // precomputing prefix states).
+  static std::array<uint64_t, 8> state_after_first_block(const uint8_t block[128], size_t digest_len);
 
   void update(const void* data, size_t size);
   void update(std::span<const uint8_t> data) { update(data.data(), data.size()); }
@@ -128,6 +135,7 @@ class Blake2b {
   size_t buffered_ = 0;
   size_t digest_len_;
   bool finalized_ = false;
+  bool resumed_without_input_ = false;  // from_state and nothing added yet
 };
 
 Blake2b256Hash blake2b_256(std::span<const uint8_t> data);

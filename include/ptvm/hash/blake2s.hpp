@@ -142,6 +142,7 @@ class Blake2s {
   uint8_t buffer_[64];      // pending bytes, never compressed before more input (or finalize)
   size_t buffered_ = 0;
   bool finalized_ = false;
+  bool resumed_without_input_ = false;  // from_state and nothing added yet
 };
 
 Blake2sHash blake2s(std::span<const uint8_t> data);

@@ -8,6 +8,7 @@
 // stays the fast one (16 lanes), this one hashes node by node, with threads over large layers.
 // Host only, header-only.
 #pragma once
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "ptvm/common/error.hpp"
 #include "ptvm/hash/blake2b.hpp"
 #include "ptvm/hash/blake2s.hpp"
+#include "ptvm/hash/merkle_hash.hpp"
 #include "ptvm/hash/merkle_walk.hpp"
 
 namespace ptvm::hash {
@@ -29,11 +31,15 @@ template <class Hasher, class Value>
 typename Hasher::Hash prefixed_node_hash(
     const std::optional<std::pair<typename Hasher::Hash, typename Hasher::Hash>>& children,
     std::span<const Value> values) {
-  typename Hasher::State hasher = Hasher::start();
-  uint8_t prefix[Hasher::kBlockBytes] = {};
-  const char* tag = children ? "node" : "leaf";
-  for (int i = 0; i < 4; ++i) prefix[i] = static_cast<uint8_t>(tag[i]);
-  hasher.update(prefix, sizeof prefix);
+  if (!children && values.empty()) {
+    // The message is the prefix alone, which is then the last block: hash it in full.
+    uint8_t prefix[Hasher::kBlockBytes] = {'l', 'e', 'a', 'f'};
+    typename Hasher::State hasher = Hasher::start();
+    hasher.update(prefix, sizeof prefix);
+    return Hasher::finish(hasher);
+  }
+  // The prefix is one whole block and more bytes follow: start from its precomputed state.
+  typename Hasher::State hasher = Hasher::start_after_prefix(children.has_value());
   if (children) {
     hasher.update(children->first.bytes.data(), children->first.bytes.size());
     hasher.update(children->second.bytes.data(), children->second.bytes.size());
@@ -52,6 +58,14 @@ struct Blake2sMerkleHasher {
   using State = Blake2s;
   static constexpr size_t kBlockBytes = 64;
   static State start() { return Blake2s(); }
+  // After the 64-byte "node"/"leaf" prefix block (merkle_hash.hpp's constants).
+  static State start_after_prefix(bool is_node) {
+    std::array<uint32_t, 8> state{};
+    for (int i = 0; i < 8; ++i) {
+      state[i] = is_node ? merkle_node_initial_state(i) : merkle_leaf_initial_state(i);
+    }
+    return Blake2s::from_state(state, 64);
+  }
   static Hash finish(State& s) { return s.finalize(); }
   template <class Value>
   static Hash hash_node(const std::optional<std::pair<Hash, Hash>>& children,
@@ -65,6 +79,17 @@ struct Blake2bMerkleHasher {
   using State = Blake2b;
   static constexpr size_t kBlockBytes = 128;
   static State start() { return Blake2b(32); }
+  // After the 128-byte "node"/"leaf" prefix block, computed once.
+  static State start_after_prefix(bool is_node) {
+    static const std::array<uint64_t, 8> kLeafState = prefix_state("leaf");
+    static const std::array<uint64_t, 8> kNodeState = prefix_state("node");
+    return Blake2b::from_state(is_node ? kNodeState : kLeafState, 128, 32);
+  }
+  static std::array<uint64_t, 8> prefix_state(const char* tag) {
+    uint8_t block[128] = {};
+    for (int i = 0; i < 4; ++i) block[i] = static_cast<uint8_t>(tag[i]);
+    return Blake2b::state_after_first_block(block, 32);
+  }
   static Hash finish(State& s) {
     Hash out;
     s.finalize(std::span<uint8_t>(out.bytes));
