@@ -91,3 +91,19 @@ TEST(Blake2bChannel, F128CandidatesAtOrAboveTheModulusAreRejected) {
   EXPECT_GT(many.n_draws(), 1150u);
   EXPECT_LT(many.n_draws(), 1370u);
 }
+
+#include "ptvm/hash/blake2b_channel_f128.hpp"
+
+TEST(Blake2bChannel, F128FeltsCarryTheDrawnCanonicalValues) {
+  Blake2bChannel a, b;
+  const auto integers = a.draw_f128_values(5);
+  const auto felts = draw_f128_felts(b, 5);
+  ASSERT_EQ(felts.size(), 5u);
+  EXPECT_EQ(a.n_draws(), b.n_draws());
+  for (size_t i = 0; i < 5; ++i) {
+    uint64_t lo = 0, hi = 0;
+    felts[i].to_canonical_words(lo, hi);
+    EXPECT_EQ(lo, integers[i].lo);
+    EXPECT_EQ(hi, integers[i].hi);
+  }
+}
