@@ -13,6 +13,9 @@
 namespace ptvm::stark {
 namespace {
 
+using detail::pair_positions;
+using detail::shifted_positions;
+
 using detail::StarkLayout;
 
 double process_cpu_ms() {
@@ -51,26 +54,6 @@ struct TreeData {
     return out;
   }
 };
-
-std::vector<size_t> shifted_positions(const std::vector<size_t>& queries, uint32_t shift) {
-  std::vector<size_t> out;
-  for (size_t q : queries) out.push_back(q >> shift);
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-// Both members of every pair touched by `positions` (sorted, unique).
-std::vector<size_t> pair_positions(const std::vector<size_t>& positions) {
-  std::vector<size_t> out;
-  for (size_t p : positions) {
-    size_t a = p & ~size_t{1};
-    if (out.empty() || out.back() != a + 1) {
-      out.push_back(a);
-      out.push_back(a + 1);
-    }
-  }
-  return out;
-}
 
 // Siblings not among `positions`, in position order (PROTOCOL.md §6.8), read from a QM31 column.
 void append_witness(const std::vector<size_t>& positions, const ColumnSet& column, std::vector<QM31>& witness) {

@@ -14,6 +14,9 @@
 namespace ptvm::stark {
 namespace {
 
+using detail::pair_positions;
+using detail::shifted_positions;
+
 using detail::StarkLayout;
 
 struct Rejection {
@@ -28,25 +31,6 @@ const char* tree_name(size_t t) {
     case kInteractionTree: return "interaction";
     default: return "composition";
   }
-}
-
-std::vector<size_t> shifted_positions(const std::vector<size_t>& queries, uint32_t shift) {
-  std::vector<size_t> out;
-  for (size_t q : queries) out.push_back(q >> shift);
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-std::vector<size_t> pair_positions(const std::vector<size_t>& positions) {
-  std::vector<size_t> out;
-  for (size_t p : positions) {
-    size_t a = p & ~size_t{1};
-    if (out.empty() || out.back() != a + 1) {
-      out.push_back(a);
-      out.push_back(a + 1);
-    }
-  }
-  return out;
 }
 
 // Splits Merkle-ordered queried values (log size descending, position ascending, column order)
