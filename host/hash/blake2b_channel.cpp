@@ -2,9 +2,9 @@
 #include "ptvm/hash/blake2b_channel.hpp"
 
 #include <algorithm>
-#include <set>
 
 #include "ptvm/common/error.hpp"
+#include "query_sampling.hpp"
 
 namespace ptvm::hash {
 
@@ -82,22 +82,7 @@ std::vector<F128Integer> Blake2bChannel::draw_f128_values(size_t n) {
 }
 
 std::vector<size_t> Blake2bChannel::draw_queries(uint32_t log_domain_size, size_t n_queries) {
-  if (log_domain_size > 32) {
-    throw Error(ErrorCategory::Usage, "Blake2bChannel::draw_queries: log domain size " +
-                                          std::to_string(log_domain_size) + " above 32");
-  }
-  const uint32_t mask =
-      log_domain_size == 32 ? 0xffffffffu : (uint32_t(1) << log_domain_size) - 1;
-  std::set<size_t> positions;
-  size_t consumed = 0;
-  while (consumed < n_queries) {
-    for (uint32_t w : draw_u32s()) {
-      if (consumed == n_queries) break;
-      positions.insert(w & mask);
-      ++consumed;
-    }
-  }
-  return std::vector<size_t>(positions.begin(), positions.end());
+  return detail::sample_queries(*this, "Blake2bChannel", log_domain_size, n_queries);
 }
 
 }  // namespace ptvm::hash

@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <optional>
-#include <set>
 #include <thread>
 
 #include "ptvm/common/error.hpp"
+#include "query_sampling.hpp"
 #include "ptvm/hash/blake2s_x16.hpp"
 #include "ptvm/hash/pow.hpp"
 
@@ -120,22 +120,7 @@ std::vector<QM31> Blake2sChannel::draw_felts(size_t n) {
 QM31 Blake2sChannel::draw_felt() { return draw_felts(1)[0]; }
 
 std::vector<size_t> Blake2sChannel::draw_queries(uint32_t log_domain_size, size_t n_queries) {
-  if (log_domain_size > 32) {
-    throw Error(ErrorCategory::Usage, "Blake2sChannel::draw_queries: log domain size " +
-                                          std::to_string(log_domain_size) + " above 32");
-  }
-  const uint32_t mask =
-      log_domain_size == 32 ? 0xffffffffu : (uint32_t(1) << log_domain_size) - 1;
-  std::set<size_t> positions;
-  size_t consumed = 0;
-  while (consumed < n_queries) {
-    for (uint32_t w : draw_u32s()) {
-      if (consumed == n_queries) break;
-      positions.insert(w & mask);
-      ++consumed;
-    }
-  }
-  return std::vector<size_t>(positions.begin(), positions.end());
+  return detail::sample_queries(*this, "Blake2sChannel", log_domain_size, n_queries);
 }
 
 bool Blake2sChannel::check_pow(uint64_t nonce, uint32_t pow_bits) const {
