@@ -9,52 +9,24 @@
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vm/format.hpp"
 #include "ptvm/vm/runner.hpp"
+#include "vector_check.hpp"
 
 namespace ptvm::vm {
 namespace {
 
-const std::filesystem::path kVectors = std::filesystem::path(PTVM_SHARED_DIR) / "vectors";
+using testing::check_vector;
+const std::filesystem::path kVectors = testing::vectors_dir();
 
-nlohmann::json load_expected() {
-  std::ifstream in(kVectors / "expected.json");
-  if (!in) return nullptr;
-  return nlohmann::json::parse(in);
-}
-
-void check_vector(const std::string& name, const nlohmann::json& e, EngineKind engine) {
-  SCOPED_TRACE(name);
-  Program program = assemble_file((kVectors / name).string());
-  RunOptions options;
-  options.engine = engine;
-  options.max_steps = e.at("max_steps").get<uint64_t>();
-  options.attention = parse_attention_mode(e.at("attention_mode").get<std::string>());
-  RunResult r = run(program, options);
-  const MachineState& s = r.trace.final_state;
-  EXPECT_EQ(r.steps, e.at("steps").get<uint64_t>());
-  EXPECT_EQ(r.trace.rows.size(), r.steps);
-  EXPECT_EQ(s.halted, e.at("halted").get<bool>());
-  EXPECT_EQ(s.pc, e.at("pc").get<int>());
-  EXPECT_EQ(s.sp, e.at("sp").get<int>());
-  EXPECT_EQ(s.acc, e.at("acc").get<int>());
-  EXPECT_EQ(s.zero_flag, e.at("zero_flag").get<bool>());
-  EXPECT_EQ(s.carry_flag, e.at("carry_flag").get<bool>());
-  EXPECT_EQ(r.trace.final_memory, e.at("memory").get<std::vector<int16_t>>());
-  if (e.contains("acc_by_attention_mode")) {
-    for (const auto& [mode, acc] : e.at("acc_by_attention_mode").items()) {
-      SCOPED_TRACE(mode);
-      RunOptions soft = options;
-      soft.attention = parse_attention_mode(mode);
-      EXPECT_EQ(run(program, soft).trace.final_state.acc, acc.get<int>());
-    }
-  }
-}
+nlohmann::json load_expected() { return testing::load_expected_vectors(); }
 
 TEST(Compatibility, EveryVectorOnNative) {
   nlohmann::json expected = load_expected();
   ASSERT_FALSE(expected.is_null()) << "missing " << (kVectors / "expected.json");
   size_t checked = 0;
   for (const auto& [name, e] : expected.items()) {
-    check_vector(name, e, EngineKind::Native);
+    RunOptions native;
+    native.engine = EngineKind::Native;
+    check_vector(name, e, native);
     ++checked;
   }
   // every .tvm file in the folder has an expectation
