@@ -21,6 +21,7 @@
 #include "ptvm/gpu/pow.hpp"
 #include "ptvm/gpu/runtime.hpp"
 #include "ptvm/gpu/stark_kernels.hpp"
+#include "ptvm/hash/merkle_walk.hpp"
 
 PTVM_GPU_NAMESPACE_BEGIN
 namespace {
@@ -121,45 +122,24 @@ class DeviceTree final : public CommittedTree {
     check_queries(queries);
     hash::MerkleTree::Opening opening;
     if (columns_.empty()) return opening;
-    enum class Sink { Hash, Queried, Witness };
+    // The shared walk plans the opening: each "hash" or "value" it asks for is the index of its
+    // first word in `sources`; one gather kernel then reads every planned word.
     std::vector<GatherSource> sources;
-    std::vector<Sink> sinks;  // one per hash (8 words) or value (1 word)
-    const uint32_t max_log = tree_.max_log_size();
-    static const std::vector<size_t> kNone;
-    std::vector<size_t> previous, current;
-    for (int64_t k = max_log; k >= 0; --k) {
-      const uint32_t log_size = static_cast<uint32_t>(k);
-      auto it = queries.find(log_size);
-      const std::vector<size_t>& column_queries = it == queries.end() ? kNone : it->second;
-      const bool has_children = log_size < max_log;
-      current.clear();
-      size_t p = 0, q = 0;
-      while (p < previous.size() || q < column_queries.size()) {
-        size_t node_index = SIZE_MAX;
-        if (p < previous.size()) node_index = previous[p] / 2;
-        if (q < column_queries.size()) node_index = std::min(node_index, column_queries[q]);
-        if (has_children) {
-          for (size_t child = 2 * node_index; child <= 2 * node_index + 1; ++child) {
-            if (p < previous.size() && previous[p] == child) {
-              ++p;
-            } else {
-              const DeviceBuffer<uint32_t>& layer = tree_.layer_words(log_size + 1);
-              const size_t n_nodes = size_t{1} << (log_size + 1);
-              for (size_t i = 0; i < 8; ++i) sources.push_back({layer.data(), i * n_nodes + child});
-              sinks.push_back(Sink::Hash);
-            }
-          }
-        }
-        const bool queried = q < column_queries.size() && column_queries[q] == node_index;
-        if (queried) ++q;
-        for (size_t c : by_log_size_[log_size]) {
-          sources.push_back({reinterpret_cast<const uint32_t*>(columns_[c].data), node_index});
-          sinks.push_back(queried ? Sink::Queried : Sink::Witness);
-        }
-        current.push_back(node_index);
-      }
-      std::swap(previous, current);
-    }
+    std::vector<size_t> hash_words, queried_words, witness_words;
+    hash::detail::merkle_decommit_walk<size_t, size_t>(
+        tree_.max_log_size(), queries, by_log_size_,
+        [&](uint32_t layer_log_size, size_t child) {
+          const DeviceBuffer<uint32_t>& layer = tree_.layer_words(layer_log_size);
+          const size_t n_nodes = size_t{1} << layer_log_size;
+          const size_t first = sources.size();
+          for (size_t i = 0; i < 8; ++i) sources.push_back({layer.data(), i * n_nodes + child});
+          return first;
+        },
+        [&](size_t column, size_t index) {
+          sources.push_back({reinterpret_cast<const uint32_t*>(columns_[column].data), index});
+          return sources.size() - 1;
+        },
+        queried_words, hash_words, witness_words);
     std::vector<uint32_t> words(sources.size());
     if (!sources.empty()) {
       DeviceBuffer<GatherSource> src = upload(sources, stream_);
@@ -167,16 +147,9 @@ class DeviceTree final : public CommittedTree {
       gather_words(src.cptr(), out.ptr(), sources.size(), stream_);
       out.download(std::span<uint32_t>(words), stream_);
     }
-    size_t w = 0;
-    for (Sink s : sinks) {
-      if (s == Sink::Hash) {
-        opening.decommitment.hash_witness.push_back(hash::Blake2sHash::from_words(&words[w]));
-        w += 8;
-      } else {
-        (s == Sink::Queried ? opening.queried_values : opening.decommitment.column_witness).push_back(M31::raw(words[w]));
-        ++w;
-      }
-    }
+    for (size_t w : hash_words) opening.decommitment.hash_witness.push_back(hash::Blake2sHash::from_words(&words[w]));
+    for (size_t w : queried_words) opening.queried_values.push_back(M31::raw(words[w]));
+    for (size_t w : witness_words) opening.decommitment.column_witness.push_back(M31::raw(words[w]));
     return opening;
   }
 
