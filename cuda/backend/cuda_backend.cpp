@@ -194,9 +194,13 @@ class CudaBackendImpl final : public CudaBackend {
   std::unique_ptr<ColumnSet> upload_rows(const std::vector<std::vector<M31>>& rows) override {
     StageScope scope("cuda.upload_rows");
     auto out = std::make_unique<DeviceColumns>();
+    // One staging buffer for all columns (a free per column would wait for the device each time).
+    size_t longest = 0;
+    for (const auto& col : rows) longest = std::max(longest, col.size());
+    DeviceBuffer<M31> staged(longest);
     for (const auto& col : rows) {
       const uint32_t n = log2_exact(col.size());
-      DeviceBuffer<M31> staged = upload(col, stream_);
+      staged.upload(std::span<const M31>(col), stream_);
       DeviceBuffer<M31> evaluations(col.size());
       rows_to_bitrev(staged.cptr(), evaluations.ptr(), n, stream_);
       out->cols.push_back(std::move(evaluations));
@@ -552,8 +556,10 @@ class CudaBackendImpl final : public CudaBackend {
 
   const DeviceTwiddles& twiddles(uint32_t max_domain_log) {
     if (!twiddles_ || twiddles_->max_domain_log() < max_domain_log)
+      // The kernels derive every twiddle from points on the device; only the root coset is needed
+      // (building the host TwiddleTree just to pass it to DeviceTwiddles::upload was wasted work).
       twiddles_ = std::make_unique<DeviceTwiddles>(
-          DeviceTwiddles::upload(circle::precompute_twiddles_for_log(std::max<uint32_t>(max_domain_log, 2)), stream_));
+          DeviceTwiddles{circle::CanonicCoset{std::max<uint32_t>(max_domain_log, 2)}.half_coset()});
     return *twiddles_;
   }
 
