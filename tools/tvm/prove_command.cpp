@@ -193,13 +193,15 @@ Action add_verify_command(CLI::App& app) {
       options.min_security_bits = std::max<uint32_t>(options.min_security_bits, 96);
       options.reexecute = true;
     }
-    const std::string text = read_file(args->proof);
     auto t0 = std::chrono::steady_clock::now();
     ordered_json j;
     j["proof_file"] = args->proof;
     std::optional<vmair::ProofFile> file;
     std::string reason;
+    std::string text;
     try {
+      // Inside the try: an oversized file (read_file's Parse error) is a rejection, exit 3.
+      text = read_file(args->proof);
       file = vmair::read_proof_file_json(text);
     } catch (const Error& e) {
       if (e.category() != ErrorCategory::Parse) throw;
@@ -219,7 +221,9 @@ Action add_verify_command(CLI::App& app) {
       for (const auto& [k, v] : facts.items()) j[k] = v;
       j["proof_bytes"] = ptvm::stark::proof_binary_size(file->proof);
     }
-    j["proof_file_bytes"] = text.size();
+    std::error_code size_error;
+    const auto on_disk = std::filesystem::file_size(args->proof, size_error);
+    j["proof_file_bytes"] = size_error ? text.size() : static_cast<size_t>(on_disk);
     j["reexecuted"] = options.reexecute;
     j["verify_ms"] = verify_ms;
     print(j, args->json);

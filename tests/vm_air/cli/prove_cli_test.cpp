@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include "ptvm/stark/proof.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -88,6 +90,12 @@ TEST_F(ProveCli, ProveVerifyAndReject) {
   EXPECT_NE(t.out.find("malformed proof file"), std::string::npos) << t.out;
 
   EXPECT_EQ(tvm("verify " + path("missing.json")).code, 1);
+  // An oversized file is a malformed proof: rejected (3), not an error (1). Sparse, so cheap.
+  std::ofstream(path("huge.json")) << "{";
+  fs::resize_file(path("huge.json"), ptvm::stark::kMaxProofBytes + 1);
+  Result huge = tvm("verify " + path("huge.json"));
+  EXPECT_EQ(huge.code, 3) << huge.out;
+  EXPECT_NE(huge.out.find("oversized"), std::string::npos) << huge.out;
   EXPECT_EQ(tvm("verify").code, 2);
   EXPECT_EQ(tvm("prove " + fib_ + " --profile nonsense").code, 2);
   EXPECT_EQ(tvm("prove " + fib_ + " --backend nonsense").code, 2);
