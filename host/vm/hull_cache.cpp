@@ -95,8 +95,8 @@ HullKvMemory::HullKvMemory(std::span<const int16_t> initial_memory, AttentionMod
 }
 
 int16_t HullKvMemory::read(size_t address) const {
-  if (mode_.kind == AttentionMode::Kind::AverageHard)
-    return latest(address);
+  if (mode_.kind == AttentionMode::Kind::AverageHard)  // the attention query on the hull
+    return static_cast<int16_t>(cells_[address].argmax(QueryDirection{1, 0}).value);
   const double temperature = mode_.kind == AttentionMode::Kind::Softmax ? 1.0 : mode_.temperature;
   return soft_attention_read(histories_[address], temperature);
 }

@@ -165,7 +165,6 @@ uint64_t step_in_lockstep(Engine& engine, Engine& reference, const RunOptions& o
 
 }  // namespace
 
-bool transformer_engine_available() { return true; }
 
 RunResult run_engine(Engine& engine, Engine* reference, const Program& program,
                      const RunOptions& options) {

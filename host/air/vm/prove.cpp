@@ -69,11 +69,9 @@ ProvedRun prove_program(const vm::Program& program, const ProveOptions& options)
   run.max_steps = options.max_steps;
   run.layers = options.layers;
   run.record_trace = true;
-  if (options.lockstep && vm::transformer_engine_available()) {
+  if (options.lockstep) {
     run.engine = vm::EngineKind::Transformer;
     run.verify_native = true;  // Divergence on the first step where the engines differ
-  } else if (options.lockstep) {
-    throw Error(ErrorCategory::Usage, "the transformer engine is not in this build; lockstep proving needs it");
   }
   auto t0 = std::chrono::steady_clock::now();
   vm::RunResult result = vm::run(program, run);
@@ -121,8 +119,8 @@ stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, 
       run.max_steps = claim.statement.max_steps;
       run.layers = claim.transformer_config.num_layers;
       run.record_trace = false;
-      run.engine = vm::transformer_engine_available() ? vm::EngineKind::Transformer : vm::EngineKind::Native;
-      run.verify_native = run.engine == vm::EngineKind::Transformer;
+      run.engine = vm::EngineKind::Transformer;
+      run.verify_native = true;
       vm::RunResult r = vm::run(claim.statement.program, run);
       if (r.steps != claim.statement.steps) return reject("re-execution: " + std::to_string(r.steps) + " steps, claim says " +
                                                           std::to_string(claim.statement.steps));

@@ -82,10 +82,9 @@ public:
 
   // The read of the configured mode. Precondition: address < size() (the engine checks first).
   int16_t read(size_t address) const;
-  // The hard-attention read (latest write) regardless of the mode.
-  int16_t latest(size_t address) const {
-    return static_cast<int16_t>(cells_[address].argmax(QueryDirection{1, 0}).value);
-  }
+  // The latest write regardless of the mode: O(1), the last key inserted (steps only increase).
+  // Memory reads themselves go through read(), the attention query.
+  int16_t latest(size_t address) const { return static_cast<int16_t>(cells_[address].latest().value); }
   // A write during step `step` (>= 1, increasing across calls for one cell).
   void write(size_t address, uint64_t step, int16_t value);
 

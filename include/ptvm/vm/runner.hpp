@@ -37,10 +37,6 @@ RunResult run(const Program& program, const RunOptions& options);
 RunResult run_engine(Engine& engine, Engine* reference, const Program& program,
                      const RunOptions& options);
 
-// Whether run() offers the transformer engine (always true since it landed; kept for callers that
-// were written before, e.g. bench/vm).
-bool transformer_engine_available();
-
 const char* engine_name(EngineKind kind);  // "native" / "transformer"
 EngineKind parse_engine_kind(std::string_view text);  // Usage error on anything else
 
