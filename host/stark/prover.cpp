@@ -382,12 +382,13 @@ std::optional<std::string> check_constraints(const air::Air& air, std::span<cons
     const auto& shape = comp.shape();
     const size_t N = size_t{1} << comp.log_rows();
     auto pre = comp.all_preprocessed_columns();
-    const uint32_t n_checked = shape.n_air_constraints + shape.n_boundary_constraints;
+    const auto& kinds = shape.constraint_kinds;
+    const auto checked = [&](uint32_t j) { return kinds[j] != air::ConstraintKind::Logup; };
     // Coefficient vectors with a single 1 isolate one constraint; evaluating all at once with
     // random-free unit vectors would cost n_constraints passes, so use powers of a fixed element
     // and report the row, then find the constraint by unit vectors on that row only.
     std::vector<QM31> coeffs(shape.n_constraints());
-    for (uint32_t j = 0; j < shape.n_constraints(); ++j) coeffs[j] = j < n_checked ? QM31::from_u32(j + 1, 7, 3, 1) : QM31::zero();
+    for (uint32_t j = 0; j < shape.n_constraints(); ++j) coeffs[j] = checked(j) ? QM31::from_u32(j + 1, 7, 3, 1) : QM31::zero();
     std::vector<air::RelationChallenges> challenges(air.relations.size(), air::RelationChallenges::from(QM31::from_u32(1, 2, 3, 4), QM31::from_u32(5, 6, 7, 8)));
     for (size_t r = 0; r < N; ++r) {
       air::PointSamples s;
@@ -402,12 +403,13 @@ std::optional<std::string> check_constraints(const air::Air& air, std::span<cons
       s.interaction.assign(8 * shape.n_logup_batches, QM31::zero());
       QM31 v = comp.composition_at_point(s, public_inputs, challenges, coeffs, QM31::zero());
       if (v.is_zero()) continue;
-      for (uint32_t j = 0; j < n_checked; ++j) {
+      for (uint32_t j = 0; j < shape.n_constraints(); ++j) {
+        if (!checked(j)) continue;
         std::vector<QM31> unit(shape.n_constraints());
         unit[j] = QM31::one();
         if (!comp.composition_at_point(s, public_inputs, challenges, unit, QM31::zero()).is_zero())
           return "component '" + comp.info().name + "' row " + std::to_string(r) + ": constraint " + std::to_string(j) +
-                 (j >= shape.n_air_constraints ? " (boundary)" : "") + " does not hold";
+                 (kinds[j] == air::ConstraintKind::Boundary ? " (boundary)" : "") + " does not hold";
       }
     }
   }

@@ -167,3 +167,34 @@ TEST(VmAirSoundness, ClaimDiffersFromTrace) {
 
 }  // namespace
 }  // namespace ptvm::vmair::testing
+
+namespace ptvm::vmair::testing {
+namespace {
+
+// stark::check_constraints on the VM AIR, whose step component has LogUp pairs interleaved with its
+// own constraints and boundary constraints after them: an honest trace has no violation (before
+// the constraint kinds were recorded, completed LogUp pairs were checked as boundary constraints),
+// and a wrong boundary value is reported as one.
+TEST(VmAirCheckConstraints, LogupPairsAndBoundariesAreToldApart) {
+  const vm::ExecutionTrace trace =
+      run_source(".memory 4\nLOADI 7\nSTORE 1\nADDM 1\nPUSH\nPOP\nXOR 5\nCMP 3\nHALT\n");
+  const VmStatement statement = statement_from_trace(trace);
+  const air::Air a = build_air(statement);
+  const auto pub = public_inputs(statement, test_digest());
+  auto witness = build_witness(statement, trace);
+  const auto& step = *a.components[0];
+  ASSERT_FALSE(step.info().boundary_constraints.empty());
+  ASSERT_GE(step.shape().n_fractions, 2u);
+  const auto honest = stark::check_constraints(a, pub, witness);
+  EXPECT_FALSE(honest.has_value()) << *honest;
+
+  std::vector<M31> wrong_pub(pub.begin(), pub.end());
+  const auto& b = step.info().boundary_constraints.back();
+  wrong_pub[b.public_input] += M31::one();
+  const auto violation = stark::check_constraints(a, wrong_pub, witness);
+  ASSERT_TRUE(violation.has_value());
+  EXPECT_NE(violation->find("(boundary)"), std::string::npos) << *violation;
+}
+
+}  // namespace
+}  // namespace ptvm::vmair::testing

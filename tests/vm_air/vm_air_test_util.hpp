@@ -39,8 +39,8 @@ inline std::array<uint16_t, kDigestWords> test_digest() {
 }
 
 // Evaluates a component's own constraints (not LogUp, not boundary) on every row of a trace; the
-// first violation as "component row r constraint j", or empty. (stark::check_constraints counts
-// LogUp batch constraints as AIR ones when fractions follow constraints, so the VM AIR has its own.)
+// first violation as "component row r constraint j" (j counts the AIR's own constraints only), or
+// empty. The soundness tests use it to say which AIR constraint a cheat breaks.
 struct RowCheckEval {
   using F = M31;
   using EF = QM31;

@@ -50,6 +50,8 @@ struct ComponentInfo {
 };
 
 // What the library learns from info() and one CountingEval pass.
+enum class ConstraintKind : uint8_t { Air, Boundary, Logup };
+
 struct ComponentShape {
   uint32_t n_air_constraints = 0;
   uint32_t n_fractions = 0;
@@ -60,6 +62,10 @@ struct ComponentShape {
   uint32_t n_boundary_constraints = 0;
   uint32_t n_relations_referenced = 0;         // 1 + the largest relation index used
   uint32_t n_constraints() const { return n_air_constraints + n_boundary_constraints + n_logup_batches; }
+  // The kind of constraint j in evaluation order (the order of the composition coefficients):
+  // the AIR's constraints interleaved with a LogUp constraint per completed pair of fractions, in
+  // call order; then the boundary constraints; then the last, odd LogUp batch if any.
+  std::vector<ConstraintKind> constraint_kinds;
   // log2 of (constraint-evaluation domain / trace domain): degree <= 2^k + 1 needs k (§4.2).
   uint32_t log_constraint_extension = 1;
 };
@@ -170,6 +176,10 @@ class ComponentAdapter final : public Component {
     shape_.selector_rows.erase(std::unique(shape_.selector_rows.begin(), shape_.selector_rows.end()),
                                shape_.selector_rows.end());
     shape_.n_boundary_constraints = static_cast<uint32_t>(info_.boundary_constraints.size());
+    for (bool logup : counter.is_logup)
+      shape_.constraint_kinds.push_back(logup ? ConstraintKind::Logup : ConstraintKind::Air);
+    shape_.constraint_kinds.insert(shape_.constraint_kinds.end(), shape_.n_boundary_constraints, ConstraintKind::Boundary);
+    if (counter.n_fractions % 2 == 1) shape_.constraint_kinds.push_back(ConstraintKind::Logup);
     shape_.n_preprocessed_total = info_.n_preprocessed_columns + static_cast<uint32_t>(shape_.selector_rows.size());
     uint32_t degree = info_.max_constraint_degree;
     if (!info_.boundary_constraints.empty()) degree = std::max<uint32_t>(degree, 2);

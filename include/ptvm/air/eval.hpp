@@ -27,6 +27,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "ptvm/air/relation.hpp"
 #include "ptvm/common/hd.hpp"
@@ -106,13 +107,19 @@ struct CountingEval {
     if (offset != 0 && offset != 1) bad_offset = true;
     return F();
   }
+  // The kind of every constraint the evaluators emit, in emission order: LogupBatcher emits a
+  // LogUp constraint as soon as a pair of fractions completes, interleaved with the AIR's own.
+  std::vector<bool> is_logup;  // AIR part only; boundary and the final odd batch come after
+
   template <class X>
   void add_constraint(const X&) {
     ++n_constraints;
+    is_logup.push_back(false);
   }
   template <class Mult, size_t K>
   void add_fraction(uint32_t relation, const Mult&, const F (&)[K]) {
     ++n_fractions;
+    if (n_fractions % 2 == 0) is_logup.push_back(true);
     if (relation + 1 > max_relation_plus_one) max_relation_plus_one = relation + 1;
   }
 };
