@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "ptvm/vm/hull_cache.hpp"
 #include "ptvm/vm/isa.hpp"
 
 namespace ptvm::vm {
@@ -30,25 +31,22 @@ class AttentionMemory {
   // Records a write made during `step` (1-based; steps strictly increase across calls).
   void write(size_t address, int16_t value, uint64_t step) {
     latest_[address] = value;
-    if (soft_) history_[address].push_back({step, value});
+    if (soft_) history_[address].push_back({static_cast<int64_t>(step), value});
   }
   const std::vector<int16_t>& latest_values() const { return latest_; }
 
  private:
-  struct Key {
-    uint64_t step;
-    int16_t value;
-  };
   int16_t soft_read(size_t address) const;
 
   AttentionMode mode_;
   bool soft_ = false;
   std::vector<int16_t> latest_;
-  std::vector<std::vector<Key>> history_;  // per cell, in step order; empty unless soft_
+  std::vector<std::vector<AttentionKey>> history_;  // per cell, in step order; empty unless soft_
 };
 
 // The soft-attention mean of a history (steps ascending, values alike), rounded half away from
-// zero and clamped to i16. Exposed so that every engine computes soft reads the same way.
+// zero and clamped to i16: soft_attention_read (hull_cache.hpp), which both engines use, over
+// these keys.
 int16_t soft_attention_mean(std::span<const uint64_t> steps, std::span<const int16_t> values,
                             double temperature);
 
