@@ -17,3 +17,19 @@ elif [ $# -gt 0 ]; then
   cmake -S . -B "$BUILD_DIR" "$@"
 fi
 cmake --build "$BUILD_DIR" -j "$JOBS"
+
+# The fuzz/sanitizer tree (clang, ASan + UBSan, libFuzzer; no CUDA, no benchmarks, no CLI) under
+# $BUILD_DIR/sanitize: its fuzzers and sanitized reader/verifier tests are run by the ordinary
+# tree's ctest (fuzz_run_*, sanitized_reader_tests). PTVM_FUZZ=0 skips it.
+if [ "${PTVM_FUZZ:-1}" != 0 ] && command -v clang++ >/dev/null; then
+  FUZZ_DIR="$BUILD_DIR/sanitize"
+  fuzz_launcher=()
+  if command -v ccache >/dev/null; then
+    fuzz_launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  fi
+  if [ ! -f "$FUZZ_DIR/CMakeCache.txt" ]; then
+    cmake -S . -B "$FUZZ_DIR" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+      -DCMAKE_CXX_COMPILER=clang++ -DPTVM_BUILD_FUZZ=ON "${fuzz_launcher[@]}"
+  fi
+  cmake --build "$FUZZ_DIR" -j "$JOBS"
+fi

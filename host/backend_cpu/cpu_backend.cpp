@@ -173,8 +173,10 @@ class CpuBackend final : public Backend {
       groups[{key, log2_exact(in.cols.at(requests[i].column).size())}].push_back(i);
     }
     std::vector<QM31> out(requests.size());
-    for (const auto& [key, members] : groups) {
-      const uint32_t log = key.second;
+    for (const auto& group : groups) {
+      // Not a structured binding: clang 14 cannot capture one in the lambda below.
+      const uint32_t log = group.first.second;
+      const std::vector<size_t>& members = group.second;
       const auto& point = requests[members[0]].point;
       // w_j = prod of factors [y, x, pi(x), ...] selected by the bits of j (PROTOCOL.md §3.1).
       const size_t n = size_t{1} << log;

@@ -85,4 +85,9 @@ std::vector<size_t> Blake2bChannel::draw_queries(uint32_t log_domain_size, size_
   return detail::sample_queries(*this, "Blake2bChannel", log_domain_size, n_queries);
 }
 
+std::vector<size_t> Blake2bChannel::draw_distinct_queries(uint32_t log_domain_size, size_t n_queries,
+                                                    uint32_t distinct_shift) {
+  return detail::sample_distinct_queries(*this, "Blake2bChannel", log_domain_size, n_queries, distinct_shift);
+}
+
 }  // namespace ptvm::hash

@@ -123,6 +123,11 @@ std::vector<size_t> Blake2sChannel::draw_queries(uint32_t log_domain_size, size_
   return detail::sample_queries(*this, "Blake2sChannel", log_domain_size, n_queries);
 }
 
+std::vector<size_t> Blake2sChannel::draw_distinct_queries(uint32_t log_domain_size, size_t n_queries,
+                                                    uint32_t distinct_shift) {
+  return detail::sample_distinct_queries(*this, "Blake2sChannel", log_domain_size, n_queries, distinct_shift);
+}
+
 bool Blake2sChannel::check_pow(uint64_t nonce, uint32_t pow_bits) const {
   uint32_t prefixed[8];
   pow_prefixed_digest(digest_.words().data(), pow_bits, prefixed);

@@ -52,6 +52,14 @@ void mix_profile(hash::Blake2sChannel& channel, const Profile& profile);
 void mix_statement(hash::Blake2sChannel& channel, const air::Air& air, std::span<const M31> public_inputs);
 std::vector<air::RelationChallenges> draw_relation_challenges(hash::Blake2sChannel& channel, const air::Air& air);
 std::vector<QM31> constraint_coefficients(const QM31& alpha, uint32_t n_constraints);  // alpha^(M-1-j)
+// The queries on the first-layer domain (log L_0): n_queries positions in distinct first-layer
+// FRI pairs (q >> 1), so that the conjectured security counts n_queries FRI tests. A domain with
+// fewer pairs than n_queries (tiny test AIRs) has one query in every pair: the FRI test is then
+// exhaustive, and the formula understates it.
+inline std::vector<size_t> draw_query_positions(hash::Blake2sChannel& channel, const StarkLayout& layout) {
+  const size_t pairs = size_t{1} << (layout.first_layer_log - 1);
+  return channel.draw_distinct_queries(layout.first_layer_log, std::min<size_t>(layout.profile.n_queries, pairs), 1);
+}
 
 // The point column `column` of `tree` is sampled at, for sample index 0 (P) or 1 (P + step).
 circle::CirclePoint<QM31> sample_point(const StarkLayout& layout, size_t tree, size_t column, size_t sample,

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/common/json_reader.hpp"
 #include "ptvm/stark/proof.hpp"
 
 namespace ptvm::stark {
@@ -49,7 +50,7 @@ void expect_keys(const json& j, const std::string& where, std::initializer_list<
     for (auto it = j.begin(); it != j.end(); ++it) {
       bool known = false;
       for (const char* k : keys) known |= it.key() == k;
-      if (!known) fail(where, "unknown field '" + it.key() + "'");
+      if (!known) fail(where, "unknown field '" + printable_bytes(it.key()) + "'");
     }
   }
   for (const char* k : keys)
@@ -270,13 +271,10 @@ std::string proof_to_json(const StarkProof& p) {
 }
 
 StarkProof proof_from_json(std::string_view text) {
-  if (text.size() > kMaxProofBytes) fail("input", "oversized (" + std::to_string(text.size()) + " bytes)");
-  json j;
-  try {
-    j = json::parse(text.begin(), text.end());
-  } catch (const json::exception& e) {
-    fail("input", std::string("malformed JSON: ") + e.what());
-  }
+  return proof_from_json_value(parse_json_strict(text, "proof: input", JsonLimits{kMaxProofBytes}));
+}
+
+StarkProof proof_from_json_value(const json& j) {
   expect_keys(j, "proof", {"format", "version", "profile", "commitments", "claimed_sums", "sampled_values",
                            "decommitments", "queried_values", "proof_of_work", "fri"});
   if (!j["format"].is_string() || j["format"].get<std::string>() != kJsonFormat)

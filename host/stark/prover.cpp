@@ -341,7 +341,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   // Queries and decommitments.
   {
     StageClock c(t, Stage::Queries);
-    const std::vector<size_t> queries = channel.draw_queries(layout.first_layer_log, profile.n_queries);
+    const std::vector<size_t> queries = detail::draw_query_positions(channel, layout);
     for (size_t tr = 0; tr < kNumTrees; ++tr) {
       hash::QueriesPerLogSize q;
       for (uint32_t L : layout.commitment_log_sizes(tr)) q[L] = shifted_positions(queries, layout.first_layer_log - L);

@@ -117,8 +117,10 @@ Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, con
   // ---- channel replay
   hash::Blake2sChannel channel;
   detail::mix_profile(channel, expected);
-  const hash::Blake2sHash pre_root = preprocessed_root ? *preprocessed_root : preprocessed_commitment(air, expected);
-  if (proof.commitments[kPreprocessedTree] != pre_root) reject("preprocessed commitment does not match the AIR");
+  // The preprocessed root is taken from the proof here and checked against the AIR last: its
+  // recomputation (an LDE and Merkle commit of every preprocessed column) is the one verifier
+  // cost that grows with the claimed trace size, so a forged proof must first pass every cheap
+  // check (transcript, PoW, Merkle paths, DEEP, FRI) before it can make the verifier pay for it.
   channel.mix_root(proof.commitments[kPreprocessedTree]);
   detail::mix_statement(channel, air, public_inputs);
   channel.mix_root(proof.commitments[kMainTree]);
@@ -179,7 +181,7 @@ Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, con
   channel.mix_felts(proof.fri.last_layer_poly);
   if (!channel.check_pow(proof.proof_of_work, expected.pow_bits)) reject("proof of work does not have enough zero bits");
   channel.mix_u64(proof.proof_of_work);
-  const std::vector<size_t> queries = channel.draw_queries(layout.first_layer_log, expected.n_queries);
+  const std::vector<size_t> queries = detail::draw_query_positions(channel, layout);
 
   // ---- PCS openings
   std::array<std::vector<std::vector<M31>>, kNumTrees> opened;  // [tree][column][k]
@@ -287,7 +289,12 @@ Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, con
     if (line_evaluate(proof.fri.last_layer_poly, QM31(x)) != values[j])
       reject("fri last layer: folded value at query " + std::to_string(j) + " does not match the last-layer polynomial");
   }
-  return Verdict{true, ""};
+
+  // ---- the preprocessed columns, last (see above)
+  const hash::Blake2sHash pre_root = preprocessed_root ? *preprocessed_root : preprocessed_commitment(air, expected);
+  if (proof.commitments[kPreprocessedTree] != pre_root) reject("preprocessed commitment does not match the AIR");
+  std::vector<size_t> first_pairs = shifted_positions(queries, 1);
+  return Verdict{true, "", static_cast<uint32_t>(first_pairs.size())};
 }
 
 }  // namespace

@@ -51,6 +51,15 @@ TEST(Blake2bChannel, FrozenQueries) {
   EXPECT_EQ(channel.n_draws(), 1u);
   EXPECT_TRUE(channel.draw_queries(5, 0).empty());
   EXPECT_THROW(channel.draw_queries(33, 1), ptvm::Error);
+  // Distinct queries: the same words, no collision here, so the same positions; and 72 in 72
+  // distinct pairs of 2^9 points.
+  Blake2bChannel distinct;
+  EXPECT_EQ(distinct.draw_distinct_queries(10, 8), (std::vector<size_t>{56, 154, 180, 447, 484, 738, 970, 972}));
+  Blake2bChannel pairs;
+  const auto q = pairs.draw_distinct_queries(9, 72, 1);
+  ASSERT_EQ(q.size(), 72u);
+  for (size_t k = 1; k < q.size(); ++k) EXPECT_LT(q[k - 1] >> 1, q[k] >> 1);
+  EXPECT_THROW(pairs.draw_distinct_queries(9, 257, 1), ptvm::Error);
 }
 
 TEST(Blake2bChannel, FrozenF128Draws) {

@@ -53,6 +53,37 @@ TEST(Blake2sChannel, MixU32sOneToNine) {
 
 // ---- ptvm's own frozen vectors (gen_vectors.py) ----------------------------------------------
 
+// Distinct queries (what the STARK draws): the same words read until n distinct classes q >> s
+// appeared. Frozen against gen_vectors.py's independent model.
+TEST(Blake2sChannel, FrozenDistinctQueries) {
+  Blake2sChannel all;  // every position of a domain of 8: 4 draws of 8 words
+  EXPECT_EQ(all.draw_distinct_queries(3, 8), (std::vector<size_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(all.n_draws(), 4u);
+  Blake2sChannel pairs;  // 8 queries in 8 distinct pairs of a domain of 16
+  EXPECT_EQ(pairs.draw_distinct_queries(4, 8, 1), (std::vector<size_t>{1, 3, 4, 6, 9, 11, 12, 14}));
+  EXPECT_EQ(pairs.n_draws(), 2u);
+  // The adversarial review's case: 72 queries on 2^9 points. Drawn with replacement a fresh channel
+  // gives only 66 distinct positions; drawn distinct by pair, 72 positions in 72 pairs.
+  Blake2sChannel with_replacement;
+  EXPECT_EQ(with_replacement.draw_queries(9, 72).size(), 66u);
+  Blake2sChannel distinct;
+  const auto q = distinct.draw_distinct_queries(9, 72, 1);
+  ASSERT_EQ(q.size(), 72u);
+  EXPECT_EQ(distinct.n_draws(), 11u);
+  EXPECT_EQ(std::vector<size_t>(q.begin(), q.begin() + 8), (std::vector<size_t>{2, 11, 12, 20, 27, 31, 37, 47}));
+  EXPECT_EQ(q.back(), 504u);
+  for (size_t i = 1; i < q.size(); ++i) EXPECT_LT(q[i - 1] >> 1, q[i] >> 1);
+  // Without collisions it is the stwo rule exactly.
+  Blake2sChannel a, b;
+  EXPECT_EQ(a.draw_distinct_queries(10, 8), b.draw_queries(10, 8));
+  // More classes than the domain has is a usage error, not an endless loop.
+  Blake2sChannel c;
+  EXPECT_THROW(c.draw_distinct_queries(3, 9), ptvm::Error);
+  EXPECT_THROW(c.draw_distinct_queries(4, 9, 1), ptvm::Error);
+  EXPECT_THROW(c.draw_distinct_queries(3, 1, 4), ptvm::Error);
+  EXPECT_TRUE(c.draw_distinct_queries(5, 0, 1).empty());
+}
+
 TEST(Blake2sChannel, FrozenQueriesFromFreshChannel) {
   Blake2sChannel channel;
   EXPECT_EQ(channel.draw_queries(10, 8), (std::vector<size_t>{238, 249, 417, 468, 524, 843, 871, 950}));

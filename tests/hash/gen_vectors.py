@@ -31,6 +31,14 @@ class Channel:
                 if c == n: break
                 qs.add(w & ((1 << log) - 1)); c += 1
         return sorted(qs)
+    def draw_distinct_queries(self, log, n, shift=0):
+        qs, classes = set(), set()
+        while len(qs) < n:
+            for w in self.draw_u32s():
+                if len(qs) == n: break
+                q = w & ((1 << log) - 1)
+                if q >> shift not in classes: classes.add(q >> shift); qs.add(q)
+        return sorted(qs), self.n
     def pow_ok(self, nonce, bits):
         pre = b2s(struct.pack('<I', 0x12345678) + self.digest + struct.pack('<I', bits))
         r = b2s(pre + struct.pack('<Q', nonce))
@@ -66,6 +74,10 @@ if __name__ == '__main__':
     # ptvm's own frozen vectors
     ch = Channel(); print('queries log10 n8', ch.draw_queries(10, 8))
     ch = Channel(); print('queries log3 n20', ch.draw_queries(3, 20))
+    ch = Channel(); print('distinct log3 n8', ch.draw_distinct_queries(3, 8))
+    ch = Channel(); print('distinct log4 n8 shift1', ch.draw_distinct_queries(4, 8, 1))
+    ch = Channel(); print('distinct log9 n72 shift1', ch.draw_distinct_queries(9, 72, 1))
+    ch = Channel(); print('queries log9 n72 (with replacement)', len(ch.draw_queries(9, 72)))
     ch = Channel(); ch.mix_felts([(1,2,3,4),(5,6,7,8)]); print('mix_felts', ch.digest.hex())
     ch = Channel(); ch.mix(bytes(range(32))); print('mix_root 00..1f', ch.digest.hex())
     ch = Channel(); print('draw_felts3', ch.draw_felts(3), 'n_draws', ch.n)

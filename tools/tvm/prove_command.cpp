@@ -20,8 +20,10 @@
 
 #include "backend_select.hpp"
 #include "commands.hpp"
+#include "ptvm/common/json_reader.hpp"
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vm/format.hpp"
+#include "ptvm/vm/manifest.hpp"
 #include "ptvm/vm/runner.hpp"
 #include "ptvm/vmair/profiles.hpp"
 #include "ptvm/vmair/prove.hpp"
@@ -86,11 +88,13 @@ ordered_json claim_facts(const vmair::Claim& c) {
 }
 
 void print(const ordered_json& j, bool as_json) {
+  // File names come from the command line and need not be UTF-8: dump_json_safe never throws.
   if (as_json) {
-    std::cout << j.dump() << "\n";
+    std::cout << ptvm::dump_json_safe(j) << "\n";
     return;
   }
-  for (const auto& [k, v] : j.items()) std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+  for (const auto& [k, v] : j.items())
+    std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : ptvm::dump_json_safe(v)) << "\n";
 }
 
 struct ProveArguments {
@@ -108,6 +112,8 @@ struct VerifyArguments {
   std::string proof;
   std::string backend = "auto";
   uint32_t min_security = ptvm::vmair::kDefaultMinSecurityBits;
+  uint32_t max_lde_log_size = ptvm::vmair::kDefaultMaxLogLdeSize;
+  bool allow_custom_profile = false;
   bool strict = false;
   bool reexecute = false;
   bool json = false;
@@ -180,6 +186,11 @@ Action add_verify_command(CLI::App& app) {
   cmd->add_option("proof", args->proof, "the proof file")->required();
   cmd->add_option("--backend", args->backend, "accepted for symmetry with prove; the verifier always runs on the CPU");
   cmd->add_option("--min-security", args->min_security, "reject below this many conjectured bits (default 96; 0 accepts insecure test profiles)")->check(non_negative_integer());
+  cmd->add_option("--max-lde-log-size", args->max_lde_log_size,
+                  "refuse proofs whose largest LDE domain is above 2^N rows (default 22: 2^21 steps at blowup 2)")
+      ->check(CLI::Range(1, 40));
+  cmd->add_flag("--allow-custom-profile", args->allow_custom_profile,
+                "accept a profile that is not a named one (still subject to --min-security)");
   cmd->add_flag("--strict", args->strict, "at least 96 bits and re-execution");
   cmd->add_flag("--reexecute", args->reexecute, "rerun both engines from the claim and compare");
   cmd->add_flag("--json", args->json, "print one JSON object");
@@ -189,6 +200,8 @@ Action add_verify_command(CLI::App& app) {
     vmair::VerifyOptions options;
     options.min_security_bits = args->min_security;
     options.reexecute = args->reexecute;
+    options.max_log_lde_size = args->max_lde_log_size;
+    options.allow_custom_profiles = args->allow_custom_profile;
     if (args->strict) {
       options.min_security_bits = std::max<uint32_t>(options.min_security_bits, 96);
       options.reexecute = true;
@@ -208,10 +221,12 @@ Action add_verify_command(CLI::App& app) {
       reason = std::string("malformed proof file: ") + e.what();
     }
     bool accepted = false;
+    uint32_t queries_opened = 0;
     if (file) {
       ptvm::stark::Verdict v = vmair::verify_proof(file->claim, file->proof, options);
       accepted = v.accepted;
       reason = v.reason;
+      queries_opened = v.queries_opened;
     }
     const double verify_ms = ms_since(t0);
     j["verdict"] = accepted ? "accepted" : "rejected";
@@ -220,6 +235,10 @@ Action add_verify_command(CLI::App& app) {
       const ordered_json facts = claim_facts(file->claim);
       for (const auto& [k, v] : facts.items()) j[k] = v;
       j["proof_bytes"] = ptvm::stark::proof_binary_size(file->proof);
+      if (accepted) {
+        j["queries_opened"] = queries_opened;
+        j["security_bits_achieved"] = vmair::achieved_security_bits(file->claim, queries_opened);
+      }
     }
     std::error_code size_error;
     const auto on_disk = std::filesystem::file_size(args->proof, size_error);
@@ -252,15 +271,9 @@ Action add_prove_batch_command(CLI::App& app) {
     std::optional<ptvm::stark::Profile> profile;
     if (args->profile != "auto") profile = vmair::profile_by_name(args->profile);
     const unsigned threads = std::max(1u, args->threads);
-    nlohmann::json manifest;
-    try {
-      manifest = nlohmann::json::parse(read_file(args->manifest));
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(ErrorCategory::Parse, args->manifest + ": not valid JSON: " + e.what());
-    }
-    if (!manifest.is_array()) throw Error(ErrorCategory::Parse, args->manifest + ": the manifest must be a JSON list of jobs");
+    const std::vector<ptvm::vm::ManifestEntry> manifest =
+        ptvm::vm::read_manifest_file(args->manifest, ptvm::vm::ManifestKind::Prove);
     std::filesystem::create_directories(args->out);
-    const std::filesystem::path base = std::filesystem::path(args->manifest).parent_path();
     const size_t n = manifest.size();
 
     struct Job {
@@ -289,39 +302,16 @@ Action add_prove_batch_command(CLI::App& app) {
         }
         Job local;
         try {
-          const nlohmann::json& e = manifest[i];
-          if (!e.is_object() || !e.contains("program") || !e["program"].is_string())
-            throw Error(ErrorCategory::Parse, "job " + std::to_string(i) + ": field 'program' (a path string) is required");
-          for (const auto& [k, v] : e.items())
-            if (k != "program" && k != "max_steps" && k != "initial_memory" && k != "layers")
-              throw Error(ErrorCategory::Parse, "job " + std::to_string(i) + ": unknown field '" + k + "'");
-          local.program = e["program"].get<std::string>();
-          std::filesystem::path path(local.program);
-          if (path.is_relative()) path = base / path;
-          ptvm::vm::Program program = ptvm::vm::assemble_file(path.string());
+          const ptvm::vm::ManifestEntry& entry = manifest[i];
+          local.program = entry.program;
+          if (!entry.job) throw Error(ErrorCategory::Parse, entry.error);
+          const ptvm::vm::ManifestJob& e = *entry.job;
+          ptvm::vm::Program program = ptvm::vm::assemble_file(e.program_path.string());
           ptvm::vm::RunOptions run;
-          run.max_steps = args->max_steps;
-          if (e.contains("max_steps")) {
-            if (!e["max_steps"].is_number_unsigned()) throw Error(ErrorCategory::Parse, "job " + std::to_string(i) + ": max_steps must be a non-negative integer");
-            run.max_steps = e["max_steps"].get<uint64_t>();
-          }
-          if (e.contains("layers")) {
-            if (!e["layers"].is_number_integer() || e["layers"].get<int64_t>() < 1 || e["layers"].get<int64_t>() > 256)
-              throw Error(ErrorCategory::Parse, "job " + std::to_string(i) + ": layers must be in 1..256");
-            run.layers = e["layers"].get<int>();
-          }
+          run.max_steps = e.max_steps.value_or(args->max_steps);
+          run.layers = e.layers.value_or(1);
           local.layers = run.layers;
-          if (e.contains("initial_memory")) {
-            const auto& m = e["initial_memory"];
-            if (!m.is_array() || m.size() > ptvm::vm::kMaxMemory)
-              throw Error(ErrorCategory::Parse, "job " + std::to_string(i) + ": initial_memory must be a list of at most 255 i16 values");
-            program.initial_memory.clear();
-            for (const auto& c : m) {
-              if (!c.is_number_integer() || c.get<int64_t>() < -32768 || c.get<int64_t>() > 32767)
-                throw Error(ErrorCategory::Parse, "job " + std::to_string(i) + ": initial_memory values must be i16");
-              program.initial_memory.push_back(static_cast<int16_t>(c.get<int64_t>()));
-            }
-          }
+          if (e.initial_memory) program.initial_memory = *e.initial_memory;
           run.engine = ptvm::vm::EngineKind::Transformer;
           run.verify_native = true;
           auto t0 = std::chrono::steady_clock::now();
@@ -395,7 +385,7 @@ Action add_prove_batch_command(CLI::App& app) {
     summary["jobs_failed"] = failed;
     summary["total_ms"] = ms_since(t_all);
     summary["jobs"] = summary_jobs;
-    write_file((std::filesystem::path(args->out) / "summary.json").string(), summary.dump(1) + "\n");
+    write_file((std::filesystem::path(args->out) / "summary.json").string(), ptvm::dump_json_safe(summary, 1) + "\n");
     std::cout << "jobs_total: " << n << "\njobs_proven: " << (n - failed) << "\njobs_failed: " << failed
               << "\nsummary: " << (std::filesystem::path(args->out) / "summary.json").string() << "\n";
     return failed == 0 ? 0 : 1;

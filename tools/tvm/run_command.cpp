@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "ptvm/common/json_reader.hpp"
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vm/format.hpp"
 #include "run_output.hpp"
@@ -54,7 +55,7 @@ Action add_run_command(CLI::App& app) {
     ptvm::vm::Program program = ptvm::vm::assemble_file(args->program);
     report.result = ptvm::vm::run(program, report.options);
     if (args->json) {
-      std::cout << report_json(report, args->trace).dump() << "\n";
+      std::cout << ptvm::dump_json_safe(report_json(report, args->trace)) << "\n";
     } else {
       std::cout << report_text(report, args->trace);
     }

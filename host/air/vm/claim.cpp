@@ -5,6 +5,7 @@
 #include <set>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/common/json_reader.hpp"
 #include "ptvm/vm/format.hpp"
 
 namespace ptvm::vmair {
@@ -26,7 +27,7 @@ void expect_keys(const json& obj, const std::string& path, std::initializer_list
   if (!obj.is_object()) fail(path.empty() ? "claim" : path, "expected an object");
   std::set<std::string> allowed(keys.begin(), keys.end());
   for (const auto& [k, v] : obj.items())
-    if (!allowed.count(k)) fail(path + k, "unknown field");
+    if (!allowed.count(k)) fail(path + printable_bytes(k), "unknown field");
 }
 
 int64_t get_int(const json& obj, const std::string& path, const char* key, int64_t lo, int64_t hi) {
@@ -160,13 +161,45 @@ ClaimIdentities compute_identities(const vm::Program& program, const vm::Transfo
   return id;
 }
 
+vm::TransformerConfig provable_transformer_config(int num_layers) {
+  vm::TransformerConfig config;
+  config.num_layers = num_layers;
+  return config;
+}
+
+std::optional<std::string> check_transformer_config(const vm::TransformerConfig& config) {
+  if (config.num_layers < 1 || config.num_layers > static_cast<int>(vm::kMaxInstructions))
+    return "transformer_config.num_layers " + std::to_string(config.num_layers) + " outside 1.." +
+           std::to_string(vm::kMaxInstructions);
+  const vm::TransformerConfig built = provable_transformer_config(config.num_layers);
+  auto differs = [](const char* field, int claimed, int expected) {
+    return std::string("transformer_config.") + field + " " + std::to_string(claimed) +
+           " is not a configuration the compiler builds (it builds " + std::to_string(expected) + ")";
+  };
+  if (config.d_model != built.d_model) return differs("d_model", config.d_model, built.d_model);
+  if (config.num_heads != built.num_heads) return differs("num_heads", config.num_heads, built.num_heads);
+  if (config.ff_dim != built.ff_dim) return differs("ff_dim", config.ff_dim, built.ff_dim);
+  if (config.vocab_size != built.vocab_size) return differs("vocab_size", config.vocab_size, built.vocab_size);
+  if (config.max_seq_len != built.max_seq_len) return differs("max_seq_len", config.max_seq_len, built.max_seq_len);
+  return std::nullopt;
+}
+
+uint32_t claim_log_lde_size(const VmStatement& statement, const stark::Profile& profile) {
+  // The tables component has 2^8 rows, ROM and memory at most 2^8; the steps component grows.
+  const uint64_t steps = std::min<uint64_t>(statement.steps, uint64_t{1} << 40);
+  uint32_t log_rows = 2;
+  while ((uint64_t{1} << log_rows) < steps) ++log_rows;
+  return std::max<uint32_t>(8, log_rows) + profile.log_blowup;
+}
+
 uint32_t claim_security_bits(const VmStatement& statement, const stark::Profile& profile) {
-  uint32_t log_rows = 8;  // the tables component
-  uint64_t steps = statement.steps;
-  uint32_t k = 2;
-  while ((uint64_t{1} << k) < steps) ++k;
-  log_rows = std::max(log_rows, k);
-  return stark::conjectured_security_bits(profile, log_rows + profile.log_blowup + 1);
+  return stark::conjectured_security_bits(profile, claim_log_lde_size(statement, profile) + 1);
+}
+
+uint32_t achieved_security_bits(const Claim& claim, uint32_t queries_opened) {
+  stark::Profile opened = claim.profile;
+  opened.n_queries = queries_opened;
+  return claim_security_bits(claim.statement, opened);
 }
 
 json claim_to_json(const Claim& c) {

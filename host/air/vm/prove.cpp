@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/common/json_reader.hpp"
 #include "ptvm/version.hpp"
 #include "ptvm/vm/runner.hpp"
 #include "ptvm/vmair/profiles.hpp"
@@ -40,9 +41,9 @@ ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& optio
   if (auto why = stark::validate_profile(profile)) throw Error(ErrorCategory::Usage, "profile: " + *why);
   ProvedRun out;
   out.execute_ms = execute_ms;
-  vm::TransformerConfig config;
-  config.num_layers = options.layers;
-  out.claim = claim_for_trace(trace, config, profile);
+  if (auto why = check_transformer_config(provable_transformer_config(options.layers)))
+    throw Error(ErrorCategory::Usage, *why);
+  out.claim = claim_for_trace(trace, provable_transformer_config(options.layers), profile);
   if (auto why = check_statement(out.claim.statement)) throw Error(ErrorCategory::Usage, "cannot prove this run: " + *why);
 
   auto t0 = std::chrono::steady_clock::now();
@@ -87,7 +88,7 @@ stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, 
     if (claim.semantic_scope != kSemanticScope) return reject("claim: semantic_scope is not the one this verifier checks");
     if (claim.attention.kind != vm::AttentionMode::Kind::AverageHard)
       return reject("claim: only average-hard attention is provable");
-    if (claim.transformer_config.num_layers < 1) return reject("claim: transformer_config.num_layers < 1");
+    if (auto why = check_transformer_config(claim.transformer_config)) return reject("claim: " + *why);
     if (auto why = check_statement(claim.statement)) return reject("claim: " + *why);
     if (claim.statement.final_state.sp > claim.statement.program.initial_memory.size())
       return reject("claim: final sp above the memory size");
@@ -98,8 +99,13 @@ stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, 
     if (ids.deterministic_model_hash != claim.identities.deterministic_model_hash)
       return reject("claim: deterministic_model_hash mismatch");
     if (auto why = stark::validate_profile(claim.profile)) return reject("claim: profile: " + *why);
-    if (auto named = find_profile(claim.profile.name); named && !(*named == claim.profile))
-      return reject("claim: profile '" + claim.profile.name + "' with parameters that differ from the named one");
+    const auto named = find_profile(claim.profile.name);
+    if (named && !(*named == claim.profile))
+      return reject("claim: profile '" + printable_bytes(claim.profile.name) + "' with parameters that differ from the named one");
+    if (!named && !options.allow_custom_profiles)
+      return reject("claim: profile '" + printable_bytes(claim.profile.name) +
+                    "' is not a named profile (custom profiles are accepted only when allowed explicitly: "
+                    "--allow-custom-profile)");
     if (!(proof.profile == claim.profile)) return reject("proof: made with another profile than the claim states");
     const uint32_t bits = claim_security_bits(claim.statement, claim.profile);
     if (bits != claim.security_bits)
@@ -108,6 +114,12 @@ stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, 
     if (bits < options.min_security_bits)
       return reject("claim: " + std::to_string(bits) + " conjectured security bits, below the required " +
                     std::to_string(options.min_security_bits));
+
+    const uint32_t log_lde = claim_log_lde_size(claim.statement, claim.profile);
+    if (log_lde > options.max_log_lde_size)
+      return reject("claim: the proof's largest LDE domain is 2^" + std::to_string(log_lde) +
+                    " rows, above this verifier's limit 2^" + std::to_string(options.max_log_lde_size) +
+                    " (raise it with --max-lde-log-size)");
 
     const air::Air a = build_air(claim.statement);
     const auto pub = public_inputs(claim.statement, digest_words(claim_digest(claim)));
@@ -142,17 +154,13 @@ std::string proof_file_json(const Claim& claim, const stark::StarkProof& proof) 
 }
 
 ProofFile read_proof_file_json(std::string_view text) {
-  if (text.size() > stark::kMaxProofBytes)
-    throw Error(ErrorCategory::Parse, "proof file: oversized (" + std::to_string(text.size()) + " bytes)");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorCategory::Parse, std::string("proof file: not JSON: ") + e.what());
-  }
+  // Parsed once, strictly (size, depth, duplicate keys); the claim and the proof are read from the
+  // parsed value, never re-serialised.
+  const nlohmann::json j = parse_json_strict(text, "proof file", JsonLimits{stark::kMaxProofBytes});
   if (!j.is_object()) throw Error(ErrorCategory::Parse, "proof file: expected a JSON object");
   for (const auto& [k, v] : j.items())
-    if (k != "format" && k != "claim" && k != "proof") throw Error(ErrorCategory::Parse, "proof file: unknown field '" + k + "'");
+    if (k != "format" && k != "claim" && k != "proof")
+      throw Error(ErrorCategory::Parse, "proof file: unknown field '" + printable_bytes(k) + "'");
   auto f = j.find("format");
   if (f == j.end() || !f->is_string() || f->get<std::string>() != kProofFileFormat)
     throw Error(ErrorCategory::Parse, "proof file: format must be \"" + std::string(kProofFileFormat) + "\"");
@@ -162,7 +170,7 @@ ProofFile read_proof_file_json(std::string_view text) {
   if (p == j.end() || !p->is_object()) throw Error(ErrorCategory::Parse, "proof file: proof: missing or not an object");
   ProofFile out;
   out.claim = claim_from_json(*c);
-  out.proof = stark::proof_from_json(p->dump());
+  out.proof = stark::proof_from_json_value(*p);
   return out;
 }
 

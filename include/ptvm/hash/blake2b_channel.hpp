@@ -14,6 +14,7 @@
 //                   kept, leftovers of the last draw are discarded
 //   draw_queries(log, n): as Blake2sChannel: n words of successive draw_u32s(), each masked with
 //                   2^log - 1, then sorted and deduplicated
+//   draw_distinct_queries(log, n, s): as Blake2sChannel: read until n distinct classes q >> s
 #pragma once
 #include <array>
 #include <cstdint>
@@ -60,6 +61,8 @@ class Blake2bChannel {
   // Sorted, deduplicated positions in [0, 2^log_domain_size); log_domain_size <= 32 (else
   // ptvm::Error Usage). n_queries = 0 draws nothing.
   std::vector<size_t> draw_queries(uint32_t log_domain_size, size_t n_queries);
+  // Exactly n_queries sorted positions (see Blake2sChannel::draw_distinct_queries).
+  std::vector<size_t> draw_distinct_queries(uint32_t log_domain_size, size_t n_queries, uint32_t distinct_shift = 0);
 
  private:
   Blake2b256Hash digest_{};

@@ -10,7 +10,9 @@
 //   draw_felts(n) : draw_u32s() until all 8 words are < 2P (exactly uniform: 2 preimages per
 //                   residue), reduce mod P; each accepted draw yields 2 QM31 (a, b, c, d order)
 //   draw_queries(log, n): n words of successive draw_u32s(), each masked with 2^log - 1,
-//                   then sorted and deduplicated
+//                   then sorted and deduplicated (stwo's rule; may return fewer than n)
+//   draw_distinct_queries(log, n, s): the same words read until n positions with distinct
+//                   q >> s appeared, sorted (the STARK uses s = 1: n queries are n FRI tests)
 //   PoW: see pow.hpp; the verifier calls check_pow BEFORE mix_u64(nonce).
 #pragma once
 #include <array>
@@ -42,6 +44,10 @@ class Blake2sChannel {
   // Sorted, deduplicated positions in [0, 2^log_domain_size); log_domain_size <= 32 (else
   // ptvm::Error Usage). n_queries = 0 draws nothing and returns an empty list.
   std::vector<size_t> draw_queries(uint32_t log_domain_size, size_t n_queries);
+  // Exactly n_queries sorted positions in [0, 2^log_domain_size), no two with the same
+  // q >> distinct_shift: a word whose class was already drawn is skipped. More classes asked than
+  // the domain has (n_queries > 2^(log_domain_size - distinct_shift)) throws ptvm::Error (Usage).
+  std::vector<size_t> draw_distinct_queries(uint32_t log_domain_size, size_t n_queries, uint32_t distinct_shift = 0);
 
   // Smallest nonce with check_pow(nonce, pow_bits); the search is split over up to n_threads
   // threads (0 = hardware concurrency) and the answer does not depend on it. pow_bits above

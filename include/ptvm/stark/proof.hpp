@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "ptvm/field/m31.hpp"
 #include "ptvm/field/qm31.hpp"
 #include "ptvm/hash/blake2s.hpp"
@@ -53,7 +55,10 @@ inline constexpr size_t kMaxProofBytes = size_t{64} << 20;     // 64 MiB, either
 inline constexpr size_t kMaxVectorLength = size_t{1} << 22;    // elements in any one list
 
 std::string proof_to_json(const StarkProof& proof);        // compact, deterministic
+// Strict readers (ptvm/common/json_reader.hpp: size, depth, duplicate keys) of the JSON form; the
+// second takes an already parsed value (e.g. the "proof" member of a proof file, parsed once).
 StarkProof proof_from_json(std::string_view text);
+StarkProof proof_from_json_value(const nlohmann::json& value);
 std::vector<uint8_t> proof_to_binary(const StarkProof& proof);
 StarkProof proof_from_binary(std::span<const uint8_t> bytes);
 

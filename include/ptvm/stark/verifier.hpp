@@ -1,7 +1,8 @@
-// The circle-STARK verifier (CPU). It replays the channel, recomputes the preprocessed
-// commitment, checks the LogUp sums, the composition at the OODS point, every Merkle path, the
-// DEEP answers, the FRI folds and the last layer, and the proof of work. It returns a verdict with
-// a reason and never throws or crashes on any proof object.
+// The circle-STARK verifier (CPU). It replays the channel, checks the LogUp sums, the composition
+// at the OODS point, the proof of work, every Merkle path, the DEEP answers, the FRI folds and the
+// last layer, and only then recomputes the preprocessed commitment (the one check whose cost grows
+// with the trace size, so a forged proof cannot make the verifier pay for it). It returns a verdict
+// with a reason and never throws or crashes on any proof object.
 #pragma once
 #include <optional>
 #include <span>
@@ -17,6 +18,9 @@ namespace ptvm::stark {
 struct Verdict {
   bool accepted = false;
   std::string reason;  // empty when accepted
+  // When accepted: the distinct first-layer FRI pairs the queries opened (n_queries, or every pair
+  // of a domain with fewer), i.e. the query count the security actually rests on.
+  uint32_t queries_opened = 0;
   explicit operator bool() const { return accepted; }
 };
 

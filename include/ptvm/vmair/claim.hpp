@@ -11,6 +11,7 @@
 // the channel before the first challenge. The verifier recomputes every identity and the digest.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,8 +62,23 @@ std::string canonical_json(const nlohmann::json& value);
 ClaimIdentities compute_identities(const vm::Program& program, const vm::TransformerConfig& config,
                                    const vm::AttentionMode& attention);
 
+// The transformer configurations a VM claim may name: exactly the ones the compiler builds for
+// the prover (the fixed state-token model: d_model 36, 18 two-dimensional heads, ff_dim 72, vocab
+// 256, max_seq_len 10^6) with 1..256 instruction banks. The verifier recomputes the config and
+// model hashes from the claim, so without this check a claim could label the run with a model
+// that does not exist.
+vm::TransformerConfig provable_transformer_config(int num_layers);
+// The reason `config` is not one of them, naming the field, or nullopt.
+std::optional<std::string> check_transformer_config(const vm::TransformerConfig& config);
+
+// Log2 of the largest LDE domain (committed rows) a proof of `statement` under `profile` has.
+uint32_t claim_log_lde_size(const VmStatement& statement, const stark::Profile& profile);
 // Conjectured security bits of `profile` for the AIR of `statement` (largest LDE domain).
 uint32_t claim_security_bits(const VmStatement& statement, const stark::Profile& profile);
+
+// The same formula with the number of distinct first-layer FRI pairs the verifier's queries
+// actually opened (stark::Verdict::queries_opened) in place of the profile's n_queries.
+uint32_t achieved_security_bits(const Claim& claim, uint32_t queries_opened);
 
 nlohmann::json claim_to_json(const Claim& claim);
 // Strict reader: every field present with the right type and range; unknown fields rejected.

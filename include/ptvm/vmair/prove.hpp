@@ -58,9 +58,21 @@ ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& optio
 // statement is cheap to forge). Tests of insecure test profiles lower this explicitly.
 inline constexpr uint32_t kDefaultMinSecurityBits = 96;
 
+// Resource policy: the verifier's cost grows with the claimed trace through one step, the
+// recomputation of the preprocessed commitment (an LDE of 2^log_lde rows), which it runs last,
+// after every cheap check. Claims whose largest LDE domain is above 2^max_log_lde_size are
+// refused before any of it: 2^22 rows (2^21 steps at blowup 2) take about a second and a few
+// hundred MB on one core; larger proofs need an explicit, larger limit.
+inline constexpr uint32_t kDefaultMaxLogLdeSize = 22;
+
 struct VerifyOptions {
   uint32_t min_security_bits = kDefaultMinSecurityBits;
   bool reexecute = false;  // rerun both engines from the claim and compare the final state
+  // By default only named profiles (find_profile, with exactly their parameters) are accepted:
+  // a prover-defined profile reaching the floor by the formula (say log blowup 16, 6 queries,
+  // no proof of work) stands on a conjecture far from where it was studied.
+  bool allow_custom_profiles = false;
+  uint32_t max_log_lde_size = kDefaultMaxLogLdeSize;
 };
 
 stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, const VerifyOptions& options = {});

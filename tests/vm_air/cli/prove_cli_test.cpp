@@ -122,6 +122,45 @@ TEST_F(ProveCli, ProveVerifyAndReject) {
   EXPECT_EQ(strict_ok.code, 0) << strict_ok.out;
 }
 
+// The hardened verifier through the binary: invalid UTF-8 still gives JSON on --json, duplicate
+// keys are rejections, custom profiles need --allow-custom-profile, the size policy is a flag.
+TEST_F(ProveCli, VerifyHardening) {
+  Result p = tvm("prove " + fib_ + " -o " + path("fib.json") + " --profile fast-test-insecure");
+  ASSERT_EQ(p.code, 0) << p.out;
+  std::ifstream in(path("fib.json"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+
+  std::string bad_utf8 = text;
+  bad_utf8.replace(bad_utf8.find("\"prover_build\":\"") + 16, 0, "\xff\xc3\x28");
+  std::ofstream(path("utf8.json"), std::ios::binary) << bad_utf8;
+  Result u = tvm("verify " + path("utf8.json") + " --json --min-security 0");
+  EXPECT_EQ(u.code, 3) << u.out;
+  const auto uj = nlohmann::json::parse(u.out);  // one valid JSON object, nothing else
+  EXPECT_EQ(uj["verdict"], "rejected");
+  EXPECT_NE(uj["reason"].get<std::string>().find("not valid JSON at byte"), std::string::npos) << u.out;
+
+  std::string dup = text;
+  dup.replace(dup.find("\"acc\":"), 0, "\"acc\":145,");
+  std::ofstream(path("dup.json")) << dup;
+  Result d = tvm("verify " + path("dup.json") + " --min-security 0");
+  EXPECT_EQ(d.code, 3) << d.out;
+  EXPECT_NE(d.out.find("duplicate key \"acc\""), std::string::npos) << d.out;
+
+  Result small = tvm("verify " + path("fib.json") + " --min-security 0 --max-lde-log-size 8");
+  EXPECT_EQ(small.code, 3) << small.out;
+  EXPECT_NE(small.out.find("above this verifier's limit 2^8"), std::string::npos) << small.out;
+  EXPECT_EQ(tvm("verify " + path("fib.json") + " --max-lde-log-size 0").code, 2);
+
+  // fast-test-insecure is a named profile; verify reports what the queries opened.
+  Result ok = tvm("verify " + path("fib.json") + " --min-security 0 --json");
+  ASSERT_EQ(ok.code, 0) << ok.out;
+  const auto okj = nlohmann::json::parse(ok.out);
+  EXPECT_EQ(okj["queries_opened"], 8);
+  EXPECT_EQ(okj["security_bits_achieved"], 12);
+}
+
 TEST_F(ProveCli, ProveBatch) {
   nlohmann::json manifest = nlohmann::json::array();
   manifest.push_back({{"program", fib_}});
