@@ -35,6 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const ptvm::stark::StarkProof proof = ptvm::stark::proof_from_binary(std::span<const uint8_t>(data, size));
     ptvm::vmair::VerifyOptions options;
     options.min_security_bits = 0;
+    options.allow_custom_profiles = true;  // the proof's own profile is compared with the claim's
     const ptvm::stark::Verdict v = ptvm::vmair::verify_proof(run.claim, proof, options);
     if (!v.accepted && v.reason.empty()) std::abort();  // a rejection always says why
   } catch (const ptvm::Error& e) {

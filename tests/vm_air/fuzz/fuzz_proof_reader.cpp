@@ -13,7 +13,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   try {
     ptvm::vmair::ProofFile file = ptvm::vmair::read_proof_file_json(text);
-    ptvm::stark::Verdict v = ptvm::vmair::verify_proof(file.claim, file.proof, {.min_security_bits = 0});
+    // No floor and custom profiles allowed, so that mutated claims get as deep into the verifier as
+    // they can; the default LDE-size policy stays.
+    ptvm::vmair::VerifyOptions options;
+    options.min_security_bits = 0;
+    options.allow_custom_profiles = true;
+    ptvm::stark::Verdict v = ptvm::vmair::verify_proof(file.claim, file.proof, options);
     (void)v;
   } catch (const ptvm::Error& e) {
     if (e.category() != ptvm::ErrorCategory::Parse) std::abort();  // the reader only reports Parse errors
