@@ -22,9 +22,15 @@ struct Frame {
 
 std::string path_of(const std::vector<Frame>& frames) {
   std::string path;
-  for (const Frame& f : frames) path += f.object ? (f.key.empty() ? std::string() : "." + f.key) : "[" + std::to_string(f.index) + "]";
-  if (path.empty()) return "the top level";
-  return path[0] == '.' ? path.substr(1) : path;
+  for (const Frame& f : frames) {
+    if (!f.object) {
+      path.append("[").append(std::to_string(f.index)).append("]");
+    } else if (!f.key.empty()) {
+      if (!path.empty()) path.push_back('.');
+      path.append(printable_bytes(f.key));
+    }
+  }
+  return path.empty() ? std::string("the top level") : path;
 }
 
 }  // namespace

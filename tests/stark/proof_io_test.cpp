@@ -101,7 +101,7 @@ TEST_F(ProofIo, JsonRejectsMalformedInput) {
   EXPECT_NE(parse_error([&] { proof_from_json(text.substr(0, text.size() / 2)); }).find("not valid JSON"), std::string::npos);
   EXPECT_NE(parse_error([&] { proof_from_json(with([](json& j) { j.erase("fri"); })); }).find("missing field 'fri'"), std::string::npos);
   EXPECT_NE(parse_error([&] { proof_from_json(with([](json& j) { j["extra"] = 1; })); }).find("unknown field 'extra'"), std::string::npos);
-  EXPECT_NE(parse_error([&] { proof_from_json(with([](json& j) { j["version"] = 2; })); }).find("version"), std::string::npos);
+  EXPECT_NE(parse_error([&] { proof_from_json(with([](json& j) { j["version"] = 1; })); }).find("version"), std::string::npos);
   EXPECT_NE(parse_error([&] { proof_from_json(with([](json& j) { j["format"] = "other"; })); }).find("format"), std::string::npos);
   EXPECT_NE(parse_error([&] { proof_from_json(with([](json& j) { j["claimed_sums"][0][0] = M31::P; })); }).find("non-canonical"), std::string::npos);
   EXPECT_NE(parse_error([&] { proof_from_json(with([](json& j) { j["claimed_sums"][0][1] = -1; })); }).find("non-negative"), std::string::npos);

@@ -23,7 +23,8 @@
 
 namespace ptvm::stark {
 
-inline constexpr uint32_t kProofFormatVersion = 1;
+// 2: queries are drawn in distinct first-layer FRI pairs (version 1 drew them with replacement).
+inline constexpr uint32_t kProofFormatVersion = 2;
 inline constexpr size_t kNumTrees = 4;
 enum Tree : size_t { kPreprocessedTree = 0, kMainTree = 1, kInteractionTree = 2, kCompositionTree = 3 };
 
