@@ -8,16 +8,11 @@
 #include <thread>
 #include <vector>
 
+#include "ptvm/common/threads.hpp"
+
 namespace ptvm::stark::detail {
 
-inline unsigned default_thread_count() {
-  if (const char* env = std::getenv("PTVM_THREADS")) {
-    int v = std::atoi(env);
-    if (v >= 1 && v <= 256) return static_cast<unsigned>(v);
-  }
-  unsigned hc = std::thread::hardware_concurrency();
-  return hc == 0 ? 1 : hc;
-}
+inline unsigned default_thread_count() { return configured_thread_count(); }
 
 // fn(begin, end) over [0, n) split into contiguous chunks; at most one chunk per thread and no
 // chunk smaller than min_chunk. Exceptions from workers are rethrown (the first one).

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <optional>
 
 #include "layout.hpp"
 #include "ptvm/circle/domain.hpp"
@@ -24,10 +25,25 @@ double process_cpu_ms() {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+// The timings of one proof and its progress callback: a stage's start is reported with the
+// fraction of the pipeline (its place among the stages, in order) done so far.
+struct Clocks {
+  StageTimings& t;
+  const ProgressFn* progress;
+  double done = 0;
+  void started(Stage s) {
+    if (!progress || !*progress || s == Stage::Total) return;
+    done = std::max(done, static_cast<double>(s) / static_cast<double>(Stage::Total));
+    (*progress)(s, done);
+  }
+};
+
 class StageClock {
  public:
-  StageClock(StageTimings& t, Stage s)
-      : t_(t), s_(static_cast<size_t>(s)), wall_(std::chrono::steady_clock::now()), cpu_(process_cpu_ms()) {}
+  StageClock(Clocks& c, Stage s)
+      : t_(c.t), s_(static_cast<size_t>(s)), wall_(std::chrono::steady_clock::now()), cpu_(process_cpu_ms()) {
+    c.started(s);
+  }
   ~StageClock() {
     t_.wall_ms[s_] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_).count();
     t_.cpu_ms[s_] += process_cpu_ms() - cpu_;
@@ -108,11 +124,12 @@ void check_traces(const air::Air& air, const std::vector<std::vector<std::vector
 
 StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
                  const std::vector<std::vector<std::vector<M31>>>& main_traces, const Profile& profile,
-                 Backend& backend, StageTimings* timings) {
+                 Backend& backend, StageTimings* timings, const ProgressFn* progress) {
   StageTimings local;
   StageTimings& t = timings ? *timings : local;
   t = StageTimings{};
-  StageClock total_clock(t, Stage::Total);
+  Clocks clocks{t, progress};
+  std::optional<StageClock> total_clock(std::in_place, clocks, Stage::Total);
   const StarkLayout layout = detail::make_layout(air, profile, public_inputs.size());
   check_traces(air, main_traces);
   for (M31 v : public_inputs)
@@ -131,10 +148,10 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   auto extend_and_commit = [&](size_t tree_index) {
     TreeData& td = trees[tree_index];
     {
-      StageClock c(t, Stage::Lde);
+      StageClock c(clocks, Stage::Lde);
       for (const auto& coeffs : td.coefficients) td.extensions.push_back(backend.evaluate(*coeffs, b));
     }
-    StageClock c(t, Stage::Commit);
+    StageClock c(clocks, Stage::Commit);
     std::vector<const ColumnSet*> sets;
     for (const auto& s : td.extensions) sets.push_back(s.get());
     td.tree = backend.commit(sets);
@@ -144,7 +161,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
 
   // Tree 0: preprocessed columns and boundary selectors.
   {
-    StageClock c(t, Stage::Lde);
+    StageClock c(clocks, Stage::Lde);
     for (size_t k = 0; k < n_comp; ++k) {
       pre_trace[k] = backend.upload_rows(air.components[k]->all_preprocessed_columns());
       trees[kPreprocessedTree].coefficients.push_back(backend.interpolate(*pre_trace[k]));
@@ -155,7 +172,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
 
   // Tree 1: main trace.
   {
-    StageClock c(t, Stage::Lde);
+    StageClock c(clocks, Stage::Lde);
     for (size_t k = 0; k < n_comp; ++k) {
       main_trace[k] = backend.upload_rows(main_traces[k]);
       trees[kMainTree].coefficients.push_back(backend.interpolate(*main_trace[k]));
@@ -168,14 +185,14 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   {
     std::vector<std::unique_ptr<ColumnSet>> inter(n_comp);
     {
-      StageClock c(t, Stage::Interaction);
+      StageClock c(clocks, Stage::Interaction);
       for (size_t k = 0; k < n_comp; ++k) {
         auto r = backend.logup_interaction(*air.components[k], *pre_trace[k], *main_trace[k], challenges);
         proof.claimed_sums.push_back(r.claimed_sum);
         inter[k] = std::move(r.columns);
       }
     }
-    StageClock c(t, Stage::Lde);
+    StageClock c(clocks, Stage::Lde);
     for (size_t k = 0; k < n_comp; ++k) trees[kInteractionTree].coefficients.push_back(backend.interpolate(*inter[k]));
   }
   pre_trace.clear();
@@ -186,7 +203,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   // Composition polynomial.
   const QM31 alpha_c = channel.draw_felt();
   {
-    StageClock c(t, Stage::Composition);
+    StageClock c(clocks, Stage::Composition);
     const std::vector<QM31> coefficients = detail::constraint_coefficients(alpha_c, layout.n_constraints);
     std::map<uint32_t, std::unique_ptr<ColumnSet>> by_size;
     for (size_t k = 0; k < n_comp; ++k) {
@@ -242,7 +259,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   // Out-of-domain sampling.
   const circle::CirclePoint<QM31> oods_point = circle::point_from_t(channel.draw_felt());
   {
-    StageClock c(t, Stage::Oods);
+    StageClock c(clocks, Stage::Oods);
     std::vector<QM31> flat;
     for (size_t tr = 0; tr < kNumTrees; ++tr) {
       size_t global = 0;
@@ -268,7 +285,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   const QM31 alpha_q = channel.draw_felt();
   std::vector<std::unique_ptr<ColumnSet>> quotients;
   {
-    StageClock c(t, Stage::Deep);
+    StageClock c(clocks, Stage::Deep);
     std::array<std::vector<ColumnRef>, kNumTrees> refs;
     for (size_t tr = 0; tr < kNumTrees; ++tr) refs[tr] = trees[tr].column_refs();
     for (uint32_t L : layout.quotient_log_sizes) {
@@ -291,7 +308,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   std::unique_ptr<CommittedTree> first_layer_tree;
   std::vector<LineLayer> layers;
   {
-    StageClock c(t, Stage::Fri);
+    StageClock c(clocks, Stage::Fri);
     std::vector<const ColumnSet*> qsets;
     for (const auto& q : quotients) qsets.push_back(q.get());
     first_layer_tree = backend.commit(qsets);
@@ -333,14 +350,14 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   }
 
   {
-    StageClock c(t, Stage::Pow);
+    StageClock c(clocks, Stage::Pow);
     proof.proof_of_work = backend.grind(channel, profile.pow_bits);
     channel.mix_u64(proof.proof_of_work);
   }
 
   // Queries and decommitments.
   {
-    StageClock c(t, Stage::Queries);
+    StageClock c(clocks, Stage::Queries);
     const std::vector<size_t> queries = detail::draw_query_positions(channel, layout);
     for (size_t tr = 0; tr < kNumTrees; ++tr) {
       hash::QueriesPerLogSize q;
@@ -369,6 +386,8 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
       proof.fri.inner_layers[i].decommitment = layers[i].tree->open(q).decommitment;
     }
   }
+  total_clock.reset();
+  if (progress && *progress) (*progress)(Stage::Total, 1.0);
   return proof;
 }
 

@@ -47,6 +47,8 @@ void validate_options(const RunOptions& options) {
     throw Error(ErrorCategory::Usage, "layers must be in 1.." + std::to_string(kMaxInstructions) +
                                           " (got " + std::to_string(options.layers) + ")");
   }
+  if (options.on_progress && options.progress_interval == 0)
+    throw Error(ErrorCategory::Usage, "progress_interval must be at least 1");
 }
 
 ExecutionTrace start_trace(const Program& program, const RunOptions& options) {
@@ -71,6 +73,7 @@ uint64_t step_until_done(EngineT& engine, const RunOptions& options, ExecutionTr
     TraceRow row = engine.step();
     ++steps;
     if (options.record_trace) trace.rows.push_back(row);
+    if (options.on_progress && steps % options.progress_interval == 0) options.on_progress(steps);
   }
   return steps;
 }
@@ -143,6 +146,7 @@ uint64_t step_in_lockstep(Engine& engine, Engine& reference, const RunOptions& o
     compare_rows(*row, *ref_row, engine, reference);
     ++steps;
     if (options.record_trace) trace.rows.push_back(*row);
+    if (options.on_progress && steps % options.progress_interval == 0) options.on_progress(steps);
   }
   std::vector<int16_t> memory = engine.memory(), ref_memory = reference.memory();
   if (memory != ref_memory) {

@@ -97,7 +97,7 @@ TEST_F(Cli, RunPrintsTheKeysInOrder) {
   ASSERT_EQ(lines.size(), kKeys.size()) << o.out;
   for (size_t i = 0; i < kKeys.size(); ++i) EXPECT_EQ(lines[i].first, kKeys[i]);
   EXPECT_EQ(lines[0].second, kFib);
-  EXPECT_EQ(lines[1].second, "native");
+  EXPECT_EQ(lines[1].second, "transformer");  // the default engine, as in the original
   EXPECT_EQ(lines[2].second, "148");
   EXPECT_EQ(lines[3].second, "true");
   EXPECT_EQ(lines[4].second, "13");
@@ -157,6 +157,79 @@ TEST_F(Cli, TraceAddsOneLinePerStep) {
   EXPECT_EQ(parsed["trace"].size(), 5u);
   EXPECT_EQ(parsed["halted"], false);
   EXPECT_EQ(parsed["trace"][0]["instruction"], "LOAD 2");
+}
+
+// Help as users expect it: every subcommand has a usage line starting with "tvm <command>",
+// examples and the exit codes; value types are words; `tvm help [COMMAND]` works.
+TEST_F(Cli, HelpForEveryCommand) {
+  for (const std::string cmd : {"run", "run-batch", "prove", "verify", "prove-batch", "hash"}) {
+    SCOPED_TRACE(cmd);
+    Outcome o = tvm({cmd, "--help"});
+    EXPECT_EQ(o.exit_code, 0) << o.err;
+    EXPECT_NE(o.out.find("Usage: tvm " + cmd + " "), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("Example"), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("Exit codes: 0"), std::string::npos) << o.out;
+    EXPECT_EQ(o.out.find("UINT"), std::string::npos) << o.out;
+    EXPECT_EQ(o.out.find("TEXT"), std::string::npos) << o.out;
+    Outcome h = tvm({"help", cmd});
+    EXPECT_EQ(h.exit_code, 0);
+    EXPECT_EQ(h.out, o.out);
+  }
+  Outcome prove = tvm({"help", "prove"});
+  EXPECT_NE(prove.out.find("vm-small (96 bits)"), std::string::npos) << prove.out;
+  EXPECT_NE(prove.out.find("--max-steps N"), std::string::npos) << prove.out;
+  Outcome top = tvm({"help"});
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_NE(top.out.find("Usage: tvm"), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find("PTVM_THREADS"), std::string::npos);
+  EXPECT_EQ(tvm({"help", "prove", "extra"}).exit_code, 2);
+}
+
+// The rough edges a new user hit, each with the message it must give.
+TEST_F(Cli, UsersRoughEdges) {
+  Outcome bogus = tvm({"--bogus"});
+  EXPECT_EQ(bogus.exit_code, 2);
+  EXPECT_NE(bogus.err.find("unknown option '--bogus'"), std::string::npos) << bogus.err;
+  // --layers is worded the same everywhere.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"run", kFib, "--layers", "0"}, {"run", kFib, "--layers", "300"},
+        {"prove", kFib, "--layers", "0"}, {"prove", kFib, "--layers", "300"}, {"hash", kFib, "--layers", "300"}}) {
+    Outcome o = tvm(args);
+    EXPECT_EQ(o.exit_code, 2) << args[0];
+    EXPECT_EQ(o.err.rfind("error: --layers must be in 1..256 (got ", 0), 0u) << o.err;
+  }
+  write("m.json", "[]");
+  EXPECT_EQ(tvm({"run-batch", dir_.string(), "--layers", "0"}).err.rfind("error: --layers must be in 1..256", 0), 0u);
+  Outcome dir = tvm({"run-batch", dir_.string()});
+  EXPECT_EQ(dir.exit_code, 1);
+  EXPECT_NE(dir.err.find("is a directory"), std::string::npos) << dir.err;
+  Outcome prove_dir = tvm({"prove-batch", dir_.string(), "--out", (dir_ / "o").string()});
+  EXPECT_NE(prove_dir.err.find("is a directory"), std::string::npos) << prove_dir.err;
+  // --out naming a file is an input error, not an internal one.
+  const fs::path manifest = write("jobs.json", "[{\"program\": \"" + kFib + "\"}]");
+  const fs::path file = write("a_file", "x");
+  Outcome out_file = tvm({"prove-batch", manifest.string(), "--out", file.string()});
+  EXPECT_EQ(out_file.exit_code, 1);
+  EXPECT_NE(out_file.err.find("exists and is not a directory"), std::string::npos) << out_file.err;
+  EXPECT_EQ(out_file.err.find("internal"), std::string::npos) << out_file.err;
+  // What the AIR cannot prove is refused before anything runs.
+  Outcome huge = tvm({"prove", kFib, "--max-steps", "100000000000"});
+  EXPECT_EQ(huge.exit_code, 2);
+  EXPECT_NE(huge.err.find("above the largest provable run (16777215 steps"), std::string::npos) << huge.err;
+  EXPECT_EQ(tvm({"prove-batch", manifest.string(), "--out", (dir_ / "o").string(), "--max-steps", "16777216"}).exit_code, 2);
+}
+
+TEST_F(Cli, BadThreadCountIsRefused) {
+  for (const char* bad : {"abc", "0", "257", "-1", "4x", ""}) {
+    const std::string command = std::string("PTVM_THREADS='") + bad + "' " + PTVM_TVM_BINARY + " run " + kFib +
+                                " >/dev/null 2>" + (dir_ / "err").string();
+    const int status = std::system(command.c_str());
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 2) << bad;
+    EXPECT_NE(slurp(dir_ / "err").find("PTVM_THREADS must be an integer in 1..256"), std::string::npos) << bad;
+  }
+  const std::string ok = std::string("PTVM_THREADS=2 ") + PTVM_TVM_BINARY + " run " + kFib + " >/dev/null";
+  EXPECT_EQ(std::system(ok.c_str()), 0);
 }
 
 TEST_F(Cli, ExitCodes) {

@@ -18,6 +18,7 @@ Action add_run_batch_command(CLI::App& app);
 Action add_prove_command(CLI::App& app);
 Action add_verify_command(CLI::App& app);
 Action add_prove_batch_command(CLI::App& app);
+Action add_hash_command(CLI::App& app);
 
 }  // namespace tvm_cli
 
@@ -35,7 +36,7 @@ inline CLI::Validator non_negative_integer() {
         }
         return {};
       },
-      "UINT");
+      "");  // no name: the option's type name ("N") is what help shows
 }
 
 }  // namespace tvm_cli

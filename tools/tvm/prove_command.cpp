@@ -1,24 +1,28 @@
-// tvm prove PROGRAM -o proof.json [--backend cpu|cuda] [--profile NAME] [--max-steps N]
-//                                 [--layers N] [--json] [--progress]
-// tvm verify proof.json [--min-security BITS] [--strict] [--reexecute] [--json]
-// tvm prove-batch MANIFEST --out DIR [--profile NAME] [--max-steps N] [--threads N]
+// tvm prove PROGRAM [-o FILE] [--proof-format json|binary] [--backend NAME] [--profile NAME]
+//                   [--max-steps N] [--layers N] [--json] [--progress]
+// tvm verify PROOF [--program FILE | --expect-program-hash HEX] [--min-security BITS] [--strict]
+//                  [--reexecute] [--max-lde-log-size N] [--allow-custom-profile] [--json]
+// tvm prove-batch MANIFEST --out DIR [--proof-format ...] [--profile NAME] [--max-steps N]
+//                  [--threads N] [--backend NAME] [--progress] [--json]
+// tvm hash PROGRAM [--layers N] [--json]
 //
 // The original's spellings `prove-stark` / `verify-stark` are aliases, `--stark-profile` is an
 // alias of `--profile` (it takes ptvm's profile names). Output: `key: value` lines, or one JSON
 // object with --json. Exit codes: 0 ok, 1 error, 2 usage, 3 rejected (a malformed proof file is a
 // rejection too).
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 #include "backend_select.hpp"
+#include "cli_common.hpp"
 #include "commands.hpp"
 #include "ptvm/common/json_reader.hpp"
 #include "ptvm/vm/assembler.hpp"
@@ -35,35 +39,19 @@ using nlohmann::ordered_json;
 using ptvm::Error;
 using ptvm::ErrorCategory;
 namespace vmair = ptvm::vmair;
+namespace stark = ptvm::stark;
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-void check_backend(const std::string& backend) { tvm_cli::check_backend_name(backend); }
-
-std::string read_file(const std::string& path) {
-  if (std::filesystem::is_directory(path)) throw Error(ErrorCategory::Io, path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCategory::Io, path + ": cannot open");
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<uint64_t>(in.tellg());
-  if (size > ptvm::stark::kMaxProofBytes)
-    throw Error(ErrorCategory::Parse, path + ": oversized proof file (" + std::to_string(size) + " bytes)");
-  in.seekg(0);
-  std::string text(size, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(size));
-  return text;
+std::string fixed(double v, int decimals) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", decimals, v);
+  return b;
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error(ErrorCategory::Io, path + ": cannot write");
-  out << text;
-  if (!out) throw Error(ErrorCategory::Io, path + ": write failed");
-}
-
-// The claim's key facts, in a fixed order.
+// The claim's key facts, in a fixed order (memory as a list, as `tvm run --json` gives it).
 ordered_json claim_facts(const vmair::Claim& c) {
   const auto& s = c.statement;
   ordered_json j;
@@ -76,7 +64,7 @@ ordered_json claim_facts(const vmair::Claim& c) {
   j["acc"] = s.final_state.acc;
   j["zero_flag"] = s.final_state.zero_flag;
   j["carry_flag"] = s.final_state.carry_flag;
-  j["memory"] = ptvm::vm::format_memory(s.final_memory);
+  j["memory"] = s.final_memory;
   j["attention_mode"] = ptvm::vm::format_attention_mode(c.attention);
   j["program_hash"] = c.identities.program_hash;
   j["transformer_config_hash"] = c.identities.transformer_config_hash;
@@ -87,23 +75,46 @@ ordered_json claim_facts(const vmair::Claim& c) {
   return j;
 }
 
-void print(const ordered_json& j, bool as_json) {
-  // File names come from the command line and need not be UTF-8: dump_json_safe never throws.
-  if (as_json) {
-    std::cout << ptvm::dump_json_safe(j) << "\n";
-    return;
-  }
-  for (const auto& [k, v] : j.items())
-    std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : ptvm::dump_json_safe(v)) << "\n";
+ordered_json stage_times(const stark::StageTimings& t) {
+  ordered_json j;
+  for (size_t s = 0; s < stark::kStageCount; ++s) j[stark::stage_name(static_cast<stark::Stage>(s))] = t.wall_ms[s];
+  return j;
+}
+
+enum class ProofFormat { Json, Binary };
+ProofFormat parse_proof_format(const std::string& name) {
+  if (name == "json") return ProofFormat::Json;
+  if (name == "binary") return ProofFormat::Binary;
+  throw Error(ErrorCategory::Usage, "--proof-format must be json or binary (got '" + name + "')");
+}
+std::string proof_file_bytes(ProofFormat format, const vmair::Claim& claim, const stark::StarkProof& proof) {
+  if (format == ProofFormat::Json) return vmair::proof_file_json(claim, proof);
+  const std::vector<uint8_t> b = vmair::proof_file_binary(claim, proof);
+  return std::string(b.begin(), b.end());
+}
+const char* proof_file_suffix(ProofFormat format) { return format == ProofFormat::Json ? ".proof.json" : ".proof.bin"; }
+
+std::optional<stark::Profile> profile_option(const std::string& name) {
+  if (name == "auto") return std::nullopt;
+  return vmair::profile_by_name(name);
+}
+
+// A proof made with a profile meant for tests is worth saying so, once per command.
+void warn_if_insecure(const stark::Profile& profile, uint32_t bits) {
+  if (bits < vmair::kDefaultMinSecurityBits)
+    warn("profile '" + profile.name + "' gives " + std::to_string(bits) +
+         " conjectured security bits: its proofs are for tests only (tvm verify rejects them below " +
+         std::to_string(vmair::kDefaultMinSecurityBits) + " bits unless --min-security is lowered)");
 }
 
 struct ProveArguments {
   std::string program;
   std::string output;
+  std::string proof_format = "json";
   std::string backend = "auto";
   std::string profile = "auto";
   uint64_t max_steps = ptvm::vm::kDefaultMaxSteps;
-  int layers = 1;
+  int64_t layers = 1;
   bool json = false;
   bool progress = false;
 };
@@ -111,8 +122,10 @@ struct ProveArguments {
 struct VerifyArguments {
   std::string proof;
   std::string backend = "auto";
-  uint32_t min_security = ptvm::vmair::kDefaultMinSecurityBits;
-  uint32_t max_lde_log_size = ptvm::vmair::kDefaultMaxLogLdeSize;
+  std::string program;
+  std::string expect_program_hash;
+  uint32_t min_security = vmair::kDefaultMinSecurityBits;
+  uint32_t max_lde_log_size = vmair::kDefaultMaxLogLdeSize;
   bool allow_custom_profile = false;
   bool strict = false;
   bool reexecute = false;
@@ -122,11 +135,19 @@ struct VerifyArguments {
 struct BatchArguments {
   std::string manifest;
   std::string out;
+  std::string proof_format = "json";
   std::string backend = "auto";
   std::string profile = "auto";
   uint64_t max_steps = ptvm::vm::kDefaultMaxSteps;
   unsigned threads = 1;
   bool progress = false;
+  bool json = false;
+};
+
+struct HashArguments {
+  std::string program;
+  int64_t layers = 1;
+  bool json = false;
 };
 
 }  // namespace
@@ -135,68 +156,118 @@ Action add_prove_command(CLI::App& app) {
   auto args = std::make_shared<ProveArguments>();
   CLI::App* cmd = app.add_subcommand("prove", "Run a program (transformer and native in lockstep) and prove the run");
   cmd->alias("prove-stark");
-  cmd->add_option("program", args->program, "the .tvm program")->required();
-  cmd->add_option("-o,--output", args->output, "proof file to write (default: PROGRAM.proof.json)");
-  cmd->add_option("--backend", args->backend, "auto (default: cuda if a device is visible, else cpu), cpu, cuda, dual, hostsim, hostsim-dual");
+  cmd->add_option("program", args->program, "the .tvm program")->required()->type_name("PROGRAM");
+  cmd->add_option("-o,--output", args->output, "proof file to write (default: PROGRAM.proof.json or .proof.bin)")
+      ->type_name("FILE");
+  cmd->add_option("--proof-format", args->proof_format, "json (default) or binary; tvm verify reads either")
+      ->type_name("FORMAT");
+  cmd->add_option("--backend", args->backend,
+                  "auto (default: cuda if a device is visible, else cpu), cpu, cuda, dual, hostsim, hostsim-dual")
+      ->type_name("NAME");
   cmd->add_option("--profile,--stark-profile", args->profile,
-                  "proof profile (default auto: vm-small up to 4096 steps, else default; 96 bits)");
-  cmd->add_option("--max-steps", args->max_steps, "stop after this many steps (default 512)")->check(non_negative_integer());
-  cmd->add_option("--layers", args->layers, "transformer layers (default 1)");
-  cmd->add_flag("--json", args->json, "print one JSON object");
-  cmd->add_flag("--progress", args->progress, "print progress lines on stderr");
+                  "proof profile (default auto: vm-small up to 4096 steps, else default; 96 bits)")
+      ->type_name("NAME");
+  cmd->add_option("--max-steps", args->max_steps, "stop after this many steps (default 512; at most 2^24 - 1)")
+      ->check(non_negative_integer())
+      ->type_name("N");
+  cmd->add_option("--layers", args->layers, "transformer layers, 1..256 (default 1)")->type_name("N");
+  cmd->add_flag("--json", args->json, "print one JSON object (with per-stage times)");
+  cmd->add_flag("--progress", args->progress, "print the stage and the fraction done on stderr");
+  cmd->footer("Examples:\n"
+              "  tvm prove programs/fibonacci.tvm -o fib.proof.json\n"
+              "  tvm prove programs/fibonacci.tvm --proof-format binary --profile default --json\n" +
+              profile_names_help() + "\n" + exit_codes_help(false));
   return [cmd, args]() -> int {
     if (!cmd->parsed()) return -1;
-    check_backend(args->backend);
-    if (args->layers < 1) throw Error(ErrorCategory::Usage, "--layers must be at least 1");
+    check_backend_name(args->backend);
+    check_layers(args->layers);
+    check_provable_max_steps(args->max_steps);
+    const ProofFormat format = parse_proof_format(args->proof_format);
     vmair::ProveOptions options;
-    if (args->profile != "auto") options.profile = vmair::profile_by_name(args->profile);
+    options.profile = profile_option(args->profile);
     options.max_steps = args->max_steps;
-    options.layers = args->layers;
-    const std::string output = args->output.empty() ? args->program + ".proof.json" : args->output;
-    if (args->progress) std::cerr << "[prove] running " << args->program << " (transformer + native in lockstep)\n";
-    tvm_cli::SelectedBackend selected = tvm_cli::select_backend(args->backend);
+    options.layers = static_cast<int>(args->layers);
+    const std::string output = args->output.empty() ? args->program + proof_file_suffix(format) : args->output;
+    const bool show = progress_enabled(args->progress);
+    if (show) {
+      progress("prove", "running " + args->program + " (transformer + native in lockstep)");
+      options.progress = [](stark::Stage stage, double fraction) {
+        progress("prove", fixed(100 * fraction, 0) + "% " + stark::stage_name(stage));
+      };
+    }
+    SelectedBackend selected = select_backend(args->backend);
     options.backend = selected.backend.get();
     ptvm::vm::Program program = ptvm::vm::assemble_file(args->program);
     vmair::ProvedRun run = vmair::prove_program(program, options);
-    if (args->progress)
-      std::cerr << "[prove] " << run.claim.statement.steps << " steps executed in " << run.execute_ms
-                << " ms, proven in " << run.prove_ms << " ms\n";
-    const std::string file = vmair::proof_file_json(run.claim, run.proof);
-    write_file(output, file);
+    warn_if_insecure(run.claim.profile, run.claim.security_bits);
+    if (show)
+      progress("prove", std::to_string(run.claim.statement.steps) + " steps executed in " + fixed(run.execute_ms, 1) +
+                            " ms, proven in " + fixed(run.prove_ms, 1) + " ms");
+    const std::string file = proof_file_bytes(format, run.claim, run.proof);
+    write_output_file(output, file);
     ordered_json j;
     j["program"] = args->program;
-    const ordered_json facts = claim_facts(run.claim);
+    const ordered_json facts = claim_facts(run.claim);  // items() of a temporary would dangle
     for (const auto& [k, v] : facts.items()) j[k] = v;
     j["backend"] = selected.name;
     j["proof_file"] = output;
-    j["proof_bytes"] = ptvm::stark::proof_binary_size(run.proof);
+    j["proof_format"] = args->proof_format;
+    j["proof_bytes"] = stark::proof_binary_size(run.proof);
     j["proof_file_bytes"] = file.size();
     j["execute_ms"] = run.execute_ms;
     j["witness_ms"] = run.witness_ms;
     j["prove_ms"] = run.prove_ms;
-    print(j, args->json);
+    if (args->json) j["stages_ms"] = stage_times(run.timings);
+    print_facts(j, args->json);
     return 0;
   };
 }
 
 Action add_verify_command(CLI::App& app) {
   auto args = std::make_shared<VerifyArguments>();
-  CLI::App* cmd = app.add_subcommand("verify", "Verify a proof file; exit 3 when rejected");
+  CLI::App* cmd = app.add_subcommand("verify", "Verify a proof file (JSON or binary); exit 3 when rejected");
   cmd->alias("verify-stark");
-  cmd->add_option("proof", args->proof, "the proof file")->required();
-  cmd->add_option("--backend", args->backend, "accepted for symmetry with prove; the verifier always runs on the CPU");
-  cmd->add_option("--min-security", args->min_security, "reject below this many conjectured bits (default 96; 0 accepts insecure test profiles)")->check(non_negative_integer());
+  cmd->add_option("proof", args->proof, "the proof file")->required()->type_name("PROOF");
+  cmd->add_option("--program", args->program, "require the proof to be about this .tvm program (its program hash)")
+      ->type_name("FILE");
+  cmd->add_option("--expect-program-hash", args->expect_program_hash,
+                  "require this program hash (64 hex digits, as `tvm hash` prints it)")
+      ->type_name("HEX");
+  cmd->add_option("--backend", args->backend, "accepted for symmetry with prove; the verifier always runs on the CPU")
+      ->type_name("NAME");
+  cmd->add_option("--min-security", args->min_security,
+                  "reject below this many conjectured bits (default 96; 0 accepts insecure test profiles)")
+      ->check(non_negative_integer())
+      ->type_name("BITS");
   cmd->add_option("--max-lde-log-size", args->max_lde_log_size,
                   "refuse proofs whose largest LDE domain is above 2^N rows (default 22: 2^21 steps at blowup 2)")
-      ->check(CLI::Range(1, 40));
+      ->check(CLI::Range(1, 40))
+      ->type_name("N");
   cmd->add_flag("--allow-custom-profile", args->allow_custom_profile,
                 "accept a profile that is not a named one (still subject to --min-security)");
   cmd->add_flag("--strict", args->strict, "at least 96 bits and re-execution");
   cmd->add_flag("--reexecute", args->reexecute, "rerun both engines from the claim and compare");
   cmd->add_flag("--json", args->json, "print one JSON object");
+  cmd->footer("Examples:\n"
+              "  tvm verify fib.proof.json\n"
+              "  tvm verify fib.proof.bin --program programs/fibonacci.tvm --strict --json\n" +
+              profile_names_help() + "\n" + exit_codes_help(true));
   return [cmd, args]() -> int {
     if (!cmd->parsed()) return -1;
-    check_backend(args->backend);
+    check_backend_name(args->backend);
+    if (!args->program.empty() && !args->expect_program_hash.empty())
+      throw Error(ErrorCategory::Usage, "--program and --expect-program-hash exclude each other");
+    std::string expected_hash = args->expect_program_hash;
+    if (!expected_hash.empty()) {
+      const bool hex = expected_hash.size() == 64 &&
+                       expected_hash.find_first_not_of("0123456789abcdef") == std::string::npos;
+      if (!hex) throw Error(ErrorCategory::Usage, "--expect-program-hash must be 64 lowercase hex digits");
+    }
+    if (!args->program.empty()) {
+      const ptvm::vm::Program p = ptvm::vm::assemble_file(args->program);
+      expected_hash = vmair::compute_identities(p, vmair::provable_transformer_config(1), ptvm::vm::AttentionMode{})
+                          .program_hash;
+    }
     vmair::VerifyOptions options;
     options.min_security_bits = args->min_security;
     options.reexecute = args->reexecute;
@@ -211,11 +282,11 @@ Action add_verify_command(CLI::App& app) {
     j["proof_file"] = args->proof;
     std::optional<vmair::ProofFile> file;
     std::string reason;
-    std::string text;
+    std::string bytes;
     try {
-      // Inside the try: an oversized file (read_file's Parse error) is a rejection, exit 3.
-      text = read_file(args->proof);
-      file = vmair::read_proof_file_json(text);
+      // Inside the try: an oversized file (a Parse error) is a rejection, exit 3.
+      bytes = read_input_file(args->proof, stark::kMaxProofBytes, "proof file");
+      file = vmair::read_proof_file(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
     } catch (const Error& e) {
       if (e.category() != ErrorCategory::Parse) throw;
       reason = std::string("malformed proof file: ") + e.what();
@@ -223,29 +294,37 @@ Action add_verify_command(CLI::App& app) {
     bool accepted = false;
     uint32_t queries_opened = 0;
     if (file) {
-      ptvm::stark::Verdict v = vmair::verify_proof(file->claim, file->proof, options);
-      accepted = v.accepted;
-      reason = v.reason;
-      queries_opened = v.queries_opened;
+      if (!expected_hash.empty() && file->claim.identities.program_hash != expected_hash) {
+        reason = "the proof is about program_hash " + ptvm::printable_bytes(file->claim.identities.program_hash) +
+                 ", not the expected " + expected_hash +
+                 (args->program.empty() ? std::string() : " (" + args->program + ")");
+      } else {
+        const stark::Verdict v = vmair::verify_proof(file->claim, file->proof, options);
+        accepted = v.accepted;
+        reason = v.reason;
+        queries_opened = v.queries_opened;
+      }
     }
     const double verify_ms = ms_since(t0);
     j["verdict"] = accepted ? "accepted" : "rejected";
     if (!accepted) j["reason"] = reason;
     if (file) {
+      j["proof_format"] = vmair::is_binary_proof_file(std::span<const uint8_t>(
+                              reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()))
+                              ? "binary"
+                              : "json";
       const ordered_json facts = claim_facts(file->claim);
       for (const auto& [k, v] : facts.items()) j[k] = v;
-      j["proof_bytes"] = ptvm::stark::proof_binary_size(file->proof);
+      j["proof_bytes"] = stark::proof_binary_size(file->proof);
       if (accepted) {
         j["queries_opened"] = queries_opened;
         j["security_bits_achieved"] = vmair::achieved_security_bits(file->claim, queries_opened);
       }
     }
-    std::error_code size_error;
-    const auto on_disk = std::filesystem::file_size(args->proof, size_error);
-    j["proof_file_bytes"] = size_error ? text.size() : static_cast<size_t>(on_disk);
+    j["proof_file_bytes"] = bytes.size();
     j["reexecuted"] = options.reexecute;
     j["verify_ms"] = verify_ms;
-    print(j, args->json);
+    print_facts(j, args->json);
     if (!accepted && !args->json) std::cerr << "error: proof rejected: " << reason << "\n";
     return accepted ? 0 : 3;
   };
@@ -258,23 +337,38 @@ Action add_prove_batch_command(CLI::App& app) {
   cmd->add_option("manifest", args->manifest,
                   "JSON list of jobs {\"program\": path (relative to the manifest), \"max_steps\"?, "
                   "\"initial_memory\"?, \"layers\"?}")
-      ->required();
-  cmd->add_option("--out", args->out, "output folder")->required();
-  cmd->add_option("--backend", args->backend, "auto (default), cpu, cuda, dual, hostsim, hostsim-dual");
-  cmd->add_option("--profile,--stark-profile", args->profile, "proof profile (default auto)");
-  cmd->add_option("--max-steps", args->max_steps, "default max steps (512)")->check(non_negative_integer());
-  cmd->add_option("--threads", args->threads, "host threads producing traces (default 1)")->check(non_negative_integer());
-  cmd->add_flag("--progress", args->progress, "print one line per job on stderr");
+      ->required()
+      ->type_name("MANIFEST");
+  cmd->add_option("--out", args->out, "output folder (created if needed)")->required()->type_name("DIR");
+  cmd->add_option("--proof-format", args->proof_format, "json (default) or binary")->type_name("FORMAT");
+  cmd->add_option("--backend", args->backend, "auto (default), cpu, cuda, dual, hostsim, hostsim-dual")
+      ->type_name("NAME");
+  cmd->add_option("--profile,--stark-profile", args->profile, "proof profile (default auto)")->type_name("NAME");
+  cmd->add_option("--max-steps", args->max_steps, "default max steps (512; at most 2^24 - 1)")
+      ->check(non_negative_integer())
+      ->type_name("N");
+  cmd->add_option("--threads", args->threads, "host threads producing traces (default 1)")
+      ->check(non_negative_integer())
+      ->type_name("N");
+  cmd->add_flag("--progress", args->progress, "print i/N, rate, ETA and each failure's reason on stderr");
+  cmd->add_flag("--json", args->json, "print the summary JSON on stdout (it is also written to DIR/summary.json)");
+  cmd->footer("Examples:\n"
+              "  tvm prove-batch jobs.json --out proofs --threads 2 --progress\n"
+              "  tvm prove-batch jobs.json --out proofs --proof-format binary --json\n" +
+              profile_names_help() + "\nExit codes: 0 every job proven, 1 a job failed or another error, 2 usage.");
   return [cmd, args]() -> int {
     if (!cmd->parsed()) return -1;
-    check_backend(args->backend);
-    std::optional<ptvm::stark::Profile> profile;
-    if (args->profile != "auto") profile = vmair::profile_by_name(args->profile);
+    check_backend_name(args->backend);
+    check_provable_max_steps(args->max_steps);
+    const ProofFormat format = parse_proof_format(args->proof_format);
+    const std::optional<stark::Profile> profile = profile_option(args->profile);
+    if (profile) warn_if_insecure(*profile, stark::conjectured_security_bits(*profile));
     const unsigned threads = std::max(1u, args->threads);
     const std::vector<ptvm::vm::ManifestEntry> manifest =
         ptvm::vm::read_manifest_file(args->manifest, ptvm::vm::ManifestKind::Prove);
-    std::filesystem::create_directories(args->out);
+    prepare_output_folder(args->out);
     const size_t n = manifest.size();
+    const bool show = progress_enabled(args->progress);
 
     struct Job {
       std::string program;
@@ -306,9 +400,10 @@ Action add_prove_batch_command(CLI::App& app) {
           local.program = entry.program;
           if (!entry.job) throw Error(ErrorCategory::Parse, entry.error);
           const ptvm::vm::ManifestJob& e = *entry.job;
-          ptvm::vm::Program program = ptvm::vm::assemble_file(e.program_path.string());
           ptvm::vm::RunOptions run;
           run.max_steps = e.max_steps.value_or(args->max_steps);
+          check_provable_max_steps(run.max_steps, "job " + std::to_string(i) + ": max_steps");
+          ptvm::vm::Program program = ptvm::vm::assemble_file(e.program_path.string());
           run.layers = e.layers.value_or(1);
           local.layers = run.layers;
           if (e.initial_memory) program.initial_memory = *e.initial_memory;
@@ -331,7 +426,7 @@ Action add_prove_batch_command(CLI::App& app) {
     std::vector<std::thread> producers;
     for (unsigned t = 0; t < threads; ++t) producers.emplace_back(produce);
 
-    tvm_cli::SelectedBackend selected = tvm_cli::select_backend(args->backend);
+    SelectedBackend selected = select_backend(args->backend);
     auto& backend = selected.backend;
     ordered_json summary_jobs = ordered_json::array();
     size_t failed = 0;
@@ -353,14 +448,14 @@ Action add_prove_batch_command(CLI::App& app) {
         options.layers = job.layers;
         options.backend = backend.get();
         vmair::ProvedRun run = vmair::prove_trace(*job.trace, options, job.execute_ms);
-        const std::string name = "job-" + std::to_string(i) + ".proof.json";
-        const std::string file = vmair::proof_file_json(run.claim, run.proof);
-        write_file((std::filesystem::path(args->out) / name).string(), file);
+        const std::string name = "job-" + std::to_string(i) + proof_file_suffix(format);
+        const std::string file = proof_file_bytes(format, run.claim, run.proof);
+        write_output_file((std::filesystem::path(args->out) / name).string(), file);
         entry["ok"] = true;
         entry["proof_file"] = name;
         const ordered_json facts = claim_facts(run.claim);
         for (const auto& [k, v] : facts.items()) entry[k] = v;
-        entry["proof_bytes"] = ptvm::stark::proof_binary_size(run.proof);
+        entry["proof_bytes"] = stark::proof_binary_size(run.proof);
         entry["execute_ms"] = run.execute_ms;
         entry["prove_ms"] = run.prove_ms;
       } catch (const std::exception& ex) {
@@ -368,7 +463,15 @@ Action add_prove_batch_command(CLI::App& app) {
         entry["ok"] = false;
         entry["error"] = ex.what();
       }
-      if (args->progress) std::cerr << "[prove-batch] job " << i << ": " << (entry["ok"].get<bool>() ? "proven" : "failed") << "\n";
+      if (show) {
+        const double elapsed_s = ms_since(t_all) / 1e3;
+        const double rate = static_cast<double>(i + 1) / std::max(elapsed_s, 1e-9);
+        const double eta_s = static_cast<double>(n - i - 1) / rate;
+        std::string line = std::to_string(i + 1) + "/" + std::to_string(n) + " job " + std::to_string(i) + " " +
+                           (entry["ok"].get<bool>() ? "proven" : "failed: " + entry["error"].get<std::string>()) +
+                           " (" + fixed(rate, 2) + " jobs/s, ETA " + fixed(eta_s, 1) + " s)";
+        progress("prove-batch", line);
+      }
       summary_jobs.push_back(entry);
       {
         std::lock_guard lock(mu);
@@ -380,15 +483,48 @@ Action add_prove_batch_command(CLI::App& app) {
     ordered_json summary;
     summary["manifest"] = args->manifest;
     summary["profile"] = profile ? profile->name : std::string("auto");
+    summary["proof_format"] = args->proof_format;
     summary["jobs_total"] = n;
     summary["jobs_proven"] = n - failed;
     summary["jobs_failed"] = failed;
     summary["total_ms"] = ms_since(t_all);
     summary["jobs"] = summary_jobs;
-    write_file((std::filesystem::path(args->out) / "summary.json").string(), ptvm::dump_json_safe(summary, 1) + "\n");
-    std::cout << "jobs_total: " << n << "\njobs_proven: " << (n - failed) << "\njobs_failed: " << failed
-              << "\nsummary: " << (std::filesystem::path(args->out) / "summary.json").string() << "\n";
+    const std::string summary_path = (std::filesystem::path(args->out) / "summary.json").string();
+    write_output_file(summary_path, ptvm::dump_json_safe(summary, 1) + "\n");
+    if (args->json) {
+      std::cout << ptvm::dump_json_safe(summary) << "\n";
+    } else {
+      std::cout << "jobs_total: " << n << "\njobs_proven: " << (n - failed) << "\njobs_failed: " << failed
+                << "\nsummary: " << summary_path << "\n";
+    }
     return failed == 0 ? 0 : 1;
+  };
+}
+
+Action add_hash_command(CLI::App& app) {
+  auto args = std::make_shared<HashArguments>();
+  CLI::App* cmd = app.add_subcommand(
+      "hash", "Print a program's program_hash, transformer_config_hash and deterministic_model_hash");
+  cmd->add_option("program", args->program, "the .tvm program")->required()->type_name("PROGRAM");
+  cmd->add_option("--layers", args->layers, "transformer layers, 1..256 (default 1)")->type_name("N");
+  cmd->add_flag("--json", args->json, "print one JSON object");
+  cmd->footer("The hashes are the claim's identities (BLAKE2b-256 of the original's canonical JSON) for the\n"
+              "model the compiler builds with average-hard attention, as `tvm prove` states them.\n"
+              "Example:\n  tvm hash programs/fibonacci.tvm --json\n"
+              "Exit codes: 0 ok, 1 input error, 2 usage.");
+  return [cmd, args]() -> int {
+    if (!cmd->parsed()) return -1;
+    check_layers(args->layers);
+    const ptvm::vm::Program program = ptvm::vm::assemble_file(args->program);
+    const vmair::ClaimIdentities ids = vmair::compute_identities(
+        program, vmair::provable_transformer_config(static_cast<int>(args->layers)), ptvm::vm::AttentionMode{});
+    ordered_json j;
+    j["program"] = args->program;
+    j["program_hash"] = ids.program_hash;
+    j["transformer_config_hash"] = ids.transformer_config_hash;
+    j["deterministic_model_hash"] = ids.deterministic_model_hash;
+    print_facts(j, args->json);
+    return 0;
   };
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 
+#include "cli_common.hpp"
 #include "commands.hpp"
 #include "ptvm/common/json_reader.hpp"
 #include "ptvm/vm/assembler.hpp"
@@ -28,7 +29,7 @@ using nlohmann::json;
 struct BatchArguments {
   std::string manifest;
   unsigned threads = 0;
-  std::string engine = "native";
+  std::string engine = "transformer";
   bool verify_native = false;
   uint64_t max_steps = ptvm::vm::kDefaultMaxSteps;
   std::string attention_mode = "average-hard";
@@ -60,23 +61,27 @@ Action add_run_batch_command(CLI::App& app) {
   auto args = std::make_shared<BatchArguments>();
   CLI::App* cmd = app.add_subcommand(
       "run-batch", "Run the jobs of a JSON manifest in parallel; print JSON Lines in job order");
-  cmd->add_option("manifest", args->manifest, "JSON list of jobs")->required();
+  cmd->add_option("manifest", args->manifest, "JSON list of jobs")->required()->type_name("MANIFEST");
   cmd->add_option("--threads", args->threads, "host threads (default: all cores)")
-      ->check(non_negative_integer());
-  cmd->add_option("--engine", args->engine, "default engine: native or transformer");
+      ->check(non_negative_integer())
+      ->type_name("N");
+  cmd->add_option("--engine", args->engine, "default engine: transformer (default) or native")->type_name("NAME");
   cmd->add_flag("--verify-native", args->verify_native, "default: verify against native");
   cmd->add_option("--max-steps", args->max_steps, "default max steps (512)")
-      ->check(non_negative_integer());
-  cmd->add_option("--attention-mode", args->attention_mode, "default attention mode");
-  cmd->add_option("--layers", args->layers, "default transformer layers");
+      ->check(non_negative_integer())
+      ->type_name("N");
+  cmd->add_option("--attention-mode", args->attention_mode, "default attention mode")->type_name("MODE");
+  cmd->add_option("--layers", args->layers, "default transformer layers, 1..256")->type_name("N");
+  cmd->footer("A job: {\"program\": PATH (relative to the manifest), \"max_steps\"?, \"engine\"?, \"attention_mode\"?,\n"
+              "\"initial_memory\"?, \"layers\"?, \"verify_native\"?}. Output: one JSON line per job, in job order.\n"
+              "Example:\n  tvm run-batch jobs.json --threads 2 --engine native\n"
+              "Exit codes: 0 every job ran, 1 a job failed or another error, 2 usage.");
   return [cmd, args]() -> int {
     if (!cmd->parsed()) return -1;
     // Validate the defaults once so that a bad flag is a usage error, not N job errors.
     ptvm::vm::parse_engine_kind(args->engine);
     ptvm::vm::parse_attention_mode(args->attention_mode);
-    if (args->layers < 1 || args->layers > 256) {
-      throw Error(ErrorCategory::Usage, "--layers must be in 1..256");
-    }
+    check_layers(args->layers);
 
     const std::vector<ptvm::vm::ManifestEntry> manifest =
         ptvm::vm::read_manifest_file(args->manifest, ptvm::vm::ManifestKind::Run);

@@ -1,6 +1,7 @@
 // Proving and verifying TVM runs (see ptvm/vmair/prove.hpp).
 #include "ptvm/vmair/prove.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "ptvm/common/error.hpp"
@@ -60,7 +61,7 @@ ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& optio
     own = make_cpu_backend();
     backend = own.get();
   }
-  out.proof = stark::prove(a, pub, witness, profile, *backend, &out.timings);
+  out.proof = stark::prove(a, pub, witness, profile, *backend, &out.timings, options.progress ? &options.progress : nullptr);
   out.prove_ms = ms_since(t1);
   return out;
 }
@@ -172,6 +173,44 @@ ProofFile read_proof_file_json(std::string_view text) {
   out.claim = claim_from_json(*c);
   out.proof = stark::proof_from_json_value(*p);
   return out;
+}
+
+std::vector<uint8_t> proof_file_binary(const Claim& claim, const stark::StarkProof& proof) {
+  const std::string claim_text = canonical_json(claim_to_json(claim));
+  const std::vector<uint8_t> stark_bytes = stark::proof_to_binary(proof);
+  std::vector<uint8_t> out(std::begin(kProofFileBinaryMagic), std::end(kProofFileBinaryMagic));
+  const auto n = static_cast<uint32_t>(claim_text.size());
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(n >> (8 * i)));
+  out.insert(out.end(), claim_text.begin(), claim_text.end());
+  out.insert(out.end(), stark_bytes.begin(), stark_bytes.end());
+  return out;
+}
+
+bool is_binary_proof_file(std::span<const uint8_t> bytes) {
+  return bytes.size() >= 8 && std::equal(std::begin(kProofFileBinaryMagic), std::end(kProofFileBinaryMagic), bytes.begin(),
+                                         [](char a, uint8_t b) { return static_cast<uint8_t>(a) == b; });
+}
+
+ProofFile read_proof_file_binary(std::span<const uint8_t> bytes) {
+  auto fail = [](const std::string& why) { return Error(ErrorCategory::Parse, "binary proof file: " + why); };
+  if (bytes.size() > stark::kMaxProofBytes) throw fail("oversized (" + std::to_string(bytes.size()) + " bytes)");
+  if (!is_binary_proof_file(bytes)) throw fail("missing the PTVMTVMB magic");
+  if (bytes.size() < 12) throw fail("truncated (no claim length)");
+  uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(bytes[8 + i]) << (8 * i);
+  if (n > kMaxClaimBytes) throw fail("claim of " + std::to_string(n) + " bytes, at most " + std::to_string(kMaxClaimBytes));
+  if (bytes.size() - 12 < n) throw fail("truncated (claim of " + std::to_string(n) + " bytes, " +
+                                        std::to_string(bytes.size() - 12) + " left)");
+  const std::string_view claim_text(reinterpret_cast<const char*>(bytes.data() + 12), n);
+  ProofFile out;
+  out.claim = claim_from_json(parse_json_strict(claim_text, "binary proof file: claim", JsonLimits{kMaxClaimBytes}));
+  out.proof = stark::proof_from_binary(bytes.subspan(12 + n));
+  return out;
+}
+
+ProofFile read_proof_file(std::span<const uint8_t> bytes) {
+  if (is_binary_proof_file(bytes)) return read_proof_file_binary(bytes);
+  return read_proof_file_json(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 }  // namespace ptvm::vmair

@@ -14,6 +14,7 @@
 //   queries; decommitments.
 #pragma once
 #include <array>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -53,13 +54,17 @@ struct StageTimings {
   double cpu(Stage s) const { return cpu_ms[static_cast<size_t>(s)]; }
 };
 
+// Progress while proving: called when a stage starts, with the fraction of the pipeline done so
+// far (stages in pipeline order, non-decreasing, 0 at the start; Stage::Total with 1 at the end).
+using ProgressFn = std::function<void(Stage stage, double fraction)>;
+
 // main_traces[component][column][row]: each component's main columns in row order
 // (row j = CanonicCoset(log_rows).at(j)). Throws ptvm::Error(Usage) on a shape mismatch or a
 // non-canonical value, ptvm::Error(Runtime) if a LogUp denominator vanishes. A trace that breaks
 // a constraint still yields a proof; the verifier rejects it (composition check at the OODS point).
 StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
                  const std::vector<std::vector<std::vector<M31>>>& main_traces, const Profile& profile,
-                 Backend& backend, StageTimings* timings = nullptr);
+                 Backend& backend, StageTimings* timings = nullptr, const ProgressFn* progress = nullptr);
 
 // Row-by-row check of every constraint on the trace domain (CPU, O(rows)); returns the first
 // violated (component, row, constraint) as text, or nullopt. LogUp sums are not checked here.

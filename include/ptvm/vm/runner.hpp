@@ -2,6 +2,7 @@
 // native interpreter (lockstep verification).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "ptvm/common/error.hpp"
@@ -18,6 +19,9 @@ struct RunOptions {
   int layers = 1;               // transformer banks (TransformerConfig::num_layers); >= 1
   bool verify_native = false;   // step a native engine in lockstep and compare every step
   bool record_trace = true;     // false: no rows are kept and nothing is allocated per step
+  // Optional: called with the steps done so far every progress_interval steps (long runs).
+  std::function<void(uint64_t steps)> on_progress;
+  uint64_t progress_interval = uint64_t{1} << 16;
 };
 
 struct RunResult {

@@ -9,8 +9,10 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ptvm/backend.hpp"
 #include "ptvm/stark/profile.hpp"
@@ -33,6 +35,7 @@ struct ProveOptions {
   int layers = 1;             // transformer banks
   bool lockstep = true;       // run transformer + native in lockstep (false: native only; tests)
   Backend* backend = nullptr; // nullptr: a CPU backend
+  stark::ProgressFn progress;  // optional: called as each prover stage starts (see stark::prove)
 };
 
 struct ProvedRun {
@@ -85,5 +88,16 @@ struct ProofFile {
   stark::StarkProof proof;
 };
 ProofFile read_proof_file_json(std::string_view text);
+
+// Binary proof file: the 8 bytes "PTVMTVMB", the claim's length (u32 LE) and the claim as
+// canonical JSON (read with the same strict reader as the JSON file), then the STARK proof in its
+// binary encoding (stark::proof_to_binary) to the end of the file. Same limits as the JSON file.
+inline constexpr char kProofFileBinaryMagic[8] = {'P', 'T', 'V', 'M', 'T', 'V', 'M', 'B'};
+inline constexpr size_t kMaxClaimBytes = size_t{1} << 20;
+std::vector<uint8_t> proof_file_binary(const Claim& claim, const stark::StarkProof& proof);
+ProofFile read_proof_file_binary(std::span<const uint8_t> bytes);
+// Either encoding, told apart by the magic (binary) or anything else (JSON).
+ProofFile read_proof_file(std::span<const uint8_t> bytes);
+bool is_binary_proof_file(std::span<const uint8_t> bytes);
 
 }  // namespace ptvm::vmair

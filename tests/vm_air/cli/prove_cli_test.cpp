@@ -100,7 +100,7 @@ TEST_F(ProveCli, ProveVerifyAndReject) {
   EXPECT_EQ(tvm("prove " + fib_ + " --profile nonsense").code, 2);
   EXPECT_EQ(tvm("prove " + fib_ + " --backend nonsense").code, 2);
   // The CUDA backend's kernels under host-sim give the same proof bytes as the CPU backend.
-  Result hs = tvm("prove " + fib_ + " -o " + path("fib_hostsim.json") + " --profile fast-test-insecure --backend hostsim --json");
+  Result hs = tvm("-q prove " + fib_ + " -o " + path("fib_hostsim.json") + " --profile fast-test-insecure --backend hostsim --json");
   ASSERT_EQ(hs.code, 0) << hs.out;
   EXPECT_EQ(nlohmann::json::parse(hs.out)["backend"], "hostsim");
   auto slurp = [](const std::string& f) {
@@ -110,7 +110,7 @@ TEST_F(ProveCli, ProveVerifyAndReject) {
     return b.str();
   };
   EXPECT_EQ(slurp(path("fib_hostsim.json")), slurp(path("fib.json")));
-  Result alias = tvm("prove-stark " + fib_ + " -o " + path("a.json") + " --stark-profile fast-test-insecure --json");
+  Result alias = tvm("prove-stark " + fib_ + " -o " + path("a.json") + " --stark-profile fast-test-insecure --json -q");
   EXPECT_EQ(alias.code, 0) << alias.out;
   EXPECT_EQ(nlohmann::json::parse(alias.out)["steps"], 148);
   // The automatic profile: 96 bits, accepted by --strict.
@@ -159,6 +159,96 @@ TEST_F(ProveCli, VerifyHardening) {
   const auto okj = nlohmann::json::parse(ok.out);
   EXPECT_EQ(okj["queries_opened"], 8);
   EXPECT_EQ(okj["security_bits_achieved"], 12);
+}
+
+// Binary proof files, program checks on verify, `tvm hash`, memory as a list, stage times, the
+// insecure-profile warning and -q.
+TEST_F(ProveCli, FormatsHashesAndWarnings) {
+  Result p = tvm("prove " + fib_ + " -o " + path("fib.bin") + " --proof-format binary --profile fast-test-insecure --json");
+  ASSERT_EQ(p.code, 0) << p.out;
+  // stderr (merged here) carries the warning first, then the JSON line.
+  const std::string warning = "warning: profile 'fast-test-insecure' gives 12 conjectured security bits";
+  EXPECT_NE(p.out.find(warning), std::string::npos) << p.out;
+  const auto pj = nlohmann::json::parse(p.out.substr(p.out.find('{')));
+  EXPECT_EQ(pj["proof_format"], "binary");
+  EXPECT_TRUE(pj["memory"].is_array());
+  EXPECT_EQ(pj["memory"], nlohmann::json::parse("[144, 233, 0, 233]"));
+  EXPECT_TRUE(pj["stages_ms"]["lde"].is_number());
+  EXPECT_TRUE(pj["stages_ms"]["total"].is_number());
+  EXPECT_EQ(tvm("-q prove " + fib_ + " -o " + path("q.json") + " --profile fast-test-insecure").out.find("warning"),
+            std::string::npos);
+  {
+    std::ifstream in(path("fib.bin"), std::ios::binary);
+    char magic[8] = {};
+    in.read(magic, 8);
+    EXPECT_EQ(std::string(magic, 8), "PTVMTVMB");
+  }
+  Result v = tvm("verify " + path("fib.bin") + " --min-security 0 --json");
+  ASSERT_EQ(v.code, 0) << v.out;
+  const auto vj = nlohmann::json::parse(v.out);
+  EXPECT_EQ(vj["proof_format"], "binary");
+  EXPECT_TRUE(vj["memory"].is_array());
+  EXPECT_EQ(vj["acc"], 144);
+  // The same claim in both encodings.
+  Result pjson = tvm("prove " + fib_ + " -o " + path("fib.json") + " --profile fast-test-insecure --json");
+  const auto jj = nlohmann::json::parse(pjson.out.substr(pjson.out.find('{')));
+  EXPECT_EQ(jj["program_hash"], pj["program_hash"]);
+  EXPECT_EQ(jj["proof_bytes"], pj["proof_bytes"]);
+  // A truncated binary file is a rejection with a reason.
+  {
+    std::ifstream in(path("fib.bin"), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string bytes = ss.str();
+    std::ofstream(path("cut.bin"), std::ios::binary) << bytes.substr(0, bytes.size() - 7);
+  }
+  Result cut = tvm("verify " + path("cut.bin") + " --min-security 0");
+  EXPECT_EQ(cut.code, 3) << cut.out;
+  EXPECT_NE(cut.out.find("malformed proof file: proof:"), std::string::npos) << cut.out;
+
+  // tvm hash prints the claim's identities.
+  Result h = tvm("hash " + fib_ + " --json");
+  ASSERT_EQ(h.code, 0) << h.out;
+  const auto hj = nlohmann::json::parse(h.out);
+  EXPECT_EQ(hj["program_hash"], pj["program_hash"]);
+  EXPECT_EQ(hj["transformer_config_hash"], pj["transformer_config_hash"]);
+  EXPECT_EQ(hj["deterministic_model_hash"], pj["deterministic_model_hash"]);
+  EXPECT_NE(tvm("hash " + fib_ + " --layers 2 --json").out, h.out);  // the config names the layers
+
+  // verify --program / --expect-program-hash.
+  EXPECT_EQ(tvm("verify " + path("fib.bin") + " --min-security 0 --program " + fib_).code, 0);
+  const std::string other = std::string(PTVM_SOURCE_DIR) + "/programs/addition.tvm";
+  Result wrong = tvm("verify " + path("fib.bin") + " --min-security 0 --program " + other);
+  EXPECT_EQ(wrong.code, 3) << wrong.out;
+  EXPECT_NE(wrong.out.find("not the expected"), std::string::npos) << wrong.out;
+  EXPECT_EQ(tvm("verify " + path("fib.json") + " --min-security 0 --expect-program-hash " +
+                hj["program_hash"].get<std::string>()).code, 0);
+  EXPECT_EQ(tvm("verify " + path("fib.json") + " --min-security 0 --expect-program-hash " + std::string(64, '0')).code, 3);
+  EXPECT_EQ(tvm("verify " + path("fib.json") + " --expect-program-hash xyz").code, 2);
+  EXPECT_EQ(tvm("verify " + path("fib.json") + " --program " + fib_ + " --expect-program-hash " + std::string(64, '0')).code, 2);
+  EXPECT_EQ(tvm("prove " + fib_ + " --proof-format yaml").code, 2);
+}
+
+TEST_F(ProveCli, ProgressLines) {
+  Result p = tvm("prove " + fib_ + " -o " + path("p.json") + " --profile fast-test-insecure --progress");
+  ASSERT_EQ(p.code, 0) << p.out;
+  for (const char* stage : {"[prove] 0% lde", "% interaction", "% composition", "% fri", "% queries", "[prove] 100% total"})
+    EXPECT_NE(p.out.find(stage), std::string::npos) << stage << "\n" << p.out;
+  nlohmann::json manifest = nlohmann::json::array();
+  manifest.push_back({{"program", fib_}});
+  manifest.push_back({{"program", path("missing.tvm")}});
+  std::ofstream(path("m.json")) << manifest.dump();
+  Result b = tvm("prove-batch " + path("m.json") + " --out " + path("out") +
+                 " --profile fast-test-insecure --progress --json");
+  EXPECT_EQ(b.code, 1) << b.out;
+  EXPECT_NE(b.out.find("[prove-batch] 1/2 job 0 proven"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("[prove-batch] 2/2 job 1 failed: "), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("ETA"), std::string::npos) << b.out;
+  // --json: the summary on stdout (the last line here).
+  const std::string last = b.out.substr(b.out.rfind("{\"manifest\""));
+  const auto summary = nlohmann::json::parse(last);
+  EXPECT_EQ(summary["jobs_total"], 2);
+  EXPECT_EQ(summary["jobs_failed"], 1);
 }
 
 TEST_F(ProveCli, ProveBatch) {
