@@ -2,7 +2,8 @@
 # Installs what ptvm needs from Debian, only where something is missing. Idempotent.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache g++ clang libgtest-dev libgmock-dev libbenchmark-dev
-      nlohmann-json3-dev libcli11-dev libssl-dev libboost-fiber-dev libboost-context-dev python3 libclang-rt-14-dev)
+      nlohmann-json3-dev libcli11-dev libssl-dev libboost-fiber-dev libboost-context-dev python3 libclang-rt-14-dev
+      python3-matplotlib)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

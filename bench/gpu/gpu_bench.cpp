@@ -12,6 +12,7 @@
 #include <functional>
 #include <random>
 
+#include "../bench_context.hpp"
 #include "ptvm/circle/fft.hpp"
 #include "ptvm/gpu/circle_fft.hpp"
 #include "ptvm/gpu/column_ops.hpp"
@@ -178,4 +179,19 @@ BENCHMARK(BM_M31ColumnAdd)->Apply(fft_cases);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+#if defined(PTVM_HOSTSIM)
+  constexpr auto timing = ptvm::bench::Timing::ModeledH100;
+#else
+  constexpr auto timing = ptvm::bench::Timing::CudaEvents;
+#endif
+  ptvm::bench::add_context(ptvm::gpu::runtime_name(),
+                           {.timing = timing,
+                            .threads = ptvm::bench::Threads::NotUsed,
+                            .device = ptvm::gpu::device_description()});
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

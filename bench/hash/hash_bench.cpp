@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "../bench_context.hpp"
 #include "ptvm/hash/blake2b.hpp"
 #include "ptvm/hash/blake2s.hpp"
 #include "ptvm/hash/blake2s_x16.hpp"
@@ -157,4 +158,13 @@ BENCHMARK(BM_Grind)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  ptvm::bench::add_context(
+      "cpu", {.threads = ptvm::bench::Threads::PerBenchmark,
+              .threads_note = "1; *_AllThreads and BM_Grind/0: hardware_concurrency"});
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

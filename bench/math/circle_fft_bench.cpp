@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../bench_context.hpp"
 #include "ptvm/circle/fft.hpp"
 #include "ptvm/circle/lde.hpp"
 
@@ -79,4 +80,11 @@ const int registered = register_sizes();
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  ptvm::bench::add_context("cpu", {.threads = ptvm::bench::Threads::One});
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

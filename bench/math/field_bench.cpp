@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "../bench_context.hpp"
 #include "ptvm/field/qm31.hpp"
 #ifdef PTVM_BENCH_HAVE_F128
 #include "ptvm/field/f128.hpp"
@@ -69,4 +70,11 @@ BENCHMARK(BM_FieldMul<F128>);
 BENCHMARK(BM_FieldMulChain<F128>);
 #endif
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  ptvm::bench::add_context("cpu", {.threads = ptvm::bench::Threads::One});
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -4,6 +4,7 @@
 #include <random>
 #include <vector>
 
+#include "../bench_context.hpp"
 #include "ptvm/ntt/ntt.hpp"
 
 using namespace ptvm;
@@ -44,4 +45,11 @@ void BM_F128CosetInterpolate(benchmark::State& state) {
 BENCHMARK(BM_F128CosetEvaluate)->DenseRange(12, 20, 4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_F128CosetInterpolate)->DenseRange(12, 20, 4)->Unit(benchmark::kMillisecond);
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  ptvm::bench::add_context("cpu", {.threads = ptvm::bench::Threads::One});
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "../bench_context.hpp"
 #include "ptvm/air/component.hpp"
 #include "ptvm/air/examples/wide_fibonacci.hpp"
 #include "ptvm/backend.hpp"
@@ -19,10 +20,12 @@ namespace {
 
 using namespace ptvm;
 
-stark::Profile bench_profile() {
+const char* bench_profile_name() {
   const char* name = std::getenv("PTVM_BENCH_PROFILE");
-  return stark::profile_by_name(name ? name : "default");
+  return name ? name : "default";
 }
+
+stark::Profile bench_profile() { return stark::profile_by_name(bench_profile_name()); }
 
 void BM_ProveWideFibonacci64(benchmark::State& state) {
   const uint32_t log_rows = static_cast<uint32_t>(state.range(0));
@@ -63,4 +66,12 @@ BENCHMARK(BM_ProveWideFibonacci64)->DenseRange(16, 20)->Unit(benchmark::kMillise
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  ptvm::bench::add_context("cpu", {.threads = ptvm::bench::Threads::CpuBackendPool,
+                                   .profile = bench_profile_name()});
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "../bench_context.hpp"
 #include "ptvm/vm/hull_cache.hpp"
 
 namespace {
@@ -59,4 +60,11 @@ BENCHMARK(BM_HullArgmax)->ArgName("random_direction")->Arg(0)->Arg(1);
 
 } // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  ptvm::bench::add_context("cpu", {.threads = ptvm::bench::Threads::One});
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "../bench_context.hpp"
 #include "ptvm/vm/batch.hpp"
 #include "ptvm/vm/compiler.hpp"
 #include "ptvm/vm/engine.hpp"
@@ -168,4 +169,13 @@ BENCHMARK(BM_Batch)
 
 } // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  ptvm::bench::add_context(
+      "cpu", {.threads = ptvm::bench::Threads::PerBenchmark,
+              .threads_note = "1; BM_Batch: its threads argument"});
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

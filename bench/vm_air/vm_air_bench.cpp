@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "../bench_context.hpp"
 #include "ptvm/backend.hpp"
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vm/runner.hpp"
@@ -50,6 +51,7 @@ void BM_FibonacciEndToEnd(benchmark::State& state, std::string profile) {
   state.counters["end_to_end_ms"] = total_ms;
   state.counters["speedup_vs_original"] = kOriginalFibonacciSeconds * 1000.0 / total_ms;
   state.counters["steps"] = static_cast<double>(run.claim.statement.steps);
+  state.SetLabel("profile=" + profile);
 }
 
 // A loop that runs forever (ADD, STORE, MUL, XORM, PUSH, POP, CMP, JNZ, JMP), stopped at
@@ -63,7 +65,8 @@ void BM_ProveLoop(benchmark::State& state) {
   run_options.max_steps = steps;
   vm::ExecutionTrace trace = vm::run(program, run_options).trace;
   vmair::ProveOptions options;
-  options.profile = vmair::profile_by_name(state.range(1) ? "default" : "vm-small");
+  const std::string profile = state.range(1) ? "default" : "vm-small";
+  options.profile = vmair::profile_by_name(profile);
   auto backend = make_cpu_backend();
   options.backend = backend.get();
   vmair::ProvedRun run;
@@ -74,6 +77,7 @@ void BM_ProveLoop(benchmark::State& state) {
   add_stage_counters(state, run);
   state.counters["steps_per_second"] =
       benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel("profile=" + profile);
 }
 
 BENCHMARK_CAPTURE(BM_FibonacciEndToEnd, vm_small, std::string("vm-small"))->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -86,4 +90,12 @@ BENCHMARK(BM_ProveLoop)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  // The profile differs between cases: each case's label names it.
+  ptvm::bench::add_context("cpu", {.threads = ptvm::bench::Threads::CpuBackendPool});
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -20,6 +20,7 @@ const std::filesystem::path kVectors = testing::vectors_dir();
 nlohmann::json load_expected() { return testing::load_expected_vectors(); }
 
 TEST(Compatibility, EveryVectorOnNative) {
+  PTVM_REQUIRE_SHARED_VECTORS();
   nlohmann::json expected = load_expected();
   ASSERT_FALSE(expected.is_null()) << "missing " << (kVectors / "expected.json");
   size_t checked = 0;
@@ -42,6 +43,7 @@ TEST(Compatibility, EveryVectorOnNative) {
 }
 
 TEST(Compatibility, KnownResultsTableOfIsa) {
+  PTVM_REQUIRE_SHARED_VECTORS();
   // ISA.md "Known results": an independent check of a few rows, by hand.
   auto run_vector = [](const char* name) {
     RunOptions options;

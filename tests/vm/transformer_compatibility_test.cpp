@@ -19,6 +19,7 @@ using testing::check_vector;
 const std::filesystem::path kVectors = testing::vectors_dir();
 
 TEST(TransformerCompatibility, EveryVectorOnTransformerAndInLockstep) {
+  PTVM_REQUIRE_SHARED_VECTORS();
   const nlohmann::json expected = testing::load_expected_vectors();
   ASSERT_FALSE(expected.is_null()) << "missing " << (kVectors / "expected.json");
   for (const auto& [name, e] : expected.items()) {

@@ -11,11 +11,12 @@
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vm/format.hpp"
 #include "ptvm/vm/runner.hpp"
+#include "../shared_vectors.hpp"
 
 namespace ptvm::vm::testing {
 
 inline const std::filesystem::path& vectors_dir() {
-  static const std::filesystem::path dir = std::filesystem::path(PTVM_SHARED_DIR) / "vectors";
+  static const std::filesystem::path dir = ::ptvm::testing::shared_vectors_dir();
   return dir;
 }
 

@@ -201,7 +201,7 @@ TEST_F(Hardening, InvalidUtf8GivesAPrintableReason) {
 // 89 bits while 96 were reported). Now every proof opens n_queries distinct first-layer FRI pairs.
 TEST(HardeningQueries, EveryProofOpensNQueriesDistinctPairs) {
   // fibonacci at "default": a first layer of 2^9 points, 256 pairs, 72 queries.
-  const vm::ExecutionTrace trace = run_native(vm::assemble_file(std::string(PTVM_SHARED_DIR) + "/vectors/fibonacci.tvm"), 1000);
+  const vm::ExecutionTrace trace = run_native(vm::assemble_file(std::string(PTVM_SOURCE_DIR) + "/programs/fibonacci.tvm"), 1000);
   ProveOptions o;
   o.profile = profile_by_name("default");
   o.lockstep = false;
@@ -211,11 +211,11 @@ TEST(HardeningQueries, EveryProofOpensNQueriesDistinctPairs) {
   ASSERT_TRUE(v.accepted) << v.reason;
   EXPECT_EQ(v.queries_opened, 72u);
   // And at "vm-small" (20 queries on 2^12 points), for several runs.
-  for (uint64_t steps : {5u, 50u, 103u}) {
+  for (uint64_t steps : {5u, 50u, 148u}) {
     ProveOptions small;
     small.profile = profile_by_name("vm-small");
     small.lockstep = false;
-    const ProvedRun r = prove_trace(run_native(vm::assemble_file(std::string(PTVM_SHARED_DIR) + "/vectors/fibonacci.tvm"), steps), small);
+    const ProvedRun r = prove_trace(run_native(vm::assemble_file(std::string(PTVM_SOURCE_DIR) + "/programs/fibonacci.tvm"), steps), small);
     const stark::Verdict vs = verify_proof(r.claim, r.proof);
     ASSERT_TRUE(vs.accepted) << vs.reason;
     EXPECT_EQ(vs.queries_opened, 20u);

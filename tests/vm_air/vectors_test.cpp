@@ -6,13 +6,15 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../shared_vectors.hpp"
 #include "vm_air_test_util.hpp"
 
 namespace ptvm::vmair::testing {
 namespace {
 
 TEST(VmAirVectors, EveryVectorProvesAndVerifies) {
-  const std::filesystem::path dir = std::filesystem::path(PTVM_SHARED_DIR) / "vectors";
+  PTVM_REQUIRE_SHARED_VECTORS();
+  const std::filesystem::path dir = ptvm::testing::shared_vectors_dir();
   std::ifstream in(dir / "expected.json");
   ASSERT_TRUE(in) << dir;
   nlohmann::json expected = nlohmann::json::parse(in);

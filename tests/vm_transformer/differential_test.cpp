@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "../shared_vectors.hpp"
 #include "../vm/random_program.hpp"
 #include "ptvm/common/error.hpp"
 #include "ptvm/vm/assembler.hpp"
@@ -182,9 +183,10 @@ TEST(TransformerDifferential, BoundaryOperandsOfEveryBinaryInstruction) {
   }
 }
 
-const std::filesystem::path kVectors = std::filesystem::path(PTVM_SHARED_DIR) / "vectors";
+const std::filesystem::path kVectors = ptvm::testing::shared_vectors_dir();
 
 TEST(TransformerCompatibility, EveryVectorInLockstepWithNative) {
+  PTVM_REQUIRE_SHARED_VECTORS();
   std::ifstream in(kVectors / "expected.json");
   ASSERT_TRUE(in) << "missing " << (kVectors / "expected.json");
   const nlohmann::json expected = nlohmann::json::parse(in);
