@@ -10,6 +10,7 @@
 #include "ptvm/common/error.hpp"
 #include "ptvm/vm/format.hpp"
 #include "ptvm/vm/native.hpp"
+#include "ptvm/vm/tensor_engine.hpp"
 
 namespace ptvm::vm {
 
@@ -17,6 +18,7 @@ const char* engine_name(EngineKind kind) {
   switch (kind) {
     case EngineKind::Native: return "native";
     case EngineKind::Transformer: return "transformer";
+    case EngineKind::Tensor: return "tensor";
   }
   return "unknown";
 }
@@ -24,8 +26,9 @@ const char* engine_name(EngineKind kind) {
 EngineKind parse_engine_kind(std::string_view text) {
   if (text == "native") return EngineKind::Native;
   if (text == "transformer") return EngineKind::Transformer;
+  if (text == "tensor") return EngineKind::Tensor;
   throw Error(ErrorCategory::Usage,
-              "unknown engine '" + std::string(text) + "' (expected native or transformer)");
+              "unknown engine '" + std::string(text) + "' (expected transformer, native or tensor)");
 }
 
 namespace {
@@ -112,44 +115,57 @@ void compare_rows(const TraceRow& a, const TraceRow& b, const Engine& engine, co
 
 // Lockstep: both engines execute the same step; their rows (state after, memory access) and their
 // outcome (a runtime error or not) must agree.
-uint64_t step_in_lockstep(Engine& engine, Engine& reference, const RunOptions& options,
+uint64_t step_in_lockstep(Engine& engine, const std::vector<Engine*>& references, const RunOptions& options,
                           ExecutionTrace& trace) {
   uint64_t steps = 0;
   while (steps < options.max_steps && !engine.state().halted) {
     const uint64_t step_number = engine.steps_taken() + 1;
-    std::optional<TraceRow> row, ref_row;
-    std::optional<Error> error, ref_error;
+    std::optional<TraceRow> row;
+    std::optional<Error> error;
     try {
       row = engine.step();
     } catch (const Error& e) {
       if (e.category() != ErrorCategory::Runtime) throw;
       error = e;
     }
-    try {
-      ref_row = reference.step();
-    } catch (const Error& e) {
-      if (e.category() != ErrorCategory::Runtime) throw;
-      ref_error = e;
+    // Every reference steps too; the first disagreement (outcome or any field) is reported.
+    std::optional<Error> first_ref_error;
+    for (Engine* reference : references) {
+      std::optional<TraceRow> ref_row;
+      std::optional<Error> ref_error;
+      try {
+        ref_row = reference->step();
+      } catch (const Error& e) {
+        if (e.category() != ErrorCategory::Runtime) throw;
+        ref_error = e;
+      }
+      if (error && ref_error) {
+        if (!first_ref_error) first_ref_error = ref_error;
+        continue;
+      }
+      if (error || ref_error) {
+        const Engine& failed = error ? engine : *reference;
+        const Engine& ok = error ? *reference : engine;
+        const TraceRow& done = error ? *ref_row : *row;
+        throw Error(ErrorCategory::Divergence,
+                    "divergence at step " + std::to_string(step_number) + " (pc " +
+                        std::to_string(done.pc) + ", " + format_instruction(done.instruction) +
+                        "): field outcome: " + engine_name(failed.kind()) + " failed (" +
+                        (error ? error->what() : ref_error->what()) + "), " +
+                        engine_name(ok.kind()) + " did not");
+      }
+      compare_rows(*row, *ref_row, engine, *reference);
     }
-    if (error && ref_error) throw *ref_error;  // both stop at the same step: the native message
-    if (error || ref_error) {
-      const Engine& failed = error ? engine : reference;
-      const Engine& ok = error ? reference : engine;
-      const TraceRow& done = error ? *ref_row : *row;
-      throw Error(ErrorCategory::Divergence,
-                  "divergence at step " + std::to_string(step_number) + " (pc " +
-                      std::to_string(done.pc) + ", " + format_instruction(done.instruction) +
-                      "): field outcome: " + engine_name(failed.kind()) + " failed (" +
-                      (error ? error->what() : ref_error->what()) + "), " +
-                      engine_name(ok.kind()) + " did not");
-    }
-    compare_rows(*row, *ref_row, engine, reference);
+    // All stopped at the same step: the first reference's message (the native one when it is there).
+    if (error) throw first_ref_error ? *first_ref_error : *error;
     ++steps;
     if (options.record_trace) trace.rows.push_back(*row);
     if (options.on_progress && steps % options.progress_interval == 0) options.on_progress(steps);
   }
-  std::vector<int16_t> memory = engine.memory(), ref_memory = reference.memory();
-  if (memory != ref_memory) {
+  const std::vector<int16_t> memory = engine.memory();
+  for (Engine* reference : references) {
+    const std::vector<int16_t> ref_memory = reference->memory();
+    if (memory == ref_memory) continue;
     std::string where = "memory size";
     if (memory.size() == ref_memory.size()) {
       for (size_t i = 0; i < memory.size(); ++i) {
@@ -162,7 +178,7 @@ uint64_t step_in_lockstep(Engine& engine, Engine& reference, const RunOptions& o
     throw Error(ErrorCategory::Divergence,
                 "divergence after step " + std::to_string(engine.steps_taken()) +
                     ": final field " + where + " differs between " + engine_name(engine.kind()) +
-                    " and " + engine_name(reference.kind()));
+                    " and " + engine_name(reference->kind()));
   }
   return steps;
 }
@@ -172,12 +188,19 @@ uint64_t step_in_lockstep(Engine& engine, Engine& reference, const RunOptions& o
 
 RunResult run_engine(Engine& engine, Engine* reference, const Program& program,
                      const RunOptions& options) {
+  std::vector<Engine*> references;
+  if (reference != nullptr) references.push_back(reference);
+  return run_engine(engine, references, program, options);
+}
+
+RunResult run_engine(Engine& engine, const std::vector<Engine*>& references, const Program& program,
+                     const RunOptions& options) {
   validate_options(options);
   const auto start = Clock::now();
   RunResult result;
   result.trace = start_trace(program, options);
-  if (reference != nullptr) {
-    result.steps = step_in_lockstep(engine, *reference, options, result.trace);
+  if (!references.empty()) {
+    result.steps = step_in_lockstep(engine, references, options, result.trace);
   } else if (auto* native = dynamic_cast<NativeEngine*>(&engine)) {
     result.steps = step_until_done(*native, options, result.trace);
   } else {
@@ -192,15 +215,24 @@ RunResult run_engine(Engine& engine, Engine* reference, const Program& program,
 RunResult run(const Program& program, const RunOptions& options) {
   validate_options(options);
   const auto start = Clock::now();
-  std::unique_ptr<Engine> engine;
-  if (options.engine == EngineKind::Native) {
-    engine = make_native_engine(program, options.attention);
-  } else {
-    engine = make_transformer_for_runner(program, options);
-  }
-  std::unique_ptr<Engine> reference;
-  if (options.verify_native) reference = make_native_engine(program, options.attention);
-  RunResult result = run_engine(*engine, reference.get(), program, options);
+  auto make = [&](EngineKind kind) -> std::unique_ptr<Engine> {
+    switch (kind) {
+      case EngineKind::Native: return make_native_engine(program, options.attention);
+      case EngineKind::Tensor: {
+        TransformerConfig config;
+        config.num_layers = options.layers;
+        return make_tensor_engine(program, options.attention, config);
+      }
+      default: return make_transformer_for_runner(program, options);
+    }
+  };
+  std::unique_ptr<Engine> engine = make(options.engine);
+  std::vector<std::unique_ptr<Engine>> owned;
+  if (options.verify_native && options.engine != EngineKind::Native) owned.push_back(make(EngineKind::Native));
+  if (options.verify_tensor && options.engine != EngineKind::Tensor) owned.push_back(make(EngineKind::Tensor));
+  std::vector<Engine*> references;
+  for (auto& e : owned) references.push_back(e.get());
+  RunResult result = run_engine(*engine, references, program, options);
   result.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return result;
 }

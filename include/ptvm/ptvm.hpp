@@ -1,8 +1,97 @@
-// The whole public API of ptvm.
+// The whole public API of ptvm that plain C++ can include: everything under include/ptvm/ except
+// include/ptvm/gpu/ (tests/install checks that this list stays complete). Link ptvm::ptvm.
+//
+// Not included: the GPU side, include/ptvm/gpu/. Its headers declare the names of one GPU runtime
+// (gpu/config.hpp needs either PTVM_HOSTSIM, defined by ptvm::hostsim, or the CUDA toolkit's
+// <cuda_runtime_api.h>, provided through ptvm::cuda), so a translation unit includes them itself
+// and links the matching library (find_package(ptvm COMPONENTS hostsim) / COMPONENTS cuda):
+//   gpu/cuda_backend.hpp   CudaBackend, make_cuda_backend(), make_dual_backend(), make_backend(name):
+//                          a ptvm::Backend for stark::prove / vmair::ProveOptions::backend
+//   gpu/runtime.hpp        device buffers, streams, events, device discovery (device_available())
+//   gpu/circle_fft.hpp, gpu/column_ops.hpp, gpu/device_wide.hpp, gpu/f128_ntt.hpp, gpu/merkle.hpp,
+//   gpu/merkle_blake2b.hpp, gpu/pow.hpp, gpu/stark_kernels.hpp
+//                          device primitives (circle FFT, column ops, scans, F128 NTT, Merkle, PoW)
+//   gpu/device_air.cuh     device_air_kernels<Air>(), for a .cu file only (it defines kernels)
+//   gpu/device.hpp, gpu/gptr.hpp, gpu/namespace.hpp, gpu/config.hpp, gpu/hostsim/*.hpp
+//                          what kernel sources build on (host-sim's prelude: PTVM_HOSTSIM only)
+//   gpu/cuda_check.hpp     the CUDA call-checking macro (CUDA builds only)
 #pragma once
+
+#include "ptvm/version.hpp"
+
+// Common: errors, host/device annotations, wide-integer primitives, the strict JSON reader, threads.
 #include "ptvm/common/error.hpp"
+#include "ptvm/common/hd.hpp"
+#include "ptvm/common/intrinsics.hpp"
+#include "ptvm/common/json_reader.hpp"
+#include "ptvm/common/threads.hpp"
+
+// Fields: M31 and its extensions, F128, batch inversion.
 #include "ptvm/field/m31.hpp"
 #include "ptvm/field/cm31.hpp"
 #include "ptvm/field/qm31.hpp"
+#include "ptvm/field/f128.hpp"
+#include "ptvm/field/batch_inverse.hpp"
+
+// Circle group, domains, circle FFT, low-degree extension.
+#include "ptvm/circle/point.hpp"
+#include "ptvm/circle/domain.hpp"
+#include "ptvm/circle/fft.hpp"
+#include "ptvm/circle/lde.hpp"
+
+// NTT over F128.
+#include "ptvm/ntt/ntt.hpp"
+
+// Hashes, Fiat-Shamir channels, Merkle trees, proof of work.
+#include "ptvm/hash/blake2s.hpp"
+#include "ptvm/hash/blake2s_x16.hpp"
+#include "ptvm/hash/blake2b.hpp"
+#include "ptvm/hash/channel.hpp"
+#include "ptvm/hash/blake2b_channel.hpp"
+#include "ptvm/hash/blake2b_channel_f128.hpp"
+#include "ptvm/hash/merkle_hash.hpp"
+#include "ptvm/hash/merkle_walk.hpp"
+#include "ptvm/hash/merkle.hpp"
+#include "ptvm/hash/merkle_generic.hpp"
+#include "ptvm/hash/pow.hpp"
+
+// AIR interface, evaluators, LogUp relations, packed evaluation, example AIRs.
+#include "ptvm/air/relation.hpp"
+#include "ptvm/air/component.hpp"
+#include "ptvm/air/eval.hpp"
+#include "ptvm/air/packed.hpp"
+#include "ptvm/air/examples/wide_fibonacci.hpp"
+#include "ptvm/air/examples/range_check.hpp"
+
+// The prover's backend interface (make_cpu_backend()).
+#include "ptvm/backend.hpp"
+
+// Circle STARK: profiles, proof object and encodings, prover, verifier, FRI formulas.
+#include "ptvm/stark/profile.hpp"
+#include "ptvm/stark/fri_math.hpp"
+#include "ptvm/stark/line_poly.hpp"
+#include "ptvm/stark/proof.hpp"
+#include "ptvm/stark/prover.hpp"
+#include "ptvm/stark/verifier.hpp"
+
+// The VM: ISA, assembler, engines (native, transformer), runner, batches, manifests.
 #include "ptvm/vm/isa.hpp"
+#include "ptvm/vm/format.hpp"
+#include "ptvm/vm/assembler.hpp"
 #include "ptvm/vm/trace.hpp"
+#include "ptvm/vm/engine.hpp"
+#include "ptvm/vm/native.hpp"
+#include "ptvm/vm/hull_cache.hpp"
+#include "ptvm/vm/attention_memory.hpp"
+#include "ptvm/vm/compiler.hpp"
+#include "ptvm/vm/transformer.hpp"
+#include "ptvm/vm/tensor_engine.hpp"
+#include "ptvm/vm/runner.hpp"
+#include "ptvm/vm/batch.hpp"
+#include "ptvm/vm/manifest.hpp"
+
+// VM proofs: the VM AIR, claims, VM profiles, prove_program / verify_proof and proof files.
+#include "ptvm/vmair/vm_air.hpp"
+#include "ptvm/vmair/claim.hpp"
+#include "ptvm/vmair/profiles.hpp"
+#include "ptvm/vmair/prove.hpp"

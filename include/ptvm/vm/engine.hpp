@@ -12,7 +12,7 @@
 
 namespace ptvm::vm {
 
-enum class EngineKind : uint8_t { Native, Transformer };
+enum class EngineKind : uint8_t { Native, Transformer, Tensor };
 
 struct TransformerConfig {
   int d_model = 36;

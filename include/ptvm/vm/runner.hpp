@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <vector>
 
 #include "ptvm/common/error.hpp"
 #include "ptvm/vm/engine.hpp"
@@ -18,6 +19,7 @@ struct RunOptions {
   AttentionMode attention;
   int layers = 1;               // transformer banks (TransformerConfig::num_layers); >= 1
   bool verify_native = false;   // step a native engine in lockstep and compare every step
+  bool verify_tensor = false;   // step the tensor engine in lockstep too (with verify_native: both)
   bool record_trace = true;     // false: no rows are kept and nothing is allocated per step
   // Optional: called with the steps done so far every progress_interval steps (long runs).
   std::function<void(uint64_t steps)> on_progress;
@@ -40,8 +42,11 @@ RunResult run(const Program& program, const RunOptions& options);
 // the outcome (error or not) must agree; at the end the memories must agree.
 RunResult run_engine(Engine& engine, Engine* reference, const Program& program,
                      const RunOptions& options);
+// The same with any number of references, each compared with `engine` after every step.
+RunResult run_engine(Engine& engine, const std::vector<Engine*>& references, const Program& program,
+                     const RunOptions& options);
 
-const char* engine_name(EngineKind kind);  // "native" / "transformer"
+const char* engine_name(EngineKind kind);  // "native" / "transformer" / "tensor"
 EngineKind parse_engine_kind(std::string_view text);  // Usage error on anything else
 
 }  // namespace ptvm::vm
