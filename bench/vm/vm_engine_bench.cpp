@@ -15,6 +15,7 @@
 #include "ptvm/vm/compiler.hpp"
 #include "ptvm/vm/engine.hpp"
 #include "ptvm/vm/runner.hpp"
+#include "ptvm/vm/tensor_engine.hpp"
 #include "ptvm/vm/transformer.hpp"
 
 namespace {
@@ -152,6 +153,42 @@ void BM_Batch(benchmark::State& state) {
       static_cast<double>(state.iterations() * state.range(1)), benchmark::Counter::kIsRate);
 }
 
+// The tensor engine, B machines in lockstep (args: machines B): the counting loop with B different
+// initial memories, 20000 steps each, through one TensorBatch (CPU GEMMs, one group per pc).
+// items = total machine-steps; gemms_per_step = GEMMs issued per lockstep step (3 per pc group).
+void BM_TensorBatch(benchmark::State& state) {
+  const size_t machines = static_cast<size_t>(state.range(0));
+  const Program program = counting_loop();
+  const ptvm::vm::CompiledModel model = ptvm::vm::compile_program(program, {});
+  std::vector<std::vector<int16_t>> memories;
+  for (size_t i = 0; i < machines; ++i) memories.push_back({static_cast<int16_t>(i % 7), 0, 0, 0});
+  uint64_t steps = 0, gemms = 0, lockstep_steps = 0;
+  for (auto _ : state) {
+    ptvm::vm::TensorBatch batch(model, memories, 20000, {}, false);
+    while (!batch.all_done()) {
+      batch.step();
+      ++lockstep_steps;
+    }
+    for (size_t b = 0; b < machines; ++b) steps += batch.machine(b).steps;
+    gemms += batch.gemm_calls();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(steps));
+  state.counters["machines"] = static_cast<double>(machines);
+  state.counters["gemms_per_step"] = static_cast<double>(gemms) / static_cast<double>(lockstep_steps);
+}
+// One machine through the Engine interface, beside the transformer and native figures.
+void BM_Tensor_Loop1e5(benchmark::State& state) {
+  uint64_t steps = 0;
+  for (auto _ : state) {
+    auto engine = ptvm::vm::make_tensor_engine(counting_loop(), {}, ptvm::vm::TransformerConfig{});
+    while (!engine->state().halted && engine->steps_taken() < 100000) benchmark::DoNotOptimize(engine->step());
+    steps += engine->steps_taken();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(steps));
+}
+
+BENCHMARK(BM_TensorBatch)->ArgName("machines")->Arg(1)->Arg(64)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Tensor_Loop1e5)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Transformer_Fibonacci);
 BENCHMARK(BM_Transformer_FibonacciLong)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Transformer_Loop1e5)->Unit(benchmark::kMillisecond);

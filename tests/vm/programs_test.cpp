@@ -1,5 +1,5 @@
-// Every program in programs/ on every engine (native, transformer, transformer verified in lockstep
-// against native), checked against its header:
+// Every program in programs/ on every engine (native, transformer, tensor, and in lockstep against
+// the others), checked against its header:
 //   ; expect: max_steps=N steps=S halted=B pc=P sp=Q acc=A zero_flag=B carry_flag=B memory=[a,b,...]
 //   ; expect[MODE]: acc=A          (optional, per attention mode)
 // Together the programs must use all 26 instructions.
@@ -101,11 +101,13 @@ TEST(Programs, EveryProgramMatchesItsHeaderOnEveryEngine) {
       options.max_steps = max_steps;
       options.record_trace = false;
       if (!e.mode.empty()) options.attention = parse_attention_mode(e.mode);
-      for (int variant = 0; variant < 3; ++variant) {
-        options.engine = variant == 0 ? EngineKind::Native : EngineKind::Transformer;
-        options.verify_native = variant == 2;
-        SCOPED_TRACE(std::string(engine_name(options.engine)) +
-                     (options.verify_native ? " --verify-native" : ""));
+      // native, transformer, transformer in lockstep with native, tensor, and all three in lockstep.
+      for (int variant = 0; variant < 5; ++variant) {
+        options.engine = variant == 0 ? EngineKind::Native : variant == 3 ? EngineKind::Tensor : EngineKind::Transformer;
+        options.verify_native = variant == 2 || variant == 4;
+        options.verify_tensor = variant == 4;
+        SCOPED_TRACE(std::string(engine_name(options.engine)) + (options.verify_native ? " --verify-native" : "") +
+                     (options.verify_tensor ? " --verify-tensor" : ""));
         check_fields(e, run(program, options));
       }
     }
