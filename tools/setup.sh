@@ -3,7 +3,11 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache g++ clang libgtest-dev libgmock-dev libbenchmark-dev
       nlohmann-json3-dev libcli11-dev libssl-dev libboost-fiber-dev libboost-context-dev python3 libclang-rt-14-dev
-      python3-matplotlib)
+      python3-matplotlib libncurses-dev tmux)
+# tvm export-onnx (the onnx protobuf classes) and its checks (onnx.checker; ONNX Runtime runs under
+# Node.js, from npm, when a node is present or installable).
+pkgs+=(libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx)
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,4 +1,6 @@
 // Batched circle LDE: interpolate each column on its trace domain, evaluate on the blown-up one.
+#include "ptvm/common/thread_pool.hpp"
+#include "ptvm/common/threads.hpp"
 #include "ptvm/circle/lde.hpp"
 
 #include <algorithm>
@@ -40,20 +42,8 @@ std::vector<std::vector<M31>> extend_columns_bitrev(const std::vector<std::vecto
     circle_interpolate_bitrev(in, coeffs, tree);
     circle_evaluate_bitrev_inplace(dst, tree);  // coefficients above in.size() are the zeros
   };
-  unsigned threads = n_threads ? n_threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<size_t>(threads, n_columns));
-  if (threads <= 1) {
-    for (size_t c = 0; c < n_columns; ++c) extend_one(c);
-    return out;
-  }
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> workers;
-  workers.reserve(threads);
-  for (unsigned t = 0; t < threads; ++t)
-    workers.emplace_back([&] {
-      for (size_t c = next.fetch_add(1); c < n_columns; c = next.fetch_add(1)) extend_one(c);
-    });
-  for (auto& w : workers) w.join();
+  const unsigned threads = n_threads ? n_threads : configured_thread_count();
+  parallel_tasks(n_columns, threads, extend_one);
   return out;
 }
 

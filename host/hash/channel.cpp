@@ -1,4 +1,6 @@
 // Blake2sChannel (PROTOCOL.md §8/§14, ptvm variant) and its proof-of-work grinding.
+#include "ptvm/common/thread_pool.hpp"
+#include "ptvm/common/threads.hpp"
 #include "ptvm/hash/channel.hpp"
 
 #include <algorithm>
@@ -140,7 +142,7 @@ uint64_t Blake2sChannel::grind(uint32_t pow_bits, unsigned n_threads) const {
                                           std::to_string(pow_bits) + " above " +
                                           std::to_string(kMaxGrindBits));
   }
-  if (n_threads == 0) n_threads = std::max(1u, std::thread::hardware_concurrency());
+  if (n_threads == 0) n_threads = configured_thread_count();
   uint32_t prefixed[8];
   pow_prefixed_digest(digest_.words().data(), pow_bits, prefixed);
 
@@ -158,15 +160,10 @@ uint64_t Blake2sChannel::grind(uint32_t pow_bits, unsigned n_threads) const {
   const uint64_t chunk = uint64_t(1) << 16;
   for (uint64_t round_base = 0;; round_base += chunk * n_threads) {
     std::vector<std::optional<uint64_t>> hits(n_threads);
-    std::vector<std::thread> workers;
-    for (unsigned i = 1; i < n_threads; ++i) {
-      workers.emplace_back([&, i] {
-        const uint64_t begin = round_base + chunk * i;
-        hits[i] = scan_nonces(prefixed, pow_bits, begin, begin + chunk);
-      });
-    }
-    hits[0] = scan_nonces(prefixed, pow_bits, round_base, round_base + chunk);
-    for (auto& w : workers) w.join();
+    parallel_tasks(n_threads, n_threads, [&](size_t i) {
+      const uint64_t begin = round_base + chunk * i;
+      hits[i] = scan_nonces(prefixed, pow_bits, begin, begin + chunk);
+    });
     for (const auto& hit : hits) {
       if (hit) return *hit;  // chunks are in increasing order
     }

@@ -1,5 +1,6 @@
 // Merkle tree of mixed-size M31 columns: commit (16 nodes at a time with the x16 hasher),
 // decommit and verify (the walk of PROTOCOL.md §9.4, after stwo's vcs prover/verifier).
+#include "ptvm/common/threads.hpp"
 #include "ptvm/hash/merkle.hpp"
 
 #include <algorithm>
@@ -146,7 +147,7 @@ Blake2sHash merkle_node_hash(const std::optional<std::pair<Blake2sHash, Blake2sH
 // ---- MerkleTree ----------------------------------------------------------------------------
 
 MerkleTree MerkleTree::commit(std::vector<std::span<const M31>> columns, unsigned n_threads) {
-  if (n_threads == 0) n_threads = std::max(1u, std::thread::hardware_concurrency());
+  if (n_threads == 0) n_threads = configured_thread_count();
   MerkleTree tree;
   uint32_t max_log_size = 0;
   for (size_t c = 0; c < columns.size(); ++c) {

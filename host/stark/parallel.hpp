@@ -1,5 +1,5 @@
-// Internal: a minimal parallel-for over index ranges with std::thread (no pool: the stages it is
-// used for run for milliseconds or more). PTVM_THREADS overrides the thread count.
+// Internal: a parallel-for over index ranges on the library's thread pool
+// (ptvm/common/thread_pool.hpp). PTVM_THREADS sets the thread count.
 #pragma once
 #include <algorithm>
 #include <cstdlib>
@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "ptvm/common/thread_pool.hpp"
 #include "ptvm/common/threads.hpp"
 
 namespace ptvm::stark::detail {
@@ -26,24 +27,9 @@ void parallel_for(size_t n, size_t min_chunk, Fn&& fn) {
     if (n) fn(size_t{0}, n);
     return;
   }
-  std::vector<std::thread> pool;
-  std::exception_ptr error;
-  std::mutex error_mutex;
   const size_t chunk = (n + threads - 1) / threads;
-  for (unsigned t = 0; t < threads; ++t) {
-    size_t begin = t * chunk, end = std::min(n, begin + chunk);
-    if (begin >= end) break;
-    pool.emplace_back([&, begin, end] {
-      try {
-        fn(begin, end);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
-  if (error) std::rethrow_exception(error);
+  const size_t n_chunks = (n + chunk - 1) / chunk;
+  parallel_tasks(n_chunks, threads, [&](size_t t) { fn(t * chunk, std::min(n, t * chunk + chunk)); });
 }
 
 }  // namespace ptvm::stark::detail

@@ -24,6 +24,7 @@
 #include "ptvm/common/hd.hpp"
 #include "ptvm/common/intrinsics.hpp"
 #include "ptvm/common/json_reader.hpp"
+#include "ptvm/common/thread_pool.hpp"
 #include "ptvm/common/threads.hpp"
 
 // Fields: M31 and its extensions, F128, batch inversion.

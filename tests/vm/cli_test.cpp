@@ -219,6 +219,53 @@ TEST_F(Cli, UsersRoughEdges) {
   EXPECT_EQ(tvm({"prove-batch", manifest.string(), "--out", (dir_ / "o").string(), "--max-steps", "16777216"}).exit_code, 2);
 }
 
+// The third and fourth engines from the command line: --engine tensor, --verify-tensor,
+// --verify-all (native, tensor and, when its runtime can run, ONNX), run-batch --engine tensor.
+TEST_F(Cli, TensorEngineAndVerifyAll) {
+  Outcome t = tvm({"run", kFib, "--engine", "tensor", "--json"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const auto tj = nlohmann::json::parse(t.out);
+  EXPECT_EQ(tj["engine"], "tensor");
+  EXPECT_EQ(tj["acc"], 144);
+  EXPECT_EQ(tj["steps"], 148);
+  Outcome vt = tvm({"run", kFib, "--verify-tensor", "--json"});
+  ASSERT_EQ(vt.exit_code, 0) << vt.err;
+  EXPECT_EQ(nlohmann::json::parse(vt.out)["verified_with"], nlohmann::json::parse(R"(["tensor"])"));
+  // With the ONNX runtime made unreachable, --verify-all still checks the engines and says what it skipped.
+  const std::string command = std::string("PTVM_NODE=/nonexistent/node ") + PTVM_TVM_BINARY + " run " + kFib +
+                              " --verify-all --json >" + (dir_ / "out").string() + " 2>" + (dir_ / "err").string();
+  ASSERT_EQ(std::system(command.c_str()), 0) << slurp(dir_ / "err");
+  const auto all = nlohmann::json::parse(slurp(dir_ / "out"));
+  EXPECT_EQ(all["verified_with"], nlohmann::json::parse(R"(["native", "tensor"])"));
+  EXPECT_TRUE(all["onnx_skipped"].is_string());
+  EXPECT_NE(slurp(dir_ / "err").find("warning: --verify-all: the ONNX check was skipped"), std::string::npos);
+  // --verify-onnx alone cannot silently skip.
+  const std::string only = std::string("PTVM_NODE=/nonexistent/node ") + PTVM_TVM_BINARY + " run " + kFib +
+                           " --verify-onnx >/dev/null 2>/dev/null";
+  const int status = std::system(only.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+  // run-batch: the tensor jobs run as one lockstep batch, with the results of the other engines.
+  nlohmann::json manifest = nlohmann::json::array();
+  for (int i = 0; i < 4; ++i)
+    manifest.push_back({{"program", kFib}, {"engine", i % 2 ? "native" : "tensor"}, {"max_steps", 100 + i}});
+  write("tensor.json", manifest.dump());
+  Outcome b = tvm({"run-batch", (dir_ / "tensor.json").string()});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  std::istringstream lines(b.out);
+  std::string line;
+  std::vector<nlohmann::json> rows;
+  while (std::getline(lines, line)) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0]["engine"], "tensor");
+  EXPECT_EQ(rows[0]["steps"], 100);
+  EXPECT_EQ(rows[1]["steps"], 101);
+  EXPECT_EQ(rows[2]["steps"], 102);
+  Outcome native = tvm({"run", kFib, "--engine", "native", "--max-steps", "100", "--json"});
+  const auto nj = nlohmann::json::parse(native.out);
+  for (const char* key : {"pc", "sp", "acc", "zero_flag", "carry_flag", "halted", "memory"})
+    EXPECT_EQ(rows[0][key], nj[key]) << key;
+}
+
 TEST_F(Cli, BadThreadCountIsRefused) {
   for (const char* bad : {"abc", "0", "257", "-1", "4x", ""}) {
     const std::string command = std::string("PTVM_THREADS='") + bad + "' " + PTVM_TVM_BINARY + " run " + kFib +

@@ -19,6 +19,10 @@ Action add_prove_command(CLI::App& app);
 Action add_verify_command(CLI::App& app);
 Action add_prove_batch_command(CLI::App& app);
 Action add_hash_command(CLI::App& app);
+// export-onnx (onnx_export.cpp)
+Action add_export_onnx_command(CLI::App& app);
+// tui: the interactive terminal view of a run (tui_command.cpp, ncurses)
+Action add_tui_command(CLI::App& app);
 
 }  // namespace tvm_cli
 

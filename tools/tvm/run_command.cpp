@@ -6,6 +6,7 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "onnx_export.hpp"
 #include "ptvm/common/json_reader.hpp"
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vm/format.hpp"
@@ -24,6 +25,9 @@ struct RunArguments {
   bool trace = false;
   bool json = false;
   bool progress = false;
+  bool verify_tensor = false;
+  bool verify_onnx = false;
+  bool verify_all = false;
 };
 }  // namespace
 
@@ -31,9 +35,16 @@ Action add_run_command(CLI::App& app) {
   auto args = std::make_shared<RunArguments>();
   CLI::App* run = app.add_subcommand("run", "Run a .tvm program and print its final state");
   run->add_option("program", args->program, "the .tvm program")->required()->type_name("PROGRAM");
-  run->add_option("--engine", args->engine, "transformer (default) or native")->type_name("NAME");
+  run->add_option("--engine", args->engine, "transformer (default), native or tensor")->type_name("NAME");
   run->add_flag("--verify-native", args->verify_native,
                 "step the native interpreter in lockstep and compare every step");
+  run->add_flag("--verify-tensor", args->verify_tensor,
+                "step the tensor engine (dense FP64 GEMMs of the weights) in lockstep and compare every step");
+  run->add_flag("--verify-onnx", args->verify_onnx,
+                "also run the exported ONNX models with ONNX Runtime (tools/onnx_check) and compare every step");
+  run->add_flag("--verify-all", args->verify_all,
+                "every engine in lockstep (native and tensor beside the chosen one), then the ONNX check if its "
+                "runtime is installed");
   run->add_option("--max-steps", args->max_steps, "stop after this many steps (default 512)")
       ->check(non_negative_integer())
       ->type_name("N");
@@ -49,13 +60,15 @@ Action add_run_command(CLI::App& app) {
               "  tvm run programs/fibonacci.tvm\n"
               "  tvm run programs/fibonacci.tvm --engine native --trace --json\n"
               "  tvm programs/fibonacci.tvm --verify-native   (run is the default command)\n"
-              "Exit codes: 0 ok, 1 runtime or input error, 2 usage, 3 engines diverged (--verify-native).");
+              "  tvm run programs/fibonacci.tvm --verify-all\n"
+              "Exit codes: 0 ok, 1 runtime or input error, 2 usage, 3 engines diverged (--verify-*).");
   return [run, args]() -> int {
     if (!run->parsed()) return -1;
     RunReport report;
     report.program = args->program;
     report.options.engine = ptvm::vm::parse_engine_kind(args->engine);
-    report.options.verify_native = args->verify_native;
+    report.options.verify_native = args->verify_native || args->verify_all;
+    report.options.verify_tensor = args->verify_tensor || args->verify_all;
     report.options.max_steps = args->max_steps;
     report.options.attention = ptvm::vm::parse_attention_mode(args->attention_mode);
     report.options.layers = args->layers;
@@ -66,10 +79,32 @@ Action add_run_command(CLI::App& app) {
     }
     ptvm::vm::Program program = ptvm::vm::assemble_file(args->program);
     report.result = ptvm::vm::run(program, report.options);
+    // Which engines agreed with the chosen one, step by step.
+    std::vector<std::string> verified;
+    if (report.options.verify_native && report.options.engine != ptvm::vm::EngineKind::Native) verified.push_back("native");
+    if (report.options.verify_tensor && report.options.engine != ptvm::vm::EngineKind::Tensor) verified.push_back("tensor");
+    std::string onnx_note;
+    if (args->verify_onnx || args->verify_all) {
+      const OnnxVerdict onnx = verify_with_onnx(args->program, args->max_steps, static_cast<int>(args->layers));
+      if (onnx.kind == OnnxVerdict::Diverged)
+        throw ptvm::Error(ptvm::ErrorCategory::Divergence, "onnx: " + onnx.message);
+      if (onnx.kind == OnnxVerdict::Agreed) {
+        verified.push_back("onnx");
+      } else if (args->verify_onnx) {
+        throw ptvm::Error(ptvm::ErrorCategory::Io, "--verify-onnx: the ONNX check cannot run here: " + onnx.message);
+      } else {
+        onnx_note = onnx.message;
+        warn("--verify-all: the ONNX check was skipped: " + onnx.message);
+      }
+    }
     if (args->json) {
-      std::cout << ptvm::dump_json_safe(report_json(report, args->trace)) << "\n";
+      nlohmann::ordered_json j = report_json(report, args->trace);
+      if (!verified.empty() || !onnx_note.empty()) j["verified_with"] = verified;
+      if (!onnx_note.empty()) j["onnx_skipped"] = onnx_note;
+      std::cout << ptvm::dump_json_safe(j) << "\n";
     } else {
       std::cout << report_text(report, args->trace);
+      if (!verified.empty()) std::cout << "verified_with: " << format_value(nlohmann::ordered_json(verified)) << "\n";
     }
     return 0;
   };

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "ptvm/common/thread_pool.hpp"
+
 namespace ptvm::hash {
 
 // log size -> positions queried in the columns of that size: strictly increasing, < 2^log.
@@ -65,13 +67,7 @@ void parallel_ranges(size_t n, unsigned n_threads, Fn fn) {
     return;
   }
   const size_t n_parts = std::min<size_t>(n_threads, n);
-  std::vector<std::thread> workers;
-  workers.reserve(n_parts - 1);
-  for (size_t p = 1; p < n_parts; ++p) {
-    workers.emplace_back([&, p] { fn(n * p / n_parts, n * (p + 1) / n_parts); });
-  }
-  fn(0, n / n_parts);
-  for (auto& w : workers) w.join();
+  parallel_tasks(n_parts, n_threads, [&](size_t p) { fn(n * p / n_parts, n * (p + 1) / n_parts); });
 }
 
 // Prover side. Queries must already be checked. node_at(layer_log_size, index) -> Hash;
