@@ -125,4 +125,15 @@ inline void add_context(std::string_view backend, const ContextOptions& options 
   if (!options.note.empty()) add("ptvm_note", options.note);
 }
 
+// The main() of every ptvm benchmark program: Google Benchmark's flags, then the context, then
+// the benchmarks.
+inline int run_main(int argc, char** argv, std::string_view backend, const ContextOptions& options = {}) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  add_context(backend, options);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
 }  // namespace ptvm::bench

@@ -158,13 +158,6 @@ BENCHMARK(BM_Grind)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  ptvm::bench::add_context(
+int main(int argc, char** argv) { return ptvm::bench::run_main(argc, argv, 
       "cpu", {.threads = ptvm::bench::Threads::PerBenchmark,
-              .threads_note = "1; *_AllThreads and BM_Grind/0: hardware_concurrency"});
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+              .threads_note = "1; *_AllThreads and BM_Grind/0: hardware_concurrency"}); }

@@ -70,11 +70,4 @@ BENCHMARK(BM_FieldMul<F128>);
 BENCHMARK(BM_FieldMulChain<F128>);
 #endif
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  ptvm::bench::add_context("cpu", {.threads = ptvm::bench::Threads::One});
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return ptvm::bench::run_main(argc, argv, "cpu", {.threads = ptvm::bench::Threads::One}); }

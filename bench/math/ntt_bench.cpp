@@ -45,11 +45,4 @@ void BM_F128CosetInterpolate(benchmark::State& state) {
 BENCHMARK(BM_F128CosetEvaluate)->DenseRange(12, 20, 4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_F128CosetInterpolate)->DenseRange(12, 20, 4)->Unit(benchmark::kMillisecond);
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  ptvm::bench::add_context("cpu", {.threads = ptvm::bench::Threads::One});
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return ptvm::bench::run_main(argc, argv, "cpu", {.threads = ptvm::bench::Threads::One}); }

@@ -66,12 +66,5 @@ BENCHMARK(BM_ProveWideFibonacci64)->DenseRange(16, 20)->Unit(benchmark::kMillise
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  ptvm::bench::add_context("cpu", {.threads = ptvm::bench::Threads::CpuBackendPool,
-                                   .profile = bench_profile_name()});
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return ptvm::bench::run_main(argc, argv, "cpu", {.threads = ptvm::bench::Threads::CpuBackendPool,
+                                   .profile = bench_profile_name()}); }

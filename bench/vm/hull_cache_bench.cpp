@@ -60,11 +60,4 @@ BENCHMARK(BM_HullArgmax)->ArgName("random_direction")->Arg(0)->Arg(1);
 
 } // namespace
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  ptvm::bench::add_context("cpu", {.threads = ptvm::bench::Threads::One});
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return ptvm::bench::run_main(argc, argv, "cpu", {.threads = ptvm::bench::Threads::One}); }

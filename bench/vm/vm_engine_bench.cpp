@@ -206,13 +206,6 @@ BENCHMARK(BM_Batch)
 
 } // namespace
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  ptvm::bench::add_context(
+int main(int argc, char** argv) { return ptvm::bench::run_main(argc, argv, 
       "cpu", {.threads = ptvm::bench::Threads::PerBenchmark,
-              .threads_note = "1; BM_Batch: its threads argument"});
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+              .threads_note = "1; BM_Batch: its threads argument"}); }

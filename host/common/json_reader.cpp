@@ -1,6 +1,8 @@
 // Strict JSON reading (see ptvm/common/json_reader.hpp).
 #include "ptvm/common/json_reader.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <unordered_set>
 #include <vector>
 
@@ -34,6 +36,23 @@ std::string path_of(const std::vector<Frame>& frames) {
 }
 
 }  // namespace
+
+std::string read_file_limited(const std::string& path, size_t max_bytes, const std::string& what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error(ErrorCategory::Io, path + ": is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCategory::Io, path + ": cannot open " + what);
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<uint64_t>(in.tellg());
+  if (size > max_bytes)
+    throw Error(ErrorCategory::Parse, path + ": oversized " + what + " (" + std::to_string(size) + " bytes, at most " +
+                                          std::to_string(max_bytes) + ")");
+  in.seekg(0);
+  std::string text(size, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(size));
+  if (!in) throw Error(ErrorCategory::Io, path + ": read failed");
+  return text;
+}
 
 std::string printable_bytes(std::string_view bytes, size_t max_bytes) {
   static const char* hex = "0123456789abcdef";

@@ -1,7 +1,6 @@
 // Batch manifests (see ptvm/vm/manifest.hpp).
 #include "ptvm/vm/manifest.hpp"
 
-#include <fstream>
 
 #include "ptvm/common/error.hpp"
 #include "ptvm/common/json_reader.hpp"
@@ -106,19 +105,7 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
 }
 
 std::vector<ManifestEntry> read_manifest_file(const std::string& path, ManifestKind kind) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(ErrorCategory::Io, path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCategory::Io, path + ": cannot open manifest");
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<uint64_t>(in.tellg());
-  if (size > kMaxManifestBytes)
-    throw Error(ErrorCategory::Parse, path + ": oversized manifest (" + std::to_string(size) + " bytes, at most " +
-                                          std::to_string(kMaxManifestBytes) + ")");
-  in.seekg(0);
-  std::string text(size, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(size));
-  if (!in) throw Error(ErrorCategory::Io, path + ": read failed");
+  const std::string text = read_file_limited(path, kMaxManifestBytes, "manifest");
   return parse_manifest(text, path, std::filesystem::path(path).parent_path(), kind);
 }
 

@@ -223,24 +223,7 @@ size_t TensorBatch::step() {
       next.sp = static_cast<uint8_t>(y[kOutNextSp]);
       const int64_t raw_acc = y[kOutRawAcc];
       next.acc = wrap16(raw_acc);
-      switch (block.flag_rule) {
-        case FlagRule::Keep:
-          next.zero_flag = cur.zero_flag;
-          next.carry_flag = cur.carry_flag;
-          break;
-        case FlagRule::ClearCarry:
-          next.zero_flag = next.acc == 0;
-          next.carry_flag = false;
-          break;
-        case FlagRule::Overflow:
-          next.zero_flag = next.acc == 0;
-          next.carry_flag = raw_acc < -32768 || raw_acc > 32767;
-          break;
-        case FlagRule::SignedLess:
-          next.zero_flag = next.acc == 0;
-          next.carry_flag = raw_acc < 0;
-          break;
-      }
+      apply_flag_rule(block.flag_rule, cur, raw_acc, next);
       next.halted = block.halts;
       if (2 * y[kOutWriteEnable] >= 1) {
         if (y[kOutWriteAddress] < 0 || static_cast<uint64_t>(y[kOutWriteAddress]) >= m.memory.size()) {

@@ -110,24 +110,7 @@ public:
     // The raw acc is an exact integer (int64 weights), so round(y1) is y1 itself.
     const int64_t raw_acc = y[kOutRawAcc];
     next.acc = wrap16(raw_acc);
-    switch (block.flag_rule) {
-    case FlagRule::Keep:
-      next.zero_flag = current.zero_flag;
-      next.carry_flag = current.carry_flag;
-      break;
-    case FlagRule::ClearCarry:
-      next.zero_flag = next.acc == 0;
-      next.carry_flag = false;
-      break;
-    case FlagRule::Overflow:
-      next.zero_flag = next.acc == 0;
-      next.carry_flag = raw_acc < -32768 || raw_acc > 32767;
-      break;
-    case FlagRule::SignedLess:
-      next.zero_flag = next.acc == 0;
-      next.carry_flag = raw_acc < 0; // raw acc = a - v exactly
-      break;
-    }
+    apply_flag_rule(block.flag_rule, current, raw_acc, next);
     next.halted = block.halts;
 
     // Write enable is a threshold at 0.5; y3 is an integer, so that is y3 >= 1.

@@ -33,20 +33,7 @@ void progress(const std::string& tag, const std::string& message) {
 }
 
 std::string read_input_file(const std::string& path, uint64_t max_bytes, const std::string& what) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(ErrorCategory::Io, path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCategory::Io, path + ": cannot open");
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<uint64_t>(in.tellg());
-  if (size > max_bytes)
-    throw Error(ErrorCategory::Parse, path + ": oversized " + what + " (" + std::to_string(size) + " bytes, at most " +
-                                          std::to_string(max_bytes) + ")");
-  in.seekg(0);
-  std::string text(size, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(size));
-  if (!in) throw Error(ErrorCategory::Io, path + ": read failed");
-  return text;
+  return ptvm::read_file_limited(path, static_cast<size_t>(max_bytes), what);
 }
 
 void write_output_file(const std::string& path, const std::string& bytes) {

@@ -25,6 +25,11 @@ struct JsonLimits {
 // m.json"). Throws ptvm::Error(Parse).
 nlohmann::json parse_json_strict(std::string_view text, std::string_view what, const JsonLimits& limits = {});
 
+// A whole file of at most `max_bytes`, its size checked before anything is allocated: a directory
+// (Io "is a directory"), a missing file (Io "cannot open <what>") and a larger file (Parse
+// "oversized <what>") are errors naming `path`.
+std::string read_file_limited(const std::string& path, size_t max_bytes, const std::string& what);
+
 // Untrusted bytes made safe to quote in a message: printable ASCII is kept, every other byte
 // becomes \xNN; longer input is cut at `max_bytes` and marked with "...".
 std::string printable_bytes(std::string_view bytes, size_t max_bytes = 120);

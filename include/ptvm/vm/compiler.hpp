@@ -79,6 +79,29 @@ enum class FlagRule : uint8_t {
   SignedLess, // CMP: carry = (a - v < 0) exactly, i.e. a < v signed
 };
 
+// The flags after a block ran, by its rule; next.acc must already hold the wrapped raw acc. Shared
+// by every engine that runs the compiled weights (transformer, tensor).
+inline void apply_flag_rule(FlagRule rule, const MachineState& current, int64_t raw_acc, MachineState& next) {
+  switch (rule) {
+    case FlagRule::Keep:
+      next.zero_flag = current.zero_flag;
+      next.carry_flag = current.carry_flag;
+      break;
+    case FlagRule::ClearCarry:
+      next.zero_flag = next.acc == 0;
+      next.carry_flag = false;
+      break;
+    case FlagRule::Overflow:
+      next.zero_flag = next.acc == 0;
+      next.carry_flag = raw_acc < -32768 || raw_acc > 32767;
+      break;
+    case FlagRule::SignedLess:
+      next.zero_flag = next.acc == 0;
+      next.carry_flag = raw_acc < 0;  // raw acc = a - v exactly
+      break;
+  }
+}
+
 // Stack bound checked before the block runs.
 enum class StackCheck : uint8_t {
   None,
