@@ -229,6 +229,30 @@ TEST(HardeningQueries, EveryProofOpensNQueriesDistinctPairs) {
   EXPECT_EQ(pairs.size(), 72u);
 }
 
+// Users' case: a run too large for this machine's memory is refused before the prover starts.
+TEST_F(Hardening, ProverMemoryIsBoundedUpFront) {
+  const uint64_t need = estimated_prover_bytes(run_->claim.statement, run_->claim.profile);
+  EXPECT_GT(need, uint64_t{64} << 20);
+  EXPECT_GT(physical_memory_bytes(), need);
+  ProveOptions o;
+  o.profile = fast_profile();
+  o.lockstep = false;
+  o.max_memory_bytes = need - 1;
+  try {
+    prove_trace(*trace_, o);
+    ADD_FAILURE() << "proved above the memory limit";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::Usage);
+    EXPECT_NE(std::string(e.what()).find("MiB of memory to prove"), std::string::npos) << e.what();
+  }
+  o.max_memory_bytes = need;
+  EXPECT_NO_THROW(prove_trace(*trace_, o));
+  // 2^24 - 1 steps at blowup 2 need far more than 24 GB: the estimate says so.
+  VmStatement big = run_->claim.statement;
+  big.steps = big.max_steps = (uint64_t{1} << 24) - 1;
+  EXPECT_GT(estimated_prover_bytes(big, profile_by_name("default")), uint64_t{40} << 30);
+}
+
 // 7. A prover-defined profile that reaches 96 bits by the formula was accepted, even by --strict.
 TEST_F(Hardening, CustomProfilesNeedExplicitPermission) {
   const stark::Profile custom{"my-own-96", 4, 24, 0, 0};  // 4 x 24 + 0 = 96 by the formula

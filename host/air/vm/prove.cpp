@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include <unistd.h>
+
 #include "ptvm/common/error.hpp"
 #include "ptvm/common/json_reader.hpp"
 #include "ptvm/version.hpp"
@@ -46,6 +48,15 @@ ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& optio
     throw Error(ErrorCategory::Usage, *why);
   out.claim = claim_for_trace(trace, provable_transformer_config(options.layers), profile);
   if (auto why = check_statement(out.claim.statement)) throw Error(ErrorCategory::Usage, "cannot prove this run: " + *why);
+  {
+    const uint64_t need = estimated_prover_bytes(out.claim.statement, profile);
+    const uint64_t have = options.max_memory_bytes ? options.max_memory_bytes : physical_memory_bytes();
+    if (have && need > have)
+      throw Error(ErrorCategory::Usage,
+                  "cannot prove this run: " + std::to_string(out.claim.statement.steps) + " steps need about " +
+                      std::to_string(need >> 20) + " MiB of memory to prove, above the " + std::to_string(have >> 20) +
+                      " MiB available (a smaller --max-steps, or a machine with more memory)");
+  }
 
   auto t0 = std::chrono::steady_clock::now();
   const air::Air a = build_air(out.claim.statement);
@@ -64,6 +75,17 @@ ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& optio
   out.proof = stark::prove(a, pub, witness, profile, *backend, &out.timings, options.progress ? &options.progress : nullptr);
   out.prove_ms = ms_since(t1);
   return out;
+}
+
+uint64_t estimated_prover_bytes(const VmStatement& statement, const stark::Profile& profile) {
+  const uint32_t log_rows = claim_log_lde_size(statement, profile) - profile.log_blowup;
+  const uint64_t per_row = uint64_t{3300} << (profile.log_blowup > 0 ? profile.log_blowup - 1 : 0);
+  return (uint64_t{1} << log_rows) * per_row + (uint64_t{64} << 20);  // plus the fixed part
+}
+
+uint64_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
 }
 
 ProvedRun prove_program(const vm::Program& program, const ProveOptions& options) {

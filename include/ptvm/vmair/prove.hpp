@@ -36,7 +36,17 @@ struct ProveOptions {
   bool lockstep = true;       // run transformer + native in lockstep (false: native only; tests)
   Backend* backend = nullptr; // nullptr: a CPU backend
   stark::ProgressFn progress;  // optional: called as each prover stage starts (see stark::prove)
+  // The CPU prover's memory is bounded before it starts: a run whose estimate
+  // (estimated_prover_bytes) is above this is refused with a Usage error naming both figures,
+  // instead of failing later in an allocation. 0: this machine's physical memory.
+  uint64_t max_memory_bytes = 0;
 };
+
+// Peak host memory of proving `statement` under `profile` with the CPU backend, estimated from
+// the trace size: measured at about 3.2 KB per trace row at blowup 2 (830 MB for 2^18 steps of
+// the default profile, 214 MB for 2^16), scaled with the blowup; an estimate, not a bound.
+uint64_t estimated_prover_bytes(const VmStatement& statement, const stark::Profile& profile);
+uint64_t physical_memory_bytes();
 
 struct ProvedRun {
   Claim claim;
