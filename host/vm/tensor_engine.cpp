@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/vm/format.hpp"
 #include "ptvm/vm/native.hpp"
 
 namespace ptvm::vm {
@@ -14,13 +15,6 @@ namespace {
 constexpr double kExactLimit = 9007199254740992.0;  // 2^53
 
 int16_t wrap16(int64_t raw) { return static_cast<int16_t>(static_cast<uint16_t>(raw & 0xFFFF)); }
-
-std::string instruction_text(const Instruction& ins) {
-  const OpcodeInfo& info = opcode_info(ins.op);
-  std::string out(info.mnemonic);
-  if (info.operand != OperandKind::None) out.append(" ").append(std::to_string(ins.operand));
-  return out;
-}
 
 // The largest |x_i| any step can feed the FFN (make_ffn_input's ranges).
 std::array<double, kFfnInputs> input_bounds() {
@@ -95,7 +89,7 @@ TensorModel TensorModel::build(const CompiledModel& model) {
 
 TensorBatch::TensorBatch(const CompiledModel& model, const std::vector<std::vector<int16_t>>& initial_memories,
                          uint64_t max_steps, AttentionMode attention, bool record_trace)
-    : tensor_(std::make_shared<TensorModel>(TensorModel::build(model))),
+    : tensor_(TensorModel::build(model)),
       source_(model.program.source_name.empty() ? std::string("<memory>") : model.program.source_name),
       record_(record_trace) {
   validate_attention_mode(attention);
@@ -116,9 +110,10 @@ bool TensorBatch::all_done() const {
 size_t TensorBatch::step() {
   const TensorModel& t = tensor();
   const size_t H = static_cast<size_t>(t.hidden);
-  groups_.assign(t.n_blocks, {});
+  groups_.resize(t.n_blocks);
+  for (auto& g : groups_) g.clear();
   x_.resize(machines_.size() * kFfnInputs);
-  std::vector<TraceRow> pending(machines_.size());
+  pending_.resize(machines_.size());
   size_t stepped = 0;
 
   // Per machine: bounds checks and the attention read, then its state encoding into X.
@@ -131,7 +126,7 @@ size_t TensorBatch::step() {
     auto fail = [&](const Instruction* ins, const std::string& why) {
       std::string where = source_ + ": runtime error at step " + std::to_string(step_number) + " (pc " +
                           std::to_string(cur.pc);
-      if (ins) where += ", " + instruction_text(*ins);
+      if (ins) where += ", " + format_instruction(*ins);
       m.error = where + "): " + why;
     };
     if (cur.pc >= t.n_blocks) {
@@ -142,7 +137,8 @@ size_t TensorBatch::step() {
     const CompiledBlock& block = t.blocks[cur.pc];
     const Instruction& ins = block.instruction;
     const size_t memory_size = m.memory.size();
-    TraceRow& row = pending[b];
+    TraceRow& row = pending_[b];
+    row = TraceRow{};
     row.step = step_number;
     row.pc = cur.pc;
     row.instruction = ins;
@@ -174,23 +170,21 @@ size_t TensorBatch::step() {
   }
 
   // The FFN, one GEMM per matrix and pc group.
-  std::vector<double> xg, hd;
   for (size_t pc = 0; pc < t.n_blocks; ++pc) {
     const std::vector<size_t>& members = groups_[pc];
     if (members.empty()) continue;
     const size_t n = members.size();
-    xg.resize(n * kFfnInputs);
+    xg_.resize(n * kFfnInputs);
     for (size_t r = 0; r < n; ++r)
-      std::copy_n(x_.data() + members[r] * kFfnInputs, kFfnInputs, xg.data() + r * kFfnInputs);
+      std::copy_n(x_.data() + members[r] * kFfnInputs, kFfnInputs, xg_.data() + r * kFfnInputs);
     g_.resize(n * H);
     v_.resize(n * H);
-    hd.resize(n * H);
     y_.resize(n * kFfnOutputs);
-    gemm_nt(n, H, kFfnInputs, xg.data(), t.gate.data() + pc * H * kFfnInputs, t.gate_bias.data() + pc * H, g_.data());
-    gemm_nt(n, H, kFfnInputs, xg.data(), t.value.data() + pc * H * kFfnInputs, t.value_bias.data() + pc * H,
+    gemm_nt(n, H, kFfnInputs, xg_.data(), t.gate.data() + pc * H * kFfnInputs, t.gate_bias.data() + pc * H, g_.data());
+    gemm_nt(n, H, kFfnInputs, xg_.data(), t.value.data() + pc * H * kFfnInputs, t.value_bias.data() + pc * H,
             v_.data());
-    for (size_t i = 0; i < n * H; ++i) hd[i] = g_[i] * v_[i];
-    gemm_nt(n, kFfnOutputs, H, hd.data(), t.output.data() + pc * kFfnOutputs * H,
+    for (size_t i = 0; i < n * H; ++i) g_[i] *= v_[i];  // the bilinear product, in place
+    gemm_nt(n, kFfnOutputs, H, g_.data(), t.output.data() + pc * kFfnOutputs * H,
             t.output_bias.data() + pc * kFfnOutputs, y_.data());
     gemm_calls_ += 3;
 
@@ -198,13 +192,13 @@ size_t TensorBatch::step() {
     const Instruction& ins = block.instruction;
     for (size_t r = 0; r < n; ++r) {
       Machine& m = machines_[members[r]];
-      TraceRow& row = pending[members[r]];
+      TraceRow& row = pending_[members[r]];
       const MachineState cur = m.state;
       int64_t y[kFfnOutputs];
       for (int o = 0; o < kFfnOutputs; ++o) y[o] = static_cast<int64_t>(y_[r * kFfnOutputs + o]);  // exact integers
       auto fail = [&](ErrorCategory category, const std::string& why) {
         m.error = source_ + ": runtime error at step " + std::to_string(row.step) + " (pc " + std::to_string(cur.pc) +
-                  ", " + instruction_text(ins) + "): " + why;
+                  ", " + format_instruction(ins) + "): " + why;
         m.error_category = category;
       };
       if (y[kOutNextPc] < 0 || y[kOutNextPc] > 255) {

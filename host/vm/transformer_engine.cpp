@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/vm/format.hpp"
 #include "ptvm/vm/native.hpp"
 #include "ptvm/vm/transformer.hpp"
 
@@ -14,14 +15,6 @@ namespace ptvm::vm {
 namespace {
 
 int16_t wrap16(int64_t raw) { return static_cast<int16_t>(static_cast<uint16_t>(raw & 0xFFFF)); }
-
-std::string format_instruction_text(const Instruction& ins) {
-  const OpcodeInfo& info = opcode_info(ins.op);
-  std::string out(info.mnemonic);
-  if (info.operand != OperandKind::None)
-    out += " " + std::to_string(ins.operand);
-  return out;
-}
 
 class TransformerEngine final : public Engine {
 public:
@@ -211,7 +204,7 @@ private:
     std::string where = source() + ": runtime error at step " + std::to_string(step_number) +
                         " (pc " + std::to_string(current.pc);
     if (ins != nullptr)
-      where += ", " + format_instruction_text(*ins);
+      where += ", " + format_instruction(*ins);
     throw Error(ErrorCategory::Runtime, where + "): " + reason);
   }
 

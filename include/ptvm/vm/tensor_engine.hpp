@@ -85,16 +85,17 @@ class TensorBatch {
   uint64_t gemm_calls() const { return gemm_calls_; }  // GEMMs issued (3 per pc group per step)
 
  private:
-  const TensorModel& tensor() const { return *tensor_; }
-  std::shared_ptr<const TensorModel> tensor_;
+  const TensorModel& tensor() const { return tensor_; }
+  TensorModel tensor_;
   std::string source_;
   std::vector<Machine> machines_;
   std::vector<std::optional<TraceRow>> last_rows_;
   bool record_ = false;
   uint64_t gemm_calls_ = 0;
-  // Scratch, reused across steps.
-  std::vector<double> x_, g_, v_, y_;
+  // Scratch, reused across steps (no allocation per step once sizes settle).
+  std::vector<double> x_, xg_, g_, v_, y_;
   std::vector<std::vector<size_t>> groups_;
+  std::vector<TraceRow> pending_;
 };
 
 // One machine of a TensorBatch behind the Engine interface (for the runner: --engine tensor,
