@@ -180,8 +180,23 @@ class Program:
         return str(self.context.get("ptvm_timing", "not recorded"))
 
 
+MAX_INPUT_BYTES = 256 << 20  # a benchmark file is a few MB at most
+
+
+def _no_duplicate_keys(pairs):
+    # ptvm's reader discipline (ptvm/common/json_reader.hpp): a key twice in one object is an error.
+    keys = [k for k, _ in pairs]
+    for k in keys:
+        if keys.count(k) > 1:
+            raise InputError(f"duplicate key \"{k}\"")
+    return dict(pairs)
+
+
 def load(path: str) -> Program:
     try:
+        import os
+        if os.path.getsize(path) > MAX_INPUT_BYTES:
+            raise InputError(f"{path}: oversized ({os.path.getsize(path)} bytes, at most {MAX_INPUT_BYTES})")
         with open(path, "r", encoding="utf-8") as f:
             text = f.read()
     except UnicodeDecodeError:
@@ -189,9 +204,13 @@ def load(path: str) -> Program:
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror}")
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as e:
         raise InputError(f"{path}: not JSON ({e.msg} at line {e.lineno}, column {e.colno})")
+    except InputError as e:
+        raise InputError(f"{path}: {e}")
+    except RecursionError:
+        raise InputError(f"{path}: not a benchmark file (nested too deep)")
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise InputError(f"{path}: not a Google Benchmark JSON file (no \"benchmarks\" list)")
     if not isinstance(data.get("context", {}), dict):

@@ -150,6 +150,9 @@ def test_bad_inputs(tool, tmp):
         "bad-entry.json": (json.dumps({"benchmarks": [{"real_time": 1}]}),
                            "not a Google Benchmark"),
         "list.json": ("[1, 2, 3]", "not a Google Benchmark"),
+        # ptvm's reader discipline: duplicate keys and deep nesting are errors, not crashes.
+        "duplicate.json": ('{"benchmarks": [], "benchmarks": [{"name": "x"}]}', "duplicate key"),
+        "deep.json": ("[" * 100000 + "]" * 100000, "nested too deep"),
     }
     for name, (text, message) in cases.items():
         path = os.path.join(tmp, name)

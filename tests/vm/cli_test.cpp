@@ -266,6 +266,22 @@ TEST_F(Cli, TensorEngineAndVerifyAll) {
     EXPECT_EQ(rows[0][key], nj[key]) << key;
 }
 
+// Progress lines: run --progress every 2^16 steps, -v turns progress on everywhere, -q silences it.
+TEST_F(Cli, ProgressAndLogLevel) {
+  const std::string counter = std::string(PTVM_SOURCE_DIR) + "/programs/counter_100k.tvm";
+  Outcome run = tvm({"run", counter, "--engine", "native", "--max-steps", "140000", "--progress"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("[run] 65536 steps"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("[run] 131072 steps"), std::string::npos) << run.err;
+  Outcome verbose = tvm({"-v", "run", counter, "--engine", "native", "--max-steps", "70000"});
+  EXPECT_NE(verbose.err.find("[run] 65536 steps"), std::string::npos) << verbose.err;
+  Outcome quiet = tvm({"-q", "run", counter, "--engine", "native", "--max-steps", "70000", "--progress"});
+  EXPECT_TRUE(quiet.err.empty()) << quiet.err;
+  Outcome plain = tvm({"run", counter, "--engine", "native", "--max-steps", "70000"});
+  EXPECT_TRUE(plain.err.empty()) << plain.err;
+  EXPECT_EQ(tvm({"-v", "-q", "run", kFib}).exit_code, 2);
+}
+
 TEST_F(Cli, BadThreadCountIsRefused) {
   for (const char* bad : {"abc", "0", "257", "-1", "4x", ""}) {
     const std::string command = std::string("PTVM_THREADS='") + bad + "' " + PTVM_TVM_BINARY + " run " + kFib +

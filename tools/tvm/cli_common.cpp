@@ -32,10 +32,6 @@ void progress(const std::string& tag, const std::string& message) {
   std::cerr << "[" << tag << "] " << message << "\n" << std::flush;
 }
 
-std::string read_input_file(const std::string& path, uint64_t max_bytes, const std::string& what) {
-  return ptvm::read_file_limited(path, static_cast<size_t>(max_bytes), what);
-}
-
 void write_output_file(const std::string& path, const std::string& bytes) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw Error(ErrorCategory::Io, path + ": is a directory");

@@ -18,9 +18,7 @@ void warn(const std::string& message);
 bool progress_enabled(bool flag);
 void progress(const std::string& tag, const std::string& message);
 
-// The whole file, refusing a directory (Io: "is a directory"), a missing file (Io: "cannot
-// open"), and a file above `max_bytes` (Parse: "oversized <what>").
-std::string read_input_file(const std::string& path, uint64_t max_bytes, const std::string& what);
+// Reading input files: ptvm::read_file_limited (ptvm/common/json_reader.hpp).
 void write_output_file(const std::string& path, const std::string& bytes);
 // Creates `path` if needed; an existing non-directory or an uncreatable path is an Io error.
 void prepare_output_folder(const std::string& path);

@@ -285,7 +285,7 @@ Action add_verify_command(CLI::App& app) {
     std::string bytes;
     try {
       // Inside the try: an oversized file (a Parse error) is a rejection, exit 3.
-      bytes = read_input_file(args->proof, stark::kMaxProofBytes, "proof file");
+      bytes = ptvm::read_file_limited(args->proof, stark::kMaxProofBytes, "proof file");
       file = vmair::read_proof_file(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
     } catch (const Error& e) {
       if (e.category() != ErrorCategory::Parse) throw;

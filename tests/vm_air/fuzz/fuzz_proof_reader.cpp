@@ -1,18 +1,19 @@
-// libFuzzer target for `tvm verify`'s reader: any byte string -> read_proof_file_json, and when it
+// libFuzzer target for `tvm verify`'s reader: any byte string -> read_proof_file (JSON or the
+// binary container, told apart by the magic), and when it
 // parses, verify_proof. Neither may crash, hang or throw anything but ptvm::Error(Parse) from the
 // reader; verify_proof never throws.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <string_view>
+#include <span>
 
 #include "ptvm/common/error.hpp"
 #include "ptvm/vmair/prove.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string_view text(reinterpret_cast<const char*>(data), size);
   try {
-    ptvm::vmair::ProofFile file = ptvm::vmair::read_proof_file_json(text);
+    // Either encoding (the binary container's claim goes through the same strict JSON reader).
+    ptvm::vmair::ProofFile file = ptvm::vmair::read_proof_file(std::span<const uint8_t>(data, size));
     // No floor and custom profiles allowed, so that mutated claims get as deep into the verifier as
     // they can; the default LDE-size policy stays.
     ptvm::vmair::VerifyOptions options;
