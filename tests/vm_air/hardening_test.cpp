@@ -253,6 +253,28 @@ TEST_F(Hardening, ProverMemoryIsBoundedUpFront) {
   EXPECT_GT(estimated_prover_bytes(big, profile_by_name("default")), uint64_t{40} << 30);
 }
 
+// The library checks the program a proof is about (tvm verify --program), and prove_program
+// refuses an unprovable max_steps before running anything.
+TEST_F(Hardening, ExpectedProgramAndProvableMaxSteps) {
+  VerifyOptions o = no_floor();
+  o.expected_program_hash = run_->claim.identities.program_hash;
+  EXPECT_TRUE(verify_proof(run_->claim, run_->proof, o).accepted);
+  o.expected_program_hash = std::string(64, '0');
+  const stark::Verdict v = verify_proof(run_->claim, run_->proof, o);
+  EXPECT_FALSE(v.accepted);
+  EXPECT_NE(v.reason.find("not the expected"), std::string::npos) << v.reason;
+  ProveOptions p;
+  p.profile = fast_profile();
+  p.max_steps = kMaxProvableSteps;
+  try {
+    prove_program(vm::assemble_source("loop: JMP loop\n"), p);
+    ADD_FAILURE() << "an unprovable max_steps was run";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::Usage);
+    EXPECT_NE(std::string(e.what()).find("largest provable run"), std::string::npos) << e.what();
+  }
+}
+
 // 7. A prover-defined profile that reaches 96 bits by the formula was accepted, even by --strict.
 TEST_F(Hardening, CustomProfilesNeedExplicitPermission) {
   const stark::Profile custom{"my-own-96", 4, 24, 0, 0};  // 4 x 24 + 0 = 96 by the formula

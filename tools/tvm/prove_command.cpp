@@ -294,16 +294,13 @@ Action add_verify_command(CLI::App& app) {
     bool accepted = false;
     uint32_t queries_opened = 0;
     if (file) {
-      if (!expected_hash.empty() && file->claim.identities.program_hash != expected_hash) {
-        reason = "the proof is about program_hash " + ptvm::printable_bytes(file->claim.identities.program_hash) +
-                 ", not the expected " + expected_hash +
-                 (args->program.empty() ? std::string() : " (" + args->program + ")");
-      } else {
-        const stark::Verdict v = vmair::verify_proof(file->claim, file->proof, options);
-        accepted = v.accepted;
-        reason = v.reason;
-        queries_opened = v.queries_opened;
-      }
+      if (!expected_hash.empty()) options.expected_program_hash = expected_hash;
+      const stark::Verdict v = vmair::verify_proof(file->claim, file->proof, options);
+      accepted = v.accepted;
+      reason = v.reason;
+      if (!accepted && !args->program.empty() && reason.find("not the expected") != std::string::npos)
+        reason += " (" + args->program + ")";
+      queries_opened = v.queries_opened;
     }
     const double verify_ms = ms_since(t0);
     j["verdict"] = accepted ? "accepted" : "rejected";

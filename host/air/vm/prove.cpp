@@ -89,6 +89,9 @@ uint64_t physical_memory_bytes() {
 }
 
 ProvedRun prove_program(const vm::Program& program, const ProveOptions& options) {
+  if (options.max_steps >= kMaxProvableSteps)
+    throw Error(ErrorCategory::Usage, "max_steps " + std::to_string(options.max_steps) +
+                                          " is above the largest provable run (2^24 - 1 steps)");
   vm::RunOptions run;
   run.max_steps = options.max_steps;
   run.layers = options.layers;
@@ -106,6 +109,9 @@ ProvedRun prove_program(const vm::Program& program, const ProveOptions& options)
 stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, const VerifyOptions& options) {
   auto reject = [](std::string why) { return stark::Verdict{false, std::move(why)}; };
   try {
+    if (options.expected_program_hash && claim.identities.program_hash != *options.expected_program_hash)
+      return reject("claim: the proof is about program_hash " + printable_bytes(claim.identities.program_hash) +
+                    ", not the expected " + printable_bytes(*options.expected_program_hash));
     if (claim.statement_version != kStatementVersion)
       return reject("claim: unsupported statement_version '" + claim.statement_version + "'");
     if (claim.semantic_scope != kSemanticScope) return reject("claim: semantic_scope is not the one this verifier checks");

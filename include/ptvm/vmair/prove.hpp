@@ -61,7 +61,8 @@ struct ProvedRun {
 Claim claim_for_trace(const vm::ExecutionTrace& trace, const vm::TransformerConfig& config,
                       const stark::Profile& profile);
 
-// Runs the program (lockstep unless disabled) and proves the run.
+// Runs the program (lockstep unless disabled) and proves the run. max_steps at or above
+// kMaxProvableSteps is refused before anything runs.
 ProvedRun prove_program(const vm::Program& program, const ProveOptions& options);
 // Proves an already recorded run (e.g. produced by another thread).
 ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& options, double execute_ms = 0);
@@ -86,6 +87,9 @@ struct VerifyOptions {
   // no proof of work) stands on a conjecture far from where it was studied.
   bool allow_custom_profiles = false;
   uint32_t max_log_lde_size = kDefaultMaxLogLdeSize;
+  // When set: the claim must be about this program (its program_hash, lowercase hex), checked
+  // before anything else (tvm verify --program / --expect-program-hash).
+  std::optional<std::string> expected_program_hash;
 };
 
 stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, const VerifyOptions& options = {});
