@@ -401,7 +401,7 @@ class CudaBackendImpl final : public CudaBackend {
     args.interaction = inter_table.cptr();
     args.challenges = challenge_buffer.cptr();
     args.coefficients = coefficients.cptr();
-    args.claimed_sum_per_row = in.claimed_sum * M31::from_u32(1u << n).inverse();
+    args.claimed_sum_per_row = air::logup_sum_per_row(in.claimed_sum, n);
     args.logup_batches = component.shape().n_logup_batches;
     args.boundaries = boundary_buffer.cptr();
     args.n_boundaries = static_cast<uint32_t>(boundaries.size());

@@ -205,15 +205,18 @@ class CpuBackend final : public Backend {
           uint64_t acc[4] = {0, 0, 0, 0};
           size_t j = 0;
           if (n >= air::PackedM31::kLanes) {
-            // 16 lanes at a time; lane sums are added up at the end.
-            air::PackedM31 lanes[4];
+            // 16 lanes at a time in unreduced 64-bit lanes (one fold per product, one reduction
+            // per column); lane sums are added up at the end.
+            air::PackedWide lanes[4] = {};
             for (; j + air::PackedM31::kLanes <= n; j += air::PackedM31::kLanes) {
               air::PackedM31 c = air::PackedM31::load(col.data() + j);
               for (int k = 0; k < 4; ++k)
-                lanes[k] += c * air::PackedM31::load(reinterpret_cast<const M31*>(w[k].data() + j));
+                lanes[k].add_folded_product(c, air::PackedM31::load(reinterpret_cast<const M31*>(w[k].data() + j)));
             }
-            for (int k = 0; k < 4; ++k)
-              for (size_t l = 0; l < air::PackedM31::kLanes; ++l) acc[k] += lanes[k].v[l];
+            for (int k = 0; k < 4; ++k) {
+              const air::PackedM31 r = lanes[k].reduce();
+              for (size_t l = 0; l < air::PackedM31::kLanes; ++l) acc[k] += r.v[l];
+            }
           }
           for (; j < n; ++j) {
             uint64_t c = col[j].v;
@@ -248,56 +251,68 @@ class CpuBackend final : public Backend {
     std::vector<const M31*> pre_ptr, main_ptr;
     for (auto& c : pre_rows) pre_ptr.push_back(c.data());
     for (auto& c : main_rows) main_ptr.push_back(c.data());
-    const size_t nf = shape.n_fractions, B = shape.n_logup_batches;
-    std::vector<QM31> nums(N * nf), dens(N * nf);
-    parallel_for(N, 1024, [&](size_t b, size_t e) {
-      component.trace_fractions(pre_ptr, main_ptr, challenges, b, e, nums.data(), dens.data());
-    });
-    // Pair the fractions of each row into batches.
-    std::vector<QM31> bnum(N * B), bden(N * B);
-    for (size_t r = 0; r < N; ++r) {
-      for (size_t j = 0; j < B; ++j) {
-        size_t f = r * nf + 2 * j;
-        if (2 * j + 1 < nf) {
-          bnum[r * B + j] = nums[f] * dens[f + 1] + nums[f + 1] * dens[f];
-          bden[r * B + j] = dens[f] * dens[f + 1];
-        } else {
-          bnum[r * B + j] = nums[f];
-          bden[r * B + j] = dens[f];
-        }
-      }
-    }
-    for (size_t i = 0; i < bden.size(); ++i)
-      if (bden[i].is_zero())
-        throw Error(ErrorCategory::Runtime, "component '" + component.info().name + "': LogUp denominator is zero at row " +
-                                                std::to_string(i / B) + " (a tuple equals the challenge)");
-    std::vector<QM31> inv = batch_inverse<QM31>(std::span<const QM31>(bden));
-    std::vector<QM31> value(N * B), row_total(N);
-    QM31 total;
-    for (size_t r = 0; r < N; ++r) {
-      QM31 t;
-      for (size_t j = 0; j < B; ++j) {
-        value[r * B + j] = bnum[r * B + j] * inv[r * B + j];
-        t += value[r * B + j];
-      }
-      row_total[r] = t;
-      total += t;
-    }
-    const QM31 per_row = total * M31::from_u32(static_cast<uint32_t>(N)).inverse();
+    // Chunks of rows, each on one thread: the row's fractions paired into batches
+    // (Component::trace_batches), the batch denominators inverted together (Montgomery's trick,
+    // exact, so the chunking cannot change a value), the batch values and row totals. Then the
+    // running column of the last batch from the prefix of the chunk totals.
+    const size_t B = shape.n_logup_batches;
+    constexpr size_t kChunk = 2048;
+    const size_t chunk = std::min(N, kChunk);
+    const size_t n_chunks = N / chunk;
     std::vector<std::vector<M31>> cols(4 * B, std::vector<M31>(N));
+    std::vector<QM31> row_total(N), chunk_total(n_chunks);
+    std::vector<size_t> first_zero(n_chunks, SIZE_MAX);
     auto put = [&](size_t batch, size_t r, const QM31& v) {
       cols[4 * batch][r] = v.x0.a;
       cols[4 * batch + 1][r] = v.x0.b;
       cols[4 * batch + 2][r] = v.x1.a;
       cols[4 * batch + 3][r] = v.x1.b;
     };
-    for (size_t r = 0; r < N; ++r)
-      for (size_t j = 0; j + 1 < B; ++j) put(j, r, value[r * B + j]);
-    QM31 running;
-    for (size_t r = 0; r < N; ++r) {
-      put(B - 1, r, running);
-      running += row_total[r] - per_row;
+    parallel_for(n_chunks, 1, [&](size_t c0, size_t c1) {
+      std::vector<QM31> bnum(chunk * B), bden(chunk * B), inv(chunk * B);
+      for (size_t c = c0; c < c1; ++c) {
+        const size_t r0 = c * chunk;
+        component.trace_batches(pre_ptr, main_ptr, challenges, r0, r0 + chunk, bnum.data(), bden.data());
+        for (size_t i = 0; i < chunk * B; ++i)
+          if (bden[i].is_zero()) {
+            first_zero[c] = r0 + i / B;
+            break;
+          }
+        batch_inverse_raw(bden.data(), inv.data(), inv.data(), chunk * B);
+        QM31 ct;
+        for (size_t i = 0; i < chunk; ++i) {
+          QM31 t;
+          for (size_t j = 0; j < B; ++j) {
+            const QM31 v = bnum[i * B + j] * inv[i * B + j];
+            if (j + 1 < B) put(j, r0 + i, v);
+            t += v;
+          }
+          row_total[r0 + i] = t;
+          ct += t;
+        }
+        chunk_total[c] = ct;
+      }
+    });
+    for (size_t c = 0; c < n_chunks; ++c)
+      if (first_zero[c] != SIZE_MAX)
+        throw Error(ErrorCategory::Runtime, "component '" + component.info().name + "': LogUp denominator is zero at row " +
+                                                std::to_string(first_zero[c]) + " (a tuple equals the challenge)");
+    std::vector<QM31> chunk_prefix(n_chunks);
+    QM31 total;
+    for (size_t c = 0; c < n_chunks; ++c) {
+      chunk_prefix[c] = total;
+      total += chunk_total[c];
     }
+    const QM31 per_row = air::logup_sum_per_row(total, n);
+    parallel_for(n_chunks, 1, [&](size_t c0, size_t c1) {
+      for (size_t c = c0; c < c1; ++c) {
+        QM31 before = chunk_prefix[c];
+        for (size_t r = c * chunk; r < (c + 1) * chunk; ++r) {
+          put(B - 1, r, air::logup_running_value(before, r, per_row));
+          before += row_total[r];
+        }
+      }
+    });
     result.columns = upload_rows(cols);
     result.claimed_sum = total;
     return result;
@@ -382,59 +397,76 @@ class CpuBackend final : public Backend {
     std::vector<const M31*> column_data;
     for (const auto& batch : batches)
       for (const auto& ref : batch.columns) column_data.push_back(host(*ref.set).cols.at(ref.column).data());
-    // Blocks of 16 positions: the column sums run on packed M31 lanes (4 packed products per
-    // column), the per-position denominators and the Horner step in scalar QM31.
+    // Sub-blocks of at most 1024 positions: per batch, the denominators D(q) of the sub-block are
+    // inverted together (Montgomery's trick). Then each 16 positions are one packed step: per
+    // batch, the column sum sum_k coef_k f_k(q) is accumulated in four registers of unreduced
+    // 64-bit lanes (one fold per product, one reduction per batch), the numerator completed
+    // (stark::DeepBatch::numerator, packed), multiplied by 1/D and combined by Horner.
     constexpr size_t kLanes = air::PackedM31::kLanes;
-    const size_t block = size >= kLanes ? kLanes : size;
-    // Sub-blocks of at most 1024 positions keep the scratch in cache and allocated once per thread.
     constexpr size_t kSubBlock = 1024;
-    parallel_for(size / block, 256, [&](size_t b0, size_t b1) {
-      const size_t cap = std::min(kSubBlock, (b1 - b0) * block);
+    if (size < kLanes) {
+      for (size_t q = 0; q < size; ++q) {
+        auto pt = points.at_position(q);
+        QM31 acc;
+        size_t column_index = 0;
+        bool first = true;
+        for (const auto& batch : batches) {
+          const auto& co = batch.coefficients;
+          const size_t base = column_index;
+          QM31 num = co.numerator(pt.y, [&](size_t k) { return column_data[base + k][q]; });
+          column_index += batch.columns.size();
+          QM31 term = num * co.denominator(pt.x, pt.y).inverse();
+          acc = first ? term : acc * co.alpha_pow_m + term;
+          first = false;
+        }
+        for (int k = 0; k < 4; ++k) out->cols[k][q] = acc.coord(k);
+      }
+      return out;
+    }
+    parallel_for(size / kLanes, 64, [&](size_t b0, size_t b1) {
+      const size_t cap = std::min(kSubBlock, (b1 - b0) * kLanes);
       std::vector<CM31> den(cap), den_inv(cap);
       std::vector<M31> qx(cap), qy(cap);
-      std::vector<M31> num[4];
-      for (auto& v : num) v.resize(cap);
-      std::vector<QM31> acc(cap);
-      for (size_t begin = b0 * block; begin < b1 * block; begin += cap) {
-      const size_t len = std::min(cap, b1 * block - begin);
-      for (size_t i = 0; i < len; ++i) {
-        auto q = points.at_position(begin + i);
-        qx[i] = q.x;
-        qy[i] = q.y;
-      }
-      size_t column_index = 0;
-      bool first_batch = true;
-      for (const auto& batch : batches) {
-        const auto& co = batch.coefficients;
+      std::vector<std::vector<M31>> inv_re(batches.size(), std::vector<M31>(cap)),
+          inv_im(batches.size(), std::vector<M31>(cap));
+      for (size_t begin = b0 * kLanes; begin < b1 * kLanes; begin += cap) {
+        const size_t len = std::min(cap, b1 * kLanes - begin);
         for (size_t i = 0; i < len; ++i) {
-          den[i] = co.denominator(qx[i], qy[i]);
-          QM31 base = -(co.a_sum * qy[i]) - co.b_sum;
-          for (int k = 0; k < 4; ++k) num[k][i] = base.coord(k);
+          auto q = points.at_position(begin + i);
+          qx[i] = q.x;
+          qy[i] = q.y;
         }
-        batch_inverse<CM31>(std::span<const CM31>(den.data(), len), std::span<CM31>(den_inv.data(), len));
-        for (size_t c = 0; c < batch.columns.size(); ++c, ++column_index) {
-          const M31* f = column_data[column_index] + begin;
-          const QM31 coef = co.column_coefficients[c];
-          if (block == kLanes) {
-            air::PackedM31 cf[4] = {air::PackedM31(coef.x0.a), air::PackedM31(coef.x0.b), air::PackedM31(coef.x1.a),
-                                    air::PackedM31(coef.x1.b)};
-            for (size_t i = 0; i < len; i += kLanes) {
-              air::PackedM31 v = air::PackedM31::load(f + i);
-              for (int k = 0; k < 4; ++k) (air::PackedM31::load(num[k].data() + i) + v * cf[k]).store(num[k].data() + i);
-            }
-          } else {
-            for (size_t i = 0; i < len; ++i)
-              for (int k = 0; k < 4; ++k) num[k][i] += f[i] * coef.coord(k);
+        for (size_t bi = 0; bi < batches.size(); ++bi) {
+          const auto& co = batches[bi].coefficients;
+          for (size_t i = 0; i < len; ++i) den[i] = co.denominator(qx[i], qy[i]);
+          batch_inverse_raw(den.data(), den_inv.data(), den_inv.data(), len);
+          for (size_t i = 0; i < len; ++i) {
+            inv_re[bi][i] = den_inv[i].a;
+            inv_im[bi][i] = den_inv[i].b;
           }
         }
-        for (size_t i = 0; i < len; ++i) {
-          QM31 term = QM31::from_m31(num[0][i], num[1][i], num[2][i], num[3][i]) * den_inv[i];
-          acc[i] = first_batch ? term : acc[i] * co.alpha_pow_m + term;
+        for (size_t i = 0; i < len; i += kLanes) {
+          const air::PackedM31 y = air::PackedM31::load(qy.data() + i);
+          air::PackedQM31 acc;
+          size_t column_index = 0;
+          for (size_t bi = 0; bi < batches.size(); ++bi) {
+            const auto& batch = batches[bi];
+            const auto& co = batch.coefficients;
+            air::PackedWide sum[4] = {};
+            for (size_t c = 0; c < batch.columns.size(); ++c, ++column_index) {
+              const air::PackedM31 v = air::PackedM31::load(column_data[column_index] + begin + i);
+              const QM31& coef = co.column_coefficients[c];
+              for (int k = 0; k < 4; ++k) sum[k].add_folded_product(v, air::PackedM31(coef.coord(k)));
+            }
+            air::PackedQM31 num(-co.b_sum);
+            num.add_product(-co.a_sum, y);
+            for (int k = 0; k < 4; ++k) num.c[k] += sum[k].reduce();
+            const air::PackedQM31 term = air::PackedQM31::mul_cm31(num, air::PackedM31::load(inv_re[bi].data() + i),
+                                                                   air::PackedM31::load(inv_im[bi].data() + i));
+            acc = bi == 0 ? term : acc * co.alpha_pow_m + term;
+          }
+          for (int k = 0; k < 4; ++k) acc.c[k].store(out->cols[k].data() + begin + i);
         }
-        first_batch = false;
-      }
-      for (size_t i = 0; i < len; ++i)
-        for (int k = 0; k < 4; ++k) out->cols[k][begin + i] = acc[i].coord(k);
       }
     });
     return out;

@@ -54,7 +54,7 @@ std::string group_key(const BatchJob& job) {
     key += std::to_string(static_cast<int>(ins.op)) + ':' + std::to_string(ins.operand) + ',';
   const RunOptions& o = job.options;
   key += '\0' + std::to_string(o.layers) + '\0' + std::to_string(static_cast<int>(o.attention.kind)) + ':' +
-         std::to_string(o.attention.temperature) + '\0' + std::to_string(o.max_steps);
+         std::to_string(o.attention.temperature) + '\0' + std::to_string(o.max_steps) + '\0' + o.tensor_device;
   return key;
 }
 
@@ -72,7 +72,7 @@ void run_tensor_group(const std::vector<BatchJob>& jobs, const std::vector<size_
     std::vector<std::vector<int16_t>> memories;
     for (size_t i : members) memories.push_back(jobs[i].initial_memory.value_or(jobs[i].program.initial_memory));
     TensorBatch batch(compile_program(first.program, config), memories, first.options.max_steps,
-                      first.options.attention, false);
+                      first.options.attention, false, first.options.tensor_ffn);
     batch.run();
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     for (size_t k = 0; k < members.size(); ++k) {

@@ -221,7 +221,7 @@ RunResult run(const Program& program, const RunOptions& options) {
       case EngineKind::Tensor: {
         TransformerConfig config;
         config.num_layers = options.layers;
-        return make_tensor_engine(program, options.attention, config);
+        return make_tensor_engine(program, options.attention, config, options.tensor_ffn);
       }
       default: return make_transformer_for_runner(program, options);
     }

@@ -40,6 +40,36 @@ void gemm_nt(size_t m, size_t n, size_t k, const double* a, const double* b, con
   }
 }
 
+namespace {
+
+// The CPU TensorFfn: per group, the gate and value GEMMs, the product in place, the output GEMM.
+class CpuTensorFfn final : public TensorFfn {
+ public:
+  std::string name() const override { return "cpu"; }
+  void evaluate(const TensorModel& t, std::span<const TensorRowGroup> groups, std::span<const double> x,
+                std::span<double> y) override {
+    const size_t H = static_cast<size_t>(t.hidden);
+    for (const TensorRowGroup& group : groups) {
+      const size_t n = group.rows, pc = group.block;
+      const double* xg = x.data() + group.first_row * kFfnInputs;
+      g_.resize(n * H);
+      v_.resize(n * H);
+      gemm_nt(n, H, kFfnInputs, xg, t.gate.data() + pc * H * kFfnInputs, t.gate_bias.data() + pc * H, g_.data());
+      gemm_nt(n, H, kFfnInputs, xg, t.value.data() + pc * H * kFfnInputs, t.value_bias.data() + pc * H, v_.data());
+      for (size_t i = 0; i < n * H; ++i) g_[i] *= v_[i];  // the bilinear product, in place
+      gemm_nt(n, kFfnOutputs, H, g_.data(), t.output.data() + pc * kFfnOutputs * H,
+              t.output_bias.data() + pc * kFfnOutputs, y.data() + group.first_row * kFfnOutputs);
+    }
+  }
+
+ private:
+  std::vector<double> g_, v_;  // scratch, reused across steps
+};
+
+}  // namespace
+
+std::unique_ptr<TensorFfn> make_cpu_tensor_ffn() { return std::make_unique<CpuTensorFfn>(); }
+
 TensorModel TensorModel::build(const CompiledModel& model) {
   TensorModel t;
   t.n_blocks = model.num_instructions();
@@ -88,8 +118,10 @@ TensorModel TensorModel::build(const CompiledModel& model) {
 }
 
 TensorBatch::TensorBatch(const CompiledModel& model, const std::vector<std::vector<int16_t>>& initial_memories,
-                         uint64_t max_steps, AttentionMode attention, bool record_trace)
+                         uint64_t max_steps, AttentionMode attention, bool record_trace,
+                         const TensorFfnFactory& ffn)
     : tensor_(TensorModel::build(model)),
+      ffn_(ffn ? ffn(tensor_) : make_cpu_tensor_ffn()),
       source_(model.program.source_name.empty() ? std::string("<memory>") : model.program.source_name),
       record_(record_trace) {
   validate_attention_mode(attention);
@@ -100,6 +132,7 @@ TensorBatch::TensorBatch(const CompiledModel& model, const std::vector<std::vect
     Machine m{initial_state(p), HullKvMemory(memory, attention), 0, max_steps, std::nullopt, ErrorCategory::Runtime, {}};
     machines_.push_back(std::move(m));
   }
+  if (!ffn_) throw Error(ErrorCategory::Internal, "tensor engine: the TensorFfn factory made nothing");
   last_rows_.resize(machines_.size());
 }
 
@@ -109,7 +142,6 @@ bool TensorBatch::all_done() const {
 
 size_t TensorBatch::step() {
   const TensorModel& t = tensor();
-  const size_t H = static_cast<size_t>(t.hidden);
   groups_.resize(t.n_blocks);
   for (auto& g : groups_) g.clear();
   x_.resize(machines_.size() * kFfnInputs);
@@ -169,25 +201,28 @@ size_t TensorBatch::step() {
     groups_[cur.pc].push_back(b);
   }
 
-  // The FFN, one GEMM per matrix and pc group.
+  // The machines' rows of X gathered group by group (ascending pc), then the FFN of every group.
+  row_groups_.clear();
+  size_t rows = 0;
   for (size_t pc = 0; pc < t.n_blocks; ++pc) {
     const std::vector<size_t>& members = groups_[pc];
     if (members.empty()) continue;
-    const size_t n = members.size();
-    xg_.resize(n * kFfnInputs);
-    for (size_t r = 0; r < n; ++r)
-      std::copy_n(x_.data() + members[r] * kFfnInputs, kFfnInputs, xg_.data() + r * kFfnInputs);
-    g_.resize(n * H);
-    v_.resize(n * H);
-    y_.resize(n * kFfnOutputs);
-    gemm_nt(n, H, kFfnInputs, xg_.data(), t.gate.data() + pc * H * kFfnInputs, t.gate_bias.data() + pc * H, g_.data());
-    gemm_nt(n, H, kFfnInputs, xg_.data(), t.value.data() + pc * H * kFfnInputs, t.value_bias.data() + pc * H,
-            v_.data());
-    for (size_t i = 0; i < n * H; ++i) g_[i] *= v_[i];  // the bilinear product, in place
-    gemm_nt(n, kFfnOutputs, H, g_.data(), t.output.data() + pc * kFfnOutputs * H,
-            t.output_bias.data() + pc * kFfnOutputs, y_.data());
-    gemm_calls_ += 3;
+    row_groups_.push_back({pc, rows, members.size()});
+    rows += members.size();
+  }
+  if (rows == 0) return 0;
+  xg_.resize(rows * kFfnInputs);
+  y_.resize(rows * kFfnOutputs);
+  for (const TensorRowGroup& group : row_groups_)
+    for (size_t r = 0; r < group.rows; ++r)
+      std::copy_n(x_.data() + groups_[group.block][r] * kFfnInputs, kFfnInputs,
+                  xg_.data() + (group.first_row + r) * kFfnInputs);
+  ffn_->evaluate(t, row_groups_, xg_, y_);
+  gemm_calls_ += 3 * row_groups_.size();
 
+  for (const TensorRowGroup& group : row_groups_) {
+    const size_t pc = group.block, n = group.rows;
+    const std::vector<size_t>& members = groups_[pc];
     const CompiledBlock& block = t.blocks[pc];
     const Instruction& ins = block.instruction;
     for (size_t r = 0; r < n; ++r) {
@@ -195,7 +230,8 @@ size_t TensorBatch::step() {
       TraceRow& row = pending_[members[r]];
       const MachineState cur = m.state;
       int64_t y[kFfnOutputs];
-      for (int o = 0; o < kFfnOutputs; ++o) y[o] = static_cast<int64_t>(y_[r * kFfnOutputs + o]);  // exact integers
+      for (int o = 0; o < kFfnOutputs; ++o)
+        y[o] = static_cast<int64_t>(y_[(group.first_row + r) * kFfnOutputs + o]);  // exact integers
       auto fail = [&](ErrorCategory category, const std::string& why) {
         m.error = source_ + ": runtime error at step " + std::to_string(row.step) + " (pc " + std::to_string(cur.pc) +
                   ", " + format_instruction(ins) + "): " + why;
@@ -249,8 +285,9 @@ namespace {
 
 class TensorEngine final : public Engine {
  public:
-  TensorEngine(const Program& program, AttentionMode attention, const TransformerConfig& config)
-      : batch_(compile_program(program, config), {program.initial_memory}, UINT64_MAX, attention, false) {}
+  TensorEngine(const Program& program, AttentionMode attention, const TransformerConfig& config,
+               const TensorFfnFactory& ffn)
+      : batch_(compile_program(program, config), {program.initial_memory}, UINT64_MAX, attention, false, ffn) {}
   EngineKind kind() const override { return EngineKind::Tensor; }
   const MachineState& state() const override { return batch_.machine(0).state; }
   uint64_t steps_taken() const override { return batch_.machine(0).steps; }
@@ -270,8 +307,8 @@ class TensorEngine final : public Engine {
 }  // namespace
 
 std::unique_ptr<Engine> make_tensor_engine(const Program& program, AttentionMode attention,
-                                           const TransformerConfig& config) {
-  return std::make_unique<TensorEngine>(program, attention, config);
+                                           const TransformerConfig& config, const TensorFfnFactory& ffn) {
+  return std::make_unique<TensorEngine>(program, attention, config, ffn);
 }
 
 }  // namespace ptvm::vm

@@ -11,6 +11,11 @@
 //   gpu/circle_fft.hpp, gpu/column_ops.hpp, gpu/device_wide.hpp, gpu/f128_ntt.hpp, gpu/merkle.hpp,
 //   gpu/merkle_blake2b.hpp, gpu/pow.hpp, gpu/stark_kernels.hpp
 //                          device primitives (circle FFT, column ops, scans, F128 NTT, Merkle, PoW)
+//   gpu/sumcheck_backend.hpp  make_gpu_sumcheck_backend(): a sumcheck::SumcheckBackend on the kernels
+//   gpu/sumcheck_round.hpp, gpu/sumcheck_fix_variable.hpp, gpu/sumcheck_eq_table.hpp,
+//   gpu/sumcheck_restrict.hpp
+//                          sumcheck primitives (round sum, fix a variable, eq table, fused restriction)
+//   gpu/int8_gemm.hpp      make_gpu_int8_gemm(): cuBLASLt int8 GEMMs (ptvm::cuda; CPU under host-sim)
 //   gpu/device_air.cuh     device_air_kernels<Air>(), for a .cu file only (it defines kernels)
 //   gpu/device.hpp, gpu/gptr.hpp, gpu/namespace.hpp, gpu/config.hpp, gpu/hostsim/*.hpp
 //                          what kernel sources build on (host-sim's prelude: PTVM_HOSTSIM only)
@@ -61,6 +66,8 @@
 #include "ptvm/air/component.hpp"
 #include "ptvm/air/eval.hpp"
 #include "ptvm/air/packed.hpp"
+#include "ptvm/air/logup.hpp"
+#include "ptvm/air/packed_composition.hpp"
 #include "ptvm/air/examples/wide_fibonacci.hpp"
 #include "ptvm/air/examples/range_check.hpp"
 
@@ -74,6 +81,21 @@
 #include "ptvm/stark/proof.hpp"
 #include "ptvm/stark/prover.hpp"
 #include "ptvm/stark/verifier.hpp"
+
+// Sumcheck over MLEs: eq tables, the product sumcheck, matrix products, GKR, LogUp-GKR, the
+// multilinear commitment, exact int8 GEMMs (witnesses), and the sumcheck backend interface
+// (make_cpu_sumcheck_backend()).
+#include "ptvm/sumcheck/mle.hpp"
+#include "ptvm/sumcheck/eq.hpp"
+#include "ptvm/sumcheck/round.hpp"
+#include "ptvm/sumcheck/backend.hpp"
+#include "ptvm/sumcheck/sumcheck.hpp"
+#include "ptvm/sumcheck/matmul.hpp"
+#include "ptvm/sumcheck/gkr.hpp"
+#include "ptvm/sumcheck/logup_gkr.hpp"
+#include "ptvm/sumcheck/lazy_dot.hpp"
+#include "ptvm/sumcheck/mle_commitment.hpp"
+#include "ptvm/sumcheck/int8_gemm.hpp"
 
 // The VM: ISA, assembler, engines (native, transformer), runner, batches, manifests.
 #include "ptvm/vm/isa.hpp"

@@ -266,6 +266,64 @@ TEST_F(Cli, TensorEngineAndVerifyAll) {
     EXPECT_EQ(rows[0][key], nj[key]) << key;
 }
 
+// --tensor-device: the tensor engine's GEMMs through host-sim's run of the GPU kernel, verified
+// step by step against native and against the CPU tensor engine's results; run-batch on it; bad
+// names are usage errors, gpu without a device (or without CUDA) a clear error.
+TEST_F(Cli, TensorDevice) {
+  Outcome h = tvm({"run", kFib, "--engine", "tensor", "--tensor-device", "hostsim", "--verify-native", "--json"});
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  const auto hj = nlohmann::json::parse(h.out);
+  EXPECT_EQ(hj["engine"], "tensor");
+  EXPECT_EQ(hj["tensor_device"], "hostsim");
+  EXPECT_EQ(hj["acc"], 144);
+  EXPECT_EQ(hj["steps"], 148);
+  EXPECT_EQ(hj["verified_with"], nlohmann::json::parse(R"(["native"])"));
+  Outcome cpu = tvm({"run", kFib, "--engine", "tensor", "--json"});
+  const auto cj = nlohmann::json::parse(cpu.out);
+  EXPECT_FALSE(cj.contains("tensor_device"));
+  for (const char* key : {"pc", "sp", "acc", "zero_flag", "carry_flag", "halted", "memory", "steps"})
+    EXPECT_EQ(hj[key], cj[key]) << key;
+  // The transformer checked against the device tensor engine.
+  Outcome vt = tvm({"run", kFib, "--verify-tensor", "--tensor-device", "hostsim", "--json"});
+  ASSERT_EQ(vt.exit_code, 0) << vt.err;
+  EXPECT_EQ(nlohmann::json::parse(vt.out)["tensor_device"], "hostsim");
+  // Without a tensor engine the flag does nothing, and says so.
+  Outcome unused = tvm({"run", kFib, "--tensor-device", "hostsim"});
+  EXPECT_EQ(unused.exit_code, 0) << unused.err;
+  EXPECT_NE(unused.err.find("--tensor-device hostsim has no effect"), std::string::npos) << unused.err;
+  Outcome bad = tvm({"run", kFib, "--engine", "tensor", "--tensor-device", "tpu"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--tensor-device must be cpu, hostsim, gpu or gpu-own"), std::string::npos) << bad.err;
+  // gpu: runs where a device is visible; elsewhere a usage (no CUDA built) or device error.
+  Outcome gpu = tvm({"run", kFib, "--engine", "tensor", "--tensor-device", "gpu", "--json"});
+  if (gpu.exit_code == 0) {
+    EXPECT_EQ(nlohmann::json::parse(gpu.out)["acc"], 144);
+  } else {
+    EXPECT_TRUE(gpu.exit_code == 1 || gpu.exit_code == 2) << gpu.exit_code;
+    EXPECT_NE(gpu.err.find("--tensor-device gpu: "), std::string::npos) << gpu.err;
+    EXPECT_FALSE(gpu.crashed);
+  }
+  // run-batch: tensor jobs as one lockstep batch on host-sim, equal to their native twins.
+  nlohmann::json manifest = nlohmann::json::array();
+  for (int i = 0; i < 4; ++i)
+    manifest.push_back({{"program", kFib}, {"engine", i % 2 ? "native" : "tensor"}, {"max_steps", 90 + i}});
+  write("device.json", manifest.dump());
+  Outcome b = tvm({"run-batch", (dir_ / "device.json").string(), "--tensor-device", "hostsim"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  std::istringstream lines(b.out);
+  std::string line;
+  std::vector<nlohmann::json> rows;
+  while (std::getline(lines, line)) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0]["tensor_device"], "hostsim");
+  EXPECT_FALSE(rows[1].contains("tensor_device"));  // a native job
+  Outcome native = tvm({"run", kFib, "--engine", "native", "--max-steps", "92", "--json"});
+  const auto nj = nlohmann::json::parse(native.out);
+  for (const char* key : {"pc", "sp", "acc", "zero_flag", "carry_flag", "halted", "memory", "steps"})
+    EXPECT_EQ(rows[2][key], nj[key]) << key;
+  EXPECT_EQ(tvm({"run-batch", (dir_ / "device.json").string(), "--tensor-device", "tpu"}).exit_code, 2);
+}
+
 // Progress lines: run --progress every 2^16 steps, -v turns progress on everywhere, -q silences it.
 TEST_F(Cli, ProgressAndLogLevel) {
   const std::string counter = std::string(PTVM_SOURCE_DIR) + "/programs/counter_100k.tvm";

@@ -4,9 +4,11 @@
 #include <string>
 
 #include "backend_select.hpp"
+#include "tensor_device.hpp"
 
 #if defined(TVM_WITH_HOSTSIM_RUNTIME)
 #include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/gpu/tensor_batch.hpp"
 #endif
 
 namespace tvm_cli {
@@ -16,10 +18,16 @@ bool hostsim_runtime_built() { return true; }
 std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name) {
   return ptvm::gpu::make_backend(name);
 }
+ptvm::vm::TensorFfnFactory make_hostsim_tensor_ffn() {
+  return ptvm::gpu::device_tensor_ffn_factory(ptvm::gpu::TensorGemmPath::OwnKernel);
+}
 #else
 bool hostsim_runtime_built() { return false; }
 std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name) {
   throw ptvm::Error(ptvm::ErrorCategory::Usage, "--backend " + name + ": host-sim not built");
+}
+ptvm::vm::TensorFfnFactory make_hostsim_tensor_ffn() {
+  throw ptvm::Error(ptvm::ErrorCategory::Usage, "--tensor-device hostsim: host-sim not built");
 }
 #endif
 

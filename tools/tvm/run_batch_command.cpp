@@ -1,4 +1,4 @@
-// tvm run-batch MANIFEST [--threads N] [run defaults...]
+// tvm run-batch MANIFEST [--threads N] [--tensor-device DEVICE] [run defaults...]
 // MANIFEST is a JSON list of jobs: {"program": path relative to the manifest's folder,
 // "max_steps"?, "engine"?, "attention_mode"?, "initial_memory"?, "layers"?, "verify_native"?}.
 // Prints one JSON object per job, in job order (JSON Lines); a job that fails prints
@@ -17,6 +17,7 @@
 #include "ptvm/vm/format.hpp"
 #include "ptvm/vm/manifest.hpp"
 #include "run_output.hpp"
+#include "tensor_device.hpp"
 
 namespace tvm_cli {
 
@@ -34,11 +35,13 @@ struct BatchArguments {
   uint64_t max_steps = ptvm::vm::kDefaultMaxSteps;
   std::string attention_mode = "average-hard";
   int layers = 1;
+  std::string tensor_device = "cpu";
 };
 
 // Builds one job from its manifest entry over the command line's defaults; throws ptvm::Error
 // naming the job (the program may fail to assemble).
-ptvm::vm::BatchJob make_job(const ptvm::vm::ManifestJob& entry, size_t index, const BatchArguments& defaults) {
+ptvm::vm::BatchJob make_job(const ptvm::vm::ManifestJob& entry, size_t index, const BatchArguments& defaults,
+                            const ptvm::vm::TensorFfnFactory& tensor_ffn) {
   ptvm::vm::BatchJob job;
   job.options.engine = entry.engine.value_or(ptvm::vm::parse_engine_kind(defaults.engine));
   job.options.verify_native = entry.verify_native.value_or(defaults.verify_native);
@@ -46,6 +49,10 @@ ptvm::vm::BatchJob make_job(const ptvm::vm::ManifestJob& entry, size_t index, co
   job.options.attention = entry.attention.value_or(ptvm::vm::parse_attention_mode(defaults.attention_mode));
   job.options.layers = entry.layers.value_or(defaults.layers);
   job.options.record_trace = false;
+  if (job.options.engine == ptvm::vm::EngineKind::Tensor) {
+    job.options.tensor_ffn = tensor_ffn;
+    job.options.tensor_device = defaults.tensor_device;
+  }
   job.initial_memory = entry.initial_memory;
   try {
     job.program = ptvm::vm::assemble_file(entry.program_path.string());
@@ -65,7 +72,11 @@ Action add_run_batch_command(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "host threads (default: all cores)")
       ->check(non_negative_integer())
       ->type_name("N");
-  cmd->add_option("--engine", args->engine, "default engine: transformer (default) or native")->type_name("NAME");
+  cmd->add_option("--engine", args->engine, "default engine: transformer (default), native or tensor")->type_name("NAME");
+  cmd->add_option("--tensor-device", args->tensor_device,
+                  "where the tensor jobs' GEMMs run (one lockstep batch per program): cpu (default), hostsim, gpu "
+                  "(cuBLAS), gpu-own")
+      ->type_name("DEVICE");
   cmd->add_flag("--verify-native", args->verify_native, "default: verify against native");
   cmd->add_option("--max-steps", args->max_steps, "default max steps (512)")
       ->check(non_negative_integer())
@@ -74,7 +85,9 @@ Action add_run_batch_command(CLI::App& app) {
   cmd->add_option("--layers", args->layers, "default transformer layers, 1..256")->type_name("N");
   cmd->footer("A job: {\"program\": PATH (relative to the manifest), \"max_steps\"?, \"engine\"?, \"attention_mode\"?,\n"
               "\"initial_memory\"?, \"layers\"?, \"verify_native\"?}. Output: one JSON line per job, in job order.\n"
-              "Example:\n  tvm run-batch jobs.json --threads 2 --engine native\n"
+              "Tensor jobs (no verify_native) of one program run as one lockstep batch: B machines per step.\n"
+              "Examples:\n  tvm run-batch jobs.json --threads 2 --engine native\n"
+              "  tvm run-batch jobs.json --engine tensor --tensor-device gpu\n"
               "Exit codes: 0 every job ran, 1 a job failed or another error, 2 usage.");
   return [cmd, args]() -> int {
     if (!cmd->parsed()) return -1;
@@ -82,6 +95,7 @@ Action add_run_batch_command(CLI::App& app) {
     ptvm::vm::parse_engine_kind(args->engine);
     ptvm::vm::parse_attention_mode(args->attention_mode);
     check_layers(args->layers);
+    const ptvm::vm::TensorFfnFactory tensor_ffn = select_tensor_device(args->tensor_device);
 
     const std::vector<ptvm::vm::ManifestEntry> manifest =
         ptvm::vm::read_manifest_file(args->manifest, ptvm::vm::ManifestKind::Run);
@@ -97,7 +111,7 @@ Action add_run_batch_command(CLI::App& app) {
         continue;
       }
       try {
-        jobs.push_back(make_job(*manifest[i].job, i, *args));
+        jobs.push_back(make_job(*manifest[i].job, i, *args, tensor_ffn));
         job_index.push_back(i);
       } catch (const std::exception& e) {
         setup_errors[i] = e.what();

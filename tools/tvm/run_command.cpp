@@ -1,4 +1,5 @@
-// tvm run PROGRAM [--engine transformer|native] [--verify-native] [--max-steps N]
+// tvm run PROGRAM [--engine transformer|native|tensor] [--verify-native] [--verify-tensor]
+//                 [--tensor-device cpu|hostsim|gpu|gpu-own] [--max-steps N]
 //                 [--attention-mode MODE] [--layers N] [--trace] [--json] [--progress]
 // The transformer engine is the default, as in the original.
 #include <iostream>
@@ -11,6 +12,7 @@
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vm/format.hpp"
 #include "run_output.hpp"
+#include "tensor_device.hpp"
 
 namespace tvm_cli {
 
@@ -28,6 +30,7 @@ struct RunArguments {
   bool verify_tensor = false;
   bool verify_onnx = false;
   bool verify_all = false;
+  std::string tensor_device = "cpu";
 };
 }  // namespace
 
@@ -40,6 +43,10 @@ Action add_run_command(CLI::App& app) {
                 "step the native interpreter in lockstep and compare every step");
   run->add_flag("--verify-tensor", args->verify_tensor,
                 "step the tensor engine (dense FP64 GEMMs of the weights) in lockstep and compare every step");
+  run->add_option("--tensor-device", args->tensor_device,
+                  "where the tensor engine's FP64 GEMMs run (exact on every device): cpu (default), hostsim "
+                  "(the GPU kernel run on the CPU), gpu (cuBLAS), gpu-own (the project's kernel on the GPU)")
+      ->type_name("DEVICE");
   run->add_flag("--verify-onnx", args->verify_onnx,
                 "also run the exported ONNX models with ONNX Runtime (tools/onnx_check) and compare every step");
   run->add_flag("--verify-all", args->verify_all,
@@ -61,6 +68,7 @@ Action add_run_command(CLI::App& app) {
               "  tvm run programs/fibonacci.tvm --engine native --trace --json\n"
               "  tvm programs/fibonacci.tvm --verify-native   (run is the default command)\n"
               "  tvm run programs/fibonacci.tvm --verify-all\n"
+              "  tvm run programs/fibonacci.tvm --engine tensor --tensor-device hostsim --verify-native\n"
               "Exit codes: 0 ok, 1 runtime or input error, 2 usage, 3 engines diverged (--verify-*).");
   return [run, args]() -> int {
     if (!run->parsed()) return -1;
@@ -74,6 +82,11 @@ Action add_run_command(CLI::App& app) {
     report.options.layers = args->layers;
     report.options.record_trace = args->trace;
     check_layers(args->layers);
+    report.options.tensor_ffn = select_tensor_device(args->tensor_device);
+    if (report.options.engine == ptvm::vm::EngineKind::Tensor || report.options.verify_tensor)
+      report.options.tensor_device = args->tensor_device;
+    else if (args->tensor_device != "cpu")
+      warn("--tensor-device " + args->tensor_device + " has no effect without --engine tensor or --verify-tensor");
     if (progress_enabled(args->progress)) {
       report.options.on_progress = [](uint64_t steps) { progress("run", std::to_string(steps) + " steps"); };
     }

@@ -51,6 +51,7 @@ nlohmann::ordered_json report_json(const RunReport& report, bool with_trace) {
   nlohmann::ordered_json j;
   j["program"] = report.program;
   j["engine"] = ptvm::vm::engine_name(report.options.engine);
+  if (report.options.tensor_device != "cpu") j["tensor_device"] = report.options.tensor_device;
   j["steps"] = r.steps;
   j["halted"] = s.halted;
   j["pc"] = s.pc;
@@ -86,6 +87,7 @@ std::string report_text(const RunReport& report, bool with_trace) {
   };
   line("program", report.program);
   line("engine", ptvm::vm::engine_name(report.options.engine));
+  if (report.options.tensor_device != "cpu") line("tensor_device", report.options.tensor_device);
   line("steps", std::to_string(r.steps));
   line("halted", boolean(s.halted));
   line("pc", std::to_string(s.pc));

@@ -24,9 +24,6 @@
 #include <vector>
 
 #include "ptvm/air/eval.hpp"
-#if !defined(__CUDACC__)
-#include "ptvm/air/packed.hpp"
-#endif
 #include "ptvm/air/relation.hpp"
 #include "ptvm/common/error.hpp"
 #include "ptvm/field/m31.hpp"
@@ -113,10 +110,11 @@ class Component {
     return cols;
   }
 
-  // Fractions of every row: numerators/denominators[row * n_fractions + k], rows [begin, end).
-  virtual void trace_fractions(std::span<const M31* const> preprocessed, std::span<const M31* const> main,
-                               std::span<const RelationChallenges> challenges, size_t row_begin,
-                               size_t row_end, QM31* numerators, QM31* denominators) const = 0;
+  // The LogUp batches of rows [row_begin, row_end) (the row's fractions paired in call order,
+  // ptvm/air/logup.hpp): numerators/denominators[(row - row_begin) * n_logup_batches + j].
+  virtual void trace_batches(std::span<const M31* const> preprocessed, std::span<const M31* const> main,
+                             std::span<const RelationChallenges> challenges, size_t row_begin,
+                             size_t row_end, QM31* numerators, QM31* denominators) const = 0;
 
   // out[pos] = (sum_j coefficients[j] * C_j(row at pos)) * inv_vanishing[pos >> log_rows]
   // for storage positions [begin, end) of the domain; out is 4 coordinate arrays.
@@ -143,9 +141,25 @@ concept HasPreprocessedColumns = requires(const T& t) {
 };
 
 template <class AirT>
+class ComponentAdapter;
+
+// A host-only evaluator of composition_on_domain that handles a prefix of [begin, end) (16
+// positions at a time on the CPU, ptvm/air/packed_composition.hpp) and returns where the
+// one-position loop goes on. make_component passes it; a ComponentAdapter compiled by nvcc (which
+// the device backend only inspects, never constructs) has the same definition everywhere.
+template <class AirT>
+using PackedCompositionFn = size_t (*)(const ComponentAdapter<AirT>& component, const DomainColumns& columns,
+                                       std::span<const M31> public_inputs,
+                                       std::span<const RelationChallenges> challenges,
+                                       std::span<const QM31> coefficients, QM31 sum_per_row,
+                                       std::span<const M31> inv_vanishing, size_t begin, size_t end,
+                                       M31* const out[4]);
+
+template <class AirT>
 class ComponentAdapter final : public Component {
  public:
-  explicit ComponentAdapter(AirT air) : air_(std::move(air)) {
+  explicit ComponentAdapter(AirT air, PackedCompositionFn<AirT> packed = nullptr)
+      : air_(std::move(air)), packed_(packed) {
     info_ = air_.info();
     const std::string& name = info_.name;
     if (info_.log_rows < 2 || info_.log_rows > 26)
@@ -191,14 +205,16 @@ class ComponentAdapter final : public Component {
 
   const AirT& air() const { return air_; }
 
-  void trace_fractions(std::span<const M31* const> preprocessed, std::span<const M31* const> main,
-                       std::span<const RelationChallenges> challenges, size_t row_begin, size_t row_end,
-                       QM31* numerators, QM31* denominators) const override {
-    const size_t nf = shape_.n_fractions;
+  void trace_batches(std::span<const M31* const> preprocessed, std::span<const M31* const> main,
+                     std::span<const RelationChallenges> challenges, size_t row_begin, size_t row_end,
+                     QM31* numerators, QM31* denominators) const override {
+    const size_t nb = shape_.n_logup_batches;
     for (size_t row = row_begin; row < row_end; ++row) {
+      const size_t slot = (row - row_begin) * nb;
       TraceFractionEval e{preprocessed.data(), main.data(), challenges.data(), info_.log_rows, row,
-                          numerators + row * nf, denominators + row * nf};
+                          numerators + slot, denominators + slot, {}};
       air_.evaluate(e);
+      e.finish();
     }
   }
 
@@ -207,22 +223,10 @@ class ComponentAdapter final : public Component {
                              std::span<const QM31> coefficients, QM31 claimed_sum,
                              std::span<const M31> inv_vanishing, size_t begin, size_t end,
                              M31* const out[4]) const override {
-    const QM31 sum_per_row = claimed_sum * M31::from_u32(1u << info_.log_rows).inverse();
+    const QM31 sum_per_row = logup_sum_per_row(claimed_sum, info_.log_rows);
     size_t pos = begin;
-#if !defined(__CUDACC__)
-    if (shape_.n_fractions == 0) {
-      // 16 positions per step; the lanes share one inv_vanishing value when log_rows >= 4.
-      for (; pos + PackedM31::kLanes <= end; pos += PackedM31::kLanes) {
-        PackedDomainEval e{columns.preprocessed.data(), columns.main.data(), coefficients.data(),
-                           columns.next_position, pos, PackedQM31{}, 0, {}};
-        air_.evaluate(e);
-        add_boundary_and_logup(e, public_inputs);
-        PackedM31 w;
-        for (size_t i = 0; i < PackedM31::kLanes; ++i) w.v[i] = inv_vanishing[(pos + i) >> info_.log_rows].v;
-        for (int k = 0; k < 4; ++k) (e.accumulator.c[k] * w).store(out[k] + pos);
-      }
-    }
-#endif
+    if (packed_)
+      pos = packed_(*this, columns, public_inputs, challenges, coefficients, sum_per_row, inv_vanishing, begin, end, out);
     for (; pos < end; ++pos) {
       DomainEval e{columns.preprocessed.data(), columns.main.data(), columns.interaction.data(),
                    challenges.data(), coefficients.data(), sum_per_row, shape_.n_logup_batches,
@@ -240,7 +244,7 @@ class ComponentAdapter final : public Component {
   QM31 composition_at_point(const PointSamples& samples, std::span<const M31> public_inputs,
                             std::span<const RelationChallenges> challenges,
                             std::span<const QM31> coefficients, QM31 claimed_sum) const override {
-    const QM31 sum_per_row = claimed_sum * M31::from_u32(1u << info_.log_rows).inverse();
+    const QM31 sum_per_row = logup_sum_per_row(claimed_sum, info_.log_rows);
     PointEval e{samples.preprocessed.data(), samples.main.data(), samples.interaction.data(),
                 challenges.data(), coefficients.data(), sum_per_row, shape_.n_logup_batches, QM31::zero(), 0, {}};
     air_.evaluate(e);
@@ -257,7 +261,8 @@ class ComponentAdapter final : public Component {
     }
   }
 
- private:
+ public:
+  // The boundary constraints and the last LogUp batch of a row, after the AIR's own constraints.
   template <class E>
   void add_boundary_and_logup(E& e, std::span<const M31> public_inputs) const {
     using F = typename E::F;
@@ -270,13 +275,10 @@ class ComponentAdapter final : public Component {
     e.logup.finalize(e);
   }
 
+ private:
   AirT air_;
+  PackedCompositionFn<AirT> packed_ = nullptr;
 };
-
-template <class AirT>
-std::shared_ptr<const Component> make_component(AirT air) {
-  return std::make_shared<ComponentAdapter<AirT>>(std::move(air));
-}
 
 // Everything one proof is about: components in a fixed order, the LogUp relations they share,
 // the number of public inputs, and the AIR's public LogUp terms (e.g. 1/comb(initial state)).
@@ -289,3 +291,8 @@ struct Air {
 };
 
 }  // namespace ptvm::air
+
+// make_component (host code): the adapter with the CPU's packed evaluator.
+#if !defined(__CUDACC__)
+#include "ptvm/air/packed_composition.hpp"
+#endif

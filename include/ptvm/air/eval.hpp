@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ptvm/air/logup.hpp"
 #include "ptvm/air/relation.hpp"
 #include "ptvm/common/hd.hpp"
 #include "ptvm/field/m31.hpp"
@@ -48,40 +49,29 @@ PTVM_HD inline QM31 combine_coordinates<M31>(const M31& v0, const M31& v1, const
   return QM31::from_m31(v0, v1, v2, v3);
 }
 
-// Pairs fractions and turns each batch into one constraint (see the header comment). Shared by
-// DomainEval and PointEval so that prover and verifier cannot disagree on the batching.
+// Pairs fractions (FractionPairer) and turns each batch into one constraint (see the header
+// comment and ptvm/air/logup.hpp). Shared by every constraint evaluator, so that prover, verifier
+// and device cannot disagree on the batching.
 template <class E>
 struct LogupBatcher {
-  QM31 pending_num, pending_den;
-  bool has_pending = false;
-  uint32_t next_batch = 0;
-  QM31 previous_batches_sum;  // sum of c_j(this row) for the batches already emitted
+  using EF = typename E::EF;
+  FractionPairer<EF> pairer;
+  EF previous_batches_sum;  // sum of c_j(this row) for the batches already emitted
 
-  PTVM_HD void add(E& e, const QM31& num, const QM31& den) {
-    if (!has_pending) {
-      pending_num = num;
-      pending_den = den;
-      has_pending = true;
-      return;
-    }
-    has_pending = false;
-    emit(e, pending_num * den + num * pending_den, pending_den * den);
+  PTVM_HD PTVM_FORCEINLINE void add(E& e, const EF& num, const EF& den) {
+    pairer.add(num, den, [&](uint32_t batch, const EF& n, const EF& d) { emit(e, batch, n, d); });
   }
-  PTVM_HD void finalize(E& e) {
-    if (has_pending) {
-      has_pending = false;
-      emit(e, pending_num, pending_den);
-    }
+  PTVM_HD PTVM_FORCEINLINE void finalize(E& e) {
+    pairer.finish([&](uint32_t batch, const EF& n, const EF& d) { emit(e, batch, n, d); });
   }
-  PTVM_HD void emit(E& e, const QM31& num, const QM31& den) {
-    const uint32_t batch = next_batch++;
+  PTVM_HD PTVM_FORCEINLINE void emit(E& e, uint32_t batch, const EF& num, const EF& den) {
     if (batch + 1 < e.n_logup_batches()) {
-      QM31 c = e.interaction(batch, 0);
-      e.add_constraint(c * den - num);
+      EF c = e.interaction(batch, 0);
+      e.add_constraint(logup_batch_constraint(c, num, den));
       previous_batches_sum += c;
     } else {
-      QM31 cur = e.interaction(batch, 0), nxt = e.interaction(batch, 1);
-      e.add_constraint((nxt - cur - previous_batches_sum + e.claimed_sum_per_row()) * den - num);
+      e.add_constraint(logup_last_batch_constraint(e.interaction(batch, 0), e.interaction(batch, 1),
+                                                   previous_batches_sum, e.claimed_sum_per_row(), num, den));
     }
   }
 };
@@ -124,7 +114,8 @@ struct CountingEval {
   }
 };
 
-// Trace rows, row order (row j = CanonicCoset(n).at(j)); collects the fractions of one row.
+// Trace rows, row order (row j = CanonicCoset(n).at(j)): pairs the fractions of one row into its
+// LogUp batches (FractionPairer) and stores each batch's numerator and denominator.
 struct TraceFractionEval {
   using F = M31;
   using EF = QM31;
@@ -133,20 +124,26 @@ struct TraceFractionEval {
   const RelationChallenges* challenges;  // indexed by relation
   uint32_t log_rows;
   size_t row;
-  QM31* numerators;    // n_fractions slots for this row
-  QM31* denominators;  // n_fractions slots for this row
-  uint32_t next_fraction = 0;
+  QM31* numerators;    // n_logup_batches slots for this row
+  QM31* denominators;  // n_logup_batches slots for this row
+  FractionPairer<QM31> pairer;
 
   size_t at(int offset) const { return (row + static_cast<size_t>(offset)) & ((size_t{1} << log_rows) - 1); }
   F main(uint32_t column, int offset) const { return main_columns[column][at(offset)]; }
   F preprocessed(uint32_t column, int offset) const { return preprocessed_columns[column][at(offset)]; }
   template <class X>
   void add_constraint(const X&) {}
+  void store(uint32_t batch, const QM31& num, const QM31& den) {
+    numerators[batch] = num;
+    denominators[batch] = den;
+  }
   template <class Mult, size_t K>
   void add_fraction(uint32_t relation, const Mult& multiplicity, const F (&values)[K]) {
-    numerators[next_fraction] = QM31(multiplicity);
-    denominators[next_fraction] = challenges[relation].combine(values);
-    ++next_fraction;
+    pairer.add(QM31(multiplicity), challenges[relation].combine(values),
+               [&](uint32_t b, const QM31& n, const QM31& d) { store(b, n, d); });
+  }
+  void finish() {
+    pairer.finish([&](uint32_t b, const QM31& n, const QM31& d) { store(b, n, d); });
   }
 };
 
@@ -174,7 +171,7 @@ struct DomainEval {
   PTVM_FORCEINLINE F preprocessed(uint32_t column, int offset) const {
     return preprocessed_columns[column][at(offset)];
   }
-  QM31 interaction(uint32_t batch, int offset) const {
+  PTVM_FORCEINLINE QM31 interaction(uint32_t batch, int offset) const {
     size_t p = at(offset);
     const M31* const* c = interaction_columns + 4 * batch;
     return QM31::from_m31(c[0][p], c[1][p], c[2][p], c[3][p]);

@@ -9,6 +9,8 @@
 #include "ptvm/common/error.hpp"
 #include "ptvm/field/m31.hpp"
 #include "ptvm/field/qm31.hpp"
+#include "ptvm/air/eval.hpp"
+#include "ptvm/air/relation.hpp"
 
 namespace ptvm::air {
 
@@ -70,9 +72,96 @@ struct PackedM31 {
   PackedM31 square() const { return *this * *this; }
 };
 
-// A QM31 per lane as 4 packed coordinates [a, b, c, d] (only what accumulation needs).
+// Products of packed M31 values kept unreduced in 64-bit lanes (each < p^2 < 2^62, so four of them
+// add up without overflow), reduced once: the packed twin of M31::reduce64.
+struct PackedWide {
+  PackedM31::U64x8 lo, hi;  // lanes 0-7 and 8-15
+
+  static PackedWide product(PackedM31 a, PackedM31 b) {
+    using U32x8 = PackedM31::U32x8;
+    using U64x8 = PackedM31::U64x8;
+    U32x8 alo = __builtin_shufflevector(a.v, a.v, 0, 1, 2, 3, 4, 5, 6, 7);
+    U32x8 ahi = __builtin_shufflevector(a.v, a.v, 8, 9, 10, 11, 12, 13, 14, 15);
+    U32x8 blo = __builtin_shufflevector(b.v, b.v, 0, 1, 2, 3, 4, 5, 6, 7);
+    U32x8 bhi = __builtin_shufflevector(b.v, b.v, 8, 9, 10, 11, 12, 13, 14, 15);
+    return {__builtin_convertvector(alo, U64x8) * __builtin_convertvector(blo, U64x8),
+            __builtin_convertvector(ahi, U64x8) * __builtin_convertvector(bhi, U64x8)};
+  }
+  friend PackedWide operator+(PackedWide x, PackedWide y) { return {x.lo + y.lo, x.hi + y.hi}; }
+  // this += a * b folded once to < 2^32 per lane, so 2^32 such terms add up without overflow (the
+  // long sums of DEEP quotients and point evaluations, reduced once at the end).
+  PTVM_FORCEINLINE void add_folded_product(PackedM31 a, PackedM31 b) {
+    PackedWide p = product(a, b);
+    lo += (p.lo & M31::P) + (p.lo >> 31);
+    hi += (p.hi & M31::P) + (p.hi >> 31);
+  }
+  PackedM31 reduce() const {
+    using U32x8 = PackedM31::U32x8;
+    auto fold = [](PackedM31::U64x8 x) {
+      x = (x & M31::P) + (x >> 31);  // < 2^31 + 2^33
+      x = (x & M31::P) + (x >> 31);  // < 2^31 + 8
+      return __builtin_convertvector(x, U32x8);
+    };
+    U32x8 rlo = fold(lo), rhi = fold(hi);
+    PackedM31::U32x16 r = __builtin_shufflevector(rlo, rhi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    return PackedM31::raw(PackedM31::min_u32(r, r - PackedM31::P()));
+  }
+};
+
+// A QM31 per lane as 4 packed coordinates [a, b, c, d] = (a + b i) + (c + d i) u.
 struct PackedQM31 {
   PackedM31 c[4];
+
+  PackedQM31() = default;
+  explicit PackedQM31(PackedM31 base) : c{base, PackedM31(), PackedM31(), PackedM31()} {}
+  explicit PackedQM31(const QM31& s)
+      : c{PackedM31(s.x0.a), PackedM31(s.x0.b), PackedM31(s.x1.a), PackedM31(s.x1.b)} {}
+
+  static PackedQM31 load(const M31* const coords[4], size_t position) {
+    PackedQM31 r;
+    for (int k = 0; k < 4; ++k) r.c[k] = PackedM31::load(coords[k] + position);
+    return r;
+  }
+  QM31 lane(size_t i) const { return QM31::from_m31(c[0].lane(i), c[1].lane(i), c[2].lane(i), c[3].lane(i)); }
+
+  friend PackedQM31 operator+(PackedQM31 x, const PackedQM31& y) {
+    for (int k = 0; k < 4; ++k) x.c[k] += y.c[k];
+    return x;
+  }
+  friend PackedQM31 operator-(PackedQM31 x, const PackedQM31& y) {
+    for (int k = 0; k < 4; ++k) x.c[k] -= y.c[k];
+    return x;
+  }
+  friend PackedQM31 operator+(PackedQM31 x, const QM31& s) {
+    for (int k = 0; k < 4; ++k) x.c[k] += PackedM31(s.coord(k));
+    return x;
+  }
+  PackedQM31& operator+=(const PackedQM31& y) { return *this = *this + y; }
+  // The product of QM31's operator* (ptvm/field/qm31.hpp), per lane: 16 wide products, 4 reductions.
+  friend PackedQM31 operator*(const PackedQM31& x, const PackedQM31& y) {
+    const PackedM31 &a = x.c[0], &b = x.c[1], &cc = x.c[2], &d = x.c[3];
+    const PackedM31 &e = y.c[0], &f = y.c[1], &g = y.c[2], &h = y.c[3];
+    const PackedM31 nf = -f, nh = -h, g2mh = g + g - h, nh2mg = -(h + h + g), gp2h = g + h + h;
+    using W = PackedWide;
+    PackedQM31 r;
+    r.c[0] = (W::product(a, e) + W::product(b, nf) + W::product(cc, g2mh) + W::product(d, nh2mg)).reduce();
+    r.c[1] = (W::product(a, f) + W::product(b, e) + W::product(cc, gp2h) + W::product(d, g2mh)).reduce();
+    r.c[2] = (W::product(a, g) + W::product(b, nh) + W::product(cc, e) + W::product(d, nf)).reduce();
+    r.c[3] = (W::product(a, h) + W::product(b, g) + W::product(cc, f) + W::product(d, e)).reduce();
+    return r;
+  }
+  friend PackedQM31 operator*(const PackedQM31& x, const QM31& s) { return x * PackedQM31(s); }
+  // x * s for a CM31 s per lane (re, im): each half of x times s, (a + b i)(s0 + s1 i).
+  static PackedQM31 mul_cm31(const PackedQM31& x, PackedM31 s0, PackedM31 s1) {
+    const PackedM31 ns1 = -s1;
+    using W = PackedWide;
+    PackedQM31 r;
+    for (int h = 0; h < 4; h += 2) {
+      r.c[h] = (W::product(x.c[h], s0) + W::product(x.c[h + 1], ns1)).reduce();
+      r.c[h + 1] = (W::product(x.c[h], s1) + W::product(x.c[h + 1], s0)).reduce();
+    }
+    return r;
+  }
   // this += s * x for a scalar QM31 s and packed base values x (4 packed products).
   void add_product(const QM31& s, PackedM31 x) {
     c[0] += x * s.x0.a;
@@ -80,47 +169,63 @@ struct PackedQM31 {
     c[2] += x * s.x1.a;
     c[3] += x * s.x1.b;
   }
-  QM31 lane(size_t i) const { return QM31::from_m31(c[0].lane(i), c[1].lane(i), c[2].lane(i), c[3].lane(i)); }
 };
+
+// RelationChallenges::combine on 16 rows: d = sum_i alpha^i v_i - z.
+template <size_t K>
+inline PackedQM31 combine_packed(const RelationChallenges& ch, const PackedM31 (&values)[K]) {
+  static_assert(K >= 1 && K <= kMaxRelationTupleSize, "relation tuple too long");
+  PackedQM31 acc(-ch.z);
+  for (size_t i = 0; i < K; ++i) acc.add_product(ch.alpha_powers[i], values[i]);
+  return acc;
+}
 
 }  // namespace ptvm::air
 
 namespace ptvm::air {
 
-// DomainEval on 16 consecutive storage positions at once, for components without LogUp
-// fractions (their constraints only need base-field arithmetic per lane).
+// DomainEval on 16 consecutive storage positions at once (stwo's SIMD backend does the same):
+// F = PackedM31, EF = PackedQM31, LogUp batches through the same LogupBatcher as every other
+// evaluator.
 struct PackedDomainEval {
   using F = PackedM31;
-  using EF = QM31;
-  struct NoLogup {
-    template <class E>
-    void finalize(E&) {}
-  };
+  using EF = PackedQM31;
   const M31* const* preprocessed_columns;
   const M31* const* main_columns;
+  const M31* const* interaction_columns;  // 4 per LogUp batch (coordinates)
+  const RelationChallenges* challenges;
   const QM31* coefficients;
+  QM31 claimed_sum_over_rows;
+  uint32_t logup_batches;
   const uint32_t* next_position;  // the whole domain's table
   size_t position;                // first of the 16 positions
   PackedQM31 accumulator;
   uint32_t next_constraint = 0;
-  NoLogup logup;
+  LogupBatcher<PackedDomainEval> logup;
 
-  PackedM31 read(const M31* column, int offset) const {
+  PTVM_FORCEINLINE PackedM31 read(const M31* column, int offset) const {
     if (offset == 0) return PackedM31::load(column + position);
     PackedM31 p;
     for (size_t i = 0; i < PackedM31::kLanes; ++i) p.v[i] = column[next_position[position + i]].v;
     return p;
   }
-  PackedM31 main(uint32_t column, int offset) const { return read(main_columns[column], offset); }
-  PackedM31 preprocessed(uint32_t column, int offset) const { return read(preprocessed_columns[column], offset); }
-  void add_constraint(const PackedM31& c) { accumulator.add_product(coefficients[next_constraint++], c); }
-  template <class X>
-  void add_constraint(const X&) {
-    throw Error(ErrorCategory::Internal, "PackedDomainEval: extension-field constraint in a component without fractions");
+  PTVM_FORCEINLINE PackedM31 main(uint32_t column, int offset) const { return read(main_columns[column], offset); }
+  PTVM_FORCEINLINE PackedM31 preprocessed(uint32_t column, int offset) const {
+    return read(preprocessed_columns[column], offset);
   }
+  PTVM_FORCEINLINE PackedQM31 interaction(uint32_t batch, int offset) const {
+    const M31* const* c = interaction_columns + 4 * batch;
+    PackedQM31 r;
+    for (int k = 0; k < 4; ++k) r.c[k] = read(c[k], offset);
+    return r;
+  }
+  uint32_t n_logup_batches() const { return logup_batches; }
+  QM31 claimed_sum_per_row() const { return claimed_sum_over_rows; }
+  PTVM_FORCEINLINE void add_constraint(const PackedM31& c) { accumulator.add_product(coefficients[next_constraint++], c); }
+  PTVM_FORCEINLINE void add_constraint(const PackedQM31& c) { accumulator += c * coefficients[next_constraint++]; }
   template <class Mult, size_t K>
-  void add_fraction(uint32_t, const Mult&, const F (&)[K]) {
-    throw Error(ErrorCategory::Internal, "PackedDomainEval: LogUp fraction in a component declared without fractions");
+  PTVM_FORCEINLINE void add_fraction(uint32_t relation, const Mult& multiplicity, const F (&values)[K]) {
+    logup.add(*this, PackedQM31(multiplicity), combine_packed(challenges[relation], values));
   }
 };
 

@@ -71,9 +71,7 @@ struct FractionEval {
   using EF = QM31;
   const FractionsDeviceArgs* args = nullptr;
   size_t position = 0, next_position = 0;
-  QM31 pending_num, pending_den;
-  bool has_pending = false;
-  uint32_t next_batch = 0;
+  air::FractionPairer<QM31> pairer;
   QM31 row_total;
   bool zero_denominator = false;
 
@@ -87,24 +85,13 @@ struct FractionEval {
   template <class Mult, size_t K>
   PTVM_HD void add_fraction(uint32_t relation, const Mult& multiplicity, const F (&values)[K]) {
     const air::RelationChallenges ch = args->challenges.load(relation);
-    const QM31 num = QM31(multiplicity), den = ch.combine(values);
-    if (!has_pending) {
-      pending_num = num;
-      pending_den = den;
-      has_pending = true;
-      return;
-    }
-    has_pending = false;
-    emit(pending_num * den + num * pending_den, pending_den * den);
+    pairer.add(QM31(multiplicity), ch.combine(values),
+               [&](uint32_t batch, const QM31& num, const QM31& den) { emit(batch, num, den); });
   }
   PTVM_HD void finalize() {
-    if (has_pending) {
-      has_pending = false;
-      emit(pending_num, pending_den);
-    }
+    pairer.finish([&](uint32_t batch, const QM31& num, const QM31& den) { emit(batch, num, den); });
   }
-  PTVM_HD void emit(const QM31& num, const QM31& den) {
-    const uint32_t batch = next_batch++;
+  PTVM_HD void emit(uint32_t batch, const QM31& num, const QM31& den) {
     if (den.is_zero()) zero_denominator = true;
     const QM31 value = num * den.inverse();
     row_total += value;

@@ -3,6 +3,8 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -13,6 +15,11 @@
 
 namespace ptvm::vm {
 
+struct TensorModel;  // ptvm/vm/tensor_engine.hpp
+class TensorFfn;
+// Makes the TensorFfn (CPU GEMMs, or a GPU's: ptvm/gpu/tensor_batch.hpp) for a tensor engine.
+using TensorFfnFactory = std::function<std::unique_ptr<TensorFfn>(const TensorModel&)>;
+
 struct RunOptions {
   EngineKind engine = EngineKind::Native;
   uint64_t max_steps = kDefaultMaxSteps;  // the run stops (not an error) after this many steps
@@ -21,6 +28,11 @@ struct RunOptions {
   bool verify_native = false;   // step a native engine in lockstep and compare every step
   bool verify_tensor = false;   // step the tensor engine in lockstep too (with verify_native: both)
   bool record_trace = true;     // false: no rows are kept and nothing is allocated per step
+  // Where the tensor engine's GEMMs run (the engine and its lockstep copy): empty = the CPU.
+  // run_batch groups tensor jobs into one TensorBatch on the first job's factory (give all the
+  // same one). tensor_device names it in reports ("cpu", "hostsim", "gpu", "gpu-own").
+  TensorFfnFactory tensor_ffn;
+  std::string tensor_device = "cpu";
   // Optional: called with the steps done so far every progress_interval steps (long runs).
   std::function<void(uint64_t steps)> on_progress;
   uint64_t progress_interval = uint64_t{1} << 16;

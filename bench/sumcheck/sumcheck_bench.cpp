@@ -1,0 +1,182 @@
+// Sumcheck benchmarks on one CPU core (the CPU sumcheck backend is single-threaded):
+//   BM_MatmulProof/M/K/N: C = A B with A (M x K) the committed operand (weights), B and C public.
+//     Timed: binding the commitment of A, B and C into the channel, prove_matmul (the
+//     restrictions of A and B by eq tables and the sumcheck over K), then the opening of the
+//     claim on MLE(A) (mle_commitment.hpp). Counters: prove_matmul_ms and prove_open_ms (the two
+//     parts), verify_ms (all of it: verify_matmul, the verifier's own evaluation of MLE(B) and
+//     MLE(C), the opening), verify_matmul_ms (without the opening), proof_bytes (both proofs).
+//   BM_MleCommit/log_n: committing a table (preprocessing for weights), one thread.
+//   BM_ProductSumcheck/log_n/case: a whole product sumcheck over 2^log_n points; rounds_per_second
+//     and points_per_second (hypercube points of all rounds, 2^(n+1) in total).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <vector>
+
+#include "../bench_context.hpp"
+#include "ptvm/sumcheck/matmul.hpp"
+#include "ptvm/sumcheck/mle.hpp"
+#include "ptvm/sumcheck/mle_commitment.hpp"
+#include "ptvm/sumcheck/sumcheck.hpp"
+
+namespace {
+
+using namespace ptvm;
+using namespace ptvm::sumcheck;
+
+std::vector<M31> random_matrix(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<M31> v(n);
+  for (auto& x : v) x = M31::from_u64(rng());
+  return v;
+}
+
+size_t proof_bytes(const MatmulProof& p) {
+  size_t felts = p.product_claims.size() + p.sumcheck.final_values.size();
+  for (const auto& r : p.sumcheck.sumcheck.rounds) felts += r.coefficients.size();
+  return felts * QM31::kBytes;
+}
+
+size_t opening_bytes(const MleOpeningProof& p) {
+  return (p.proximity_row.size() + p.evaluation_row.size()) * QM31::kBytes + p.queried_values.size() * 4 +
+         p.decommitment.hash_witness.size() * 32 + p.decommitment.column_witness.size() * 4;
+}
+
+template <class F>
+double median_ms(int reps, F&& f) {
+  std::vector<double> times;
+  for (int rep = 0; rep < reps; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+// The committed operand A is opened with the tensor-code MLE commitment (mle_commitment.hpp,
+// default split, 148 queries at rate 1/4); the commitment itself is made once, before timing
+// (weights are committed ahead of proving). Timed: binding, the matmul reduction, the opening.
+void BM_MatmulProof(benchmark::State& state) {
+  const size_t m = size_t(state.range(0)), k = size_t(state.range(1)), n = size_t(state.range(2));
+  const auto a = random_matrix(m * k, 1), b = random_matrix(k * n, 2);
+  const MatrixView av{a, m, k}, bv{b, k, n};
+  const auto c = multiply_m31(av, bv);  // the forward pass: the witness, not timed
+  const MatrixView cv{c, m, n};
+  const MatmulStatement statement{{{m, k}, {k, n}}, {{0, 1}}};
+  const MatrixView operands[] = {av, bv};
+  const MatrixView outputs[] = {cv};
+  const uint32_t n_vars = log2_table_size(m * k, "bench");
+  const CommittedMle committed = CommittedMle::commit(a, default_log_rows(n_vars));
+  const MleCommitment& commitment = committed.commitment();
+
+  auto bind = [&](Blake2sChannel& channel) {
+    mix_commitment(channel, commitment);
+    mix_public_matrix(channel, bv);
+    mix_public_matrix(channel, cv);
+  };
+  MatmulProof proof;
+  MleOpeningProof opening;
+  double matmul_ms = 0, open_ms = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Blake2sChannel channel;
+    bind(channel);
+    auto out = prove_matmul(statement, operands, outputs, channel);
+    const auto t1 = std::chrono::steady_clock::now();
+    const MleClaim& on_a = out.claims.left_operands[0];
+    opening = committed.open(on_a.point, on_a.value, channel);
+    const auto t2 = std::chrono::steady_clock::now();
+    matmul_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
+    open_ms += std::chrono::duration<double, std::milli>(t2 - t1).count();
+    proof = std::move(out.proof);
+  }
+  bool ok = true;
+  double verify_matmul_ms = 0;
+  const double verify_ms = median_ms(9, [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    Blake2sChannel channel;
+    bind(channel);
+    auto v = verify_matmul(statement, proof, channel);
+    ok = ok && v.accepted && check_public_claim(v.claims.products[0], cv, "C").empty() &&
+         check_public_claim(v.claims.right_operands[1], bv, "B").empty();
+    verify_matmul_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    ok = ok && v.accepted &&
+         !verify_mle_opening(commitment, v.claims.left_operands[0].point, v.claims.left_operands[0].value, opening, channel);
+  });
+  if (!ok) state.SkipWithError("the proof did not verify");
+  const double iters = double(state.iterations());
+  state.counters["prove_matmul_ms"] = matmul_ms / iters;
+  state.counters["prove_open_ms"] = open_ms / iters;
+  state.counters["verify_ms"] = verify_ms;
+  state.counters["verify_matmul_ms"] = verify_matmul_ms;
+  state.counters["matmul_proof_bytes"] = double(proof_bytes(proof));
+  state.counters["opening_bytes"] = double(opening_bytes(opening));
+  state.counters["proof_bytes"] = double(proof_bytes(proof) + opening_bytes(opening));
+  state.SetLabel("A committed (log_rows " + std::to_string(commitment.log_rows) + "), B and C public");
+}
+BENCHMARK(BM_MatmulProof)->Args({4096, 4096, 1})->Args({128, 4096, 128})->Args({4096, 16384, 1})
+    ->ArgNames({"M", "K", "N"})->Unit(benchmark::kMillisecond);
+
+// Committing a weight matrix (preprocessing, one thread): row encoding and the Merkle tree.
+void BM_MleCommit(benchmark::State& state) {
+  const uint32_t n_vars = uint32_t(state.range(0));
+  const auto table = random_matrix(size_t{1} << n_vars, 3);
+  for (auto _ : state) benchmark::DoNotOptimize(CommittedMle::commit(table, default_log_rows(n_vars), {}, 1).commitment().root);
+  state.SetItemsProcessed(int64_t(state.iterations()) << n_vars);
+}
+BENCHMARK(BM_MleCommit)->Arg(20)->Arg(24)->ArgName("log_n")->Unit(benchmark::kMillisecond);
+
+ProductShape shape_for(int which) {
+  ProductShape s;
+  if (which == 0) {  // degree 2: a * b
+    s.n_factors = 2;
+    s.n_terms = 1;
+    s.term_masks[0] = 0b11;
+  } else {  // degree 3 with eq: eq * (p0 q1 + p1 q0 + lambda q0 q1), LogUp-GKR's layer
+    s.n_factors = 4;
+    s.n_terms = 3;
+    s.term_masks[0] = 0b1001;
+    s.term_masks[1] = 0b0110;
+    s.term_masks[2] = 0b1010;
+  }
+  for (uint32_t t = 0; t < s.n_terms; ++t) s.term_coefficients[t] = QM31::from_u32(t + 1, 2, 3, 4);
+  return s;
+}
+
+void BM_ProductSumcheck(benchmark::State& state) {
+  const unsigned log_n = unsigned(state.range(0));
+  const int which = int(state.range(1));
+  const ProductShape shape = shape_for(which);
+  std::vector<std::vector<QM31>> tables(shape.n_factors);
+  std::mt19937_64 rng(7);
+  for (auto& t : tables) {
+    t.resize(size_t{1} << log_n);
+    for (auto& x : t) x = QM31::from_m31(M31::from_u64(rng()), M31::from_u64(rng()), M31::from_u64(rng()), M31::from_u64(rng()));
+  }
+  std::vector<QM31> z;
+  if (which == 1)
+    for (unsigned i = 0; i < log_n; ++i) z.push_back(QM31::from_u32(i + 5, 1, 2, 3));
+  for (auto _ : state) {
+    Blake2sChannel channel;
+    auto out = prove_product_sumcheck<QM31>(shape, z, tables, channel);
+    benchmark::DoNotOptimize(out.point.data());
+  }
+  state.counters["rounds_per_second"] = benchmark::Counter(double(log_n), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["points_per_second"] =
+      benchmark::Counter(double(size_t{2} << log_n), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(which == 0 ? "degree 2: a*b" : "degree 3 with eq: logup layer");
+}
+BENCHMARK(BM_ProductSumcheck)->ArgsProduct({{16, 20}, {0, 1}})->ArgNames({"log_n", "case"})
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ptvm::bench::run_main(argc, argv, "cpu",
+                               {.threads = ptvm::bench::Threads::One,
+                                .note = "BM_MatmulProof: A is committed ahead of time (BM_MleCommit), its "
+                                        "opening is in the prove and verify times"});
+}

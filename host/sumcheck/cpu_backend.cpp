@@ -1,0 +1,180 @@
+// The CPU reference sumcheck backend: loops over the PTVM_HD formulas of mle.hpp, eq.hpp and
+// round.hpp; the matrix restrictions accumulate lazily in u64 (one reduction per output).
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <string>
+
+#include "ptvm/common/error.hpp"
+#include "ptvm/sumcheck/backend.hpp"
+#include "ptvm/sumcheck/eq.hpp"
+#include "ptvm/sumcheck/lazy_dot.hpp"
+#include "ptvm/sumcheck/mle.hpp"
+
+namespace ptvm::sumcheck {
+namespace {
+
+class CpuTables final : public SumcheckTables {
+ public:
+  std::vector<std::vector<QM31>> tables;
+  unsigned vars = 0;
+  size_t n_tables() const override { return tables.size(); }
+  unsigned n_vars() const override { return vars; }
+  std::vector<std::vector<QM31>> to_host() const override { return tables; }
+};
+
+template <class F>
+std::unique_ptr<SumcheckTables> load(std::span<const std::vector<F>> tables) {
+  if (tables.empty()) throw Error(ErrorCategory::Usage, "load_tables: no table");
+  auto out = std::make_unique<CpuTables>();
+  out->vars = log2_table_size(tables[0].size(), "load_tables");
+  out->tables.resize(tables.size());
+  for (size_t j = 0; j < tables.size(); ++j) {
+    if (tables[j].size() != tables[0].size())
+      throw Error(ErrorCategory::Usage, "load_tables: tables of different sizes");
+    out->tables[j].resize(tables[j].size());
+    for (size_t x = 0; x < tables[j].size(); ++x) out->tables[j][x] = to_qm31(tables[j][x]);
+  }
+  return out;
+}
+
+const CpuTables& cpu_tables(const SumcheckTables& t) {
+  auto* p = dynamic_cast<const CpuTables*>(&t);
+  if (!p) throw Error(ErrorCategory::Usage, "cpu sumcheck backend: tables of another backend");
+  return *p;
+}
+
+
+QM31 qm31_from_accumulators(const uint64_t acc[4]) { return lazy_finish(acc); }
+
+class CpuSumcheckBackend final : public SumcheckBackend {
+ public:
+  std::string name() const override { return "cpu"; }
+
+  std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<QM31>> tables) override {
+    return load(tables);
+  }
+  std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<M31>> tables) override {
+    return load(tables);
+  }
+
+  std::vector<QM31> sumcheck_round(const SumcheckTables& resident, const ProductShape& shape,
+                                   uint32_t degree) override {
+    const CpuTables& t = cpu_tables(resident);
+    if (t.vars == 0) throw Error(ErrorCategory::Usage, "sumcheck_round: no variable left");
+    if (shape.n_factors != t.tables.size())
+      throw Error(ErrorCategory::Usage, "sumcheck_round: shape and tables differ in factors");
+    if (degree > ProductShape::kMaxDegree) throw Error(ErrorCategory::Usage, "sumcheck_round: degree too high");
+    const size_t half = t.tables[0].size() / 2;
+    std::vector<QM31> evals(degree + 1, QM31::zero());
+    QM31 lo[ProductShape::kMaxFactors], hi[ProductShape::kMaxFactors];
+    for (size_t x = 0; x < half; ++x) {
+      for (uint32_t j = 0; j < shape.n_factors; ++j) {
+        lo[j] = t.tables[j][x];
+        hi[j] = t.tables[j][x + half];
+      }
+      round_accumulate(shape, degree, lo, hi, evals.data());
+    }
+    return evals;
+  }
+
+  void fix_first_variable(SumcheckTables& resident, QM31 r) override {
+    auto& t = const_cast<CpuTables&>(cpu_tables(resident));
+    if (t.vars == 0) throw Error(ErrorCategory::Usage, "fix_first_variable: no variable left");
+    const size_t half = t.tables[0].size() / 2;
+    for (auto& table : t.tables) {
+      for (size_t x = 0; x < half; ++x) table[x] = fold_pair(table[x], table[x + half], r);
+      table.resize(half);
+    }
+    --t.vars;
+  }
+
+  std::vector<QM31> eq_table(std::span<const QM31> point, QM31 scale) override {
+    return sumcheck::eq_table(point, scale);
+  }
+
+  std::vector<QM31> restrict_rows(std::span<const M31> matrix, size_t rows, size_t cols,
+                                  std::span<const QM31> weights) override {
+    require_matrix(matrix, rows, cols, weights.size(), rows, "restrict_rows");
+    // acc[c][k], c the QM31 coordinate, for a tile of columns at a time (the accumulators stay in
+    // L1/L2: 4 x 8 bytes per column); each tile streams its part of every row once.
+    constexpr size_t kTile = 2048;
+    std::vector<QM31> out(cols);
+    std::vector<uint64_t> acc(4 * kTile);
+    for (size_t first = 0; first < cols; first += kTile) {
+      const size_t width = std::min(kTile, cols - first);
+      std::fill(acc.begin(), acc.end(), 0);
+      uint64_t* a0 = acc.data();
+      uint64_t* a1 = a0 + kTile;
+      uint64_t* a2 = a1 + kTile;
+      uint64_t* a3 = a2 + kTile;
+      for (size_t i = 0; i < rows; ++i) {
+        const uint32_t w0 = weights[i].coord(0).v, w1 = weights[i].coord(1).v;
+        const uint32_t w2 = weights[i].coord(2).v, w3 = weights[i].coord(3).v;
+        const uint32_t* row = reinterpret_cast<const uint32_t*>(matrix.data() + i * cols + first);
+        for (size_t k = 0; k < width; ++k) {
+          const uint32_t m = row[k];
+          a0[k] += lazy_product(w0, m);
+          a1[k] += lazy_product(w1, m);
+          a2[k] += lazy_product(w2, m);
+          a3[k] += lazy_product(w3, m);
+        }
+      }
+      for (size_t k = 0; k < width; ++k) {
+        const uint64_t c[4] = {a0[k], a1[k], a2[k], a3[k]};
+        out[first + k] = qm31_from_accumulators(c);
+      }
+    }
+    return out;
+  }
+
+  std::vector<QM31> restrict_columns(std::span<const M31> matrix, size_t rows, size_t cols,
+                                     std::span<const QM31> weights) override {
+    require_matrix(matrix, rows, cols, weights.size(), cols, "restrict_columns");
+    // Weights as four coordinate rows, so the inner loop is four plain dot products.
+    std::vector<uint32_t> w(4 * cols);
+    for (size_t j = 0; j < cols; ++j)
+      for (int c = 0; c < 4; ++c) w[c * cols + j] = weights[j].coord(c).v;
+    std::vector<QM31> out(rows);
+    for (size_t k = 0; k < rows; ++k) {
+      const uint32_t* row = reinterpret_cast<const uint32_t*>(matrix.data() + k * cols);
+      uint64_t acc[4] = {0, 0, 0, 0};
+      for (size_t j = 0; j < cols; ++j) {
+        const uint32_t m = row[j];
+        acc[0] += lazy_product(w[j], m);
+        acc[1] += lazy_product(w[cols + j], m);
+        acc[2] += lazy_product(w[2 * cols + j], m);
+        acc[3] += lazy_product(w[3 * cols + j], m);
+      }
+      out[k] = qm31_from_accumulators(acc);
+    }
+    return out;
+  }
+
+ private:
+  static void require_matrix(std::span<const M31> matrix, size_t rows, size_t cols, size_t n_weights,
+                             size_t expected_weights, const char* who) {
+    if (rows == 0 || cols == 0 || matrix.size() / cols != rows || matrix.size() % cols != 0)
+      throw Error(ErrorCategory::Usage, std::string(who) + ": matrix of " + std::to_string(matrix.size()) +
+                                            " values is not " + std::to_string(rows) + " x " +
+                                            std::to_string(cols));
+    if (n_weights != expected_weights)
+      throw Error(ErrorCategory::Usage, std::string(who) + ": " + std::to_string(n_weights) +
+                                            " weights, expected " + std::to_string(expected_weights));
+    if (rows > kLazyDotMaxTerms || cols > kLazyDotMaxTerms)
+      throw Error(ErrorCategory::Usage, std::string(who) + ": dimension above 2^32 (accumulator bound)");
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SumcheckBackend> make_cpu_sumcheck_backend() {
+  return std::make_unique<CpuSumcheckBackend>();
+}
+
+SumcheckBackend& default_sumcheck_backend() {
+  static CpuSumcheckBackend backend;
+  return backend;
+}
+
+}  // namespace ptvm::sumcheck

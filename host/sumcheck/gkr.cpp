@@ -1,0 +1,237 @@
+// GKR for binary-tree layered circuits (see ptvm/sumcheck/gkr.hpp).
+#include "ptvm/sumcheck/gkr.hpp"
+
+#include <exception>
+#include <string>
+
+#include "ptvm/common/error.hpp"
+#include "ptvm/sumcheck/mle.hpp"
+
+namespace ptvm::sumcheck {
+namespace {
+
+void require_circuit(const GkrCircuit& circuit) {
+  if (circuit.gates.empty()) throw Error(ErrorCategory::Usage, "gkr: a circuit of no layer");
+  if (circuit.n_input_vars() > 40) throw Error(ErrorCategory::Usage, "gkr: more than 40 input variables");
+  const bool fraction = circuit.gates[0] == GkrGate::Fraction;
+  for (GkrGate g : circuit.gates) {
+    if (g != GkrGate::Add && g != GkrGate::Mul && g != GkrGate::Fraction)
+      throw Error(ErrorCategory::Usage, "gkr: unknown gate");
+    if ((g == GkrGate::Fraction) != fraction)
+      throw Error(ErrorCategory::Usage, "gkr: Fraction layers cannot be mixed with Add/Mul layers");
+  }
+}
+
+// The layer's sumcheck shape over the mask factors (column c: factor 2c = V(0, .), 2c+1 = V(1, .)).
+ProductShape layer_shape(GkrGate gate, QM31 alpha) {
+  ProductShape s;
+  const QM31 one = QM31::one();
+  switch (gate) {
+    case GkrGate::Add:  // lo + hi
+      s.n_factors = 2;
+      s.n_terms = 2;
+      s.term_masks[0] = 0b01;
+      s.term_masks[1] = 0b10;
+      s.term_coefficients[0] = s.term_coefficients[1] = one;
+      break;
+    case GkrGate::Mul:  // lo * hi
+      s.n_factors = 2;
+      s.n_terms = 1;
+      s.term_masks[0] = 0b11;
+      s.term_coefficients[0] = one;
+      break;
+    case GkrGate::Fraction:  // p0 q1 + p1 q0 + alpha q0 q1; factors p0, p1, q0, q1
+      s.n_factors = 4;
+      s.n_terms = 3;
+      s.term_masks[0] = 0b1001;
+      s.term_masks[1] = 0b0110;
+      s.term_masks[2] = 0b1100;
+      s.term_coefficients[0] = s.term_coefficients[1] = one;
+      s.term_coefficients[2] = alpha;
+      break;
+  }
+  return s;
+}
+
+QM31 combine(std::span<const QM31> claims, QM31 alpha) {
+  QM31 acc = QM31::zero(), power = QM31::one();
+  for (const QM31& c : claims) {
+    acc += power * c;
+    power *= alpha;
+  }
+  return acc;
+}
+
+std::vector<QM31> next_claims(std::span<const QM31> mask, QM31 c) {
+  std::vector<QM31> out;
+  for (size_t k = 0; k + 1 < mask.size(); k += 2) out.push_back(fold_pair(mask[k], mask[k + 1], c));
+  return out;
+}
+
+std::vector<QM31> prepend(QM31 c, std::span<const QM31> point) {
+  std::vector<QM31> out{c};
+  out.insert(out.end(), point.begin(), point.end());
+  return out;
+}
+
+}  // namespace
+
+size_t GkrCircuit::n_columns() const {
+  return !gates.empty() && gates[0] == GkrGate::Fraction ? 2 : 1;
+}
+
+std::vector<std::vector<std::vector<QM31>>> evaluate_gkr_circuit(const GkrCircuit& circuit,
+                                                                 std::vector<std::vector<QM31>> input) {
+  require_circuit(circuit);
+  const size_t n_cols = circuit.n_columns();
+  if (input.size() != n_cols)
+    throw Error(ErrorCategory::Usage, "gkr: " + std::to_string(input.size()) + " input columns, expected " +
+                                          std::to_string(n_cols));
+  const size_t size = size_t{1} << circuit.n_input_vars();
+  for (const auto& col : input)
+    if (col.size() != size)
+      throw Error(ErrorCategory::Usage, "gkr: input column of " + std::to_string(col.size()) +
+                                            " entries, expected " + std::to_string(size));
+  std::vector<std::vector<std::vector<QM31>>> layers(circuit.gates.size() + 1);
+  layers.back() = std::move(input);
+  for (size_t l = circuit.gates.size(); l-- > 0;) {
+    const auto& in = layers[l + 1];
+    const size_t half = in[0].size() / 2;
+    auto& out = layers[l];
+    out.assign(n_cols, std::vector<QM31>(half));
+    for (size_t x = 0; x < half; ++x) {
+      switch (circuit.gates[l]) {
+        case GkrGate::Add: out[0][x] = in[0][x] + in[0][x + half]; break;
+        case GkrGate::Mul: out[0][x] = in[0][x] * in[0][x + half]; break;
+        case GkrGate::Fraction: {
+          const QM31 p0 = in[0][x], p1 = in[0][x + half], q0 = in[1][x], q1 = in[1][x + half];
+          out[0][x] = p0 * q1 + p1 * q0;
+          out[1][x] = q0 * q1;
+          break;
+        }
+      }
+    }
+  }
+  return layers;
+}
+
+GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM31>> input,
+                          Blake2sChannel& channel, SumcheckBackend& backend) {
+  const auto layers = evaluate_gkr_circuit(circuit, std::move(input));
+  GkrProverOutput out;
+  out.proof.output = layers[0];
+  for (const auto& col : layers[0]) channel.mix_felts(col);
+  std::vector<QM31> point = circuit.n_output_vars > 0 ? channel.draw_felts(circuit.n_output_vars)
+                                                      : std::vector<QM31>{};
+  std::vector<QM31> claims;
+  for (const auto& col : layers[0]) claims.push_back(evaluate_mle<QM31>(col, point));
+
+  for (size_t l = 0; l < circuit.gates.size(); ++l) {
+    const QM31 alpha = channel.draw_felt();
+    const ProductShape shape = layer_shape(circuit.gates[l], alpha);
+    const QM31 claim = combine(claims, alpha);
+    const auto& next = layers[l + 1];
+    const size_t half = next[0].size() / 2;
+    std::vector<std::vector<QM31>> mask_tables;
+    for (const auto& col : next) {
+      mask_tables.emplace_back(col.begin(), col.begin() + half);
+      mask_tables.emplace_back(col.begin() + half, col.end());
+    }
+    ProductSumcheckProof layer_proof;
+    std::vector<QM31> r;
+    if (point.empty()) {
+      // No variable left to sum over: the mask is the two entries of each column.
+      channel.mix_felts(std::span<const QM31>(&claim, 1));
+      for (const auto& t : mask_tables) layer_proof.final_values.push_back(t[0]);
+      channel.mix_felts(layer_proof.final_values);
+    } else {
+      auto sc = prove_product_sumcheck<QM31>(shape, point, mask_tables, channel, backend, &claim);
+      layer_proof = std::move(sc.proof);
+      r = std::move(sc.point);
+    }
+    const QM31 c = channel.draw_felt();
+    claims = next_claims(layer_proof.final_values, c);
+    point = prepend(c, r);
+    out.proof.layers.push_back(std::move(layer_proof));
+  }
+  out.input_point = std::move(point);
+  out.input_claims = std::move(claims);
+  return out;
+}
+
+GkrVerdict verify_gkr(const GkrCircuit& circuit, const GkrProof& proof, Blake2sChannel& channel) {
+  GkrVerdict v;
+  try {
+    require_circuit(circuit);
+    const size_t n_cols = circuit.n_columns();
+    const size_t out_size = size_t{1} << circuit.n_output_vars;
+    if (proof.output.size() != n_cols) {
+      v.reason = "gkr: the output has " + std::to_string(proof.output.size()) + " columns, expected " +
+                 std::to_string(n_cols);
+      return v;
+    }
+    for (const auto& col : proof.output)
+      if (col.size() != out_size) {
+        v.reason = "gkr: an output column of " + std::to_string(col.size()) + " entries, expected " +
+                   std::to_string(out_size);
+        return v;
+      }
+    if (proof.layers.size() != circuit.gates.size()) {
+      v.reason = "gkr: " + std::to_string(proof.layers.size()) + " layer proofs, expected " +
+                 std::to_string(circuit.gates.size());
+      return v;
+    }
+    for (const auto& col : proof.output) channel.mix_felts(col);
+    std::vector<QM31> point = circuit.n_output_vars > 0 ? channel.draw_felts(circuit.n_output_vars)
+                                                        : std::vector<QM31>{};
+    std::vector<QM31> claims;
+    for (const auto& col : proof.output) claims.push_back(evaluate_mle<QM31>(col, point));
+
+    for (size_t l = 0; l < circuit.gates.size(); ++l) {
+      const std::string where = "gkr layer " + std::to_string(l) + ": ";
+      const QM31 alpha = channel.draw_felt();
+      const ProductShape shape = layer_shape(circuit.gates[l], alpha);
+      const QM31 claim = combine(claims, alpha);
+      const ProductSumcheckProof& lp = proof.layers[l];
+      std::vector<QM31> r;
+      if (point.empty()) {
+        if (!lp.sumcheck.rounds.empty()) {
+          v.reason = where + "round polynomials for a layer of no variable";
+          return v;
+        }
+        if (lp.final_values.size() != shape.n_factors) {
+          v.reason = where + std::to_string(lp.final_values.size()) + " mask values, expected " +
+                     std::to_string(shape.n_factors);
+          return v;
+        }
+        channel.mix_felts(std::span<const QM31>(&claim, 1));
+        if (shape.evaluate(lp.final_values.data()) != claim) {
+          v.reason = where + "the gate on the mask differs from the claim";
+          return v;
+        }
+        channel.mix_felts(lp.final_values);
+      } else {
+        ProductSumcheckVerdict sc =
+            verify_product_sumcheck(shape, uint32_t(point.size()), point, claim, lp, channel);
+        if (!sc.accepted) {
+          v.reason = where + sc.reason;
+          return v;
+        }
+        r = std::move(sc.point);
+      }
+      const QM31 c = channel.draw_felt();
+      claims = next_claims(lp.final_values, c);
+      point = prepend(c, r);
+    }
+    v.output = proof.output;
+    v.input_point = std::move(point);
+    v.input_claims = std::move(claims);
+    v.accepted = true;
+  } catch (const std::exception& e) {
+    v.accepted = false;
+    v.reason = std::string("gkr: ") + e.what();
+  }
+  return v;
+}
+
+}  // namespace ptvm::sumcheck

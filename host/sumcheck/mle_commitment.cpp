@@ -1,0 +1,172 @@
+// The tensor-code multilinear commitment (see ptvm/sumcheck/mle_commitment.hpp).
+#include "ptvm/sumcheck/mle_commitment.hpp"
+
+#include <exception>
+#include <string>
+
+#include "ptvm/circle/lde.hpp"
+#include "ptvm/common/error.hpp"
+#include "ptvm/sumcheck/eq.hpp"
+#include "ptvm/sumcheck/lazy_dot.hpp"
+#include "ptvm/sumcheck/mle.hpp"
+
+namespace ptvm::sumcheck {
+namespace {
+
+constexpr uint32_t kMaxVars = 40;
+constexpr uint32_t kMaxCodeLog = 30;
+
+std::optional<std::string> check_params(const MleCommitment& c) {
+  if (c.n_vars == 0 || c.n_vars > kMaxVars) return "mle commitment: " + std::to_string(c.n_vars) + " variables";
+  if (c.log_rows >= c.n_vars) return "mle commitment: log_rows " + std::to_string(c.log_rows) + " leaves no column variable";
+  if (c.log_blowup == 0 || c.log_cols() + c.log_blowup > kMaxCodeLog)
+    return "mle commitment: code of log size " + std::to_string(c.log_cols() + c.log_blowup) + " (blowup log " +
+           std::to_string(c.log_blowup) + ")";
+  if (c.n_queries == 0 || c.n_queries > (uint64_t{1} << (c.log_cols() + c.log_blowup)))
+    return "mle commitment: " + std::to_string(c.n_queries) + " queries for a code of log size " +
+           std::to_string(c.log_cols() + c.log_blowup);
+  return std::nullopt;
+}
+
+// Encodes the four coordinate vectors of QM31 rows (each of 2^b) with the row code.
+std::vector<std::vector<M31>> encode_qm31_rows(std::span<const std::vector<QM31>* const> rows, uint32_t log_blowup,
+                                               const circle::TwiddleTree& tree, unsigned n_threads) {
+  std::vector<std::vector<M31>> coords;
+  for (const auto* row : rows)
+    for (int c = 0; c < 4; ++c) {
+      std::vector<M31> v(row->size());
+      for (size_t j = 0; j < row->size(); ++j) v[j] = (*row)[j].coord(c);
+      coords.push_back(std::move(v));
+    }
+  return circle::extend_columns_bitrev(coords, log_blowup, tree, n_threads);
+}
+
+QM31 qm31_at(const std::vector<std::vector<M31>>& encoded, size_t row, size_t position) {
+  return QM31::from_m31(encoded[4 * row][position], encoded[4 * row + 1][position], encoded[4 * row + 2][position],
+                        encoded[4 * row + 3][position]);
+}
+
+}  // namespace
+
+void mix_commitment(hash::Blake2sChannel& channel, const MleCommitment& c) {
+  const uint32_t words[4] = {c.n_vars, c.log_rows, c.log_blowup, c.n_queries};
+  channel.mix_u32s(words);
+  channel.mix_root(c.root);
+}
+
+uint32_t default_log_rows(uint32_t n_vars) {
+  if (n_vars <= 1) return 0;
+  const uint32_t a = n_vars / 2 >= 2 ? n_vars / 2 - 2 : 0;
+  return a < n_vars ? a : n_vars - 1;
+}
+
+CommittedMle CommittedMle::commit(std::vector<M31> table, uint32_t log_rows, const MleCommitmentParams& params,
+                                  unsigned n_threads) {
+  CommittedMle m;
+  m.commitment_.n_vars = log2_table_size(table.size(), "CommittedMle::commit");
+  m.commitment_.log_rows = log_rows;
+  m.commitment_.log_blowup = params.log_blowup;
+  m.commitment_.n_queries = params.n_queries;
+  if (auto bad = check_params(m.commitment_)) throw Error(ErrorCategory::Usage, *bad);
+  m.table_ = std::move(table);
+  const size_t rows = size_t{1} << log_rows, cols = size_t{1} << m.commitment_.log_cols();
+  std::vector<std::vector<M31>> row_values(rows);
+  for (size_t i = 0; i < rows; ++i) row_values[i].assign(m.table_.begin() + i * cols, m.table_.begin() + (i + 1) * cols);
+  const auto tree = circle::precompute_twiddles_for_log(m.commitment_.log_cols() + params.log_blowup);
+  m.encoded_rows_ = circle::extend_columns_bitrev(row_values, params.log_blowup, tree, n_threads);
+  std::vector<std::span<const M31>> columns(m.encoded_rows_.begin(), m.encoded_rows_.end());
+  m.tree_ = std::make_unique<hash::MerkleTree>(hash::MerkleTree::commit(columns, n_threads));
+  m.commitment_.root = m.tree_->root();
+  return m;
+}
+
+QM31 CommittedMle::evaluate(std::span<const QM31> point) const { return evaluate_mle<M31>(table_, point); }
+
+MleOpeningProof CommittedMle::open(std::span<const QM31> point, QM31 value, hash::Blake2sChannel& channel,
+                                   SumcheckBackend& backend, const std::vector<QM31>* evaluation_row) const {
+  const MleCommitment& c = commitment_;
+  if (point.size() != c.n_vars)
+    throw Error(ErrorCategory::Usage, "CommittedMle::open: a point of " + std::to_string(point.size()) +
+                                          " coordinates for " + std::to_string(c.n_vars) + " variables");
+  const size_t rows = size_t{1} << c.log_rows, cols = size_t{1} << c.log_cols();
+  channel.mix_felts(point);
+  channel.mix_felts(std::span<const QM31>(&value, 1));
+  const std::vector<QM31> rho = c.log_rows > 0 ? channel.draw_felts(c.log_rows) : std::vector<QM31>{};
+  MleOpeningProof proof;
+  proof.proximity_row = backend.restrict_rows(table_, rows, cols, backend.eq_table(rho, QM31::one()));
+  if (evaluation_row) {
+    if (evaluation_row->size() != cols) throw Error(ErrorCategory::Usage, "CommittedMle::open: evaluation row of the wrong size");
+    proof.evaluation_row = *evaluation_row;
+  } else {
+    proof.evaluation_row =
+        backend.restrict_rows(table_, rows, cols, backend.eq_table(point.first(c.log_rows), QM31::one()));
+  }
+  channel.mix_felts(proof.proximity_row);
+  channel.mix_felts(proof.evaluation_row);
+  const uint32_t code_log = c.log_cols() + c.log_blowup;
+  const std::vector<size_t> positions = channel.draw_distinct_queries(code_log, c.n_queries);
+  hash::QueriesPerLogSize queries;
+  queries[code_log] = positions;
+  auto opening = tree_->decommit(queries);
+  proof.queried_values = std::move(opening.queried_values);
+  proof.decommitment = std::move(opening.decommitment);
+  (void)channel.draw_felt();  // gamma, the verifier's (the transcripts stay in step)
+  return proof;
+}
+
+std::optional<std::string> verify_mle_opening(const MleCommitment& c, std::span<const QM31> point, QM31 value,
+                                              const MleOpeningProof& proof, hash::Blake2sChannel& channel) {
+  try {
+    if (auto bad = check_params(c)) return bad;
+    if (point.size() != c.n_vars)
+      return "mle opening: a point of " + std::to_string(point.size()) + " coordinates for " +
+             std::to_string(c.n_vars) + " variables";
+    const size_t rows = size_t{1} << c.log_rows, cols = size_t{1} << c.log_cols();
+    if (proof.proximity_row.size() != cols || proof.evaluation_row.size() != cols)
+      return "mle opening: rows of " + std::to_string(proof.proximity_row.size()) + " and " +
+             std::to_string(proof.evaluation_row.size()) + " entries, expected " + std::to_string(cols);
+    channel.mix_felts(point);
+    channel.mix_felts(std::span<const QM31>(&value, 1));
+    const std::vector<QM31> rho = c.log_rows > 0 ? channel.draw_felts(c.log_rows) : std::vector<QM31>{};
+    channel.mix_felts(proof.proximity_row);
+    channel.mix_felts(proof.evaluation_row);
+    // The value from the evaluation row: v = <u_eval, eq(z_col)> = MLE(u_eval)(z_col).
+    if (evaluate_mle<QM31>(proof.evaluation_row, point.subspan(c.log_rows)) != value)
+      return std::string("mle opening: the evaluation row does not give the claimed value");
+    const uint32_t code_log = c.log_cols() + c.log_blowup;
+    const std::vector<size_t> positions = channel.draw_distinct_queries(code_log, c.n_queries);
+    if (proof.queried_values.size() != positions.size() * rows)
+      return "mle opening: " + std::to_string(proof.queried_values.size()) + " opened values, expected " +
+             std::to_string(positions.size() * rows);
+    for (M31 x : proof.queried_values)
+      if (!M31::is_canonical(x.v)) return std::string("mle opening: an opened value is not canonical");
+    hash::QueriesPerLogSize queries;
+    queries[code_log] = positions;
+    hash::MerkleVerifier merkle(c.root, std::vector<uint32_t>(rows, code_log));
+    if (auto bad = merkle.verify(queries, proof.queried_values, proof.decommitment))
+      return "mle opening: merkle: " + *bad;
+    // The rows' codewords at the opened columns against the columns' combinations, both checks
+    // joined by gamma (drawn after everything they depend on is fixed): one row encoding.
+    const QM31 gamma = channel.draw_felt();
+    std::vector<QM31> joined_row(cols);
+    for (size_t j = 0; j < cols; ++j) joined_row[j] = proof.proximity_row[j] + gamma * proof.evaluation_row[j];
+    const auto tree = circle::precompute_twiddles_for_log(code_log);
+    const std::vector<QM31>* rows_to_encode[1] = {&joined_row};
+    const auto encoded = encode_qm31_rows(rows_to_encode, c.log_blowup, tree, 1);
+    std::vector<QM31> weights = eq_table(rho);
+    const std::vector<QM31> w_eval = eq_table(point.first(c.log_rows));
+    for (size_t i = 0; i < rows; ++i) weights[i] += gamma * w_eval[i];
+    for (size_t q = 0; q < positions.size(); ++q) {
+      const M31* column = proof.queried_values.data() + q * rows;
+      uint64_t acc[4] = {0, 0, 0, 0};
+      for (size_t i = 0; i < rows; ++i) lazy_accumulate(acc, weights[i], column[i]);
+      if (qm31_at(encoded, 0, positions[q]) != lazy_finish(acc))
+        return "mle opening: column " + std::to_string(positions[q]) + " fails the row check";
+    }
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    return std::string("mle opening: ") + e.what();
+  }
+}
+
+}  // namespace ptvm::sumcheck

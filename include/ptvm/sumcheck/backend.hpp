@@ -1,0 +1,63 @@
+// The sumcheck backend: the prover-side operations of the sumcheck protocols (round sums, fixing a
+// variable, eq tables, restricting an M31 matrix by an eq vector), each on whole tables. The
+// protocols in host/sumcheck/ are written once against it; make_cpu_sumcheck_backend() is the
+// reference, the GPU one (ptvm/gpu/sumcheck_backend.hpp, host-sim or CUDA) runs the kernels of
+// kernels/sumcheck/. Every backend gives byte-identical transcripts (the formulas are the PTVM_HD
+// ones of mle.hpp, eq.hpp and round.hpp, and QM31 sums are exact).
+//
+// (Separate from ptvm::Backend, the circle STARK's column interface.)
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ptvm/field/m31.hpp"
+#include "ptvm/field/qm31.hpp"
+#include "ptvm/sumcheck/round.hpp"
+
+namespace ptvm::sumcheck {
+
+// Tables of equal size 2^m held by a backend (host or device memory) for the rounds of one
+// sumcheck. to_host() copies them out (tests look at any intermediate with it).
+class SumcheckTables {
+ public:
+  virtual ~SumcheckTables() = default;
+  virtual size_t n_tables() const = 0;
+  virtual unsigned n_vars() const = 0;  // m: each table has 2^m entries
+  virtual std::vector<std::vector<QM31>> to_host() const = 0;
+};
+
+class SumcheckBackend {
+ public:
+  virtual ~SumcheckBackend() = default;
+  virtual std::string name() const = 0;
+
+  // Takes tables of one power-of-two size (Usage error otherwise).
+  virtual std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<QM31>> tables) = 0;
+  virtual std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<M31>> tables) = 0;
+  // p(0), ..., p(degree) of the round polynomial of shape (round.hpp); tables.n_vars() >= 1 and
+  // shape.n_factors == tables.n_tables().
+  virtual std::vector<QM31> sumcheck_round(const SumcheckTables& tables, const ProductShape& shape,
+                                           uint32_t degree) = 0;
+  // Every table restricted to first variable = r (n_vars drops by one).
+  virtual void fix_first_variable(SumcheckTables& tables, QM31 r) = 0;
+  // scale * eq(point, x) for x in {0,1}^n (eq.hpp's order).
+  virtual std::vector<QM31> eq_table(std::span<const QM31> point, QM31 scale) = 0;
+  // Restriction of a row-major rows x cols M31 matrix M by weights, one pass over M:
+  //   restrict_rows:    out[k] = sum_i weights[i] * M[i][k]   (weights.size() == rows, out: cols)
+  //   restrict_columns: out[k] = sum_j M[k][j] * weights[j]   (weights.size() == cols, out: rows)
+  // With weights = eq(r, .) these are MLE(M)(r, .) and MLE(M)(., r) as tables.
+  virtual std::vector<QM31> restrict_rows(std::span<const M31> matrix, size_t rows, size_t cols,
+                                          std::span<const QM31> weights) = 0;
+  virtual std::vector<QM31> restrict_columns(std::span<const M31> matrix, size_t rows, size_t cols,
+                                             std::span<const QM31> weights) = 0;
+};
+
+// The CPU reference backend (single-threaded; the one the verifier-side code also trusts).
+std::unique_ptr<SumcheckBackend> make_cpu_sumcheck_backend();
+// A process-wide CPU backend for callers that pass none.
+SumcheckBackend& default_sumcheck_backend();
+
+}  // namespace ptvm::sumcheck

@@ -1,0 +1,208 @@
+// GKR against direct circuit evaluation; LogUp-GKR on balanced and unbalanced lookups; tampering.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "ptvm/sumcheck/gkr.hpp"
+#include "ptvm/sumcheck/logup_gkr.hpp"
+#include "ptvm/sumcheck/mle.hpp"
+
+namespace ptvm::sumcheck {
+namespace {
+
+std::vector<QM31> random_qm31(size_t n, std::mt19937_64& rng) {
+  std::vector<QM31> v(n);
+  auto r = [&] { return M31::from_u64(rng()); };
+  for (auto& x : v) x = QM31::from_m31(r(), r(), r(), r());
+  return v;
+}
+
+TEST(Gkr, MixedAddMulCircuitsMatchDirectEvaluation) {
+  const std::vector<std::vector<GkrGate>> circuits = {
+      {GkrGate::Mul},
+      {GkrGate::Add},
+      {GkrGate::Mul, GkrGate::Add, GkrGate::Mul, GkrGate::Mul},
+      {GkrGate::Add, GkrGate::Add, GkrGate::Mul, GkrGate::Add, GkrGate::Mul},
+  };
+  uint64_t seed = 1;
+  for (const auto& gates : circuits)
+    for (uint32_t n_out : {0u, 2u}) {
+      GkrCircuit circuit{gates, n_out};
+      std::mt19937_64 rng(seed++);
+      std::vector<std::vector<QM31>> input = {random_qm31(size_t{1} << circuit.n_input_vars(), rng)};
+      const auto layers = evaluate_gkr_circuit(circuit, input);
+      // The direct evaluation by definition: a grand product / sum over each block of the input.
+      if (gates.size() == 1 && n_out == 0) {
+        EXPECT_EQ(layers[0][0][0], gates[0] == GkrGate::Mul ? input[0][0] * input[0][1] : input[0][0] + input[0][1]);
+      }
+      Blake2sChannel pc;
+      auto out = prove_gkr(circuit, input, pc);
+      EXPECT_EQ(out.proof.output, layers[0]);
+      Blake2sChannel vc;
+      auto v = verify_gkr(circuit, out.proof, vc);
+      ASSERT_TRUE(v.accepted) << v.reason;
+      EXPECT_EQ(vc.digest(), pc.digest());
+      EXPECT_EQ(v.input_point, out.input_point);
+      // The claim left is the input MLE at the point.
+      EXPECT_EQ(v.input_claims[0], evaluate_mle<QM31>(input[0], v.input_point));
+    }
+}
+
+TEST(Gkr, GrandProductOfEightIsTheProduct) {
+  std::mt19937_64 rng(9);
+  auto input = random_qm31(8, rng);
+  QM31 prod = QM31::one();
+  for (auto x : input) prod *= x;
+  GkrCircuit circuit{{GkrGate::Mul, GkrGate::Mul, GkrGate::Mul}, 0};
+  Blake2sChannel c;
+  auto out = prove_gkr(circuit, {input}, c);
+  EXPECT_EQ(out.proof.output[0][0], prod);
+}
+
+TEST(Gkr, TamperedProofsAreRejected) {
+  GkrCircuit circuit{{GkrGate::Fraction, GkrGate::Fraction, GkrGate::Fraction, GkrGate::Fraction}, 1};
+  std::mt19937_64 rng(3);
+  const size_t n = size_t{1} << circuit.n_input_vars();
+  std::vector<std::vector<QM31>> input = {random_qm31(n, rng), random_qm31(n, rng)};
+  Blake2sChannel pc;
+  const GkrProof proof = prove_gkr(circuit, input, pc).proof;
+  auto verify = [&](const GkrProof& p) {
+    Blake2sChannel vc;
+    auto v = verify_gkr(circuit, p, vc);
+    if (!v.accepted) return v;
+    // The input claims discharged against the input (what a caller does).
+    for (size_t c = 0; c < 2; ++c)
+      if (v.input_claims[c] != evaluate_mle<QM31>(input[c], v.input_point)) {
+        v.accepted = false;
+        v.reason = "input claim";
+      }
+    return v;
+  };
+  ASSERT_TRUE(verify(proof).accepted);
+  const QM31 delta = QM31::from_u32(0, 1, 0, 0);
+  size_t cases = 0;
+  for (size_t c = 0; c < proof.output.size(); ++c)
+    for (size_t i = 0; i < proof.output[c].size(); ++i) {
+      auto bad = proof;
+      bad.output[c][i] += delta;
+      EXPECT_FALSE(verify(bad).accepted) << "output " << c << "," << i;
+      ++cases;
+    }
+  for (size_t l = 0; l < proof.layers.size(); ++l) {
+    for (size_t r = 0; r < proof.layers[l].sumcheck.rounds.size(); ++r)
+      for (size_t k = 0; k < proof.layers[l].sumcheck.rounds[r].coefficients.size(); ++k) {
+        auto bad = proof;
+        bad.layers[l].sumcheck.rounds[r].coefficients[k] += delta;
+        auto v = verify(bad);
+        EXPECT_FALSE(v.accepted) << "layer " << l << " round " << r << " coefficient " << k;
+        EXPECT_FALSE(v.reason.empty());
+        ++cases;
+      }
+    for (size_t j = 0; j < proof.layers[l].final_values.size(); ++j) {
+      auto bad = proof;
+      bad.layers[l].final_values[j] += delta;
+      EXPECT_FALSE(verify(bad).accepted) << "layer " << l << " mask " << j;
+      ++cases;
+    }
+  }
+  EXPECT_GT(cases, 40u);
+  auto bad = proof;
+  bad.layers.pop_back();
+  EXPECT_FALSE(verify(bad).accepted);
+  bad = proof;
+  bad.output[1].clear();
+  EXPECT_FALSE(verify(bad).accepted);
+  // A malformed circuit is a rejection with a reason, not an exception.
+  Blake2sChannel vc;
+  auto v = verify_gkr(GkrCircuit{{GkrGate::Fraction, GkrGate::Mul}, 0}, proof, vc);
+  EXPECT_FALSE(v.accepted);
+  EXPECT_FALSE(v.reason.empty());
+}
+
+TEST(LogupGkr, FractionSumMatchesDirectSum) {
+  std::mt19937_64 rng(4);
+  for (size_t n : {size_t{1}, size_t{2}, size_t{3}, size_t{8}, size_t{13}, size_t{64}}) {
+    FractionColumns f{random_qm31(n, rng), random_qm31(n, rng)};
+    QM31 direct = QM31::zero();
+    for (size_t i = 0; i < n; ++i) direct += f.numerators[i] * f.denominators[i].inverse();
+    Blake2sChannel pc;
+    auto out = prove_fraction_sum(f, pc);
+    Blake2sChannel vc;
+    auto v = verify_fraction_sum(out.n_vars, out.proof, vc);
+    ASSERT_TRUE(v.accepted) << v.reason;
+    EXPECT_EQ(v.sum, direct) << "n=" << n;
+    f.numerators.resize(size_t{1} << out.n_vars, QM31::zero());
+    f.denominators.resize(size_t{1} << out.n_vars, QM31::one());
+    EXPECT_EQ(v.numerator_claim, evaluate_mle<QM31>(f.numerators, v.point));
+    EXPECT_EQ(v.denominator_claim, evaluate_mle<QM31>(f.denominators, v.point));
+  }
+}
+
+LookupColumns range_lookup(size_t n_values, uint32_t table_size, uint64_t seed) {
+  // Pairs (x, x^2 mod 97) looked up in the table of all (t, t^2 mod 97), t < table_size.
+  std::mt19937_64 rng(seed);
+  LookupColumns c;
+  c.values.resize(2);
+  c.table.resize(2);
+  c.multiplicities.assign(table_size, M31::zero());
+  for (uint32_t t = 0; t < table_size; ++t) {
+    c.table[0].push_back(M31::from_u32(t));
+    c.table[1].push_back(M31::from_u32(t * t % 97));
+  }
+  for (size_t i = 0; i < n_values; ++i) {
+    const uint32_t x = uint32_t(rng() % table_size);
+    c.values[0].push_back(M31::from_u32(x));
+    c.values[1].push_back(M31::from_u32(x * x % 97));
+    c.multiplicities[x] += M31::one();
+  }
+  return c;
+}
+
+TEST(LogupGkr, BalancedLookupVerifiesUnbalancedIsRejected) {
+  for (auto [n_values, table_size] : {std::pair<size_t, uint32_t>{1, 1}, {5, 8}, {100, 16}, {64, 64}}) {
+    LookupColumns c = range_lookup(n_values, table_size, n_values);
+    Blake2sChannel pc;
+    auto proof = prove_lookup(c, pc);
+    Blake2sChannel vc;
+    auto v = verify_lookup(c, proof, vc);
+    EXPECT_TRUE(v.accepted) << v.reason;
+    EXPECT_EQ(vc.digest(), pc.digest());
+
+    // A value outside the table (its tuple broken), proven honestly: unbalanced.
+    LookupColumns bad = c;
+    bad.values[1][0] += M31::one();
+    Blake2sChannel pc2;
+    auto bad_proof = prove_lookup(bad, pc2);
+    Blake2sChannel vc2;
+    auto v2 = verify_lookup(bad, bad_proof, vc2);
+    EXPECT_FALSE(v2.accepted);
+    EXPECT_NE(v2.reason.find("unbalanced"), std::string::npos) << v2.reason;
+    // A wrong multiplicity: unbalanced too.
+    LookupColumns bad_m = c;
+    bad_m.multiplicities[0] += M31::one();
+    Blake2sChannel pc3, vc3;
+    auto v3 = verify_lookup(bad_m, prove_lookup(bad_m, pc3), vc3);
+    EXPECT_FALSE(v3.accepted);
+    EXPECT_NE(v3.reason.find("unbalanced"), std::string::npos) << v3.reason;
+    // The honest proof of c presented for other columns: rejected.
+    Blake2sChannel vc4;
+    EXPECT_FALSE(verify_lookup(bad, proof, vc4).accepted);
+  }
+}
+
+TEST(LogupGkr, ForgedRootIsRejected) {
+  // A prover that reports a zero numerator for an unbalanced lookup fails the layer checks.
+  LookupColumns c = range_lookup(20, 8, 7);
+  c.values[0][3] += M31::one();
+  Blake2sChannel pc;
+  auto proof = prove_lookup(c, pc);
+  proof.gkr.output[0][0] = QM31::zero();
+  Blake2sChannel vc;
+  auto v = verify_lookup(c, proof, vc);
+  EXPECT_FALSE(v.accepted);
+  EXPECT_NE(v.reason.find("gkr layer 0"), std::string::npos) << v.reason;
+}
+
+}  // namespace
+}  // namespace ptvm::sumcheck

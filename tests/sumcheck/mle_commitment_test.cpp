@@ -1,0 +1,164 @@
+// The tensor-code multilinear commitment: commit -> open -> verify, and every part of an opening
+// tampered (rows, opened values, Merkle witnesses, the value, the point, the commitment).
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "ptvm/sumcheck/eq.hpp"
+#include "ptvm/sumcheck/mle.hpp"
+#include "ptvm/sumcheck/mle_commitment.hpp"
+
+namespace ptvm::sumcheck {
+namespace {
+
+std::vector<M31> random_table(uint32_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<M31> v(size_t{1} << n);
+  for (auto& x : v) x = M31::from_u64(rng());
+  return v;
+}
+std::vector<QM31> random_point(uint32_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<QM31> v(n);
+  for (auto& x : v) x = QM31::from_m31(M31::from_u64(rng()), M31::from_u64(rng()), M31::from_u64(rng()), M31::from_u64(rng()));
+  return v;
+}
+
+struct Opened {
+  CommittedMle committed;
+  std::vector<QM31> point;
+  QM31 value;
+  MleOpeningProof proof;
+};
+
+Opened open_random(uint32_t n, uint32_t log_rows, MleCommitmentParams params, uint64_t seed) {
+  Opened o{CommittedMle::commit(random_table(n, seed), log_rows, params, 1), random_point(n, seed + 1), QM31(), {}};
+  o.value = o.committed.evaluate(o.point);
+  hash::Blake2sChannel channel;
+  mix_commitment(channel, o.committed.commitment());
+  o.proof = o.committed.open(o.point, o.value, channel);
+  return o;
+}
+
+std::optional<std::string> verify(const MleCommitment& c, const std::vector<QM31>& point, QM31 value,
+                                  const MleOpeningProof& proof) {
+  hash::Blake2sChannel channel;
+  mix_commitment(channel, c);
+  return verify_mle_opening(c, point, value, proof, channel);
+}
+
+TEST(MleCommitment, OpeningsVerifyAcrossShapes) {
+  const MleCommitmentParams small{.log_blowup = 2, .n_queries = 20};
+  for (auto [n, a] : {std::pair<uint32_t, uint32_t>{1, 0}, {4, 0}, {4, 3}, {8, 2}, {10, 5}, {11, 3}}) {
+    // A code of 2^(n - a + 2) symbols: at most that many distinct queries.
+    MleCommitmentParams p = small;
+    if (p.n_queries > (1u << (n - a + 2))) p.n_queries = 1u << (n - a + 2);
+    Opened o = open_random(n, a, p, n * 10 + a);
+    EXPECT_EQ(o.value, evaluate_mle<M31>(o.committed.table(), o.point));
+    auto r = verify(o.committed.commitment(), o.point, o.value, o.proof);
+    EXPECT_FALSE(r.has_value()) << "n=" << n << " a=" << a << ": " << r.value_or("");
+  }
+  // The default parameters (148 queries at rate 1/4) on a table big enough for them.
+  Opened o = open_random(12, default_log_rows(12), {}, 5);
+  EXPECT_EQ(o.proof.queried_values.size(), size_t{148} << o.committed.commitment().log_rows);
+  EXPECT_FALSE(verify(o.committed.commitment(), o.point, o.value, o.proof).has_value());
+}
+
+TEST(MleCommitment, TamperedOpeningsAreRejected) {
+  const MleCommitmentParams params{.log_blowup = 2, .n_queries = 24};
+  Opened o = open_random(9, 4, params, 77);
+  const MleCommitment& c = o.committed.commitment();
+  ASSERT_FALSE(verify(c, o.point, o.value, o.proof).has_value());
+  const QM31 delta = QM31::from_u32(0, 0, 0, 1);
+  // The value, the point.
+  EXPECT_TRUE(verify(c, o.point, o.value + delta, o.proof).has_value());
+  auto other_point = o.point;
+  other_point[3] += delta;
+  EXPECT_TRUE(verify(c, other_point, o.value, o.proof).has_value());
+  // Every entry of both rows.
+  for (size_t j = 0; j < o.proof.proximity_row.size(); ++j) {
+    auto bad = o.proof;
+    bad.proximity_row[j] += delta;
+    EXPECT_TRUE(verify(c, o.point, o.value, bad).has_value()) << "proximity " << j;
+    bad = o.proof;
+    bad.evaluation_row[j] += delta;
+    EXPECT_TRUE(verify(c, o.point, o.value, bad).has_value()) << "evaluation " << j;
+  }
+  // Every opened value, every Merkle witness.
+  for (size_t k = 0; k < o.proof.queried_values.size(); k += 7) {
+    auto bad = o.proof;
+    bad.queried_values[k] = bad.queried_values[k] + M31::one();
+    EXPECT_TRUE(verify(c, o.point, o.value, bad).has_value()) << "opened value " << k;
+  }
+  for (size_t k = 0; k < o.proof.decommitment.hash_witness.size(); ++k) {
+    auto bad = o.proof;
+    bad.decommitment.hash_witness[k].bytes[k % 32] ^= 1;
+    EXPECT_TRUE(verify(c, o.point, o.value, bad).has_value()) << "hash witness " << k;
+  }
+  for (size_t k = 0; k < o.proof.decommitment.column_witness.size(); ++k) {
+    auto bad = o.proof;
+    bad.decommitment.column_witness[k] = bad.decommitment.column_witness[k] + M31::one();
+    EXPECT_TRUE(verify(c, o.point, o.value, bad).has_value()) << "column witness " << k;
+  }
+  {
+    auto bad = o.proof;
+    bad.queried_values.pop_back();
+    EXPECT_TRUE(verify(c, o.point, o.value, bad).has_value());
+    bad = o.proof;
+    bad.queried_values[0] = M31::raw(M31::P);  // not canonical
+    EXPECT_TRUE(verify(c, o.point, o.value, bad).has_value());
+    bad = o.proof;
+    bad.evaluation_row.pop_back();
+    EXPECT_TRUE(verify(c, o.point, o.value, bad).has_value());
+  }
+  // Another commitment's root, other parameters.
+  {
+    MleCommitment other = c;
+    other.root.bytes[0] ^= 0x80;
+    EXPECT_TRUE(verify(other, o.point, o.value, o.proof).has_value());
+    other = c;
+    other.log_rows = 3;
+    EXPECT_TRUE(verify(other, o.point, o.value, o.proof).has_value());
+    other = c;
+    other.log_rows = other.n_vars;  // malformed: a reason, no exception
+    EXPECT_TRUE(verify(other, o.point, o.value, o.proof).has_value());
+  }
+}
+
+// A prover that commits one table and answers with the rows of another (consistent with a false
+// value) is caught by the column checks: the commitment binds.
+TEST(MleCommitment, RowsOfAnotherTableAreRejected) {
+  const MleCommitmentParams params{.log_blowup = 2, .n_queries = 24};
+  Opened o = open_random(9, 4, params, 91);
+  const MleCommitment& c = o.committed.commitment();
+  auto other = random_table(9, 92);
+  const QM31 false_value = evaluate_mle<M31>(other, o.point);
+  const size_t rows = size_t{1} << c.log_rows, cols = size_t{1} << c.log_cols();
+  auto cpu = make_cpu_sumcheck_backend();
+  const auto other_rows = cpu->restrict_rows(other, rows, cols, eq_table(std::span<const QM31>(o.point).first(c.log_rows)));
+  // The cheating prover opens honest Merkle paths at the transcript's positions (open() takes the
+  // evaluation row from the caller).
+  hash::Blake2sChannel cheat;
+  mix_commitment(cheat, c);
+  auto bad = o.committed.open(o.point, false_value, cheat, *cpu, &other_rows);
+  auto r = verify(c, o.point, false_value, bad);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("fails the row check"), std::string::npos) << *r;
+  // And a proof made by the honest prover for a false value fails on the value check.
+  hash::Blake2sChannel channel;
+  mix_commitment(channel, c);
+  auto lie = o.committed.open(o.point, false_value, channel);
+  auto r2 = verify(c, o.point, false_value, lie);
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_NE(r2->find("claimed value"), std::string::npos) << *r2;
+}
+
+TEST(MleCommitment, BadParametersAreUsageErrors) {
+  EXPECT_THROW(CommittedMle::commit(random_table(4, 1), 4), Error);                       // no column variable
+  EXPECT_THROW(CommittedMle::commit(random_table(4, 1), 1, {.log_blowup = 2, .n_queries = 100}), Error);  // 32 symbols
+  EXPECT_THROW(CommittedMle::commit(std::vector<M31>(3), 0), Error);                      // not a power of two
+}
+
+}  // namespace
+}  // namespace ptvm::sumcheck
