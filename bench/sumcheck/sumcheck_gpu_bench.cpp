@@ -2,7 +2,8 @@
 // the reported time is the MODELED H100 time (host-sim's bytes moved / 3.35 TB/s, manual time;
 // compute is not modeled), against ptvm::cuda it is CUDA events (skipped without a device).
 // Counters: bytes_moved, min_bytes (the fewest bytes the stage must move) and their ratio.
-//   BM_SumcheckRoundKernel/log_n: one round of the LogUp-GKR layer shape (4 tables + eq, degree 3)
+//   BM_SumcheckRoundKernel/log_n: one eq-weighted round of the LogUp-GKR layer shape (4 tables and
+//                                 the eq weights, degree 3 + eq)
 //   BM_FixVariableKernel/log_n:   fixing the first variable of 5 tables
 //   BM_EqTableKernel/log_n:       an eq table of 2^log_n entries
 //   BM_RestrictRowsKernel/M/K:    an M x K M31 matrix restricted by eq(r_rows) (the matmul prover's
@@ -99,28 +100,31 @@ void run_timed(benchmark::State& state, const std::function<void(gpu::stream_t)>
 
 ProductShape logup_layer_shape() {
   ProductShape s;
-  s.n_factors = 5;  // p0, p1, q0, q1, eq
+  s.n_factors = 4;  // p0, p1, q0, q1; eq(z, .) is the weight table
   s.n_terms = 3;
-  s.term_masks[0] = 0b11001;
-  s.term_masks[1] = 0b10110;
-  s.term_masks[2] = 0b11100;
+  s.term_masks[0] = 0b1001;
+  s.term_masks[1] = 0b0110;
+  s.term_masks[2] = 0b1100;
   s.term_coefficients[0] = s.term_coefficients[1] = QM31::one();
   s.term_coefficients[2] = QM31::from_u32(9, 8, 7, 6);
   return s;
 }
 
+// The eq-weighted round of a LogUp-GKR layer: q(0..3) over 4 tables and the weights.
 void BM_SumcheckRoundKernel(benchmark::State& state) {
   if (!have_device(state)) return;
   const unsigned log_n = unsigned(state.range(0));
   const size_t n = size_t{1} << log_n;
   const ProductShape shape = logup_layer_shape();
   auto tables = gpu::DeviceBuffer<QM31>::from_host(random_qm31(n * shape.n_factors, log_n));
+  auto weights = gpu::DeviceBuffer<QM31>::from_host(random_qm31(n / 2, log_n + 7));
   run_timed(
       state,
       [&](gpu::stream_t s) {
-        benchmark::DoNotOptimize(gpu::sumcheck_round(tables.cptr(), n, shape.n_factors, log_n, shape, 4, s));
+        benchmark::DoNotOptimize(
+            gpu::sumcheck_round(tables.cptr(), n, shape.n_factors, log_n, shape, shape.degree() + 1, weights.cptr(), s));
       },
-      n * shape.n_factors * sizeof(QM31), n / 2);
+      (n * shape.n_factors + n / 2) * sizeof(QM31), n / 2);
 }
 
 void BM_FixVariableKernel(benchmark::State& state) {

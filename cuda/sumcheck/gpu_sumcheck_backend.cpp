@@ -5,11 +5,13 @@
 #include <vector>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/gpu/column_ops.hpp"
 #include "ptvm/gpu/runtime.hpp"
 #include "ptvm/gpu/sumcheck_eq_table.hpp"
 #include "ptvm/gpu/sumcheck_fix_variable.hpp"
 #include "ptvm/gpu/sumcheck_restrict.hpp"
 #include "ptvm/gpu/sumcheck_round.hpp"
+#include "ptvm/sumcheck/eq.hpp"
 #include "ptvm/sumcheck/mle.hpp"
 
 PTVM_GPU_NAMESPACE_BEGIN
@@ -17,6 +19,7 @@ namespace {
 
 using sumcheck::ProductShape;
 using sumcheck::SumcheckTables;
+using gpu::ColumnOp;
 
 // n_tables tables, table j at j * capacity; folding works in place, so the stride stays.
 class GpuTables final : public SumcheckTables {
@@ -25,15 +28,20 @@ class GpuTables final : public SumcheckTables {
   size_t tables = 0, capacity = 0;
   unsigned vars = 0;
   stream_t stream = nullptr;
+  // The eq factor (as in the CPU backend): z, the round, the prefix, and the device weights
+  // eq(z_{round+1..}, .), halved in place each round (eq_size entries live).
+  std::vector<QM31> eq_point;
+  unsigned round = 0;
+  QM31 eq_prefix = QM31::one();
+  DeviceBuffer<QM31> eq_weights;
+  size_t eq_size = 0;
 
   size_t n_tables() const override { return tables; }
   unsigned n_vars() const override { return vars; }
+  // Only the live 2^vars entries of each table travel (after the last round: one each).
   std::vector<std::vector<QM31>> to_host() const override {
-    const std::vector<QM31> all = buffer.to_host(stream);
-    std::vector<std::vector<QM31>> out(tables);
-    const size_t size = size_t{1} << vars;
-    for (size_t j = 0; j < tables; ++j)
-      out[j].assign(all.begin() + j * capacity, all.begin() + j * capacity + size);
+    std::vector<std::vector<QM31>> out(tables, std::vector<QM31>(size_t{1} << vars));
+    for (size_t j = 0; j < tables; ++j) buffer.download(out[j], stream, j * capacity);
     return out;
   }
 };
@@ -55,22 +63,47 @@ class GpuSumcheckBackend final : public sumcheck::SumcheckBackend {
 #endif
   }
 
-  std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<QM31>> tables) override {
-    return load(tables);
+  std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<QM31>> tables,
+                                              std::span<const QM31> eq_point) override {
+    return load(tables, eq_point);
   }
   // M31 tables are lifted on the host (the first fold could read M31: sumcheck_fix_first_variable_m31).
-  std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<M31>> tables) override {
-    return load(tables);
+  std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<M31>> tables,
+                                              std::span<const QM31> eq_point) override {
+    return load(tables, eq_point);
   }
 
   std::vector<QM31> sumcheck_round(const SumcheckTables& t, const ProductShape& shape, uint32_t degree) override {
     GpuTables& g = gpu_tables(t);
-    return gpu::sumcheck_round(g.buffer.cptr(), g.capacity, g.tables, g.vars, shape, degree, stream_);
+    if (g.eq_point.empty()) {
+      if (degree > ProductShape::kMaxDegree) throw Error(ErrorCategory::Usage, "sumcheck_round: degree too high");
+      return gpu::sumcheck_round(g.buffer.cptr(), g.capacity, g.tables, g.vars, shape, degree + 1,
+                                 gptr<const QM31>(), stream_);
+    }
+    if (degree != shape.degree() + 1 || degree > ProductShape::kMaxDegree)
+      throw Error(ErrorCategory::Usage, "sumcheck_round: degree " + std::to_string(degree) + " for this shape");
+    const std::vector<QM31> q =
+        gpu::sumcheck_round(g.buffer.cptr(), g.capacity, g.tables, g.vars, shape, degree, g.eq_weights.cptr(), stream_);
+    std::vector<QM31> evals(degree + 1);
+    sumcheck::eq_round_from_quotient(q.data(), degree - 1, g.eq_point[g.round], g.eq_prefix, evals.data());
+    return evals;
   }
 
   void fix_first_variable(SumcheckTables& t, QM31 r) override {
     GpuTables& g = gpu_tables(t);
     gpu::sumcheck_fix_first_variable(g.buffer.ptr(), g.capacity, g.tables, g.vars, r, stream_);
+    if (!g.eq_point.empty()) {
+      g.eq_prefix *= sumcheck::eq_factor(g.eq_point[g.round], r);
+      // eq(z_{i+2..}, y) = eq(z_{i+1..}, (0, y)) + eq(z_{i+1..}, (1, y)).
+      if (g.eq_size >= 2) {
+        const size_t half = g.eq_size / 2;
+        const gptr<QM31> w = g.eq_weights.ptr();
+        gpu::qm31_columns_apply(ColumnOp::Add, gptr<const QM31>(w), gptr<const QM31>(w.offset(half)), w, half,
+                                stream_);
+        g.eq_size = half;
+      }
+    }
+    ++g.round;
     --g.vars;
   }
 
@@ -105,7 +138,7 @@ class GpuSumcheckBackend final : public sumcheck::SumcheckBackend {
 
  private:
   template <class F>
-  std::unique_ptr<SumcheckTables> load(std::span<const std::vector<F>> tables) {
+  std::unique_ptr<SumcheckTables> load(std::span<const std::vector<F>> tables, std::span<const QM31> eq_point) {
     if (tables.empty()) throw Error(ErrorCategory::Usage, "load_tables: no table");
     auto g = std::make_unique<GpuTables>();
     g->vars = sumcheck::log2_table_size(tables[0].size(), "load_tables");
@@ -118,6 +151,19 @@ class GpuSumcheckBackend final : public sumcheck::SumcheckBackend {
       for (size_t x = 0; x < g->capacity; ++x) host[j * g->capacity + x] = sumcheck::to_qm31(tables[j][x]);
     }
     g->buffer = DeviceBuffer<QM31>::from_host(host, stream_);
+    if (!eq_point.empty()) {
+      if (eq_point.size() != g->vars)
+        throw Error(ErrorCategory::Usage, "load_tables: an eq point of " + std::to_string(eq_point.size()) +
+                                              " coordinates for " + std::to_string(g->vars) + " variables");
+      g->eq_point.assign(eq_point.begin(), eq_point.end());
+      // eq(z_{1..}, .) built on the device.
+      const unsigned n = g->vars - 1;
+      DeviceBuffer<QM31> point(n > 0 ? n : 1);
+      if (n > 0) point.upload(eq_point.subspan(1), stream_);
+      g->eq_size = size_t{1} << n;
+      g->eq_weights = DeviceBuffer<QM31>(g->eq_size);
+      gpu::sumcheck_eq_table(point.cptr(), n, QM31::one(), g->eq_weights.ptr(), stream_);
+    }
     return g;
   }
 

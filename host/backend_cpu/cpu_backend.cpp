@@ -1,7 +1,9 @@
 // The reference backend: every column in host memory, std::thread across columns or rows.
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <map>
+#include <mutex>
 
 #include "../stark/parallel.hpp"
 #include "column_allocator.hpp"
@@ -110,10 +112,9 @@ class CpuBackend final : public Backend {
     parallel_for(rows.size(), 1, [&](size_t b, size_t e) {
       for (size_t c = b; c < e; ++c) {
         const auto& col = rows[c];
-        uint32_t n = log2_exact(col.size());
+        const std::vector<uint32_t>& position = row_positions(log2_exact(col.size()));
         Column v(col.size());
-        for (size_t j = 0; j < col.size(); ++j)
-          v[circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, n), n)] = col[j];
+        for (size_t j = 0; j < col.size(); ++j) v[position[j]] = col[j];
         out->cols[c] = std::move(v);
       }
     });
@@ -122,10 +123,9 @@ class CpuBackend final : public Backend {
 
   std::vector<M31> to_host_rows(const ColumnSet& set, size_t column) override {
     const auto& col = host(set).cols.at(column);
-    uint32_t n = log2_exact(col.size());
+    const std::vector<uint32_t>& position = row_positions(log2_exact(col.size()));
     std::vector<M31> rows(col.size());
-    for (size_t j = 0; j < col.size(); ++j)
-      rows[j] = col[circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, n), n)];
+    for (size_t j = 0; j < col.size(); ++j) rows[j] = col[position[j]];
     return rows;
   }
 
@@ -245,9 +245,15 @@ class CpuBackend final : public Backend {
     const size_t N = size_t{1} << n;
     Interaction result{std::make_unique<HostColumns>(), QM31::zero()};
     if (shape.n_fractions == 0) return result;
-    std::vector<std::vector<M31>> pre_rows, main_rows;
-    for (size_t c = 0; c < preprocessed.n_columns(); ++c) pre_rows.push_back(to_host_rows(preprocessed, c));
-    for (size_t c = 0; c < main.n_columns(); ++c) main_rows.push_back(to_host_rows(main, c));
+    std::vector<std::vector<M31>> pre_rows(preprocessed.n_columns()), main_rows(main.n_columns());
+    parallel_for(pre_rows.size() + main_rows.size(), 1, [&](size_t b, size_t e) {
+      for (size_t c = b; c < e; ++c) {
+        if (c < pre_rows.size())
+          pre_rows[c] = to_host_rows(preprocessed, c);
+        else
+          main_rows[c - pre_rows.size()] = to_host_rows(main, c - pre_rows.size());
+      }
+    });
     std::vector<const M31*> pre_ptr, main_ptr;
     for (auto& c : pre_rows) pre_ptr.push_back(c.data());
     for (auto& c : main_rows) main_ptr.push_back(c.data());
@@ -336,12 +342,7 @@ class CpuBackend final : public Backend {
     gather(in.preprocessed, cols.preprocessed);
     gather(in.main, cols.main);
     gather(in.interaction, cols.interaction);
-    std::vector<uint32_t> next(size);
-    parallel_for(size, 4096, [&](size_t b, size_t end) {
-      for (size_t r = b; r < end; ++r)
-        next[r] = static_cast<uint32_t>(circle::offset_bit_reversed_circle_domain_index(r, n, e, 1));
-    });
-    cols.next_position = next.data();
+    cols.next_position = next_positions(n, e).data();
     // 1 / V_n depends only on pos >> n (PROTOCOL.md §4.3 step 4).
     const uint32_t k = e - n;
     std::vector<M31> inv_vanishing(size_t{1} << k);
@@ -477,19 +478,18 @@ class CpuBackend final : public Backend {
     const auto& in = host(column);
     const uint32_t n = log2_exact(in.cols.at(0).size());
     const size_t half = size_t{1} << (n - 1);
-    DomainPoints points(n);
-    backend_cpu::ColumnVector<M31> ys(half), inv_y(half);
-    for (size_t i = 0; i < half; ++i) ys[i] = points.at_position(2 * i).y;
-    batch_inverse<M31>(std::span<const M31>(ys), std::span<M31>(inv_y));
+    const std::vector<M31>& inv_y = circle_fold_inv_y(n);
     auto out = std::make_unique<HostColumns>();
     out->cols.assign(4, Column(half));
     const QM31 alpha_sq = alpha * alpha;
     const HostColumns* acc = accumulate_into ? &host(*accumulate_into) : nullptr;
     if (acc && acc->cols.at(0).size() != half) throw Error(ErrorCategory::Internal, "fri_fold_circle: size mismatch");
-    for (size_t i = 0; i < half; ++i) {
-      QM31 g = stark::fold_circle_pair(value(in, 2 * i), value(in, 2 * i + 1), inv_y[i], alpha);
-      put(*out, i, acc ? value(*acc, i) * alpha_sq + g : g);
-    }
+    parallel_for(half, 4096, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) {
+        QM31 g = stark::fold_circle_pair(value(in, 2 * i), value(in, 2 * i + 1), inv_y[i], alpha);
+        put(*out, i, acc ? value(*acc, i) * alpha_sq + g : g);
+      }
+    });
     return out;
   }
 
@@ -498,13 +498,13 @@ class CpuBackend final : public Backend {
     const auto& in = host(line);
     const size_t size = in.cols.at(0).size();
     if (size != domain.size()) throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
-    auto xs = line_domain_bitrev_x(domain);
-    backend_cpu::ColumnVector<M31> even_x(size / 2), inv_x(size / 2);
-    for (size_t i = 0; i < size / 2; ++i) even_x[i] = xs[2 * i];
-    batch_inverse<M31>(std::span<const M31>(even_x), std::span<M31>(inv_x));
+    const std::vector<M31>& inv_x = line_fold_inv_x(domain);
     auto out = std::make_unique<HostColumns>();
     out->cols.assign(4, Column(size / 2));
-    for (size_t i = 0; i < size / 2; ++i) put(*out, i, stark::fold_line_pair(value(in, 2 * i), value(in, 2 * i + 1), inv_x[i], alpha));
+    parallel_for(size / 2, 4096, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i)
+        put(*out, i, stark::fold_line_pair(value(in, 2 * i), value(in, 2 * i + 1), inv_x[i], alpha));
+    });
     return out;
   }
 
@@ -528,6 +528,71 @@ class CpuBackend final : public Backend {
     return *twiddles_;
   }
   std::unique_ptr<circle::TwiddleTree> twiddles_;
+
+  // Per-size tables, computed once per backend and kept (a proof folds the same sizes every
+  // time; stwo keeps its twiddles the same way). Guarded: a backend may be shared by threads.
+  // 1 / y of the even positions of CanonicCoset(n) (the circle-to-line fold's twiddles).
+  const std::vector<M31>& circle_fold_inv_y(uint32_t n) {
+    std::lock_guard<std::mutex> lock(tables_mutex_);
+    auto& slot = circle_fold_inv_y_[n];
+    if (!slot) {
+      DomainPoints points(n);
+      const size_t half = size_t{1} << (n - 1);
+      std::vector<M31> ys(half);
+      for (size_t i = 0; i < half; ++i) ys[i] = points.at_position(2 * i).y;
+      slot = std::make_unique<std::vector<M31>>(batch_inverse<M31>(std::span<const M31>(ys)));
+    }
+    return *slot;
+  }
+  // 1 / x of the even bit-reversed positions of a line domain (the line fold's twiddles).
+  const std::vector<M31>& line_fold_inv_x(const circle::LineDomain& domain) {
+    std::lock_guard<std::mutex> lock(tables_mutex_);
+    auto& slot = line_fold_inv_x_[{domain.coset.initial_index.v, domain.coset.step_index.v, domain.log_size()}];
+    if (!slot) {
+      auto xs = line_domain_bitrev_x(domain);
+      std::vector<M31> even_x(domain.size() / 2);
+      for (size_t i = 0; i < even_x.size(); ++i) even_x[i] = xs[2 * i];
+      slot = std::make_unique<std::vector<M31>>(batch_inverse<M31>(std::span<const M31>(even_x)));
+    }
+    return *slot;
+  }
+  // Storage position (bit-reversed circle-domain order) of row j of CanonicCoset(n).
+  const std::vector<uint32_t>& row_positions(uint32_t n) {
+    std::lock_guard<std::mutex> lock(tables_mutex_);
+    auto& slot = row_positions_[n];
+    if (!slot) {
+      slot = std::make_unique<std::vector<uint32_t>>(size_t{1} << n);
+      for (size_t j = 0; j < slot->size(); ++j)
+        (*slot)[j] = static_cast<uint32_t>(circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, n), n));
+    }
+    return *slot;
+  }
+  // next[pos]: the storage position of the next trace row, on CanonicCoset(e) for a trace of
+  // 2^n rows (the mask offset 1 of the constraint evaluators).
+  const std::vector<uint32_t>& next_positions(uint32_t n, uint32_t e) {
+    {
+      std::lock_guard<std::mutex> lock(tables_mutex_);
+      auto it = next_positions_.find({n, e});
+      if (it != next_positions_.end()) return *it->second;
+    }
+    // Built outside the lock (the pool's workers may need it meanwhile); a racing builder's
+    // identical table is dropped.
+    auto table = std::make_unique<std::vector<uint32_t>>(size_t{1} << e);
+    auto& next = *table;
+    parallel_for(next.size(), 4096, [&](size_t b, size_t end) {
+      for (size_t r = b; r < end; ++r)
+        next[r] = static_cast<uint32_t>(circle::offset_bit_reversed_circle_domain_index(r, n, e, 1));
+    });
+    std::lock_guard<std::mutex> lock(tables_mutex_);
+    auto& slot = next_positions_[{n, e}];
+    if (!slot) slot = std::move(table);
+    return *slot;
+  }
+  std::map<uint32_t, std::unique_ptr<std::vector<uint32_t>>> row_positions_;
+  std::map<std::array<uint32_t, 2>, std::unique_ptr<std::vector<uint32_t>>> next_positions_;
+  std::mutex tables_mutex_;
+  std::map<uint32_t, std::unique_ptr<std::vector<M31>>> circle_fold_inv_y_;
+  std::map<std::array<uint32_t, 3>, std::unique_ptr<std::vector<M31>>> line_fold_inv_x_;
 };
 
 }  // namespace

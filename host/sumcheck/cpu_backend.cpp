@@ -18,13 +18,20 @@ class CpuTables final : public SumcheckTables {
  public:
   std::vector<std::vector<QM31>> tables;
   unsigned vars = 0;
+  // The eq factor, when there is one: z, the round, prod_{j<round} eq(z_j, r_j), and the weights
+  // eq(z_{round+1..}, .) of the current round.
+  std::vector<QM31> eq_point;
+  unsigned round = 0;
+  QM31 eq_prefix = QM31::one();
+  std::vector<QM31> eq_weights;
+
   size_t n_tables() const override { return tables.size(); }
   unsigned n_vars() const override { return vars; }
   std::vector<std::vector<QM31>> to_host() const override { return tables; }
 };
 
 template <class F>
-std::unique_ptr<SumcheckTables> load(std::span<const std::vector<F>> tables) {
+std::unique_ptr<SumcheckTables> load(std::span<const std::vector<F>> tables, std::span<const QM31> eq_point) {
   if (tables.empty()) throw Error(ErrorCategory::Usage, "load_tables: no table");
   auto out = std::make_unique<CpuTables>();
   out->vars = log2_table_size(tables[0].size(), "load_tables");
@@ -34,6 +41,13 @@ std::unique_ptr<SumcheckTables> load(std::span<const std::vector<F>> tables) {
       throw Error(ErrorCategory::Usage, "load_tables: tables of different sizes");
     out->tables[j].resize(tables[j].size());
     for (size_t x = 0; x < tables[j].size(); ++x) out->tables[j][x] = to_qm31(tables[j][x]);
+  }
+  if (!eq_point.empty()) {
+    if (eq_point.size() != out->vars)
+      throw Error(ErrorCategory::Usage, "load_tables: an eq point of " + std::to_string(eq_point.size()) +
+                                            " coordinates for " + std::to_string(out->vars) + " variables");
+    out->eq_point.assign(eq_point.begin(), eq_point.end());
+    out->eq_weights = eq_table(eq_point.subspan(1));
   }
   return out;
 }
@@ -51,11 +65,13 @@ class CpuSumcheckBackend final : public SumcheckBackend {
  public:
   std::string name() const override { return "cpu"; }
 
-  std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<QM31>> tables) override {
-    return load(tables);
+  std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<QM31>> tables,
+                                              std::span<const QM31> eq_point) override {
+    return load(tables, eq_point);
   }
-  std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<M31>> tables) override {
-    return load(tables);
+  std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<M31>> tables,
+                                              std::span<const QM31> eq_point) override {
+    return load(tables, eq_point);
   }
 
   std::vector<QM31> sumcheck_round(const SumcheckTables& resident, const ProductShape& shape,
@@ -64,17 +80,31 @@ class CpuSumcheckBackend final : public SumcheckBackend {
     if (t.vars == 0) throw Error(ErrorCategory::Usage, "sumcheck_round: no variable left");
     if (shape.n_factors != t.tables.size())
       throw Error(ErrorCategory::Usage, "sumcheck_round: shape and tables differ in factors");
-    if (degree > ProductShape::kMaxDegree) throw Error(ErrorCategory::Usage, "sumcheck_round: degree too high");
+    const bool with_eq = !t.eq_point.empty();
+    if (degree > ProductShape::kMaxDegree || (with_eq && degree != shape.degree() + 1))
+      throw Error(ErrorCategory::Usage, "sumcheck_round: degree " + std::to_string(degree) + " for this shape");
     const size_t half = t.tables[0].size() / 2;
-    std::vector<QM31> evals(degree + 1, QM31::zero());
     QM31 lo[ProductShape::kMaxFactors], hi[ProductShape::kMaxFactors];
-    for (size_t x = 0; x < half; ++x) {
+    auto gather = [&](size_t x) {
       for (uint32_t j = 0; j < shape.n_factors; ++j) {
         lo[j] = t.tables[j][x];
         hi[j] = t.tables[j][x + half];
       }
-      round_accumulate(shape, degree, lo, hi, evals.data());
+    };
+    std::vector<QM31> evals(degree + 1, QM31::zero());
+    if (!with_eq) {
+      for (size_t x = 0; x < half; ++x) {
+        gather(x);
+        round_accumulate(shape, degree, lo, hi, evals.data());
+      }
+      return evals;
     }
+    std::vector<QM31> q(degree, QM31::zero());  // q(0..D), D = degree - 1
+    for (size_t x = 0; x < half; ++x) {
+      gather(x);
+      round_accumulate_weighted(shape, degree, lo, hi, t.eq_weights[x], q.data());
+    }
+    eq_round_from_quotient(q.data(), degree - 1, t.eq_point[t.round], t.eq_prefix, evals.data());
     return evals;
   }
 
@@ -86,6 +116,14 @@ class CpuSumcheckBackend final : public SumcheckBackend {
       for (size_t x = 0; x < half; ++x) table[x] = fold_pair(table[x], table[x + half], r);
       table.resize(half);
     }
+    if (!t.eq_point.empty()) {
+      t.eq_prefix *= eq_factor(t.eq_point[t.round], r);
+      // eq(z_{i+2..}, y) = eq(z_{i+1..}, (0, y)) + eq(z_{i+1..}, (1, y)): eq(z, 0) + eq(z, 1) = 1.
+      const size_t w_half = t.eq_weights.size() / 2;
+      for (size_t y = 0; y < w_half; ++y) t.eq_weights[y] += t.eq_weights[y + w_half];
+      t.eq_weights.resize(w_half > 0 ? w_half : 1);
+    }
+    ++t.round;
     --t.vars;
   }
 

@@ -181,6 +181,11 @@ GkrVerdict verify_gkr(const GkrCircuit& circuit, const GkrProof& proof, Blake2sC
                  std::to_string(circuit.gates.size());
       return v;
     }
+    for (const auto& col : proof.output)
+      if (!all_canonical(col)) {
+        v.reason = "gkr: an output value is not canonical";
+        return v;
+      }
     for (const auto& col : proof.output) channel.mix_felts(col);
     std::vector<QM31> point = circuit.n_output_vars > 0 ? channel.draw_felts(circuit.n_output_vars)
                                                         : std::vector<QM31>{};
@@ -202,6 +207,10 @@ GkrVerdict verify_gkr(const GkrCircuit& circuit, const GkrProof& proof, Blake2sC
         if (lp.final_values.size() != shape.n_factors) {
           v.reason = where + std::to_string(lp.final_values.size()) + " mask values, expected " +
                      std::to_string(shape.n_factors);
+          return v;
+        }
+        if (!all_canonical(lp.final_values)) {
+          v.reason = where + "a mask value is not canonical";
           return v;
         }
         channel.mix_felts(std::span<const QM31>(&claim, 1));

@@ -1,7 +1,6 @@
 // LogUp-GKR (see ptvm/sumcheck/logup_gkr.hpp).
 #include "ptvm/sumcheck/logup_gkr.hpp"
 
-#include <bit>
 #include <exception>
 #include <string>
 

@@ -246,6 +246,10 @@ MatmulVerdict verify_matmul(const MatmulStatement& st, const MatmulProof& proof,
                  std::to_string(st.products.size());
       return v;
     }
+    if (!all_canonical(proof.product_claims)) {
+      v.reason = "matmul: a product claim is not canonical";
+      return v;
+    }
     mix_statement(channel, st);
     const Points pts = draw_points(channel, st);
     channel.mix_felts(proof.product_claims);

@@ -125,6 +125,8 @@ std::optional<std::string> verify_mle_opening(const MleCommitment& c, std::span<
     if (proof.proximity_row.size() != cols || proof.evaluation_row.size() != cols)
       return "mle opening: rows of " + std::to_string(proof.proximity_row.size()) + " and " +
              std::to_string(proof.evaluation_row.size()) + " entries, expected " + std::to_string(cols);
+    if (!all_canonical(proof.proximity_row) || !all_canonical(proof.evaluation_row))
+      return std::string("mle opening: a row value is not canonical");
     channel.mix_felts(point);
     channel.mix_felts(std::span<const QM31>(&value, 1));
     const std::vector<QM31> rho = c.log_rows > 0 ? channel.draw_felts(c.log_rows) : std::vector<QM31>{};

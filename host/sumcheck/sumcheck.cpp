@@ -78,6 +78,10 @@ SumcheckVerdict verify_sumcheck_rounds(uint32_t n_vars, uint32_t max_degree, QM3
                  " coefficients, expected " + std::to_string(max_degree + 1);
       return v;
     }
+    if (!all_canonical(p.coefficients)) {
+      v.reason = "sumcheck round " + std::to_string(i) + ": a coefficient is not canonical";
+      return v;
+    }
     if (p.sum_over_boolean() != claim) {
       v.reason = "sumcheck round " + std::to_string(i) + ": p(0) + p(1) differs from the claim";
       return v;
@@ -139,30 +143,17 @@ ProductSumcheckProverOutput prove_product_sumcheck(const ProductShape& shape,
                                           std::to_string(n_vars) + " variables");
 
   ProductSumcheckProverOutput out;
-  std::unique_ptr<SumcheckTables> resident;
-  ProductShape round_shape = shape;
-  if (with_eq) {
-    // eq(z, .) enters the rounds as one more factor in every term.
-    std::vector<std::vector<QM31>> with_eq_table(tables.size() + 1);
-    for (size_t j = 0; j < tables.size(); ++j) {
-      with_eq_table[j].resize(tables[j].size());
-      for (size_t x = 0; x < tables[j].size(); ++x) with_eq_table[j][x] = to_qm31(tables[j][x]);
-    }
-    with_eq_table.back() = backend.eq_table(eq_point, QM31::one());
-    resident = backend.load_tables(std::span<const std::vector<QM31>>(with_eq_table));
-    round_shape = shape.with_common_factor();
-  } else {
-    resident = backend.load_tables(tables);
-  }
-  const uint32_t degree = round_shape.degree();
+  // The eq factor stays out of the tables: the backend takes eq(z_i, X) out of each round.
+  std::unique_ptr<SumcheckTables> resident = backend.load_tables(tables, eq_point);
+  const uint32_t degree = shape.degree() + (with_eq ? 1 : 0);
 
   // The claim: computed from the first round (p(0) + p(1) is the whole sum), so no extra pass.
-  std::vector<QM31> evals = backend.sumcheck_round(*resident, round_shape, degree);
+  std::vector<QM31> evals = backend.sumcheck_round(*resident, shape, degree);
   out.claim = claim_override ? *claim_override : evals[0] + evals[1];
   channel.mix_felts(std::span<const QM31>(&out.claim, 1));
   out.point.reserve(n_vars);
   for (unsigned round = 0; round < n_vars; ++round) {
-    if (round > 0) evals = backend.sumcheck_round(*resident, round_shape, degree);
+    if (round > 0) evals = backend.sumcheck_round(*resident, shape, degree);
     RoundPolynomial p{coefficients_from_evaluations(evals)};
     channel.mix_felts(p.coefficients);
     const QM31 r = channel.draw_felt();
@@ -204,6 +195,10 @@ ProductSumcheckVerdict verify_product_sumcheck(const ProductShape& shape, uint32
     if (proof.final_values.size() != shape.n_factors) {
       v.reason = "sumcheck: " + std::to_string(proof.final_values.size()) + " final values, expected " +
                  std::to_string(shape.n_factors);
+      return v;
+    }
+    if (!all_canonical(proof.final_values)) {
+      v.reason = "sumcheck: a final value is not canonical";
       return v;
     }
     QM31 expected = shape.evaluate(proof.final_values.data());

@@ -169,7 +169,6 @@ TEST(Sumcheck, ClaimIsBruteForceSumAndProofVerifies) {
 
 TEST(Sumcheck, M31TablesGiveTheSameTranscriptAsLiftedOnes) {
   std::mt19937_64 rng(5);
-  const unsigned n = 6;
   std::vector<std::vector<M31>> base = {random_m31(64, rng), random_m31(64, rng)};
   std::vector<std::vector<QM31>> lifted(2);
   for (int j = 0; j < 2; ++j)
@@ -180,7 +179,6 @@ TEST(Sumcheck, M31TablesGiveTheSameTranscriptAsLiftedOnes) {
   auto b = prove_product_sumcheck<QM31>(s, {}, lifted, c2);
   EXPECT_EQ(c1.digest(), c2.digest());
   EXPECT_EQ(a.point, b.point);
-  (void)n;
 }
 
 // Every coefficient of every round polynomial, every final value and the claim, tampered, is
@@ -220,6 +218,16 @@ TEST(Sumcheck, TamperedProofsAreRejected) {
     EXPECT_NE(v.reason.find("final values"), std::string::npos) << v.reason;
   }
   EXPECT_FALSE(verify(out.proof, out.claim + delta).accepted);
+  {
+    // The same value written non-canonically (p instead of 0 is never a valid coordinate).
+    auto bad = out.proof;
+    bad.sumcheck.rounds[0].coefficients[0] =
+        QM31::from_m31(M31::raw(M31::P), bad.sumcheck.rounds[0].coefficients[0].coord(1),
+                       bad.sumcheck.rounds[0].coefficients[0].coord(2), bad.sumcheck.rounds[0].coefficients[0].coord(3));
+    auto v = verify(bad, out.claim);
+    EXPECT_FALSE(v.accepted);
+    EXPECT_NE(v.reason.find("canonical"), std::string::npos) << v.reason;
+  }
   {
     auto bad = out.proof;
     bad.sumcheck.rounds.pop_back();

@@ -29,30 +29,30 @@ struct PackedM31 {
     p.v = x;
     return p;
   }
-  static PackedM31 load(const M31* src) {
+  static PTVM_FORCEINLINE PackedM31 load(const M31* src) {
     PackedM31 p;
     std::memcpy(&p.v, src, sizeof(p.v));
     return p;
   }
-  void store(M31* dst) const { std::memcpy(static_cast<void*>(dst), &v, sizeof(v)); }
+  PTVM_FORCEINLINE void store(M31* dst) const { std::memcpy(static_cast<void*>(dst), &v, sizeof(v)); }
   M31 lane(size_t i) const { return M31::raw(v[i]); }
 
   static U32x16 min_u32(U32x16 a, U32x16 b) { return a < b ? a : b; }
   static U32x16 P() { return U32x16{} + M31::P; }
 
-  friend PackedM31 operator+(PackedM31 a, PackedM31 b) {
+  friend PTVM_FORCEINLINE PackedM31 operator+(PackedM31 a, PackedM31 b) {
     U32x16 s = a.v + b.v;  // < 2P < 2^32
     return raw(min_u32(s, s - P()));
   }
-  friend PackedM31 operator-(PackedM31 a, PackedM31 b) {
+  friend PTVM_FORCEINLINE PackedM31 operator-(PackedM31 a, PackedM31 b) {
     U32x16 d = a.v - b.v;  // wraps when a < b; then d + P is the answer and is smaller
     return raw(min_u32(d, d + P()));
   }
-  friend PackedM31 operator-(PackedM31 a) {
+  friend PTVM_FORCEINLINE PackedM31 operator-(PackedM31 a) {
     U32x16 r = P() - a.v;
     return raw(min_u32(r, r - P()));
   }
-  friend PackedM31 operator*(PackedM31 a, PackedM31 b) {
+  friend PTVM_FORCEINLINE PackedM31 operator*(PackedM31 a, PackedM31 b) {
     U32x8 alo = __builtin_shufflevector(a.v, a.v, 0, 1, 2, 3, 4, 5, 6, 7);
     U32x8 ahi = __builtin_shufflevector(a.v, a.v, 8, 9, 10, 11, 12, 13, 14, 15);
     U32x8 blo = __builtin_shufflevector(b.v, b.v, 0, 1, 2, 3, 4, 5, 6, 7);
@@ -65,10 +65,10 @@ struct PackedM31 {
     U32x16 r = __builtin_shufflevector(rlo, rhi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     return raw(min_u32(r, r - P()));
   }
-  friend PackedM31 operator*(PackedM31 a, M31 b) { return a * PackedM31(b); }
-  PackedM31& operator+=(PackedM31 b) { return *this = *this + b; }
-  PackedM31& operator-=(PackedM31 b) { return *this = *this - b; }
-  PackedM31& operator*=(PackedM31 b) { return *this = *this * b; }
+  friend PTVM_FORCEINLINE PackedM31 operator*(PackedM31 a, M31 b) { return a * PackedM31(b); }
+  PTVM_FORCEINLINE PackedM31& operator+=(PackedM31 b) { return *this = *this + b; }
+  PTVM_FORCEINLINE PackedM31& operator-=(PackedM31 b) { return *this = *this - b; }
+  PTVM_FORCEINLINE PackedM31& operator*=(PackedM31 b) { return *this = *this * b; }
   PackedM31 square() const { return *this * *this; }
 };
 
@@ -77,7 +77,7 @@ struct PackedM31 {
 struct PackedWide {
   PackedM31::U64x8 lo, hi;  // lanes 0-7 and 8-15
 
-  static PackedWide product(PackedM31 a, PackedM31 b) {
+  static PTVM_FORCEINLINE PackedWide product(PackedM31 a, PackedM31 b) {
     using U32x8 = PackedM31::U32x8;
     using U64x8 = PackedM31::U64x8;
     U32x8 alo = __builtin_shufflevector(a.v, a.v, 0, 1, 2, 3, 4, 5, 6, 7);
@@ -87,7 +87,7 @@ struct PackedWide {
     return {__builtin_convertvector(alo, U64x8) * __builtin_convertvector(blo, U64x8),
             __builtin_convertvector(ahi, U64x8) * __builtin_convertvector(bhi, U64x8)};
   }
-  friend PackedWide operator+(PackedWide x, PackedWide y) { return {x.lo + y.lo, x.hi + y.hi}; }
+  friend PTVM_FORCEINLINE PackedWide operator+(PackedWide x, PackedWide y) { return {x.lo + y.lo, x.hi + y.hi}; }
   // this += a * b folded once to < 2^32 per lane, so 2^32 such terms add up without overflow (the
   // long sums of DEEP quotients and point evaluations, reduced once at the end).
   PTVM_FORCEINLINE void add_folded_product(PackedM31 a, PackedM31 b) {
@@ -95,7 +95,7 @@ struct PackedWide {
     lo += (p.lo & M31::P) + (p.lo >> 31);
     hi += (p.hi & M31::P) + (p.hi >> 31);
   }
-  PackedM31 reduce() const {
+  PTVM_FORCEINLINE PackedM31 reduce() const {
     using U32x8 = PackedM31::U32x8;
     auto fold = [](PackedM31::U64x8 x) {
       x = (x & M31::P) + (x >> 31);  // < 2^31 + 2^33
@@ -124,21 +124,21 @@ struct PackedQM31 {
   }
   QM31 lane(size_t i) const { return QM31::from_m31(c[0].lane(i), c[1].lane(i), c[2].lane(i), c[3].lane(i)); }
 
-  friend PackedQM31 operator+(PackedQM31 x, const PackedQM31& y) {
+  friend PTVM_FORCEINLINE PackedQM31 operator+(PackedQM31 x, const PackedQM31& y) {
     for (int k = 0; k < 4; ++k) x.c[k] += y.c[k];
     return x;
   }
-  friend PackedQM31 operator-(PackedQM31 x, const PackedQM31& y) {
+  friend PTVM_FORCEINLINE PackedQM31 operator-(PackedQM31 x, const PackedQM31& y) {
     for (int k = 0; k < 4; ++k) x.c[k] -= y.c[k];
     return x;
   }
-  friend PackedQM31 operator+(PackedQM31 x, const QM31& s) {
+  friend PTVM_FORCEINLINE PackedQM31 operator+(PackedQM31 x, const QM31& s) {
     for (int k = 0; k < 4; ++k) x.c[k] += PackedM31(s.coord(k));
     return x;
   }
-  PackedQM31& operator+=(const PackedQM31& y) { return *this = *this + y; }
+  PTVM_FORCEINLINE PackedQM31& operator+=(const PackedQM31& y) { return *this = *this + y; }
   // The product of QM31's operator* (ptvm/field/qm31.hpp), per lane: 16 wide products, 4 reductions.
-  friend PackedQM31 operator*(const PackedQM31& x, const PackedQM31& y) {
+  friend PTVM_FORCEINLINE PackedQM31 operator*(const PackedQM31& x, const PackedQM31& y) {
     const PackedM31 &a = x.c[0], &b = x.c[1], &cc = x.c[2], &d = x.c[3];
     const PackedM31 &e = y.c[0], &f = y.c[1], &g = y.c[2], &h = y.c[3];
     const PackedM31 nf = -f, nh = -h, g2mh = g + g - h, nh2mg = -(h + h + g), gp2h = g + h + h;
@@ -150,9 +150,9 @@ struct PackedQM31 {
     r.c[3] = (W::product(a, h) + W::product(b, g) + W::product(cc, f) + W::product(d, e)).reduce();
     return r;
   }
-  friend PackedQM31 operator*(const PackedQM31& x, const QM31& s) { return x * PackedQM31(s); }
+  friend PTVM_FORCEINLINE PackedQM31 operator*(const PackedQM31& x, const QM31& s) { return x * PackedQM31(s); }
   // x * s for a CM31 s per lane (re, im): each half of x times s, (a + b i)(s0 + s1 i).
-  static PackedQM31 mul_cm31(const PackedQM31& x, PackedM31 s0, PackedM31 s1) {
+  static PTVM_FORCEINLINE PackedQM31 mul_cm31(const PackedQM31& x, PackedM31 s0, PackedM31 s1) {
     const PackedM31 ns1 = -s1;
     using W = PackedWide;
     PackedQM31 r;
@@ -163,7 +163,7 @@ struct PackedQM31 {
     return r;
   }
   // this += s * x for a scalar QM31 s and packed base values x (4 packed products).
-  void add_product(const QM31& s, PackedM31 x) {
+  PTVM_FORCEINLINE void add_product(const QM31& s, PackedM31 x) {
     c[0] += x * s.x0.a;
     c[1] += x * s.x0.b;
     c[2] += x * s.x1.a;

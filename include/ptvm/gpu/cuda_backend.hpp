@@ -55,16 +55,22 @@ class CudaBackend : public Backend {
 // Throws ptvm::Error (Device) when no device is available.
 std::unique_ptr<CudaBackend> make_cuda_backend();
 
-// "dual": runs the CPU backend and a CUDA backend side by side on the same inputs, compares every
+// "dual": runs a reference and a candidate backend side by side on the same inputs, compares every
 // stage's output (columns value by value, roots, sampled values, openings, nonces) and throws
 // ptvm::Error (Internal) naming the first stage, column and row (bit-reversed storage position)
-// that differ. Results are the CPU backend's.
+// that differ, with both values labelled by backend name. Results are the reference's.
 struct DualBackendOptions {
-  // Test hook: called with the stage name and the CUDA side's output column set before each
-  // column comparison; may change it through CudaBackend::poke_value.
+  // Test hook: called with the stage name and the candidate's output column set before each
+  // column comparison when the candidate is a CudaBackend; may change it through
+  // CudaBackend::poke_value.
   std::function<void(std::string_view stage, CudaBackend& cuda, ColumnSet& cuda_output)> after_cuda_stage;
 };
+// The CPU backend (reference) against a CUDA backend (candidate).
 std::unique_ptr<Backend> make_dual_backend(DualBackendOptions options = {});
+// Any two backends (e.g. cpu against cpu, or against a backend under development). Column sets
+// passed to it must come from it.
+std::unique_ptr<Backend> make_dual_backend(std::unique_ptr<Backend> reference, std::unique_ptr<Backend> candidate,
+                                           DualBackendOptions options = {});
 
 // "cpu", "cuda" or "dual"; throws ptvm::Error (Usage) naming the known backends otherwise.
 std::unique_ptr<Backend> make_backend(std::string_view name);

@@ -34,14 +34,20 @@ class SumcheckBackend {
   virtual ~SumcheckBackend() = default;
   virtual std::string name() const = 0;
 
-  // Takes tables of one power-of-two size (Usage error otherwise).
-  virtual std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<QM31>> tables) = 0;
-  virtual std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<M31>> tables) = 0;
-  // p(0), ..., p(degree) of the round polynomial of shape (round.hpp); tables.n_vars() >= 1 and
+  // Takes tables of one power-of-two size (Usage error otherwise). eq_point: z for a sum with the
+  // factor eq(z, x) (z.size() == the tables' n_vars), or empty. The eq factor is not a table: the
+  // backend keeps eq(z_{i+1..}, .) and the prefix prod_{j<i} eq(z_j, r_j) and takes eq(z_i, X) out
+  // of each round (round.hpp's eq_round_from_quotient).
+  virtual std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<QM31>> tables,
+                                                      std::span<const QM31> eq_point) = 0;
+  virtual std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<M31>> tables,
+                                                      std::span<const QM31> eq_point) = 0;
+  // p(0), ..., p(degree) of the round polynomial of sum_x [eq(z, x)] g(x), g of `shape`
+  // (round.hpp); degree = shape.degree() + (1 with an eq point); tables.n_vars() >= 1 and
   // shape.n_factors == tables.n_tables().
   virtual std::vector<QM31> sumcheck_round(const SumcheckTables& tables, const ProductShape& shape,
                                            uint32_t degree) = 0;
-  // Every table restricted to first variable = r (n_vars drops by one).
+  // Every table restricted to first variable = r (n_vars drops by one; the eq state follows).
   virtual void fix_first_variable(SumcheckTables& tables, QM31 r) = 0;
   // scale * eq(point, x) for x in {0,1}^n (eq.hpp's order).
   virtual std::vector<QM31> eq_table(std::span<const QM31> point, QM31 scale) = 0;

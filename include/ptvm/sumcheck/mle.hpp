@@ -24,6 +24,15 @@ namespace ptvm::sumcheck {
 PTVM_HD constexpr QM31 fold_pair(M31 lo, M31 hi, QM31 r) { return r * (hi - lo) + lo; }
 PTVM_HD constexpr QM31 fold_pair(QM31 lo, QM31 hi, QM31 r) { return r * (hi - lo) + lo; }
 
+// Whether every coordinate is canonical (< p): verifiers refuse proof values that are not, so
+// that no two encodings of one proof verify.
+inline bool all_canonical(std::span<const QM31> values) {
+  for (const QM31& v : values)
+    for (int c = 0; c < 4; ++c)
+      if (!M31::is_canonical(v.coord(c).v)) return false;
+  return true;
+}
+
 PTVM_HD constexpr QM31 to_qm31(M31 x) { return QM31(x); }
 PTVM_HD constexpr QM31 to_qm31(QM31 x) { return x; }
 

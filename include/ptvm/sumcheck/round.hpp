@@ -55,19 +55,63 @@ struct ProductShape {
   }
 };
 
-// evals[X] += g(X, x') for X = 0..degree, from lo[j] = f_j(0, x') and hi[j] = f_j(1, x').
-PTVM_HD constexpr void round_accumulate(const ProductShape& shape, uint32_t degree, const QM31* lo,
-                                        const QM31* hi, QM31* evals) {
+// g(X, x') for X = 0 .. n_points - 1, from lo[j] = f_j(0, x') and hi[j] = f_j(1, x').
+PTVM_HD constexpr void round_point_values(const ProductShape& shape, uint32_t n_points, const QM31* lo,
+                                          const QM31* hi, QM31* g) {
   QM31 value[ProductShape::kMaxFactors] = {};
   QM31 delta[ProductShape::kMaxFactors] = {};
   for (uint32_t j = 0; j < shape.n_factors; ++j) {
     value[j] = lo[j];
     delta[j] = hi[j] - lo[j];
   }
-  for (uint32_t x = 0; x <= degree; ++x) {
+  for (uint32_t x = 0; x < n_points; ++x) {
     if (x > 0)
       for (uint32_t j = 0; j < shape.n_factors; ++j) value[j] += delta[j];
-    evals[x] += shape.evaluate(value);
+    g[x] = shape.evaluate(value);
+  }
+}
+
+// evals[X] += g(X, x') for X = 0..degree.
+PTVM_HD constexpr void round_accumulate(const ProductShape& shape, uint32_t degree, const QM31* lo,
+                                        const QM31* hi, QM31* evals) {
+  QM31 g[ProductShape::kMaxDegree + 1] = {};
+  round_point_values(shape, degree + 1, lo, hi, g);
+  for (uint32_t x = 0; x <= degree; ++x) evals[x] += g[x];
+}
+
+// evals[X] += weight * g(X, x') for X < n_points: the round sum of an eq-weighted sumcheck, the
+// weight being eq(z_{i+1..}, x') (see eq_round_from_quotient).
+PTVM_HD constexpr void round_accumulate_weighted(const ProductShape& shape, uint32_t n_points, const QM31* lo,
+                                                 const QM31* hi, QM31 weight, QM31* evals) {
+  QM31 g[ProductShape::kMaxDegree + 1] = {};
+  round_point_values(shape, n_points, lo, hi, g);
+  for (uint32_t x = 0; x < n_points; ++x) evals[x] += weight * g[x];
+}
+
+// The eq factor of round i taken out of the sum (Gruen, "Some improvements for the PIOP for
+// ZeroCheck", 2024, §3; the round polynomial itself is unchanged, so is the transcript): with
+//   eq(z, (r_0..r_{i-1}, X, x')) = prefix * eq(z_i, X) * eq(z_{i+1..}, x'),
+// prefix = prod_{j<i} eq(z_j, r_j), the round polynomial is p(X) = prefix * eq(z_i, X) * q(X),
+// q(X) = sum_{x'} eq(z_{i+1..}, x') g(X, x') of degree D = the shape's degree. From q(0..D) this
+// gives p(0..D+1): q(D+1) by the vanishing (D+1)-th difference,
+//   q(D+1) = sum_{j<=D} (-1)^(D-j) C(D+1, j) q(j),
+// and eq(z_i, t) = (1 - z_i) + t (2 z_i - 1).
+PTVM_HD constexpr void eq_round_from_quotient(const QM31* q, uint32_t q_degree, QM31 z_i, QM31 prefix, QM31* p) {
+  QM31 q_all[ProductShape::kMaxDegree + 2] = {};
+  for (uint32_t j = 0; j <= q_degree; ++j) q_all[j] = q[j];
+  QM31 next = QM31::zero();
+  uint32_t binomial = 1;  // C(D+1, j), at most C(9, 4) = 126
+  for (uint32_t j = 0; j <= q_degree; ++j) {
+    const QM31 term = q[j] * M31::from_u32(binomial);
+    next = ((q_degree - j) % 2 == 0) ? next + term : next - term;
+    binomial = binomial * (q_degree + 1 - j) / (j + 1);
+  }
+  q_all[q_degree + 1] = next;
+  const QM31 base = QM31::one() - z_i, slope = z_i + z_i - QM31::one();
+  QM31 eq_at = base;
+  for (uint32_t t = 0; t <= q_degree + 1; ++t) {
+    p[t] = prefix * eq_at * q_all[t];
+    eq_at += slope;
   }
 }
 

@@ -49,14 +49,15 @@ TEST(SumcheckKernels, RoundAndFixMatchTheCpuBackend) {
   for (unsigned n : {1u, 2u, 5u, 8u, 9u, 12u}) {
     std::vector<std::vector<QM31>> tables;
     for (uint32_t j = 0; j < shape.n_factors; ++j) tables.push_back(test::random_qm31(size_t{1} << n, 100 * n + j));
-    auto host = cpu->load_tables(std::span<const std::vector<QM31>>(tables));
+    auto host = cpu->load_tables(std::span<const std::vector<QM31>>(tables), {});
     std::vector<QM31> flat;
     for (const auto& t : tables) flat.insert(flat.end(), t.begin(), t.end());
     auto dev = DeviceBuffer<QM31>::from_host(flat);
     const size_t stride = size_t{1} << n;
     for (unsigned vars = n; vars >= 1; --vars) {
       const auto expected = cpu->sumcheck_round(*host, shape, shape.degree());
-      const auto got = gpu::sumcheck_round(dev.cptr(), stride, shape.n_factors, vars, shape, shape.degree(), nullptr);
+      const auto got = gpu::sumcheck_round(dev.cptr(), stride, shape.n_factors, vars, shape, shape.degree() + 1,
+                                            gpu::gptr<const QM31>(), nullptr);
       ASSERT_TRUE(same_bytes(got, expected)) << "n=" << n << " vars=" << vars;
       const QM31 r = QM31::from_u32(vars, 77, 3, 1 << 20);
       cpu->fix_first_variable(*host, r);
@@ -68,6 +69,32 @@ TEST(SumcheckKernels, RoundAndFixMatchTheCpuBackend) {
                                want[j]))
             << "n=" << n << " vars=" << vars << " table " << j;
     }
+  }
+}
+
+// The eq-weighted round sum against round.hpp's formula on the CPU.
+TEST(SumcheckKernels, WeightedRoundMatchesTheFormula) {
+  PTVM_REQUIRE_DEVICE();
+  ProductShape shape = logup_shape();
+  shape.n_factors = 4;  // p0, p1, q0, q1 (the eq factor is the weight)
+  for (uint32_t t = 0; t < shape.n_terms; ++t) shape.term_masks[t] &= 0b1111;
+  for (unsigned n : {1u, 3u, 9u, 11u}) {
+    const size_t size = size_t{1} << n, half = size / 2;
+    auto flat = test::random_qm31(4 * size, n + 900);
+    auto weights = test::random_qm31(half, n + 901);
+    std::vector<QM31> want(shape.degree() + 1, QM31::zero());
+    for (size_t x = 0; x < half; ++x) {
+      QM31 lo[4], hi[4];
+      for (int j = 0; j < 4; ++j) {
+        lo[j] = flat[j * size + x];
+        hi[j] = flat[j * size + x + half];
+      }
+      sumcheck::round_accumulate_weighted(shape, shape.degree() + 1, lo, hi, weights[x], want.data());
+    }
+    auto dev = DeviceBuffer<QM31>::from_host(flat);
+    auto dw = DeviceBuffer<QM31>::from_host(weights);
+    EXPECT_TRUE(same_bytes(gpu::sumcheck_round(dev.cptr(), size, 4, n, shape, shape.degree() + 1, dw.cptr(), nullptr), want))
+        << "n=" << n;
   }
 }
 
