@@ -23,45 +23,29 @@ Backend::Interaction CpuBackend::logup_interaction(const air::Component& compone
   std::vector<const M31*> pre_ptr, main_ptr;
   for (auto& c : pre_rows) pre_ptr.push_back(c.data());
   for (auto& c : main_rows) main_ptr.push_back(c.data());
-  // Chunks of rows, each on one thread: the row's fractions paired into batches
-  // (Component::trace_batches), the batch denominators inverted together (Montgomery's trick,
-  // exact, so the chunking cannot change a value), the batch values and row totals. Then the
-  // running column of the last batch from the prefix of the chunk totals.
+  // Chunks of rows, each on one thread: the row's fractions paired into batches, the batch
+  // denominators inverted together (Montgomery's trick, exact, so the chunking cannot change a
+  // value), the batch values and row totals (Component::interaction_rows: 16 rows at a time on
+  // packed lanes). Then the running column of the last batch from the prefix of the chunk totals.
   const size_t B = shape.n_logup_batches;
   constexpr size_t kChunk = 2048;
   const size_t chunk = std::min(N, kChunk);
   const size_t n_chunks = N / chunk;
   std::vector<std::vector<M31>> cols(4 * B, std::vector<M31>(N));
+  std::vector<M31*> col_ptr;
+  for (auto& c : cols) col_ptr.push_back(c.data());
   std::vector<QM31> row_total(N), chunk_total(n_chunks);
   std::vector<size_t> first_zero(n_chunks, SIZE_MAX);
   auto put = [&](size_t batch, size_t r, const QM31& v) {
-    cols[4 * batch][r] = v.x0.a;
-    cols[4 * batch + 1][r] = v.x0.b;
-    cols[4 * batch + 2][r] = v.x1.a;
-    cols[4 * batch + 3][r] = v.x1.b;
+    for (int k = 0; k < 4; ++k) cols[4 * batch + k][r] = v.coord(k);
   };
   parallel_for(n_chunks, 1, [&](size_t c0, size_t c1) {
-    std::vector<QM31> bnum(chunk * B), bden(chunk * B), inv(chunk * B);
     for (size_t c = c0; c < c1; ++c) {
       const size_t r0 = c * chunk;
-      component.trace_batches(pre_ptr, main_ptr, challenges, r0, r0 + chunk, bnum.data(), bden.data());
-      for (size_t i = 0; i < chunk * B; ++i)
-        if (bden[i].is_zero()) {
-          first_zero[c] = r0 + i / B;
-          break;
-        }
-      batch_inverse_raw(bden.data(), inv.data(), inv.data(), chunk * B);
+      first_zero[c] = component.interaction_rows(pre_ptr, main_ptr, challenges, r0, r0 + chunk, col_ptr.data(),
+                                                 row_total.data() + r0);
       QM31 ct;
-      for (size_t i = 0; i < chunk; ++i) {
-        QM31 t;
-        for (size_t j = 0; j < B; ++j) {
-          const QM31 v = bnum[i * B + j] * inv[i * B + j];
-          if (j + 1 < B) put(j, r0 + i, v);
-          t += v;
-        }
-        row_total[r0 + i] = t;
-        ct += t;
-      }
+      for (size_t i = 0; i < chunk; ++i) ct += row_total[r0 + i];
       chunk_total[c] = ct;
     }
   });

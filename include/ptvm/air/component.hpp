@@ -15,6 +15,7 @@
 // selector_r * (main_c - public_k), evaluated after the AIR's own constraints.
 #pragma once
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,6 +27,7 @@
 #include "ptvm/air/eval.hpp"
 #include "ptvm/air/relation.hpp"
 #include "ptvm/common/error.hpp"
+#include "ptvm/field/batch_inverse.hpp"
 #include "ptvm/field/m31.hpp"
 #include "ptvm/field/qm31.hpp"
 
@@ -116,6 +118,15 @@ class Component {
                              std::span<const RelationChallenges> challenges, size_t row_begin,
                              size_t row_end, QM31* numerators, QM31* denominators) const = 0;
 
+  // The LogUp interaction of rows [row_begin, row_end) (ptvm/air/logup.hpp): every batch's value
+  // N_j / D_j; batches j < B-1 go to their four coordinate columns batch_columns[4 j + k][row]
+  // (row order, absolute rows), and the sum of all B values to row_totals[row - row_begin].
+  // Returns the first row with a zero batch denominator (SIZE_MAX when there is none); the
+  // outputs are then incomplete.
+  virtual size_t interaction_rows(std::span<const M31* const> preprocessed, std::span<const M31* const> main,
+                                  std::span<const RelationChallenges> challenges, size_t row_begin, size_t row_end,
+                                  M31* const* batch_columns, QM31* row_totals) const = 0;
+
   // out[pos] = (sum_j coefficients[j] * C_j(row at pos)) * inv_vanishing[pos >> log_rows]
   // for storage positions [begin, end) of the domain; out is 4 coordinate arrays.
   virtual void composition_on_domain(const DomainColumns& columns, std::span<const M31> public_inputs,
@@ -155,11 +166,21 @@ using PackedCompositionFn = size_t (*)(const ComponentAdapter<AirT>& component, 
                                        std::span<const M31> inv_vanishing, size_t begin, size_t end,
                                        M31* const out[4]);
 
+// The same for interaction_rows: handles a prefix of [row_begin, row_end), returns where the
+// one-row path goes on, or the first row with a zero denominator (through *zero_row).
+template <class AirT>
+using PackedInteractionFn = size_t (*)(const ComponentAdapter<AirT>& component, std::span<const M31* const> preprocessed,
+                                       std::span<const M31* const> main,
+                                       std::span<const RelationChallenges> challenges, size_t row_begin,
+                                       size_t row_end, M31* const* batch_columns, QM31* row_totals,
+                                       size_t* zero_row);
+
 template <class AirT>
 class ComponentAdapter final : public Component {
  public:
-  explicit ComponentAdapter(AirT air, PackedCompositionFn<AirT> packed = nullptr)
-      : air_(std::move(air)), packed_(packed) {
+  explicit ComponentAdapter(AirT air, PackedCompositionFn<AirT> packed = nullptr,
+                            PackedInteractionFn<AirT> packed_interaction = nullptr)
+      : air_(std::move(air)), packed_(packed), packed_interaction_(packed_interaction) {
     info_ = air_.info();
     const std::string& name = info_.name;
     if (info_.log_rows < 2 || info_.log_rows > 26)
@@ -216,6 +237,37 @@ class ComponentAdapter final : public Component {
       air_.evaluate(e);
       e.finish();
     }
+  }
+
+  size_t interaction_rows(std::span<const M31* const> preprocessed, std::span<const M31* const> main,
+                          std::span<const RelationChallenges> challenges, size_t row_begin, size_t row_end,
+                          M31* const* batch_columns, QM31* row_totals) const override {
+    size_t row = row_begin;
+    if (packed_interaction_) {
+      size_t zero_row = SIZE_MAX;
+      row = packed_interaction_(*this, preprocessed, main, challenges, row_begin, row_end, batch_columns,
+                                row_totals, &zero_row);
+      if (zero_row != SIZE_MAX) return zero_row;
+    }
+    if (row == row_end) return SIZE_MAX;
+    // One row at a time: the batches of the rows left, their denominators inverted together.
+    const size_t nb = shape_.n_logup_batches, len = row_end - row;
+    std::vector<QM31> num(len * nb), den(len * nb), inv(len * nb);
+    trace_batches(preprocessed, main, challenges, row, row_end, num.data(), den.data());
+    for (size_t i = 0; i < den.size(); ++i)
+      if (den[i].is_zero()) return row + i / nb;
+    batch_inverse_raw(den.data(), inv.data(), inv.data(), den.size());
+    for (size_t i = 0; i < len; ++i) {
+      QM31 total;
+      for (size_t j = 0; j < nb; ++j) {
+        const QM31 v = num[i * nb + j] * inv[i * nb + j];
+        if (j + 1 < nb)
+          for (int k = 0; k < 4; ++k) batch_columns[4 * j + k][row + i] = v.coord(k);
+        total += v;
+      }
+      row_totals[row - row_begin + i] = total;
+    }
+    return SIZE_MAX;
   }
 
   void composition_on_domain(const DomainColumns& columns, std::span<const M31> public_inputs,
@@ -278,6 +330,7 @@ class ComponentAdapter final : public Component {
  private:
   AirT air_;
   PackedCompositionFn<AirT> packed_ = nullptr;
+  PackedInteractionFn<AirT> packed_interaction_ = nullptr;
 };
 
 // Everything one proof is about: components in a fixed order, the LogUp relations they share,

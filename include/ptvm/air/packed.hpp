@@ -229,4 +229,47 @@ struct PackedDomainEval {
   }
 };
 
+// The trace rows [row, row + 16), row order: the LogUp batches of 16 rows at once (the packed
+// twin of TraceFractionEval). Next-row reads wrap at the end of the trace.
+struct PackedTraceEval {
+  using F = PackedM31;
+  using EF = PackedQM31;
+  const M31* const* preprocessed_columns;  // each n_rows values in row order
+  const M31* const* main_columns;
+  const RelationChallenges* challenges;
+  size_t n_rows;
+  size_t row;               // first of the 16 rows
+  PackedQM31* numerators;   // n_logup_batches slots
+  PackedQM31* denominators;
+  FractionPairer<PackedQM31> pairer;
+
+  PTVM_FORCEINLINE PackedM31 read(const M31* column, int offset) const {
+    if (offset == 0) return PackedM31::load(column + row);
+    if (row + PackedM31::kLanes < n_rows) return PackedM31::load(column + row + 1);
+    PackedM31 p;
+    for (size_t i = 0; i < PackedM31::kLanes; ++i) p.v[i] = column[(row + 1 + i) & (n_rows - 1)].v;
+    return p;
+  }
+  PTVM_FORCEINLINE PackedM31 main(uint32_t column, int offset) const { return read(main_columns[column], offset); }
+  PTVM_FORCEINLINE PackedM31 preprocessed(uint32_t column, int offset) const {
+    return read(preprocessed_columns[column], offset);
+  }
+  template <class X>
+  void add_constraint(const X&) {}
+  template <class Mult, size_t K>
+  PTVM_FORCEINLINE void add_fraction(uint32_t relation, const Mult& multiplicity, const F (&values)[K]) {
+    pairer.add(PackedQM31(multiplicity), combine_packed(challenges[relation], values),
+               [&](uint32_t b, const PackedQM31& n, const PackedQM31& d) {
+                 numerators[b] = n;
+                 denominators[b] = d;
+               });
+  }
+  void finish() {
+    pairer.finish([&](uint32_t b, const PackedQM31& n, const PackedQM31& d) {
+      numerators[b] = n;
+      denominators[b] = d;
+    });
+  }
+};
+
 }  // namespace ptvm::air
