@@ -7,6 +7,8 @@ pkgs=(build-essential cmake ninja-build ccache g++ clang libgtest-dev libgmock-d
 # tvm export-onnx (the onnx protobuf classes) and its checks (onnx.checker; ONNX Runtime runs under
 # Node.js, from npm, when a node is present or installable).
 pkgs+=(libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx)
+# The MPI communicator and `mpirun -n K tvm prove-batch` (OpenMPI; CI runs its tests with 2 ranks).
+pkgs+=(libopenmpi-dev openmpi-bin)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do

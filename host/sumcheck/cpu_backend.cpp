@@ -4,6 +4,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "ptvm/common/error.hpp"
 #include "ptvm/sumcheck/backend.hpp"
@@ -16,6 +17,9 @@ namespace {
 
 class CpuTables final : public SumcheckTables {
  public:
+  // M31 tables stay in `base` until the first challenge (the first round is computed in the base
+  // field, and the first fold lifts them); `tables` holds them from then on.
+  std::vector<std::vector<M31>> base;
   std::vector<std::vector<QM31>> tables;
   unsigned vars = 0;
   // The eq factor, when there is one: z, the round, prod_{j<round} eq(z_j, r_j), and the weights
@@ -25,9 +29,15 @@ class CpuTables final : public SumcheckTables {
   QM31 eq_prefix = QM31::one();
   std::vector<QM31> eq_weights;
 
-  size_t n_tables() const override { return tables.size(); }
+  size_t n_tables() const override { return base.empty() ? tables.size() : base.size(); }
   unsigned n_vars() const override { return vars; }
-  std::vector<std::vector<QM31>> to_host() const override { return tables; }
+  std::vector<std::vector<QM31>> to_host() const override {
+    if (base.empty()) return tables;
+    std::vector<std::vector<QM31>> lifted(base.size());
+    for (size_t j = 0; j < base.size(); ++j)
+      for (M31 x : base[j]) lifted[j].push_back(QM31(x));
+    return lifted;
+  }
 };
 
 template <class F>
@@ -35,13 +45,13 @@ std::unique_ptr<SumcheckTables> load(std::span<const std::vector<F>> tables, std
   if (tables.empty()) throw Error(ErrorCategory::Usage, "load_tables: no table");
   auto out = std::make_unique<CpuTables>();
   out->vars = log2_table_size(tables[0].size(), "load_tables");
-  out->tables.resize(tables.size());
-  for (size_t j = 0; j < tables.size(); ++j) {
+  for (size_t j = 0; j < tables.size(); ++j)
     if (tables[j].size() != tables[0].size())
       throw Error(ErrorCategory::Usage, "load_tables: tables of different sizes");
-    out->tables[j].resize(tables[j].size());
-    for (size_t x = 0; x < tables[j].size(); ++x) out->tables[j][x] = to_qm31(tables[j][x]);
-  }
+  if constexpr (std::is_same_v<F, M31>)
+    out->base.assign(tables.begin(), tables.end());
+  else
+    out->tables.assign(tables.begin(), tables.end());
   if (!eq_point.empty()) {
     if (eq_point.size() != out->vars)
       throw Error(ErrorCategory::Usage, "load_tables: an eq point of " + std::to_string(eq_point.size()) +
@@ -61,6 +71,45 @@ const CpuTables& cpu_tables(const SumcheckTables& t) {
 
 QM31 qm31_from_accumulators(const uint64_t acc[4]) { return lazy_finish(acc); }
 
+// The first round on M31 tables: per term t and point X, the base-field products P_t(X, x')
+// summed over x' (weighted by eq(z_{1..}, x') when there is an eq factor) in u64 accumulators
+// without reductions (an M31 value and a lazy product are both < 2^32, so 2^31 of them fit in one
+// chunk), then c_t applied once: values[X] = sum_t c_t sum_x' [w(x')] P_t(X, x').
+void base_round(const CpuTables& t, const ProductShape& shape, uint32_t n_points, QM31* values) {
+  constexpr size_t kChunk = size_t{1} << 31;
+  constexpr size_t kMaxSlots = (ProductShape::kMaxDegree + 1) * ProductShape::kMaxTerms;
+  const bool with_eq = !t.eq_point.empty();
+  const size_t half = t.base[0].size() / 2;
+  const uint32_t n_slots = n_points * shape.n_terms;
+  QM31 sums[kMaxSlots] = {};
+  M31 lo[ProductShape::kMaxFactors], hi[ProductShape::kMaxFactors];
+  M31 products[kMaxSlots];
+  for (size_t first = 0; first < half; first += kChunk) {
+    const size_t last = std::min(half, first + kChunk);
+    uint64_t acc[kMaxSlots][4] = {};
+    for (size_t x = first; x < last; ++x) {
+      for (uint32_t j = 0; j < shape.n_factors; ++j) {
+        lo[j] = t.base[j][x];
+        hi[j] = t.base[j][x + half];
+      }
+      round_term_products_base(shape, n_points, lo, hi, products);
+      if (with_eq) {
+        const QM31 w = t.eq_weights[x];
+        for (uint32_t k = 0; k < n_slots; ++k) lazy_accumulate(acc[k], w, products[k]);
+      } else {
+        for (uint32_t k = 0; k < n_slots; ++k) acc[k][0] += products[k].v;
+      }
+    }
+    for (uint32_t k = 0; k < n_slots; ++k) sums[k] += lazy_finish(acc[k]);
+  }
+  for (uint32_t x = 0; x < n_points; ++x) {
+    QM31 v = QM31::zero();
+    for (uint32_t term = 0; term < shape.n_terms; ++term)
+      v += shape.term_coefficients[term] * sums[x * shape.n_terms + term];
+    values[x] = v;
+  }
+}
+
 class CpuSumcheckBackend final : public SumcheckBackend {
  public:
   std::string name() const override { return "cpu"; }
@@ -78,11 +127,22 @@ class CpuSumcheckBackend final : public SumcheckBackend {
                                    uint32_t degree) override {
     const CpuTables& t = cpu_tables(resident);
     if (t.vars == 0) throw Error(ErrorCategory::Usage, "sumcheck_round: no variable left");
-    if (shape.n_factors != t.tables.size())
+    if (shape.n_factors != t.n_tables())
       throw Error(ErrorCategory::Usage, "sumcheck_round: shape and tables differ in factors");
     const bool with_eq = !t.eq_point.empty();
     if (degree > ProductShape::kMaxDegree || (with_eq && degree != shape.degree() + 1))
       throw Error(ErrorCategory::Usage, "sumcheck_round: degree " + std::to_string(degree) + " for this shape");
+    if (!t.base.empty()) {
+      std::vector<QM31> evals(degree + 1, QM31::zero());
+      if (!with_eq) {
+        base_round(t, shape, degree + 1, evals.data());
+        return evals;
+      }
+      std::vector<QM31> q(degree, QM31::zero());
+      base_round(t, shape, degree, q.data());
+      eq_round_from_quotient(q.data(), degree - 1, t.eq_point[t.round], t.eq_prefix, evals.data());
+      return evals;
+    }
     const size_t half = t.tables[0].size() / 2;
     QM31 lo[ProductShape::kMaxFactors], hi[ProductShape::kMaxFactors];
     auto gather = [&](size_t x) {
@@ -111,10 +171,20 @@ class CpuSumcheckBackend final : public SumcheckBackend {
   void fix_first_variable(SumcheckTables& resident, QM31 r) override {
     auto& t = const_cast<CpuTables&>(cpu_tables(resident));
     if (t.vars == 0) throw Error(ErrorCategory::Usage, "fix_first_variable: no variable left");
-    const size_t half = t.tables[0].size() / 2;
-    for (auto& table : t.tables) {
-      for (size_t x = 0; x < half; ++x) table[x] = fold_pair(table[x], table[x + half], r);
-      table.resize(half);
+    if (!t.base.empty()) {  // the first fold lifts: 4 base products per entry
+      const size_t half = t.base[0].size() / 2;
+      t.tables.resize(t.base.size());
+      for (size_t j = 0; j < t.base.size(); ++j) {
+        t.tables[j].resize(half);
+        for (size_t x = 0; x < half; ++x) t.tables[j][x] = fold_pair(t.base[j][x], t.base[j][x + half], r);
+      }
+      t.base.clear();
+    } else {
+      const size_t half = t.tables[0].size() / 2;
+      for (auto& table : t.tables) {
+        for (size_t x = 0; x < half; ++x) table[x] = fold_pair(table[x], table[x + half], r);
+        table.resize(half);
+      }
     }
     if (!t.eq_point.empty()) {
       t.eq_prefix *= eq_factor(t.eq_point[t.round], r);

@@ -82,7 +82,8 @@
 #include "ptvm/stark/prover.hpp"
 #include "ptvm/stark/verifier.hpp"
 
-// Sumcheck over MLEs: eq tables, the product sumcheck, matrix products, GKR, LogUp-GKR, the
+// Sumcheck over MLEs: eq tables, the product sumcheck, matrix products, GKR (binary-tree and
+// arbitrarily wired layered circuits), LogUp-GKR (public and committed columns), proof bytes, the
 // multilinear commitment, exact int8 GEMMs (witnesses), and the sumcheck backend interface
 // (make_cpu_sumcheck_backend()).
 #include "ptvm/sumcheck/mle.hpp"
@@ -93,6 +94,9 @@
 #include "ptvm/sumcheck/matmul.hpp"
 #include "ptvm/sumcheck/gkr.hpp"
 #include "ptvm/sumcheck/logup_gkr.hpp"
+#include "ptvm/sumcheck/layered_gkr.hpp"
+#include "ptvm/sumcheck/committed_lookup.hpp"
+#include "ptvm/sumcheck/proof_io.hpp"
 #include "ptvm/sumcheck/lazy_dot.hpp"
 #include "ptvm/sumcheck/mle_commitment.hpp"
 #include "ptvm/sumcheck/int8_gemm.hpp"
@@ -118,3 +122,11 @@
 #include "ptvm/vmair/claim.hpp"
 #include "ptvm/vmair/profiles.hpp"
 #include "ptvm/vmair/prove.hpp"
+#include "ptvm/vmair/batch.hpp"
+
+// Ranks: the Communicator interface and the in-process one (run_ranks). The MPI and NCCL
+// factories are declared here without MPI/NCCL headers; they are defined in ptvm::mpi and
+// ptvm::cuda (launched_by_mpi() in the core).
+#include "ptvm/comm/communicator.hpp"
+#include "ptvm/comm/mpi_communicator.hpp"
+#include "ptvm/comm/nccl_communicator.hpp"

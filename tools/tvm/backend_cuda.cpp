@@ -10,6 +10,9 @@
 #include "ptvm/gpu/cuda_backend.hpp"
 #include "ptvm/gpu/runtime.hpp"
 #include "ptvm/gpu/tensor_batch.hpp"
+#if !defined(PTVM_HOSTSIM)
+#include "ptvm/gpu/cuda_check.hpp"
+#endif
 #endif
 
 namespace tvm_cli {
@@ -20,6 +23,11 @@ bool cuda_device_visible() { return ptvm::gpu::device_available(); }
 std::unique_ptr<ptvm::Backend> make_cuda_runtime_backend(const std::string& name) {
   return ptvm::gpu::make_backend(name);
 }
+int cuda_device_count() {
+  int count = 0;
+  return cudaGetDeviceCount(&count) == cudaSuccess ? count : 0;  // no driver or no device: none
+}
+void use_cuda_device(int device) { PTVM_CUDA_CHECK(cudaSetDevice(device)); }
 ptvm::vm::TensorFfnFactory make_cuda_tensor_ffn(bool cublas) {
   return ptvm::gpu::device_tensor_ffn_factory(cublas ? ptvm::gpu::TensorGemmPath::Cublas
                                                      : ptvm::gpu::TensorGemmPath::OwnKernel);
@@ -29,6 +37,10 @@ bool cuda_runtime_built() { return false; }
 bool cuda_device_visible() { return false; }
 std::unique_ptr<ptvm::Backend> make_cuda_runtime_backend(const std::string& name) {
   throw ptvm::Error(ptvm::ErrorCategory::Usage, "--backend " + name + ": CUDA backend not built");
+}
+int cuda_device_count() { return 0; }
+void use_cuda_device(int device) {
+  throw ptvm::Error(ptvm::ErrorCategory::Usage, "device " + std::to_string(device) + ": the CUDA runtime is not built");
 }
 ptvm::vm::TensorFfnFactory make_cuda_tensor_ffn(bool) {
   throw ptvm::Error(ptvm::ErrorCategory::Usage, "--tensor-device gpu: the CUDA runtime is not built");

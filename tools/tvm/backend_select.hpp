@@ -27,6 +27,10 @@ void check_backend_name(const std::string& name);
 bool cuda_runtime_built();
 bool cuda_device_visible();
 std::unique_ptr<ptvm::Backend> make_cuda_runtime_backend(const std::string& name);
+// Visible CUDA devices (0 without the CUDA runtime or a device); makes `device` the calling
+// thread's current device (Device error naming it if that fails).
+int cuda_device_count();
+void use_cuda_device(int device);
 bool hostsim_runtime_built();
 std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name);
 

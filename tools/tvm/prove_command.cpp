@@ -3,7 +3,8 @@
 // tvm verify PROOF [--program FILE | --expect-program-hash HEX] [--min-security BITS] [--strict]
 //                  [--reexecute] [--max-lde-log-size N] [--allow-custom-profile] [--json]
 // tvm prove-batch MANIFEST --out DIR [--proof-format ...] [--profile NAME] [--max-steps N]
-//                  [--threads N] [--backend NAME] [--progress] [--json]
+//                  [--threads N] [--ranks N] [--devices LIST] [--backend NAME] [--progress] [--json]
+//   (under mpirun: one rank per MPI process, rank 0 writing; see vmair/batch.hpp)
 // tvm hash PROGRAM [--layers N] [--json]
 //
 // The original's spellings `prove-stark` / `verify-stark` are aliases, `--stark-profile` is an
@@ -11,24 +12,26 @@
 // object with --json. Exit codes: 0 ok, 1 error, 2 usage, 3 rejected (a malformed proof file is a
 // rejection too).
 #include <algorithm>
+#include <charconv>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include "backend_select.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "mpi_bridge.hpp"
 #include "ptvm/common/json_reader.hpp"
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vm/format.hpp"
 #include "ptvm/vm/manifest.hpp"
 #include "ptvm/vm/runner.hpp"
+#include "ptvm/comm/communicator.hpp"
+#include "ptvm/comm/mpi_communicator.hpp"
+#include "ptvm/vmair/batch.hpp"
 #include "ptvm/vmair/profiles.hpp"
 #include "ptvm/vmair/prove.hpp"
 
@@ -140,6 +143,8 @@ struct BatchArguments {
   std::string profile = "auto";
   uint64_t max_steps = ptvm::vm::kDefaultMaxSteps;
   unsigned threads = 1;
+  unsigned ranks = 0;   // 0: 1, or one per device
+  std::string devices;  // empty: all visible with a CUDA backend
   bool progress = false;
   bool json = false;
 };
@@ -327,6 +332,62 @@ Action add_verify_command(CLI::App& app) {
   };
 }
 
+namespace {
+
+// The jobs of a prove manifest, for vmair::prove_batch: entries that are not valid jobs, and
+// programs that do not assemble, become jobs carrying their error.
+std::vector<vmair::ProveJob> prove_jobs(const std::vector<ptvm::vm::ManifestEntry>& manifest, uint64_t max_steps) {
+  std::vector<vmair::ProveJob> jobs(manifest.size());
+  for (size_t i = 0; i < manifest.size(); ++i) {
+    const ptvm::vm::ManifestEntry& entry = manifest[i];
+    vmair::ProveJob& job = jobs[i];
+    job.label = entry.program;
+    if (!entry.job) {
+      job.error = vmair::JobError{ErrorCategory::Parse, entry.error};
+      continue;
+    }
+    const ptvm::vm::ManifestJob& e = *entry.job;
+    job.max_steps = e.max_steps.value_or(max_steps);
+    job.layers = e.layers.value_or(1);
+    job.initial_memory = e.initial_memory;
+    try {
+      job.program = ptvm::vm::assemble_file(e.program_path.string());
+    } catch (const Error& ex) {
+      job.error = vmair::JobError{ex.category(), ex.what()};
+    }
+  }
+  return jobs;
+}
+
+// --devices: "all" or a comma-separated list of distinct device ordinals.
+std::vector<int> parse_device_list(const std::string& text, int visible) {
+  std::vector<int> out;
+  if (text == "all") {
+    for (int d = 0; d < visible; ++d) out.push_back(d);
+    if (out.empty()) throw Error(ErrorCategory::Device, "--devices all: no CUDA device is visible");
+    return out;
+  }
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    int device = -1;
+    const auto r = std::from_chars(item.data(), item.data() + item.size(), device);
+    if (item.empty() || r.ec != std::errc() || r.ptr != item.data() + item.size() || device < 0)
+      throw Error(ErrorCategory::Usage, "--devices must be 'all' or device numbers separated by commas (got '" + text + "')");
+    if (std::find(out.begin(), out.end(), device) != out.end())
+      throw Error(ErrorCategory::Usage, "--devices: device " + item + " is listed twice");
+    if (device >= visible)
+      throw Error(ErrorCategory::Device, "--devices: device " + item + " is not visible (" + std::to_string(visible) +
+                                             " visible)");
+    out.push_back(device);
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 Action add_prove_batch_command(CLI::App& app) {
   auto args = std::make_shared<BatchArguments>();
   CLI::App* cmd = app.add_subcommand(
@@ -344,14 +405,24 @@ Action add_prove_batch_command(CLI::App& app) {
   cmd->add_option("--max-steps", args->max_steps, "default max steps (512; at most 2^24 - 1)")
       ->check(non_negative_integer())
       ->type_name("N");
-  cmd->add_option("--threads", args->threads, "host threads producing traces (default 1)")
+  cmd->add_option("--threads", args->threads, "host threads per rank producing traces (default 1)")
       ->check(non_negative_integer())
       ->type_name("N");
+  cmd->add_option("--ranks", args->ranks,
+                  "split the batch across N in-process ranks (threads; default 1, or one per device of --devices)")
+      ->check(non_negative_integer())
+      ->type_name("N");
+  cmd->add_option("--devices", args->devices,
+                  "CUDA devices, one rank each: 'all' (the default with a CUDA backend) or a list such as 0,1,3")
+      ->type_name("LIST");
   cmd->add_flag("--progress", args->progress, "print i/N, rate, ETA and each failure's reason on stderr");
   cmd->add_flag("--json", args->json, "print the summary JSON on stdout (it is also written to DIR/summary.json)");
   cmd->footer("Examples:\n"
               "  tvm prove-batch jobs.json --out proofs --threads 2 --progress\n"
-              "  tvm prove-batch jobs.json --out proofs --proof-format binary --json\n" +
+              "  tvm prove-batch jobs.json --out proofs --proof-format binary --json\n"
+              "  tvm prove-batch jobs.json --out proofs --ranks 4             (4 in-process ranks)\n"
+              "  mpirun -n 8 tvm prove-batch jobs.json --out proofs           (one rank per MPI process)\n"
+              "Under mpirun every rank reads the manifest; rank 0 writes the proofs and the summary.\n" +
               profile_names_help() + "\nExit codes: 0 every job proven, 1 a job failed or another error, 2 usage.");
   return [cmd, args]() -> int {
     if (!cmd->parsed()) return -1;
@@ -359,92 +430,88 @@ Action add_prove_batch_command(CLI::App& app) {
     check_provable_max_steps(args->max_steps);
     const ProofFormat format = parse_proof_format(args->proof_format);
     const std::optional<stark::Profile> profile = profile_option(args->profile);
-    if (profile) warn_if_insecure(*profile, stark::conjectured_security_bits(*profile));
     const unsigned threads = std::max(1u, args->threads);
+    if (args->ranks > 4096) throw Error(ErrorCategory::Usage, "--ranks must be in 1..4096");
+
+    // Where the ranks come from: MPI processes, one in-process rank per device, or --ranks.
+    const bool mpi = ptvm::comm::launched_by_mpi() && mpi_world_size() != 1;  // 0: size unknown
+    if (mpi && args->ranks > 1)
+      throw Error(ErrorCategory::Usage, "--ranks: under an MPI launch the ranks are the MPI processes");
+    if (mpi && !mpi_runtime_built())
+      throw Error(ErrorCategory::Usage, "this tvm was built without MPI (libopenmpi-dev); it cannot run as one of " +
+                                            std::to_string(mpi_world_size()) + " MPI ranks");
+    const bool gpu_backend = args->backend == "cuda" || args->backend == "dual" ||
+                             (args->backend == "auto" && cuda_runtime_built() && cuda_device_visible());
+    std::vector<int> devices;
+    if (!args->devices.empty()) {
+      if (!cuda_runtime_built())
+        throw Error(ErrorCategory::Usage, "--devices " + args->devices +
+                                              ": this tvm was built without CUDA; a device list needs the CUDA backend");
+      if (!gpu_backend)
+        throw Error(ErrorCategory::Usage, "--devices needs a CUDA backend (--backend cuda, dual, or auto with a device)");
+      devices = parse_device_list(args->devices, cuda_device_count());
+    } else if (gpu_backend) {
+      devices = parse_device_list("all", cuda_device_count());
+    }
+    int in_process_ranks = std::max<int>(1, static_cast<int>(args->ranks));
+    if (!mpi && args->ranks == 0 && devices.size() > 1) in_process_ranks = static_cast<int>(devices.size());
+    if (!mpi && !devices.empty() && args->ranks > devices.size())
+      throw Error(ErrorCategory::Usage, "--ranks " + std::to_string(args->ranks) + " with " +
+                                            std::to_string(devices.size()) + " devices: one rank per device at most");
+    if (profile) warn_if_insecure(*profile, stark::conjectured_security_bits(*profile));
+
     const std::vector<ptvm::vm::ManifestEntry> manifest =
         ptvm::vm::read_manifest_file(args->manifest, ptvm::vm::ManifestKind::Prove);
-    prepare_output_folder(args->out);
-    const size_t n = manifest.size();
+    const std::vector<vmair::ProveJob> jobs = prove_jobs(manifest, args->max_steps);
+    prepare_output_folder(args->out);  // every rank, before any collective: an error here hangs no one
+    const size_t n = jobs.size();
     const bool show = progress_enabled(args->progress);
 
-    struct Job {
-      std::string program;
-      std::optional<ptvm::vm::ExecutionTrace> trace;
-      std::string error;
-      double execute_ms = 0;
-      int layers = 1;
-      bool done = false;
-    };
-    std::vector<Job> jobs(n);
-    std::mutex mu;
-    std::condition_variable ready, room;
-    size_t next_job = 0, proven_up_to = 0;
-    const size_t lookahead = 2 * threads;  // traces kept ahead of the prover
-
-    // Trace producers: run each job (transformer + native in lockstep) while earlier ones are proven.
-    auto produce = [&]() {
-      for (;;) {
-        size_t i;
-        {
-          std::unique_lock lock(mu);
-          room.wait(lock, [&] { return next_job >= n || next_job < proven_up_to + lookahead; });
-          if (next_job >= n) return;
-          i = next_job++;
-        }
-        Job local;
-        try {
-          const ptvm::vm::ManifestEntry& entry = manifest[i];
-          local.program = entry.program;
-          if (!entry.job) throw Error(ErrorCategory::Parse, entry.error);
-          const ptvm::vm::ManifestJob& e = *entry.job;
-          ptvm::vm::RunOptions run;
-          run.max_steps = e.max_steps.value_or(args->max_steps);
-          check_provable_max_steps(run.max_steps, "job " + std::to_string(i) + ": max_steps");
-          ptvm::vm::Program program = ptvm::vm::assemble_file(e.program_path.string());
-          run.layers = e.layers.value_or(1);
-          local.layers = run.layers;
-          if (e.initial_memory) program.initial_memory = *e.initial_memory;
-          run.engine = ptvm::vm::EngineKind::Transformer;
-          run.verify_native = true;
-          auto t0 = std::chrono::steady_clock::now();
-          local.trace = ptvm::vm::run(program, run).trace;
-          local.execute_ms = ms_since(t0);
-        } catch (const std::exception& ex) {
-          local.error = ex.what();
-        }
-        {
-          std::lock_guard lock(mu);
-          local.done = true;
-          jobs[i] = std::move(local);
-        }
-        ready.notify_all();
+    vmair::BatchProveOptions options;
+    options.profile = profile;
+    options.workers = threads;
+    std::string backend_name;
+    SelectedBackend shared;
+    const bool single = !mpi && in_process_ranks == 1;
+    if (single) {
+      if (devices.size() == 1) use_cuda_device(devices[0]);
+      shared = select_backend(args->backend);
+      backend_name = shared.name;
+      options.backend = shared.backend.get();
+      // --threads workers produce traces while one more proves on the shared backend.
+      options.workers = threads + 1;
+      if (devices.size() == 1) {
+        const int device = devices[0];
+        options.on_worker_start = [device](int, unsigned) { use_cuda_device(device); };
       }
-    };
-    std::vector<std::thread> producers;
-    for (unsigned t = 0; t < threads; ++t) producers.emplace_back(produce);
+    } else {
+      backend_name = gpu_backend ? (args->backend == "dual" ? "dual" : "cuda") : (args->backend == "auto" ? "cpu" : args->backend);
+      const std::string name = args->backend;
+      // A rank's device: its in-process rank, or under MPI its local rank on this node.
+      auto device_of = [devices, mpi](int rank) {
+        const int local = mpi ? mpi_local_rank() : rank;
+        return devices[static_cast<size_t>(local) % devices.size()];
+      };
+      options.backend_factory = [name, devices, device_of](int rank, unsigned) {
+        if (!devices.empty()) use_cuda_device(device_of(rank));
+        return select_backend(name).backend;
+      };
+      if (!devices.empty())
+        options.on_worker_start = [device_of](int rank, unsigned) { use_cuda_device(device_of(rank)); };
+    }
 
-    SelectedBackend selected = select_backend(args->backend);
-    auto& backend = selected.backend;
     ordered_json summary_jobs = ordered_json::array();
-    size_t failed = 0;
+    size_t failed = 0, delivered = 0;
     auto t_all = std::chrono::steady_clock::now();
-    for (size_t i = 0; i < n; ++i) {
-      Job job;
-      {
-        std::unique_lock lock(mu);
-        ready.wait(lock, [&] { return jobs[i].done; });
-        job = std::move(jobs[i]);
-      }
+    // Rank 0's callback: the proof file, the summary entry and the progress line of each job.
+    const vmair::ResultFn on_result = [&](vmair::ProveJobResult&& result) {
+      const size_t i = result.index;
       ordered_json entry;
       entry["job"] = i;
-      entry["program"] = job.program;
+      entry["program"] = result.label;
       try {
-        if (!job.trace) throw Error(ErrorCategory::Runtime, job.error);
-        vmair::ProveOptions options;
-        options.profile = profile;
-        options.layers = job.layers;
-        options.backend = backend.get();
-        vmair::ProvedRun run = vmair::prove_trace(*job.trace, options, job.execute_ms);
+        if (!result.ok()) throw Error(result.error.category, result.error.message);
+        const vmair::ProvedRun& run = *result.run;
         const std::string name = "job-" + std::to_string(i) + proof_file_suffix(format);
         const std::string file = proof_file_bytes(format, run.claim, run.proof);
         write_output_file((std::filesystem::path(args->out) / name).string(), file);
@@ -460,27 +527,43 @@ Action add_prove_batch_command(CLI::App& app) {
         entry["ok"] = false;
         entry["error"] = ex.what();
       }
+      if (!single) entry["rank"] = result.rank;
+      ++delivered;
       if (show) {
         const double elapsed_s = ms_since(t_all) / 1e3;
-        const double rate = static_cast<double>(i + 1) / std::max(elapsed_s, 1e-9);
-        const double eta_s = static_cast<double>(n - i - 1) / rate;
-        std::string line = std::to_string(i + 1) + "/" + std::to_string(n) + " job " + std::to_string(i) + " " +
+        const double rate = static_cast<double>(delivered) / std::max(elapsed_s, 1e-9);
+        const double eta_s = static_cast<double>(n - delivered) / rate;
+        std::string line = std::to_string(delivered) + "/" + std::to_string(n) + " job " + std::to_string(i) + " " +
                            (entry["ok"].get<bool>() ? "proven" : "failed: " + entry["error"].get<std::string>()) +
                            " (" + fixed(rate, 2) + " jobs/s, ETA " + fixed(eta_s, 1) + " s)";
         progress("prove-batch", line);
       }
       summary_jobs.push_back(entry);
-      {
-        std::lock_guard lock(mu);
-        proven_up_to = i + 1;
-      }
-      room.notify_all();
+    };
+
+    int ranks = 1;
+    bool root = true;
+    if (mpi) {
+      std::unique_ptr<ptvm::comm::Communicator> comm = make_mpi_runtime_communicator();
+      ranks = comm->size();
+      root = comm->rank() == 0;
+      vmair::prove_batch(*comm, jobs, options, on_result);
+    } else if (in_process_ranks > 1) {
+      ranks = in_process_ranks;
+      ptvm::comm::run_ranks(in_process_ranks, [&](ptvm::comm::Communicator& comm) {
+        vmair::prove_batch(comm, jobs, options, on_result);  // only rank 0 calls on_result
+      });
+    } else {
+      vmair::prove_batch(jobs, options, on_result);
     }
-    for (auto& t : producers) t.join();
+    if (!root) return 0;  // rank 0 reports for every rank
+
     ordered_json summary;
     summary["manifest"] = args->manifest;
     summary["profile"] = profile ? profile->name : std::string("auto");
     summary["proof_format"] = args->proof_format;
+    summary["backend"] = backend_name;
+    summary["ranks"] = ranks;
     summary["jobs_total"] = n;
     summary["jobs_proven"] = n - failed;
     summary["jobs_failed"] = failed;

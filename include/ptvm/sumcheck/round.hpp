@@ -88,6 +88,30 @@ PTVM_HD constexpr void round_accumulate_weighted(const ProductShape& shape, uint
   for (uint32_t x = 0; x < n_points; ++x) evals[x] += weight * g[x];
 }
 
+// The first round on M31 tables, before any challenge: at the integer points X = 0..n_points-1
+// every f_j(X, x') = lo + X (hi - lo) is still in M31, so each term's product stays in the base
+// field. products[X * n_terms + t] = prod_{j in term t} f_j(X, x') (the coefficients c_t, QM31,
+// are applied once per round by the caller, after the sum over x').
+PTVM_HD constexpr void round_term_products_base(const ProductShape& shape, uint32_t n_points, const M31* lo,
+                                                const M31* hi, M31* products) {
+  M31 value[ProductShape::kMaxFactors] = {};
+  M31 delta[ProductShape::kMaxFactors] = {};
+  for (uint32_t j = 0; j < shape.n_factors; ++j) {
+    value[j] = lo[j];
+    delta[j] = hi[j] - lo[j];
+  }
+  for (uint32_t x = 0; x < n_points; ++x) {
+    if (x > 0)
+      for (uint32_t j = 0; j < shape.n_factors; ++j) value[j] += delta[j];
+    for (uint32_t t = 0; t < shape.n_terms; ++t) {
+      M31 prod = M31::one();
+      for (uint32_t j = 0; j < shape.n_factors; ++j)
+        if (shape.term_masks[t] >> j & 1u) prod *= value[j];
+      products[x * shape.n_terms + t] = prod;
+    }
+  }
+}
+
 // The eq factor of round i taken out of the sum (Gruen, "Some improvements for the PIOP for
 // ZeroCheck", 2024, §3; the round polynomial itself is unchanged, so is the transcript): with
 //   eq(z, (r_0..r_{i-1}, X, x')) = prefix * eq(z_i, X) * eq(z_{i+1..}, x'),

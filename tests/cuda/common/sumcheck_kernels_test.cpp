@@ -15,6 +15,7 @@
 #include "ptvm/gpu/sumcheck_round.hpp"
 #include "ptvm/sumcheck/eq.hpp"
 #include "ptvm/sumcheck/gkr.hpp"
+#include "ptvm/sumcheck/layered_gkr.hpp"
 #include "ptvm/sumcheck/logup_gkr.hpp"
 #include "ptvm/sumcheck/matmul.hpp"
 #include "ptvm/sumcheck/mle.hpp"
@@ -194,6 +195,43 @@ TEST(SumcheckBackend, ProtocolsGiveByteIdenticalTranscripts) {
     auto b = sumcheck::prove_fraction_sum(f, c2, *gpu_backend);
     EXPECT_EQ(c1.digest(), c2.digest());
     EXPECT_EQ(a.numerator_claim, b.numerator_claim);
+  }
+  // M31 tables with an eq factor (the CPU backend's first round is in the base field).
+  {
+    ProductShape s;
+    s.n_factors = 3;
+    s.n_terms = 2;
+    s.term_masks[0] = 0b011;
+    s.term_masks[1] = 0b110;
+    s.term_coefficients[0] = QM31::one();
+    s.term_coefficients[1] = QM31::from_u32(2, 7, 1, 8);
+    std::vector<std::vector<M31>> tables = {test::random_m31(1024, 9), test::random_m31(1024, 10),
+                                            test::random_m31(1024, 11)};
+    auto z = test::random_qm31(10, 12);
+    Blake2sChannel c1, c2;
+    auto a = sumcheck::prove_product_sumcheck<M31>(s, z, tables, c1, *cpu_backend);
+    auto b = sumcheck::prove_product_sumcheck<M31>(s, z, tables, c2, *gpu_backend);
+    EXPECT_EQ(c1.digest(), c2.digest());
+    EXPECT_EQ(a.proof.final_values, b.proof.final_values);
+  }
+  // A layered circuit with arbitrary wiring (both phases of every layer on the backend).
+  {
+    sumcheck::LayeredCircuit c;
+    c.n_inputs = 37;
+    std::mt19937_64 rng(13);
+    const uint32_t widths[] = {5, 70, 19, 37};  // outputs, two inner layers, inputs
+    for (size_t i = 0; i < 3; ++i) c.layers.emplace_back(widths[i]);
+    for (size_t i = 0; i < c.layers.size(); ++i)
+      for (auto& g : c.layers[i])
+        g = {rng() % 2 ? sumcheck::WiredGateKind::Add : sumcheck::WiredGateKind::Mul,
+             uint32_t(rng() % widths[i + 1]), uint32_t(rng() % widths[i + 1])};
+    const auto input = test::random_qm31(37, 14);
+    Blake2sChannel c1, c2;
+    auto a = sumcheck::prove_layered_gkr(c, input, c1, *cpu_backend);
+    auto b = sumcheck::prove_layered_gkr(c, input, c2, *gpu_backend);
+    EXPECT_EQ(c1.digest(), c2.digest());
+    Blake2sChannel v;
+    EXPECT_TRUE(sumcheck::verify_layered_gkr(c, b.proof, v).accepted);
   }
 }
 

@@ -275,4 +275,40 @@ TEST_F(ProveCli, ProveBatch) {
   }
 }
 
+TEST_F(ProveCli, ProveBatchAcrossRanks) {
+  nlohmann::json manifest = nlohmann::json::array();
+  manifest.push_back({{"program", fib_}});
+  manifest.push_back({{"program", std::string(PTVM_SOURCE_DIR) + "/programs/addition.tvm"}, {"max_steps", 2}});
+  manifest.push_back({{"program", path("does_not_exist.tvm")}});
+  manifest.push_back({{"program", std::string(PTVM_SOURCE_DIR) + "/programs/bitwise.tvm"}});
+  std::ofstream(path("m.json")) << manifest.dump();
+  const std::string common = " --profile fast-test-insecure --backend cpu";
+  EXPECT_EQ(tvm("prove-batch " + path("m.json") + " --out " + path("one") + common).code, 1);
+  Result r = tvm("prove-batch " + path("m.json") + " --out " + path("three") + common + " --ranks 3 --json");
+  EXPECT_EQ(r.code, 1) << r.out;
+  const auto summary = nlohmann::json::parse(r.out.substr(r.out.rfind("{\"manifest\"")));
+  EXPECT_EQ(summary["ranks"], 3);
+  EXPECT_EQ(summary["jobs_proven"], 3);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(summary["jobs"][i]["job"], i);
+    EXPECT_TRUE(summary["jobs"][i].contains("rank"));
+  }
+  EXPECT_EQ(summary["jobs"][2]["ok"], false);
+  for (int i : {0, 1, 3}) {
+    auto read = [&](const std::string& dir) {
+      std::ifstream in(path(dir + "/job-" + std::to_string(i) + ".proof.json"), std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    };
+    EXPECT_FALSE(read("one").empty());
+    EXPECT_EQ(read("one"), read("three")) << "job " << i << ": 3 ranks gave other proof bytes";
+  }
+  // Device lists: a CUDA backend is needed (or, in a build without CUDA, CUDA itself).
+  Result devices = tvm("prove-batch " + path("m.json") + " --out " + path("d") + common + " --devices 0");
+  EXPECT_EQ(devices.code, 2) << devices.out;
+  EXPECT_NE(devices.out.find("--devices"), std::string::npos) << devices.out;
+  EXPECT_EQ(tvm("prove-batch " + path("m.json") + " --out " + path("d") + " --ranks 5000").code, 2);
+}
+
 }  // namespace
