@@ -15,6 +15,9 @@ namespace {
 
 constexpr uint32_t kMaxVars = 40;
 constexpr uint32_t kMaxCodeLog = 30;
+// A verifier draws n_queries distinct positions: a bound keeps a forged commitment from asking
+// for millions (the sampling and the opened values grow with it; 148 give ~100 bits).
+constexpr uint32_t kMaxQueries = 1024;
 
 std::optional<std::string> check_params(const MleCommitment& c) {
   if (c.n_vars == 0 || c.n_vars > kMaxVars) return "mle commitment: " + std::to_string(c.n_vars) + " variables";
@@ -22,7 +25,7 @@ std::optional<std::string> check_params(const MleCommitment& c) {
   if (c.log_blowup == 0 || c.log_cols() + c.log_blowup > kMaxCodeLog)
     return "mle commitment: code of log size " + std::to_string(c.log_cols() + c.log_blowup) + " (blowup log " +
            std::to_string(c.log_blowup) + ")";
-  if (c.n_queries == 0 || c.n_queries > (uint64_t{1} << (c.log_cols() + c.log_blowup)))
+  if (c.n_queries == 0 || c.n_queries > kMaxQueries || c.n_queries > (uint64_t{1} << (c.log_cols() + c.log_blowup)))
     return "mle commitment: " + std::to_string(c.n_queries) + " queries for a code of log size " +
            std::to_string(c.log_cols() + c.log_blowup);
   return std::nullopt;
@@ -136,6 +139,10 @@ std::optional<std::string> verify_mle_opening(const MleCommitment& c, std::span<
     if (evaluate_mle<QM31>(proof.evaluation_row, point.subspan(c.log_rows)) != value)
       return std::string("mle opening: the evaluation row does not give the claimed value");
     const uint32_t code_log = c.log_cols() + c.log_blowup;
+    // The opened values' count first (the n_queries positions drawn next are distinct).
+    if (proof.queried_values.size() != uint64_t{c.n_queries} * rows)
+      return "mle opening: " + std::to_string(proof.queried_values.size()) + " opened values, expected " +
+             std::to_string(uint64_t{c.n_queries} * rows);
     const std::vector<size_t> positions = channel.draw_distinct_queries(code_log, c.n_queries);
     if (proof.queried_values.size() != positions.size() * rows)
       return "mle opening: " + std::to_string(proof.queried_values.size()) + " opened values, expected " +

@@ -158,6 +158,25 @@ TEST(MleCommitment, BadParametersAreUsageErrors) {
   EXPECT_THROW(CommittedMle::commit(random_table(4, 1), 4), Error);                       // no column variable
   EXPECT_THROW(CommittedMle::commit(random_table(4, 1), 1, {.log_blowup = 2, .n_queries = 100}), Error);  // 32 symbols
   EXPECT_THROW(CommittedMle::commit(std::vector<M31>(3), 0), Error);                      // not a power of two
+  EXPECT_THROW(CommittedMle::commit(random_table(16, 1), 2, {.log_blowup = 2, .n_queries = 1025}), Error);  // > 1024
+}
+
+// A forged commitment asking for millions of queries is refused before any is drawn (the fuzzer
+// found the verifier sampling 2^23 distinct positions; corpus file regression-many-queries-timeout).
+TEST(MleCommitment, ForgedQueryCountIsRefusedCheaply) {
+  const MleCommitmentParams params{.log_blowup = 2, .n_queries = 24};
+  Opened o = open_random(9, 4, params, 78);
+  MleCommitment c = o.committed.commitment();
+  c.n_queries = 1u << 23;
+  const auto r = verify(c, o.point, o.value, o.proof);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("queries"), std::string::npos) << *r;
+  c = o.committed.commitment();
+  auto fewer = o.proof;
+  fewer.queried_values.pop_back();
+  const auto r2 = verify(c, o.point, o.value, fewer);
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_NE(r2->find("opened values"), std::string::npos) << *r2;
 }
 
 }  // namespace
