@@ -135,13 +135,7 @@ size_t DeviceTensorFfn::pack(std::span<const double> x) {
     for (const GemmGroup& g : groups_)
       std::fill_n(row_block + g.row_begin, g.row_count, g.matrix);
     pointers_.resize(kPointerArrays * groups_.size());
-    const TensorFfnWeights w{gate_value_.cptr(),
-                             gate_value_bias_.cptr(),
-                             output_.cptr(),
-                             output_bias_.cptr(),
-                             blocks_,
-                             hidden_};
-    CublasFfn::pointer_arrays(w, reinterpret_cast<const double*>(staging_.data()),
+    CublasFfn::pointer_arrays(weights(), reinterpret_cast<const double*>(staging_.data()),
                               gate_value_out_.data(), hidden_out_.data(), y_.data(), groups_,
                               pointers_);
     std::memcpy(host + pointers_offset_, pointers_.data(), pointers_.size() * sizeof(void*));
@@ -177,12 +171,7 @@ void DeviceTensorFfn::evaluate(const vm::TensorModel& model,
   const size_t bytes = pack(x);
 
   const stream_t s = stream_.get();
-  const TensorFfnWeights w{gate_value_.cptr(),
-                           gate_value_bias_.cptr(),
-                           output_.cptr(),
-                           output_bias_.cptr(),
-                           blocks_,
-                           hidden_};
+  const TensorFfnWeights w = weights();
   uint8_t* base = staging_.data();
   const gptr<const double> x_dev(reinterpret_cast<const double*>(base), rows * kTensorFfnInputs);
   const gptr<const GemmGroup> groups_dev(reinterpret_cast<const GemmGroup*>(base + groups_offset_),

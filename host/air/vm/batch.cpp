@@ -17,10 +17,6 @@
 namespace ptvm::vmair {
 namespace {
 
-double ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // "job 3 (x.tvm): why", unless the message names the job already (manifest entries do).
 std::string job_message(size_t index, const std::string& label, const std::string& why) {
   const std::string prefix = "job " + std::to_string(index);
@@ -56,29 +52,19 @@ ProveJobResult prove_one(const ProveJob& job, size_t index, int rank,
     return r;
   }
   try {
-    if (job.max_steps >= kMaxProvableSteps)
-      throw Error(ErrorCategory::Usage, "max_steps " + std::to_string(job.max_steps) +
-                                            " is above the largest provable run (2^24 - 1 steps)");
     const vm::Program program = job_program(job);
-    vm::RunOptions run;
-    run.max_steps = job.max_steps;
-    run.layers = job.layers;
-    run.record_trace = true;
-    run.engine = vm::EngineKind::Transformer;
-    run.verify_native = true;
-    const auto t0 = std::chrono::steady_clock::now();
-    const vm::RunResult result = vm::run(program, run);
-    const double execute_ms = ms_since(t0);
     ProveOptions prove;
     prove.max_steps = job.max_steps;
     prove.profile = job.profile ? job.profile : options.profile;
     prove.layers = job.layers;
     prove.backend = backend;
     prove.max_memory_bytes = options.max_memory_bytes;
+    // The run outside the lock (other workers prove meanwhile), the proof under it.
+    const RecordedRun recorded = record_run(program, prove);
     std::unique_lock<std::mutex> lock;
     if (prove_lock)
       lock = std::unique_lock(*prove_lock);
-    r.run = prove_trace(result.trace, prove, execute_ms);
+    r.run = prove_trace(recorded.trace, prove, recorded.execute_ms);
   } catch (const Error& e) {
     r.error = {e.category(), job_message(index, job.label, e.what())};
   } catch (const std::exception& e) {

@@ -88,7 +88,7 @@ uint64_t physical_memory_bytes() {
   return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
 }
 
-ProvedRun prove_program(const vm::Program& program, const ProveOptions& options) {
+RecordedRun record_run(const vm::Program& program, const ProveOptions& options) {
   if (options.max_steps >= kMaxProvableSteps)
     throw Error(ErrorCategory::Usage, "max_steps " + std::to_string(options.max_steps) +
                                           " is above the largest provable run (2^24 - 1 steps)");
@@ -102,8 +102,12 @@ ProvedRun prove_program(const vm::Program& program, const ProveOptions& options)
   }
   auto t0 = std::chrono::steady_clock::now();
   vm::RunResult result = vm::run(program, run);
-  const double execute_ms = ms_since(t0);
-  return prove_trace(result.trace, options, execute_ms);
+  return {std::move(result.trace), ms_since(t0)};
+}
+
+ProvedRun prove_program(const vm::Program& program, const ProveOptions& options) {
+  const RecordedRun recorded = record_run(program, options);
+  return prove_trace(recorded.trace, options, recorded.execute_ms);
 }
 
 stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, const VerifyOptions& options) {

@@ -52,19 +52,8 @@ struct PackedM31 {
     U32x16 r = P() - a.v;
     return raw(min_u32(r, r - P()));
   }
-  friend PTVM_FORCEINLINE PackedM31 operator*(PackedM31 a, PackedM31 b) {
-    U32x8 alo = __builtin_shufflevector(a.v, a.v, 0, 1, 2, 3, 4, 5, 6, 7);
-    U32x8 ahi = __builtin_shufflevector(a.v, a.v, 8, 9, 10, 11, 12, 13, 14, 15);
-    U32x8 blo = __builtin_shufflevector(b.v, b.v, 0, 1, 2, 3, 4, 5, 6, 7);
-    U32x8 bhi = __builtin_shufflevector(b.v, b.v, 8, 9, 10, 11, 12, 13, 14, 15);
-    U64x8 plo = __builtin_convertvector(alo, U64x8) * __builtin_convertvector(blo, U64x8);
-    U64x8 phi = __builtin_convertvector(ahi, U64x8) * __builtin_convertvector(bhi, U64x8);
-    // p < P^2: (p & P) + (p >> 31) < 2^32, then one conditional subtraction.
-    U32x8 rlo = __builtin_convertvector((plo & M31::P) + (plo >> 31), U32x8);
-    U32x8 rhi = __builtin_convertvector((phi & M31::P) + (phi >> 31), U32x8);
-    U32x16 r = __builtin_shufflevector(rlo, rhi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    return raw(min_u32(r, r - P()));
-  }
+  // Defined after PackedWide: the wide product, reduced.
+  friend PTVM_FORCEINLINE PackedM31 operator*(PackedM31 a, PackedM31 b);
   friend PTVM_FORCEINLINE PackedM31 operator*(PackedM31 a, M31 b) { return a * PackedM31(b); }
   PTVM_FORCEINLINE PackedM31& operator+=(PackedM31 b) { return *this = *this + b; }
   PTVM_FORCEINLINE PackedM31& operator-=(PackedM31 b) { return *this = *this - b; }
@@ -92,21 +81,26 @@ struct PackedWide {
   // long sums of DEEP quotients and point evaluations, reduced once at the end).
   PTVM_FORCEINLINE void add_folded_product(PackedM31 a, PackedM31 b) {
     PackedWide p = product(a, b);
-    lo += (p.lo & M31::P) + (p.lo >> 31);
-    hi += (p.hi & M31::P) + (p.hi >> 31);
+    lo += fold(p.lo);
+    hi += fold(p.hi);
   }
-  PTVM_FORCEINLINE PackedM31 reduce() const {
+  // Any u64 lanes, two folds (sums of folded products).
+  PTVM_FORCEINLINE PackedM31 reduce() const { return narrow(fold(fold(lo)), fold(fold(hi))); }
+  // One product per lane (< p^2 < 2^62): a single fold leaves < 2^32.
+  PTVM_FORCEINLINE PackedM31 reduce_product() const { return narrow(fold(lo), fold(hi)); }
+
+ private:
+  static PTVM_FORCEINLINE PackedM31::U64x8 fold(PackedM31::U64x8 x) { return (x & M31::P) + (x >> 31); }
+  // Lanes below 2^32 and below 2p after the folds: to u32, then one conditional subtraction.
+  static PTVM_FORCEINLINE PackedM31 narrow(PackedM31::U64x8 lo, PackedM31::U64x8 hi) {
     using U32x8 = PackedM31::U32x8;
-    auto fold = [](PackedM31::U64x8 x) {
-      x = (x & M31::P) + (x >> 31);  // < 2^31 + 2^33
-      x = (x & M31::P) + (x >> 31);  // < 2^31 + 8
-      return __builtin_convertvector(x, U32x8);
-    };
-    U32x8 rlo = fold(lo), rhi = fold(hi);
+    U32x8 rlo = __builtin_convertvector(lo, U32x8), rhi = __builtin_convertvector(hi, U32x8);
     PackedM31::U32x16 r = __builtin_shufflevector(rlo, rhi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     return PackedM31::raw(PackedM31::min_u32(r, r - PackedM31::P()));
   }
 };
+
+PTVM_FORCEINLINE PackedM31 operator*(PackedM31 a, PackedM31 b) { return PackedWide::product(a, b).reduce_product(); }
 
 // A QM31 per lane as 4 packed coordinates [a, b, c, d] = (a + b i) + (c + d i) u.
 struct PackedQM31 {

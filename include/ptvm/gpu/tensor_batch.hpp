@@ -60,6 +60,10 @@ private:
   void layout(size_t rows, size_t n_groups);
   void reserve(size_t rows, size_t n_groups);  // grows the buffers if needed, then layout()
   size_t pack(std::span<const double> x);     // fills the host staging; returns the bytes to upload
+  // The uploaded weights as the kernels and cuBLAS take them (fixed after construction).
+  TensorFfnWeights weights() const {
+    return {gate_value_.cptr(), gate_value_bias_.cptr(), output_.cptr(), output_bias_.cptr(), blocks_, hidden_};
+  }
 
   TensorGemmPath path_;
   uint32_t blocks_ = 0, hidden_ = 0;

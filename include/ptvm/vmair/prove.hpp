@@ -61,8 +61,16 @@ struct ProvedRun {
 Claim claim_for_trace(const vm::ExecutionTrace& trace, const vm::TransformerConfig& config,
                       const stark::Profile& profile);
 
-// Runs the program (lockstep unless disabled) and proves the run. max_steps at or above
-// kMaxProvableSteps is refused before anything runs.
+// The run prove_program proves: the program run with options.max_steps and options.layers
+// (transformer + native in lockstep unless options.lockstep is false), its trace recorded.
+// max_steps at or above kMaxProvableSteps is refused before anything runs.
+struct RecordedRun {
+  vm::ExecutionTrace trace;
+  double execute_ms = 0;
+};
+RecordedRun record_run(const vm::Program& program, const ProveOptions& options);
+
+// record_run, then prove_trace.
 ProvedRun prove_program(const vm::Program& program, const ProveOptions& options);
 // Proves an already recorded run (e.g. produced by another thread).
 ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& options, double execute_ms = 0);
