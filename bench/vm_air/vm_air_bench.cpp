@@ -3,6 +3,8 @@
 // Stage times are reported as counters (ms); steps_per_second counts proven steps.
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "../bench_context.hpp"
@@ -17,6 +19,29 @@ namespace {
 using namespace ptvm;
 
 constexpr double kOriginalFibonacciSeconds = 29.0;  // the original at 32 conjectured bits
+
+// Peak resident memory of the process (Linux VmHWM), reset before each measured proof by writing
+// "5" to /proc/self/clear_refs. Both return 0 where /proc is unavailable (the counter then reads 0).
+void reset_peak_rss() {
+  std::ofstream f("/proc/self/clear_refs");
+  if (f) f << "5";
+}
+double peak_rss_bytes() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) * 1024.0;  // kB
+  return 0;
+}
+
+// Main-trace cells of the VM AIR for this trace: sum over components of rows x main columns.
+double main_trace_cells(const vm::ExecutionTrace& trace) {
+  const air::Air air = vmair::build_air(vmair::statement_from_trace(trace));
+  double cells = 0;
+  for (const auto& c : air.components)
+    cells += static_cast<double>(c->info().n_main_columns) * static_cast<double>(uint64_t{1} << c->log_rows());
+  return cells;
+}
 
 void add_stage_counters(benchmark::State& state, const vmair::ProvedRun& run) {
   const auto& t = run.timings;
@@ -55,7 +80,7 @@ void BM_FibonacciEndToEnd(benchmark::State& state, std::string profile) {
 }
 
 // A loop that runs forever (ADD, STORE, MUL, XORM, PUSH, POP, CMP, JNZ, JMP), stopped at
-// max_steps = 2^k, proven at the given profile (second argument: 1 = "default", 0 = "vm-small";
+// max_steps = 2^k (2^10 .. 2^22: the steps/s curve; 2^22 needs ~10 GB), proven at the given profile (second argument: 1 = "default", 0 = "vm-small";
 // vm-small blows the trace up 16x and is meant for small runs).
 void BM_ProveLoop(benchmark::State& state) {
   const uint64_t steps = uint64_t{1} << state.range(0);
@@ -70,11 +95,20 @@ void BM_ProveLoop(benchmark::State& state) {
   auto backend = make_cpu_backend();
   options.backend = backend.get();
   vmair::ProvedRun run;
+  double peak = 0;
   for (auto _ : state) {
+    reset_peak_rss();
     run = vmair::prove_trace(trace, options);
+    peak = peak_rss_bytes();
     benchmark::DoNotOptimize(run.proof.proof_of_work);
   }
   add_stage_counters(state, run);
+  // Peak memory of the proof (the process's high-water mark while proving, trace included) and
+  // per main-trace cell: the largest trace that fits a memory budget is budget / bytes_per_cell.
+  const double cells = main_trace_cells(trace);
+  state.counters["peak_rss_bytes"] = peak;
+  state.counters["main_trace_cells"] = cells;
+  state.counters["peak_bytes_per_main_cell"] = cells > 0 ? peak / cells : 0;
   state.counters["steps_per_second"] =
       benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel("profile=" + profile);
@@ -83,7 +117,7 @@ void BM_ProveLoop(benchmark::State& state) {
 BENCHMARK_CAPTURE(BM_FibonacciEndToEnd, vm_small, std::string("vm-small"))->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_FibonacciEndToEnd, default, std::string("default"))->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ProveLoop)
-    ->ArgsProduct({{8, 10, 12, 14, 16, 18, 20}, {1}})
+    ->ArgsProduct({{10, 12, 14, 16, 18, 20, 22}, {1}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(1);

@@ -6,7 +6,7 @@ namespace ptvm::stark {
 
 const std::vector<Profile>& named_profiles() {
   static const std::vector<Profile> profiles = {
-      {"default", 1, 72, 24, 0},
+      {"default", 1, 80, 16, 0},
       {"blowup4", 2, 36, 24, 0},
       {"stwo-cairo", 1, 70, 26, 0},
       {"fast-test-insecure", 1, 8, 4, 0},

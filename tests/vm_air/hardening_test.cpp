@@ -200,7 +200,7 @@ TEST_F(Hardening, InvalidUtf8GivesAPrintableReason) {
 // 6. Queries were drawn with replacement: fibonacci at "default" opened 65 distinct of 72 (about
 // 89 bits while 96 were reported). Now every proof opens n_queries distinct first-layer FRI pairs.
 TEST(HardeningQueries, EveryProofOpensNQueriesDistinctPairs) {
-  // fibonacci at "default": a first layer of 2^9 points, 256 pairs, 72 queries.
+  // fibonacci at "default": a first layer of 2^9 points, 256 pairs, n_queries (80) queries.
   const vm::ExecutionTrace trace = run_native(vm::assemble_file(std::string(PTVM_SOURCE_DIR) + "/programs/fibonacci.tvm"), 1000);
   ProveOptions o;
   o.profile = profile_by_name("default");
@@ -209,7 +209,8 @@ TEST(HardeningQueries, EveryProofOpensNQueriesDistinctPairs) {
   EXPECT_EQ(run.claim.security_bits, 96u);
   const stark::Verdict v = verify_proof(run.claim, run.proof);
   ASSERT_TRUE(v.accepted) << v.reason;
-  EXPECT_EQ(v.queries_opened, 72u);
+  EXPECT_EQ(v.queries_opened, o.profile->n_queries);
+  EXPECT_EQ(o.profile->n_queries, 80u);
   // And at "vm-small" (20 queries on 2^12 points), for several runs.
   for (uint64_t steps : {5u, 50u, 148u}) {
     ProveOptions small;
