@@ -437,6 +437,14 @@ inline void line_layers_inverse_radix4(uint32_t* v, size_t begin, size_t end, ui
 }  // namespace simd
 #endif  // __AVX512F__
 
+}  // namespace ptvm::circle::kernels
+
+#if defined(__AVX2__) && !defined(__AVX512F__)
+#include "fft_kernels_avx2.hpp"
+#endif
+
+namespace ptvm::circle::kernels {
+
 // ---- dispatch: vector code where the stride allows it -----------------------------------------
 // True when the low-layer chunk kernels exist (they need a domain of log >= 5).
 inline constexpr bool kHaveSimd =
@@ -449,12 +457,16 @@ inline constexpr bool kHaveSimd =
 inline void layer_forward(uint32_t* v, size_t begin, size_t end, uint32_t layer, const uint32_t* tw) {
 #if defined(__AVX512F__)
   if (layer >= 4) return simd::line_layer_forward(v, begin, end, layer, tw);
+#elif defined(__AVX2__)
+  if (layer >= 3) return avx2::line_layer_forward(v, begin, end, layer, tw);
 #endif
   line_layer_forward(v, begin, end, layer, tw);
 }
 inline void layer_inverse(uint32_t* v, size_t begin, size_t end, uint32_t layer, const uint32_t* itw) {
 #if defined(__AVX512F__)
   if (layer >= 4) return simd::line_layer_inverse(v, begin, end, layer, itw);
+#elif defined(__AVX2__)
+  if (layer >= 3) return avx2::line_layer_inverse(v, begin, end, layer, itw);
 #endif
   line_layer_inverse(v, begin, end, layer, itw);
 }
@@ -462,6 +474,8 @@ inline void layers_forward_radix4(uint32_t* v, size_t begin, size_t end, uint32_
                                   const uint32_t* tw_hi, const uint32_t* tw_lo) {
 #if defined(__AVX512F__)
   if (hi - 1 >= 4) return simd::line_layers_forward_radix4(v, begin, end, hi, tw_hi, tw_lo);
+#elif defined(__AVX2__)
+  if (hi - 1 >= 3) return avx2::line_layers_forward_radix4(v, begin, end, hi, tw_hi, tw_lo);
 #endif
   line_layers_forward_radix4(v + begin, end - begin, hi, tw_hi + (begin >> (hi + 1)),
                              tw_lo + (begin >> hi));
@@ -470,6 +484,8 @@ inline void layers_inverse_radix4(uint32_t* v, size_t begin, size_t end, uint32_
                                   const uint32_t* itw_lo, const uint32_t* itw_hi, uint32_t scale_by) {
 #if defined(__AVX512F__)
   if (lo >= 4) return simd::line_layers_inverse_radix4(v, begin, end, lo, itw_lo, itw_hi, scale_by);
+#elif defined(__AVX2__)
+  if (lo >= 3) return avx2::line_layers_inverse_radix4(v, begin, end, lo, itw_lo, itw_hi, scale_by);
 #endif
   line_layers_inverse_radix4(v + begin, end - begin, lo, itw_lo + (begin >> (lo + 1)),
                              itw_hi + (begin >> (lo + 2)), scale_by);
@@ -478,6 +494,8 @@ inline void layers_inverse_radix4(uint32_t* v, size_t begin, size_t end, uint32_
 inline void low_layers_forward(uint32_t* v, size_t begin, size_t end, const uint32_t* const* line) {
 #if defined(__AVX512F__)
   return simd::low_layers_forward(v, begin, end, line);
+#elif defined(__AVX2__)
+  return avx2::low_layers_forward(v, begin, end, line);
 #else
   for (uint32_t l = 4; l >= 1; --l) line_layer_forward(v, begin, end, l, line[l]);
   circle_layer_forward(v, begin, end, line[1]);
@@ -487,6 +505,8 @@ inline void low_layers_inverse(uint32_t* v, size_t begin, size_t end, const uint
                                uint32_t scale_by) {
 #if defined(__AVX512F__)
   return simd::low_layers_inverse(v, begin, end, iline, scale_by);
+#elif defined(__AVX2__)
+  return avx2::low_layers_inverse(v, begin, end, iline, scale_by);
 #else
   circle_layer_inverse(v, begin, end, iline[1]);
   for (uint32_t l = 1; l <= 4; ++l) line_layer_inverse(v, begin, end, l, iline[l]);
