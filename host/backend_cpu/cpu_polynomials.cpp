@@ -3,15 +3,66 @@
 
 namespace ptvm::backend_cpu {
 
+namespace {
+
+uint32_t reverse_bits(uint32_t x, uint32_t bits) {
+  uint32_t r = 0;
+  for (uint32_t i = 0; i < bits; ++i) r |= ((x >> i) & 1u) << (bits - 1 - i);
+  return r;
+}
+
+// Row order -> bit-reversed storage of CanonicCoset(n) (row_positions), in tiles. Row 2i sits at
+// circle-domain index i and row 2i+1 at N-1-i (PROTOCOL.md §2.5), so with M = N/2 and rev the
+// (n-1)-bit reversal, storage 2 rev(i) holds row 2i and storage 2 rev(i) + 1 holds row
+// 2(M-1-i) + 1: a bit reversal of M pairs. Writing it as dst[rev(i)] one i after another touches
+// a new cache line per value once a column exceeds the caches; splitting i into (hi, mid, lo) of
+// (T, n-1-2T, T) bits, rev(i) = (rev(lo), rev(mid), rev(hi)), and visiting every (hi, lo) of one
+// mid keeps the 2^T source runs and 2^T destination runs of the tile in L1.
+// ToStorage: rows -> storage; otherwise storage -> rows (the same pairs, copied the other way).
+template <bool ToStorage>
+void permute_rows_storage(const M31* src, M31* dst, uint32_t n) {
+  constexpr uint32_t T = 4;
+  const uint32_t m = n - 1;
+  const size_t M = size_t{1} << m;
+  const uint32_t mid_bits = m - 2 * T;
+  uint32_t rev_t[1u << T];
+  for (uint32_t x = 0; x < (1u << T); ++x) rev_t[x] = reverse_bits(x, T);
+  for (size_t mid = 0; mid < (size_t{1} << mid_bits); ++mid) {
+    const size_t rmid = reverse_bits(static_cast<uint32_t>(mid), mid_bits);
+    for (uint32_t hi = 0; hi < (1u << T); ++hi) {
+      const size_t i_base = (size_t{hi} << (m - T)) | (mid << T);
+      const size_t r_base = (rmid << T) | rev_t[hi];
+      for (uint32_t lo = 0; lo < (1u << T); ++lo) {
+        const size_t i = i_base | lo;
+        const size_t r = r_base | (size_t{rev_t[lo]} << (m - T));
+        if constexpr (ToStorage) {
+          dst[2 * r] = src[2 * i];
+          dst[2 * r + 1] = src[2 * (M - 1 - i) + 1];
+        } else {
+          dst[2 * i] = src[2 * r];
+          dst[2 * (M - 1 - i) + 1] = src[2 * r + 1];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<ColumnSet> CpuBackend::upload_rows(const std::vector<std::vector<M31>>& rows) {
   auto out = std::make_unique<HostColumns>();
   out->cols.resize(rows.size());
   parallel_for(rows.size(), 1, [&](size_t b, size_t e) {
     for (size_t c = b; c < e; ++c) {
       const auto& col = rows[c];
-      const std::vector<uint32_t>& position = row_positions(log2_exact(col.size()));
+      const uint32_t n = log2_exact(col.size());
       Column v(col.size());
-      for (size_t j = 0; j < col.size(); ++j) v[position[j]] = col[j];
+      if (n >= 9) {
+        permute_rows_storage<true>(col.data(), v.data(), n);
+      } else {
+        const std::vector<uint32_t>& position = row_positions(n);
+        for (size_t j = 0; j < col.size(); ++j) v[position[j]] = col[j];
+      }
       out->cols[c] = std::move(v);
     }
   });
@@ -20,9 +71,14 @@ std::unique_ptr<ColumnSet> CpuBackend::upload_rows(const std::vector<std::vector
 
 std::vector<M31> CpuBackend::to_host_rows(const ColumnSet& set, size_t column) {
   const auto& col = host(set).cols.at(column);
-  const std::vector<uint32_t>& position = row_positions(log2_exact(col.size()));
+  const uint32_t n = log2_exact(col.size());
   std::vector<M31> rows(col.size());
-  for (size_t j = 0; j < col.size(); ++j) rows[j] = col[position[j]];
+  if (n >= 9) {
+    permute_rows_storage<false>(col.data(), rows.data(), n);
+  } else {
+    const std::vector<uint32_t>& position = row_positions(n);
+    for (size_t j = 0; j < col.size(); ++j) rows[j] = col[position[j]];
+  }
   return rows;
 }
 
