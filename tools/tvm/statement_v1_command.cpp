@@ -149,7 +149,7 @@ ordered_json circle_claim_scope(bool accepted, bool reexecuted) {
     proven.push_back("native ISA execution (tvm-isa/1): program, steps, final state and memory, by the circle "
                      "STARK over M31; every claim field bound into the channel");
     if (reexecuted)
-      re.push_back("transformer and native from the claim: steps, final state and memory agree");
+      re.push_back("transformer and native in lockstep from the claim: steps, final state and memory agree");
     else
       attested.push_back("transformer and native engines agreed in lockstep (the scope's last clause): the prover's "
                          "word unless --reexecute");
