@@ -3,6 +3,8 @@
 // the F128 NTT and BLAKE2b Merkle throughput on one core.
 #include <benchmark/benchmark.h>
 
+#include "../bench_context.hpp"
+
 #include <string>
 #include <vector>
 
@@ -82,4 +84,10 @@ void BM_F128_Blake2bMerkle(benchmark::State& state) {
 BENCHMARK(BM_F128_Blake2bMerkle)->Arg(10)->Arg(14)->Unit(benchmark::kMillisecond);
 
 }  // namespace
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  return ptvm::bench::run_main(
+      argc, argv, "cpu",
+      {.threads = ptvm::bench::Threads::PerBenchmark,
+       .threads_note = "Prove/Verify: BLAKE2b Merkle leaf layers of >= 1024 rows on hardware_concurrency threads, "
+                       "everything else on one (compare CPU time); F128_CosetNtt and F128_Blake2bMerkle: one thread"});
+}
