@@ -8,6 +8,8 @@
 #include "ptvm/field/batch_inverse.hpp"
 #include "ptvm/hash/blake2b_channel_f128.hpp"
 #include "ptvm/ntt/ntt.hpp"
+#include "ptvm/common/thread_pool.hpp"
+#include "ptvm/common/threads.hpp"
 
 namespace ptvm::stark128 {
 namespace {
@@ -17,13 +19,21 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-void bit_reverse_permute(std::vector<F128>& v) {
-  uint32_t log_n = 0;
-  while ((size_t{1} << log_n) < v.size()) ++log_n;
-  for (size_t i = 0; i < v.size(); ++i) {
-    const size_t j = detail::bit_reverse(i, log_n);
-    if (i < j) std::swap(v[i], v[j]);
+// Bit-reversal permutations, one table per size (built once per proof).
+const std::vector<uint32_t>& bit_reverse_table(size_t n) {
+  thread_local std::vector<uint32_t> table;
+  if (table.size() != n) {
+    uint32_t log_n = 0;
+    while ((size_t{1} << log_n) < n) ++log_n;
+    table.resize(n);
+    for (size_t i = 0; i < n; ++i) table[i] = static_cast<uint32_t>(detail::bit_reverse(i, log_n));
   }
+  return table;
+}
+void bit_reverse_permute(std::vector<F128>& v) {
+  const std::vector<uint32_t>& t = bit_reverse_table(v.size());
+  for (size_t i = 0; i < v.size(); ++i)
+    if (i < t[i]) std::swap(v[i], v[t[i]]);
 }
 
 // A column given on its rows (natural order on <w_n>): its coefficients and its values on D
@@ -66,6 +76,21 @@ TreeOpening open(const Tree& tree, uint32_t log_size, const std::vector<size_t>&
   return {std::move(o.queried_values), std::move(o.decommitment)};
 }
 
+// Columns extended on the library's threads (each column one task: the results do not depend on
+// the thread count).
+std::vector<Extended> extend_all(const std::vector<const std::vector<F128>*>& rows, size_t lde_size, unsigned threads) {
+  std::vector<Extended> out(rows.size());
+  parallel_tasks(rows.size(), threads, [&](size_t i) { out[i] = extend(*rows[i], lde_size); });
+  return out;
+}
+
+// [begin, end) split into chunks for the threads.
+template <class Body>
+void parallel_range(size_t n, unsigned threads, Body&& body) {
+  const size_t chunks = std::min<size_t>(threads, std::max<size_t>(1, n / 256));
+  parallel_tasks(chunks, static_cast<unsigned>(chunks), [&](size_t c) { body(n * c / chunks, n * (c + 1) / chunks); });
+}
+
 std::vector<std::span<const F128>> spans(const std::vector<Extended>& cols) {
   std::vector<std::span<const F128>> s;
   for (const auto& c : cols) s.emplace_back(c.lde);
@@ -101,16 +126,19 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
   // 1. Preprocessed and main columns.
   auto t = Clock::now();
   std::vector<std::vector<std::vector<F128>>> pre_rows(n_comp);
-  std::vector<Extended> pre, main, inter, comp_cols;
+  const unsigned threads = configured_thread_count();
+  std::vector<Extended> inter, comp_cols;
+  std::vector<const std::vector<F128>*> pre_ptrs, main_ptrs;
   for (size_t c = 0; c < n_comp; ++c) {
     pre_rows[c] = air.components[c]->preprocessed_columns();
-    for (const auto& col : pre_rows[c]) pre.push_back(extend(col, nb));
+    for (const auto& col : pre_rows[c]) pre_ptrs.push_back(&col);
+    for (const auto& col : witness[c]) main_ptrs.push_back(&col);
   }
-  for (size_t c = 0; c < n_comp; ++c)
-    for (const auto& col : witness[c]) main.push_back(extend(col, nb));
-  const Tree pre_tree = Tree::commit(spans(pre));
+  const std::vector<Extended> pre = extend_all(pre_ptrs, nb, threads);
+  const std::vector<Extended> main = extend_all(main_ptrs, nb, threads);
+  const Tree pre_tree = Tree::commit(spans(pre), threads);
   ch.mix_root(pre_tree.root());
-  const Tree main_tree = Tree::commit(spans(main));
+  const Tree main_tree = Tree::commit(spans(main), threads);
   proof.main_root = main_tree.root();
   ch.mix_root(proof.main_root);
   if (timings) timings->commit_ms = ms_since(t);
@@ -161,9 +189,13 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
     proof.claimed_sums.push_back(sum);
     for (auto& col : cols) inter_rows.push_back(std::move(col));
   }
-  for (const auto& col : inter_rows) inter.push_back(extend(col, nb));
+  {
+    std::vector<const std::vector<F128>*> ptrs;
+    for (const auto& col : inter_rows) ptrs.push_back(&col);
+    inter = extend_all(ptrs, nb, threads);
+  }
   ch.mix_felts(std::span<const F128>(proof.claimed_sums));
-  const Tree inter_tree = Tree::commit(spans(inter));
+  const Tree inter_tree = Tree::commit(spans(inter), threads);
   proof.interaction_root = inter_tree.root();
   ch.mix_root(proof.interaction_root);
   if (timings) timings->interaction_ms = ms_since(t);
@@ -199,12 +231,15 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
     }
     batch_inverse_raw(van.data(), van_inv.data(), van_inv.data(), period);
     const std::span<const F128> pub_span(pub);
-    for (size_t pos = 0; pos < nb; ++pos) {
-      const size_t nat = natural_of[pos];
-      const size_t next = position_of[(nat + period) & (nb - 1)];
-      h[pos] += comp.eval_domain(view, pos, next, pub_span, challenges.data(), coeffs.data() + l.constraint_offset[c], spr) *
-                van_inv[nat & (period - 1)];
-    }
+    parallel_range(nb, threads, [&](size_t begin, size_t end) {
+      for (size_t pos = begin; pos < end; ++pos) {
+        const size_t nat = natural_of[pos];
+        const size_t next = position_of[(nat + period) & (nb - 1)];
+        h[pos] += comp.eval_domain(view, pos, next, pub_span, challenges.data(), coeffs.data() + l.constraint_offset[c],
+                                   spr) *
+                  van_inv[nat & (period - 1)];
+      }
+    });
   }
   bit_reverse_permute(h);
   std::vector<F128> h_coeffs(nb);
@@ -220,7 +255,7 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
     bit_reverse_permute(e.lde);
     comp_cols.push_back(std::move(e));
   }
-  const Tree comp_tree = Tree::commit(spans(comp_cols));
+  const Tree comp_tree = Tree::commit(spans(comp_cols), threads);
   proof.composition_root = comp_tree.root();
   ch.mix_root(proof.composition_root);
 
@@ -253,15 +288,20 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
       if (std::find(used.begin(), used.end(), s.point) == used.end()) used.push_back(s.point);
     std::vector<F128> numer(nb), diff(nb), dinv(nb);
     for (uint32_t p : used) {
-      std::fill(numer.begin(), numer.end(), F128::zero());
-      for (size_t k = 0; k < l.samples.size(); ++k) {
-        const auto& s = l.samples[k];
-        if (s.point != p) continue;
-        const std::vector<F128>& col = (*trees[s.tree])[s.column].lde;
-        const F128 v = proof.sampled_values[k], gk = gp[k];
-        for (size_t pos = 0; pos < nb; ++pos) numer[pos] += gk * (col[pos] - v);
-      }
-      for (size_t pos = 0; pos < nb; ++pos) diff[pos] = xs[pos] - points[p];
+      std::vector<size_t> ks;
+      for (size_t k = 0; k < l.samples.size(); ++k)
+        if (l.samples[k].point == p) ks.push_back(k);
+      parallel_range(nb, threads, [&](size_t begin, size_t end) {
+        for (size_t pos = begin; pos < end; ++pos) {
+          F128 acc = F128::zero();
+          for (size_t k : ks) {
+            const auto& s = l.samples[k];
+            acc += gp[k] * ((*trees[s.tree])[s.column].lde[pos] - proof.sampled_values[k]);
+          }
+          numer[pos] = acc;
+          diff[pos] = xs[pos] - points[p];
+        }
+      });
       batch_inverse_raw(diff.data(), dinv.data(), dinv.data(), nb);
       for (size_t pos = 0; pos < nb; ++pos) f[pos] += numer[pos] * dinv[pos];
     }
@@ -274,7 +314,7 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
   for (uint32_t i = 0; i < l.n_fri_folds; ++i) {
     if (i > 0) {
       layers.push_back(current);
-      fri_trees.push_back(Tree::commit({std::span<const F128>(layers.back())}));
+      fri_trees.push_back(Tree::commit({std::span<const F128>(layers.back())}, threads));
       proof.fri_roots.push_back(fri_trees.back().root());
       ch.mix_root(proof.fri_roots.back());
     }

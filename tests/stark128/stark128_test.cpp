@@ -244,3 +244,21 @@ TEST(Stark128ProofIo, RoundTripAndStrictReader) {
 
 }  // namespace
 }  // namespace ptvm::stark128
+
+namespace ptvm::stark128 {
+namespace {
+
+// The proof bytes do not depend on the thread count (PTVM_THREADS).
+TEST(Stark128Determinism, SameProofOnOneAndThreeThreads) {
+  const auto trace = vmair::testing::run_source(".memory 2\nLOADI 3\nSTORE 1\nMUL 7\nXOR 5\nHALT\n");
+  const Options o = profile_by_name("production-v1");
+  ::setenv("PTVM_THREADS", "1", 1);
+  const Proved one = prove_trace(trace, o);
+  ::setenv("PTVM_THREADS", "3", 1);
+  const Proved three = prove_trace(trace, o);
+  ::unsetenv("PTVM_THREADS");
+  EXPECT_EQ(proof_to_binary(one.proof), proof_to_binary(three.proof));
+}
+
+}  // namespace
+}  // namespace ptvm::stark128
