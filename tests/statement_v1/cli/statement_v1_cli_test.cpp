@@ -113,3 +113,14 @@ TEST_F(StatementV1Cli, CircleClaimScope) {
 }
 
 }  // namespace
+
+namespace {
+// The circle-STARK claim's floor message names the option too.
+TEST_F(StatementV1Cli, CircleFloorMessageNamesTheOption) {
+  ASSERT_EQ(tvm("prove " + fib_ + " -o " + path("circle.json") + " --profile fast-test-insecure").code, 0);
+  Result v = tvm("verify " + path("circle.json") + " --json");
+  EXPECT_EQ(v.code, 3);
+  EXPECT_NE(v.out.find("--min-conjectured-security"), std::string::npos) << v.out;
+  EXPECT_EQ(tvm("verify " + path("circle.json") + " --min-conjectured-security 0").code, 0);
+}
+}  // namespace
