@@ -291,15 +291,19 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
       std::vector<size_t> ks;
       for (size_t k = 0; k < l.samples.size(); ++k)
         if (l.samples[k].point == p) ks.push_back(k);
+      // sum_k gamma^k (f_k(x) - v_k) = sum_k gamma^k f_k(x) - sum_k gamma^k v_k, column by column.
+      F128 offset = F128::zero();
+      for (size_t k : ks) offset += gp[k] * proof.sampled_values[k];
       parallel_range(nb, threads, [&](size_t begin, size_t end) {
         for (size_t pos = begin; pos < end; ++pos) {
-          F128 acc = F128::zero();
-          for (size_t k : ks) {
-            const auto& s = l.samples[k];
-            acc += gp[k] * ((*trees[s.tree])[s.column].lde[pos] - proof.sampled_values[k]);
-          }
-          numer[pos] = acc;
+          numer[pos] = -offset;
           diff[pos] = xs[pos] - points[p];
+        }
+        for (size_t k : ks) {
+          const auto& s = l.samples[k];
+          const F128* col = (*trees[s.tree])[s.column].lde.data();
+          const F128 gk = gp[k];
+          for (size_t pos = begin; pos < end; ++pos) numer[pos] += gk * col[pos];
         }
       });
       batch_inverse_raw(diff.data(), dinv.data(), dinv.data(), nb);
