@@ -231,3 +231,42 @@ TEST(StatementV1, EveryVectorAndProgramProvesAndVerifies) {
 
 }  // namespace
 }  // namespace ptvm::statement_v1
+
+namespace ptvm::statement_v1 {
+namespace {
+
+// One changed character anywhere in the proof file: a parse error or a rejection, never an
+// accepted proof, a crash or another exception.
+TEST(StatementV1, MutatedProofFilesAreRejected) {
+  const ProvedRun& run = fibonacci_production();
+  const std::string text = proof_file_json(run.claim, run.proof);
+  VerifyOptions v;
+  v.min_security_bits = 32;
+  v.reexecute = false;
+  uint64_t seed = 12345;
+  size_t parse_errors = 0, rejected = 0;
+  const char alphabet[] = "0123456789abcdefxyz\"{}[],:-. A";
+  for (int i = 0; i < 150; ++i) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    std::string t = text;
+    // Half of the mutations in the claim (the first part of the file), half anywhere.
+    const size_t span = i % 2 ? t.size() : std::min<size_t>(t.size(), 2000);
+    const size_t at = (seed >> 20) % span;
+    const char c = alphabet[(seed >> 8) % (sizeof alphabet - 1)];
+    if (t[at] == c) continue;
+    t[at] = c;
+    try {
+      const ProofFile f = read_proof_file(t);
+      const Report r = verify(f.claim, f.proof, v);
+      EXPECT_FALSE(r.accepted) << "offset " << at << " -> '" << c << "'";
+      ++rejected;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.category(), ErrorCategory::Parse) << e.what();
+      ++parse_errors;
+    }
+  }
+  EXPECT_GT(parse_errors + rejected, 140u);
+}
+
+}  // namespace
+}  // namespace ptvm::statement_v1
