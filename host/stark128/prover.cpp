@@ -354,7 +354,7 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
   const std::vector<size_t> qs = ch.draw_queries(l.log_lde - 1, options.num_colinearity_checks);
   const std::vector<size_t> positions = pair_positions(qs);
   proof.main = open(main_tree, l.log_lde, positions);
-  proof.interaction = open(inter_tree, l.log_lde, positions);
+  if (l.tree_columns[2] > 0) proof.interaction = open(inter_tree, l.log_lde, positions);  // none: no LogUp
   proof.composition = open(comp_tree, l.log_lde, positions);
   for (uint32_t i = 1; i < l.n_fri_folds; ++i) {
     std::vector<size_t> layer_pairs;

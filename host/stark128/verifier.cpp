@@ -127,9 +127,14 @@ Verdict verify_impl(const Air128& air, std::span<const F128> pub, const Options&
   std::map<size_t, const F128*> rows[3];
   if (auto why = check_opening("main", proof.main_root, l.tree_columns[1], l.log_lde, positions, proof.main, rows[0]))
     return reject(*why);
-  if (auto why = check_opening("interaction", proof.interaction_root, l.tree_columns[2], l.log_lde, positions,
-                               proof.interaction, rows[1]))
+  if (l.tree_columns[2] == 0) {
+    if (!proof.interaction.values.empty() || !proof.interaction.decommitment.hash_witness.empty() ||
+        !proof.interaction.decommitment.column_witness.empty())
+      return reject("interaction: an opening for an AIR without LogUp columns");
+  } else if (auto why = check_opening("interaction", proof.interaction_root, l.tree_columns[2], l.log_lde, positions,
+                                      proof.interaction, rows[1])) {
     return reject(*why);
+  }
   if (auto why = check_opening("composition", proof.composition_root, 2, l.log_lde, positions, proof.composition,
                                rows[2]))
     return reject(*why);

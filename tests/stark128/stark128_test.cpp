@@ -293,3 +293,50 @@ TEST(Stark128Soundness, FlippedBytesAreRejected) {
 
 }  // namespace
 }  // namespace ptvm::stark128
+
+#include "ptvm/air/examples/wide_fibonacci.hpp"
+
+namespace ptvm::stark128 {
+namespace {
+
+// A generic AIR (no LogUp, so no interaction columns) over F128: two components of different
+// sizes, boundary constraints against public inputs; a wrong trace value or public input fails.
+std::vector<std::vector<F128>> wide_fibonacci_trace(uint32_t log_rows, uint32_t width, F128 s0, F128 s1) {
+  const size_t n = size_t{1} << log_rows;
+  std::vector<std::vector<F128>> cols(width, std::vector<F128>(n));
+  for (size_t r = 0; r < n; ++r) {
+    F128 a = s0 + F128::from_u64(r), b = s1 + F128::from_u64(3 * r);
+    cols[0][r] = a;
+    cols[1][r] = b;
+    for (uint32_t k = 2; k < width; ++k) {
+      const F128 c = a * a + b * b;
+      cols[k][r] = c;
+      a = b;
+      b = c;
+    }
+  }
+  return cols;
+}
+
+TEST(Stark128GenericAir, MixedSizesWithoutLogup) {
+  air::examples::WideFibonacci small{3, 6, true, 0, "small"}, big{5, 9, true, 2, "big"};
+  Air128 a;
+  a.components = {make_component128(small), make_component128(big)};
+  a.n_public_inputs = 4;
+  const std::vector<F128> pub = {F128::from_u64(5), F128::from_u64(7), F128::from_u64(11), F128::from_u64(13)};
+  Witness w = {wide_fibonacci_trace(3, 6, pub[0], pub[1]), wide_fibonacci_trace(5, 9, pub[2], pub[3])};
+  const Options o = profile_by_name("heavier");
+  const Proof p = prove(a, w, pub, o);
+  const Verdict v = verify(a, pub, o, p);
+  EXPECT_TRUE(v.accepted) << v.reason;
+  EXPECT_TRUE(p.interaction.values.empty());
+  std::vector<F128> wrong_pub = pub;
+  wrong_pub[2] += F128::one();
+  EXPECT_FALSE(verify(a, wrong_pub, o, p).accepted);
+  Witness bad = w;
+  bad[1][4][17] += F128::one();
+  EXPECT_FALSE(verify(a, pub, o, prove(a, bad, pub, o)).accepted);
+}
+
+}  // namespace
+}  // namespace ptvm::stark128
