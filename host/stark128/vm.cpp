@@ -2,6 +2,7 @@
 #include "ptvm/stark128/vm.hpp"
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/field/batch_inverse.hpp"
 
 namespace ptvm::stark128 {
 namespace {
@@ -43,13 +44,21 @@ Witness vm_witness(const vmair::VmStatement& s, const vm::ExecutionTrace& trace)
   auto& step = w[0];
   const size_t n = step[vmair::kAcc].size();
   const F128 k16384 = F128::from_u64(16384);
+  // 1/acc', 1/k and, on MUL rows, 1/(k - 16384): inverted together (0 stays 0).
+  std::vector<F128> den(3 * n), inv(3 * n);
+  std::vector<bool> mul(n);
   for (size_t r = 0; r < n; ++r) {
-    const F128 acc_n = step[vmair::kAccNext][r], k = step[vmair::kWrap][r];
-    step[vmair::kZeroInverse][r] = acc_n.inverse();
-    step[vmair::kWrapInverse][r] = k.inverse();
-    const bool mul = !step[vmair::kSelector0 + static_cast<uint32_t>(vm::Opcode::MulI)][r].is_zero() ||
-                     !step[vmair::kSelector0 + static_cast<uint32_t>(vm::Opcode::MulM)][r].is_zero();
-    step[vmair::kMulHelper][r] = mul ? acc_n * (k - k16384).inverse() : F128::zero();
+    mul[r] = !step[vmair::kSelector0 + static_cast<uint32_t>(vm::Opcode::MulI)][r].is_zero() ||
+             !step[vmair::kSelector0 + static_cast<uint32_t>(vm::Opcode::MulM)][r].is_zero();
+    den[3 * r] = step[vmair::kAccNext][r];
+    den[3 * r + 1] = step[vmair::kWrap][r];
+    den[3 * r + 2] = mul[r] ? step[vmair::kWrap][r] - k16384 : F128::zero();
+  }
+  batch_inverse_raw(den.data(), inv.data(), inv.data(), den.size());
+  for (size_t r = 0; r < n; ++r) {
+    step[vmair::kZeroInverse][r] = inv[3 * r];
+    step[vmair::kWrapInverse][r] = inv[3 * r + 1];
+    step[vmair::kMulHelper][r] = mul[r] ? step[vmair::kAccNext][r] * inv[3 * r + 2] : F128::zero();
   }
   return w;
 }
