@@ -212,6 +212,9 @@ Action add_prove_command(CLI::App& app) {
     if (args->statement == ptvm::statement_v1::kStatementVersion) {
       if (args->proof_format != "json")
         throw Error(ErrorCategory::Usage, "--statement statement-v1 writes JSON proof files only");
+      if (args->backend != "auto" && args->backend != "cpu")
+        throw Error(ErrorCategory::Usage, "--statement statement-v1 proves on the CPU backend only (--backend " +
+                                              args->backend + " has no F128 STARK yet)");
       StatementV1Prove a;
       a.program = args->program;
       a.output = args->output;

@@ -86,6 +86,8 @@ TEST_F(StatementV1Cli, ProveVerifyFloorsAndScope) {
   EXPECT_EQ(tvm("prove " + fib_ + " --statement statement-v1 --stark-security-level 64 -o " + path("x.json")).code, 2);
   EXPECT_EQ(tvm("prove " + fib_ + " --stark-expansion-factor 8 -o " + path("x.json")).code, 2);
   EXPECT_EQ(tvm("prove " + fib_ + " --statement nope -o " + path("x.json")).code, 2);
+  EXPECT_EQ(tvm("prove " + fib_ + " --statement statement-v1 --backend hostsim -o " + path("x.json")).code, 2);
+  EXPECT_EQ(tvm("prove " + fib_ + " --statement statement-v1 --proof-format binary -o " + path("x.json")).code, 2);
 
   // A changed claim is rejected (exit 3), a malformed file too.
   std::ifstream in(path("f96.json"));
