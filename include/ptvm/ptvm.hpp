@@ -124,6 +124,13 @@
 #include "ptvm/vmair/prove.hpp"
 #include "ptvm/vmair/batch.hpp"
 
+// statement-v1: the STARK over F128 (the VM AIR run over F128, its proof and options) and the
+// original's statement (claim, prove, verify, proof file).
+#include "ptvm/stark128/air128.hpp"
+#include "ptvm/stark128/stark128.hpp"
+#include "ptvm/stark128/vm.hpp"
+#include "ptvm/statement_v1/statement.hpp"
+
 // Ranks: the Communicator interface and the in-process one (run_ranks). The MPI and NCCL
 // factories are declared here without MPI/NCCL headers; they are defined in ptvm::mpi and
 // ptvm::cuda (launched_by_mpi() in the core).

@@ -34,6 +34,8 @@
 #include "ptvm/vmair/batch.hpp"
 #include "ptvm/vmair/profiles.hpp"
 #include "ptvm/vmair/prove.hpp"
+#include "ptvm/statement_v1/statement.hpp"
+#include "statement_v1_command.hpp"
 
 namespace tvm_cli {
 namespace {
@@ -120,6 +122,9 @@ struct ProveArguments {
   int64_t layers = 1;
   bool json = false;
   bool progress = false;
+  // statement-v1 (the F128 STARK): --statement and the original's STARK option overrides.
+  std::string statement = "ptvm-tvm-execution/1";
+  std::optional<uint32_t> stark_expansion_factor, stark_num_colinearity_checks, stark_security_level, stark_pow_bits;
 };
 
 struct VerifyArguments {
@@ -133,6 +138,7 @@ struct VerifyArguments {
   bool strict = false;
   bool reexecute = false;
   bool json = false;
+  std::string verification_profile;  // "" or "production-v1"
 };
 
 struct BatchArguments {
@@ -178,8 +184,22 @@ Action add_prove_command(CLI::App& app) {
   cmd->add_option("--layers", args->layers, "transformer layers, 1..256 (default 1)")->type_name("N");
   cmd->add_flag("--json", args->json, "print one JSON object (with per-stage times)");
   cmd->add_flag("--progress", args->progress, "print the stage and the fraction done on stderr");
+  cmd->add_option("--statement", args->statement,
+                  "ptvm-tvm-execution/1 (default: circle STARK over M31) or statement-v1 (the original's statement: "
+                  "STARK over F128, --stark-profile default|production-v1|heavier|ptvm-96, default production-v1)")
+      ->type_name("NAME");
+  cmd->add_option("--stark-expansion-factor", args->stark_expansion_factor, "statement-v1: override the profile's")
+      ->type_name("N");
+  cmd->add_option("--stark-num-colinearity-checks", args->stark_num_colinearity_checks,
+                  "statement-v1: override the profile's (FRI queries)")
+      ->type_name("N");
+  cmd->add_option("--stark-security-level", args->stark_security_level, "statement-v1: override the profile's")
+      ->type_name("BITS");
+  cmd->add_option("--stark-pow-bits", args->stark_pow_bits, "statement-v1: override the profile's proof-of-work bits")
+      ->type_name("BITS");
   cmd->footer("Examples:\n"
               "  tvm prove programs/fibonacci.tvm -o fib.proof.json\n"
+              "  tvm prove programs/fibonacci.tvm --statement statement-v1 --stark-profile ptvm-96\n"
               "  tvm prove programs/fibonacci.tvm --proof-format binary --profile default --json\n" +
               profile_names_help() + "\n" + exit_codes_help(false));
   return [cmd, args]() -> int {
@@ -187,6 +207,33 @@ Action add_prove_command(CLI::App& app) {
     check_backend_name(args->backend);
     check_layers(args->layers);
     check_provable_max_steps(args->max_steps);
+    const bool stark_overrides = args->stark_expansion_factor || args->stark_num_colinearity_checks ||
+                                 args->stark_security_level || args->stark_pow_bits;
+    if (args->statement == ptvm::statement_v1::kStatementVersion) {
+      if (args->proof_format != "json")
+        throw Error(ErrorCategory::Usage, "--statement statement-v1 writes JSON proof files only");
+      if (args->backend != "auto" && args->backend != "cpu")
+        throw Error(ErrorCategory::Usage, "--statement statement-v1 proves on the CPU backend only (--backend " +
+                                              args->backend + " has no F128 STARK yet)");
+      StatementV1Prove a;
+      a.program = args->program;
+      a.output = args->output;
+      a.profile = args->profile;
+      a.max_steps = args->max_steps;
+      a.layers = static_cast<int>(args->layers);
+      a.json = args->json;
+      a.expansion_factor = args->stark_expansion_factor;
+      a.num_colinearity_checks = args->stark_num_colinearity_checks;
+      a.security_level = args->stark_security_level;
+      a.pow_bits = args->stark_pow_bits;
+      return prove_statement_v1(a);
+    }
+    if (args->statement != vmair::kStatementVersion)
+      throw Error(ErrorCategory::Usage, "--statement: unknown statement '" + args->statement +
+                                            "' (known: ptvm-tvm-execution/1, statement-v1)");
+    if (stark_overrides)
+      throw Error(ErrorCategory::Usage, "--stark-expansion-factor/--stark-num-colinearity-checks/--stark-security-level/"
+                                        "--stark-pow-bits apply to --statement statement-v1");
     const ProofFormat format = parse_proof_format(args->proof_format);
     vmair::ProveOptions options;
     options.profile = profile_option(args->profile);
@@ -240,8 +287,9 @@ Action add_verify_command(CLI::App& app) {
       ->type_name("HEX");
   cmd->add_option("--backend", args->backend, "accepted for symmetry with prove; the verifier always runs on the CPU")
       ->type_name("NAME");
-  cmd->add_option("--min-security", args->min_security,
-                  "reject below this many conjectured bits (default 96; 0 accepts insecure test profiles)")
+  CLI::Option* min_security = cmd->add_option("--min-security,--min-conjectured-security", args->min_security,
+                  "reject below this many conjectured bits (default 96 for every statement; 0 accepts insecure "
+                  "test profiles)")
       ->check(non_negative_integer())
       ->type_name("BITS");
   cmd->add_option("--max-lde-log-size", args->max_lde_log_size,
@@ -250,16 +298,23 @@ Action add_verify_command(CLI::App& app) {
       ->type_name("N");
   cmd->add_flag("--allow-custom-profile", args->allow_custom_profile,
                 "accept a profile that is not a named one (still subject to --min-security)");
-  cmd->add_flag("--strict", args->strict, "at least 96 bits and re-execution");
+  cmd->add_flag("--strict", args->strict,
+                "circle STARK: at least 96 bits and re-execution; statement-v1: an 80-bit floor and re-execution");
+  cmd->add_option("--verification-profile", args->verification_profile,
+                  "production-v1: re-execution and a 32-bit floor (the original's production profile)")
+      ->type_name("NAME");
   cmd->add_flag("--reexecute", args->reexecute, "rerun both engines from the claim and compare");
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->footer("Examples:\n"
               "  tvm verify fib.proof.json\n"
               "  tvm verify fib.proof.bin --program programs/fibonacci.tvm --strict --json\n" +
               profile_names_help() + "\n" + exit_codes_help(true));
-  return [cmd, args]() -> int {
+  return [cmd, args, min_security]() -> int {
     if (!cmd->parsed()) return -1;
     check_backend_name(args->backend);
+    if (!args->verification_profile.empty() && args->verification_profile != "production-v1")
+      throw Error(ErrorCategory::Usage, "--verification-profile: unknown profile '" + args->verification_profile +
+                                            "' (known: production-v1)");
     if (!args->program.empty() && !args->expect_program_hash.empty())
       throw Error(ErrorCategory::Usage, "--program and --expect-program-hash exclude each other");
     std::string expected_hash = args->expect_program_hash;
@@ -282,6 +337,10 @@ Action add_verify_command(CLI::App& app) {
       options.min_security_bits = std::max<uint32_t>(options.min_security_bits, 96);
       options.reexecute = true;
     }
+    if (!args->verification_profile.empty()) {
+      if (min_security->count() == 0) options.min_security_bits = ptvm::statement_v1::kProductionV1MinSecurityBits;
+      options.reexecute = true;
+    }
     auto t0 = std::chrono::steady_clock::now();
     ordered_json j;
     j["proof_file"] = args->proof;
@@ -291,6 +350,18 @@ Action add_verify_command(CLI::App& app) {
     try {
       // Inside the try: an oversized file (a Parse error) is a rejection, exit 3.
       bytes = ptvm::read_file_limited(args->proof, stark::kMaxProofBytes, "proof file");
+      if (ptvm::statement_v1::is_statement_v1_file(bytes)) {
+        StatementV1Verify a;
+        a.proof_path = args->proof;
+        a.text = bytes;
+        a.expected_program_hash = expected_hash;
+        if (min_security->count() > 0) a.min_security = args->min_security;
+        a.verification_profile = args->verification_profile;
+        a.strict = args->strict;
+        a.max_lde_log_size = args->max_lde_log_size;
+        a.json = args->json;
+        return verify_statement_v1(a);
+      }
       file = vmair::read_proof_file(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
     } catch (const Error& e) {
       if (e.category() != ErrorCategory::Parse) throw;
@@ -325,6 +396,8 @@ Action add_verify_command(CLI::App& app) {
     }
     j["proof_file_bytes"] = bytes.size();
     j["reexecuted"] = options.reexecute;
+    const ordered_json scope = circle_claim_scope(accepted, options.reexecute);
+    for (const auto& [k, v] : scope.items()) j[k] = v;
     j["verify_ms"] = verify_ms;
     print_facts(j, args->json);
     if (!accepted && !args->json) std::cerr << "error: proof rejected: " << reason << "\n";

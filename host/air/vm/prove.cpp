@@ -146,7 +146,7 @@ stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, 
                     std::to_string(bits));
     if (bits < options.min_security_bits)
       return reject("claim: " + std::to_string(bits) + " conjectured security bits, below the required " +
-                    std::to_string(options.min_security_bits));
+                    std::to_string(options.min_security_bits) + " (--min-conjectured-security BITS lowers the floor)");
 
     const uint32_t log_lde = claim_log_lde_size(claim.statement, claim.profile);
     if (log_lde > options.max_log_lde_size)

@@ -68,9 +68,10 @@ template <class EF>
 PTVM_HD PTVM_FORCEINLINE EF logup_batch_constraint(const EF& column_value, const EF& num, const EF& den) {
   return column_value * den - num;
 }
-template <class EF>
+// (SumT is QM31 for the circle STARK, F128 for the F128 STARK, where EF is F128 too.)
+template <class EF, class SumT>
 PTVM_HD PTVM_FORCEINLINE EF logup_last_batch_constraint(const EF& running, const EF& running_next, const EF& previous,
-                                                       const QM31& sum_per_row, const EF& num, const EF& den) {
+                                                       const SumT& sum_per_row, const EF& num, const EF& den) {
   return (running_next - running - previous + sum_per_row) * den - num;
 }
 

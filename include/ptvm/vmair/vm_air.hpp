@@ -54,6 +54,7 @@
 
 #include "ptvm/air/component.hpp"
 #include "ptvm/common/hd.hpp"
+#include "ptvm/field/f128.hpp"
 #include "ptvm/field/m31.hpp"
 #include "ptvm/vm/isa.hpp"
 #include "ptvm/vm/trace.hpp"
@@ -96,9 +97,23 @@ inline constexpr uint32_t kNumPublicInputs = 2 * kStateWidth + kDigestWords;
 inline constexpr uint64_t kMaxProvableSteps = uint64_t{1} << 24;  // timestamp differences use 3 bytes
 inline constexpr uint32_t kRomPaddingOpcode = 26;
 
+// The AIR's constants in its column type: M31 (and the types built on it) for the circle STARK,
+// F128 for the F128 STARK (statement-v1). An integer x is x mod p of the field; half() is 1/2.
+template <class F>
+struct AirConstants {
+  PTVM_HD static F from_i64(int64_t x) { return F(M31::from_i64(x)); }
+  PTVM_HD static F half() { return from_i64((M31::P + 1) / 2); }
+};
+template <>
+struct AirConstants<F128> {
+  PTVM_HD static F128 from_i64(int64_t x) {
+    return x >= 0 ? F128::from_u64(static_cast<uint64_t>(x)) : -F128::from_u64(static_cast<uint64_t>(-x));
+  }
+  PTVM_HD static F128 half() { return F128::from_canonical_words_unchecked(1, F128::P_HI >> 1); }  // (p + 1) / 2
+};
 template <class F>
 PTVM_HD inline F constant(int64_t x) {
-  return F(M31::from_i64(x));
+  return AirConstants<F>::from_i64(x);
 }
 
 struct StepAir {
@@ -211,7 +226,7 @@ struct StepAir {
     // Flags.
     e.add_constraint(acc_n * zero_n);
     e.add_constraint(zero_n - one + acc_n * e.main(kZeroInverse, 0));
-    const F half = constant<F>((M31::P + 1) / 2);
+    const F half = AirConstants<F>::half();
     e.add_constraint(carry_n - ((add + sub + mul) * nz +
                                 cmp * (acc_sign * (one - nz) + nz * (one - k) * half) +
                                 (one - sets_acc) * carry));
