@@ -24,6 +24,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "mpi_bridge.hpp"
+#include "shard_prove.hpp"
 #include "ptvm/common/json_reader.hpp"
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vm/format.hpp"
@@ -120,6 +121,7 @@ struct ProveArguments {
   int64_t layers = 1;
   bool json = false;
   bool progress = false;
+  int shards = 0;  // 0: one rank
 };
 
 struct VerifyArguments {
@@ -178,8 +180,12 @@ Action add_prove_command(CLI::App& app) {
   cmd->add_option("--layers", args->layers, "transformer layers, 1..256 (default 1)")->type_name("N");
   cmd->add_flag("--json", args->json, "print one JSON object (with per-stage times)");
   cmd->add_flag("--progress", args->progress, "print the stage and the fraction done on stderr");
+  cmd->add_option("--shards", args->shards,
+                  "prove one trace across S ranks (a power of two): S threads, or the MPI ranks under mpirun")
+      ->type_name("S");
   cmd->footer("Examples:\n"
               "  tvm prove programs/fibonacci.tvm -o fib.proof.json\n"
+              "  tvm prove programs/fibonacci.tvm --shards 4   (mpirun -n 2 tvm prove ... --shards 2)\n"
               "  tvm prove programs/fibonacci.tvm --proof-format binary --profile default --json\n" +
               profile_names_help() + "\n" + exit_codes_help(false));
   return [cmd, args]() -> int {
@@ -203,7 +209,13 @@ Action add_prove_command(CLI::App& app) {
     SelectedBackend selected = select_backend(args->backend);
     options.backend = selected.backend.get();
     ptvm::vm::Program program = ptvm::vm::assemble_file(args->program);
-    vmair::ProvedRun run = vmair::prove_program(program, options);
+    std::optional<vmair::ProvedRun> sharded;
+    if (args->shards != 0) {
+      sharded = prove_sharded(program, options, args->shards, args->backend);
+      if (!sharded) return 0;  // an MPI rank other than 0: rank 0 writes and reports
+      selected.name = "sharded-cpu x" + std::to_string(args->shards);
+    }
+    vmair::ProvedRun run = sharded ? std::move(*sharded) : vmair::prove_program(program, options);
     warn_if_insecure(run.claim.profile, run.claim.security_bits);
     if (show)
       progress("prove", std::to_string(run.claim.statement.steps) + " steps executed in " + fixed(run.execute_ms, 1) +
