@@ -39,12 +39,17 @@ std::optional<ptvm::vmair::ProvedRun> prove_sharded(const ptvm::vm::Program& pro
     if (!mpi_runtime_built())
       throw Error(ErrorCategory::Usage, "this tvm was built without MPI (libopenmpi-dev); it cannot run as one of " +
                                             std::to_string(mpi_world_size()) + " MPI ranks");
+    // Checked before MPI starts: an error thrown while a communicator lives aborts the job
+    // without its message.
+    const int world = mpi_world_size();
+    if (world != 0 && world != shards)
+      throw Error(ErrorCategory::Usage, "--shards " + std::to_string(shards) + " under an MPI launch of " +
+                                            std::to_string(world) + " processes: the shards are the MPI ranks (pass --shards " +
+                                            std::to_string(world) + ")");
     std::unique_ptr<ptvm::comm::Communicator> comm = make_mpi_runtime_communicator();
     if (comm->size() != shards)
       throw Error(ErrorCategory::Usage, "--shards " + std::to_string(shards) + " under an MPI launch of " +
-                                            std::to_string(comm->size()) +
-                                            " processes: the shards are the MPI ranks (pass --shards " +
-                                            std::to_string(comm->size()) + ")");
+                                            std::to_string(comm->size()) + " processes: the shards are the MPI ranks");
     prove_rank(*comm);
     return result;
   }
