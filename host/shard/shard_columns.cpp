@@ -119,4 +119,42 @@ std::vector<M31> ShardColumns::gather(size_t c, std::span<const size_t> position
   return out;
 }
 
+std::vector<circle::CirclePoint<M31>> block_domain_points(uint32_t n, size_t a, uint32_t t) {
+  if (t < 1 || t > n || (a & ((size_t{1} << t) - 1)))
+    throw Error(ErrorCategory::Internal, "block_domain_points: bad block");
+  const size_t len = size_t{1} << t, half = len / 2;
+  const size_t c = circle::bit_reverse_index(a >> t, n - t);
+  const circle::Coset h = circle::CanonicCoset{n}.half_coset();
+  // Walk k = 0 .. half-1: H.at(c + k 2^(n-t)).
+  std::vector<circle::CirclePoint<M31>> walk(half);
+  circle::CirclePoint<M31> p = h.at(c);
+  const circle::CirclePoint<M31> step = (h.step_index * static_cast<uint32_t>(size_t{1} << (n - t))).to_point();
+  for (size_t k = 0; k < half; ++k) {
+    walk[k] = p;
+    p = p + step;
+  }
+  std::vector<circle::CirclePoint<M31>> out(len);
+  for (size_t lo = 0; lo < len; ++lo) {
+    const size_t k = circle::bit_reverse_index(lo, t);
+    out[lo] = k < half ? walk[k] : -walk[k - half];
+  }
+  return out;
+}
+
+std::vector<M31> block_line_x(const circle::LineDomain& domain, size_t a, uint32_t t) {
+  const uint32_t d = domain.log_size();
+  if (t > d || (a & ((size_t{1} << t) - 1))) throw Error(ErrorCategory::Internal, "block_line_x: bad block");
+  const size_t len = size_t{1} << t;
+  const size_t c = circle::bit_reverse_index(a >> t, d - t);
+  std::vector<M31> walk(len), out(len);
+  circle::CirclePoint<M31> p = domain.coset.at(c);
+  const circle::CirclePoint<M31> step = (domain.coset.step_index * static_cast<uint32_t>(size_t{1} << (d - t))).to_point();
+  for (size_t k = 0; k < len; ++k) {
+    walk[k] = p.x;
+    p = p + step;
+  }
+  for (size_t lo = 0; lo < len; ++lo) out[lo] = walk[circle::bit_reverse_index(lo, t)];
+  return out;
+}
+
 }  // namespace ptvm::shard

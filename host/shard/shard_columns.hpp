@@ -66,6 +66,14 @@ Column local_part(const Geometry& g, const Column& full, Layout layout);
 // A set of whole (block-order) columns, each split as evaluation_layout says.
 std::unique_ptr<ShardColumns> from_full(const Geometry& g, HostColumns&& full);
 
+// Points of CanonicCoset(n).circle_domain() at storage positions [a, a + 2^t) (a a multiple of
+// 2^t, t >= 1), in position order: the same points as backend_cpu::DomainPoints::at_position, in
+// O(2^t) additions. Position a + lo holds domain index bitrev_t(lo) 2^(n-t) + c (c from a's high
+// bits): the first half of the k = bitrev_t(lo) walk H, the second half its negation.
+std::vector<circle::CirclePoint<M31>> block_domain_points(uint32_t n, size_t a, uint32_t t);
+// x of the line domain at bit-reversed positions [a, a + 2^t) (a a multiple of 2^t).
+std::vector<M31> block_line_x(const circle::LineDomain& domain, size_t a, uint32_t t);
+
 inline void append_values(comm::Bytes& out, const M31* values, size_t count) {
   const size_t at = out.size();
   out.resize(at + count * sizeof(M31));

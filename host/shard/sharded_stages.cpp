@@ -31,20 +31,96 @@ std::unique_ptr<ColumnSet> ShardedBackend::deep_quotients(uint32_t log_size,
   return from_full(geometry_, std::move(backend_cpu::host(*r)));
 }
 
+namespace {
+
+QM31 value_at(const ShardColumns& c, size_t i) {
+  return QM31::from_m31(c.cols[0].local[i], c.cols[1].local[i], c.cols[2].local[i], c.cols[3].local[i]);
+}
+
+// A QM31 column (4 coordinates) of log `log_size` from this rank's block `part` of it: block when
+// it can be split, else gathered whole onto every rank (FRI layers that fit one rank).
+std::unique_ptr<ShardColumns> qm31_from_block(const Geometry& g, uint32_t log_size, std::array<Column, 4>&& part) {
+  auto out = std::make_unique<ShardColumns>(g);
+  out->cols.resize(4);
+  const Layout layout = g.evaluation_layout(log_size);
+  for (int k = 0; k < 4; ++k) out->cols[k] = {log_size, Layout::Block, std::move(part[k])};
+  if (layout == Layout::Block) return out;
+  std::vector<const ShardColumn*> refs;
+  for (const auto& c : out->cols) refs.push_back(&c);
+  std::vector<Column> full = full_columns(g, refs);
+  for (int k = 0; k < 4; ++k) out->cols[k] = {log_size, Layout::Replicated, std::move(full[k])};
+  return out;
+}
+
+bool is_qm31_block(const ShardColumns& c) {
+  if (c.cols.size() != 4) throw Error(ErrorCategory::Internal, "sharded FRI: not a QM31 column");
+  return c.cols[0].layout == Layout::Block;
+}
+
+}  // namespace
+
+// Folds pair positions (2i, 2i+1), which a block never splits: a rank folds its own block with
+// the twiddles of its positions (stark::fold_circle_pair, fold_line_pair: the CPU backend's math).
 std::unique_ptr<ColumnSet> ShardedBackend::fri_fold_circle(const ColumnSet& column, const QM31& alpha,
                                                            const ColumnSet* accumulate_into) {
-  HostColumns in = full_set(shard(column));
-  HostColumns acc;
-  if (accumulate_into) acc = full_set(shard(*accumulate_into));
-  auto r = cpu_->fri_fold_circle(in, alpha, accumulate_into ? &acc : nullptr);
-  return from_full(geometry_, std::move(backend_cpu::host(*r)));
+  const ShardColumns& in = shard(column);
+  const Geometry& g = geometry_;
+  if (!is_qm31_block(in)) {
+    HostColumns acc;
+    if (accumulate_into) acc = full_set(shard(*accumulate_into));
+    HostColumns whole(std::vector<Column>{in.cols[0].local, in.cols[1].local, in.cols[2].local, in.cols[3].local});
+    auto r = cpu_->fri_fold_circle(whole, alpha, accumulate_into ? &acc : nullptr);
+    return from_full(g, std::move(backend_cpu::host(*r)));
+  }
+  const uint32_t n = in.cols[0].log_size;
+  const size_t m = in.cols[0].local.size(), a = g.block_begin(n);
+  const auto points = block_domain_points(n, a, n - g.s);
+  std::vector<M31> ys(m / 2);
+  for (size_t i = 0; i < m / 2; ++i) ys[i] = points[2 * i].y;
+  const std::vector<M31> inv_y = batch_inverse<M31>(std::span<const M31>(ys));
+  std::array<Column, 4> part;
+  for (auto& c : part) c.resize(m / 2);
+  for (size_t i = 0; i < m / 2; ++i) {
+    const QM31 f = stark::fold_circle_pair(value_at(in, 2 * i), value_at(in, 2 * i + 1), inv_y[i], alpha);
+    for (int k = 0; k < 4; ++k) part[k][i] = f.coord(k);
+  }
+  auto out = qm31_from_block(g, n - 1, std::move(part));
+  if (accumulate_into) {
+    const ShardColumns& acc = shard(*accumulate_into);
+    if (acc.cols.size() != 4 || acc.cols[0].log_size != n - 1 || acc.cols[0].layout != out->cols[0].layout)
+      throw Error(ErrorCategory::Internal, "fri_fold_circle: size mismatch");
+    const QM31 alpha_sq = alpha * alpha;
+    for (size_t i = 0; i < out->cols[0].local.size(); ++i) {
+      const QM31 v = value_at(acc, i) * alpha_sq + value_at(*out, i);
+      for (int k = 0; k < 4; ++k) out->cols[k].local[i] = v.coord(k);
+    }
+  }
+  return out;
 }
 
 std::unique_ptr<ColumnSet> ShardedBackend::fri_fold_line(const ColumnSet& line, const circle::LineDomain& domain,
                                                          const QM31& alpha) {
-  HostColumns in = full_set(shard(line));
-  auto r = cpu_->fri_fold_line(in, domain, alpha);
-  return from_full(geometry_, std::move(backend_cpu::host(*r)));
+  const ShardColumns& in = shard(line);
+  const Geometry& g = geometry_;
+  if (!is_qm31_block(in)) {
+    HostColumns whole(std::vector<Column>{in.cols[0].local, in.cols[1].local, in.cols[2].local, in.cols[3].local});
+    auto r = cpu_->fri_fold_line(whole, domain, alpha);
+    return from_full(g, std::move(backend_cpu::host(*r)));
+  }
+  const uint32_t d = in.cols[0].log_size;
+  if (d != domain.log_size()) throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
+  const size_t m = in.cols[0].local.size(), a = g.block_begin(d);
+  const std::vector<M31> xs = block_line_x(domain, a, d - g.s);
+  std::vector<M31> even_x(m / 2);
+  for (size_t i = 0; i < m / 2; ++i) even_x[i] = xs[2 * i];
+  const std::vector<M31> inv_x = batch_inverse<M31>(std::span<const M31>(even_x));
+  std::array<Column, 4> part;
+  for (auto& c : part) c.resize(m / 2);
+  for (size_t i = 0; i < m / 2; ++i) {
+    const QM31 f = stark::fold_line_pair(value_at(in, 2 * i), value_at(in, 2 * i + 1), inv_x[i], alpha);
+    for (int k = 0; k < 4; ++k) part[k][i] = f.coord(k);
+  }
+  return qm31_from_block(g, d - 1, std::move(part));
 }
 
 }  // namespace ptvm::shard
