@@ -1,4 +1,5 @@
 // The sharded backend's constraint evaluation, DEEP quotients and FRI folds.
+#include "../backend_cpu/deep_rows.hpp"
 #include "sharded_backend_impl.hpp"
 
 namespace ptvm::shard {
@@ -19,6 +20,29 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
 
 std::unique_ptr<ColumnSet> ShardedBackend::deep_quotients(uint32_t log_size,
                                                           const std::vector<DeepQuotientBatch>& batches) {
+  const Geometry& g = geometry_;
+  bool local = g.evaluation_layout(log_size) == Layout::Block;
+  for (const auto& b : batches)
+    for (const auto& ref : b.columns) {
+      const ShardColumn& c = shard(*ref.set).cols.at(ref.column);
+      local = local && c.layout == Layout::Block && c.log_size == log_size;
+    }
+  if (local) {
+    // Pointwise on the domain: each rank its block, with the CPU backend's row code.
+    const size_t m = size_t{1} << (log_size - g.s);
+    const auto points = block_domain_points(log_size, g.block_begin(log_size), log_size - g.s);
+    std::vector<const M31*> column_data;
+    for (const auto& b : batches)
+      for (const auto& ref : b.columns) column_data.push_back(shard(*ref.set).cols.at(ref.column).local.data());
+    auto out = std::make_unique<ShardColumns>(g);
+    out->cols.resize(4);
+    for (auto& c : out->cols) c = {log_size, Layout::Block, Column(m)};
+    M31* const dst[4] = {out->cols[0].local.data(), out->cols[1].local.data(), out->cols[2].local.data(),
+                         out->cols[3].local.data()};
+    backend_cpu::deep_quotient_rows(m, [&](size_t q) { return points[q]; }, batches, column_data, dst);
+    return out;
+  }
+  // Gathered (columns too small to split).
   std::map<const ColumnSet*, std::unique_ptr<HostColumns>> full;
   std::vector<DeepQuotientBatch> host_batches = batches;
   for (auto& b : host_batches)
