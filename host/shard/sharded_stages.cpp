@@ -6,16 +6,98 @@ namespace ptvm::shard {
 
 std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component& component,
                                                             const CompositionInputs& in) {
-  HostColumns pre, main, inter;
-  if (in.preprocessed) pre = full_set(shard(*in.preprocessed));
-  main = full_set(shard(*in.main));
-  if (in.interaction) inter = full_set(shard(*in.interaction));
-  CompositionInputs full = in;
-  full.preprocessed = in.preprocessed ? &pre : nullptr;
-  full.main = &main;
-  full.interaction = in.interaction ? &inter : nullptr;
-  auto r = cpu_->eval_composition(component, full);
-  return from_full(geometry_, std::move(backend_cpu::host(*r)));
+  const Geometry& g = geometry_;
+  const uint32_t n = component.log_rows();
+  std::vector<const ShardColumn*> inputs;
+  for (const ColumnSet* set : {in.preprocessed, in.main, in.interaction})
+    if (set)
+      for (const auto& c : shard(*set).cols) inputs.push_back(&c);
+  if (inputs.empty()) throw Error(ErrorCategory::Internal, "eval_composition: component without columns");
+  const uint32_t e = inputs[0]->log_size;
+  bool local = g.size > 1 && g.evaluation_layout(e) == Layout::Block;
+  for (const ShardColumn* c : inputs) local = local && c->layout == Layout::Block && c->log_size == e;
+  if (!local) {
+    // Gathered (a component too small to split, or one rank): the CPU backend on whole columns.
+    HostColumns pre, main, inter;
+    if (in.preprocessed) pre = full_set(shard(*in.preprocessed));
+    main = full_set(shard(*in.main));
+    if (in.interaction) inter = full_set(shard(*in.interaction));
+    CompositionInputs full = in;
+    full.preprocessed = in.preprocessed ? &pre : nullptr;
+    full.main = &main;
+    full.interaction = in.interaction ? &inter : nullptr;
+    auto r = cpu_->eval_composition(component, full);
+    return from_full(g, std::move(backend_cpu::host(*r)));
+  }
+  // The constraints read each row and the next one (mask offset 1). In bit-reversed storage the
+  // next row of a position lies in another block, so each rank first receives, for each of its
+  // positions p, every column's value at next(p) (one all-to-all): rank r sends the value at its
+  // q to the owner of prev(q), in increasing prev(q).
+  const size_t m = size_t{1} << (e - g.s), a = g.block_begin(e);
+  const uint32_t block_log = e - g.s;
+  std::vector<std::vector<std::pair<size_t, size_t>>> wanted(g.size);  // (p, my local q)
+  for (size_t i = 0; i < m; ++i) {
+    const size_t p = circle::offset_bit_reversed_circle_domain_index(a + i, n, e, -1);
+    wanted[p >> block_log].emplace_back(p, i);
+  }
+  std::vector<comm::Bytes> send(g.size);
+  std::vector<M31> buffer;
+  for (int t = 0; t < g.size; ++t) {
+    std::sort(wanted[t].begin(), wanted[t].end());
+    buffer.resize(wanted[t].size());
+    for (const ShardColumn* c : inputs) {
+      for (size_t k = 0; k < wanted[t].size(); ++k) buffer[k] = c->local[wanted[t][k].second];
+      append_values(send[t], buffer.data(), buffer.size());
+    }
+  }
+  std::vector<comm::Bytes> received = g.comm->all_to_all(send);
+  // My positions in increasing order: the k-th from owner o is the k-th value o sent.
+  std::vector<size_t> count(g.size, 0);
+  std::vector<std::pair<int, size_t>> slot(m);
+  for (size_t i = 0; i < m; ++i) {
+    const size_t q = circle::offset_bit_reversed_circle_domain_index(a + i, n, e, 1);
+    const int o = static_cast<int>(q >> block_log);
+    slot[i] = {o, count[o]++};
+  }
+  for (int o = 0; o < g.size; ++o)
+    if (received[o].size() != count[o] * inputs.size() * sizeof(M31))
+      throw Error(ErrorCategory::Internal, "sharded eval_composition: bad block from rank " + std::to_string(o));
+  // Each input as [its block | the next row of each position]: next_position[i] = m + i.
+  std::vector<Column> extended(inputs.size());
+  for (size_t c = 0; c < inputs.size(); ++c) {
+    extended[c].resize(2 * m);
+    std::copy(inputs[c]->local.begin(), inputs[c]->local.end(), extended[c].begin());
+    for (size_t i = 0; i < m; ++i) {
+      const auto [o, k] = slot[i];
+      std::memcpy(&extended[c][m + i], received[o].data() + (c * count[o] + k) * sizeof(M31), sizeof(M31));
+    }
+  }
+  std::vector<uint32_t> next(m);
+  for (size_t i = 0; i < m; ++i) next[i] = static_cast<uint32_t>(m + i);
+  air::DomainColumns cols;
+  cols.log_size = e;
+  size_t c = 0;
+  auto take = [&](const ColumnSet* set, std::vector<const M31*>& dst) {
+    if (!set) return;
+    for (size_t k = 0; k < set->n_columns(); ++k) dst.push_back(extended[c++].data());
+  };
+  take(in.preprocessed, cols.preprocessed);
+  take(in.main, cols.main);
+  take(in.interaction, cols.interaction);
+  cols.next_position = next.data();
+  // inv_vanishing is indexed by pos >> n: with local positions, from this block's first entry.
+  const std::vector<M31> inv_vanishing = backend_cpu::composition_inv_vanishing(n, e);
+  const std::span<const M31> local_inv = std::span<const M31>(inv_vanishing).subspan(a >> n);
+  auto out = std::make_unique<ShardColumns>(g);
+  out->cols.resize(4);
+  for (auto& col : out->cols) col = {e, Layout::Block, Column(m)};
+  M31* const dst[4] = {out->cols[0].local.data(), out->cols[1].local.data(), out->cols[2].local.data(),
+                       out->cols[3].local.data()};
+  backend_cpu::parallel_for(m, 1024, [&](size_t b, size_t end) {
+    component.composition_on_domain(cols, in.public_inputs, in.challenges, in.coefficients, in.claimed_sum, local_inv,
+                                    b, end, dst);
+  });
+  return out;
 }
 
 std::unique_ptr<ColumnSet> ShardedBackend::deep_quotients(uint32_t log_size,
