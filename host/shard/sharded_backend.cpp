@@ -186,15 +186,6 @@ std::vector<QM31> ShardedBackend::evaluate_at_points(const ColumnSet& coefficien
   return out;
 }
 
-Backend::Interaction ShardedBackend::logup_interaction(const air::Component& component, const ColumnSet& preprocessed,
-                                                       const ColumnSet& main,
-                                                       std::span<const air::RelationChallenges> challenges) {
-  // Gathered: the running sums are over row order, which crosses every block.
-  HostColumns pre = full_set(shard(preprocessed)), m = full_set(shard(main));
-  Interaction r = cpu_->logup_interaction(component, pre, m, challenges);
-  return {from_full(geometry_, std::move(backend_cpu::host(*r.columns))), r.claimed_sum};
-}
-
 void ShardedBackend::add_assign(ColumnSet& dst, const ColumnSet& src) {
   auto& d = shard(dst);
   const auto& s = shard(src);
