@@ -232,15 +232,10 @@ uint64_t ShardedBackend::grind(const hash::Blake2sChannel& channel, uint32_t pow
   if (g.size == 1) return cpu_->grind(channel, pow_bits);
   // Rounds of kChunk nonces per rank, rank r taking the r-th chunk of the round; the smallest hit
   // of the first round with any hit is the smallest nonce overall (chunks increase with rank).
-  constexpr uint64_t kChunk = uint64_t{1} << 14;
+  constexpr uint64_t kChunk = uint64_t{1} << 16;
   for (uint64_t round = 0;; ++round) {
     const uint64_t begin = (round * g.size + g.rank) * kChunk;
-    uint64_t found = UINT64_MAX;
-    for (uint64_t nonce = begin; nonce < begin + kChunk; ++nonce)
-      if (channel.check_pow(nonce, pow_bits)) {
-        found = nonce;
-        break;
-      }
+    const uint64_t found = channel.grind_range(pow_bits, begin, begin + kChunk).value_or(UINT64_MAX);
     comm::ByteWriter w;
     w.u64(found);
     std::vector<comm::Bytes> all = g.comm->all_gather(w.take());

@@ -64,6 +64,21 @@ TEST(ShardedProve, CheatingWitnessGivesTheSameRejectedProof) {
   EXPECT_FALSE(v.accepted);
 }
 
+TEST(ShardedProve, ProofOfWorkIsTheSmallestNonceOnEveryRank) {
+  hash::Blake2sChannel channel;
+  channel.mix_u64(77);
+  for (uint32_t bits : {1u, 8u, 15u}) {
+    const uint64_t want = channel.grind(bits, 1);
+    comm::run_ranks(4, [&](comm::Communicator& comm) {
+      auto backend = shard::make_sharded_backend(comm);
+      const uint64_t got = backend->grind(channel, bits);
+      if (got != want) throw Error(ErrorCategory::Internal, "rank " + std::to_string(comm.rank()) + " found another nonce");
+    });
+    EXPECT_TRUE(channel.check_pow(want, bits));
+    EXPECT_FALSE(channel.grind_range(bits, 0, want / 16 * 16).has_value()) << "grind_range found a smaller nonce";
+  }
+}
+
 TEST(ShardedProve, VmAirProofsMatchOneRank) {
   for (const auto& [program, steps] : std::vector<std::pair<std::string, uint64_t>>{{"fibonacci", 512}, {"counter_100k", 300}}) {
     const vm::Program p = vm::assemble_file(std::string(PTVM_SOURCE_DIR) + "/programs/" + program + ".tvm");
