@@ -39,6 +39,7 @@ class ShardedBackend final : public Backend {
   Geometry geometry_;
   std::unique_ptr<Backend> cpu_;  // the math of the stages run on whole columns
   std::unique_ptr<circle::TwiddleTree> twiddles_;
+  bool committed_ = false;  // the first commitment (the preprocessed tree) checks the trace size
 };
 
 }  // namespace ptvm::shard

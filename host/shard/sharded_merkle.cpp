@@ -167,6 +167,19 @@ std::unique_ptr<CommittedTree> ShardedBackend::commit(const std::vector<const Co
       any_cyclic = any_cyclic || c.layout == Layout::Cyclic;
     }
   if (any_cyclic) throw Error(ErrorCategory::Internal, "sharded commit: coefficients cannot be committed");
+  if (!committed_ && geometry_.size > 1) {
+    // The prover's first tree holds every component's preprocessed columns (its boundary
+    // selectors at least) on its evaluation domain: if none can be split, neither can the trace.
+    uint32_t largest = 0;
+    for (const ShardColumn* c : refs) largest = std::max(largest, c->log_size);
+    if (!refs.empty() && largest < min_sharded_log_size(geometry_.s))
+      throw Error(ErrorCategory::Usage,
+                  "--shards " + std::to_string(geometry_.size) + ": the trace's largest column has 2^" +
+                      std::to_string(largest) + " values on its evaluation domain, too few to split across " +
+                      std::to_string(geometry_.size) + " ranks (at least 2^" +
+                      std::to_string(min_sharded_log_size(geometry_.s)) + "); use fewer shards or a longer run");
+  }
+  committed_ = true;
   if (!any_block || geometry_.size == 1) {
     // Every column whole on every rank (small FRI layers): every rank builds the same tree.
     std::vector<std::span<const M31>> spans;

@@ -1,14 +1,31 @@
 #!/usr/bin/env bash
 # mpirun -n 2 tvm prove --shards 2 (CPU ranks, MPI communicator) writes the same proof file, byte
 # for byte, as one rank and as 2 in-process shards; a shard count that is not the MPI size is
-# refused. Usage: TVM SOURCE_DIR WORK_DIR. Exit 77 (skipped) without mpirun or an MPI-enabled tvm.
+# refused, as are shard counts that are not powers of two. Usage: TVM SOURCE_DIR WORK_DIR. Exit 77 (skipped) without mpirun or an MPI-enabled tvm.
 set -euo pipefail
 tvm=$1 src=$2 work=$3
+rm -rf "$work" && mkdir -p "$work"
+# Bad shard counts and backends are usage errors (exit 2) naming the option, with or without MPI.
+expect_usage() {  # expected-text args...
+  local want=$1; shift
+  set +e
+  "$tvm" prove "$src/programs/fibonacci.tvm" --profile fast-test-insecure -q -o "$work/refused.proof.json" "$@" \
+    > "$work/refused.log" 2>&1
+  local code=$?
+  set -e
+  if [ $code != 2 ] || ! grep -q -- "$want" "$work/refused.log" || [ -e "$work/refused.proof.json" ]; then
+    echo "FAIL: tvm prove $* exited $code, expected 2 with '$want'"; cat "$work/refused.log"; exit 1
+  fi
+}
+expect_usage "expected a power of two" --shards 3
+expect_usage "expected a power of two" --shards 128
+expect_usage "expected a power of two" --shards 0
+expect_usage "is not sharded" --shards 2 --backend hostsim
+expect_usage "too few to split across 64 ranks" --shards 64 --max-steps 100
 if ! command -v mpirun >/dev/null; then
   echo "skipped: mpirun not found (apt-get install openmpi-bin libopenmpi-dev; tools/setup.sh)"
   exit 77
 fi
-rm -rf "$work" && mkdir -p "$work"
 program=$src/programs/counter_100k.tvm
 common=(--max-steps 300 --profile fast-test-insecure --backend cpu -q)
 mpi_env=(env OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1)

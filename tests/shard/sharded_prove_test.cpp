@@ -3,6 +3,7 @@
 // AIR; and they verify (or, for a cheating witness, are rejected just the same).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <mutex>
 
 #include "../stark/stark_test_util.hpp"
@@ -99,6 +100,26 @@ TEST(ShardedProve, VmAirProofsMatchOneRank) {
       EXPECT_EQ(bytes, one) << program << " on " << shards << " shards";
     }
   }
+}
+
+// Opt-in (PTVM_LARGE_TESTS=1): a 2^15-step VM proof of the default profile on 8 shards.
+TEST(ShardedProve, LargeVmProofOnEightShards) {
+  if (!std::getenv("PTVM_LARGE_TESTS")) GTEST_SKIP() << "set PTVM_LARGE_TESTS=1 to run";
+  const vm::Program p = vm::assemble_file(std::string(PTVM_SOURCE_DIR) + "/programs/counter_100k.tvm");
+  vmair::ProveOptions options;
+  options.profile = stark::profile_by_name("default");
+  options.max_steps = (1 << 15) - 1;
+  options.lockstep = false;
+  const std::vector<uint8_t> one = stark::proof_to_binary(vmair::prove_program(p, options).proof);
+  std::vector<uint8_t> bytes;
+  comm::run_ranks(8, [&](comm::Communicator& comm) {
+    auto backend = shard::make_sharded_backend(comm);
+    vmair::ProveOptions o = options;
+    o.backend = backend.get();
+    auto run = vmair::prove_program(p, o);
+    if (comm.rank() == 0) bytes = stark::proof_to_binary(run.proof);
+  });
+  EXPECT_EQ(bytes, one);
 }
 
 }  // namespace

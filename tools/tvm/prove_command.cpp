@@ -121,7 +121,7 @@ struct ProveArguments {
   int64_t layers = 1;
   bool json = false;
   bool progress = false;
-  int shards = 0;  // 0: one rank
+  int shards = 0;  // used when --shards is given
 };
 
 struct VerifyArguments {
@@ -180,7 +180,7 @@ Action add_prove_command(CLI::App& app) {
   cmd->add_option("--layers", args->layers, "transformer layers, 1..256 (default 1)")->type_name("N");
   cmd->add_flag("--json", args->json, "print one JSON object (with per-stage times)");
   cmd->add_flag("--progress", args->progress, "print the stage and the fraction done on stderr");
-  cmd->add_option("--shards", args->shards,
+  CLI::Option* shards_option = cmd->add_option("--shards", args->shards,
                   "prove one trace across S ranks (a power of two): S threads, or the MPI ranks under mpirun")
       ->type_name("S");
   cmd->footer("Examples:\n"
@@ -188,12 +188,14 @@ Action add_prove_command(CLI::App& app) {
               "  tvm prove programs/fibonacci.tvm --shards 4   (mpirun -n 2 tvm prove ... --shards 2)\n"
               "  tvm prove programs/fibonacci.tvm --proof-format binary --profile default --json\n" +
               profile_names_help() + "\n" + exit_codes_help(false));
-  return [cmd, args]() -> int {
+  return [cmd, args, shards_option]() -> int {
     if (!cmd->parsed()) return -1;
     check_backend_name(args->backend);
     check_layers(args->layers);
     check_provable_max_steps(args->max_steps);
     const ProofFormat format = parse_proof_format(args->proof_format);
+    const bool sharded_run = shards_option->count() > 0;
+    if (sharded_run) check_shard_arguments(args->shards, args->backend);
     vmair::ProveOptions options;
     options.profile = profile_option(args->profile);
     options.max_steps = args->max_steps;
@@ -210,7 +212,7 @@ Action add_prove_command(CLI::App& app) {
     options.backend = selected.backend.get();
     ptvm::vm::Program program = ptvm::vm::assemble_file(args->program);
     std::optional<vmair::ProvedRun> sharded;
-    if (args->shards != 0) {
+    if (sharded_run) {
       sharded = prove_sharded(program, options, args->shards, args->backend);
       if (!sharded) return 0;  // an MPI rank other than 0: rank 0 writes and reports
       selected.name = "sharded-cpu x" + std::to_string(args->shards);

@@ -14,13 +14,17 @@ namespace tvm_cli {
 using ptvm::Error;
 using ptvm::ErrorCategory;
 
-std::optional<ptvm::vmair::ProvedRun> prove_sharded(const ptvm::vm::Program& program,
-                                                    const ptvm::vmair::ProveOptions& options, int shards,
-                                                    const std::string& backend_name) {
+void check_shard_arguments(int shards, const std::string& backend_name) {
   ptvm::shard::shard_log(shards, "--shards");
   if (backend_name != "auto" && backend_name != "cpu")
     throw Error(ErrorCategory::Usage, "--shards runs CPU ranks (--backend cpu or auto); --backend " + backend_name +
-                                          " is not sharded (a GPU rank would need the NCCL communicator)");
+                                          " is not sharded (GPU shards would need a sharded CUDA backend over NCCL)");
+}
+
+std::optional<ptvm::vmair::ProvedRun> prove_sharded(const ptvm::vm::Program& program,
+                                                    const ptvm::vmair::ProveOptions& options, int shards,
+                                                    const std::string& backend_name) {
+  check_shard_arguments(shards, backend_name);
   std::optional<ptvm::vmair::ProvedRun> result;
   std::mutex result_mutex;
   auto prove_rank = [&](ptvm::comm::Communicator& comm) {

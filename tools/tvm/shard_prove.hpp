@@ -8,6 +8,10 @@
 
 namespace tvm_cli {
 
+// Usage errors for --shards S with --backend NAME (S a power of two in 1..64, a CPU backend),
+// before anything runs.
+void check_shard_arguments(int shards, const std::string& backend_name);
+
 // Proves `program` with a sharded backend on every rank: S in-process ranks over threads, or,
 // under an MPI launch of K processes, the K MPI ranks (S must equal K). Returns the proved run on
 // rank 0 and nullopt on the other MPI ranks (which write nothing). `backend_name` is the
