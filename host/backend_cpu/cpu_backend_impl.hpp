@@ -104,6 +104,18 @@ inline backend_cpu::ColumnVector<M31> line_domain_bitrev_x(const circle::LineDom
   return out;
 }
 
+// 1 / V_n on CanonicCoset(e) by pos >> n: it depends only on those bits (PROTOCOL.md §4.3 step 4).
+inline std::vector<M31> composition_inv_vanishing(uint32_t n, uint32_t e) {
+  const uint32_t k = e - n;
+  std::vector<M31> inv_vanishing(size_t{1} << k);
+  circle::CircleDomain dom = circle::CanonicCoset{e}.circle_domain();
+  std::vector<M31> v(size_t{1} << k);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = circle::canonic_vanishing(n, dom.at(i));
+  std::vector<M31> inv = batch_inverse<M31>(std::span<const M31>(v));
+  for (size_t i = 0; i < v.size(); ++i) inv_vanishing[circle::bit_reverse_index(i, k)] = inv[i];
+  return inv_vanishing;
+}
+
 inline uint32_t reduce_product_partial(uint64_t p) { return static_cast<uint32_t>((p & M31::P) + (p >> 31)); }
 
 class CpuBackend final : public Backend {

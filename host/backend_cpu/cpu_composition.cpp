@@ -22,16 +22,7 @@ std::unique_ptr<ColumnSet> CpuBackend::eval_composition(const air::Component& co
   gather(in.main, cols.main);
   gather(in.interaction, cols.interaction);
   cols.next_position = next_positions(n, e).data();
-  // 1 / V_n depends only on pos >> n (PROTOCOL.md §4.3 step 4).
-  const uint32_t k = e - n;
-  std::vector<M31> inv_vanishing(size_t{1} << k);
-  {
-    circle::CircleDomain dom = circle::CanonicCoset{e}.circle_domain();
-    std::vector<M31> v(size_t{1} << k);
-    for (size_t i = 0; i < v.size(); ++i) v[i] = circle::canonic_vanishing(n, dom.at(i));
-    std::vector<M31> inv = batch_inverse<M31>(std::span<const M31>(v));
-    for (size_t i = 0; i < v.size(); ++i) inv_vanishing[circle::bit_reverse_index(i, k)] = inv[i];
-  }
+  const std::vector<M31> inv_vanishing = composition_inv_vanishing(n, e);
   auto out = std::make_unique<HostColumns>();
   out->cols.assign(4, Column(size));
   M31* const dst[4] = {out->cols[0].data(), out->cols[1].data(), out->cols[2].data(), out->cols[3].data()};

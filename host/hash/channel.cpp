@@ -170,4 +170,15 @@ uint64_t Blake2sChannel::grind(uint32_t pow_bits, unsigned n_threads) const {
   }
 }
 
+std::optional<uint64_t> Blake2sChannel::grind_range(uint32_t pow_bits, uint64_t begin, uint64_t end) const {
+  if (pow_bits > kMaxGrindBits)
+    throw Error(ErrorCategory::Usage, "Blake2sChannel::grind_range: pow_bits " + std::to_string(pow_bits) + " above " +
+                                          std::to_string(kMaxGrindBits));
+  if (begin % 16 != 0 || end % 16 != 0 || end < begin)
+    throw Error(ErrorCategory::Usage, "Blake2sChannel::grind_range: the range must be whole blocks of 16 nonces");
+  uint32_t prefixed[8];
+  pow_prefixed_digest(digest_.words().data(), pow_bits, prefixed);
+  return scan_nonces(prefixed, pow_bits, begin, end);
+}
+
 }  // namespace ptvm::hash

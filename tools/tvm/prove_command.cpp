@@ -24,6 +24,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "mpi_bridge.hpp"
+#include "shard_prove.hpp"
 #include "ptvm/common/json_reader.hpp"
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vm/format.hpp"
@@ -125,6 +126,7 @@ struct ProveArguments {
   // statement-v1 (the F128 STARK): --statement and the original's STARK option overrides.
   std::string statement = "ptvm-tvm-execution/1";
   std::optional<uint32_t> stark_expansion_factor, stark_num_colinearity_checks, stark_security_level, stark_pow_bits;
+  int shards = 0;  // used when --shards is given
 };
 
 struct VerifyArguments {
@@ -197,12 +199,16 @@ Action add_prove_command(CLI::App& app) {
       ->type_name("BITS");
   cmd->add_option("--stark-pow-bits", args->stark_pow_bits, "statement-v1: override the profile's proof-of-work bits")
       ->type_name("BITS");
+  CLI::Option* shards_option = cmd->add_option("--shards", args->shards,
+                  "prove one trace across S ranks (a power of two): S threads, or the MPI ranks under mpirun")
+      ->type_name("S");
   cmd->footer("Examples:\n"
               "  tvm prove programs/fibonacci.tvm -o fib.proof.json\n"
               "  tvm prove programs/fibonacci.tvm --statement statement-v1 --stark-profile ptvm-96\n"
+              "  tvm prove programs/fibonacci.tvm --shards 4   (mpirun -n 2 tvm prove ... --shards 2)\n"
               "  tvm prove programs/fibonacci.tvm --proof-format binary --profile default --json\n" +
               profile_names_help() + "\n" + exit_codes_help(false));
-  return [cmd, args]() -> int {
+  return [cmd, args, shards_option]() -> int {
     if (!cmd->parsed()) return -1;
     check_backend_name(args->backend);
     check_layers(args->layers);
@@ -210,6 +216,8 @@ Action add_prove_command(CLI::App& app) {
     const bool stark_overrides = args->stark_expansion_factor || args->stark_num_colinearity_checks ||
                                  args->stark_security_level || args->stark_pow_bits;
     if (args->statement == ptvm::statement_v1::kStatementVersion) {
+      if (shards_option->count() > 0)
+        throw Error(ErrorCategory::Usage, "--shards applies to the circle STARK (--statement statement-v1 proves on one rank)");
       if (args->proof_format != "json")
         throw Error(ErrorCategory::Usage, "--statement statement-v1 writes JSON proof files only");
       if (args->backend != "auto" && args->backend != "cpu")
@@ -235,6 +243,8 @@ Action add_prove_command(CLI::App& app) {
       throw Error(ErrorCategory::Usage, "--stark-expansion-factor/--stark-num-colinearity-checks/--stark-security-level/"
                                         "--stark-pow-bits apply to --statement statement-v1");
     const ProofFormat format = parse_proof_format(args->proof_format);
+    const bool sharded_run = shards_option->count() > 0;
+    if (sharded_run) check_shard_arguments(args->shards, args->backend);
     vmair::ProveOptions options;
     options.profile = profile_option(args->profile);
     options.max_steps = args->max_steps;
@@ -250,7 +260,13 @@ Action add_prove_command(CLI::App& app) {
     SelectedBackend selected = select_backend(args->backend);
     options.backend = selected.backend.get();
     ptvm::vm::Program program = ptvm::vm::assemble_file(args->program);
-    vmair::ProvedRun run = vmair::prove_program(program, options);
+    std::optional<vmair::ProvedRun> sharded;
+    if (sharded_run) {
+      sharded = prove_sharded(program, options, args->shards, args->backend);
+      if (!sharded) return 0;  // an MPI rank other than 0: rank 0 writes and reports
+      selected.name = "sharded-cpu x" + std::to_string(args->shards);
+    }
+    vmair::ProvedRun run = sharded ? std::move(*sharded) : vmair::prove_program(program, options);
     warn_if_insecure(run.claim.profile, run.claim.security_bits);
     if (show)
       progress("prove", std::to_string(run.claim.statement.steps) + " steps executed in " + fixed(run.execute_ms, 1) +

@@ -17,6 +17,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -56,6 +57,9 @@ class Blake2sChannel {
   uint64_t grind(uint32_t pow_bits) const { return grind(pow_bits, 0); }
   uint64_t grind(uint32_t pow_bits, unsigned n_threads) const;
   bool check_pow(uint64_t nonce, uint32_t pow_bits) const;
+  // The smallest nonce in [begin, end) with check_pow(nonce, pow_bits), on this thread (begin a
+  // multiple of 16); nullopt when there is none. Callers splitting the search (ranks) use it.
+  std::optional<uint64_t> grind_range(uint32_t pow_bits, uint64_t begin, uint64_t end) const;
 
  private:
   void mix_message(std::span<const uint8_t> bytes);

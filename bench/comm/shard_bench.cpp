@@ -1,0 +1,266 @@
+// One trace across ranks (ptvm/shard/sharded_backend.hpp). Two kinds of figures, told apart by
+// their names and labels:
+//
+// BM_ShardedProveThreadRanks/shards:S (measured): a VM proof (a counting loop, 2^13 steps,
+//   "default" profile, 96 bits) by S in-process thread ranks, each with its ShardedBackend, on
+//   this machine's CPU cores. Counters: collectives and bytes moved per rank (the largest rank).
+//   On a machine with few cores the ranks share them: the figure shows the overhead, not a
+//   speed-up.
+//
+// BM_ModeledShardedProof/gpus:G/log_steps:L (modeled, label "modeled"): the time of one sharded
+//   proof of 2^L steps on G GPUs (8 per node, H100 figures) against one GPU, from
+//     - the collectives, counted: a sharded proof is made here at 2^12 and 2^13 steps on G thread
+//       ranks through a counting communicator that records, per prover stage, every collective and
+//       the bytes the busiest rank sends or receives in it; per stage, bytes are extrapolated to
+//       2^L steps linearly in the trace rows and the collective count linearly in log rows (FRI
+//       adds a layer per doubling). Each collective costs latency + bytes / bandwidth: NVLink
+//       450 GB/s per direction per GPU inside a node, InfiniBand 50 GB/s per node across nodes
+//       (the share of an all-to-all that leaves the node), 10 us latency per collective in a node,
+//       25 us across nodes;
+//       Proof-of-work rounds are counted as expected (2^pow_bits nonces over the ranks).
+//     - compute: the one-GPU prover time at 2^L steps is modeled as the LDE rows (2^(L + blowup))
+//       at an assumed GPU rate (kGpuRowsPerSecond, the batch model's figure), split into stages by
+//       the CPU time per stage of a one-rank proof measured here at 2^13 steps; every stage is
+//       sharded (divided by G) except the decommitment stage (queries), which is kept whole.
+//   Counters: modeled_speedup, modeled_ms, one_gpu_ms, comm_ms, comm_fraction, collectives,
+//   comm_gb (bytes of the busiest rank). Goal (issue #12): >= 5x at 8 GPUs for 2^24 steps.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <mutex>
+
+#include "../bench_context.hpp"
+#include "ptvm/comm/communicator.hpp"
+#include "ptvm/shard/sharded_backend.hpp"
+#include "ptvm/vm/assembler.hpp"
+#include "ptvm/vmair/profiles.hpp"
+#include "ptvm/vmair/prove.hpp"
+
+namespace {
+
+using namespace ptvm;
+
+constexpr double kGpuRowsPerSecond = 64e6;  // assumed, as in batch_bench.cpp
+constexpr double kNvlinkBytesPerSecond = 450e9;
+constexpr double kInfinibandBytesPerSecond = 50e9;
+constexpr double kNodeLatencySeconds = 10e-6;
+constexpr double kCrossNodeLatencySeconds = 25e-6;
+constexpr int kGpusPerNode = 8;
+
+vm::Program loop_program() {
+  return vm::assemble_source(".memory 4\nloop:\nADD 3\nSTORE 1\nJMP loop\n", "loop");
+}
+
+// One rank's record of its collectives: (stage, bytes this rank sent or received, whichever is
+// larger), in call order (the same order on every rank).
+struct CollectiveRecord {
+  size_t stage;
+  double bytes;
+};
+
+// A Communicator that forwards to another and records every collective of its rank.
+class CountingCommunicator final : public comm::Communicator {
+ public:
+  explicit CountingCommunicator(comm::Communicator& inner) : inner_(inner) {}
+  int rank() const override { return inner_.rank(); }
+  int size() const override { return inner_.size(); }
+  std::string_view kind() const override { return inner_.kind(); }
+  void barrier() override {
+    record(0);
+    inner_.barrier();
+  }
+  void broadcast(comm::Bytes& bytes, int root) override {
+    inner_.broadcast(bytes, root);
+    record(static_cast<double>(bytes.size()));
+  }
+  std::vector<comm::Bytes> all_gather(std::span<const uint8_t> bytes) override {
+    auto parts = inner_.all_gather(bytes);
+    double in = 0;
+    for (int q = 0; q < size(); ++q)
+      if (q != rank()) in += static_cast<double>(parts[q].size());
+    record(std::max(in, static_cast<double>(bytes.size())));
+    return parts;
+  }
+  std::vector<comm::Bytes> all_to_all(const std::vector<comm::Bytes>& blocks) override {
+    auto parts = inner_.all_to_all(blocks);
+    double in = 0, out = 0;
+    for (int q = 0; q < size(); ++q)
+      if (q != rank()) {
+        in += static_cast<double>(parts[q].size());
+        out += static_cast<double>(blocks[q].size());
+      }
+    record(std::max(in, out));
+    return parts;
+  }
+  std::vector<comm::Bytes> gather(std::span<const uint8_t> bytes, int root) override {
+    auto parts = inner_.gather(bytes, root);
+    double in = 0;
+    for (const auto& p : parts) in += static_cast<double>(p.size());
+    record(std::max(in, static_cast<double>(bytes.size())));
+    return parts;
+  }
+
+  size_t stage = 0;
+  std::vector<CollectiveRecord> records;
+
+ private:
+  void record(double bytes) { records.push_back({stage, bytes}); }
+  comm::Communicator& inner_;
+};
+
+struct StageComm {
+  double bytes = 0;   // summed over collectives, the busiest rank of each
+  double count = 0;
+};
+
+// A sharded proof of `steps` steps on `shards` thread ranks: per stage, the collectives.
+std::array<StageComm, stark::kStageCount> count_collectives(int shards, uint64_t steps, const stark::Profile& profile) {
+  std::vector<std::vector<CollectiveRecord>> per_rank(static_cast<size_t>(shards));
+  const vm::Program program = loop_program();
+  comm::run_ranks(shards, [&](comm::Communicator& inner) {
+    CountingCommunicator counting(inner);
+    auto backend = shard::make_sharded_backend(counting);
+    vmair::ProveOptions o;
+    o.profile = profile;
+    o.max_steps = steps;
+    o.lockstep = false;
+    o.backend = backend.get();
+    o.progress = [&](stark::Stage s, double) { counting.stage = static_cast<size_t>(s); };
+    vmair::prove_program(program, o);
+    per_rank[static_cast<size_t>(inner.rank())] = std::move(counting.records);
+  });
+  std::array<StageComm, stark::kStageCount> out{};
+  for (size_t i = 0; i < per_rank[0].size(); ++i) {
+    double busiest = 0;
+    for (const auto& r : per_rank) busiest = std::max(busiest, r.at(i).bytes);
+    out[per_rank[0][i].stage].bytes += busiest;
+    out[per_rank[0][i].stage].count += 1;
+  }
+  return out;
+}
+
+void BM_ShardedProveThreadRanks(benchmark::State& state) {
+  const int shards = static_cast<int>(state.range(0));
+  const stark::Profile profile = vmair::profile_by_name("default");
+  const vm::Program program = loop_program();
+  double collectives = 0, bytes = 0;
+  for (auto _ : state) {
+    std::vector<std::vector<CollectiveRecord>> per_rank(static_cast<size_t>(shards));
+    comm::run_ranks(shards, [&](comm::Communicator& inner) {
+      CountingCommunicator counting(inner);
+      auto backend = shard::make_sharded_backend(counting);
+      vmair::ProveOptions o;
+      o.profile = profile;
+      o.max_steps = (1 << 13) - 1;
+      o.lockstep = false;
+      o.backend = backend.get();
+      vmair::prove_program(program, o);
+      per_rank[static_cast<size_t>(inner.rank())] = std::move(counting.records);
+    });
+    collectives = static_cast<double>(per_rank[0].size());
+    bytes = 0;
+    for (size_t i = 0; i < per_rank[0].size(); ++i) {
+      double busiest = 0;
+      for (const auto& r : per_rank) busiest = std::max(busiest, r[i].bytes);
+      bytes += busiest;
+    }
+  }
+  state.counters["collectives"] = collectives;
+  state.counters["comm_mb"] = bytes / 1e6;
+  state.SetLabel("measured, cpu, default profile, 2^13 steps, " + std::to_string(shards) + " thread ranks");
+}
+BENCHMARK(BM_ShardedProveThreadRanks)->ArgName("shards")->Arg(1)->Arg(2)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_ModeledShardedProof(benchmark::State& state) {
+  const int gpus = static_cast<int>(state.range(0));
+  const int log_steps = static_cast<int>(state.range(1));
+  const stark::Profile profile = vmair::profile_by_name("default");
+  constexpr int kSmall = 12, kLarge = 13;
+  // Stage shares of one rank's prover CPU time at 2^kLarge steps (measured once).
+  static const std::array<double, stark::kStageCount> stage_share = [&] {
+    vmair::ProveOptions o;
+    o.profile = profile;
+    o.max_steps = (uint64_t{1} << kLarge) - 1;
+    o.lockstep = false;
+    const vmair::ProvedRun run = vmair::prove_program(loop_program(), o);
+    std::array<double, stark::kStageCount> share{};
+    const double total = run.timings.cpu(stark::Stage::Total);
+    for (size_t s = 0; s + 1 < stark::kStageCount; ++s) share[s] = run.timings.cpu_ms[s] / total;
+    return share;
+  }();
+  static std::map<int, std::pair<std::array<StageComm, stark::kStageCount>, std::array<StageComm, stark::kStageCount>>>
+      counted;
+  if (gpus > 1 && !counted.count(gpus)) {
+    const int ranks = gpus;
+    counted[gpus] = {count_collectives(ranks, (uint64_t{1} << kSmall) - 1, profile),
+                     count_collectives(ranks, (uint64_t{1} << kLarge) - 1, profile)};
+  }
+  double one_gpu = 0, modeled = 0, comm_seconds = 0, collectives = 0, comm_bytes = 0;
+  for (auto _ : state) {
+    one_gpu = std::ldexp(1.0, log_steps + static_cast<int>(profile.log_blowup)) / kGpuRowsPerSecond;
+    modeled = 0;
+    comm_seconds = 0;
+    collectives = 0;
+    comm_bytes = 0;
+    for (size_t s = 0; s + 1 < stark::kStageCount; ++s) {
+      const double compute = one_gpu * stage_share[s];
+      const bool kept_whole = s == static_cast<size_t>(stark::Stage::Queries);
+      modeled += kept_whole || gpus == 1 ? compute : compute / gpus;
+      if (gpus == 1) continue;
+      const auto& [small, large] = counted[gpus];
+      // Linear in rows for bytes, linear in log rows for the count.
+      const double row_ratio = std::ldexp(1.0, log_steps - kLarge);
+      const double bytes = std::max(0.0, large[s].bytes + (large[s].bytes - small[s].bytes) * (row_ratio - 1) * 2);
+      // FRI (a layer per doubling) and its decommitments grow with log rows; the proof of work
+      // takes the expected number of rounds (2^pow_bits nonces, 2^16 per rank per round) rather
+      // than the lucky count of the proofs made here; the other stages make a fixed sequence.
+      double count = large[s].count;
+      if (s == static_cast<size_t>(stark::Stage::Fri) || s == static_cast<size_t>(stark::Stage::Queries))
+        count = std::max(0.0, count + (large[s].count - small[s].count) * (log_steps - kLarge));
+      if (s == static_cast<size_t>(stark::Stage::Pow))
+        count = std::max(1.0, std::ldexp(1.0, static_cast<int>(profile.pow_bits) - 16) / gpus);
+      const double latency = gpus <= kGpusPerNode ? kNodeLatencySeconds : kCrossNodeLatencySeconds;
+      double transfer = bytes / kNvlinkBytesPerSecond;
+      if (gpus > kGpusPerNode)  // a node's link carries its ranks' share that leaves the node
+        transfer = std::max(transfer, bytes * (gpus - kGpusPerNode) / gpus * kGpusPerNode / kInfinibandBytesPerSecond);
+      const double t = count * latency + transfer;
+      comm_seconds += t;
+      collectives += count;
+      comm_bytes += bytes;
+    }
+    modeled += comm_seconds;
+    benchmark::DoNotOptimize(modeled);
+  }
+  state.counters["modeled_speedup"] = one_gpu / modeled;
+  state.counters["modeled_efficiency"] = one_gpu / modeled / gpus;
+  state.counters["modeled_ms"] = modeled * 1e3;
+  state.counters["one_gpu_ms"] = one_gpu * 1e3;
+  state.counters["comm_ms"] = comm_seconds * 1e3;
+  state.counters["comm_fraction"] = comm_seconds / modeled;
+  state.counters["collectives"] = collectives;
+  state.counters["comm_gb"] = comm_bytes / 1e9;
+  state.counters["assumed_gpu_rows_per_s"] = kGpuRowsPerSecond;
+  state.SetLabel("modeled: 2^" + std::to_string(log_steps) + " steps sharded over " + std::to_string(gpus) +
+                 " GPUs, NVLink 450 GB/s, IB 50 GB/s/node");
+}
+BENCHMARK(BM_ModeledShardedProof)
+    ->ArgNames({"gpus", "log_steps"})
+    ->ArgsProduct({{1, 2, 4, 8, 16}, {20, 24}})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ptvm::bench::run_main(argc, argv, "cpu",
+                               {.timing = ptvm::bench::Timing::HostClock,
+                                .threads = ptvm::bench::Threads::CpuBackendPool,
+                                .note = "BM_ShardedProveThreadRanks is measured on this CPU; "
+                                        "BM_ModeledShardedProof is modeled (collectives counted in a "
+                                        "real sharded proof and extrapolated, each latency + "
+                                        "bytes/bandwidth, NVLink 450 GB/s, InfiniBand 50 GB/s per node; "
+                                        "compute at an assumed GPU rate split by measured CPU stage "
+                                        "shares), not a measurement"});
+}
