@@ -1,7 +1,9 @@
 // The sharded backend (ptvm/shard/sharded_backend.hpp): ptvm::Backend over this rank's shard.
-// The math is the CPU backend's: the FFT layer kernels (four_step_fft.cpp), the Merkle hasher
-// over the local subtree (sharded_merkle.cpp), and the CPU backend itself on whole columns for
-// the stages that are not sharded yet (each says so: `gathered`).
+// The math is the CPU backend's, run on the rank's part: the FFT layer kernels
+// (four_step_fft.cpp), the Merkle hasher over the local subtree (sharded_merkle.cpp), the LogUp
+// rows (sharded_logup.cpp), the constraint, DEEP and FRI code (sharded_stages.cpp). Columns too
+// small to split are whole on every rank, and stages on them run the CPU backend itself there
+// (`Gathered` in the code).
 #include <map>
 
 #include "shard_columns.hpp"

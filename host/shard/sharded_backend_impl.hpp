@@ -1,6 +1,6 @@
 // Internal: the sharded backend's class, defined by stage in sharded_backend.cpp (columns,
-// polynomials, LogUp, proof of work), sharded_merkle.cpp and sharded_stages.cpp (composition,
-// DEEP, FRI).
+// polynomials, OODS, proof of work), sharded_merkle.cpp, sharded_logup.cpp and
+// sharded_stages.cpp (composition, DEEP, FRI).
 #pragma once
 #include <functional>
 #include <memory>
