@@ -254,4 +254,17 @@ std::unique_ptr<Backend> make_sharded_backend(comm::Communicator& comm) {
   return std::make_unique<ShardedBackend>(comm);
 }
 
+namespace {
+// The communicator is a base before ShardedBackend, so it is made first and destroyed last.
+struct OwnedCommunicator {
+  std::unique_ptr<comm::Communicator> owned = std::move(comm::make_thread_communicators(1).at(0));
+};
+class SingleRankShardedBackend final : private OwnedCommunicator, public ShardedBackend {
+ public:
+  SingleRankShardedBackend() : OwnedCommunicator(), ShardedBackend(*owned) {}
+};
+}  // namespace
+
+std::unique_ptr<Backend> make_single_rank_sharded_backend() { return std::make_unique<SingleRankShardedBackend>(); }
+
 }  // namespace ptvm::shard

@@ -9,7 +9,7 @@
 
 namespace ptvm::shard {
 
-class ShardedBackend final : public Backend {
+class ShardedBackend : public Backend {
  public:
   explicit ShardedBackend(comm::Communicator& comm);
   std::string name() const override { return "sharded"; }

@@ -60,5 +60,8 @@ std::vector<std::vector<M31>> evaluate_cyclic_to_block(comm::Communicator& comm,
 // The backend of one rank. `comm` must outlive it; every rank of comm makes its own and calls it
 // in the same order (the prover core does). comm.size() must be a valid shard count.
 std::unique_ptr<Backend> make_sharded_backend(comm::Communicator& comm);
+// One rank that owns its (in-process, size 1) communicator: the sharded backend's code paths on a
+// whole domain, for the backend conformance suite.
+std::unique_ptr<Backend> make_single_rank_sharded_backend();
 
 }  // namespace ptvm::shard
