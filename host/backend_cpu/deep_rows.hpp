@@ -8,7 +8,8 @@
 namespace ptvm::backend_cpu {
 
 template <class PointAt>
-void deep_quotient_rows(size_t size, PointAt point_at, const std::vector<DeepQuotientBatch>& batches,
+void deep_quotient_rows(size_t size, PointAt point_at,
+                        const std::vector<DeepQuotientBatch>& batches,
                         const std::vector<const M31*>& column_data, M31* const out[4]) {
   // Sub-blocks of at most 1024 positions: per batch, the denominators D(q) of the sub-block are
   // inverted together (Montgomery's trick). Then each 16 positions are one packed step: per
@@ -32,7 +33,8 @@ void deep_quotient_rows(size_t size, PointAt point_at, const std::vector<DeepQuo
         acc = first ? term : acc * co.alpha_pow_m + term;
         first = false;
       }
-      for (int k = 0; k < 4; ++k) out[k][q] = acc.coord(k);
+      for (int k = 0; k < 4; ++k)
+        out[k][q] = acc.coord(k);
     }
     return;
   }
@@ -51,7 +53,8 @@ void deep_quotient_rows(size_t size, PointAt point_at, const std::vector<DeepQuo
       }
       for (size_t bi = 0; bi < batches.size(); ++bi) {
         const auto& co = batches[bi].coefficients;
-        for (size_t i = 0; i < len; ++i) den[i] = co.denominator(qx[i], qy[i]);
+        for (size_t i = 0; i < len; ++i)
+          den[i] = co.denominator(qx[i], qy[i]);
         batch_inverse_raw(den.data(), den_inv.data(), den_inv.data(), len);
         for (size_t i = 0; i < len; ++i) {
           inv_re[bi][i] = den_inv[i].a;
@@ -69,19 +72,23 @@ void deep_quotient_rows(size_t size, PointAt point_at, const std::vector<DeepQuo
           for (size_t c = 0; c < batch.columns.size(); ++c, ++column_index) {
             const air::PackedM31 v = air::PackedM31::load(column_data[column_index] + begin + i);
             const QM31& coef = co.column_coefficients[c];
-            for (int k = 0; k < 4; ++k) sum[k].add_folded_product(v, air::PackedM31(coef.coord(k)));
+            for (int k = 0; k < 4; ++k)
+              sum[k].add_folded_product(v, air::PackedM31(coef.coord(k)));
           }
           air::PackedQM31 num(-co.b_sum);
           num.add_product(-co.a_sum, y);
-          for (int k = 0; k < 4; ++k) num.c[k] += sum[k].reduce();
-          const air::PackedQM31 term = air::PackedQM31::mul_cm31(num, air::PackedM31::load(inv_re[bi].data() + i),
-                                                                 air::PackedM31::load(inv_im[bi].data() + i));
+          for (int k = 0; k < 4; ++k)
+            num.c[k] += sum[k].reduce();
+          const air::PackedQM31 term =
+              air::PackedQM31::mul_cm31(num, air::PackedM31::load(inv_re[bi].data() + i),
+                                        air::PackedM31::load(inv_im[bi].data() + i));
           acc = bi == 0 ? term : acc * co.alpha_pow_m + term;
         }
-        for (int k = 0; k < 4; ++k) acc.c[k].store(out[k] + begin + i);
+        for (int k = 0; k < 4; ++k)
+          acc.c[k].store(out[k] + begin + i);
       }
     }
   });
 }
 
-}  // namespace ptvm::backend_cpu
+} // namespace ptvm::backend_cpu

@@ -37,12 +37,14 @@ struct Geometry {
     return s == 0 || log_size >= min_sharded_log_size(s) ? Layout::Block : Layout::Replicated;
   }
   // Owner of storage position p of a block column.
-  int block_owner(uint32_t log_size, size_t p) const { return static_cast<int>(p >> (log_size - s)); }
+  int block_owner(uint32_t log_size, size_t p) const {
+    return static_cast<int>(p >> (log_size - s));
+  }
   size_t block_begin(uint32_t log_size) const { return size_t(rank) << (log_size - s); }
 };
 
 class ShardColumns final : public ColumnSet {
- public:
+public:
   explicit ShardColumns(const Geometry& g) : geometry(g) {}
   Geometry geometry;
   std::vector<ShardColumn> cols;
@@ -77,7 +79,8 @@ std::vector<M31> block_line_x(const circle::LineDomain& domain, size_t a, uint32
 inline void append_values(comm::Bytes& out, const M31* values, size_t count) {
   const size_t at = out.size();
   out.resize(at + count * sizeof(M31));
-  if (count) std::memcpy(out.data() + at, values, count * sizeof(M31));
+  if (count)
+    std::memcpy(out.data() + at, values, count * sizeof(M31));
 }
 
-}  // namespace ptvm::shard
+} // namespace ptvm::shard

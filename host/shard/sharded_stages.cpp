@@ -11,17 +11,22 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
   std::vector<const ShardColumn*> inputs;
   for (const ColumnSet* set : {in.preprocessed, in.main, in.interaction})
     if (set)
-      for (const auto& c : shard(*set).cols) inputs.push_back(&c);
-  if (inputs.empty()) throw Error(ErrorCategory::Internal, "eval_composition: component without columns");
+      for (const auto& c : shard(*set).cols)
+        inputs.push_back(&c);
+  if (inputs.empty())
+    throw Error(ErrorCategory::Internal, "eval_composition: component without columns");
   const uint32_t e = inputs[0]->log_size;
   bool local = g.size > 1 && g.evaluation_layout(e) == Layout::Block;
-  for (const ShardColumn* c : inputs) local = local && c->layout == Layout::Block && c->log_size == e;
+  for (const ShardColumn* c : inputs)
+    local = local && c->layout == Layout::Block && c->log_size == e;
   if (!local) {
     // Gathered (a component too small to split, or one rank): the CPU backend on whole columns.
     HostColumns pre, main, inter;
-    if (in.preprocessed) pre = full_set(shard(*in.preprocessed));
+    if (in.preprocessed)
+      pre = full_set(shard(*in.preprocessed));
     main = full_set(shard(*in.main));
-    if (in.interaction) inter = full_set(shard(*in.interaction));
+    if (in.interaction)
+      inter = full_set(shard(*in.interaction));
     CompositionInputs full = in;
     full.preprocessed = in.preprocessed ? &pre : nullptr;
     full.main = &main;
@@ -35,7 +40,7 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
   // q to the owner of prev(q), in increasing prev(q).
   const size_t m = size_t{1} << (e - g.s), a = g.block_begin(e);
   const uint32_t block_log = e - g.s;
-  std::vector<std::vector<std::pair<size_t, size_t>>> wanted(g.size);  // (p, my local q)
+  std::vector<std::vector<std::pair<size_t, size_t>>> wanted(g.size); // (p, my local q)
   for (size_t i = 0; i < m; ++i) {
     const size_t p = circle::offset_bit_reversed_circle_domain_index(a + i, n, e, -1);
     wanted[p >> block_log].emplace_back(p, i);
@@ -46,7 +51,8 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
     std::sort(wanted[t].begin(), wanted[t].end());
     buffer.resize(wanted[t].size());
     for (const ShardColumn* c : inputs) {
-      for (size_t k = 0; k < wanted[t].size(); ++k) buffer[k] = c->local[wanted[t][k].second];
+      for (size_t k = 0; k < wanted[t].size(); ++k)
+        buffer[k] = c->local[wanted[t][k].second];
       append_values(send[t], buffer.data(), buffer.size());
     }
   }
@@ -61,7 +67,8 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
   }
   for (int o = 0; o < g.size; ++o)
     if (received[o].size() != count[o] * inputs.size() * sizeof(M31))
-      throw Error(ErrorCategory::Internal, "sharded eval_composition: bad block from rank " + std::to_string(o));
+      throw Error(ErrorCategory::Internal,
+                  "sharded eval_composition: bad block from rank " + std::to_string(o));
   // Each input as [its block | the next row of each position]: next_position[i] = m + i.
   std::vector<Column> extended(inputs.size());
   for (size_t c = 0; c < inputs.size(); ++c) {
@@ -69,17 +76,21 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
     std::copy(inputs[c]->local.begin(), inputs[c]->local.end(), extended[c].begin());
     for (size_t i = 0; i < m; ++i) {
       const auto [o, k] = slot[i];
-      std::memcpy(&extended[c][m + i], received[o].data() + (c * count[o] + k) * sizeof(M31), sizeof(M31));
+      std::memcpy(&extended[c][m + i], received[o].data() + (c * count[o] + k) * sizeof(M31),
+                  sizeof(M31));
     }
   }
   std::vector<uint32_t> next(m);
-  for (size_t i = 0; i < m; ++i) next[i] = static_cast<uint32_t>(m + i);
+  for (size_t i = 0; i < m; ++i)
+    next[i] = static_cast<uint32_t>(m + i);
   air::DomainColumns cols;
   cols.log_size = e;
   size_t c = 0;
   auto take = [&](const ColumnSet* set, std::vector<const M31*>& dst) {
-    if (!set) return;
-    for (size_t k = 0; k < set->n_columns(); ++k) dst.push_back(extended[c++].data());
+    if (!set)
+      return;
+    for (size_t k = 0; k < set->n_columns(); ++k)
+      dst.push_back(extended[c++].data());
   };
   take(in.preprocessed, cols.preprocessed);
   take(in.main, cols.main);
@@ -90,18 +101,19 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
   const std::span<const M31> local_inv = std::span<const M31>(inv_vanishing).subspan(a >> n);
   auto out = std::make_unique<ShardColumns>(g);
   out->cols.resize(4);
-  for (auto& col : out->cols) col = {e, Layout::Block, Column(m)};
-  M31* const dst[4] = {out->cols[0].local.data(), out->cols[1].local.data(), out->cols[2].local.data(),
-                       out->cols[3].local.data()};
+  for (auto& col : out->cols)
+    col = {e, Layout::Block, Column(m)};
+  M31* const dst[4] = {out->cols[0].local.data(), out->cols[1].local.data(),
+                       out->cols[2].local.data(), out->cols[3].local.data()};
   backend_cpu::parallel_for(m, 1024, [&](size_t b, size_t end) {
-    component.composition_on_domain(cols, in.public_inputs, in.challenges, in.coefficients, in.claimed_sum, local_inv,
-                                    b, end, dst);
+    component.composition_on_domain(cols, in.public_inputs, in.challenges, in.coefficients,
+                                    in.claimed_sum, local_inv, b, end, dst);
   });
   return out;
 }
 
-std::unique_ptr<ColumnSet> ShardedBackend::deep_quotients(uint32_t log_size,
-                                                          const std::vector<DeepQuotientBatch>& batches) {
+std::unique_ptr<ColumnSet>
+ShardedBackend::deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) {
   const Geometry& g = geometry_;
   bool local = g.evaluation_layout(log_size) == Layout::Block;
   for (const auto& b : batches)
@@ -115,13 +127,16 @@ std::unique_ptr<ColumnSet> ShardedBackend::deep_quotients(uint32_t log_size,
     const auto points = block_domain_points(log_size, g.block_begin(log_size), log_size - g.s);
     std::vector<const M31*> column_data;
     for (const auto& b : batches)
-      for (const auto& ref : b.columns) column_data.push_back(shard(*ref.set).cols.at(ref.column).local.data());
+      for (const auto& ref : b.columns)
+        column_data.push_back(shard(*ref.set).cols.at(ref.column).local.data());
     auto out = std::make_unique<ShardColumns>(g);
     out->cols.resize(4);
-    for (auto& c : out->cols) c = {log_size, Layout::Block, Column(m)};
-    M31* const dst[4] = {out->cols[0].local.data(), out->cols[1].local.data(), out->cols[2].local.data(),
-                         out->cols[3].local.data()};
-    backend_cpu::deep_quotient_rows(m, [&](size_t q) { return points[q]; }, batches, column_data, dst);
+    for (auto& c : out->cols)
+      c = {log_size, Layout::Block, Column(m)};
+    M31* const dst[4] = {out->cols[0].local.data(), out->cols[1].local.data(),
+                         out->cols[2].local.data(), out->cols[3].local.data()};
+    backend_cpu::deep_quotient_rows(
+        m, [&](size_t q) { return points[q]; }, batches, column_data, dst);
     return out;
   }
   // Gathered (columns too small to split).
@@ -130,7 +145,8 @@ std::unique_ptr<ColumnSet> ShardedBackend::deep_quotients(uint32_t log_size,
   for (auto& b : host_batches)
     for (auto& ref : b.columns) {
       auto& slot = full[ref.set];
-      if (!slot) slot = std::make_unique<HostColumns>(full_set(shard(*ref.set)));
+      if (!slot)
+        slot = std::make_unique<HostColumns>(full_set(shard(*ref.set)));
       ref.set = slot.get();
     }
   auto r = cpu_->deep_quotients(log_size, host_batches);
@@ -140,41 +156,51 @@ std::unique_ptr<ColumnSet> ShardedBackend::deep_quotients(uint32_t log_size,
 namespace {
 
 QM31 value_at(const ShardColumns& c, size_t i) {
-  return QM31::from_m31(c.cols[0].local[i], c.cols[1].local[i], c.cols[2].local[i], c.cols[3].local[i]);
+  return QM31::from_m31(c.cols[0].local[i], c.cols[1].local[i], c.cols[2].local[i],
+                        c.cols[3].local[i]);
 }
 
 // A QM31 column (4 coordinates) of log `log_size` from this rank's block `part` of it: block when
 // it can be split, else gathered whole onto every rank (FRI layers that fit one rank).
-std::unique_ptr<ShardColumns> qm31_from_block(const Geometry& g, uint32_t log_size, std::array<Column, 4>&& part) {
+std::unique_ptr<ShardColumns> qm31_from_block(const Geometry& g, uint32_t log_size,
+                                              std::array<Column, 4>&& part) {
   auto out = std::make_unique<ShardColumns>(g);
   out->cols.resize(4);
   const Layout layout = g.evaluation_layout(log_size);
-  for (int k = 0; k < 4; ++k) out->cols[k] = {log_size, Layout::Block, std::move(part[k])};
-  if (layout == Layout::Block) return out;
+  for (int k = 0; k < 4; ++k)
+    out->cols[k] = {log_size, Layout::Block, std::move(part[k])};
+  if (layout == Layout::Block)
+    return out;
   std::vector<const ShardColumn*> refs;
-  for (const auto& c : out->cols) refs.push_back(&c);
+  for (const auto& c : out->cols)
+    refs.push_back(&c);
   std::vector<Column> full = full_columns(g, refs);
-  for (int k = 0; k < 4; ++k) out->cols[k] = {log_size, Layout::Replicated, std::move(full[k])};
+  for (int k = 0; k < 4; ++k)
+    out->cols[k] = {log_size, Layout::Replicated, std::move(full[k])};
   return out;
 }
 
 bool is_qm31_block(const ShardColumns& c) {
-  if (c.cols.size() != 4) throw Error(ErrorCategory::Internal, "sharded FRI: not a QM31 column");
+  if (c.cols.size() != 4)
+    throw Error(ErrorCategory::Internal, "sharded FRI: not a QM31 column");
   return c.cols[0].layout == Layout::Block;
 }
 
-}  // namespace
+} // namespace
 
 // Folds pair positions (2i, 2i+1), which a block never splits: a rank folds its own block with
 // the twiddles of its positions (stark::fold_circle_pair, fold_line_pair: the CPU backend's math).
-std::unique_ptr<ColumnSet> ShardedBackend::fri_fold_circle(const ColumnSet& column, const QM31& alpha,
+std::unique_ptr<ColumnSet> ShardedBackend::fri_fold_circle(const ColumnSet& column,
+                                                           const QM31& alpha,
                                                            const ColumnSet* accumulate_into) {
   const ShardColumns& in = shard(column);
   const Geometry& g = geometry_;
   if (!is_qm31_block(in)) {
     HostColumns acc;
-    if (accumulate_into) acc = full_set(shard(*accumulate_into));
-    HostColumns whole(std::vector<Column>{in.cols[0].local, in.cols[1].local, in.cols[2].local, in.cols[3].local});
+    if (accumulate_into)
+      acc = full_set(shard(*accumulate_into));
+    HostColumns whole(std::vector<Column>{in.cols[0].local, in.cols[1].local, in.cols[2].local,
+                                          in.cols[3].local});
     auto r = cpu_->fri_fold_circle(whole, alpha, accumulate_into ? &acc : nullptr);
     return from_full(g, std::move(backend_cpu::host(*r)));
   }
@@ -182,51 +208,64 @@ std::unique_ptr<ColumnSet> ShardedBackend::fri_fold_circle(const ColumnSet& colu
   const size_t m = in.cols[0].local.size(), a = g.block_begin(n);
   const auto points = block_domain_points(n, a, n - g.s);
   std::vector<M31> ys(m / 2);
-  for (size_t i = 0; i < m / 2; ++i) ys[i] = points[2 * i].y;
+  for (size_t i = 0; i < m / 2; ++i)
+    ys[i] = points[2 * i].y;
   const std::vector<M31> inv_y = batch_inverse<M31>(std::span<const M31>(ys));
   std::array<Column, 4> part;
-  for (auto& c : part) c.resize(m / 2);
+  for (auto& c : part)
+    c.resize(m / 2);
   for (size_t i = 0; i < m / 2; ++i) {
-    const QM31 f = stark::fold_circle_pair(value_at(in, 2 * i), value_at(in, 2 * i + 1), inv_y[i], alpha);
-    for (int k = 0; k < 4; ++k) part[k][i] = f.coord(k);
+    const QM31 f =
+        stark::fold_circle_pair(value_at(in, 2 * i), value_at(in, 2 * i + 1), inv_y[i], alpha);
+    for (int k = 0; k < 4; ++k)
+      part[k][i] = f.coord(k);
   }
   auto out = qm31_from_block(g, n - 1, std::move(part));
   if (accumulate_into) {
     const ShardColumns& acc = shard(*accumulate_into);
-    if (acc.cols.size() != 4 || acc.cols[0].log_size != n - 1 || acc.cols[0].layout != out->cols[0].layout)
+    if (acc.cols.size() != 4 || acc.cols[0].log_size != n - 1 ||
+        acc.cols[0].layout != out->cols[0].layout)
       throw Error(ErrorCategory::Internal, "fri_fold_circle: size mismatch");
     const QM31 alpha_sq = alpha * alpha;
     for (size_t i = 0; i < out->cols[0].local.size(); ++i) {
       const QM31 v = value_at(acc, i) * alpha_sq + value_at(*out, i);
-      for (int k = 0; k < 4; ++k) out->cols[k].local[i] = v.coord(k);
+      for (int k = 0; k < 4; ++k)
+        out->cols[k].local[i] = v.coord(k);
     }
   }
   return out;
 }
 
-std::unique_ptr<ColumnSet> ShardedBackend::fri_fold_line(const ColumnSet& line, const circle::LineDomain& domain,
+std::unique_ptr<ColumnSet> ShardedBackend::fri_fold_line(const ColumnSet& line,
+                                                         const circle::LineDomain& domain,
                                                          const QM31& alpha) {
   const ShardColumns& in = shard(line);
   const Geometry& g = geometry_;
   if (!is_qm31_block(in)) {
-    HostColumns whole(std::vector<Column>{in.cols[0].local, in.cols[1].local, in.cols[2].local, in.cols[3].local});
+    HostColumns whole(std::vector<Column>{in.cols[0].local, in.cols[1].local, in.cols[2].local,
+                                          in.cols[3].local});
     auto r = cpu_->fri_fold_line(whole, domain, alpha);
     return from_full(g, std::move(backend_cpu::host(*r)));
   }
   const uint32_t d = in.cols[0].log_size;
-  if (d != domain.log_size()) throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
+  if (d != domain.log_size())
+    throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
   const size_t m = in.cols[0].local.size(), a = g.block_begin(d);
   const std::vector<M31> xs = block_line_x(domain, a, d - g.s);
   std::vector<M31> even_x(m / 2);
-  for (size_t i = 0; i < m / 2; ++i) even_x[i] = xs[2 * i];
+  for (size_t i = 0; i < m / 2; ++i)
+    even_x[i] = xs[2 * i];
   const std::vector<M31> inv_x = batch_inverse<M31>(std::span<const M31>(even_x));
   std::array<Column, 4> part;
-  for (auto& c : part) c.resize(m / 2);
+  for (auto& c : part)
+    c.resize(m / 2);
   for (size_t i = 0; i < m / 2; ++i) {
-    const QM31 f = stark::fold_line_pair(value_at(in, 2 * i), value_at(in, 2 * i + 1), inv_x[i], alpha);
-    for (int k = 0; k < 4; ++k) part[k][i] = f.coord(k);
+    const QM31 f =
+        stark::fold_line_pair(value_at(in, 2 * i), value_at(in, 2 * i + 1), inv_x[i], alpha);
+    for (int k = 0; k < 4; ++k)
+      part[k][i] = f.coord(k);
   }
   return qm31_from_block(g, d - 1, std::move(part));
 }
 
-}  // namespace ptvm::shard
+} // namespace ptvm::shard

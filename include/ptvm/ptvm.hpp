@@ -137,3 +137,6 @@
 #include "ptvm/comm/communicator.hpp"
 #include "ptvm/comm/mpi_communicator.hpp"
 #include "ptvm/comm/nccl_communicator.hpp"
+
+// One trace across ranks: the sharded backend (make_sharded_backend) and the four-step FFT.
+#include "ptvm/shard/sharded_backend.hpp"

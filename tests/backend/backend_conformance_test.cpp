@@ -21,6 +21,7 @@
 #include "ptvm/air/examples/range_check.hpp"
 #include "ptvm/air/examples/wide_fibonacci.hpp"
 #include "ptvm/backend.hpp"
+#include "ptvm/shard/sharded_backend.hpp"
 #include "ptvm/gpu/cuda_backend.hpp"
 #include "ptvm/gpu/runtime.hpp"
 #include "ptvm/vmair/vm_air.hpp"
@@ -55,6 +56,7 @@ std::vector<BackendCase> backend_cases() {
       {std::string("dual_cpu_") + kDeviceName,
        [] { return gpu::make_dual_backend(make_cpu_backend(), gpu::make_cuda_backend()); }, kDeviceMaxLog, true},
       {"dual_cpu_cpu", [] { return gpu::make_dual_backend(make_cpu_backend(), make_cpu_backend()); }, kCpuMaxLog, false},
+      {"sharded_1", [] { return shard::make_single_rank_sharded_backend(); }, kCpuMaxLog, false},
   };
 }
 

@@ -10,8 +10,8 @@
 #include "ptvm/comm/communicator.hpp"
 #include "ptvm/shard/sharded_backend.hpp"
 #include "ptvm/vm/assembler.hpp"
-#include "ptvm/vmair/prove.hpp"
 #include "ptvm/vmair/profiles.hpp"
+#include "ptvm/vmair/prove.hpp"
 
 namespace {
 
@@ -25,12 +25,14 @@ std::vector<uint8_t> prove_sharded(const Statement& s, int shards) {
   std::mutex m;
   comm::run_ranks(shards, [&](comm::Communicator& comm) {
     auto backend = shard::make_sharded_backend(comm);
-    std::vector<uint8_t> mine = stark::proof_to_binary(stark::prove(s.air, s.public_inputs, s.traces, kFast, *backend));
+    std::vector<uint8_t> mine =
+        stark::proof_to_binary(stark::prove(s.air, s.public_inputs, s.traces, kFast, *backend));
     std::lock_guard<std::mutex> lock(m);
     if (comm.rank() == 0) {
       bytes = std::move(mine);
     } else if (!bytes.empty() && bytes != mine) {
-      throw Error(ErrorCategory::Internal, "rank " + std::to_string(comm.rank()) + " holds another proof");
+      throw Error(ErrorCategory::Internal,
+                  "rank " + std::to_string(comm.rank()) + " holds another proof");
     }
   });
   return bytes;
@@ -47,7 +49,9 @@ void expect_identical(const Statement& s, const std::string& what) {
 }
 
 TEST(ShardedProve, WideFibonacciOfSeveralSizes) {
-  for (uint32_t log_rows : {5u, 6u, 8u}) expect_identical(stark::testing::wide_fibonacci(log_rows, 6), "wide fibonacci 2^" + std::to_string(log_rows));
+  for (uint32_t log_rows : {5u, 6u, 8u})
+    expect_identical(stark::testing::wide_fibonacci(log_rows, 6),
+                     "wide fibonacci 2^" + std::to_string(log_rows));
 }
 
 TEST(ShardedProve, MixedColumnSizesAndLogUp) {
@@ -61,7 +65,8 @@ TEST(ShardedProve, CheatingWitnessGivesTheSameRejectedProof) {
   const std::vector<uint8_t> one = stark::proof_to_binary(stark::testing::prove_cpu(s, kFast));
   const std::vector<uint8_t> sharded = prove_sharded(s, 4);
   EXPECT_EQ(sharded, one);
-  const stark::Verdict v = stark::verify(s.air, s.public_inputs, stark::proof_from_binary(sharded), kFast);
+  const stark::Verdict v =
+      stark::verify(s.air, s.public_inputs, stark::proof_from_binary(sharded), kFast);
   EXPECT_FALSE(v.accepted);
 }
 
@@ -73,16 +78,21 @@ TEST(ShardedProve, ProofOfWorkIsTheSmallestNonceOnEveryRank) {
     comm::run_ranks(4, [&](comm::Communicator& comm) {
       auto backend = shard::make_sharded_backend(comm);
       const uint64_t got = backend->grind(channel, bits);
-      if (got != want) throw Error(ErrorCategory::Internal, "rank " + std::to_string(comm.rank()) + " found another nonce");
+      if (got != want)
+        throw Error(ErrorCategory::Internal,
+                    "rank " + std::to_string(comm.rank()) + " found another nonce");
     });
     EXPECT_TRUE(channel.check_pow(want, bits));
-    EXPECT_FALSE(channel.grind_range(bits, 0, want / 16 * 16).has_value()) << "grind_range found a smaller nonce";
+    EXPECT_FALSE(channel.grind_range(bits, 0, want / 16 * 16).has_value())
+        << "grind_range found a smaller nonce";
   }
 }
 
 TEST(ShardedProve, VmAirProofsMatchOneRank) {
-  for (const auto& [program, steps] : std::vector<std::pair<std::string, uint64_t>>{{"fibonacci", 512}, {"counter_100k", 300}}) {
-    const vm::Program p = vm::assemble_file(std::string(PTVM_SOURCE_DIR) + "/programs/" + program + ".tvm");
+  for (const auto& [program, steps] :
+       std::vector<std::pair<std::string, uint64_t>>{{"fibonacci", 512}, {"counter_100k", 300}}) {
+    const vm::Program p =
+        vm::assemble_file(std::string(PTVM_SOURCE_DIR) + "/programs/" + program + ".tvm");
     vmair::ProveOptions options;
     options.profile = kFast;
     options.max_steps = steps;
@@ -95,7 +105,8 @@ TEST(ShardedProve, VmAirProofsMatchOneRank) {
         vmair::ProveOptions o = options;
         o.backend = backend.get();
         auto run = vmair::prove_program(p, o);
-        if (comm.rank() == 0) bytes = stark::proof_to_binary(run.proof);
+        if (comm.rank() == 0)
+          bytes = stark::proof_to_binary(run.proof);
       });
       EXPECT_EQ(bytes, one) << program << " on " << shards << " shards";
     }
@@ -104,8 +115,10 @@ TEST(ShardedProve, VmAirProofsMatchOneRank) {
 
 // Opt-in (PTVM_LARGE_TESTS=1): a 2^15-step VM proof of the default profile on 8 shards.
 TEST(ShardedProve, LargeVmProofOnEightShards) {
-  if (!std::getenv("PTVM_LARGE_TESTS")) GTEST_SKIP() << "set PTVM_LARGE_TESTS=1 to run";
-  const vm::Program p = vm::assemble_file(std::string(PTVM_SOURCE_DIR) + "/programs/counter_100k.tvm");
+  if (!std::getenv("PTVM_LARGE_TESTS"))
+    GTEST_SKIP() << "set PTVM_LARGE_TESTS=1 to run";
+  const vm::Program p =
+      vm::assemble_file(std::string(PTVM_SOURCE_DIR) + "/programs/counter_100k.tvm");
   vmair::ProveOptions options;
   options.profile = stark::profile_by_name("default");
   options.max_steps = (1 << 15) - 1;
@@ -117,9 +130,10 @@ TEST(ShardedProve, LargeVmProofOnEightShards) {
     vmair::ProveOptions o = options;
     o.backend = backend.get();
     auto run = vmair::prove_program(p, o);
-    if (comm.rank() == 0) bytes = stark::proof_to_binary(run.proof);
+    if (comm.rank() == 0)
+      bytes = stark::proof_to_binary(run.proof);
   });
   EXPECT_EQ(bytes, one);
 }
 
-}  // namespace
+} // namespace

@@ -17,7 +17,7 @@ void check_shard_arguments(int shards, const std::string& backend_name);
 // rank 0 and nullopt on the other MPI ranks (which write nothing). `backend_name` is the
 // command's --backend: only the CPU ranks are sharded (auto and cpu).
 std::optional<ptvm::vmair::ProvedRun> prove_sharded(const ptvm::vm::Program& program,
-                                                    const ptvm::vmair::ProveOptions& options, int shards,
-                                                    const std::string& backend_name);
+                                                    const ptvm::vmair::ProveOptions& options,
+                                                    int shards, const std::string& backend_name);
 
-}  // namespace tvm_cli
+} // namespace tvm_cli

@@ -48,17 +48,18 @@ inline constexpr uint32_t min_sharded_log_size(uint32_t s) {
 //   interpolate: block values of log_sizes[c] -> cyclic coefficients (2^(n-s) per rank each);
 //   evaluate:    cyclic coefficients of log_sizes[c] -> block values of log_sizes[c] + extension.
 // `tree` must serve the largest domain. One all_to_all per call.
-std::vector<std::vector<M31>> interpolate_block_to_cyclic(comm::Communicator& comm,
-                                                          const std::vector<std::span<const M31>>& values_block,
-                                                          const std::vector<uint32_t>& log_sizes,
-                                                          const circle::TwiddleTree& tree);
-std::vector<std::vector<M31>> evaluate_cyclic_to_block(comm::Communicator& comm,
-                                                       const std::vector<std::span<const M31>>& coefficients_cyclic,
-                                                       const std::vector<uint32_t>& log_sizes, uint32_t extension,
-                                                       const circle::TwiddleTree& tree);
+std::vector<std::vector<M31>> interpolate_block_to_cyclic(
+    comm::Communicator& comm, const std::vector<std::span<const M31>>& values_block,
+    const std::vector<uint32_t>& log_sizes, const circle::TwiddleTree& tree);
+std::vector<std::vector<M31>> evaluate_cyclic_to_block(
+    comm::Communicator& comm, const std::vector<std::span<const M31>>& coefficients_cyclic,
+    const std::vector<uint32_t>& log_sizes, uint32_t extension, const circle::TwiddleTree& tree);
 
 // The backend of one rank. `comm` must outlive it; every rank of comm makes its own and calls it
 // in the same order (the prover core does). comm.size() must be a valid shard count.
 std::unique_ptr<Backend> make_sharded_backend(comm::Communicator& comm);
+// One rank that owns its (in-process, size 1) communicator: the sharded backend's code paths on a
+// whole domain, for the backend conformance suite.
+std::unique_ptr<Backend> make_single_rank_sharded_backend();
 
-}  // namespace ptvm::shard
+} // namespace ptvm::shard
