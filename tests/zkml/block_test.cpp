@@ -1,0 +1,94 @@
+// The transformer block: built, run, proven and verified at a tiny shape; the statement's soundness.
+#include <gtest/gtest.h>
+
+#include "ptvm/zkml/block.hpp"
+
+namespace ptvm::zkml {
+namespace {
+
+struct Fixture {
+  TransformerBlock block;
+  Values values;
+  sumcheck::CommittedMle model;
+};
+
+Fixture make(FfnKind kind = FfnKind::SwiGLU, uint64_t seed = 1) {
+  TransformerBlock block = transformer_block(16, 2, 1, 8, 32, 4, kind);
+  Values v = random_model(block, seed);
+  v[block.input] = random_input(block, seed);
+  block.graph.forward(v);
+  auto model = commit_weights(block.graph, v);
+  return {std::move(block), std::move(v), std::move(model)};
+}
+
+TEST(ZkmlBlock, ShapeParsesAndRefusesBadShapes) {
+  const BlockShape s = BlockShape::parse("d_model=256,q_heads=4,kv_heads=2,head_dim=64,ffn=1024,seq_len=16");
+  EXPECT_EQ(s.d_model, 256u);
+  EXPECT_EQ(s.seq_len, 16u);
+  EXPECT_EQ(BlockShape::parse(s.to_string()), s);
+  EXPECT_THROW(BlockShape::parse("d_model=256,q_heads=4"), Error);
+  EXPECT_THROW(BlockShape::parse("d_model=256,q_heads=4,kv_heads=2,head_dim=64,ffn=1024,seq_len=x"), Error);
+  EXPECT_THROW(BlockShape::parse("d_model=256,d_model=4,kv_heads=2,head_dim=64,ffn=1024,seq_len=1"), Error);
+  EXPECT_THROW(transformer_block(5120, 40, 8, 128, 17408, 1), Error) << "not a power of two";
+  EXPECT_THROW(transformer_block(16, 2, 4, 8, 32, 4), Error) << "q_heads not a multiple of kv_heads";
+}
+
+TEST(ZkmlBlock, SwiGluAndGeluBlocksProveAndVerify) {
+  for (FfnKind kind : {FfnKind::SwiGLU, FfnKind::GELU}) {
+    Fixture f = make(kind);
+    const BlockProof proof = prove_block(f.block, f.values, f.model);
+    const auto verdict = verify_block(proof, f.model.commitment());
+    EXPECT_TRUE(verdict.accepted) << verdict.reason;
+    // Outputs are int8 and not all equal (the block computes something).
+    const auto& out = f.values[f.block.output];
+    EXPECT_NE(*std::min_element(out.begin(), out.end()), *std::max_element(out.begin(), out.end()));
+  }
+}
+
+TEST(ZkmlBlock, StatementSoundness) {
+  Fixture f = make();
+  const BlockProof honest = prove_block(f.block, f.values, f.model);
+  ASSERT_TRUE(verify_block(honest, f.model.commitment()).accepted);
+
+  // A changed input or output (digests recomputed so that only the proof can tell).
+  BlockProof p = honest;
+  p.input[3] += 1;
+  p.claim.input_digest = tensor_digest(p.input);
+  EXPECT_FALSE(verify_block(p, f.model.commitment()).accepted) << "changed input";
+  p = honest;
+  p.output[5] = p.output[5] == 127 ? 126 : p.output[5] + 1;
+  p.claim.output_digest = tensor_digest(p.output);
+  EXPECT_FALSE(verify_block(p, f.model.commitment()).accepted) << "changed output";
+  p = honest;
+  p.output[5] += 1;
+  EXPECT_FALSE(verify_block(p, f.model.commitment()).accepted) << "output digest mismatch";
+
+  // Another model: relabelling the claim, or verifying against it, is rejected.
+  Fixture other = make(FfnKind::SwiGLU, 2);
+  p = honest;
+  p.claim.model = other.model.commitment();
+  EXPECT_FALSE(verify_block(p, other.model.commitment()).accepted) << "relabelled to another model";
+  EXPECT_FALSE(verify_block(honest, other.model.commitment()).accepted) << "verifier holds another model";
+
+  // A changed weight: the prover runs with one weight entry changed but the model commitment.
+  Values changed = f.values;
+  const TensorId w = *f.block.graph.find("ffn.up");
+  changed[w][11] += 1;
+  f.block.graph.forward(changed);
+  const BlockProof cheat = prove_block(f.block, changed, f.model);
+  EXPECT_FALSE(verify_block(cheat, f.model.commitment()).accepted) << "changed weight";
+
+  // A cheating softmax normaliser (the half-sum of one row) in the full block.
+  Values bad = f.values;
+  bad[*f.block.graph.find("att.1.softmax.half")][2] += 1;
+  f.block.graph.recount_multiplicities(bad, false);
+  EXPECT_FALSE(verify_block(prove_block(f.block, bad, f.model), f.model.commitment()).accepted) << "normaliser";
+
+  // Unknown statement or quantization names.
+  p = honest;
+  p.claim.quantization = "int4";
+  EXPECT_FALSE(verify_block(p, f.model.commitment()).accepted);
+}
+
+}  // namespace
+}  // namespace ptvm::zkml
