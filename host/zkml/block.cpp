@@ -2,6 +2,7 @@
 #include "ptvm/zkml/block.hpp"
 
 #include <bit>
+#include <optional>
 #include <sstream>
 
 #include "ptvm/common/error.hpp"
@@ -68,7 +69,10 @@ BlockShape BlockShape::parse(const std::string& text) {
   return s;
 }
 
-TransformerBlock transformer_block(const BlockShape& shape) {
+namespace {
+
+// The prefill block (no position) or one decode step at `position` over a KV cache of seq_len rows.
+TransformerBlock build_block(const BlockShape& shape, std::optional<uint32_t> position) {
   TransformerBlock b;
   b.shape = shape;
   const uint32_t ld = log2_exact(shape.d_model, "d_model"), lh = log2_exact(shape.q_heads, "q_heads");
@@ -78,35 +82,64 @@ TransformerBlock transformer_block(const BlockShape& shape) {
   if (shape.q_heads % shape.kv_heads != 0) throw usage("q_heads is not a multiple of kv_heads");
   if (ls > 15) throw usage("seq_len above 2^15");
   if (le == 0 || ld == 0 || lf == 0) throw usage("d_model, head_dim and ffn must be at least 2");
+  if (position && *position >= shape.seq_len) throw usage("decode position beyond the cache's seq_len");
+  const uint32_t lx = position ? 0 : ls;  // rows of the block's activations
+  const uint32_t p0 = position ? *position : 0;
   Graph& g = b.graph;
   auto weight = [&](const std::string& name, uint32_t lr, uint32_t lc) {
     const TensorId t = g.add_tensor(name, lr, lc, TensorKind::Weight);
     b.weights.push_back(t);
     return t;
   };
-  b.input = g.add_tensor("x", ls, ld, TensorKind::Input);
+  b.input = g.add_tensor("x", lx, ld, TensorKind::Input);
   const TensorId g1 = weight("norm1.gamma", 0, ld);
   const TensorId n1 = rmsnorm(g, b.input, g1, "norm1");
   std::vector<TensorId> keys, vals;
-  for (uint32_t k = 0; k < shape.kv_heads; ++k) {
-    const std::string s = std::to_string(k);
+  for (uint32_t head = 0; head < shape.kv_heads; ++head) {
+    const std::string s = std::to_string(head);
     const TensorId wk = weight("wk." + s, ld, le), wv = weight("wv." + s, ld, le);
-    keys.push_back(rope(g, linear_layer(g, n1, wk, "k." + s + ".proj"), 0, "k." + s));
-    vals.push_back(linear_layer(g, n1, wv, "v." + s));
+    const TensorId k = rope(g, linear_layer(g, n1, wk, "k." + s + ".proj"), p0, "k." + s);
+    const TensorId v = linear_layer(g, n1, wv, "v." + s);
+    if (!position) {
+      keys.push_back(k);
+      vals.push_back(v);
+      continue;
+    }
+    // The cache: row `position` of the cache in is zero, and the cache out is the cache in with the
+    // new row placed there (a one-hot public tensor times the new row).
+    const TensorId onehot = g.find("onehot") ? *g.find("onehot") : [&] {
+      std::vector<int64_t> oh(size_t{1} << (ls + le), 0);
+      for (size_t j = 0; j < (size_t{1} << le); ++j) oh[(size_t(p0) << le) + j] = 1;
+      return g.add_public("onehot", ls, le, std::move(oh));
+    }();
+    for (int kv = 0; kv < 2; ++kv) {
+      const std::string n = std::string(kv == 0 ? "k." : "v.") + s;
+      const TensorId fresh = kv == 0 ? k : v;
+      const TensorId in = g.add_tensor("cache.in." + n, ls, le, TensorKind::CacheIn);
+      const TensorId out = g.add_tensor("cache.out." + n, ls, le, TensorKind::CacheOut);
+      const TensorId placed = g.mul("cache.placed." + n, {onehot}, {fresh, Broadcast::Cols});
+      g.add_advice_step([in, out, placed](Values& x) {
+        x[out].resize(x[in].size());
+        for (size_t i = 0; i < x[in].size(); ++i) x[out][i] = x[in][i] + x[placed][i];
+      });
+      g.assert_zero(g.mul("cache.free." + n, {onehot}, {in}));
+      g.assert_zero(g.linear("cache.update." + n, ls, le, {{out}, {in, Broadcast::None, -1}, {placed, Broadcast::None, -1}}));
+      (kv == 0 ? keys : vals).push_back(out);
+    }
   }
   const uint32_t group = shape.q_heads / shape.kv_heads;
   std::vector<Operand> heads;
   for (uint32_t h = 0; h < shape.q_heads; ++h) {
     const std::string s = std::to_string(h);
     const TensorId wq = weight("wq." + s, ld, le), wo = weight("wo." + s, le, ld);
-    const TensorId q = rope(g, linear_layer(g, n1, wq, "q." + s + ".proj"), 0, "q." + s);
+    const TensorId q = rope(g, linear_layer(g, n1, wq, "q." + s + ".proj"), p0, "q." + s);
     const TensorId scores = requantize(g, g.matmul("att." + s + ".qk", q, keys[h / group], true), matmul_shift(le),
                                        "att." + s + ".scores");
-    const TensorId p = softmax(g, causal_mask(g, scores, 0, "att." + s + ".masked"), "att." + s + ".softmax");
+    const TensorId p = softmax(g, causal_mask(g, scores, p0, "att." + s + ".masked"), "att." + s + ".softmax");
     const TensorId o = requantize(g, g.matmul("att." + s + ".pv", p, vals[h / group]), 7, "att." + s + ".out");
     heads.push_back({g.matmul("att." + s + ".oproj", o, wo)});
   }
-  const TensorId attn_acc = g.linear("attn.acc", ls, ld, heads);
+  const TensorId attn_acc = g.linear("attn.acc", lx, ld, heads);
   const TensorId attn = requantize(g, attn_acc, matmul_shift(le + lh), "attn");
   const TensorId h1 = add(g, b.input, attn, "resid1");
   const TensorId g2 = weight("norm2.gamma", 0, ld);
@@ -125,6 +158,14 @@ TransformerBlock transformer_block(const BlockShape& shape) {
   b.output = add(g, h1, f, "resid2");
   g.set_output(b.output);
   return b;
+}
+
+}  // namespace
+
+TransformerBlock transformer_block(const BlockShape& shape) { return build_block(shape, std::nullopt); }
+
+TransformerBlock transformer_block_decode(const BlockShape& shape, uint32_t position) {
+  return build_block(shape, position);
 }
 
 TransformerBlock transformer_block(uint32_t d_model, uint32_t q_heads, uint32_t kv_heads, uint32_t head_dim,
@@ -171,6 +212,93 @@ void mix_claim(Blake2sChannel& channel, const BlockClaim& claim) {
   sumcheck::mix_commitment(channel, claim.model);
   channel.mix_root(claim.input_digest);
   channel.mix_root(claim.output_digest);
+  if (claim.decode) {
+    channel.mix_u32s(std::vector<uint32_t>{1, claim.position});
+    sumcheck::mix_commitment(channel, claim.cache_in);
+    sumcheck::mix_commitment(channel, claim.cache_out);
+  }
+}
+
+Values transfer_weights(const TransformerBlock& from, const Values& values, const TransformerBlock& to) {
+  Values out(to.graph.tensors().size());
+  for (TensorId t : to.weights) {
+    const auto src = from.graph.find(to.graph.tensors()[t].name);
+    if (!src) throw usage("transfer_weights: " + to.graph.tensors()[t].name + " missing");
+    out[t] = values.at(*src);
+  }
+  return out;
+}
+
+namespace {
+bool same_commitment(const sumcheck::MleCommitment& a, const sumcheck::MleCommitment& b) {
+  return a.root == b.root && a.n_vars == b.n_vars && a.log_rows == b.log_rows && a.log_blowup == b.log_blowup &&
+         a.n_queries == b.n_queries;
+}
+}  // namespace
+
+sumcheck::MleCommitment empty_cache_commitment(const BlockShape& shape) {
+  const TransformerBlock step = transformer_block_decode(shape, 0);
+  Values zeros(step.graph.tensors().size());
+  for (TensorId t : step.graph.tensors_of_kind(TensorKind::CacheIn)) zeros[t].assign(step.graph.tensors()[t].size(), 0);
+  return commit_packed(step.graph, TensorKind::CacheIn, zeros).commitment();
+}
+
+DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights, const sumcheck::CommittedMle& model,
+                         const std::vector<std::vector<int64_t>>& inputs) {
+  if (inputs.size() > prefill.shape.seq_len) throw usage("more decode steps than the cache's seq_len");
+  DecodeChain chain;
+  std::vector<std::vector<int64_t>> cache;  // per CacheIn tensor in creation order
+  for (uint32_t t = 0; t < inputs.size(); ++t) {
+    const TransformerBlock step = transformer_block_decode(prefill.shape, t);
+    Values v = transfer_weights(prefill, weights, step);
+    v[step.input] = inputs[t];
+    const auto ins = step.graph.tensors_of_kind(TensorKind::CacheIn);
+    const auto outs = step.graph.tensors_of_kind(TensorKind::CacheOut);
+    if (cache.empty())
+      for (TensorId c : ins) cache.emplace_back(step.graph.tensors()[c].size(), 0);
+    for (size_t k = 0; k < ins.size(); ++k) v[ins[k]] = cache[k];
+    step.graph.forward(v);
+    const sumcheck::CommittedMle cache_in = commit_packed(step.graph, TensorKind::CacheIn, v);
+    BlockProof proof;
+    proof.claim.shape = prefill.shape;
+    proof.claim.model = model.commitment();
+    proof.input = v[step.input];
+    proof.output = v[step.output];
+    proof.claim.input_digest = tensor_digest(proof.input);
+    proof.claim.output_digest = tensor_digest(proof.output);
+    proof.claim.decode = true;
+    proof.claim.position = t;
+    proof.claim.cache_in = cache_in.commitment();
+    proof.claim.cache_out = commit_packed(step.graph, TensorKind::CacheOut, v).commitment();
+    Blake2sChannel channel;
+    mix_claim(channel, proof.claim);
+    proof.proof = prove_graph(step.graph, v, model, channel, &cache_in);
+    for (size_t k = 0; k < outs.size(); ++k) cache[k] = v[outs[k]];
+    chain.steps.push_back(std::move(proof));
+  }
+  return chain;
+}
+
+GraphVerdict verify_decode(const DecodeChain& chain, const sumcheck::MleCommitment& model) {
+  if (chain.steps.empty()) return {false, "decode chain: no steps"};
+  try {
+    const BlockShape shape = chain.steps[0].claim.shape;
+    sumcheck::MleCommitment expected_in = empty_cache_commitment(shape);
+    for (size_t t = 0; t < chain.steps.size(); ++t) {
+      const BlockClaim& c = chain.steps[t].claim;
+      const std::string who = "decode step " + std::to_string(t) + ": ";
+      if (!c.decode || c.position != t) return {false, who + "not the decode step at position " + std::to_string(t)};
+      if (!(c.shape == shape)) return {false, who + "another shape"};
+      if (!same_commitment(c.cache_in, expected_in))
+        return {false, who + (t == 0 ? "does not start from the empty cache" : "cache_in is not the previous step's cache_out")};
+      const GraphVerdict v = verify_block(chain.steps[t], model);
+      if (!v.accepted) return {false, who + v.reason};
+      expected_in = c.cache_out;
+    }
+    return {true, ""};
+  } catch (const std::exception& e) {
+    return {false, std::string("decode chain: ") + e.what()};
+  }
 }
 
 BlockProof prove_block(const TransformerBlock& block, const Values& values, const sumcheck::CommittedMle& model) {
@@ -199,12 +327,14 @@ GraphVerdict verify_block(const BlockProof& proof, const sumcheck::MleCommitment
   for (int64_t x : proof.input)
     if (x < -128 || x > 127) return {false, "input: an entry is not int8"};
   try {
-    const TransformerBlock block = transformer_block(c.shape);
+    const TransformerBlock block = c.decode ? transformer_block_decode(c.shape, c.position) : transformer_block(c.shape);
+    if (c.decode && !same_commitment(c.cache_out, proof.proof.cache_out_commitment))
+      return {false, "claim: cache_out is not the proof's cache-out commitment"};
     Values inputs(block.graph.tensors().size());
     inputs[block.input] = proof.input;
     Blake2sChannel channel;
     mix_claim(channel, c);
-    return verify_graph(block.graph, inputs, proof.output, model, proof.proof, channel);
+    return verify_graph(block.graph, inputs, proof.output, model, proof.proof, channel, c.decode ? &c.cache_in : nullptr);
   } catch (const std::exception& e) {
     return {false, std::string("claim: ") + e.what()};
   }

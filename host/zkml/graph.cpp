@@ -258,7 +258,7 @@ void Graph::forward(Values& values) const {
   values.resize(tensors_.size());
   for (size_t t = 0; t < tensors_.size(); ++t) {
     const TensorInfo& info = tensors_[t];
-    if (info.kind == TensorKind::Input || info.kind == TensorKind::Weight) {
+    if (info.kind == TensorKind::Input || info.kind == TensorKind::Weight || info.kind == TensorKind::CacheIn) {
       if (values[t].size() != info.size())
         throw usage("tensor " + info.name + ": " + std::to_string(values[t].size()) + " values, expected " +
                     std::to_string(info.size()));
@@ -351,7 +351,11 @@ std::vector<M31> pack(const Graph& graph, const PackedLayout& layout, const Valu
 }
 
 sumcheck::CommittedMle commit_weights(const Graph& graph, const Values& values, unsigned n_threads) {
-  const PackedLayout layout = packed_layout(graph, TensorKind::Weight);
+  return commit_packed(graph, TensorKind::Weight, values, n_threads);
+}
+
+sumcheck::CommittedMle commit_packed(const Graph& graph, TensorKind kind, const Values& values, unsigned n_threads) {
+  const PackedLayout layout = packed_layout(graph, kind);
   return sumcheck::CommittedMle::commit(pack(graph, layout, values), sumcheck::default_log_rows(layout.n_vars), {},
                                         n_threads);
 }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <bit>
 #include <exception>
+#include <optional>
 
 #include "ptvm/common/error.hpp"
 #include "ptvm/sumcheck/eq.hpp"
@@ -130,13 +131,21 @@ class Prover {
   }
   QM31 mle(TensorId t, std::span<const QM31> p) { return sumcheck::evaluate_mle<M31>(field(t), p); }
 
-  GraphProof run(const sumcheck::CommittedMle& weights) {
+  GraphProof run(const sumcheck::CommittedMle& weights, const sumcheck::CommittedMle* cache_in) {
+    const bool has_cache_in = !g_.tensors_of_kind(TensorKind::CacheIn).empty();
+    const bool has_cache_out = !g_.tensors_of_kind(TensorKind::CacheOut).empty();
+    if (has_cache_in && !cache_in) throw Error(ErrorCategory::Usage, "prove_graph: the graph has a cache but none was given");
     sumcheck::mix_commitment(ch_, weights.commitment());
-    const PackedLayout advice_layout = packed_layout(g_, TensorKind::Advice);
-    const sumcheck::CommittedMle advice = sumcheck::CommittedMle::commit(
-        pack(g_, advice_layout, v_), sumcheck::default_log_rows(advice_layout.n_vars));
+    if (has_cache_in) sumcheck::mix_commitment(ch_, cache_in->commitment());
+    const sumcheck::CommittedMle advice = commit_packed(g_, TensorKind::Advice, v_);
     proof_.advice_commitment = advice.commitment();
     sumcheck::mix_commitment(ch_, advice.commitment());
+    std::optional<sumcheck::CommittedMle> cache_out;
+    if (has_cache_out) {
+      cache_out.emplace(commit_packed(g_, TensorKind::CacheOut, v_));
+      proof_.cache_out_commitment = cache_out->commitment();
+      sumcheck::mix_commitment(ch_, cache_out->commitment());
+    }
     if (!g_.lookups().empty()) prove_lookups();
     for (TensorId z : g_.zeros()) claims_[z].push_back({ch_.draw_felts(g_.tensors()[z].n_vars()), QM31::zero()});
     const TensorId out = g_.output();
@@ -148,8 +157,10 @@ class Prover {
       const Claim c = join(node.output);
       prove_node(node, c);
     }
-    open_packed(TensorKind::Weight, weights, &proof_.weight_opening);
-    open_packed(TensorKind::Advice, advice, &proof_.advice_opening);
+    open_packed(TensorKind::Weight, weights);
+    if (has_cache_in) open_packed(TensorKind::CacheIn, *cache_in);
+    open_packed(TensorKind::Advice, advice);
+    if (has_cache_out) open_packed(TensorKind::CacheOut, *cache_out);
     return std::move(proof_);
   }
 
@@ -305,7 +316,7 @@ class Prover {
     proof_.steps.push_back(std::move(step));
   }
 
-  void open_packed(TensorKind kind, const sumcheck::CommittedMle& committed, sumcheck::MleOpeningProof* opening) {
+  void open_packed(TensorKind kind, const sumcheck::CommittedMle& committed) {
     const PackedLayout layout = packed_layout(g_, kind);
     const uint32_t n = layout.n_vars;
     std::vector<QM31> vals;
@@ -331,8 +342,8 @@ class Prover {
     auto out = sumcheck::prove_product_sumcheck<QM31>(product_shape(2), {}, tables, ch_,
                                                       sumcheck::default_sumcheck_backend(), &claim);
     const QM31 value = out.proof.final_values[1];
-    *opening = committed.open(out.point, value, ch_);
     proof_.steps.push_back({{}, std::move(out.proof)});
+    proof_.openings.push_back(committed.open(out.point, value, ch_));
   }
 
   const Graph& g_;
@@ -354,7 +365,10 @@ class Verifier {
            Blake2sChannel& ch)
       : g_(g), inputs_(inputs), output_(output), proof_(proof), ch_(ch), claims_(g.tensors().size()) {}
 
-  void run(const sumcheck::MleCommitment& weights) {
+  void run(const sumcheck::MleCommitment& weights, const sumcheck::MleCommitment* cache_in) {
+    const bool has_cache_in = !g_.tensors_of_kind(TensorKind::CacheIn).empty();
+    const bool has_cache_out = !g_.tensors_of_kind(TensorKind::CacheOut).empty();
+    if (has_cache_in && !cache_in) fail("the graph has a cache but no cache commitment was given");
     const TensorId out = g_.output();
     if (output_.size() != g_.tensors()[out].size()) fail("output: wrong number of values");
     for (TensorId t : g_.tensors_of_kind(TensorKind::Input))
@@ -364,8 +378,14 @@ class Verifier {
       fail("model commitment: shape or parameters differ from the model's");
     if (!default_params(proof_.advice_commitment, packed_layout(g_, TensorKind::Advice).n_vars))
       fail("advice commitment: shape or parameters differ from the graph's");
+    if (has_cache_in && !default_params(*cache_in, packed_layout(g_, TensorKind::CacheIn).n_vars))
+      fail("cache-in commitment: shape or parameters differ from the graph's");
+    if (has_cache_out && !default_params(proof_.cache_out_commitment, packed_layout(g_, TensorKind::CacheOut).n_vars))
+      fail("cache-out commitment: shape or parameters differ from the graph's");
     sumcheck::mix_commitment(ch_, weights);
+    if (has_cache_in) sumcheck::mix_commitment(ch_, *cache_in);
     sumcheck::mix_commitment(ch_, proof_.advice_commitment);
+    if (has_cache_out) sumcheck::mix_commitment(ch_, proof_.cache_out_commitment);
     if (!g_.lookups().empty()) verify_lookups();
     for (TensorId z : g_.zeros()) claims_[z].push_back({ch_.draw_felts(g_.tensors()[z].n_vars()), QM31::zero()});
     std::vector<QM31> r = ch_.draw_felts(g_.tensors()[out].n_vars());
@@ -385,8 +405,11 @@ class Verifier {
             fail(std::string(kind == TensorKind::Input ? "input " : "public tensor ") + g_.tensors()[t].name +
                  ": claim does not hold");
       }
-    open_packed(TensorKind::Weight, weights, proof_.weight_opening, "weights");
-    open_packed(TensorKind::Advice, proof_.advice_commitment, proof_.advice_opening, "advice");
+    open_packed(TensorKind::Weight, weights, "weights");
+    if (has_cache_in) open_packed(TensorKind::CacheIn, *cache_in, "cache in");
+    open_packed(TensorKind::Advice, proof_.advice_commitment, "advice");
+    if (has_cache_out) open_packed(TensorKind::CacheOut, proof_.cache_out_commitment, "cache out");
+    if (next_opening_ != proof_.openings.size()) fail("proof: openings left over");
     if (next_step_ != proof_.steps.size()) fail("proof: " + std::to_string(proof_.steps.size() - next_step_) +
                                                 " steps left over");
   }
@@ -542,8 +565,7 @@ class Verifier {
     }
   }
 
-  void open_packed(TensorKind kind, const sumcheck::MleCommitment& commitment, const sumcheck::MleOpeningProof& opening,
-                   const std::string& who) {
+  void open_packed(TensorKind kind, const sumcheck::MleCommitment& commitment, const std::string& who) {
     const PackedLayout layout = packed_layout(g_, kind);
     const uint32_t n = layout.n_vars;
     std::vector<Claim> pcs;
@@ -561,7 +583,8 @@ class Verifier {
     QM31 e = QM31::zero();
     for (size_t k = 0; k < pcs.size(); ++k) e += a[k] * sumcheck::eq_eval(pcs[k].point, v.point);
     if (e != v.final_values[0]) fail(who + " join: wrong eq combination");
-    if (auto why = sumcheck::verify_mle_opening(commitment, v.point, v.final_values[1], opening, ch_))
+    if (next_opening_ >= proof_.openings.size()) fail(who + ": opening missing");
+    if (auto why = sumcheck::verify_mle_opening(commitment, v.point, v.final_values[1], proof_.openings[next_opening_++], ch_))
       fail(who + " opening: " + *why);
   }
 
@@ -572,25 +595,27 @@ class Verifier {
   Blake2sChannel& ch_;
   std::vector<std::vector<Claim>> claims_;
   size_t next_step_ = 0;
+  size_t next_opening_ = 0;
 };
 
 }  // namespace
 
 GraphProof prove_graph(const Graph& graph, const Values& values, const sumcheck::CommittedMle& weights,
-                       Blake2sChannel& channel) {
+                       Blake2sChannel& channel, const sumcheck::CommittedMle* cache_in) {
   if (values.size() != graph.tensors().size()) throw Error(ErrorCategory::Usage, "prove_graph: values of another graph");
   for (size_t t = 0; t < values.size(); ++t)
     if (values[t].size() != graph.tensors()[t].size())
       throw Error(ErrorCategory::Usage, "prove_graph: tensor " + graph.tensors()[t].name + " has the wrong size");
   Prover prover(graph, values, channel);
-  return prover.run(weights);
+  return prover.run(weights, cache_in);
 }
 
 GraphVerdict verify_graph(const Graph& graph, const Values& inputs, const std::vector<int64_t>& output,
-                          const sumcheck::MleCommitment& weights, const GraphProof& proof, Blake2sChannel& channel) {
+                          const sumcheck::MleCommitment& weights, const GraphProof& proof, Blake2sChannel& channel,
+                          const sumcheck::MleCommitment* cache_in) {
   try {
     Verifier verifier(graph, inputs, output, proof, channel);
-    verifier.run(weights);
+    verifier.run(weights, cache_in);
     return {true, ""};
   } catch (const Reject& r) {
     return {false, r.reason};

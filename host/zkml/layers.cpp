@@ -216,9 +216,11 @@ TensorId rope(Graph& g, TensorId x, uint32_t position_offset, const std::string&
 
 TensorId causal_mask(Graph& g, TensorId scores, uint32_t position_offset, const std::string& name) {
   const uint32_t lr = info(g, scores).log_rows, lc = info(g, scores).log_cols;
-  const std::string key = "mask.causal:S=2^" + std::to_string(lr) + ",T=2^" + std::to_string(lc) + ",p0=" + std::to_string(position_offset);
-  const TensorId mask = shared_public(g, key, lr, lc, [&](size_t i, size_t j) { return j <= i + position_offset ? 0 : -256; });
-  return g.linear(name, lr, lc, {{scores}, {mask}});
+  const std::string key = ":S=2^" + std::to_string(lr) + ",T=2^" + std::to_string(lc) + ",p0=" + std::to_string(position_offset);
+  const TensorId keep = shared_public(g, "mask.keep" + key, lr, lc, [&](size_t i, size_t j) { return j <= i + position_offset ? 1 : 0; });
+  const TensorId fill = shared_public(g, "mask.fill" + key, lr, lc, [&](size_t i, size_t j) { return j <= i + position_offset ? 0 : -384; });
+  const TensorId kept = g.mul(name + ".kept", {scores}, {keep});
+  return g.linear(name, lr, lc, {{kept}, {fill}});
 }
 
 TensorId softmax(Graph& g, TensorId s, const std::string& name) {

@@ -92,3 +92,62 @@ TEST(ZkmlBlock, StatementSoundness) {
 
 }  // namespace
 }  // namespace ptvm::zkml
+
+namespace ptvm::zkml {
+namespace {
+
+TEST(ZkmlBlock, DecodeStepsMatchThePrefillAndChainByCacheCommitments) {
+  const TransformerBlock prefill = transformer_block(16, 2, 1, 8, 32, 4);
+  Values v = random_model(prefill, 3);
+  v[prefill.input] = random_input(prefill, 3);
+  prefill.graph.forward(v);
+  const auto model = commit_weights(prefill.graph, v);
+  const size_t D = 16;
+  std::vector<std::vector<int64_t>> inputs;
+  for (size_t t = 0; t < 3; ++t)
+    inputs.emplace_back(v[prefill.input].begin() + t * D, v[prefill.input].begin() + (t + 1) * D);
+  const DecodeChain chain = prove_decode(prefill, v, model, inputs);
+  ASSERT_EQ(chain.steps.size(), 3u);
+  for (size_t t = 0; t < 3; ++t) {
+    const std::vector<int64_t> row(v[prefill.output].begin() + t * D, v[prefill.output].begin() + (t + 1) * D);
+    EXPECT_EQ(chain.steps[t].output, row) << "decode step " << t << " = prefill row " << t;
+  }
+  const auto ok = verify_decode(chain, model.commitment());
+  EXPECT_TRUE(ok.accepted) << ok.reason;
+
+  DecodeChain broken = chain;
+  std::swap(broken.steps[1], broken.steps[2]);
+  EXPECT_FALSE(verify_decode(broken, model.commitment()).accepted) << "steps out of order";
+  broken = chain;
+  broken.steps.erase(broken.steps.begin());
+  EXPECT_FALSE(verify_decode(broken, model.commitment()).accepted) << "does not start from the empty cache";
+  broken = chain;
+  broken.steps[2].claim.cache_in = broken.steps[0].claim.cache_out;
+  EXPECT_FALSE(verify_decode(broken, model.commitment()).accepted) << "a broken KV-cache link";
+  broken = chain;
+  broken.steps[1].claim.cache_out = broken.steps[0].claim.cache_out;
+  EXPECT_FALSE(verify_decode(broken, model.commitment()).accepted) << "cache_out relabelled";
+
+  // A step proven from a tampered cache: its cache_in commitment is not the previous cache_out.
+  const TransformerBlock step1 = transformer_block_decode(prefill.shape, 1);
+  Values s1 = transfer_weights(prefill, v, step1);
+  s1[step1.input] = inputs[1];
+  for (TensorId c : step1.graph.tensors_of_kind(TensorKind::CacheIn)) s1[c].assign(step1.graph.tensors()[c].size(), 0);
+  step1.graph.forward(s1);  // the cache as if step 0 had never run
+  const auto cache_in = commit_packed(step1.graph, TensorKind::CacheIn, s1);
+  BlockProof forged = chain.steps[1];
+  forged.output = s1[step1.output];
+  forged.claim.output_digest = tensor_digest(forged.output);
+  forged.claim.cache_in = cache_in.commitment();
+  forged.claim.cache_out = commit_packed(step1.graph, TensorKind::CacheOut, s1).commitment();
+  Blake2sChannel ch;
+  mix_claim(ch, forged.claim);
+  forged.proof = prove_graph(step1.graph, s1, model, ch, &cache_in);
+  EXPECT_TRUE(verify_block(forged, model.commitment()).accepted) << "a valid step on its own";
+  broken = chain;
+  broken.steps[1] = forged;
+  EXPECT_FALSE(verify_decode(broken, model.commitment()).accepted) << "the link to step 0 is broken";
+}
+
+}  // namespace
+}  // namespace ptvm::zkml

@@ -53,6 +53,16 @@ TransformerBlock transformer_block(uint32_t d_model, uint32_t q_heads, uint32_t 
                                    uint32_t ffn, uint32_t seq_len, FfnKind ffn_kind = FfnKind::SwiGLU);
 TransformerBlock transformer_block(const BlockShape& shape);
 
+// One decode step: a token at `position` (< shape.seq_len, the KV cache's capacity) attends over the
+// cache. Per KV head g, cache.in.{k,v}.g (CacheIn, seq_len x head_dim; its row `position` must be
+// zero: a zero constraint) and cache.out.{k,v}.g = the cache in with row `position` set to the
+// token's K (after RoPE at `position`) / V (a zero constraint with a one-hot public tensor); the
+// attention reads the cache out, masked to j <= position. The weights are the prefill block's.
+TransformerBlock transformer_block_decode(const BlockShape& shape, uint32_t position);
+
+// The weights of one block graph carried into another of the same shape (by name).
+Values transfer_weights(const TransformerBlock& from, const Values& values, const TransformerBlock& to);
+
 // Deterministic random weights (matrices uniform in [-64, 64], gammas in [48, 80]) and input
 // (uniform in [-64, 64]) from a seed, into a Values for the block's graph.
 Values random_model(const TransformerBlock& block, uint64_t seed);
@@ -66,6 +76,10 @@ struct BlockClaim {
   std::string quantization = "int8-pow2/1";
   sumcheck::MleCommitment model;
   hash::Blake2sHash input_digest, output_digest;
+  // Decode steps: the position and the KV-cache commitments the step starts from and ends with.
+  bool decode = false;
+  uint32_t position = 0;
+  sumcheck::MleCommitment cache_in, cache_out;
 };
 
 struct BlockProof {
@@ -81,7 +95,21 @@ void mix_claim(Blake2sChannel& channel, const BlockClaim& claim);
 BlockProof prove_block(const TransformerBlock& block, const Values& values, const sumcheck::CommittedMle& model);
 
 // Checks the claim against the verifier's model commitment, the input/output digests, the shape,
-// and the proof. Never throws.
+// and the proof (a decode step against its claim's cache_in; the chain checks the links). Never throws.
 GraphVerdict verify_block(const BlockProof& proof, const sumcheck::MleCommitment& model);
+
+// N decode steps from an empty cache (positions 0..N-1, N <= shape.seq_len), proven one by one:
+// step t's claim names the cache commitment it starts from (step 0: the all-zero cache) and the one
+// it ends with, which is step t + 1's start. weights: the prefill block's Values (weights filled).
+struct DecodeChain {
+  std::vector<BlockProof> steps;
+};
+DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights, const sumcheck::CommittedMle& model,
+                         const std::vector<std::vector<int64_t>>& inputs);
+// Every step and every link: positions 0, 1, ..., the first cache the all-zero one, each step's
+// cache_in the previous cache_out, one shape and model. Never throws.
+GraphVerdict verify_decode(const DecodeChain& chain, const sumcheck::MleCommitment& model);
+// The commitment of the all-zero KV cache of a decode step's graph.
+sumcheck::MleCommitment empty_cache_commitment(const BlockShape& shape);
 
 }  // namespace ptvm::zkml

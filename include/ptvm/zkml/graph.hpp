@@ -12,7 +12,9 @@
 // masks, rotation tables, row indices), Weight (packed into the model commitment), Advice (values
 // the prover supplies: lookup outputs, quotients, remainders, multiplicities; packed into one
 // commitment made before any challenge), Derived (the output of a node, never sent: claims on it
-// are reduced to claims on the node's operands).
+// are reduced to claims on the node's operands), CacheIn / CacheOut (a KV cache before and after a
+// decode step: CacheIn packed into a commitment the caller holds, the end of the previous step;
+// CacheOut packed and committed by the prover with the advice; both opened like the weights).
 //
 // Nodes (Y of shape R x C; an operand's broadcast names how a smaller tensor is read: Rows = an
 // R x 1 column repeated across a row, Cols = a 1 x C row repeated down the columns):
@@ -34,15 +36,17 @@
 // in for a row of another, even with equal columns.
 //
 // Proof, prover and verifier alike (after the caller bound the statement):
-//   mix_commitment(model); advice commitment (every Advice tensor packed) mix_commitment;
+//   mix_commitment(model); [mix_commitment(cache in)]; advice commitment (every Advice tensor
+//   packed) mix_commitment; [cache-out commitment, mix_commitment];
 //   [z, alpha] = draw_felts(2); fraction sum over the blocks (layout below), then
 //   mix_felts(per block: its tensor columns at the block's point, the multiplicity last for tables);
 //   per zero constraint Z (in order): r = draw_felts(vars(Z)), claim Z(r) = 0;
 //   output: r = draw_felts(vars(output)), claim output(r) = MLE of the public output values;
 //   per node from the last to the first with claims on its output: join them (if more than one),
 //   then the node's step (values sent are mixed before any challenge that depends on them);
-//   Input / Public claims: evaluated by the verifier; Weight and Advice claims: mapped into their
-//   packed tables, joined, opened (mle_commitment.hpp).
+//   Input / Public claims: evaluated by the verifier; Weight, CacheIn, Advice, CacheOut claims (in
+//   that order, each kind that has claims): mapped into their packed table, joined, opened
+//   (mle_commitment.hpp).
 // Packing (weights, advice, fraction blocks): blocks by decreasing size (ties: creation order) at
 // increasing offsets, so a block of 2^s entries at offset o is the sub-cube with top bits o >> s,
 // and MLE(packed)(bits(o >> s), p) = MLE(block)(p).
@@ -65,7 +69,7 @@ namespace ptvm::zkml {
 using hash::Blake2sChannel;
 using TensorId = uint32_t;
 
-enum class TensorKind : uint8_t { Input, Public, Weight, Advice, Derived };
+enum class TensorKind : uint8_t { Input, Public, Weight, Advice, Derived, CacheIn, CacheOut };
 enum class Broadcast : uint8_t { None, Rows, Cols };
 enum class NodeOp : uint8_t { Linear, Mul, MatMul, RowSum, PairSwap };
 
@@ -185,17 +189,24 @@ struct StepProof {
 
 struct GraphProof {
   sumcheck::MleCommitment advice_commitment;
+  sumcheck::MleCommitment cache_out_commitment;  // graphs with CacheOut tensors only
   sumcheck::GkrProof lookup_gkr;
   std::vector<QM31> lookup_values;
   std::vector<StepProof> steps;  // the backward pass, the two packed joins last
-  sumcheck::MleOpeningProof weight_opening;
-  sumcheck::MleOpeningProof advice_opening;
+  std::vector<sumcheck::MleOpeningProof> openings;  // per packed kind with claims, in order
 };
 
+// The packed kinds in transcript order.
+inline constexpr TensorKind kPackedKinds[4] = {TensorKind::Weight, TensorKind::CacheIn, TensorKind::Advice,
+                                               TensorKind::CacheOut};
+// Commits a packed kind's values (CacheIn / CacheOut; commit_weights for the weights).
+sumcheck::CommittedMle commit_packed(const Graph& graph, TensorKind kind, const Values& values, unsigned n_threads = 0);
+
 // Proves the graph on `values` (from forward, possibly tampered with by a test: the prover checks
-// nothing). `weights` is the model commitment of the same weights' packing (commit_weights).
+// nothing). `weights` is the model commitment of the same weights' packing (commit_weights);
+// cache_in the commitment of the CacheIn tensors (graphs that have them).
 GraphProof prove_graph(const Graph& graph, const Values& values, const sumcheck::CommittedMle& weights,
-                       Blake2sChannel& channel);
+                       Blake2sChannel& channel, const sumcheck::CommittedMle* cache_in = nullptr);
 
 struct GraphVerdict {
   bool accepted = false;
@@ -206,7 +217,7 @@ struct GraphVerdict {
 // tensor's values. Never throws on a malformed proof.
 GraphVerdict verify_graph(const Graph& graph, const Values& inputs, const std::vector<int64_t>& output,
                           const sumcheck::MleCommitment& weights, const GraphProof& proof,
-                          Blake2sChannel& channel);
+                          Blake2sChannel& channel, const sumcheck::MleCommitment* cache_in = nullptr);
 
 // x mod p for |x| < 2^30.
 inline M31 to_field(int64_t x) { return M31::from_i64(x); }

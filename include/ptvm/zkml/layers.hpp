@@ -22,7 +22,8 @@
 //                      p 10000^(-2k/E): the rotation table cos = round(128 cos), sin = round(128 sin)
 //                      (public tensors); y = requantize(x ⊙ cos + swap(x) ⊙ sin, 7), swap(x)_{2k} =
 //                      -x_{2k+1}, swap(x)_{2k+1} = x_{2k}.
-//   causal_mask(s, o)  s_ij + (j <= i + o ? 0 : -256)  (a public mask)
+//   causal_mask(s, o)  j <= i + o ? s_ij : -384  (s ⊙ keep + fill, both public), so a masked entry's
+//                      gap to the row maximum is at least 256 and its exp entry 0
 //   softmax(s)         rows of int8 + mask: m_i = max_j s_ij, d_ij = m_i - s_ij in [0, 512),
 //                      e_ij = round(2^b exp(-d/8)) with b = min(10, 15 - log2 T) (so sum_i < 2^16),
 //                      sum_i = sum_j e_ij, p_ij = floor((128 e_ij + floor(sum_i / 2)) / sum_i).
