@@ -2,6 +2,7 @@
 #include "ptvm/zkml/block.hpp"
 
 #include <bit>
+#include <cmath>
 #include <optional>
 #include <sstream>
 
@@ -121,6 +122,9 @@ TransformerBlock build_block(const BlockShape& shape, std::optional<uint32_t> po
       g.add_advice_step([in, out, placed](Values& x) {
         x[out].resize(x[in].size());
         for (size_t i = 0; i < x[in].size(); ++i) x[out][i] = x[in][i] + x[placed][i];
+      }, [in, out, placed](FloatValues& x) {
+        x[out].resize(x[in].size());
+        for (size_t i = 0; i < x[in].size(); ++i) x[out][i] = x[in][i] + x[placed][i];
       });
       g.assert_zero(g.mul("cache.free." + n, {onehot}, {in}));
       g.assert_zero(g.linear("cache.update." + n, ls, le, {{out}, {in, Broadcast::None, -1}, {placed, Broadcast::None, -1}}));
@@ -190,6 +194,30 @@ std::vector<int64_t> random_input(const TransformerBlock& block, uint64_t seed) 
   uint64_t s = seed ^ 0x696e707574ull;
   for (auto& e : x) e = int64_t(splitmix(s) % 129) - 64;
   return x;
+}
+
+QuantizationError quantization_error(const TransformerBlock& block, const Values& values) {
+  FloatValues f(block.graph.tensors().size());
+  for (size_t t = 0; t < f.size(); ++t) {
+    const TensorKind k = block.graph.tensors()[t].kind;
+    if (k == TensorKind::Input || k == TensorKind::Weight || k == TensorKind::CacheIn)
+      f[t].assign(values.at(t).begin(), values.at(t).end());
+  }
+  block.graph.forward_float(f);
+  const auto& q = values.at(block.output);
+  const auto& r = f[block.output];
+  QuantizationError e;
+  double se = 0, sr = 0;
+  for (size_t i = 0; i < q.size(); ++i) {
+    const double d = double(q[i]) - r[i];
+    e.max_abs = std::max(e.max_abs, std::fabs(d));
+    se += d * d;
+    sr += r[i] * r[i];
+  }
+  e.rms = std::sqrt(se / double(q.size()));
+  e.relative_rms = sr > 0 ? std::sqrt(se / sr) : 0.0;
+  e.reference = r;
+  return e;
 }
 
 hash::Blake2sHash tensor_digest(const std::vector<int64_t>& values) {

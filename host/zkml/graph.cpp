@@ -51,10 +51,15 @@ TensorId Graph::add_tensor(std::string name, uint32_t log_rows, uint32_t log_col
   return TensorId(tensors_.size() - 1);
 }
 
-TensorId Graph::add_public(std::string name, uint32_t log_rows, uint32_t log_cols, std::vector<int64_t> values) {
+TensorId Graph::add_public(std::string name, uint32_t log_rows, uint32_t log_cols, std::vector<int64_t> values,
+                           std::vector<double> float_values) {
   const TensorId t = add_tensor(name, log_rows, log_cols, TensorKind::Public);
   if (values.size() != tensors_[t].size()) throw usage("public tensor " + name + ": wrong number of values");
+  if (float_values.empty()) float_values.assign(values.begin(), values.end());
+  if (float_values.size() != values.size()) throw usage("public tensor " + name + ": wrong number of float values");
   public_values_[t] = std::move(values);
+  public_floats_.resize(tensors_.size());
+  public_floats_[t] = std::move(float_values);
   return t;
 }
 
@@ -184,23 +189,39 @@ void Graph::assert_zero(TensorId tensor) {
   zeros_.push_back(tensor);
 }
 
-void Graph::add_advice_step(AdviceFunction step) {
+void Graph::add_advice_step(AdviceFunction step, FloatFunction float_step) {
   advice_steps_.push_back(std::move(step));
+  float_steps_.push_back(std::move(float_step));
   steps_.push_back({false, uint32_t(advice_steps_.size() - 1)});
 }
 
 namespace {
 
-void evaluate_node(const std::vector<TensorInfo>& tensors, const Node& node, Values& values) {
+template <class T>
+T operand_value(const std::vector<std::vector<T>>& values, const Operand& op, uint32_t lc, size_t i, size_t j) {
+  const auto& v = values[op.tensor];
+  switch (op.broadcast) {
+    case Broadcast::None: return v[(i << lc) + j];
+    case Broadcast::Rows: return v[i];
+    case Broadcast::Cols: return v[j];
+  }
+  return 0;
+}
+
+template <class T>
+void evaluate_node(const std::vector<TensorInfo>& tensors, const Node& node, std::vector<std::vector<T>>& values) {
   const TensorInfo& Y = tensors[node.output];
   const size_t R = size_t{1} << Y.log_rows, C = size_t{1} << Y.log_cols;
-  std::vector<int64_t> out(R * C, 0);
+  std::vector<T> out(R * C, 0);
+  auto operand_at = [](const std::vector<std::vector<T>>& v, const Operand& op, uint32_t lc, size_t i, size_t j) {
+    return operand_value<T>(v, op, lc, i, j);
+  };
   switch (node.op) {
     case NodeOp::Linear:
       for (size_t i = 0; i < R; ++i)
         for (size_t j = 0; j < C; ++j) {
-          int64_t acc = node.constant;
-          for (const Operand& op : node.operands) acc += op.coeff * operand_at(values, op, Y.log_cols, i, j);
+          T acc = T(node.constant);
+          for (const Operand& op : node.operands) acc += T(op.coeff) * operand_at(values, op, Y.log_cols, i, j);
           out[i * C + j] = acc;
         }
       break;
@@ -215,18 +236,18 @@ void evaluate_node(const std::vector<TensorInfo>& tensors, const Node& node, Val
       const auto& B = values[node.operands[1].tensor];
       const size_t K = size_t{1} << tensors[node.operands[0].tensor].log_cols;
       for (size_t i = 0; i < R; ++i) {
-        int64_t* row = out.data() + i * C;
+        T* row = out.data() + i * C;
         if (node.transpose_b) {
           for (size_t j = 0; j < C; ++j) {
-            int64_t acc = 0;
+            T acc = 0;
             for (size_t k = 0; k < K; ++k) acc += A[i * K + k] * B[j * K + k];
             row[j] = acc;
           }
         } else {
           for (size_t k = 0; k < K; ++k) {
-            const int64_t a = A[i * K + k];
+            const T a = A[i * K + k];
             if (a == 0) continue;
-            const int64_t* b = B.data() + k * C;
+            const T* b = B.data() + k * C;
             for (size_t j = 0; j < C; ++j) row[j] += a * b[j];
           }
         }
@@ -236,7 +257,7 @@ void evaluate_node(const std::vector<TensorInfo>& tensors, const Node& node, Val
     case NodeOp::RowSum: {
       const auto& A = values[node.operands[0].tensor];
       const size_t AC = size_t{1} << tensors[node.operands[0].tensor].log_cols;
-      for (size_t i = 0; i < R; ++i) out[i] = std::accumulate(A.begin() + i * AC, A.begin() + (i + 1) * AC, int64_t{0});
+      for (size_t i = 0; i < R; ++i) out[i] = std::accumulate(A.begin() + i * AC, A.begin() + (i + 1) * AC, T{0});
       break;
     }
     case NodeOp::PairSwap: {
@@ -281,6 +302,26 @@ void Graph::forward(Values& values) const {
       if (values[t][i] >= (int64_t{1} << 30) || values[t][i] < -(int64_t{1} << 30))
         throw usage("tensor " + tensors_[t].name + " entry " + std::to_string(i) + " = " +
                     std::to_string(values[t][i]) + " leaves [-2^30, 2^30)");
+  }
+}
+
+void Graph::forward_float(FloatValues& values) const {
+  values.resize(tensors_.size());
+  for (size_t t = 0; t < tensors_.size(); ++t) {
+    const TensorInfo& info = tensors_[t];
+    if (info.kind == TensorKind::Input || info.kind == TensorKind::Weight || info.kind == TensorKind::CacheIn) {
+      if (values[t].size() != info.size()) throw usage("float reference: tensor " + info.name + " has the wrong size");
+    } else if (info.kind == TensorKind::Public) {
+      values[t] = public_floats_[t];
+    }
+  }
+  for (const Step& step : steps_) {
+    if (step.is_node) {
+      evaluate_node(tensors_, nodes_[step.index], values);
+    } else {
+      if (!float_steps_[step.index]) throw usage("float reference: a layer has no float step");
+      float_steps_[step.index](values);
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 #include "ptvm/zkml/layers.hpp"
 
 #include <cmath>
+#include <functional>
 
 #include "ptvm/common/error.hpp"
 
@@ -20,13 +21,31 @@ TensorId advice_like(Graph& g, const std::string& name, uint32_t lr, uint32_t lc
 }
 
 // A public tensor shared by every layer that asks for the same name.
+// exact(i, j): the real value the integer rounds (the float reference's), when there is one.
 template <class Fn>
-TensorId shared_public(Graph& g, const std::string& name, uint32_t lr, uint32_t lc, Fn value) {
+TensorId shared_public(Graph& g, const std::string& name, uint32_t lr, uint32_t lc, Fn value,
+                       std::function<double(size_t, size_t)> exact = {}) {
   if (auto t = g.find(name)) return *t;
   std::vector<int64_t> v(size_t{1} << (lr + lc));
+  std::vector<double> f;
+  if (exact) f.resize(v.size());
   for (size_t i = 0; i < (size_t{1} << lr); ++i)
-    for (size_t j = 0; j < (size_t{1} << lc); ++j) v[(i << lc) + j] = value(i, j);
-  return g.add_public(name, lr, lc, std::move(v));
+    for (size_t j = 0; j < (size_t{1} << lc); ++j) {
+      v[(i << lc) + j] = value(i, j);
+      if (exact) f[(i << lc) + j] = exact(i, j);
+    }
+  return g.add_public(name, lr, lc, std::move(v), std::move(f));
+}
+
+double activation_float(Activation a, double x) {
+  const double u = x / 16.0;
+  switch (a) {
+    case Activation::ReLU: return x > 0 ? x : 0;
+    case Activation::GELU: return 16.0 * 0.5 * u * (1.0 + std::erf(u / std::sqrt(2.0)));
+    case Activation::SiLU: return 16.0 * u / (1.0 + std::exp(-u));
+    case Activation::Sigmoid: return 128.0 / (1.0 + std::exp(-u));
+  }
+  return 0;
 }
 
 }  // namespace
@@ -117,7 +136,7 @@ TensorId requantize(Graph& g, TensorId x, uint32_t shift, const std::string& nam
     g.add_advice_step([x, q](Values& v) {
       v[q].resize(v[x].size());
       for (size_t i = 0; i < v[x].size(); ++i) v[q][i] = requantize_value(v[x][i], 0);
-    });
+    }, [x, q](FloatValues& f) { f[q] = f[x]; });
     g.lookup(clamp, lr, lc, {{x}, {q}});
     return q;
   }
@@ -134,6 +153,11 @@ TensorId requantize(Graph& g, TensorId x, uint32_t shift, const std::string& nam
       v[r][i] = t - (v[h][i] << shift);
       v[q][i] = requantize_value(v[x][i], shift);
     }
+  }, [x, q, h, r, shift](FloatValues& f) {
+    f[q].resize(f[x].size());
+    for (size_t i = 0; i < f[x].size(); ++i) f[q][i] = std::ldexp(f[x][i], -int(shift));
+    f[h] = f[q];
+    f[r].assign(f[x].size(), 0.0);
   });
   const TensorId z = g.linear(name + ".check", lr, lc, {{x}, {h, Broadcast::None, -(int64_t{1} << shift)}, {r, Broadcast::None, -1}},
                               int64_t{1} << (shift - 1));
@@ -165,6 +189,9 @@ TensorId activation(Graph& g, TensorId x, Activation a, const std::string& name)
   g.add_advice_step([x, y, a](Values& v) {
     v[y].resize(v[x].size());
     for (size_t i = 0; i < v[x].size(); ++i) v[y][i] = activation_value(a, v[x][i]);
+  }, [x, y, a](FloatValues& f) {
+    f[y].resize(f[x].size());
+    for (size_t i = 0; i < f[x].size(); ++i) f[y][i] = activation_float(a, f[x][i]);
   });
   g.lookup(table, lr, lc, {{x}, {y}});
   return y;
@@ -188,6 +215,15 @@ TensorId rmsnorm(Graph& g, TensorId x, TensorId gamma, const std::string& name) 
       v[w][i] = v[ss][i] - (v[u][i] << t);
       v[r][i] = rsqrt_value(ld, t, v[u][i]);
     }
+  }, [ss, u, w, r, ld, t](FloatValues& f) {
+    const size_t n = f[ss].size();
+    f[u].resize(n);
+    f[w].assign(n, 0.0);
+    f[r].resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      f[u][i] = std::ldexp(f[ss][i], -int(t));
+      f[r][i] = f[ss][i] > 0 ? 1024.0 * std::sqrt(std::ldexp(1.0, int(ld)) / f[ss][i]) : 0.0;
+    }
   });
   g.assert_zero(g.linear(name + ".ss.check", lr, 0, {{ss}, {u, Broadcast::None, -(int64_t{1} << t)}, {w, Broadcast::None, -1}}));
   g.lookup(range_table(g, t), lr, 0, {{w}});
@@ -205,8 +241,10 @@ TensorId rope(Graph& g, TensorId x, uint32_t position_offset, const std::string&
     return double(position_offset + i) * std::pow(10000.0, -2.0 * double(j / 2) / E);
   };
   const std::string key = ":S=2^" + std::to_string(lr) + ",E=2^" + std::to_string(le) + ",p0=" + std::to_string(position_offset);
-  const TensorId cos = shared_public(g, "rope.cos" + key, lr, le, [&](size_t i, size_t j) { return round_half_up(128.0 * std::cos(angle(i, j))); });
-  const TensorId sin = shared_public(g, "rope.sin" + key, lr, le, [&](size_t i, size_t j) { return round_half_up(128.0 * std::sin(angle(i, j))); });
+  const TensorId cos = shared_public(g, "rope.cos" + key, lr, le, [&](size_t i, size_t j) { return round_half_up(128.0 * std::cos(angle(i, j))); },
+                                     [&](size_t i, size_t j) { return 128.0 * std::cos(angle(i, j)); });
+  const TensorId sin = shared_public(g, "rope.sin" + key, lr, le, [&](size_t i, size_t j) { return round_half_up(128.0 * std::sin(angle(i, j))); },
+                                     [&](size_t i, size_t j) { return 128.0 * std::sin(angle(i, j)); });
   const TensorId sw = g.pair_swap(name + ".swap", x);
   const TensorId a = g.mul(name + ".xcos", {x}, {cos});
   const TensorId b = g.mul(name + ".xsin", {sw}, {sin});
@@ -245,6 +283,16 @@ TensorId softmax(Graph& g, TensorId s, const std::string& name) {
         v[e][i * T + j] = exp_value(b, d);
       }
     }
+  }, [s, m, e, T, b](FloatValues& f) {
+    const size_t rows = f[s].size() / T;
+    f[m].assign(rows, 0.0);
+    f[e].resize(f[s].size());
+    for (size_t i = 0; i < rows; ++i) {
+      double mx = f[s][i * T];
+      for (size_t j = 1; j < T; ++j) mx = std::max(mx, f[s][i * T + j]);
+      f[m][i] = mx;
+      for (size_t j = 0; j < T; ++j) f[e][i * T + j] = std::ldexp(std::exp(-(mx - f[s][i * T + j]) / 8.0), int(b));
+    }
   });
   const TensorId d = g.linear(name + ".gap", lr, lc, {{m, Broadcast::Rows}, {s, Broadcast::None, -1}});
   g.lookup(exp_table(g, b), lr, lc, {{d}, {e}});
@@ -273,6 +321,16 @@ TensorId softmax(Graph& g, TensorId s, const std::string& name) {
         v[p][i * T + j] = num / total;
         v[rem][i * T + j] = num % total;
       }
+    }
+  }, [sum, half, hb, p, rem, e, T](FloatValues& f) {
+    const size_t rows = f[sum].size();
+    f[half].resize(rows);
+    f[hb].assign(rows, 0.0);
+    f[p].resize(rows * T);
+    f[rem].assign(rows * T, 0.0);
+    for (size_t i = 0; i < rows; ++i) {
+      f[half][i] = f[sum][i] / 2;
+      for (size_t j = 0; j < T; ++j) f[p][i * T + j] = 128.0 * f[e][i * T + j] / f[sum][i];
     }
   });
   g.assert_zero(g.linear(name + ".half.check", lr, 0, {{sum}, {half, Broadcast::None, -2}, {hb, Broadcast::None, -1}}));

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "ptvm/zkml/block.hpp"
+#include "ptvm/zkml/layers.hpp"
 
 namespace ptvm::zkml {
 namespace {
@@ -147,6 +148,31 @@ TEST(ZkmlBlock, DecodeStepsMatchThePrefillAndChainByCacheCommitments) {
   broken = chain;
   broken.steps[1] = forged;
   EXPECT_FALSE(verify_decode(broken, model.commitment()).accepted) << "the link to step 0 is broken";
+}
+
+}  // namespace
+}  // namespace ptvm::zkml
+
+namespace ptvm::zkml {
+namespace {
+
+TEST(ZkmlBlock, FloatReferenceIsCloseToTheQuantizedBlock) {
+  const TransformerBlock block = transformer_block(16, 2, 1, 8, 32, 4);
+  Values v = random_model(block, 4);
+  v[block.input] = random_input(block, 4);
+  block.graph.forward(v);
+  const QuantizationError e = quantization_error(block, v);
+  ASSERT_EQ(e.reference.size(), v[block.output].size());
+  EXPECT_GT(e.max_abs, 0.0) << "rounding leaves some error";
+  EXPECT_LT(e.relative_rms, 0.25) << "rms " << e.rms << " max " << e.max_abs;
+  // The float reference of a single requantize is the division it rounds.
+  Graph g;
+  const TensorId x = g.add_tensor("x", 1, 1, TensorKind::Input);
+  g.set_output(requantize(g, x, 2, "q"));
+  FloatValues f(g.tensors().size());
+  f[x] = {5, -6, 7, 100};
+  g.forward_float(f);
+  EXPECT_EQ(f[g.output()], (std::vector<double>{1.25, -1.5, 1.75, 25}));
 }
 
 }  // namespace

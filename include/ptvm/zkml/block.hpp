@@ -68,6 +68,15 @@ Values transfer_weights(const TransformerBlock& from, const Values& values, cons
 Values random_model(const TransformerBlock& block, uint64_t seed);
 std::vector<int64_t> random_input(const TransformerBlock& block, uint64_t seed);
 
+// The float reference of the block (graph.hpp's forward_float on the same int8 input and weights:
+// no rounding, no clamping, exact functions instead of tables) beside the quantized output, in the
+// output's int8 units (64 = 1.0 after the block's last residual).
+struct QuantizationError {
+  double max_abs = 0, rms = 0, relative_rms = 0;  // of quantized - reference; rms relative to the reference's
+  std::vector<double> reference;                  // the float output
+};
+QuantizationError quantization_error(const TransformerBlock& block, const Values& values);
+
 hash::Blake2sHash tensor_digest(const std::vector<int64_t>& values);
 
 struct BlockClaim {

@@ -113,12 +113,19 @@ struct Lookup {
 
 using Values = std::vector<std::vector<int64_t>>;  // per tensor, row-major
 using AdviceFunction = std::function<void(Values&)>;
+// The float reference: the same graph over doubles, each layer's advice step replaced by its
+// unrounded counterpart (requantize = division by 2^s, tables = the functions they tabulate).
+using FloatValues = std::vector<std::vector<double>>;
+using FloatFunction = std::function<void(FloatValues&)>;
 
 class Graph {
  public:
   // Building (Usage errors naming the tensor for wrong shapes).
   TensorId add_tensor(std::string name, uint32_t log_rows, uint32_t log_cols, TensorKind kind);
-  TensorId add_public(std::string name, uint32_t log_rows, uint32_t log_cols, std::vector<int64_t> values);
+  // float_values: the exact values the integers round (the float reference uses them; default: the
+  // integers themselves).
+  TensorId add_public(std::string name, uint32_t log_rows, uint32_t log_cols, std::vector<int64_t> values,
+                      std::vector<double> float_values = {});
   TensorId linear(std::string name, uint32_t log_rows, uint32_t log_cols, std::vector<Operand> operands,
                   int64_t constant = 0);
   TensorId mul(std::string name, Operand a, Operand b);  // shape: the non-broadcast operand's
@@ -131,7 +138,7 @@ class Graph {
   void lookup(uint32_t table, uint32_t log_rows, uint32_t log_cols, std::vector<Operand> columns);
   void assert_zero(TensorId tensor);  // a Derived tensor that must vanish everywhere
   // A step of the forward pass that fills Advice tensors from tensors computed before it.
-  void add_advice_step(AdviceFunction step);
+  void add_advice_step(AdviceFunction step, FloatFunction float_step = {});
   void set_output(TensorId tensor) { output_ = tensor; }
 
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
@@ -151,6 +158,9 @@ class Graph {
   // The same, but tuples missing from their table are not counted (the cheating-witness tests
   // recompute multiplicities after tampering with it).
   void recount_multiplicities(Values& values, bool strict) const;
+  // The float reference pass: `values` holds the Input, Weight and CacheIn tensors; Usage error
+  // when a layer has no float step.
+  void forward_float(FloatValues& values) const;
 
  private:
   struct Step {
@@ -165,6 +175,8 @@ class Graph {
   std::vector<Lookup> lookups_;
   std::vector<TensorId> zeros_;
   std::vector<AdviceFunction> advice_steps_;
+  std::vector<FloatFunction> float_steps_;
+  std::vector<std::vector<double>> public_floats_;
   std::vector<Step> steps_;
   TensorId output_ = 0;
 };
