@@ -259,6 +259,7 @@ Action add_verify_command(CLI::App& app) {
               profile_names_help() + "\n" + exit_codes_help(true));
   return [cmd, args]() -> int {
     if (!cmd->parsed()) return -1;
+    if (auto block = verify_block_file_if_any(args->proof, args->json)) return *block;  // PTVMBLKP files
     check_backend_name(args->backend);
     if (!args->program.empty() && !args->expect_program_hash.empty())
       throw Error(ErrorCategory::Usage, "--program and --expect-program-hash exclude each other");
