@@ -87,8 +87,13 @@ TransformerBlock build_block(const BlockShape& shape, std::optional<uint32_t> po
   const uint32_t lx = position ? 0 : ls;  // rows of the block's activations
   const uint32_t p0 = position ? *position : 0;
   Graph& g = b.graph;
+  // Every weight is int8 (a lookup into int8:[-128,128)), so the field products are the integer ones.
+  std::vector<int64_t> int8s(256);
+  for (int i = 0; i < 256; ++i) int8s[i] = i - 128;
+  const uint32_t int8_table = g.add_table("int8:[-128,128)", {int8s});
   auto weight = [&](const std::string& name, uint32_t lr, uint32_t lc) {
     const TensorId t = g.add_tensor(name, lr, lc, TensorKind::Weight);
+    g.lookup(int8_table, lr, lc, {{t}});
     b.weights.push_back(t);
     return t;
   };

@@ -177,3 +177,25 @@ TEST(ZkmlBlock, FloatReferenceIsCloseToTheQuantizedBlock) {
 
 }  // namespace
 }  // namespace ptvm::zkml
+
+namespace ptvm::zkml {
+namespace {
+
+TEST(ZkmlBlock, AWeightOutsideInt8IsRejected) {
+  TransformerBlock block = transformer_block(16, 2, 1, 8, 32, 4);
+  Values v = random_model(block, 6);
+  v[block.input] = random_input(block, 6);
+  Values bad = v;
+  bad[*block.graph.find("wq.0")][0] = 300;
+  EXPECT_THROW(block.graph.forward(bad), Error) << "the forward pass refuses a weight outside int8";
+  // A prover that commits it anyway (products stay exact; only the range lookup can tell).
+  block.graph.forward(v);
+  bad = v;
+  bad[*block.graph.find("wq.0")][0] = 300;
+  block.graph.recount_multiplicities(bad, false);
+  const auto model = commit_weights(block.graph, bad);
+  EXPECT_FALSE(verify_block(prove_block(block, bad, model), model.commitment()).accepted);
+}
+
+}  // namespace
+}  // namespace ptvm::zkml

@@ -12,7 +12,9 @@
 //   SwiGLU: f = linear_layer(multiply(silu(linear_layer(n2, ffn.gate)), linear_layer(n2, ffn.up), 4), ffn.down)
 //   GELU:   f = linear_layer(gelu(linear_layer(n2, ffn.up)), ffn.down)
 //   y = add(h1, f)  (the Output)
-// Every dimension is a power of two (the MLEs' hypercubes; other shapes are refused).
+// Every weight entry is looked up in int8:[-128,128) (so the committed model is int8 and every field
+// product is the integer one). Every dimension is a power of two (the MLEs' hypercubes; other
+// shapes are refused).
 //
 // The claim (statement "ptvm-zkml-block/1"): shape, quantization "int8-pow2/1", the model commitment
 // (the MLE commitment of the packed weights), Blake2s digests of the input and output (int8 values
