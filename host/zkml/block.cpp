@@ -277,7 +277,7 @@ sumcheck::MleCommitment empty_cache_commitment(const BlockShape& shape) {
 }
 
 DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights, const sumcheck::CommittedMle& model,
-                         const std::vector<std::vector<int64_t>>& inputs) {
+                         const std::vector<std::vector<int64_t>>& inputs, sumcheck::SumcheckBackend* backend) {
   if (inputs.size() > prefill.shape.seq_len) throw usage("more decode steps than the cache's seq_len");
   DecodeChain chain;
   std::vector<std::vector<int64_t>> cache;  // per CacheIn tensor in creation order
@@ -305,7 +305,7 @@ DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights,
     proof.claim.cache_out = commit_packed(step.graph, TensorKind::CacheOut, v).commitment();
     Blake2sChannel channel;
     mix_claim(channel, proof.claim);
-    proof.proof = prove_graph(step.graph, v, model, channel, &cache_in);
+    proof.proof = prove_graph(step.graph, v, model, channel, &cache_in, backend);
     for (size_t k = 0; k < outs.size(); ++k) cache[k] = v[outs[k]];
     chain.steps.push_back(std::move(proof));
   }
@@ -334,7 +334,8 @@ GraphVerdict verify_decode(const DecodeChain& chain, const sumcheck::MleCommitme
   }
 }
 
-BlockProof prove_block(const TransformerBlock& block, const Values& values, const sumcheck::CommittedMle& model) {
+BlockProof prove_block(const TransformerBlock& block, const Values& values, const sumcheck::CommittedMle& model,
+                       sumcheck::SumcheckBackend* backend) {
   BlockProof out;
   out.claim.shape = block.shape;
   out.claim.model = model.commitment();
@@ -344,7 +345,7 @@ BlockProof prove_block(const TransformerBlock& block, const Values& values, cons
   out.claim.output_digest = tensor_digest(out.output);
   Blake2sChannel channel;
   mix_claim(channel, out.claim);
-  out.proof = prove_graph(block.graph, values, model, channel);
+  out.proof = prove_graph(block.graph, values, model, channel, nullptr, backend);
   return out;
 }
 

@@ -122,8 +122,8 @@ bool default_params(const sumcheck::MleCommitment& c, uint32_t n_vars) {
 // ---------------------------------------------------------------------------------------------
 class Prover {
  public:
-  Prover(const Graph& g, const Values& v, Blake2sChannel& ch) : g_(g), v_(v), ch_(ch), claims_(g.tensors().size()),
-                                                                 field_(g.tensors().size()) {}
+  Prover(const Graph& g, const Values& v, Blake2sChannel& ch, sumcheck::SumcheckBackend& backend)
+      : g_(g), v_(v), ch_(ch), backend_(backend), claims_(g.tensors().size()), field_(g.tensors().size()) {}
 
   const std::vector<M31>& field(TensorId t) {
     if (field_[t].size() != v_[t].size()) field_[t] = field_values(v_[t]);
@@ -194,7 +194,7 @@ class Prover {
         fr.denominators[b.offset + x] = z - combine(tag, alpha, tuple);
       }
     }
-    sumcheck::FractionSumProverOutput out = sumcheck::prove_fraction_sum(fr, ch_);
+    sumcheck::FractionSumProverOutput out = sumcheck::prove_fraction_sum(fr, ch_, backend_);
     proof_.lookup_gkr = std::move(out.proof);
     const std::vector<QM31>& c = out.point;
     for (const FractionBlock& b : blocks) {
@@ -235,7 +235,7 @@ class Prover {
     for (size_t x = 0; x < tv.size(); ++x) tv[x] = QM31(field(t)[x]);
     const std::vector<std::vector<QM31>> tables{std::move(e), std::move(tv)};
     auto out = sumcheck::prove_product_sumcheck<QM31>(product_shape(2), {}, tables, ch_,
-                                                      sumcheck::default_sumcheck_backend(), &claim);
+                                                      backend_, &claim);
     const Claim joined{out.point, out.proof.final_values[1]};
     proof_.steps.push_back({{}, std::move(out.proof)});
     return joined;
@@ -251,7 +251,7 @@ class Prover {
     const TensorInfo& Y = g_.tensors()[node.output];
     const uint32_t lr = Y.log_rows, lc = Y.log_cols;
     StepProof step;
-    auto& backend = sumcheck::default_sumcheck_backend();
+    auto& backend = backend_;
     switch (node.op) {
       case NodeOp::Linear:
         for (const Operand& op : node.operands) send(step, op, operand_point(op, lr, lc, c.point));
@@ -340,15 +340,16 @@ class Prover {
     for (size_t x = 0; x < tv.size(); ++x) tv[x] = QM31(table[x]);
     const std::vector<std::vector<QM31>> tables{std::move(e), std::move(tv)};
     auto out = sumcheck::prove_product_sumcheck<QM31>(product_shape(2), {}, tables, ch_,
-                                                      sumcheck::default_sumcheck_backend(), &claim);
+                                                      backend_, &claim);
     const QM31 value = out.proof.final_values[1];
     proof_.steps.push_back({{}, std::move(out.proof)});
-    proof_.openings.push_back(committed.open(out.point, value, ch_));
+    proof_.openings.push_back(committed.open(out.point, value, ch_, backend_));
   }
 
   const Graph& g_;
   const Values& v_;
   Blake2sChannel& ch_;
+  sumcheck::SumcheckBackend& backend_;
   std::vector<std::vector<Claim>> claims_;
   std::vector<std::vector<M31>> field_;
   GraphProof proof_;
@@ -601,12 +602,13 @@ class Verifier {
 }  // namespace
 
 GraphProof prove_graph(const Graph& graph, const Values& values, const sumcheck::CommittedMle& weights,
-                       Blake2sChannel& channel, const sumcheck::CommittedMle* cache_in) {
+                       Blake2sChannel& channel, const sumcheck::CommittedMle* cache_in,
+                       sumcheck::SumcheckBackend* backend) {
   if (values.size() != graph.tensors().size()) throw Error(ErrorCategory::Usage, "prove_graph: values of another graph");
   for (size_t t = 0; t < values.size(); ++t)
     if (values[t].size() != graph.tensors()[t].size())
       throw Error(ErrorCategory::Usage, "prove_graph: tensor " + graph.tensors()[t].name + " has the wrong size");
-  Prover prover(graph, values, channel);
+  Prover prover(graph, values, channel, backend ? *backend : sumcheck::default_sumcheck_backend());
   return prover.run(weights, cache_in);
 }
 

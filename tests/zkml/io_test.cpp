@@ -65,7 +65,7 @@ TEST(ZkmlIo, MalformedBlockProofsAreParseErrorsOrRejections) {
   EXPECT_TRUE(parse_error(count));
   // Flipped bytes across the file: a parse error or a rejection, never an acceptance or a crash.
   uint64_t s = 7;
-  for (int i = 0; i < 24; ++i) {
+  for (int i = 0; i < 12; ++i) {
     s = s * 6364136223846793005ull + 1442695040888963407ull;
     auto m = bytes;
     const size_t at = 8 + size_t(s >> 33) % (m.size() - 8);

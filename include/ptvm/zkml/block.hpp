@@ -103,7 +103,8 @@ struct BlockProof {
 void mix_claim(Blake2sChannel& channel, const BlockClaim& claim);
 
 // values: the block's forward pass (model weights, input, then graph.forward).
-BlockProof prove_block(const TransformerBlock& block, const Values& values, const sumcheck::CommittedMle& model);
+BlockProof prove_block(const TransformerBlock& block, const Values& values, const sumcheck::CommittedMle& model,
+                       sumcheck::SumcheckBackend* backend = nullptr);
 
 // Checks the claim against the verifier's model commitment, the input/output digests, the shape,
 // and the proof (a decode step against its claim's cache_in; the chain checks the links). Never throws.
@@ -116,7 +117,7 @@ struct DecodeChain {
   std::vector<BlockProof> steps;
 };
 DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights, const sumcheck::CommittedMle& model,
-                         const std::vector<std::vector<int64_t>>& inputs);
+                         const std::vector<std::vector<int64_t>>& inputs, sumcheck::SumcheckBackend* backend = nullptr);
 // Every step and every link: positions 0, 1, ..., the first cache the all-zero one, each step's
 // cache_in the previous cache_out, one shape and model. Never throws.
 GraphVerdict verify_decode(const DecodeChain& chain, const sumcheck::MleCommitment& model);

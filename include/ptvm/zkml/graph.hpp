@@ -218,9 +218,11 @@ sumcheck::CommittedMle commit_packed(const Graph& graph, TensorKind kind, const 
 
 // Proves the graph on `values` (from forward, possibly tampered with by a test: the prover checks
 // nothing). `weights` is the model commitment of the same weights' packing (commit_weights);
-// cache_in the commitment of the CacheIn tensors (graphs that have them).
+// cache_in the commitment of the CacheIn tensors (graphs that have them). backend: where the
+// sumchecks, restrictions and openings run (default: the CPU's); every backend gives the same bytes.
 GraphProof prove_graph(const Graph& graph, const Values& values, const sumcheck::CommittedMle& weights,
-                       Blake2sChannel& channel, const sumcheck::CommittedMle* cache_in = nullptr);
+                       Blake2sChannel& channel, const sumcheck::CommittedMle* cache_in = nullptr,
+                       sumcheck::SumcheckBackend* backend = nullptr);
 
 struct GraphVerdict {
   bool accepted = false;
