@@ -124,14 +124,14 @@ TensorId Graph::matmul(std::string name, TensorId a, TensorId b, bool transpose_
   const TensorInfo& B = tensors_[b];
   const uint32_t lk = A.log_cols;
   const uint32_t bk = transpose_b ? B.log_cols : B.log_rows;
-  if (lk == 0 || bk != lk) throw usage(name + ": inner dimensions of " + A.name + " and " + B.name + " differ or are 1");
+  if (bk != lk) throw usage(name + ": inner dimensions of " + A.name + " and " + B.name + " differ");
   const uint32_t lc = transpose_b ? B.log_rows : B.log_cols;
   Node node{NodeOp::MatMul, 0, {{a}, {b}}, 0, transpose_b};
   return add_derived(std::move(name), A.log_rows, lc, std::move(node));
 }
 
 TensorId Graph::row_sum(std::string name, TensorId a) {
-  if (a >= tensors_.size() || tensors_[a].log_cols == 0) throw usage(name + ": row sum of a column");
+  if (a >= tensors_.size()) throw usage(name + ": operand out of range");
   Node node{NodeOp::RowSum, 0, {{a}}, 0, false};
   return add_derived(std::move(name), tensors_[a].log_rows, 0, std::move(node));
 }

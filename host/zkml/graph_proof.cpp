@@ -283,6 +283,12 @@ class Prover {
         const TensorId a = node.operands[0].tensor, b = node.operands[1].tensor;
         const size_t R = size_t{1} << lr, C = size_t{1} << lc, K = size_t{1} << g_.tensors()[a].log_cols;
         std::span<const QM31> pr(c.point.data(), lr), pc(c.point.data() + lr, lc);
+        if (K == 1) {  // an outer product: Y(pr, pc) = A(pr) B(pc), both values sent
+          send(step, node.operands[0], {pr.begin(), pr.end()});
+          send(step, node.operands[1], {pc.begin(), pc.end()});
+          ch_.mix_felts(step.values);
+          break;
+        }
         const auto eqr = sumcheck::eq_table(pr), eqc = sumcheck::eq_table(pc);
         std::vector<std::vector<QM31>> tables;
         tables.push_back(backend.restrict_rows(field(a), R, K, eqr));
@@ -297,6 +303,11 @@ class Prover {
       case NodeOp::RowSum: {
         const TensorId a = node.operands[0].tensor;
         const size_t R = size_t{1} << lr, AC = size_t{1} << g_.tensors()[a].log_cols;
+        if (AC == 1) {  // rows of one entry: Y = A, the value sent
+          send(step, node.operands[0], c.point);
+          ch_.mix_felts(step.values);
+          break;
+        }
         std::vector<std::vector<QM31>> tables{backend.restrict_rows(field(a), R, AC, sumcheck::eq_table(c.point))};
         auto out = sumcheck::prove_product_sumcheck<QM31>(product_shape(1), {}, tables, ch_, backend, &c.value);
         claims_[a].push_back({concat(c.point, out.point), out.proof.final_values[0]});
@@ -540,6 +551,14 @@ class Verifier {
       case NodeOp::MatMul: {
         const TensorId a = node.operands[0].tensor, b = node.operands[1].tensor;
         std::span<const QM31> pr(c.point.data(), lr), pc(c.point.data() + lr, lc);
+        if (g_.tensors()[a].log_cols == 0) {
+          check_values(s, 2, who);
+          if (s.values[0] * s.values[1] != c.value) fail(who + ": the outer product does not hold");
+          claims_[a].push_back({{pr.begin(), pr.end()}, s.values[0]});
+          claims_[b].push_back({{pc.begin(), pc.end()}, s.values[1]});
+          ch_.mix_felts(s.values);
+          break;
+        }
         const auto v = check_sumcheck(s, 2, g_.tensors()[a].log_cols, {}, c.value, who);
         claims_[a].push_back({concat(pr, v.point), v.final_values[0]});
         claims_[b].push_back({node.transpose_b ? concat(pc, v.point) : concat(v.point, pc), v.final_values[1]});
@@ -547,6 +566,13 @@ class Verifier {
       }
       case NodeOp::RowSum: {
         const TensorId a = node.operands[0].tensor;
+        if (g_.tensors()[a].log_cols == 0) {
+          check_values(s, 1, who);
+          if (s.values[0] != c.value) fail(who + ": the row sum does not hold");
+          claims_[a].push_back({c.point, s.values[0]});
+          ch_.mix_felts(s.values);
+          break;
+        }
         const auto v = check_sumcheck(s, 1, g_.tensors()[a].log_cols, {}, c.value, who);
         claims_[a].push_back({concat(c.point, v.point), v.final_values[0]});
         break;

@@ -199,3 +199,25 @@ TEST(ZkmlBlock, AWeightOutsideInt8IsRejected) {
 
 }  // namespace
 }  // namespace ptvm::zkml
+
+namespace ptvm::zkml {
+namespace {
+
+TEST(ZkmlBlock, SeqLenOneProves) {
+  // Softmax rows of one entry (a row sum of one column) and P V with an inner dimension of 1.
+  const TransformerBlock block = transformer_block(16, 2, 1, 8, 32, 1);
+  Values v = random_model(block, 8);
+  v[block.input] = random_input(block, 8);
+  block.graph.forward(v);
+  const auto model = commit_weights(block.graph, v);
+  const BlockProof proof = prove_block(block, v, model);
+  const auto verdict = verify_block(proof, model.commitment());
+  EXPECT_TRUE(verdict.accepted) << verdict.reason;
+  BlockProof bad = proof;
+  bad.output[0] = bad.output[0] == 127 ? 126 : bad.output[0] + 1;
+  bad.claim.output_digest = tensor_digest(bad.output);
+  EXPECT_FALSE(verify_block(bad, model.commitment()).accepted);
+}
+
+}  // namespace
+}  // namespace ptvm::zkml

@@ -21,7 +21,8 @@
 //   Linear   Y = constant + sum_k coeff_k A_k          claim Y(p) -> A_k(p_k), values sent, checked
 //   Mul      Y = A ⊙ B                                 sumcheck sum_x eq(p, x) A(x) B(x), degree 3
 //   MatMul   Y = A B or A B^T (A: R x K)               sumcheck over K of restrictions, degree 2
-//   RowSum   Y(i) = sum_j A(i, j)  (Y: R x 1)          sumcheck over j, degree 1
+//                                                      (K = 1: A and B at their points sent)
+//   RowSum   Y(i) = sum_j A(i, j)  (Y: R x 1)          sumcheck over j, degree 1 (one column: sent)
 //   PairSwap Y(i, 2k) = -A(i, 2k+1), Y(i, 2k+1) = A(i, 2k)    A at both values of the last bit
 // Several claims on one tensor are first joined: sum_k a_k T(p_k) = sum_x (sum_k a_k eq(p_k, x)) T(x)
 // (a_k drawn after the claims are mixed; degree 2; the verifier evaluates the eq combination).
