@@ -81,7 +81,10 @@ TransformerBlock build_block(const BlockShape& shape, std::optional<uint32_t> po
   const uint32_t le = log2_exact(shape.head_dim, "head_dim"), lf = log2_exact(shape.ffn, "ffn");
   const uint32_t ls = log2_exact(shape.seq_len, "seq_len");
   if (shape.q_heads % shape.kv_heads != 0) throw usage("q_heads is not a multiple of kv_heads");
-  if (ls > 15) throw usage("seq_len above 2^15");
+  // Bounds that keep a verifier's graph (built from a claim it reads) small: the masks and index
+  // tables are seq_len^2, the rotation tables seq_len x head_dim.
+  if (ls > 11) throw usage("seq_len above 2^11");
+  if (ld > 16 || lf > 18 || le > 10 || lh > 8) throw usage("d_model above 2^16, ffn above 2^18, head_dim above 2^10 or q_heads above 256");
   if (le == 0 || ld == 0 || lf == 0) throw usage("d_model, head_dim and ffn must be at least 2");
   if (position && *position >= shape.seq_len) throw usage("decode position beyond the cache's seq_len");
   const uint32_t lx = position ? 0 : ls;  // rows of the block's activations

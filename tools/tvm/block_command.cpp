@@ -75,7 +75,7 @@ void add_model_options(CLI::App* cmd, ModelSource& m) {
            m.seed = std::stoull(text);
            m.seed_given = true;
          },
-         "random weights from this seed (the default: 1)")
+         "random weights from this seed (the default: 1); the input is always drawn from it")
       ->check(non_negative_integer())
       ->type_name("N");
 }

@@ -49,8 +49,8 @@ struct TransformerBlock {
   std::vector<TensorId> weights;  // in creation order
 };
 
-// Usage error for shapes that are not powers of two, q_heads not a multiple of kv_heads, or a
-// sequence longer than 2^15.
+// Usage error for shapes that are not powers of two, q_heads not a multiple of kv_heads, or above
+// the bounds (seq_len 2^11, d_model 2^16, ffn 2^18, head_dim 2^10, q_heads 256).
 TransformerBlock transformer_block(uint32_t d_model, uint32_t q_heads, uint32_t kv_heads, uint32_t head_dim,
                                    uint32_t ffn, uint32_t seq_len, FfnKind ffn_kind = FfnKind::SwiGLU);
 TransformerBlock transformer_block(const BlockShape& shape);
