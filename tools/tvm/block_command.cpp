@@ -238,41 +238,33 @@ Action add_verify_block_command(CLI::App& app) {
     const bool by_root = !args->model_root.empty();
     const bool by_model = !args->model.weights.empty() || args->model.seed_given;
     if (by_root == by_model) throw Error(ErrorCategory::Usage, "give exactly one of --model-root, --weights, --seed");
-    if (by_root) {
-      const auto root = ptvm::hash::Blake2sHash::from_hex(args->model_root);
-      if (!root) throw Error(ErrorCategory::Usage, "--model-root must be 64 hex digits");
-      // The root pins the model; the commitment's shape fields are the graph's (checked by the verifier).
-      std::string bytes = ptvm::read_file_limited(args->proof, zk::kMaxBlockProofBytes, "block proof file");
-      std::vector<zk::BlockProof> proofs;
-      try {
-        proofs = zk::block_proofs_from_bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
-      } catch (const Error& e) {
-        if (e.category() != ErrorCategory::Parse) throw;
-        std::cerr << "error: proof rejected: " << e.what() << "\n";
-        return 3;
-      }
-      ptvm::sumcheck::MleCommitment held = proofs[0].claim.model;
-      held.root = *root;
-      ordered_json j;
-      j["proof_file"] = args->proof;
-      return verify_parsed(proofs, held, std::move(j), args->json, std::chrono::steady_clock::now());
-    }
-    // Rebuild the model from the weights the verifier holds; the shape is the proof's.
-    std::string bytes = ptvm::read_file_limited(args->proof, zk::kMaxBlockProofBytes, "block proof file");
+    std::optional<ptvm::hash::Blake2sHash> root;
+    if (by_root && !(root = ptvm::hash::Blake2sHash::from_hex(args->model_root)))
+      throw Error(ErrorCategory::Usage, "--model-root must be 64 hex digits");
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string bytes = ptvm::read_file_limited(args->proof, zk::kMaxBlockProofBytes, "block proof file");
     std::vector<zk::BlockProof> proofs;
     try {
       proofs = zk::block_proofs_from_bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
     } catch (const Error& e) {
       if (e.category() != ErrorCategory::Parse) throw;
-      std::cerr << "error: proof rejected: " << e.what() << "\n";
+      std::cerr << "error: proof rejected: malformed proof file: " << e.what() << "\n";
       return 3;
     }
-    const zk::TransformerBlock block = zk::transformer_block(proofs[0].claim.shape);
-    const zk::Values v = load_model(block, args->model);
-    const auto held = zk::commit_weights(block.graph, v).commitment();
+    ptvm::sumcheck::MleCommitment held;
+    if (by_root) {
+      // The root pins the model; the commitment's shape fields are the graph's (the verifier checks them).
+      held = proofs[0].claim.model;
+      held.root = *root;
+    } else {
+      // The model rebuilt from the weights the verifier holds, for the proof's shape.
+      const zk::TransformerBlock block = zk::transformer_block(proofs[0].claim.shape);
+      held = zk::commit_weights(block.graph, load_model(block, args->model)).commitment();
+    }
     ordered_json j;
     j["proof_file"] = args->proof;
-    return verify_parsed(proofs, held, std::move(j), args->json, std::chrono::steady_clock::now());
+    j["proof_file_bytes"] = bytes.size();
+    return verify_parsed(proofs, held, std::move(j), args->json, t0);
   };
 }
 
