@@ -15,7 +15,7 @@ expect() {  # expect RC command...
 }
 expect 0 "$TVM" prove-block --shape "$SHAPE" --seed 3 -o "$DIR/b.proof" --json
 grep -q '"quantization_error"' "$DIR/out" || fail "no quantization error reported"
-ROOT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["model_root"])' "$DIR/out") || fail "no model_root"
+ROOT=$(python3 -c 'import json,sys; print(next(json.loads(l) for l in open(sys.argv[1]) if l.startswith("{"))["model_root"])' "$DIR/out") || fail "no model_root"
 expect 0 "$TVM" verify-block "$DIR/b.proof" --model-root "$ROOT"
 expect 3 "$TVM" verify-block "$DIR/b.proof" --model-root "$(echo "$ROOT" | tr 0-9a-f 1-9a-f0)"
 expect 2 "$TVM" verify-block "$DIR/b.proof" --model-root xyz
