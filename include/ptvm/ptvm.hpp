@@ -101,6 +101,14 @@
 #include "ptvm/sumcheck/mle_commitment.hpp"
 #include "ptvm/sumcheck/int8_gemm.hpp"
 
+// The zkML layer: a computation graph over int8 values, its layers, the transformer block,
+// block proof files and SafeTensors.
+#include "ptvm/zkml/graph.hpp"
+#include "ptvm/zkml/layers.hpp"
+#include "ptvm/zkml/block.hpp"
+#include "ptvm/zkml/block_io.hpp"
+#include "ptvm/zkml/safetensors.hpp"
+
 // The VM: ISA, assembler, engines (native, transformer), runner, batches, manifests.
 #include "ptvm/vm/isa.hpp"
 #include "ptvm/vm/format.hpp"

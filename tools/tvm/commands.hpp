@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace tvm_cli {
@@ -23,6 +24,10 @@ Action add_hash_command(CLI::App& app);
 Action add_export_onnx_command(CLI::App& app);
 // tui: the interactive terminal view of a run (tui_command.cpp, ncurses)
 Action add_tui_command(CLI::App& app);
+// prove-block, verify-block; tvm verify's branch for block proof files (block_command.cpp)
+Action add_prove_block_command(CLI::App& app);
+Action add_verify_block_command(CLI::App& app);
+std::optional<int> verify_block_file_if_any(const std::string& path, bool json);
 
 }  // namespace tvm_cli
 

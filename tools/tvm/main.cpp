@@ -58,6 +58,8 @@ int main(int argc, char** argv) {
     actions.push_back(tvm_cli::add_hash_command(app));
     actions.push_back(tvm_cli::add_export_onnx_command(app));
     actions.push_back(tvm_cli::add_tui_command(app));
+    actions.push_back(tvm_cli::add_prove_block_command(app));
+    actions.push_back(tvm_cli::add_verify_block_command(app));
     for (CLI::App* sub : app.get_subcommands({})) sub->formatter(tvm_cli::make_formatter());
 
     std::vector<std::string> args(argv + 1, argv + argc);

@@ -327,6 +327,7 @@ Action add_verify_command(CLI::App& app) {
               profile_names_help() + "\n" + exit_codes_help(true));
   return [cmd, args, min_security]() -> int {
     if (!cmd->parsed()) return -1;
+    if (auto block = verify_block_file_if_any(args->proof, args->json)) return *block;  // PTVMBLKP files
     check_backend_name(args->backend);
     if (!args->verification_profile.empty() && args->verification_profile != "production-v1")
       throw Error(ErrorCategory::Usage, "--verification-profile: unknown profile '" + args->verification_profile +

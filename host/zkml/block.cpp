@@ -1,0 +1,380 @@
+// The transformer block (block.hpp).
+#include "ptvm/zkml/block.hpp"
+
+#include <bit>
+#include <cmath>
+#include <optional>
+#include <sstream>
+
+#include "ptvm/common/error.hpp"
+#include "ptvm/zkml/layers.hpp"
+
+namespace ptvm::zkml {
+namespace {
+
+Error usage(const std::string& what) { return Error(ErrorCategory::Usage, "transformer block: " + what); }
+
+uint32_t log2_exact(uint32_t v, const char* field) {
+  if (v == 0 || (v & (v - 1)) != 0)
+    throw usage(std::string(field) + " = " + std::to_string(v) + " is not a power of two");
+  return uint32_t(std::countr_zero(v));
+}
+
+uint64_t splitmix(uint64_t& s) {
+  uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+constexpr const char* kShapeKeys[6] = {"d_model", "q_heads", "kv_heads", "head_dim", "ffn", "seq_len"};
+
+}  // namespace
+
+std::string BlockShape::to_string() const {
+  std::string s = "d_model=" + std::to_string(d_model) + ",q_heads=" + std::to_string(q_heads) +
+                  ",kv_heads=" + std::to_string(kv_heads) + ",head_dim=" + std::to_string(head_dim) +
+                  ",ffn=" + std::to_string(ffn) + ",seq_len=" + std::to_string(seq_len);
+  if (ffn_kind == FfnKind::GELU) s += ",ffn_kind=gelu";
+  return s;
+}
+
+BlockShape BlockShape::parse(const std::string& text) {
+  BlockShape s;
+  bool seen[6] = {};
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) throw usage("shape item '" + item + "' is not key=value");
+    const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    if (key == "ffn_kind") {
+      if (value == "swiglu") s.ffn_kind = FfnKind::SwiGLU;
+      else if (value == "gelu") s.ffn_kind = FfnKind::GELU;
+      else throw usage("shape: ffn_kind '" + value + "' (swiglu or gelu)");
+      continue;
+    }
+    uint32_t* fields[6] = {&s.d_model, &s.q_heads, &s.kv_heads, &s.head_dim, &s.ffn, &s.seq_len};
+    int k = 0;
+    while (k < 6 && key != kShapeKeys[k]) ++k;
+    if (k == 6) throw usage("shape: unknown key '" + key + "'");
+    if (seen[k]) throw usage("shape: " + key + " given twice");
+    if (value.empty() || value.size() > 9 || value.find_first_not_of("0123456789") != std::string::npos)
+      throw usage("shape: " + key + " = '" + value + "' is not a positive integer");
+    *fields[k] = uint32_t(std::stoul(value));
+    if (*fields[k] == 0) throw usage("shape: " + key + " is zero");
+    seen[k] = true;
+  }
+  for (int k = 0; k < 6; ++k)
+    if (!seen[k]) throw usage(std::string("shape: ") + kShapeKeys[k] + " is missing");
+  return s;
+}
+
+namespace {
+
+// The prefill block (no position) or one decode step at `position` over a KV cache of seq_len rows.
+TransformerBlock build_block(const BlockShape& shape, std::optional<uint32_t> position) {
+  TransformerBlock b;
+  b.shape = shape;
+  const uint32_t ld = log2_exact(shape.d_model, "d_model"), lh = log2_exact(shape.q_heads, "q_heads");
+  log2_exact(shape.kv_heads, "kv_heads");
+  const uint32_t le = log2_exact(shape.head_dim, "head_dim"), lf = log2_exact(shape.ffn, "ffn");
+  const uint32_t ls = log2_exact(shape.seq_len, "seq_len");
+  if (shape.q_heads % shape.kv_heads != 0) throw usage("q_heads is not a multiple of kv_heads");
+  // Bounds that keep a verifier's graph (built from a claim it reads) small: the masks and index
+  // tables are seq_len^2, the rotation tables seq_len x head_dim.
+  if (ls > 11) throw usage("seq_len above 2^11");
+  if (ld > 16 || lf > 18 || le > 10 || lh > 8) throw usage("d_model above 2^16, ffn above 2^18, head_dim above 2^10 or q_heads above 256");
+  if (le == 0 || ld == 0 || lf == 0) throw usage("d_model, head_dim and ffn must be at least 2");
+  if (position && *position >= shape.seq_len) throw usage("decode position beyond the cache's seq_len");
+  const uint32_t lx = position ? 0 : ls;  // rows of the block's activations
+  const uint32_t p0 = position ? *position : 0;
+  Graph& g = b.graph;
+  // Every weight is int8 (a lookup into int8:[-128,128)), so the field products are the integer ones.
+  std::vector<int64_t> int8s(256);
+  for (int i = 0; i < 256; ++i) int8s[i] = i - 128;
+  const uint32_t int8_table = g.add_table("int8:[-128,128)", {int8s});
+  auto weight = [&](const std::string& name, uint32_t lr, uint32_t lc) {
+    const TensorId t = g.add_tensor(name, lr, lc, TensorKind::Weight);
+    g.lookup(int8_table, lr, lc, {{t}});
+    b.weights.push_back(t);
+    return t;
+  };
+  b.input = g.add_tensor("x", lx, ld, TensorKind::Input);
+  const TensorId g1 = weight("norm1.gamma", 0, ld);
+  const TensorId n1 = rmsnorm(g, b.input, g1, "norm1");
+  std::vector<TensorId> keys, vals;
+  for (uint32_t head = 0; head < shape.kv_heads; ++head) {
+    const std::string s = std::to_string(head);
+    const TensorId wk = weight("wk." + s, ld, le), wv = weight("wv." + s, ld, le);
+    const TensorId k = rope(g, linear_layer(g, n1, wk, "k." + s + ".proj"), p0, "k." + s);
+    const TensorId v = linear_layer(g, n1, wv, "v." + s);
+    if (!position) {
+      keys.push_back(k);
+      vals.push_back(v);
+      continue;
+    }
+    // The cache: row `position` of the cache in is zero, and the cache out is the cache in with the
+    // new row placed there (a one-hot public tensor times the new row).
+    const TensorId onehot = g.find("onehot") ? *g.find("onehot") : [&] {
+      std::vector<int64_t> oh(size_t{1} << (ls + le), 0);
+      for (size_t j = 0; j < (size_t{1} << le); ++j) oh[(size_t(p0) << le) + j] = 1;
+      return g.add_public("onehot", ls, le, std::move(oh));
+    }();
+    for (int kv = 0; kv < 2; ++kv) {
+      const std::string n = std::string(kv == 0 ? "k." : "v.") + s;
+      const TensorId fresh = kv == 0 ? k : v;
+      const TensorId in = g.add_tensor("cache.in." + n, ls, le, TensorKind::CacheIn);
+      const TensorId out = g.add_tensor("cache.out." + n, ls, le, TensorKind::CacheOut);
+      const TensorId placed = g.mul("cache.placed." + n, {onehot}, {fresh, Broadcast::Cols});
+      g.add_advice_step([in, out, placed](Values& x) {
+        x[out].resize(x[in].size());
+        for (size_t i = 0; i < x[in].size(); ++i) x[out][i] = x[in][i] + x[placed][i];
+      }, [in, out, placed](FloatValues& x) {
+        x[out].resize(x[in].size());
+        for (size_t i = 0; i < x[in].size(); ++i) x[out][i] = x[in][i] + x[placed][i];
+      });
+      g.assert_zero(g.mul("cache.free." + n, {onehot}, {in}));
+      g.assert_zero(g.linear("cache.update." + n, ls, le, {{out}, {in, Broadcast::None, -1}, {placed, Broadcast::None, -1}}));
+      (kv == 0 ? keys : vals).push_back(out);
+    }
+  }
+  const uint32_t group = shape.q_heads / shape.kv_heads;
+  std::vector<Operand> heads;
+  for (uint32_t h = 0; h < shape.q_heads; ++h) {
+    const std::string s = std::to_string(h);
+    const TensorId wq = weight("wq." + s, ld, le), wo = weight("wo." + s, le, ld);
+    const TensorId q = rope(g, linear_layer(g, n1, wq, "q." + s + ".proj"), p0, "q." + s);
+    const TensorId scores = requantize(g, g.matmul("att." + s + ".qk", q, keys[h / group], true), matmul_shift(le),
+                                       "att." + s + ".scores");
+    const TensorId p = softmax(g, causal_mask(g, scores, p0, "att." + s + ".masked"), "att." + s + ".softmax");
+    const TensorId o = requantize(g, g.matmul("att." + s + ".pv", p, vals[h / group]), 7, "att." + s + ".out");
+    heads.push_back({g.matmul("att." + s + ".oproj", o, wo)});
+  }
+  const TensorId attn_acc = g.linear("attn.acc", lx, ld, heads);
+  const TensorId attn = requantize(g, attn_acc, matmul_shift(le + lh), "attn");
+  const TensorId h1 = add(g, b.input, attn, "resid1");
+  const TensorId g2 = weight("norm2.gamma", 0, ld);
+  const TensorId n2 = rmsnorm(g, h1, g2, "norm2");
+  TensorId f;
+  if (shape.ffn_kind == FfnKind::SwiGLU) {
+    const TensorId wg = weight("ffn.gate", ld, lf), wu = weight("ffn.up", ld, lf), wd = weight("ffn.down", lf, ld);
+    const TensorId gate = activation(g, linear_layer(g, n2, wg, "ffn.gate.proj"), Activation::SiLU, "ffn.silu");
+    const TensorId up = linear_layer(g, n2, wu, "ffn.up.proj");
+    f = linear_layer(g, multiply(g, gate, up, 4, "ffn.glu"), wd, "ffn.down.proj");
+  } else {
+    const TensorId wu = weight("ffn.up", ld, lf), wd = weight("ffn.down", lf, ld);
+    f = linear_layer(g, activation(g, linear_layer(g, n2, wu, "ffn.up.proj"), Activation::GELU, "ffn.gelu"), wd,
+                     "ffn.down.proj");
+  }
+  b.output = add(g, h1, f, "resid2");
+  g.set_output(b.output);
+  return b;
+}
+
+}  // namespace
+
+TransformerBlock transformer_block(const BlockShape& shape) { return build_block(shape, std::nullopt); }
+
+TransformerBlock transformer_block_decode(const BlockShape& shape, uint32_t position) {
+  return build_block(shape, position);
+}
+
+TransformerBlock transformer_block(uint32_t d_model, uint32_t q_heads, uint32_t kv_heads, uint32_t head_dim,
+                                   uint32_t ffn, uint32_t seq_len, FfnKind ffn_kind) {
+  return transformer_block(BlockShape{d_model, q_heads, kv_heads, head_dim, ffn, seq_len, ffn_kind});
+}
+
+Values random_model(const TransformerBlock& block, uint64_t seed) {
+  Values v(block.graph.tensors().size());
+  uint64_t s = seed ^ 0x6d6f64656cull;
+  for (TensorId t : block.weights) {
+    const TensorInfo& info = block.graph.tensors()[t];
+    const bool gamma = info.log_rows == 0;
+    v[t].resize(info.size());
+    for (auto& x : v[t]) x = gamma ? 48 + int64_t(splitmix(s) % 33) : int64_t(splitmix(s) % 129) - 64;
+  }
+  return v;
+}
+
+std::vector<int64_t> random_input(const TransformerBlock& block, uint64_t seed) {
+  std::vector<int64_t> x(block.graph.tensors()[block.input].size());
+  uint64_t s = seed ^ 0x696e707574ull;
+  for (auto& e : x) e = int64_t(splitmix(s) % 129) - 64;
+  return x;
+}
+
+QuantizationError quantization_error(const TransformerBlock& block, const Values& values) {
+  FloatValues f(block.graph.tensors().size());
+  for (size_t t = 0; t < f.size(); ++t) {
+    const TensorKind k = block.graph.tensors()[t].kind;
+    if (k == TensorKind::Input || k == TensorKind::Weight || k == TensorKind::CacheIn)
+      f[t].assign(values.at(t).begin(), values.at(t).end());
+  }
+  block.graph.forward_float(f);
+  const auto& q = values.at(block.output);
+  const auto& r = f[block.output];
+  QuantizationError e;
+  double se = 0, sr = 0;
+  for (size_t i = 0; i < q.size(); ++i) {
+    const double d = double(q[i]) - r[i];
+    e.max_abs = std::max(e.max_abs, std::fabs(d));
+    se += d * d;
+    sr += r[i] * r[i];
+  }
+  e.rms = std::sqrt(se / double(q.size()));
+  e.relative_rms = sr > 0 ? std::sqrt(se / sr) : 0.0;
+  e.reference = r;
+  return e;
+}
+
+hash::Blake2sHash tensor_digest(const std::vector<int64_t>& values) {
+  std::vector<uint8_t> bytes(values.size() * 4);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const uint32_t w = uint32_t(int32_t(values[i]));
+    for (int k = 0; k < 4; ++k) bytes[4 * i + k] = uint8_t(w >> (8 * k));
+  }
+  return hash::blake2s(bytes);
+}
+
+void mix_claim(Blake2sChannel& channel, const BlockClaim& claim) {
+  auto mix_string = [&](const std::string& s) {
+    channel.mix_u32s(std::vector<uint32_t>{uint32_t(s.size())});
+    channel.mix_bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+  };
+  mix_string(claim.statement);
+  mix_string(claim.shape.to_string());
+  mix_string(claim.quantization);
+  sumcheck::mix_commitment(channel, claim.model);
+  channel.mix_root(claim.input_digest);
+  channel.mix_root(claim.output_digest);
+  if (claim.decode) {
+    channel.mix_u32s(std::vector<uint32_t>{1, claim.position});
+    sumcheck::mix_commitment(channel, claim.cache_in);
+    sumcheck::mix_commitment(channel, claim.cache_out);
+  }
+}
+
+Values transfer_weights(const TransformerBlock& from, const Values& values, const TransformerBlock& to) {
+  Values out(to.graph.tensors().size());
+  for (TensorId t : to.weights) {
+    const auto src = from.graph.find(to.graph.tensors()[t].name);
+    if (!src) throw usage("transfer_weights: " + to.graph.tensors()[t].name + " missing");
+    out[t] = values.at(*src);
+  }
+  return out;
+}
+
+namespace {
+bool same_commitment(const sumcheck::MleCommitment& a, const sumcheck::MleCommitment& b) {
+  return a.root == b.root && a.n_vars == b.n_vars && a.log_rows == b.log_rows && a.log_blowup == b.log_blowup &&
+         a.n_queries == b.n_queries;
+}
+}  // namespace
+
+sumcheck::MleCommitment empty_cache_commitment(const BlockShape& shape) {
+  const TransformerBlock step = transformer_block_decode(shape, 0);
+  Values zeros(step.graph.tensors().size());
+  for (TensorId t : step.graph.tensors_of_kind(TensorKind::CacheIn)) zeros[t].assign(step.graph.tensors()[t].size(), 0);
+  return commit_packed(step.graph, TensorKind::CacheIn, zeros).commitment();
+}
+
+DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights, const sumcheck::CommittedMle& model,
+                         const std::vector<std::vector<int64_t>>& inputs, sumcheck::SumcheckBackend* backend) {
+  if (inputs.size() > prefill.shape.seq_len) throw usage("more decode steps than the cache's seq_len");
+  DecodeChain chain;
+  std::vector<std::vector<int64_t>> cache;  // per CacheIn tensor in creation order
+  for (uint32_t t = 0; t < inputs.size(); ++t) {
+    const TransformerBlock step = transformer_block_decode(prefill.shape, t);
+    Values v = transfer_weights(prefill, weights, step);
+    v[step.input] = inputs[t];
+    const auto ins = step.graph.tensors_of_kind(TensorKind::CacheIn);
+    const auto outs = step.graph.tensors_of_kind(TensorKind::CacheOut);
+    if (cache.empty())
+      for (TensorId c : ins) cache.emplace_back(step.graph.tensors()[c].size(), 0);
+    for (size_t k = 0; k < ins.size(); ++k) v[ins[k]] = cache[k];
+    step.graph.forward(v);
+    const sumcheck::CommittedMle cache_in = commit_packed(step.graph, TensorKind::CacheIn, v);
+    BlockProof proof;
+    proof.claim.shape = prefill.shape;
+    proof.claim.model = model.commitment();
+    proof.input = v[step.input];
+    proof.output = v[step.output];
+    proof.claim.input_digest = tensor_digest(proof.input);
+    proof.claim.output_digest = tensor_digest(proof.output);
+    proof.claim.decode = true;
+    proof.claim.position = t;
+    proof.claim.cache_in = cache_in.commitment();
+    proof.claim.cache_out = commit_packed(step.graph, TensorKind::CacheOut, v).commitment();
+    Blake2sChannel channel;
+    mix_claim(channel, proof.claim);
+    proof.proof = prove_graph(step.graph, v, model, channel, &cache_in, backend);
+    for (size_t k = 0; k < outs.size(); ++k) cache[k] = v[outs[k]];
+    chain.steps.push_back(std::move(proof));
+  }
+  return chain;
+}
+
+GraphVerdict verify_decode(const DecodeChain& chain, const sumcheck::MleCommitment& model) {
+  if (chain.steps.empty()) return {false, "decode chain: no steps"};
+  try {
+    const BlockShape shape = chain.steps[0].claim.shape;
+    sumcheck::MleCommitment expected_in = empty_cache_commitment(shape);
+    for (size_t t = 0; t < chain.steps.size(); ++t) {
+      const BlockClaim& c = chain.steps[t].claim;
+      const std::string who = "decode step " + std::to_string(t) + ": ";
+      if (!c.decode || c.position != t) return {false, who + "not the decode step at position " + std::to_string(t)};
+      if (!(c.shape == shape)) return {false, who + "another shape"};
+      if (!same_commitment(c.cache_in, expected_in))
+        return {false, who + (t == 0 ? "does not start from the empty cache" : "cache_in is not the previous step's cache_out")};
+      const GraphVerdict v = verify_block(chain.steps[t], model);
+      if (!v.accepted) return {false, who + v.reason};
+      expected_in = c.cache_out;
+    }
+    return {true, ""};
+  } catch (const std::exception& e) {
+    return {false, std::string("decode chain: ") + e.what()};
+  }
+}
+
+BlockProof prove_block(const TransformerBlock& block, const Values& values, const sumcheck::CommittedMle& model,
+                       sumcheck::SumcheckBackend* backend) {
+  BlockProof out;
+  out.claim.shape = block.shape;
+  out.claim.model = model.commitment();
+  out.input = values.at(block.input);
+  out.output = values.at(block.output);
+  out.claim.input_digest = tensor_digest(out.input);
+  out.claim.output_digest = tensor_digest(out.output);
+  Blake2sChannel channel;
+  mix_claim(channel, out.claim);
+  out.proof = prove_graph(block.graph, values, model, channel, nullptr, backend);
+  return out;
+}
+
+GraphVerdict verify_block(const BlockProof& proof, const sumcheck::MleCommitment& model) {
+  const BlockClaim& c = proof.claim;
+  if (c.statement != "ptvm-zkml-block/1") return {false, "claim: unknown statement '" + c.statement + "'"};
+  if (c.quantization != "int8-pow2/1") return {false, "claim: unknown quantization '" + c.quantization + "'"};
+  if (!(c.model.root == model.root) || c.model.n_vars != model.n_vars || c.model.log_rows != model.log_rows ||
+      c.model.log_blowup != model.log_blowup || c.model.n_queries != model.n_queries)
+    return {false, "claim: the model commitment is not the verifier's model"};
+  if (tensor_digest(proof.input) != c.input_digest) return {false, "claim: input digest mismatch"};
+  if (tensor_digest(proof.output) != c.output_digest) return {false, "claim: output digest mismatch"};
+  for (int64_t x : proof.input)
+    if (x < -128 || x > 127) return {false, "input: an entry is not int8"};
+  try {
+    const TransformerBlock block = c.decode ? transformer_block_decode(c.shape, c.position) : transformer_block(c.shape);
+    if (c.decode && !same_commitment(c.cache_out, proof.proof.cache_out_commitment))
+      return {false, "claim: cache_out is not the proof's cache-out commitment"};
+    Values inputs(block.graph.tensors().size());
+    inputs[block.input] = proof.input;
+    Blake2sChannel channel;
+    mix_claim(channel, c);
+    return verify_graph(block.graph, inputs, proof.output, model, proof.proof, channel, c.decode ? &c.cache_in : nullptr);
+  } catch (const std::exception& e) {
+    return {false, std::string("claim: ") + e.what()};
+  }
+}
+
+}  // namespace ptvm::zkml

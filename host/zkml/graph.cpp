@@ -1,0 +1,405 @@
+// The computation graph: building, the forward pass, packing (graph.hpp).
+#include "ptvm/zkml/graph.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <numeric>
+#include <unordered_map>
+
+#include "ptvm/common/error.hpp"
+#include "ptvm/hash/blake2s.hpp"
+
+namespace ptvm::zkml {
+namespace {
+
+Error usage(const std::string& what) { return Error(ErrorCategory::Usage, "zkml graph: " + what); }
+
+struct TupleHash {
+  size_t operator()(const std::vector<int64_t>& v) const {
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (int64_t x : v) h = (h ^ static_cast<uint64_t>(x)) * 0x100000001b3ull + (h >> 29);
+    return static_cast<size_t>(h);
+  }
+};
+
+// The value of an operand at position (i, j) of a block of shape 2^lr x 2^lc.
+int64_t operand_at(const Values& values, const Operand& op, uint32_t lc, size_t i, size_t j) {
+  const auto& v = values[op.tensor];
+  switch (op.broadcast) {
+    case Broadcast::None: return v[(i << lc) + j];
+    case Broadcast::Rows: return v[i];
+    case Broadcast::Cols: return v[j];
+  }
+  return 0;
+}
+
+}  // namespace
+
+M31 Table::tag() const {
+  const hash::Blake2sHash h = hash::blake2s(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(name.data()), name.size()));
+  uint32_t w = 0;
+  for (int k = 0; k < 4; ++k) w |= uint32_t(h.bytes[k]) << (8 * k);
+  return M31::from_u32(w & 0x7fffffffu);
+}
+
+TensorId Graph::add_tensor(std::string name, uint32_t log_rows, uint32_t log_cols, TensorKind kind) {
+  if (log_rows + log_cols > 30) throw usage("tensor " + name + ": more than 2^30 entries");
+  if (find(name)) throw usage("tensor " + name + " already exists");
+  tensors_.push_back({std::move(name), log_rows, log_cols, kind});
+  public_values_.emplace_back();
+  return TensorId(tensors_.size() - 1);
+}
+
+TensorId Graph::add_public(std::string name, uint32_t log_rows, uint32_t log_cols, std::vector<int64_t> values,
+                           std::vector<double> float_values) {
+  const TensorId t = add_tensor(name, log_rows, log_cols, TensorKind::Public);
+  if (values.size() != tensors_[t].size()) throw usage("public tensor " + name + ": wrong number of values");
+  if (float_values.empty()) float_values.assign(values.begin(), values.end());
+  if (float_values.size() != values.size()) throw usage("public tensor " + name + ": wrong number of float values");
+  public_values_[t] = std::move(values);
+  public_floats_.resize(tensors_.size());
+  public_floats_[t] = std::move(float_values);
+  return t;
+}
+
+std::optional<TensorId> Graph::find(const std::string& name) const {
+  for (size_t t = 0; t < tensors_.size(); ++t)
+    if (tensors_[t].name == name) return TensorId(t);
+  return std::nullopt;
+}
+
+const std::vector<int64_t>& Graph::public_values(TensorId t) const { return public_values_.at(t); }
+
+std::vector<TensorId> Graph::tensors_of_kind(TensorKind kind) const {
+  std::vector<TensorId> out;
+  for (size_t t = 0; t < tensors_.size(); ++t)
+    if (tensors_[t].kind == kind) out.push_back(TensorId(t));
+  return out;
+}
+
+TensorId Graph::add_derived(std::string name, uint32_t lr, uint32_t lc, Node node) {
+  const TensorId t = add_tensor(std::move(name), lr, lc, TensorKind::Derived);
+  node.output = t;
+  nodes_.push_back(std::move(node));
+  steps_.push_back({true, uint32_t(nodes_.size() - 1)});
+  return t;
+}
+
+namespace {
+void check_operand(const std::vector<TensorInfo>& tensors, const Operand& op, uint32_t lr, uint32_t lc,
+                   const std::string& who) {
+  if (op.tensor >= tensors.size()) throw usage(who + ": operand out of range");
+  const TensorInfo& a = tensors[op.tensor];
+  const uint32_t er = op.broadcast == Broadcast::Cols ? 0 : lr;
+  const uint32_t ec = op.broadcast == Broadcast::Rows ? 0 : lc;
+  if (a.log_rows != er || a.log_cols != ec)
+    throw usage(who + ": operand " + a.name + " is 2^" + std::to_string(a.log_rows) + " x 2^" +
+                std::to_string(a.log_cols) + ", expected 2^" + std::to_string(er) + " x 2^" + std::to_string(ec));
+}
+}  // namespace
+
+TensorId Graph::linear(std::string name, uint32_t lr, uint32_t lc, std::vector<Operand> operands, int64_t constant) {
+  for (const Operand& op : operands) check_operand(tensors_, op, lr, lc, name);
+  if (operands.empty()) throw usage(name + ": a linear node needs an operand");
+  Node node{NodeOp::Linear, 0, std::move(operands), constant, false};
+  return add_derived(std::move(name), lr, lc, std::move(node));
+}
+
+TensorId Graph::mul(std::string name, Operand a, Operand b) {
+  const Operand& full = a.broadcast == Broadcast::None ? a : b;
+  if (full.broadcast != Broadcast::None || full.tensor >= tensors_.size())
+    throw usage(name + ": a product needs one operand without broadcast");
+  const uint32_t lr = tensors_[full.tensor].log_rows, lc = tensors_[full.tensor].log_cols;
+  check_operand(tensors_, a, lr, lc, name);
+  check_operand(tensors_, b, lr, lc, name);
+  a.coeff = b.coeff = 1;
+  Node node{NodeOp::Mul, 0, {a, b}, 0, false};
+  return add_derived(std::move(name), lr, lc, std::move(node));
+}
+
+TensorId Graph::matmul(std::string name, TensorId a, TensorId b, bool transpose_b) {
+  if (a >= tensors_.size() || b >= tensors_.size()) throw usage(name + ": operand out of range");
+  const TensorInfo& A = tensors_[a];
+  const TensorInfo& B = tensors_[b];
+  const uint32_t lk = A.log_cols;
+  const uint32_t bk = transpose_b ? B.log_cols : B.log_rows;
+  if (bk != lk) throw usage(name + ": inner dimensions of " + A.name + " and " + B.name + " differ");
+  const uint32_t lc = transpose_b ? B.log_rows : B.log_cols;
+  Node node{NodeOp::MatMul, 0, {{a}, {b}}, 0, transpose_b};
+  return add_derived(std::move(name), A.log_rows, lc, std::move(node));
+}
+
+TensorId Graph::row_sum(std::string name, TensorId a) {
+  if (a >= tensors_.size()) throw usage(name + ": operand out of range");
+  Node node{NodeOp::RowSum, 0, {{a}}, 0, false};
+  return add_derived(std::move(name), tensors_[a].log_rows, 0, std::move(node));
+}
+
+TensorId Graph::pair_swap(std::string name, TensorId a) {
+  if (a >= tensors_.size() || tensors_[a].log_cols == 0) throw usage(name + ": pair swap of a column");
+  Node node{NodeOp::PairSwap, 0, {{a}}, 0, false};
+  return add_derived(std::move(name), tensors_[a].log_rows, tensors_[a].log_cols, std::move(node));
+}
+
+uint32_t Graph::add_table(std::string name, std::vector<std::vector<int64_t>> columns) {
+  for (size_t i = 0; i < tables_.size(); ++i)
+    if (tables_[i].name == name) return uint32_t(i);
+  if (columns.empty() || columns[0].empty()) throw usage("table " + name + ": no columns");
+  const size_t n = columns[0].size();
+  if ((n & (n - 1)) != 0) throw usage("table " + name + ": size is not a power of two");
+  for (const auto& c : columns)
+    if (c.size() != n) throw usage("table " + name + ": columns of different lengths");
+  const uint32_t log_n = uint32_t(std::countr_zero(n));
+  Table table;
+  table.name = name;
+  table.log_rows = log_n;
+  table.public_columns = std::move(columns);
+  table.multiplicities = add_tensor("mult:" + name, log_n, 0, TensorKind::Advice);
+  tables_.push_back(std::move(table));
+  return uint32_t(tables_.size() - 1);
+}
+
+uint32_t Graph::add_tensor_table(std::string name, uint32_t lr, uint32_t lc, std::vector<Operand> columns) {
+  for (const Table& t : tables_)
+    if (t.name == name) throw usage("table " + name + " already exists");
+  if (columns.empty()) throw usage("table " + name + ": no columns");
+  for (const Operand& op : columns) check_operand(tensors_, op, lr, lc, "table " + name);
+  Table table;
+  table.name = name;
+  table.log_rows = lr;
+  table.log_cols = lc;
+  table.tensor_columns = std::move(columns);
+  table.multiplicities = add_tensor("mult:" + name, lr, lc, TensorKind::Advice);
+  tables_.push_back(std::move(table));
+  return uint32_t(tables_.size() - 1);
+}
+
+void Graph::lookup(uint32_t table, uint32_t lr, uint32_t lc, std::vector<Operand> columns) {
+  if (table >= tables_.size()) throw usage("lookup into a table that does not exist");
+  if (columns.size() != tables_[table].n_columns())
+    throw usage("lookup into " + tables_[table].name + ": wrong number of columns");
+  for (const Operand& op : columns) check_operand(tensors_, op, lr, lc, "lookup into " + tables_[table].name);
+  lookups_.push_back({table, lr, lc, std::move(columns)});
+}
+
+void Graph::assert_zero(TensorId tensor) {
+  if (tensor >= tensors_.size() || tensors_[tensor].kind != TensorKind::Derived)
+    throw usage("assert_zero: not a derived tensor");
+  zeros_.push_back(tensor);
+}
+
+void Graph::add_advice_step(AdviceFunction step, FloatFunction float_step) {
+  advice_steps_.push_back(std::move(step));
+  float_steps_.push_back(std::move(float_step));
+  steps_.push_back({false, uint32_t(advice_steps_.size() - 1)});
+}
+
+namespace {
+
+template <class T>
+T operand_value(const std::vector<std::vector<T>>& values, const Operand& op, uint32_t lc, size_t i, size_t j) {
+  const auto& v = values[op.tensor];
+  switch (op.broadcast) {
+    case Broadcast::None: return v[(i << lc) + j];
+    case Broadcast::Rows: return v[i];
+    case Broadcast::Cols: return v[j];
+  }
+  return 0;
+}
+
+template <class T>
+void evaluate_node(const std::vector<TensorInfo>& tensors, const Node& node, std::vector<std::vector<T>>& values) {
+  const TensorInfo& Y = tensors[node.output];
+  const size_t R = size_t{1} << Y.log_rows, C = size_t{1} << Y.log_cols;
+  std::vector<T> out(R * C, 0);
+  auto operand_at = [](const std::vector<std::vector<T>>& v, const Operand& op, uint32_t lc, size_t i, size_t j) {
+    return operand_value<T>(v, op, lc, i, j);
+  };
+  switch (node.op) {
+    case NodeOp::Linear:
+      for (size_t i = 0; i < R; ++i)
+        for (size_t j = 0; j < C; ++j) {
+          T acc = T(node.constant);
+          for (const Operand& op : node.operands) acc += T(op.coeff) * operand_at(values, op, Y.log_cols, i, j);
+          out[i * C + j] = acc;
+        }
+      break;
+    case NodeOp::Mul:
+      for (size_t i = 0; i < R; ++i)
+        for (size_t j = 0; j < C; ++j)
+          out[i * C + j] = operand_at(values, node.operands[0], Y.log_cols, i, j) *
+                           operand_at(values, node.operands[1], Y.log_cols, i, j);
+      break;
+    case NodeOp::MatMul: {
+      const auto& A = values[node.operands[0].tensor];
+      const auto& B = values[node.operands[1].tensor];
+      const size_t K = size_t{1} << tensors[node.operands[0].tensor].log_cols;
+      for (size_t i = 0; i < R; ++i) {
+        T* row = out.data() + i * C;
+        if (node.transpose_b) {
+          for (size_t j = 0; j < C; ++j) {
+            T acc = 0;
+            for (size_t k = 0; k < K; ++k) acc += A[i * K + k] * B[j * K + k];
+            row[j] = acc;
+          }
+        } else {
+          for (size_t k = 0; k < K; ++k) {
+            const T a = A[i * K + k];
+            if (a == 0) continue;
+            const T* b = B.data() + k * C;
+            for (size_t j = 0; j < C; ++j) row[j] += a * b[j];
+          }
+        }
+      }
+      break;
+    }
+    case NodeOp::RowSum: {
+      const auto& A = values[node.operands[0].tensor];
+      const size_t AC = size_t{1} << tensors[node.operands[0].tensor].log_cols;
+      for (size_t i = 0; i < R; ++i) out[i] = std::accumulate(A.begin() + i * AC, A.begin() + (i + 1) * AC, T{0});
+      break;
+    }
+    case NodeOp::PairSwap: {
+      const auto& A = values[node.operands[0].tensor];
+      for (size_t i = 0; i < R; ++i)
+        for (size_t j = 0; j < C; j += 2) {
+          out[i * C + j] = -A[i * C + j + 1];
+          out[i * C + j + 1] = A[i * C + j];
+        }
+      break;
+    }
+  }
+  values[node.output] = std::move(out);
+}
+
+}  // namespace
+
+void Graph::forward(Values& values, bool strict) const {
+  values.resize(tensors_.size());
+  for (size_t t = 0; t < tensors_.size(); ++t) {
+    const TensorInfo& info = tensors_[t];
+    if (info.kind == TensorKind::Input || info.kind == TensorKind::Weight || info.kind == TensorKind::CacheIn) {
+      if (values[t].size() != info.size())
+        throw usage("tensor " + info.name + ": " + std::to_string(values[t].size()) + " values, expected " +
+                    std::to_string(info.size()));
+    } else if (info.kind == TensorKind::Public) {
+      values[t] = public_values_[t];
+    }
+  }
+  for (const Step& step : steps_) {
+    if (step.is_node) {
+      evaluate_node(tensors_, nodes_[step.index], values);
+    } else {
+      advice_steps_[step.index](values);
+    }
+  }
+  recount_multiplicities(values, strict);
+  for (size_t t = 0; t < tensors_.size(); ++t) {
+    if (values[t].size() != tensors_[t].size())
+      throw Error(ErrorCategory::Internal, "zkml graph: advice step left " + tensors_[t].name + " unfilled");
+    if (!strict) continue;
+    for (size_t i = 0; i < values[t].size(); ++i)
+      if (values[t][i] >= (int64_t{1} << 30) || values[t][i] < -(int64_t{1} << 30))
+        throw usage("tensor " + tensors_[t].name + " entry " + std::to_string(i) + " = " +
+                    std::to_string(values[t][i]) + " leaves [-2^30, 2^30)");
+  }
+}
+
+void Graph::forward_float(FloatValues& values) const {
+  values.resize(tensors_.size());
+  for (size_t t = 0; t < tensors_.size(); ++t) {
+    const TensorInfo& info = tensors_[t];
+    if (info.kind == TensorKind::Input || info.kind == TensorKind::Weight || info.kind == TensorKind::CacheIn) {
+      if (values[t].size() != info.size()) throw usage("float reference: tensor " + info.name + " has the wrong size");
+    } else if (info.kind == TensorKind::Public) {
+      values[t] = public_floats_[t];
+    }
+  }
+  for (const Step& step : steps_) {
+    if (step.is_node) {
+      evaluate_node(tensors_, nodes_[step.index], values);
+    } else {
+      if (!float_steps_[step.index]) throw usage("float reference: a layer has no float step");
+      float_steps_[step.index](values);
+    }
+  }
+}
+
+void Graph::recount_multiplicities(Values& values, bool strict) const {
+  values.resize(tensors_.size());
+  for (size_t ti = 0; ti < tables_.size(); ++ti) {
+    const Table& table = tables_[ti];
+    const size_t rows = size_t{1} << (table.log_rows + table.log_cols);
+    std::unordered_map<std::vector<int64_t>, size_t, TupleHash> index;
+    index.reserve(rows * 2);
+    std::vector<int64_t> tuple(table.n_columns());
+    for (size_t r = 0; r < rows; ++r) {
+      for (size_t k = 0; k < tuple.size(); ++k)
+        tuple[k] = table.public_columns.empty()
+                       ? operand_at(values, table.tensor_columns[k], table.log_cols, r >> table.log_cols,
+                                    r & ((size_t{1} << table.log_cols) - 1))
+                       : table.public_columns[k][r];
+      index.emplace(tuple, r);
+    }
+    std::vector<int64_t> m(rows, 0);
+    for (const Lookup& l : lookups_) {
+      if (l.table != ti) continue;
+      const size_t n = size_t{1} << (l.log_rows + l.log_cols);
+      for (size_t x = 0; x < n; ++x) {
+        for (size_t k = 0; k < tuple.size(); ++k)
+          tuple[k] = operand_at(values, l.columns[k], l.log_cols, x >> l.log_cols, x & ((size_t{1} << l.log_cols) - 1));
+        auto it = index.find(tuple);
+        if (it == index.end()) {
+          if (!strict) continue;
+          std::string t = "(";
+          for (size_t k = 0; k < tuple.size(); ++k) t += (k ? ", " : "") + std::to_string(tuple[k]);
+          throw usage("lookup into " + table.name + ": " + t + ") at entry " + std::to_string(x) + " of " +
+                      tensors_[l.columns[0].tensor].name + " is not in the table (quantization overflow)");
+        }
+        ++m[it->second];
+      }
+    }
+    values[table.multiplicities] = std::move(m);
+  }
+}
+
+PackedLayout packed_layout(const Graph& graph, TensorKind kind) {
+  PackedLayout layout;
+  layout.tensors = graph.tensors_of_kind(kind);
+  std::stable_sort(layout.tensors.begin(), layout.tensors.end(), [&](TensorId a, TensorId b) {
+    return graph.tensors()[a].n_vars() > graph.tensors()[b].n_vars();
+  });
+  layout.offsets.assign(graph.tensors().size(), SIZE_MAX);
+  size_t offset = 0;
+  for (TensorId t : layout.tensors) {
+    layout.offsets[t] = offset;
+    offset += graph.tensors()[t].size();
+  }
+  layout.n_vars = 10;
+  while ((size_t{1} << layout.n_vars) < offset) ++layout.n_vars;
+  return layout;
+}
+
+std::vector<M31> pack(const Graph& graph, const PackedLayout& layout, const Values& values) {
+  std::vector<M31> out(size_t{1} << layout.n_vars, M31::zero());
+  for (TensorId t : layout.tensors) {
+    const auto& v = values.at(t);
+    if (v.size() != graph.tensors()[t].size())
+      throw usage("pack: tensor " + graph.tensors()[t].name + " has " + std::to_string(v.size()) + " values");
+    for (size_t i = 0; i < v.size(); ++i) out[layout.offsets[t] + i] = to_field(v[i]);
+  }
+  return out;
+}
+
+sumcheck::CommittedMle commit_weights(const Graph& graph, const Values& values, unsigned n_threads) {
+  return commit_packed(graph, TensorKind::Weight, values, n_threads);
+}
+
+sumcheck::CommittedMle commit_packed(const Graph& graph, TensorKind kind, const Values& values, unsigned n_threads) {
+  const PackedLayout layout = packed_layout(graph, kind);
+  return sumcheck::CommittedMle::commit(pack(graph, layout, values), sumcheck::default_log_rows(layout.n_vars), {},
+                                        n_threads);
+}
+
+}  // namespace ptvm::zkml

@@ -1,0 +1,30 @@
+// The transformer block proven with the GPU sumcheck backend (the kernels of kernels/sumcheck/,
+// under host-sim in CI): the same proof bytes as with the CPU backend, and the proof verifies.
+#include <gtest/gtest.h>
+
+#include "gpu_test_util.hpp"
+#include "ptvm/gpu/sumcheck_backend.hpp"
+#include "ptvm/zkml/block.hpp"
+#include "ptvm/zkml/block_io.hpp"
+
+namespace ptvm {
+namespace {
+
+TEST(ZkmlBlockBackend, GpuSumcheckBackendGivesTheCpuBlockProof) {
+  PTVM_REQUIRE_DEVICE();
+  using namespace zkml;
+  const TransformerBlock block = transformer_block(8, 2, 1, 4, 8, 2);
+  Values v = random_model(block, 2);
+  v[block.input] = random_input(block, 2);
+  block.graph.forward(v);
+  const auto model = commit_weights(block.graph, v);
+  auto gpu_backend = gpu::make_gpu_sumcheck_backend();
+  const BlockProof on_cpu = prove_block(block, v, model);
+  const BlockProof on_gpu = prove_block(block, v, model, gpu_backend.get());
+  EXPECT_EQ(block_proofs_to_bytes(std::vector<BlockProof>{on_gpu}), block_proofs_to_bytes(std::vector<BlockProof>{on_cpu}));
+  const auto verdict = verify_block(on_gpu, model.commitment());
+  EXPECT_TRUE(verdict.accepted) << verdict.reason;
+}
+
+}  // namespace
+}  // namespace ptvm

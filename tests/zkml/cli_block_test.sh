@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# tvm prove-block / verify / verify-block end to end at a tiny shape: a block proof and a decode chain
+# accepted, a flipped byte, a truncated file, another model and bad shapes rejected with the right
+# exit codes (0 accepted, 2 usage, 3 rejected).
+set -u
+TVM=$1
+DIR=$(mktemp -d)
+trap 'rm -rf "$DIR"' EXIT
+SHAPE=d_model=16,q_heads=2,kv_heads=1,head_dim=8,ffn=32,seq_len=4
+fail() { echo "FAIL: $*"; exit 1; }
+expect() {  # expect RC command...
+  local want=$1; shift
+  "$@" >"$DIR/out" 2>&1; local rc=$?
+  [ "$rc" = "$want" ] || { cat "$DIR/out"; fail "exit $rc (want $want): $*"; }
+}
+expect 0 "$TVM" prove-block --shape "$SHAPE" --seed 3 -o "$DIR/b.proof" --json
+grep -q '"quantization_error"' "$DIR/out" || fail "no quantization error reported"
+ROOT=$(python3 -c 'import json,sys; print(next(json.loads(l) for l in open(sys.argv[1]) if l.startswith("{"))["model_root"])' "$DIR/out") || fail "no model_root"
+expect 0 "$TVM" verify-block "$DIR/b.proof" --model-root "$ROOT"
+expect 3 "$TVM" verify-block "$DIR/b.proof" --model-root "$(echo "$ROOT" | tr 0-9a-f 1-9a-f0)"
+expect 2 "$TVM" verify-block "$DIR/b.proof" --model-root xyz
+expect 0 "$TVM" verify "$DIR/b.proof"
+grep -q "verdict: accepted" "$DIR/out" || fail "verify did not accept"
+expect 0 "$TVM" verify-block "$DIR/b.proof" --seed 3
+expect 3 "$TVM" verify-block "$DIR/b.proof" --seed 4
+expect 2 "$TVM" verify-block "$DIR/b.proof"
+expect 0 "$TVM" prove-block --shape "$SHAPE" --decode-steps 2 -o "$DIR/d.proof"
+expect 0 "$TVM" verify "$DIR/d.proof" --json
+grep -q '"decode-chain"' "$DIR/out" || fail "not recognised as a decode chain"
+python3 - "$DIR/b.proof" "$DIR/flip.proof" "$DIR/short.proof" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+f = bytearray(b); f[len(f) // 2] ^= 0x40; open(sys.argv[2], 'wb').write(f)
+open(sys.argv[3], 'wb').write(b[: len(b) // 3])
+PY
+expect 3 "$TVM" verify "$DIR/flip.proof"
+expect 3 "$TVM" verify "$DIR/short.proof"
+grep -q "malformed proof file" "$DIR/out" || fail "truncation not reported as malformed"
+expect 2 "$TVM" prove-block --shape d_model=24,q_heads=2,kv_heads=1,head_dim=8,ffn=32,seq_len=4 -o "$DIR/x"
+expect 2 "$TVM" prove-block --shape d_model=16 -o "$DIR/x"
+expect 2 "$TVM" prove-block --shape "$SHAPE" --decode-steps 5 -o "$DIR/x"
+printf 'short' > "$DIR/bad.safetensors"
+expect 1 "$TVM" prove-block --shape "$SHAPE" --weights "$DIR/bad.safetensors" -o "$DIR/x"
+grep -q "bad.safetensors" "$DIR/out" || fail "the SafeTensors error does not name the file"
+echo "cli block test passed"
