@@ -3,6 +3,9 @@
 // single-job backend computes.
 #include <map>
 
+#include "ptvm/circle/domain.hpp"
+#include "ptvm/gpu/circle_fft.hpp"
+
 #include "device_columns.hpp"
 #include "group_internal.hpp"
 
@@ -94,6 +97,112 @@ void batched_commit(const std::vector<Call*>& calls) {
                                               hash::Blake2sHash::from_words(&words[8 * i]));
 }
 
+// The device twiddles for domains up to 2^max_log (only the root coset: kernels compute the rest).
+DeviceTwiddles twiddles_for(uint32_t max_log) {
+  return DeviceTwiddles{circle::CanonicCoset{std::max<uint32_t>(max_log, 2)}.half_coset()};
+}
+
+// interpolate / evaluate of all calls: one launch per pass per distinct output log size.
+void batched_fft(const std::vector<Call*>& calls) {
+  auto fs = as<FftCall>(calls);
+  const bool inverse = fs[0]->kind == GroupCall::Interpolate;
+  StageScope scope(inverse ? "group.interpolate" : "group.evaluate");
+  std::map<uint32_t, std::vector<FftColumnIo>> by_log;
+  uint32_t max_log = 1;
+  for (FftCall* f : fs) {
+    const DeviceColumns& in = dev(f->in);
+    auto out = std::make_unique<DeviceColumns>();
+    for (const auto& c : in.cols) {
+      const uint32_t log = log2_exact(c.size()) + f->log_extension;
+      max_log = std::max(max_log, log);
+      out->cols.emplace_back(size_t{1} << log);
+      by_log[log].push_back({c.data(), c.size(), out->cols.back().data()});
+    }
+    f->out = std::move(out);
+  }
+  const DeviceTwiddles tw = twiddles_for(max_log);
+  std::vector<DeviceBuffer<FftColumnIo>> tables;
+  for (const auto& [log, ios] : by_log) {
+    tables.push_back(upload(ios, nullptr));
+    circle_transform_many(tables.back().cptr(), static_cast<uint32_t>(ios.size()), log, inverse, tw, nullptr);
+  }
+  synchronize(nullptr);
+}
+
+void batched_fold(const std::vector<Call*>& calls) {
+  auto fs = as<FoldCall>(calls);
+  const bool circle_fold = fs[0]->kind == GroupCall::FoldCircle;
+  StageScope scope(circle_fold ? "group.fri_fold_circle" : "group.fri_fold_line");
+  std::map<uint32_t, std::vector<FriFoldJob>> by_log;
+  for (FoldCall* f : fs) {
+    const DeviceColumns& in = dev(f->in);
+    const uint32_t n = in.log_size(0);
+    if (n < 1) throw Error(ErrorCategory::Internal, "fri fold: column too small");
+    FriFoldJob job{};
+    job.in = in.secure_const();
+    job.acc = job.in;
+    job.alpha = f->alpha;
+    if (circle_fold) {
+      if (f->acc) {
+        const DeviceColumns& acc = dev(*f->acc);
+        if (acc.cols.at(0).size() != (size_t{1} << (n - 1))) throw Error(ErrorCategory::Internal, "fri_fold_circle: size mismatch");
+        job.acc = acc.secure_const();
+        job.accumulate = 1;
+      }
+    } else {
+      if (in.cols.at(0).size() != f->domain->size()) throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
+      job.domain = *f->domain;
+    }
+    auto out = DeviceColumns::make(4, n - 1);
+    job.out = out->secure();
+    f->out = std::move(out);
+    by_log[n].push_back(job);
+  }
+  std::vector<DeviceBuffer<FriFoldJob>> tables;
+  for (const auto& [log, jobs] : by_log) {
+    tables.push_back(upload(jobs, nullptr));
+    if (circle_fold)
+      fri_fold_circle_many(tables.back().cptr(), static_cast<uint32_t>(jobs.size()), log, nullptr);
+    else
+      fri_fold_line_many(tables.back().cptr(), static_cast<uint32_t>(jobs.size()), log, nullptr);
+  }
+  synchronize(nullptr);
+}
+
+// All jobs' row-order columns in one staging copy, then one permutation launch per log size.
+void batched_upload_rows(const std::vector<Call*>& calls) {
+  StageScope scope("group.upload_rows");
+  auto us = as<UploadRowsCall>(calls);
+  size_t total = 0;
+  for (UploadRowsCall* u : us)
+    for (const auto& col : u->rows) {
+      log2_exact(col.size());
+      total += col.size();
+    }
+  std::vector<M31> host;
+  host.reserve(total);
+  for (UploadRowsCall* u : us)
+    for (const auto& col : u->rows) host.insert(host.end(), col.begin(), col.end());
+  DeviceBuffer<M31> staged = upload(host, nullptr);
+  std::map<uint32_t, std::vector<PermuteJob>> by_log;
+  size_t offset = 0;
+  for (UploadRowsCall* u : us) {
+    auto out = std::make_unique<DeviceColumns>();
+    for (const auto& col : u->rows) {
+      out->cols.emplace_back(col.size());
+      by_log[log2_exact(col.size())].push_back({staged.data() + offset, out->cols.back().data()});
+      offset += col.size();
+    }
+    u->out = std::move(out);
+  }
+  std::vector<DeviceBuffer<PermuteJob>> tables;
+  for (const auto& [log, jobs] : by_log) {
+    tables.push_back(upload(jobs, nullptr));
+    rows_to_bitrev_many(tables.back().cptr(), static_cast<uint32_t>(jobs.size()), log, nullptr);
+  }
+  synchronize(nullptr);
+}
+
 }  // namespace
 
 void execute_kind(CudaBackend& device, GroupCall kind, const std::vector<Call*>& calls) {
@@ -111,6 +220,11 @@ void execute_kind(CudaBackend& device, GroupCall kind, const std::vector<Call*>&
       case GroupCall::Gather: return batched_gather(calls);
       case GroupCall::Open: return batched_open(calls);
       case GroupCall::Commit: return batched_commit(calls);
+      case GroupCall::Interpolate:
+      case GroupCall::Evaluate: return batched_fft(calls);
+      case GroupCall::FoldCircle:
+      case GroupCall::FoldLine: return batched_fold(calls);
+      case GroupCall::UploadRows: return batched_upload_rows(calls);
       default: return singly();
     }
   } catch (...) {

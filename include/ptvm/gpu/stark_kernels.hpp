@@ -33,6 +33,13 @@ void rows_to_bitrev(gptr<const M31> rows, gptr<M31> out, uint32_t log_size, stre
 // rows[j] = evaluations[bit-reversed position of row j].
 void bitrev_to_rows(gptr<const M31> evaluations, gptr<M31> rows, uint32_t log_size, stream_t stream);
 
+// Many columns of 2^log_size values in one launch (gridDim.y = columns, split at kMaxGridY).
+struct PermuteJob {
+  const M31* src;
+  M31* dst;
+};
+void rows_to_bitrev_many(gptr<const PermuteJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream);
+
 // ---- query extraction (kernels/stark/permute.cu) ----------------------------------------------
 // One 32-bit word to gather: base[index] (a column value or a word of a Merkle layer).
 struct GatherSource {
@@ -70,6 +77,18 @@ void fri_fold_circle(SecureColumnConstView in, uint32_t log_size, QM31 alpha, bo
 // Line -> line on `domain` (bit-reversed): out[i] = fold_line_pair(in[2i], in[2i+1]).
 void fri_fold_line(SecureColumnConstView in, circle::LineDomain domain, QM31 alpha,
                    SecureColumnView out, stream_t stream);
+
+// Many folds of one size in one launch (gridDim.y = folds, split at kMaxGridY): per fold its
+// input, accumulator (accumulate != 0, circle folds), output, alpha and (line folds) domain.
+struct FriFoldJob {
+  SecureColumnConstView in, acc;
+  SecureColumnView out;
+  QM31 alpha;
+  circle::LineDomain domain;  // line folds: the domain of `in` (log_size of the launch)
+  uint32_t accumulate;
+};
+void fri_fold_circle_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream);
+void fri_fold_line_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream);
 
 // ---- evaluation at a point (kernels/stark/oods.cu) --------------------------------------------
 // out[c] = sum_j coeffs_c[j] * w_j with w_j = prod of factors[k] over the set bits k of j
