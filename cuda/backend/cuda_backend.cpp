@@ -372,8 +372,7 @@ class CudaBackendImpl final : public CudaBackend {
     return blake2s_grind(channel.digest(), pow_bits, stream_, window);
   }
 
- private:
-  const DeviceAirKernels& air_kernels(const air::Component& component) const {
+  const DeviceAirKernels& air_kernels(const air::Component& component) const override {
     for (auto it = airs_.rbegin(); it != airs_.rend(); ++it)
       if (it->matches(component)) return *it;
     throw Error(ErrorCategory::Usage, "cuda backend: component '" + component.info().name +
@@ -381,6 +380,7 @@ class CudaBackendImpl final : public CudaBackend {
                                           "CudaBackend::register_air(gpu::device_air_kernels<AirT>()))");
   }
 
+ private:
   static uint64_t column_bytes(const DeviceColumns& d) {
     uint64_t bytes = 0;
     for (const auto& c : d.cols) bytes += c.size_bytes();

@@ -214,27 +214,22 @@ class ProxyBackend final : public Backend {
   }
   Interaction logup_interaction(const air::Component& component, const ColumnSet& preprocessed, const ColumnSet& main,
                                 std::span<const air::RelationChallenges> challenges) override {
-    Interaction result;
-    SingleCall call(GroupCall::Logup, [&](CudaBackend& d) {
-      result = d.logup_interaction(component, unwrap(preprocessed), unwrap(main), challenges);
-    });
-    run(call);
-    result.columns = wrap(std::move(result.columns));
-    return result;
+    LogupCall call(component, unwrap(preprocessed), unwrap(main), challenges);
+    g_.submit(job_, call);
+    call.out.columns = wrap(std::move(call.out.columns));
+    return std::move(call.out);
   }
   std::unique_ptr<ColumnSet> eval_composition(const air::Component& component, const CompositionInputs& inputs) override {
     CompositionInputs in = inputs;
     if (in.preprocessed) in.preprocessed = &unwrap(*in.preprocessed);
     in.main = &unwrap(*in.main);
     if (in.interaction) in.interaction = &unwrap(*in.interaction);
-    std::unique_ptr<ColumnSet> out;
-    SingleCall call(GroupCall::Composition, [&](CudaBackend& d) { out = d.eval_composition(component, in); });
-    run(call);
-    return wrap(std::move(out));
+    CompositionCall call(component, in);
+    return wrap(run(call));
   }
   void add_assign(ColumnSet& dst, const ColumnSet& src) override {
-    SingleCall call(GroupCall::AddAssign, [&](CudaBackend& d) { d.add_assign(unwrap(dst), unwrap(src)); });
-    run(call);
+    AddAssignCall call(unwrap(dst), unwrap(src));
+    g_.submit(job_, call);
   }
   std::unique_ptr<ColumnSet> slice(const ColumnSet& set, size_t first, size_t count) override {
     std::unique_ptr<ColumnSet> out;

@@ -17,13 +17,7 @@ using namespace backend_detail;
 
 template <class T>
 std::vector<T*> as(const std::vector<Call*>& calls) {
-  std::vector<T*> out;
-  for (Call* c : calls) {
-    T* t = dynamic_cast<T*>(c);
-    if (!t) throw Error(ErrorCategory::Internal, "group backend: a call of another type in a batch");
-    out.push_back(t);
-  }
-  return out;
+  return calls_as<T>(calls);
 }
 
 // One gather launch and one copy for the words of all calls.
@@ -225,6 +219,12 @@ void execute_kind(CudaBackend& device, GroupCall kind, const std::vector<Call*>&
       case GroupCall::FoldCircle:
       case GroupCall::FoldLine: return batched_fold(calls);
       case GroupCall::UploadRows: return batched_upload_rows(calls);
+      case GroupCall::EvaluateAtPoints: return batched_points(calls);
+      case GroupCall::Deep: return batched_deep(calls);
+      case GroupCall::Grind: return batched_grind(calls);
+      case GroupCall::AddAssign: return batched_add_assign(calls);
+      case GroupCall::Logup: return batched_logup(device, calls);
+      case GroupCall::Composition: return batched_composition(device, calls);
       default: return singly();
     }
   } catch (...) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ptvm/backend.hpp"
+#include "ptvm/common/error.hpp"
 #include "ptvm/gpu/cuda_backend.hpp"
 #include "ptvm/gpu/group_backend.hpp"
 
@@ -118,6 +119,50 @@ struct OpenCall final : Call {
   const hash::QueriesPerLogSize& queries;
   hash::MerkleTree::Opening out;
 };
+
+struct LogupCall final : Call {
+  LogupCall(const air::Component& c, const ColumnSet& p, const ColumnSet& m, std::span<const air::RelationChallenges> ch)
+      : Call(GroupCall::Logup), component(c), preprocessed(p), main(m), challenges(ch) {}
+  void single(CudaBackend& d) override { out = d.logup_interaction(component, preprocessed, main, challenges); }
+  const air::Component& component;
+  const ColumnSet& preprocessed;
+  const ColumnSet& main;
+  std::span<const air::RelationChallenges> challenges;
+  Backend::Interaction out;
+};
+
+struct CompositionCall final : SetCall {
+  CompositionCall(const air::Component& c, const CompositionInputs& i) : SetCall(GroupCall::Composition), component(c), in(i) {}
+  void single(CudaBackend& d) override { out = d.eval_composition(component, in); }
+  const air::Component& component;
+  CompositionInputs in;  // column sets already unwrapped
+};
+
+struct AddAssignCall final : Call {
+  AddAssignCall(ColumnSet& d, const ColumnSet& s) : Call(GroupCall::AddAssign), dst(d), src(s) {}
+  void single(CudaBackend& d) override { d.add_assign(dst, src); }
+  ColumnSet& dst;
+  const ColumnSet& src;
+};
+
+template <class T>
+std::vector<T*> calls_as(const std::vector<Call*>& calls) {
+  std::vector<T*> out;
+  for (Call* c : calls) {
+    T* t = dynamic_cast<T*>(c);
+    if (!t) throw Error(ErrorCategory::Internal, "group backend: a call of another type in a batch");
+    out.push_back(t);
+  }
+  return out;
+}
+
+// Batched stages of group_stages.cpp (each throws on failure; execute_kind then retries singly).
+void batched_points(const std::vector<Call*>& calls);
+void batched_deep(const std::vector<Call*>& calls);
+void batched_grind(const std::vector<Call*>& calls);
+void batched_add_assign(const std::vector<Call*>& calls);
+void batched_logup(CudaBackend& device, const std::vector<Call*>& calls);
+void batched_composition(CudaBackend& device, const std::vector<Call*>& calls);
 
 // Executes `calls` (one kind, in job order) together; never throws: a call's failure is its error
 // (a failed batched execution is retried call by call, so each error lands on its own job).

@@ -117,10 +117,8 @@ TEST(GroupBackend, LaunchesPerGroupDoNotGrowWithJobs) {
     Launches one = count_launches(s, 1, p);
     Launches many = count_launches(s, 64, p);
     EXPECT_GT(one.total, 0u);
-    for (const char* k : {"blake2s_merkle_layers_kernel", "gather_words_kernel", "circle_fft_pass_many_kernel", "fri_fold_circle_many_kernel", "fri_fold_line_many_kernel", "rows_to_bitrev_many_kernel"}) {
-      EXPECT_GT(one.per_kernel[k], 0u) << k;
-      EXPECT_EQ(one.per_kernel[k], many.per_kernel[k]) << k;
-    }
+    EXPECT_EQ(one.per_kernel, many.per_kernel);
+    EXPECT_EQ(one.total, many.total);
   }
 }
 #endif

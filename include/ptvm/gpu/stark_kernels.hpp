@@ -56,6 +56,16 @@ void gather_words(gptr<const GatherSource> sources, gptr<uint32_t> out, size_t n
 void logup_running_column(gptr<const QM31> prefix_sums, uint32_t log_rows, SecureColumnView out,
                           gptr<QM31> claimed_sum, stream_t stream);
 
+// Many components' last LogUp batches of one size, one block each (gridDim.y = jobs, split at
+// kMaxGridY): row_totals (row order) is scanned in place, then the running column is written to
+// out and the claimed sum to claimed_sum[0] (inclusive_scan_add + logup_running_column).
+struct LogupRunningJob {
+  QM31* row_totals;
+  SecureColumnView out;
+  QM31* claimed_sum;
+};
+void logup_running_many(gptr<const LogupRunningJob> jobs, uint32_t n_jobs, uint32_t log_rows, stream_t stream);
+
 // ---- DEEP quotients (kernels/stark/deep.cu) ----------------------------------------------------
 // One batch of stark::DeepBatch in device memory; its columns are
 // columns[first_column, first_column + n_columns) with coefficients at the same indices.
@@ -68,6 +78,16 @@ struct DeviceDeepBatch {
 void deep_quotients(uint32_t log_size, gptr<const DeviceDeepBatch> batches, uint32_t n_batches,
                     gptr<const DeviceColumnRef> columns, gptr<const QM31> column_coefficients,
                     SecureColumnView out, stream_t stream);
+
+// Many quotient columns of one size in one launch (gridDim.y = jobs, split at kMaxGridY).
+struct DeepQuotientJob {
+  gptr<const DeviceDeepBatch> batches;
+  uint32_t n_batches;
+  gptr<const DeviceColumnRef> columns;
+  gptr<const QM31> coefficients;
+  SecureColumnView out;
+};
+void deep_quotients_many(uint32_t log_size, gptr<const DeepQuotientJob> jobs, uint32_t n_jobs, stream_t stream);
 
 // ---- FRI folds (kernels/stark/fri.cu) ----------------------------------------------------------
 // Circle -> line: out[i] = (accumulate ? acc[i] * alpha^2 : 0) + fold_circle_pair(in[2i], in[2i+1])
@@ -96,6 +116,15 @@ void fri_fold_line_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t l
 void evaluate_columns_at_point(gptr<const DeviceColumnRef> columns, uint32_t n_columns,
                                uint32_t log_size, gptr<const QM31> factors, gptr<QM31> out,
                                stream_t stream);
+
+// Columns each at its own point: out[c] = column c (2^log_size coefficients) at the point whose
+// log_size basis factors start at factors[columns[c].first_factor].
+struct PointEvalColumn {
+  const M31* data;
+  uint32_t first_factor;
+};
+void evaluate_columns_at_points(gptr<const PointEvalColumn> columns, uint32_t n_columns, uint32_t log_size,
+                                gptr<const QM31> factors, gptr<QM31> out, stream_t stream);
 
 // ---- AIR evaluation (ptvm/gpu/device_air.cuh, instantiated per AIR type) ----------------------
 // A writable QM31 column table for the LogUp batches.
