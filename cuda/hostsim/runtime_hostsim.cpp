@@ -23,6 +23,8 @@ std::string device_description() {
   return "host-sim (CUDA kernels on Boost.Fiber, modeled as an H100 at 3.35 TB/s)";
 }
 
+uint64_t device_free_bytes() { return uint64_t{80} << 30; }
+
 void* device_malloc(size_t bytes) {
   if (bytes == 0) return nullptr;
   size_t rounded = (bytes + 255) / 256 * 256;  // cudaMalloc aligns to 256 bytes

@@ -14,8 +14,9 @@
 // upload_rows, interpolate, evaluate, commit (each Merkle layer of all trees in one launch, all
 // roots in one copy), evaluate_at_points, deep_quotients, the FRI folds, grind (one window launch
 // over all jobs' digests), ColumnSet::to_host / gather and CommittedTree::open (one gather and
-// one copy for all jobs). logup_interaction and eval_composition run per job (AIR kernels take
-// one component's arguments), as do add_assign and the copies of slice / coefficient_slice.
+// one copy for all jobs), add_assign, logup_interaction (fractions of all components of one AIR
+// type in one launch, every scan and running column in one more) and eval_composition (one launch
+// per AIR type). Only slice / coefficient_slice stay per job (device-to-device copies, no kernel).
 //
 // Proofs are the same bytes as each job proven alone on any backend: every batched launch computes
 // the same per-column function as the single launch.
@@ -31,6 +32,7 @@
 #include "ptvm/backend.hpp"
 #include "ptvm/gpu/config.hpp"
 #include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/vmair/batch.hpp"
 
 PTVM_GPU_NAMESPACE_BEGIN
 
@@ -58,5 +60,10 @@ using GroupJobFn = std::function<void(size_t job, Backend& backend)>;
 // on). Column sets and trees a body keeps past its return are destroyed with the group.
 std::vector<std::exception_ptr> run_group(CudaBackend& device, size_t n_jobs, const GroupJobFn& body,
                                           GroupStats* stats = nullptr);
+
+// prove_batch's lockstep groups (vmair::BatchProveOptions::group) over run_group on `device`,
+// which must outlive its use: at most max_group jobs per group, bounded by the device's free
+// memory now.
+vmair::GroupProving group_proving(CudaBackend& device, size_t max_group = 64);
 
 PTVM_GPU_NAMESPACE_END
