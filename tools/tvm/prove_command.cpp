@@ -145,6 +145,7 @@ struct BatchArguments {
   unsigned threads = 1;
   unsigned ranks = 0;   // 0: 1, or one per device
   std::string devices;  // empty: all visible with a CUDA backend
+  unsigned group_size = 64;  // lockstep device groups (cuda, hostsim): jobs per group at most
   bool progress = false;
   bool json = false;
 };
@@ -417,8 +418,14 @@ Action add_prove_batch_command(CLI::App& app) {
       ->type_name("LIST");
   cmd->add_flag("--progress", args->progress, "print i/N, rate, ETA and each failure's reason on stderr");
   cmd->add_flag("--json", args->json, "print the summary JSON on stdout (it is also written to DIR/summary.json)");
+  cmd->add_option("--group-size", args->group_size,
+                  "cuda/hostsim on one rank: jobs of one shape proven in lockstep per group, every stage one launch "
+                  "over all of them (default 64; 1 proves one job at a time)")
+      ->check(CLI::Range(1u, 4096u))
+      ->type_name("N");
   cmd->footer("Examples:\n"
               "  tvm prove-batch jobs.json --out proofs --threads 2 --progress\n"
+              "  tvm prove-batch jobs.json --out proofs --backend hostsim --group-size 64\n"
               "  tvm prove-batch jobs.json --out proofs --proof-format binary --json\n"
               "  tvm prove-batch jobs.json --out proofs --ranks 4             (4 in-process ranks)\n"
               "  mpirun -n 8 tvm prove-batch jobs.json --out proofs           (one rank per MPI process)\n"
@@ -480,6 +487,13 @@ Action add_prove_batch_command(CLI::App& app) {
       options.backend = shared.backend.get();
       // --threads workers produce traces while one more proves on the shared backend.
       options.workers = threads + 1;
+      // The CUDA backend (or its host-sim build) on one rank: lockstep groups, every stage one
+      // launch over a group's jobs; --threads workers record the next group's traces meanwhile.
+      if (args->group_size > 1 && (shared.name == "cuda" || shared.name == "hostsim")) {
+        options.group = shared.name == "cuda" ? make_cuda_group_proving(*shared.backend, args->group_size)
+                                              : make_hostsim_group_proving(*shared.backend, args->group_size);
+        if (options.group) options.workers = threads;
+      }
       if (devices.size() == 1) {
         const int device = devices[0];
         options.on_worker_start = [device](int, unsigned) { use_cuda_device(device); };
