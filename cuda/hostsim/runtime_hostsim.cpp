@@ -39,9 +39,11 @@ void device_free(void* ptr) noexcept { std::free(ptr); }
 
 void copy_to_device(void* dst, const void* src, size_t bytes, stream_t) {
   if (bytes) std::memcpy(dst, src, bytes);
+  ::ptvm::hostsim::record_copy(true, bytes);
 }
 void copy_to_host(void* dst, const void* src, size_t bytes, stream_t) {
   if (bytes) std::memcpy(dst, src, bytes);
+  ::ptvm::hostsim::record_copy(false, bytes);
 }
 void copy_device_to_device(void* dst, const void* src, size_t bytes, stream_t) {
   if (bytes) std::memmove(dst, src, bytes);

@@ -10,6 +10,9 @@
 #include "../common/field_access.cuh"
 #include "ptvm/gpu/merkle.hpp"
 #include "ptvm/hash/merkle_hash.hpp"
+#if defined(PTVM_HOSTSIM)
+#include "ptvm/gpu/hostsim/profile.hpp"
+#endif
 
 namespace ptvm::kernels {
 namespace {
@@ -102,6 +105,10 @@ void blake2s_merkle_layer(gptr<const uint32_t> child_words, gptr<const DeviceCol
   PTVM_LAUNCH(blake2s_merkle_layer_kernel, grid_stride_blocks(n_nodes, kMerkleThreads),
               kMerkleThreads, 0, stream)(child_words, columns, n_columns, out_words, n_nodes);
   PTVM_CHECK_LAUNCH("blake2s_merkle_layer_kernel");
+#if defined(PTVM_HOSTSIM)
+  hostsim::declare_kernel_ops("blake2s_merkle_layer_kernel",
+                              n_nodes * ((child_words ? 1 : 0) + (n_columns + 15) / 16) * hostsim::kBlake2sCompressionOps);
+#endif
 }
 
 DeviceMerkleTree DeviceMerkleTree::commit(std::span<const DeviceColumnRef> columns,
@@ -198,6 +205,11 @@ std::vector<DeviceMerkleTree> DeviceMerkleTree::commit_many(std::span<const std:
         jobs[m].out_words = tree.layers_[log].data();
       }
       job_tables.push_back(DeviceBuffer<MerkleLayerJob>::from_host(jobs, stream));
+#if defined(PTVM_HOSTSIM)
+      uint64_t compressions = 0;
+      for (const MerkleLayerJob& j : jobs) compressions += (j.child_words ? 1 : 0) + (j.n_columns + 15) / 16;
+      hostsim::declare_kernel_ops("blake2s_merkle_layers_kernel", n_nodes * compressions * hostsim::kBlake2sCompressionOps);
+#endif
       blake2s_merkle_layers(job_tables.back().cptr(), static_cast<uint32_t>(members.size()), n_nodes, stream);
     }
   }

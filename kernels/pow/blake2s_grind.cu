@@ -7,6 +7,9 @@
 #include "ptvm/gpu/merkle.hpp"
 #include "ptvm/gpu/pow.hpp"
 #include "ptvm/gpu/runtime.hpp"
+#if defined(PTVM_HOSTSIM)
+#include "ptvm/gpu/hostsim/profile.hpp"
+#endif
 #include "ptvm/hash/channel.hpp"
 #include "ptvm/hash/pow.hpp"
 
@@ -67,6 +70,9 @@ uint64_t blake2s_grind(const hash::Blake2sHash& channel_digest, uint32_t pow_bit
     PTVM_LAUNCH(blake2s_grind_kernel, blocks, kGrindThreads, 0, stream)(
         prefixed, pow_bits, first, nonces_per_launch, best.ptr());
     PTVM_CHECK_LAUNCH("blake2s_grind_kernel");
+#if defined(PTVM_HOSTSIM)
+    hostsim::declare_kernel_ops("blake2s_grind_kernel", nonces_per_launch * hostsim::kBlake2sCompressionOps);
+#endif
     uint64_t result = 0;
     best.download(std::span<uint64_t>(&result, 1), stream);
     if (result != ~uint64_t{0}) return result;
@@ -99,6 +105,9 @@ std::vector<uint64_t> blake2s_grind_many(std::span<const hash::Blake2sHash> dige
     PTVM_LAUNCH(blake2s_grind_many_kernel, dim3(blocks, count), kGrindThreads, 0, stream)(
         prefix_buffer.cptr(), pow_bits, first, nonces_per_launch, best.ptr());
     PTVM_CHECK_LAUNCH("blake2s_grind_many_kernel");
+#if defined(PTVM_HOSTSIM)
+    hostsim::declare_kernel_ops("blake2s_grind_many_kernel", nonces_per_launch * count * hostsim::kBlake2sCompressionOps);
+#endif
     best.download(std::span<uint64_t>(result), stream);
     bool all = true;
     for (uint64_t r : result) all = all && r != ~uint64_t{0};

@@ -11,6 +11,7 @@
 #include "ptvm/gpu/cuda_backend.hpp"
 #include "ptvm/gpu/group_backend.hpp"
 #if defined(PTVM_HOSTSIM)
+#include "ptvm/gpu/hostsim/cost_model.hpp"
 #include "ptvm/gpu/hostsim/profile.hpp"
 #endif
 #include "require_device.hpp"
@@ -96,14 +97,16 @@ TEST(GroupBackend, FailingJobFailsAloneWithItsError) {
 struct Launches {
   uint64_t total = 0;
   std::map<std::string, uint64_t> per_kernel;
+  hostsim::ModeledCost cost;
 };
 Launches count_launches(const Statement& s, size_t jobs, const stark::Profile& p) {
   hostsim::reset_profile();
   hostsim::set_profiling(true);
   std::vector<Statement> statements{s};
   prove_group(statements, std::vector<size_t>(jobs, 0), p);
-  hostsim::set_profiling(false);
   Launches l;
+  l.cost = hostsim::model_cost_now();
+  hostsim::set_profiling(false);
   for (const auto& k : hostsim::kernel_profiles()) {
     l.total += k.launches;
     l.per_kernel[k.name] = k.launches;
@@ -119,7 +122,37 @@ TEST(GroupBackend, LaunchesPerGroupDoNotGrowWithJobs) {
     EXPECT_GT(one.total, 0u);
     EXPECT_EQ(one.per_kernel, many.per_kernel);
     EXPECT_EQ(one.total, many.total);
+    // Host round trips (downloads) do not grow either; the bytes do, and batching pays.
+    EXPECT_EQ(one.cost.round_trips, many.cost.round_trips);
+    EXPECT_EQ(one.cost.h2d_copies, many.cost.h2d_copies);
+    EXPECT_GT(many.cost.kernel_bytes, 32 * one.cost.kernel_bytes);
+    EXPECT_LT(many.cost.total_s(), 8 * one.cost.total_s());
   }
+}
+TEST(GpuCostModel, KernelsPayMemoryOrComputeAndEveryLaunchRoundTripAndCopy) {
+  std::vector<hostsim::KernelProfile> kernels(2);
+  kernels[0].name = "memory_bound";
+  kernels[0].launches = 2;
+  kernels[0].sectors = 3'350'000 / 32 * 10;  // 33.5 MB: 10 us at 3.35 TB/s
+  kernels[1].name = "hash";
+  kernels[1].launches = 1;
+  kernels[1].sectors = 1;
+  kernels[1].ops = 167'000'000;  // 10 us at 16.7 T ops/s
+  hostsim::TransferProfile t;
+  t.d2h_copies = 3;
+  t.d2h_bytes = 250'000;  // 10 us at 25 GB/s
+  t.h2d_copies = 1;
+  const hostsim::ModeledCost c = hostsim::model_cost(kernels, t);
+  EXPECT_EQ(c.launches, 3u);
+  EXPECT_EQ(c.round_trips, 3u);
+  EXPECT_NEAR(c.kernels[0].seconds, 10e-6, 1e-7);
+  EXPECT_FALSE(c.kernels[0].compute_bound);
+  EXPECT_NEAR(c.kernels[1].seconds, 10e-6, 1e-9);
+  EXPECT_TRUE(c.kernels[1].compute_bound);
+  EXPECT_NEAR(c.launch_s, 12e-6, 1e-12);
+  EXPECT_NEAR(c.round_trip_s, 30e-6, 1e-12);
+  EXPECT_NEAR(c.transfer_s, 10e-6, 1e-12);
+  EXPECT_NEAR(c.total_s(), 72e-6, 2e-7);
 }
 #endif
 
