@@ -4,18 +4,20 @@
 // model", ptvm/gpu/hostsim/cost_model.hpp): the host-sim counters of one group priced as an H100
 // would pay them. Host work (trace recording, the per-job prover core between calls) is not
 // modeled. A group of G jobs of one shape is proven for real (G = PTVM_GROUP_BENCH_JOBS, default
-// 8 for fibonacci, 1 for 2^14 steps), then extrapolated to a group of 64: launches and round trips
+// 8 for fibonacci, 1 for 2^14 steps), then extrapolated to a full group (256 fibonacci jobs, 64
+// jobs of 2^14 steps; prove-batch's default --group-size is 256): launches and round trips
 // per group do not grow with its jobs (tested: GroupBackend.LaunchesPerGroupDoNotGrowWithJobs),
-// kernel bytes, declared ops and copied bytes are per job, so linear. Counters (per group of 64):
+// kernel bytes, declared ops and copied bytes are per job, so linear. Counters (per full group):
 // launches, round_trips, kernel_bytes, transfer_bytes, modeled_group_ms, bytes:<kernel>, and
-//   modeled_proofs_per_second   1024 jobs of ../shared/vectors/fibonacci.tvm (16 groups)
-//   modeled_steps_per_second    256 jobs of 2^14 - 1 steps (4 groups)
+//   modeled_proofs_per_second   1024 jobs of ../shared/vectors/fibonacci.tvm (4 groups of 256)
+//   modeled_steps_per_second    256 jobs of 2^14 - 1 steps (4 groups of 64)
 //   modeled_trace_ms            one 2^20-step trace (only with PTVM_GROUP_BENCH_LARGE=1: hours
 //                               of host-sim)
 // CUDA build (ptvm_group_bench_cuda): the same groups timed on the device (wall clock around
 // run_group, host work included), reported as measured proofs/s and steps/s.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cmath>
@@ -47,7 +49,7 @@ size_t env_jobs(size_t fallback) {
 // Proves `jobs` copies of the program's run (max_steps) in one group; sets the counters of a
 // group of 64 and of `total_jobs` jobs in groups of 64.
 void bench_group(benchmark::State& state, const vm::Program& program, uint64_t max_steps, size_t jobs,
-                 size_t total_jobs) {
+                 size_t total_jobs, double group_size) {
   if (!gpu::device_available()) {
     state.SkipWithError("no CUDA device visible");
     return;
@@ -57,7 +59,7 @@ void bench_group(benchmark::State& state, const vm::Program& program, uint64_t m
   const vmair::RecordedRun run = vmair::record_run(program, options);
   const double steps = static_cast<double>(run.trace.steps());
   auto device = gpu::make_cuda_backend();
-  constexpr double kGroup = 64;
+  const double kGroup = std::min<double>(group_size, static_cast<double>(total_jobs));
   const double groups = std::ceil(static_cast<double>(total_jobs) / kGroup);
   for (auto _ : state) {
 #if defined(PTVM_HOSTSIM)
@@ -117,7 +119,7 @@ void GroupFibonacci(benchmark::State& state) {
     state.SkipWithError(("no " + fibonacci_path().string()).c_str());
     return;
   }
-  bench_group(state, vm::assemble_file(fibonacci_path().string()), vm::kDefaultMaxSteps, env_jobs(8), 1024);
+  bench_group(state, vm::assemble_file(fibonacci_path().string()), vm::kDefaultMaxSteps, env_jobs(8), 1024, 256);
 }
 
 // programs/counter_100k.tvm with 300 outer iterations (1.2M steps): runs past 2^20 steps.
@@ -129,14 +131,14 @@ vm::Program counter() {
   return vm::assemble_source(source, "counter_300k.tvm");
 }
 
-void GroupSteps14(benchmark::State& state) { bench_group(state, counter(), (uint64_t{1} << 14) - 1, env_jobs(1), 256); }
+void GroupSteps14(benchmark::State& state) { bench_group(state, counter(), (uint64_t{1} << 14) - 1, env_jobs(1), 256, 64); }
 
 void Trace20(benchmark::State& state) {
   if (!std::getenv("PTVM_GROUP_BENCH_LARGE")) {
     state.SkipWithError("set PTVM_GROUP_BENCH_LARGE=1 (hours under host-sim)");
     return;
   }
-  bench_group(state, counter(), (uint64_t{1} << 20) - 1, 1, 1);
+  bench_group(state, counter(), (uint64_t{1} << 20) - 1, 1, 1, 1);
 }
 
 BENCHMARK(GroupFibonacci)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);

@@ -145,7 +145,7 @@ struct BatchArguments {
   unsigned threads = 1;
   unsigned ranks = 0;   // 0: 1, or one per device
   std::string devices;  // empty: all visible with a CUDA backend
-  unsigned group_size = 64;  // lockstep device groups (cuda, hostsim): jobs per group at most
+  unsigned group_size = 256;  // lockstep device groups (cuda, hostsim): jobs per group at most
   bool progress = false;
   bool json = false;
 };
@@ -420,12 +420,12 @@ Action add_prove_batch_command(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print the summary JSON on stdout (it is also written to DIR/summary.json)");
   cmd->add_option("--group-size", args->group_size,
                   "cuda/hostsim on one rank: jobs of one shape proven in lockstep per group, every stage one launch "
-                  "over all of them (default 64; 1 proves one job at a time)")
+                  "over all of them (default 256, fewer when the device memory bounds it; 1 proves one job at a time)")
       ->check(CLI::Range(1u, 4096u))
       ->type_name("N");
   cmd->footer("Examples:\n"
               "  tvm prove-batch jobs.json --out proofs --threads 2 --progress\n"
-              "  tvm prove-batch jobs.json --out proofs --backend hostsim --group-size 64\n"
+              "  tvm prove-batch jobs.json --out proofs --backend hostsim --group-size 256\n"
               "  tvm prove-batch jobs.json --out proofs --proof-format binary --json\n"
               "  tvm prove-batch jobs.json --out proofs --ranks 4             (4 in-process ranks)\n"
               "  mpirun -n 8 tvm prove-batch jobs.json --out proofs           (one rank per MPI process)\n"

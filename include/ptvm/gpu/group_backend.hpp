@@ -64,6 +64,6 @@ std::vector<std::exception_ptr> run_group(CudaBackend& device, size_t n_jobs, co
 // prove_batch's lockstep groups (vmair::BatchProveOptions::group) over run_group on `device`,
 // which must outlive its use: at most max_group jobs per group, bounded by the device's free
 // memory now.
-vmair::GroupProving group_proving(CudaBackend& device, size_t max_group = 64);
+vmair::GroupProving group_proving(CudaBackend& device, size_t max_group = 256);
 
 PTVM_GPU_NAMESPACE_END

@@ -76,7 +76,7 @@ struct GroupProving {
   // Runs body(j, backend_j) for j < n in lockstep on the device; one entry per job, null when
   // its body returned, else what it threw.
   std::function<std::vector<std::exception_ptr>(size_t n, const std::function<void(size_t, Backend&)>& body)> run;
-  size_t max_group = 64;
+  size_t max_group = 256;
   // Free device memory (0: not bounded). A group holds at most 80% of it by the jobs' estimated
   // prover memory (estimated_job_cost); a job whose estimate alone exceeds that fails alone.
   uint64_t device_free_bytes = 0;
