@@ -421,7 +421,7 @@ Action add_prove_batch_command(CLI::App& app) {
   cmd->add_option("--group-size", args->group_size,
                   "cuda/hostsim on one rank: jobs of one shape proven in lockstep per group, every stage one launch "
                   "over all of them (default 256, fewer when the device memory bounds it; 1 proves one job at a time)")
-      ->check(CLI::Range(1u, 4096u))
+      ->check(non_negative_integer())
       ->type_name("N");
   cmd->footer("Examples:\n"
               "  tvm prove-batch jobs.json --out proofs --threads 2 --progress\n"
@@ -439,6 +439,8 @@ Action add_prove_batch_command(CLI::App& app) {
     const std::optional<stark::Profile> profile = profile_option(args->profile);
     const unsigned threads = std::max(1u, args->threads);
     if (args->ranks > 4096) throw Error(ErrorCategory::Usage, "--ranks must be in 1..4096");
+    if (args->group_size < 1 || args->group_size > 4096)
+      throw Error(ErrorCategory::Usage, "--group-size must be in 1..4096");
 
     // Where the ranks come from: MPI processes, one in-process rank per device, or --ranks.
     const bool mpi = ptvm::comm::launched_by_mpi() && mpi_world_size() != 1;  // 0: size unknown
