@@ -29,6 +29,12 @@ std::string device_description() {
          ", " + std::to_string(prop.multiProcessorCount) + " SMs";
 }
 
+uint64_t device_free_bytes() {
+  size_t free_bytes = 0, total = 0;
+  PTVM_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total));
+  return free_bytes;
+}
+
 void* device_malloc(size_t bytes) {
   if (bytes == 0) return nullptr;
   void* p = nullptr;

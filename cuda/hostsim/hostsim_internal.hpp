@@ -30,6 +30,9 @@ void count_warp_requests(const std::vector<std::vector<Access>>& logs, unsigned 
 // Adds one finished launch to the kernel's totals and to every open StageScope.
 void record_launch(const char* kernel, const LaunchCounters& counters);
 
+// Counts one host <-> device copy while profiling.
+void record_copy(bool to_device, uint64_t bytes);
+
 // Returns and clears the error of the last failed launch on this host thread ("" = none).
 std::string take_last_launch_error();
 

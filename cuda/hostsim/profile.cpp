@@ -26,6 +26,7 @@ struct ProfileState {
   std::map<std::string, KernelProfile> kernels;
   std::map<std::string, StageProfile> stages;
   std::vector<OpenStage> open_stages;
+  TransferProfile transfers;
 };
 ProfileState& state() {
   static ProfileState* s = new ProfileState;  // never destroyed: the exit report may run late
@@ -73,6 +74,7 @@ void reset_profile() {
   std::lock_guard lock(s.mutex);
   s.kernels.clear();
   s.stages.clear();
+  s.transfers = TransferProfile{};
   for (auto& o : s.open_stages) o.launches = o.bytes = 0;
 }
 
@@ -135,6 +137,34 @@ void record_launch(const char* kernel, const LaunchCounters& c) {
     ++o.launches;
     o.bytes += c.sectors * 32;
   }
+}
+
+void record_copy(bool to_device, uint64_t bytes) {
+  if (!profiling()) return;
+  ProfileState& s = state();
+  std::lock_guard lock(s.mutex);
+  if (to_device) {
+    ++s.transfers.h2d_copies;
+    s.transfers.h2d_bytes += bytes;
+  } else {
+    ++s.transfers.d2h_copies;
+    s.transfers.d2h_bytes += bytes;
+  }
+}
+
+TransferProfile transfer_profile() {
+  ProfileState& s = state();
+  std::lock_guard lock(s.mutex);
+  return s.transfers;
+}
+
+void declare_kernel_ops(const char* kernel, uint64_t ops) {
+  if (!profiling()) return;
+  ProfileState& s = state();
+  std::lock_guard lock(s.mutex);
+  KernelProfile& k = s.kernels[kernel];
+  k.name = kernel;
+  k.ops += ops;
 }
 
 void open_stage(const char* name) {

@@ -23,6 +23,8 @@ std::string device_description() {
   return "host-sim (CUDA kernels on Boost.Fiber, modeled as an H100 at 3.35 TB/s)";
 }
 
+uint64_t device_free_bytes() { return uint64_t{80} << 30; }
+
 void* device_malloc(size_t bytes) {
   if (bytes == 0) return nullptr;
   size_t rounded = (bytes + 255) / 256 * 256;  // cudaMalloc aligns to 256 bytes
@@ -37,9 +39,11 @@ void device_free(void* ptr) noexcept { std::free(ptr); }
 
 void copy_to_device(void* dst, const void* src, size_t bytes, stream_t) {
   if (bytes) std::memcpy(dst, src, bytes);
+  ::ptvm::hostsim::record_copy(true, bytes);
 }
 void copy_to_host(void* dst, const void* src, size_t bytes, stream_t) {
   if (bytes) std::memcpy(dst, src, bytes);
+  ::ptvm::hostsim::record_copy(false, bytes);
 }
 void copy_device_to_device(void* dst, const void* src, size_t bytes, stream_t) {
   if (bytes) std::memmove(dst, src, bytes);

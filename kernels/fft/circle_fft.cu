@@ -46,7 +46,9 @@ __device__ PTVM_FORCEINLINE uint32_t piece_offset(uint32_t hi, uint32_t l) {
   return (1u << (hi - l - 1)) - 1;
 }
 
-__global__ void circle_fft_pass_kernel(gptr<M31> data, FftPass p) {
+// One tile of a pass: reads src (values at indices >= n_src are zero), writes dst (src == dst in
+// place; the tile reads and writes the same indices, so a first pass may be out of place).
+__device__ PTVM_FORCEINLINE void fft_pass_tile(gptr<const M31> src, size_t n_src, gptr<M31> data, const FftPass& p) {
   PTVM_DYNAMIC_SHARED(M31, smem);
   const uint32_t rows_log = p.hi - p.lo;
   const uint32_t tile_log = rows_log + p.width_log;
@@ -132,7 +134,10 @@ __global__ void circle_fft_pass_kernel(gptr<M31> data, FftPass p) {
     }
   }
   __syncthreads();
-  for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) values[e] = data.load(global_index(e));
+  for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) {
+    const size_t g = global_index(e);
+    values[e] = g < n_src ? src.load(g) : M31::zero();
+  }
   __syncthreads();
 
   const uint32_t butterflies = tile_size / 2;
@@ -174,6 +179,21 @@ __global__ void circle_fft_pass_kernel(gptr<M31> data, FftPass p) {
     data.store(global_index(e), values[e] * p.scale);
 }
 
+__global__ void circle_fft_pass_kernel(gptr<M31> data, FftPass p) {
+  fft_pass_tile(data, size_t{1} << p.n, data, p);
+}
+
+// The same pass over many columns: column blockIdx.y of the table.
+__global__ void circle_fft_pass_many_kernel(gptr<const gpu::FftColumnIo> columns, bool first_pass, FftPass p) {
+  const gpu::FftColumnIo io = columns.load(blockIdx.y);
+  const size_t n = size_t{1} << p.n;
+  const gptr<M31> dst(io.dst, n);
+  if (first_pass && io.src)
+    fft_pass_tile(gptr<const M31>(io.src, io.n_src), io.n_src, dst, p);
+  else
+    fft_pass_tile(dst, n, dst, p);
+}
+
 void check_transform(uint32_t log_size, const gpu::DeviceTwiddles& tw, const char* fn) {
   if (log_size < 1 || log_size > tw.max_domain_log())
     throw Error(ErrorCategory::Usage, std::string(fn) + ": domain of log " +
@@ -196,7 +216,9 @@ void check_tiling(const gpu::CircleFftTiling& t) {
                                           " outside the supported shapes");
 }
 
-void run_pass(gptr<M31> data, FftPass p, gpu::stream_t stream) {
+// The pass over one column (data) or over n_many columns of a table (many).
+void run_pass(gptr<M31> data, gptr<const gpu::FftColumnIo> many, uint32_t n_many, bool first_pass, FftPass p,
+              gpu::stream_t stream) {
   const uint32_t tile_log = p.hi - p.lo + p.width_log;
   const size_t tiles = size_t{1} << (p.n - tile_log);
   const uint32_t threads = tile_log >= 11 ? 1024u : (1u << tile_log) / 2;
@@ -205,12 +227,26 @@ void run_pass(gptr<M31> data, FftPass p, gpu::stream_t stream) {
   const size_t smem = ((size_t{1} << tile_log) + twiddle_count) * sizeof(M31);
 #if !defined(PTVM_HOSTSIM)
   if (smem > 48 * 1024)  // above the default dynamic shared memory limit: opt in
+  {
     PTVM_CUDA_CHECK(cudaFuncSetAttribute(circle_fft_pass_kernel,
                                          cudaFuncAttributeMaxDynamicSharedMemorySize,
                                          static_cast<int>(smem)));
+    PTVM_CUDA_CHECK(cudaFuncSetAttribute(circle_fft_pass_many_kernel,
+                                         cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                         static_cast<int>(smem)));
+  }
 #endif
-  PTVM_LAUNCH(circle_fft_pass_kernel, static_cast<unsigned>(tiles), threads, smem, stream)(data, p);
-  PTVM_CHECK_LAUNCH("circle_fft_pass_kernel");
+  if (n_many == 0) {
+    PTVM_LAUNCH(circle_fft_pass_kernel, static_cast<unsigned>(tiles), threads, smem, stream)(data, p);
+    PTVM_CHECK_LAUNCH("circle_fft_pass_kernel");
+    return;
+  }
+  for (uint32_t first = 0; first < n_many; first += gpu::kMaxGridY) {
+    const uint32_t count = n_many - first < gpu::kMaxGridY ? n_many - first : gpu::kMaxGridY;
+    PTVM_LAUNCH(circle_fft_pass_many_kernel, dim3(static_cast<unsigned>(tiles), count), threads, smem, stream)(
+        many.offset(first), first_pass, p);
+    PTVM_CHECK_LAUNCH("circle_fft_pass_many_kernel");
+  }
 }
 
 // The passes of a transform of 2^n values, from the top layers down (forward order).
@@ -229,8 +265,8 @@ std::vector<PassRange> plan_passes(uint32_t n, const gpu::CircleFftTiling& t) {
   return passes;
 }
 
-void transform(gptr<M31> data, uint32_t n, const gpu::DeviceTwiddles& tw, gpu::stream_t stream,
-               const gpu::CircleFftTiling& tiling, bool inverse) {
+void transform(gptr<M31> data, gptr<const gpu::FftColumnIo> many, uint32_t n_many, uint32_t n,
+               const gpu::DeviceTwiddles& tw, gpu::stream_t stream, const gpu::CircleFftTiling& tiling, bool inverse) {
   check_tiling(tiling);
   FftPass base;
   base.n = n;
@@ -244,7 +280,7 @@ void transform(gptr<M31> data, uint32_t n, const gpu::DeviceTwiddles& tw, gpu::s
   std::vector<PassRange> passes = plan_passes(n, tiling);
   if (inverse) std::reverse(passes.begin(), passes.end());
   gpu::StageScope stage(inverse ? "circle_interpolate_bitrev" : "circle_evaluate_bitrev",
-                        2 * (uint64_t{4} << n));
+                        2 * (uint64_t{4} << n) * (n_many ? n_many : 1));
   for (size_t i = 0; i < passes.size(); ++i) {
     FftPass p = base;
     p.lo = passes[i].lo;
@@ -265,7 +301,7 @@ void transform(gptr<M31> data, uint32_t n, const gpu::DeviceTwiddles& tw, gpu::s
       for (uint32_t j = 0; j + 1 < p.hi - lowest_line; ++j)
         p.step_powers[j] = (tile_step * (1u << j)).to_point();
     }
-    run_pass(data, p, stream);
+    run_pass(data, many, n_many, i == 0, p, stream);
   }
 }
 
@@ -290,13 +326,13 @@ DeviceTwiddles DeviceTwiddles::upload(const circle::TwiddleTree& tree, stream_t)
 void circle_evaluate_bitrev_inplace(gptr<M31> data, uint32_t log_size, const DeviceTwiddles& tw,
                                     stream_t stream, const CircleFftTiling& tiling) {
   check_transform(log_size, tw, "circle_evaluate_bitrev_inplace");
-  transform(data, log_size, tw, stream, tiling, false);
+  transform(data, {}, 0, log_size, tw, stream, tiling, false);
 }
 
 void circle_interpolate_bitrev_inplace(gptr<M31> data, uint32_t log_size, const DeviceTwiddles& tw,
                                        stream_t stream, const CircleFftTiling& tiling) {
   check_transform(log_size, tw, "circle_interpolate_bitrev_inplace");
-  transform(data, log_size, tw, stream, tiling, true);
+  transform(data, {}, 0, log_size, tw, stream, tiling, true);
 }
 
 void circle_evaluate_bitrev(gptr<const M31> coeffs, size_t n_coeffs, gptr<M31> values,
@@ -309,7 +345,7 @@ void circle_evaluate_bitrev(gptr<const M31> coeffs, size_t n_coeffs, gptr<M31> v
                                           " coefficients for " + std::to_string(n) + " values");
   copy_device_to_device(values.get(), coeffs.get(), n_coeffs * sizeof(M31), stream);
   memset_device(values.get() + n_coeffs, 0, (n - n_coeffs) * sizeof(M31), stream);
-  transform(values, log_size, tw, stream, tiling, false);
+  transform(values, {}, 0, log_size, tw, stream, tiling, false);
 }
 
 void circle_interpolate_bitrev(gptr<const M31> values, gptr<M31> coeffs, uint32_t log_size,
@@ -317,7 +353,14 @@ void circle_interpolate_bitrev(gptr<const M31> values, gptr<M31> coeffs, uint32_
                                const CircleFftTiling& tiling) {
   check_transform(log_size, tw, "circle_interpolate_bitrev");
   copy_device_to_device(coeffs.get(), values.get(), (size_t{1} << log_size) * sizeof(M31), stream);
-  transform(coeffs, log_size, tw, stream, tiling, true);
+  transform(coeffs, {}, 0, log_size, tw, stream, tiling, true);
+}
+
+void circle_transform_many(gptr<const FftColumnIo> columns, uint32_t n_columns, uint32_t log_size, bool inverse,
+                           const DeviceTwiddles& tw, stream_t stream, const CircleFftTiling& tiling) {
+  check_transform(log_size, tw, "circle_transform_many");
+  if (n_columns == 0) return;
+  transform(gptr<M31>(), columns, n_columns, log_size, tw, stream, tiling, inverse);
 }
 
 PTVM_GPU_NAMESPACE_END

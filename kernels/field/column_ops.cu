@@ -49,6 +49,14 @@ __global__ void qm31_mul_m31_kernel(gptr<const QM31> a, gptr<const M31> b, gptr<
     store_qm31(out, i, load_qm31(a, i) * b.load(i));
 }
 
+// dst_c += src_c for column c = blockIdx.y of the table.
+__global__ void m31_add_many_kernel(gptr<const gpu::ColumnPair> pairs, size_t n) {
+  const gpu::ColumnPair p = pairs.load(blockIdx.y);
+  const gptr<M31> dst(p.dst, n);
+  const gptr<const M31> src(p.src, n);
+  for (size_t i = grid_thread_index(); i < n; i += grid_thread_count()) dst.store(i, dst.load(i) + src.load(i));
+}
+
 // blockIdx.y strides over columns, x over rows.
 __global__ void m31_batch_kernel(gpu::ColumnOp op, gptr<const M31> a, gptr<const M31> b,
                                  gptr<M31> out, size_t n_columns, size_t length, size_t stride) {
@@ -134,6 +142,15 @@ void qm31_accumulate_m31_batch(gptr<QM31> acc, gptr<const M31> columns, gptr<con
   PTVM_LAUNCH(qm31_accumulate_m31_batch_kernel, grid_stride_blocks(column_length, kThreads), kThreads, 0, stream)(
       acc, columns, coefficients, n_columns, column_length, column_stride);
   PTVM_CHECK_LAUNCH("qm31_accumulate_m31_batch_kernel");
+}
+
+void m31_add_many(gptr<const ColumnPair> pairs, uint32_t n_pairs, size_t n, stream_t stream) {
+  for (uint32_t first = 0; first < n_pairs; first += kMaxGridY) {
+    const uint32_t count = n_pairs - first < kMaxGridY ? n_pairs - first : kMaxGridY;
+    PTVM_LAUNCH(m31_add_many_kernel, dim3(grid_stride_blocks(n, kThreads, 132 * 16 / count + 1), count), kThreads, 0,
+                stream)(pairs.offset(first), n);
+    PTVM_CHECK_LAUNCH("m31_add_many_kernel");
+  }
 }
 
 PTVM_GPU_NAMESPACE_END

@@ -4,11 +4,15 @@
 // Column values are read column by column, so a warp reads 32 consecutive words (4 sectors) per
 // request; digests are word-major for the same reason. The column table goes through shared memory
 // in chunks, so every thread does not re-read it from global memory.
+#include <map>
 #include <string>
 
 #include "../common/field_access.cuh"
 #include "ptvm/gpu/merkle.hpp"
 #include "ptvm/hash/merkle_hash.hpp"
+#if defined(PTVM_HOSTSIM)
+#include "ptvm/gpu/hostsim/profile.hpp"
+#endif
 
 namespace ptvm::kernels {
 namespace {
@@ -17,10 +21,10 @@ using gpu::DeviceColumnRef;
 constexpr unsigned kMerkleThreads = 256;
 constexpr unsigned kColumnChunk = 64;  // column refs staged in shared memory at a time
 
-__global__ void blake2s_merkle_layer_kernel(gptr<const uint32_t> child_words,
-                                            gptr<const DeviceColumnRef> columns,
-                                            uint32_t n_columns, gptr<uint32_t> out_words,
-                                            size_t n_nodes) {
+__device__ PTVM_FORCEINLINE void merkle_layer(gptr<const uint32_t> child_words,
+                                             gptr<const DeviceColumnRef> columns,
+                                             uint32_t n_columns, gptr<uint32_t> out_words,
+                                             size_t n_nodes) {
   PTVM_SHARED(DeviceColumnRef, column_chunk, kColumnChunk);
   const bool has_children = static_cast<bool>(child_words);
   // Whole blocks iterate together (uniform trip count) because of the barriers below.
@@ -72,6 +76,22 @@ __global__ void blake2s_merkle_layer_kernel(gptr<const uint32_t> child_words,
   }
 }
 
+__global__ void blake2s_merkle_layer_kernel(gptr<const uint32_t> child_words,
+                                            gptr<const DeviceColumnRef> columns,
+                                            uint32_t n_columns, gptr<uint32_t> out_words,
+                                            size_t n_nodes) {
+  merkle_layer(child_words, columns, n_columns, out_words, n_nodes);
+}
+
+// The same layer of many trees of one shape: tree blockIdx.y.
+__global__ void blake2s_merkle_layers_kernel(gptr<const gpu::MerkleLayerJob> jobs, size_t n_nodes) {
+  const gpu::MerkleLayerJob job = jobs.load(blockIdx.y);
+  gptr<const uint32_t> children;
+  if (job.child_words) children = gptr<const uint32_t>(job.child_words, 16 * n_nodes);
+  merkle_layer(children, gptr<const DeviceColumnRef>(job.columns, job.n_columns), job.n_columns,
+               gptr<uint32_t>(job.out_words, 8 * n_nodes), n_nodes);
+}
+
 }  // namespace
 }  // namespace ptvm::kernels
 
@@ -85,6 +105,10 @@ void blake2s_merkle_layer(gptr<const uint32_t> child_words, gptr<const DeviceCol
   PTVM_LAUNCH(blake2s_merkle_layer_kernel, grid_stride_blocks(n_nodes, kMerkleThreads),
               kMerkleThreads, 0, stream)(child_words, columns, n_columns, out_words, n_nodes);
   PTVM_CHECK_LAUNCH("blake2s_merkle_layer_kernel");
+#if defined(PTVM_HOSTSIM)
+  hostsim::declare_kernel_ops("blake2s_merkle_layer_kernel",
+                              n_nodes * ((child_words ? 1 : 0) + (n_columns + 15) / 16) * hostsim::kBlake2sCompressionOps);
+#endif
 }
 
 DeviceMerkleTree DeviceMerkleTree::commit(std::span<const DeviceColumnRef> columns,
@@ -117,6 +141,80 @@ DeviceMerkleTree DeviceMerkleTree::commit(std::span<const DeviceColumnRef> colum
   }
   synchronize(stream);
   return tree;
+}
+
+void blake2s_merkle_layers(gptr<const MerkleLayerJob> jobs, uint32_t n_jobs, size_t n_nodes,
+                           stream_t stream) {
+  if (n_nodes == 0 || n_jobs == 0) return;
+  for (uint32_t first = 0; first < n_jobs; first += kMaxGridY) {
+    const uint32_t count = n_jobs - first < kMaxGridY ? n_jobs - first : kMaxGridY;
+    PTVM_LAUNCH(blake2s_merkle_layers_kernel, dim3(grid_stride_blocks(n_nodes, kMerkleThreads, 132 * 16 / count + 1), count),
+                kMerkleThreads, 0, stream)(jobs.offset(first), n_nodes);
+    PTVM_CHECK_LAUNCH("blake2s_merkle_layers_kernel");
+  }
+}
+
+std::vector<DeviceMerkleTree> DeviceMerkleTree::commit_many(std::span<const std::vector<DeviceColumnRef>> trees,
+                                                            stream_t stream) {
+  // Trees of one shape (column log sizes in order) share every layer launch.
+  std::vector<DeviceMerkleTree> out(trees.size());
+  std::map<std::vector<uint32_t>, std::vector<size_t>> by_shape;
+  std::vector<std::vector<std::vector<DeviceColumnRef>>> by_log(trees.size());
+  for (size_t t = 0; t < trees.size(); ++t) {
+    std::vector<uint32_t> shape;
+    by_log[t].resize(32);
+    for (size_t c = 0; c < trees[t].size(); ++c) {
+      const uint64_t n = trees[t][c].length;
+      if (n == 0 || (n & (n - 1)) || n > (uint64_t{1} << 31))
+        throw Error(ErrorCategory::Usage, "DeviceMerkleTree::commit_many: tree " + std::to_string(t) + " column " +
+                                              std::to_string(c) + " has length " + std::to_string(n) +
+                                              ", expected a power of two <= 2^31");
+      uint32_t log = 0;
+      while ((uint64_t{1} << log) < n) ++log;
+      shape.push_back(log);
+      by_log[t][log].push_back(trees[t][c]);
+    }
+    by_shape[shape].push_back(t);
+  }
+  std::vector<DeviceBuffer<DeviceColumnRef>> tables;  // kept alive until the stream is done
+  std::vector<DeviceBuffer<MerkleLayerJob>> job_tables;
+  for (const auto& [shape, members] : by_shape) {
+    uint32_t max_log = 0;
+    for (uint32_t l : shape) max_log = l > max_log ? l : max_log;
+    // One column table for all trees and layers of this shape, sliced per (tree, layer).
+    std::vector<DeviceColumnRef> all_refs;
+    std::vector<std::vector<size_t>> first_ref(members.size(), std::vector<size_t>(max_log + 1));
+    for (size_t m = 0; m < members.size(); ++m)
+      for (uint32_t log = 0; log <= max_log; ++log) {
+        first_ref[m][log] = all_refs.size();
+        const auto& cols = by_log[members[m]][log];
+        all_refs.insert(all_refs.end(), cols.begin(), cols.end());
+      }
+    tables.push_back(DeviceBuffer<DeviceColumnRef>::from_host(all_refs, stream));
+    const DeviceColumnRef* table = tables.back().data();
+    for (size_t m = 0; m < members.size(); ++m) out[members[m]].layers_.resize(max_log + 1);
+    std::vector<MerkleLayerJob> jobs(members.size());
+    for (int log = static_cast<int>(max_log); log >= 0; --log) {
+      const size_t n_nodes = size_t{1} << log;
+      for (size_t m = 0; m < members.size(); ++m) {
+        DeviceMerkleTree& tree = out[members[m]];
+        tree.layers_[log] = DeviceBuffer<uint32_t>(8 * n_nodes);
+        jobs[m].child_words = log < static_cast<int>(max_log) ? tree.layers_[log + 1].data() : nullptr;
+        jobs[m].columns = table + first_ref[m][log];
+        jobs[m].n_columns = static_cast<uint32_t>(by_log[members[m]][log].size());
+        jobs[m].out_words = tree.layers_[log].data();
+      }
+      job_tables.push_back(DeviceBuffer<MerkleLayerJob>::from_host(jobs, stream));
+#if defined(PTVM_HOSTSIM)
+      uint64_t compressions = 0;
+      for (const MerkleLayerJob& j : jobs) compressions += (j.child_words ? 1 : 0) + (j.n_columns + 15) / 16;
+      hostsim::declare_kernel_ops("blake2s_merkle_layers_kernel", n_nodes * compressions * hostsim::kBlake2sCompressionOps);
+#endif
+      blake2s_merkle_layers(job_tables.back().cptr(), static_cast<uint32_t>(members.size()), n_nodes, stream);
+    }
+  }
+  synchronize(stream);
+  return out;
 }
 
 hash::Blake2sHash DeviceMerkleTree::node(uint32_t layer_log_size, size_t index,

@@ -11,9 +11,9 @@ namespace {
 
 constexpr unsigned kThreads = 256;
 
-__global__ void deep_quotients_kernel(uint32_t log_size, gptr<const gpu::DeviceDeepBatch> batches,
-                                      uint32_t n_batches, gptr<const gpu::DeviceColumnRef> columns,
-                                      gptr<const QM31> coefficients, gpu::SecureColumnView out) {
+__device__ PTVM_FORCEINLINE void deep_column(uint32_t log_size, gptr<const gpu::DeviceDeepBatch> batches,
+                                            uint32_t n_batches, gptr<const gpu::DeviceColumnRef> columns,
+                                            gptr<const QM31> coefficients, const gpu::SecureColumnView& out) {
   const size_t n = size_t{1} << log_size;
   const circle::CircleDomain domain = circle::CanonicCoset{log_size}.circle_domain();
   for (size_t pos = grid_thread_index(); pos < n; pos += grid_thread_count()) {
@@ -33,6 +33,17 @@ __global__ void deep_quotients_kernel(uint32_t log_size, gptr<const gpu::DeviceD
   }
 }
 
+__global__ void deep_quotients_kernel(uint32_t log_size, gptr<const gpu::DeviceDeepBatch> batches,
+                                      uint32_t n_batches, gptr<const gpu::DeviceColumnRef> columns,
+                                      gptr<const QM31> coefficients, gpu::SecureColumnView out) {
+  deep_column(log_size, batches, n_batches, columns, coefficients, out);
+}
+// Many quotient columns of one size: job blockIdx.y of the table.
+__global__ void deep_quotients_many_kernel(uint32_t log_size, gptr<const gpu::DeepQuotientJob> jobs) {
+  const gpu::DeepQuotientJob j = jobs.load(blockIdx.y);
+  deep_column(log_size, j.batches, j.n_batches, j.columns, j.coefficients, j.out);
+}
+
 }  // namespace
 }  // namespace ptvm::kernels
 
@@ -46,6 +57,16 @@ void deep_quotients(uint32_t log_size, gptr<const DeviceDeepBatch> batches, uint
   PTVM_LAUNCH(deep_quotients_kernel, grid_stride_blocks(n, kThreads), kThreads, 0, stream)(
       log_size, batches, n_batches, columns, column_coefficients, out);
   PTVM_CHECK_LAUNCH("deep_quotients_kernel");
+}
+
+void deep_quotients_many(uint32_t log_size, gptr<const DeepQuotientJob> jobs, uint32_t n_jobs, stream_t stream) {
+  const size_t n = size_t{1} << log_size;
+  for (uint32_t first = 0; first < n_jobs; first += kMaxGridY) {
+    const uint32_t count = n_jobs - first < kMaxGridY ? n_jobs - first : kMaxGridY;
+    PTVM_LAUNCH(deep_quotients_many_kernel, dim3(grid_stride_blocks(n, kThreads, 132 * 16 / count + 1), count), kThreads, 0,
+                stream)(log_size, jobs.offset(first));
+    PTVM_CHECK_LAUNCH("deep_quotients_many_kernel");
+  }
 }
 
 PTVM_GPU_NAMESPACE_END

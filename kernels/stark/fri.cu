@@ -19,9 +19,9 @@ __device__ PTVM_FORCEINLINE void store_secure(const gpu::SecureColumnView& v, si
   for (int k = 0; k < 4; ++k) v.coords[k].store(i, x.coord(k));
 }
 
-__global__ void fri_fold_circle_kernel(gpu::SecureColumnConstView in, uint32_t log_size, QM31 alpha,
-                                       bool accumulate, gpu::SecureColumnConstView acc,
-                                       gpu::SecureColumnView out) {
+__device__ PTVM_FORCEINLINE void fold_circle(const gpu::SecureColumnConstView& in, uint32_t log_size, const QM31& alpha,
+                                            bool accumulate, const gpu::SecureColumnConstView& acc,
+                                            const gpu::SecureColumnView& out) {
   const size_t half = size_t{1} << (log_size - 1);
   const circle::CircleDomain domain = circle::CanonicCoset{log_size}.circle_domain();
   const QM31 alpha_sq = alpha * alpha;
@@ -33,13 +33,32 @@ __global__ void fri_fold_circle_kernel(gpu::SecureColumnConstView in, uint32_t l
   }
 }
 
-__global__ void fri_fold_line_kernel(gpu::SecureColumnConstView in, circle::LineDomain domain, QM31 alpha,
-                                     gpu::SecureColumnView out) {
+__device__ PTVM_FORCEINLINE void fold_line(const gpu::SecureColumnConstView& in, const circle::LineDomain& domain,
+                                          const QM31& alpha, const gpu::SecureColumnView& out) {
   const size_t half = domain.size() / 2;
   for (size_t i = grid_thread_index(); i < half; i += grid_thread_count()) {
     const M31 x = domain.at(circle::bit_reverse_index(2 * i, domain.log_size()));
     store_secure(out, i, stark::fold_line_pair(load_secure(in, 2 * i), load_secure(in, 2 * i + 1), x.inverse(), alpha));
   }
+}
+
+__global__ void fri_fold_circle_kernel(gpu::SecureColumnConstView in, uint32_t log_size, QM31 alpha,
+                                       bool accumulate, gpu::SecureColumnConstView acc,
+                                       gpu::SecureColumnView out) {
+  fold_circle(in, log_size, alpha, accumulate, acc, out);
+}
+__global__ void fri_fold_line_kernel(gpu::SecureColumnConstView in, circle::LineDomain domain, QM31 alpha,
+                                     gpu::SecureColumnView out) {
+  fold_line(in, domain, alpha, out);
+}
+// Many folds of one size: fold blockIdx.y of the table.
+__global__ void fri_fold_circle_many_kernel(gptr<const gpu::FriFoldJob> jobs, uint32_t log_size) {
+  const gpu::FriFoldJob j = jobs.load(blockIdx.y);
+  fold_circle(j.in, log_size, j.alpha, j.accumulate != 0, j.acc, j.out);
+}
+__global__ void fri_fold_line_many_kernel(gptr<const gpu::FriFoldJob> jobs) {
+  const gpu::FriFoldJob j = jobs.load(blockIdx.y);
+  fold_line(j.in, j.domain, j.alpha, j.out);
 }
 
 }  // namespace
@@ -61,6 +80,26 @@ void fri_fold_line(SecureColumnConstView in, circle::LineDomain domain, QM31 alp
   const size_t half = domain.size() / 2;
   PTVM_LAUNCH(fri_fold_line_kernel, grid_stride_blocks(half, kThreads), kThreads, 0, stream)(in, domain, alpha, out);
   PTVM_CHECK_LAUNCH("fri_fold_line_kernel");
+}
+
+void fri_fold_circle_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream) {
+  const size_t half = size_t{1} << (log_size - 1);
+  for (uint32_t first = 0; first < n_jobs; first += kMaxGridY) {
+    const uint32_t count = n_jobs - first < kMaxGridY ? n_jobs - first : kMaxGridY;
+    PTVM_LAUNCH(fri_fold_circle_many_kernel, dim3(grid_stride_blocks(half, kThreads, 132 * 16 / count + 1), count), kThreads,
+                0, stream)(jobs.offset(first), log_size);
+    PTVM_CHECK_LAUNCH("fri_fold_circle_many_kernel");
+  }
+}
+
+void fri_fold_line_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream) {
+  const size_t half = size_t{1} << (log_size - 1);
+  for (uint32_t first = 0; first < n_jobs; first += kMaxGridY) {
+    const uint32_t count = n_jobs - first < kMaxGridY ? n_jobs - first : kMaxGridY;
+    PTVM_LAUNCH(fri_fold_line_many_kernel, dim3(grid_stride_blocks(half, kThreads, 132 * 16 / count + 1), count), kThreads,
+                0, stream)(jobs.offset(first));
+    PTVM_CHECK_LAUNCH("fri_fold_line_many_kernel");
+  }
 }
 
 PTVM_GPU_NAMESPACE_END

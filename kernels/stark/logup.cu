@@ -26,6 +26,52 @@ __global__ void logup_running_column_kernel(gptr<const QM31> prefix_sums, uint32
   }
 }
 
+constexpr unsigned kScanThreads = 256;
+
+// One block per job (blockIdx.y): the inclusive prefix sums of the job's row totals (row order),
+// written over them, then the running column and the claimed sum, as inclusive_scan_add followed
+// by logup_running_column (field addition is exact: any summation order gives the same sums).
+__global__ void logup_running_many_kernel(gptr<const gpu::LogupRunningJob> jobs, uint32_t log_rows) {
+  PTVM_SHARED(uint4, partial, kScanThreads);
+  const gpu::LogupRunningJob job = jobs.load(blockIdx.y);
+  const size_t n = size_t{1} << log_rows;
+  const gptr<QM31> totals(job.row_totals, n);
+  // Each thread scans a contiguous chunk; the chunk sums are scanned in shared memory.
+  const size_t chunk = (n + kScanThreads - 1) / kScanThreads;
+  const size_t begin = threadIdx.x * chunk < n ? threadIdx.x * chunk : n;
+  const size_t end = begin + chunk < n ? begin + chunk : n;
+  QM31 local;
+  for (size_t r = begin; r < end; ++r) {
+    local += load_qm31(totals, r);
+    store_qm31(totals, r, local);
+  }
+  partial[threadIdx.x] = uint4{local.x0.a.v, local.x0.b.v, local.x1.a.v, local.x1.b.v};
+  __syncthreads();
+  if (threadIdx.x == 0) {  // 256 sums: sequential in one thread (exclusive scan of the chunk sums)
+    QM31 run;
+    for (unsigned t = 0; t < kScanThreads; ++t) {
+      const uint4 w = partial[t];
+      const QM31 v = QM31::from_m31(M31::raw(w.x), M31::raw(w.y), M31::raw(w.z), M31::raw(w.w));
+      partial[t] = uint4{run.x0.a.v, run.x0.b.v, run.x1.a.v, run.x1.b.v};
+      run += v;
+    }
+  }
+  __syncthreads();
+  const uint4 w = partial[threadIdx.x];
+  const QM31 offset = QM31::from_m31(M31::raw(w.x), M31::raw(w.y), M31::raw(w.z), M31::raw(w.w));
+  for (size_t r = begin; r < end; ++r) store_qm31(totals, r, load_qm31(totals, r) + offset);
+  __syncthreads();
+  const QM31 total = load_qm31(totals, n - 1);
+  const QM31 per_row = air::logup_sum_per_row(total, log_rows);
+  for (size_t r = threadIdx.x; r < n; r += blockDim.x) {
+    const QM31 before = r == 0 ? QM31::zero() : load_qm31(totals, r - 1);
+    const QM31 c = air::logup_running_value(before, r, per_row);
+    const size_t pos = circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(r, log_rows), log_rows);
+    for (int k = 0; k < 4; ++k) job.out.coords[k].store(pos, c.coord(k));
+  }
+  if (threadIdx.x == 0) store_qm31(gptr<QM31>(job.claimed_sum, 1), 0, total);
+}
+
 }  // namespace
 }  // namespace ptvm::kernels
 
@@ -38,6 +84,14 @@ void logup_running_column(gptr<const QM31> prefix_sums, uint32_t log_rows, Secur
   PTVM_LAUNCH(logup_running_column_kernel, grid_stride_blocks(n, kThreads), kThreads, 0, stream)(
       prefix_sums, log_rows, out, claimed_sum);
   PTVM_CHECK_LAUNCH("logup_running_column_kernel");
+}
+
+void logup_running_many(gptr<const LogupRunningJob> jobs, uint32_t n_jobs, uint32_t log_rows, stream_t stream) {
+  for (uint32_t first = 0; first < n_jobs; first += kMaxGridY) {
+    const uint32_t count = n_jobs - first < kMaxGridY ? n_jobs - first : kMaxGridY;
+    PTVM_LAUNCH(logup_running_many_kernel, dim3(1, count), kScanThreads, 0, stream)(jobs.offset(first), log_rows);
+    PTVM_CHECK_LAUNCH("logup_running_many_kernel");
+  }
 }
 
 PTVM_GPU_NAMESPACE_END

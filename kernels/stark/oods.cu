@@ -74,6 +74,49 @@ __global__ void evaluate_columns_at_point_kernel(gptr<const gpu::DeviceColumnRef
   }
 }
 
+// Columns with their own points: entry c reads its log_size factors at factors[entry.first_factor].
+__global__ void evaluate_columns_at_points_kernel(gptr<const gpu::PointEvalColumn> columns, uint32_t n_columns,
+                                                  uint32_t log_size, gptr<const QM31> factors, gptr<QM31> out) {
+  PTVM_SHARED(uint4, partial, kThreads);
+  PTVM_SHARED(uint4, factor, kMaxFactors);
+  PTVM_SHARED(uint4, high_weight, kThreads);
+  const uint32_t low_bits = log_size < kLogThreads ? log_size : kLogThreads;
+  const size_t n_low = size_t{1} << low_bits, n_high = (size_t{1} << log_size) >> low_bits;
+  for (uint32_t c = blockIdx.x; c < n_columns; c += gridDim.x) {
+    const gpu::PointEvalColumn col = columns.load(c);
+    __syncthreads();  // the previous column's factors are no longer read
+    if (threadIdx.x < log_size) factor[threadIdx.x] = to_words(load_qm31(factors, col.first_factor + threadIdx.x));
+    __syncthreads();
+    QM31 w_low = QM31::one();
+    for (uint32_t k = 0; k < low_bits; ++k)
+      if ((threadIdx.x >> k) & 1) w_low = w_low * from_words(factor[k]);
+    const gptr<const M31> coeffs(col.data, size_t{1} << log_size);
+    QM31 sum;
+    for (size_t base = 0; base < n_high; base += kThreads) {
+      __syncthreads();
+      const size_t m = base + threadIdx.x;
+      if (m < n_high) {
+        QM31 w = QM31::one();
+        for (uint32_t k = 0; low_bits + k < log_size; ++k)
+          if ((m >> k) & 1) w = w * from_words(factor[low_bits + k]);
+        high_weight[threadIdx.x] = to_words(w);
+      }
+      __syncthreads();
+      const size_t count = n_high - base < kThreads ? n_high - base : kThreads;
+      if (threadIdx.x < n_low)
+        for (size_t i = 0; i < count; ++i)
+          sum += from_words(high_weight[i]) * coeffs.load(threadIdx.x + ((base + i) << low_bits));
+    }
+    partial[threadIdx.x] = to_words(threadIdx.x < n_low ? sum * w_low : QM31::zero());
+    __syncthreads();
+    for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
+      if (threadIdx.x < stride) partial[threadIdx.x] = to_words(from_words(partial[threadIdx.x]) + from_words(partial[threadIdx.x + stride]));
+      __syncthreads();
+    }
+    if (threadIdx.x == 0) store_qm31(out, c, from_words(partial[0]));
+  }
+}
+
 }  // namespace
 }  // namespace ptvm::kernels
 
@@ -89,6 +132,16 @@ void evaluate_columns_at_point(gptr<const DeviceColumnRef> columns, uint32_t n_c
   const unsigned blocks = n_columns < 65535 ? n_columns : 65535;
   PTVM_LAUNCH(evaluate_columns_at_point_kernel, blocks, kThreads, 0, stream)(columns, n_columns, log_size, factors, out);
   PTVM_CHECK_LAUNCH("evaluate_columns_at_point_kernel");
+}
+
+void evaluate_columns_at_points(gptr<const PointEvalColumn> columns, uint32_t n_columns, uint32_t log_size,
+                                gptr<const QM31> factors, gptr<QM31> out, stream_t stream) {
+  if (n_columns == 0) return;
+  if (log_size > kMaxFactors)
+    throw Error(ErrorCategory::Usage, "evaluate_columns_at_points: log_size " + std::to_string(log_size) + " above 32");
+  const unsigned blocks = n_columns < 65535 ? n_columns : 65535;
+  PTVM_LAUNCH(evaluate_columns_at_points_kernel, blocks, kThreads, 0, stream)(columns, n_columns, log_size, factors, out);
+  PTVM_CHECK_LAUNCH("evaluate_columns_at_points_kernel");
 }
 
 PTVM_GPU_NAMESPACE_END

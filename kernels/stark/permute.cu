@@ -20,6 +20,15 @@ __global__ void rows_to_bitrev_kernel(gptr<const M31> rows, gptr<M31> out, uint3
     out.store(row_position(j, log_size), rows.load(j));
 }
 
+// Many columns of one size: column blockIdx.y of the table.
+__global__ void rows_to_bitrev_many_kernel(gptr<const gpu::PermuteJob> jobs, uint32_t log_size) {
+  const gpu::PermuteJob job = jobs.load(blockIdx.y);
+  const size_t n = size_t{1} << log_size;
+  const gptr<const M31> rows(job.src, n);
+  const gptr<M31> out(job.dst, n);
+  for (size_t j = grid_thread_index(); j < n; j += grid_thread_count())
+    out.store(row_position(j, log_size), rows.load(j));
+}
 __global__ void bitrev_to_rows_kernel(gptr<const M31> evaluations, gptr<M31> rows, uint32_t log_size) {
   const size_t n = size_t{1} << log_size;
   for (size_t j = grid_thread_index(); j < n; j += grid_thread_count())
@@ -55,6 +64,16 @@ void gather_words(gptr<const GatherSource> sources, gptr<uint32_t> out, size_t n
   if (n == 0) return;
   PTVM_LAUNCH(gather_words_kernel, grid_stride_blocks(n, kThreads), kThreads, 0, stream)(sources, out, n);
   PTVM_CHECK_LAUNCH("gather_words_kernel");
+}
+
+void rows_to_bitrev_many(gptr<const PermuteJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream) {
+  const size_t n = size_t{1} << log_size;
+  for (uint32_t first = 0; first < n_jobs; first += kMaxGridY) {
+    const uint32_t count = n_jobs - first < kMaxGridY ? n_jobs - first : kMaxGridY;
+    PTVM_LAUNCH(rows_to_bitrev_many_kernel, dim3(grid_stride_blocks(n, kThreads, 132 * 16 / count + 1), count), kThreads, 0,
+                stream)(jobs.offset(first), log_size);
+    PTVM_CHECK_LAUNCH("rows_to_bitrev_many_kernel");
+  }
 }
 
 PTVM_GPU_NAMESPACE_END

@@ -8,6 +8,7 @@
 
 #if defined(TVM_WITH_CUDA_RUNTIME)
 #include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/gpu/group_backend.hpp"
 #include "ptvm/gpu/runtime.hpp"
 #include "ptvm/gpu/tensor_batch.hpp"
 #if !defined(PTVM_HOSTSIM)
@@ -32,6 +33,11 @@ ptvm::vm::TensorFfnFactory make_cuda_tensor_ffn(bool cublas) {
   return ptvm::gpu::device_tensor_ffn_factory(cublas ? ptvm::gpu::TensorGemmPath::Cublas
                                                      : ptvm::gpu::TensorGemmPath::OwnKernel);
 }
+std::optional<ptvm::vmair::GroupProving> make_cuda_group_proving(ptvm::Backend& backend, size_t max_group) {
+  auto* device = dynamic_cast<ptvm::gpu::CudaBackend*>(&backend);
+  if (!device) return std::nullopt;
+  return ptvm::gpu::group_proving(*device, max_group);
+}
 #else
 bool cuda_runtime_built() { return false; }
 bool cuda_device_visible() { return false; }
@@ -45,6 +51,7 @@ void use_cuda_device(int device) {
 ptvm::vm::TensorFfnFactory make_cuda_tensor_ffn(bool) {
   throw ptvm::Error(ptvm::ErrorCategory::Usage, "--tensor-device gpu: the CUDA runtime is not built");
 }
+std::optional<ptvm::vmair::GroupProving> make_cuda_group_proving(ptvm::Backend&, size_t) { return std::nullopt; }
 #endif
 
 }  // namespace tvm_cli

@@ -8,6 +8,7 @@
 
 #if defined(TVM_WITH_HOSTSIM_RUNTIME)
 #include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/gpu/group_backend.hpp"
 #include "ptvm/gpu/tensor_batch.hpp"
 #endif
 
@@ -21,6 +22,11 @@ std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& n
 ptvm::vm::TensorFfnFactory make_hostsim_tensor_ffn() {
   return ptvm::gpu::device_tensor_ffn_factory(ptvm::gpu::TensorGemmPath::OwnKernel);
 }
+std::optional<ptvm::vmair::GroupProving> make_hostsim_group_proving(ptvm::Backend& backend, size_t max_group) {
+  auto* device = dynamic_cast<ptvm::gpu::CudaBackend*>(&backend);
+  if (!device) return std::nullopt;
+  return ptvm::gpu::group_proving(*device, max_group);
+}
 #else
 bool hostsim_runtime_built() { return false; }
 std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name) {
@@ -29,6 +35,7 @@ std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& n
 ptvm::vm::TensorFfnFactory make_hostsim_tensor_ffn() {
   throw ptvm::Error(ptvm::ErrorCategory::Usage, "--tensor-device hostsim: host-sim not built");
 }
+std::optional<ptvm::vmair::GroupProving> make_hostsim_group_proving(ptvm::Backend&, size_t) { return std::nullopt; }
 #endif
 
 }  // namespace tvm_cli

@@ -6,9 +6,11 @@
 //   hostsim, hostsim-dual   the CUDA backend's kernels run on the CPU by host-sim (debugging, CI)
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "ptvm/backend.hpp"
+#include "ptvm/vmair/batch.hpp"
 
 namespace tvm_cli {
 
@@ -32,6 +34,10 @@ std::unique_ptr<ptvm::Backend> make_cuda_runtime_backend(const std::string& name
 int cuda_device_count();
 void use_cuda_device(int device);
 bool hostsim_runtime_built();
+// prove-batch's lockstep device groups over a backend made by make_*_runtime_backend("cuda")
+// (nullopt for any other backend); the backend must outlive the result.
+std::optional<ptvm::vmair::GroupProving> make_cuda_group_proving(ptvm::Backend& backend, size_t max_group);
+std::optional<ptvm::vmair::GroupProving> make_hostsim_group_proving(ptvm::Backend& backend, size_t max_group);
 std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name);
 
 }  // namespace tvm_cli

@@ -153,6 +153,7 @@ struct BatchArguments {
   unsigned threads = 1;
   unsigned ranks = 0;   // 0: 1, or one per device
   std::string devices;  // empty: all visible with a CUDA backend
+  unsigned group_size = 256;  // lockstep device groups (cuda, hostsim): jobs per group at most
   bool progress = false;
   bool json = false;
 };
@@ -507,8 +508,14 @@ Action add_prove_batch_command(CLI::App& app) {
       ->type_name("LIST");
   cmd->add_flag("--progress", args->progress, "print i/N, rate, ETA and each failure's reason on stderr");
   cmd->add_flag("--json", args->json, "print the summary JSON on stdout (it is also written to DIR/summary.json)");
+  cmd->add_option("--group-size", args->group_size,
+                  "cuda/hostsim on one rank: jobs of one shape proven in lockstep per group, every stage one launch "
+                  "over all of them (default 256, fewer when the device memory bounds it; 1 proves one job at a time)")
+      ->check(non_negative_integer())
+      ->type_name("N");
   cmd->footer("Examples:\n"
               "  tvm prove-batch jobs.json --out proofs --threads 2 --progress\n"
+              "  tvm prove-batch jobs.json --out proofs --backend hostsim --group-size 256\n"
               "  tvm prove-batch jobs.json --out proofs --proof-format binary --json\n"
               "  tvm prove-batch jobs.json --out proofs --ranks 4             (4 in-process ranks)\n"
               "  mpirun -n 8 tvm prove-batch jobs.json --out proofs           (one rank per MPI process)\n"
@@ -522,6 +529,8 @@ Action add_prove_batch_command(CLI::App& app) {
     const std::optional<stark::Profile> profile = profile_option(args->profile);
     const unsigned threads = std::max(1u, args->threads);
     if (args->ranks > 4096) throw Error(ErrorCategory::Usage, "--ranks must be in 1..4096");
+    if (args->group_size < 1 || args->group_size > 4096)
+      throw Error(ErrorCategory::Usage, "--group-size must be in 1..4096");
 
     // Where the ranks come from: MPI processes, one in-process rank per device, or --ranks.
     const bool mpi = ptvm::comm::launched_by_mpi() && mpi_world_size() != 1;  // 0: size unknown
@@ -570,6 +579,13 @@ Action add_prove_batch_command(CLI::App& app) {
       options.backend = shared.backend.get();
       // --threads workers produce traces while one more proves on the shared backend.
       options.workers = threads + 1;
+      // The CUDA backend (or its host-sim build) on one rank: lockstep groups, every stage one
+      // launch over a group's jobs; --threads workers record the next group's traces meanwhile.
+      if (args->group_size > 1 && (shared.name == "cuda" || shared.name == "hostsim")) {
+        options.group = shared.name == "cuda" ? make_cuda_group_proving(*shared.backend, args->group_size)
+                                              : make_hostsim_group_proving(*shared.backend, args->group_size);
+        if (options.group) options.workers = threads;
+      }
       if (devices.size() == 1) {
         const int device = devices[0];
         options.on_worker_start = [device](int, unsigned) { use_cuda_device(device); };

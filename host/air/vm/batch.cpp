@@ -13,9 +13,10 @@
 #include "ptvm/vm/runner.hpp"
 #include "ptvm/vmair/profiles.hpp"
 #include "ptvm/vmair/vm_air.hpp"
+#include "batch_internal.hpp"
 
 namespace ptvm::vmair {
-namespace {
+namespace detail {
 
 // "job 3 (x.tvm): why", unless the message names the job already (manifest entries do).
 std::string job_message(size_t index, const std::string& label, const std::string& why) {
@@ -36,6 +37,11 @@ vm::Program job_program(const ProveJob& job) {
   }
   return program;
 }
+
+}  // namespace detail
+namespace {
+using detail::job_message;
+using detail::job_program;
 
 // Proves one job: the run prove_program makes (lockstep, recorded), then prove_trace; `prove_lock`
 // (when a backend is shared) is held only while proving, so other workers produce traces meanwhile.
@@ -189,8 +195,10 @@ void prove_local(const std::vector<ProveJob>& jobs, const std::vector<size_t>& o
     std::rethrow_exception(failure);
 }
 
+} // namespace
+
 // Steps of the job's run on the native engine (the cost estimate's input); 0 for a job that fails.
-uint64_t native_steps(const ProveJob& job) {
+uint64_t detail::native_steps(const ProveJob& job) {
   if (job.error || job.max_steps >= kMaxProvableSteps)
     return 0;
   try {
@@ -205,12 +213,11 @@ uint64_t native_steps(const ProveJob& job) {
   }
 }
 
-} // namespace
-
 void prove_batch(const std::vector<ProveJob>& jobs, const BatchProveOptions& options,
                  const ResultFn& on_result) {
   std::vector<size_t> order(jobs.size());
   std::iota(order.begin(), order.end(), size_t{0});
+  if (options.group) return detail::prove_grouped(jobs, order, options, 0, on_result);
   prove_local(jobs, order, options, 0, on_result);
 }
 
@@ -293,6 +300,9 @@ ProveJobResult deserialize_result(comm::ByteReader& in) {
 void prove_batch(comm::Communicator& comm, const std::vector<ProveJob>& jobs,
                  const BatchProveOptions& options, const ResultFn& on_result) {
   const int size = comm.size(), rank = comm.rank();
+  if (options.group && size > 1)
+    throw Error(ErrorCategory::Usage, "prove_batch over " + std::to_string(size) +
+                                          " ranks: lockstep groups (BatchProveOptions::group) run on one rank");
   if (options.backend && size > 1)
     throw Error(ErrorCategory::Usage,
                 "prove_batch over " + std::to_string(size) +
@@ -305,7 +315,7 @@ void prove_batch(comm::Communicator& comm, const std::vector<ProveJob>& jobs,
   // 1. Shapes: job i's native run on rank i mod size, step counts all-gathered.
   comm::ByteWriter mine;
   for (size_t i = static_cast<size_t>(rank); i < n; i += static_cast<size_t>(size))
-    mine.u64(native_steps(jobs[i]));
+    mine.u64(detail::native_steps(jobs[i]));
   const comm::Bytes mine_bytes = mine.take();
   const std::vector<comm::Bytes> shapes = comm.all_gather(mine_bytes);
   std::vector<uint64_t> costs(n, 0);

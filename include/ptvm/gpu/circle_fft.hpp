@@ -20,6 +20,7 @@
 #include "ptvm/field/m31.hpp"
 #include "ptvm/gpu/config.hpp"
 #include "ptvm/gpu/gptr.hpp"
+#include "ptvm/gpu/merkle.hpp"
 #include "ptvm/gpu/runtime.hpp"
 
 PTVM_GPU_NAMESPACE_BEGIN
@@ -58,5 +59,18 @@ void circle_evaluate_bitrev(gptr<const M31> coeffs, size_t n_coeffs, gptr<M31> v
 void circle_interpolate_bitrev(gptr<const M31> values, gptr<M31> coeffs, uint32_t log_size,
                                const DeviceTwiddles& twiddles, stream_t stream,
                                const CircleFftTiling& tiling = {});
+
+// One column of a many-column transform: dst (2^log_size values) is transformed in place after its
+// first pass read src[0, n_src) and zeros above (src == nullptr: dst is read).
+struct FftColumnIo {
+  const M31* src;
+  uint64_t n_src;
+  M31* dst;
+};
+// The transform (inverse: interpolation, with the 1/N) of n_columns columns of one log size, a
+// device table of FftColumnIo: one launch per pass for all of them (gridDim.y = columns, split at
+// kMaxGridY). Out of place with zero-padding, as circle_evaluate_bitrev / circle_interpolate_bitrev.
+void circle_transform_many(gptr<const FftColumnIo> columns, uint32_t n_columns, uint32_t log_size, bool inverse,
+                           const DeviceTwiddles& twiddles, stream_t stream, const CircleFftTiling& tiling = {});
 
 PTVM_GPU_NAMESPACE_END

@@ -13,6 +13,7 @@
 #include "ptvm/field/qm31.hpp"
 #include "ptvm/gpu/config.hpp"
 #include "ptvm/gpu/gptr.hpp"
+#include "ptvm/gpu/merkle.hpp"
 
 PTVM_GPU_NAMESPACE_BEGIN
 
@@ -37,5 +38,13 @@ void m31_batch_apply(ColumnOp op, gptr<const M31> a, gptr<const M31> b, gptr<M31
 void qm31_accumulate_m31_batch(gptr<QM31> acc, gptr<const M31> columns, gptr<const QM31> coefficients,
                                size_t n_columns, size_t column_length, size_t column_stride,
                                stream_t stream);
+
+// dst += src for n_pairs pairs of columns of n elements in one launch (gridDim.y = pairs, split at
+// kMaxGridY).
+struct ColumnPair {
+  M31* dst;
+  const M31* src;
+};
+void m31_add_many(gptr<const ColumnPair> pairs, uint32_t n_pairs, size_t n, stream_t stream);
 
 PTVM_GPU_NAMESPACE_END

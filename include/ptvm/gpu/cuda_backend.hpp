@@ -16,6 +16,7 @@
 // object is copied byte-wise to device memory; nvcc rejects host-only members used on the device).
 #pragma once
 #include <functional>
+#include <span>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +35,12 @@ struct DeviceAirKernels {
   bool (*matches)(const air::Component& component);
   void (*trace_fractions)(const air::Component& component, const FractionsDeviceArgs& args, stream_t stream);
   void (*composition)(const air::Component& component, const CompositionDeviceArgs& args, stream_t stream);
+  // Many components of this AIR type in one launch: component i with args[i] (a device table),
+  // the grid sized for the largest (log rows / log domain size).
+  void (*fractions_many)(std::span<const air::Component* const> components, gptr<const FractionsDeviceArgs> args,
+                         uint32_t max_log_rows, stream_t stream);
+  void (*composition_many)(std::span<const air::Component* const> components, gptr<const CompositionDeviceArgs> args,
+                           uint32_t max_log_size, stream_t stream);
 };
 
 // The example AIRs of ptvm/air/examples/ (kernels/stark/example_airs.cu).
@@ -45,6 +52,9 @@ class CudaBackend : public Backend {
  public:
   // Registers an AIR type for device evaluation (later registrations of the same type win).
   virtual void register_air(const DeviceAirKernels& kernels) = 0;
+  // The launchers registered for a component's AIR type; throws ptvm::Error (Usage) naming it
+  // when none is.
+  virtual const DeviceAirKernels& air_kernels(const air::Component& component) const = 0;
   // Test hook: overwrite one value of a device column set made by this backend (e.g. to check
   // that the dual backend reports an injected difference).
   virtual void poke_value(ColumnSet& columns, size_t column, size_t position, M31 value) = 0;

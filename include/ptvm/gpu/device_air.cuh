@@ -7,7 +7,10 @@
 // constraint order: the AIR's calls, then boundary constraints in ComponentInfo order, then the last
 // LogUp batch), so the device result is the CPU backend's byte for byte.
 #pragma once
+#include <cstring>
+#include <span>
 #include <string>
+#include <vector>
 #include <typeinfo>
 
 #include "ptvm/air/component.hpp"
@@ -103,7 +106,7 @@ struct FractionEval {
 };
 
 template <class AirT>
-__global__ void composition_kernel(const AirT* air, CompositionDeviceArgs args) {
+__device__ PTVM_FORCEINLINE void composition_positions(const AirT* air, const CompositionDeviceArgs& args) {
   const size_t n = size_t{1} << args.log_size;
   for (size_t pos = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; pos < n;
        pos += static_cast<size_t>(gridDim.x) * blockDim.x) {
@@ -123,7 +126,18 @@ __global__ void composition_kernel(const AirT* air, CompositionDeviceArgs args) 
 }
 
 template <class AirT>
-__global__ void fractions_kernel(const AirT* air, FractionsDeviceArgs args) {
+__global__ void composition_kernel(const AirT* air, CompositionDeviceArgs args) {
+  composition_positions(air, args);
+}
+// Many components of one AIR type: component blockIdx.y (its AIR airs[y], its arguments args[y]).
+template <class AirT>
+__global__ void composition_many_kernel(const AirT* airs, gptr<const CompositionDeviceArgs> args) {
+  const CompositionDeviceArgs a = args.load(blockIdx.y);
+  composition_positions(airs + blockIdx.y, a);
+}
+
+template <class AirT>
+__device__ PTVM_FORCEINLINE void fraction_rows(const AirT* air, const FractionsDeviceArgs& args) {
   const size_t n = size_t{1} << args.log_rows;
   for (size_t row = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; row < n;
        row += static_cast<size_t>(gridDim.x) * blockDim.x) {
@@ -136,6 +150,16 @@ __global__ void fractions_kernel(const AirT* air, FractionsDeviceArgs args) {
     if (e.zero_denominator) atomic_min_u32(args.first_zero_row, 0, static_cast<uint32_t>(row));
     args.row_totals.store(row, e.row_total);
   }
+}
+
+template <class AirT>
+__global__ void fractions_kernel(const AirT* air, FractionsDeviceArgs args) {
+  fraction_rows(air, args);
+}
+template <class AirT>
+__global__ void fractions_many_kernel(const AirT* airs, gptr<const FractionsDeviceArgs> args) {
+  const FractionsDeviceArgs a = args.load(blockIdx.y);
+  fraction_rows(airs + blockIdx.y, a);
 }
 
 // The AIR object in device memory, copied byte-wise (see the header of cuda_backend.hpp).
@@ -175,6 +199,49 @@ void launch_fractions(const air::Component& component, const FractionsDeviceArgs
   synchronize(stream);
 }
 
+// The AIR objects of many components (byte-wise copies, in order) in one upload.
+template <class AirT>
+DeviceBuffer<unsigned char> upload_airs(std::span<const air::Component* const> components, stream_t stream) {
+  std::vector<unsigned char> bytes(sizeof(AirT) * components.size());
+  for (size_t i = 0; i < components.size(); ++i)
+    std::memcpy(bytes.data() + i * sizeof(AirT), static_cast<const void*>(&air_of<AirT>(*components[i])), sizeof(AirT));
+  return DeviceBuffer<unsigned char>::from_host(bytes, stream);
+}
+
+template <class AirT>
+void launch_composition_many(std::span<const air::Component* const> components, gptr<const CompositionDeviceArgs> args,
+                             uint32_t max_log_size, stream_t stream) {
+  if (components.empty()) return;
+  DeviceBuffer<unsigned char> airs = upload_airs<AirT>(components, stream);
+  const AirT* base = reinterpret_cast<const AirT*>(airs.data());
+  const size_t n = size_t{1} << max_log_size;
+  const uint32_t total = static_cast<uint32_t>(components.size());
+  for (uint32_t first = 0; first < total; first += kMaxGridY) {
+    const uint32_t count = total - first < kMaxGridY ? total - first : kMaxGridY;
+    PTVM_LAUNCH(composition_many_kernel<AirT>, dim3(grid_stride_blocks(n, kAirThreads, 132 * 16 / count + 1), count),
+                kAirThreads, 0, stream)(base + first, args.offset(first));
+    PTVM_CHECK_LAUNCH("composition_many_kernel");
+  }
+  synchronize(stream);
+}
+
+template <class AirT>
+void launch_fractions_many(std::span<const air::Component* const> components, gptr<const FractionsDeviceArgs> args,
+                           uint32_t max_log_rows, stream_t stream) {
+  if (components.empty()) return;
+  DeviceBuffer<unsigned char> airs = upload_airs<AirT>(components, stream);
+  const AirT* base = reinterpret_cast<const AirT*>(airs.data());
+  const size_t n = size_t{1} << max_log_rows;
+  const uint32_t total = static_cast<uint32_t>(components.size());
+  for (uint32_t first = 0; first < total; first += kMaxGridY) {
+    const uint32_t count = total - first < kMaxGridY ? total - first : kMaxGridY;
+    PTVM_LAUNCH(fractions_many_kernel<AirT>, dim3(grid_stride_blocks(n, kAirThreads, 132 * 16 / count + 1), count),
+                kAirThreads, 0, stream)(base + first, args.offset(first));
+    PTVM_CHECK_LAUNCH("fractions_many_kernel");
+  }
+  synchronize(stream);
+}
+
 template <class AirT>
 bool matches(const air::Component& component) {
   return dynamic_cast<const air::ComponentAdapter<AirT>*>(&component) != nullptr;
@@ -184,8 +251,12 @@ bool matches(const air::Component& component) {
 
 template <class AirT>
 DeviceAirKernels device_air_kernels() {
-  return DeviceAirKernels{typeid(AirT).name(), &device_air::matches<AirT>, &device_air::launch_fractions<AirT>,
-                          &device_air::launch_composition<AirT>};
+  return DeviceAirKernels{typeid(AirT).name(),
+                          &device_air::matches<AirT>,
+                          &device_air::launch_fractions<AirT>,
+                          &device_air::launch_composition<AirT>,
+                          &device_air::launch_fractions_many<AirT>,
+                          &device_air::launch_composition_many<AirT>};
 }
 
 PTVM_GPU_NAMESPACE_END

@@ -32,11 +32,29 @@ void blake2s_merkle_layer(gptr<const uint32_t> child_words, gptr<const DeviceCol
                           uint32_t n_columns, gptr<uint32_t> out_words, size_t n_nodes,
                           stream_t stream);
 
+// The same layer of many trees: per tree its child layer (null for the largest layer), its column
+// table (n_columns refs, each of length n_nodes) and its output layer. One launch (gridDim.y = trees,
+// split at kMaxGridY) whatever the number of trees.
+struct MerkleLayerJob {
+  const uint32_t* child_words;
+  const DeviceColumnRef* columns;
+  uint32_t n_columns;
+  uint32_t* out_words;
+};
+inline constexpr uint32_t kMaxGridY = 65535;
+void blake2s_merkle_layers(gptr<const MerkleLayerJob> jobs, uint32_t n_jobs, size_t n_nodes,
+                           stream_t stream);
+
 // All layers of the tree of `columns` (mixed power-of-two lengths, any order).
 class DeviceMerkleTree {
  public:
   // Throws ptvm::Error (Usage) on a length that is not a power of two or above 2^31.
   static DeviceMerkleTree commit(std::span<const DeviceColumnRef> columns, stream_t stream);
+
+  // The trees of many column lists at once: trees of one shape (column log sizes in order) share
+  // one launch per layer. Tree t equals commit(trees[t]).
+  static std::vector<DeviceMerkleTree> commit_many(std::span<const std::vector<DeviceColumnRef>> trees,
+                                                   stream_t stream);
 
   uint32_t max_log_size() const { return static_cast<uint32_t>(layers_.size()) - 1; }
   hash::Blake2sHash root(stream_t stream = nullptr) const { return node(0, 0, stream); }

@@ -3,6 +3,8 @@
 // zeros, i.e. exactly what hash::Blake2sChannel::grind returns for the same digest.
 #pragma once
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "ptvm/gpu/config.hpp"
 #include "ptvm/hash/blake2s.hpp"
@@ -14,5 +16,11 @@ PTVM_GPU_NAMESPACE_BEGIN
 // otherwise ptvm::Error (Usage).
 uint64_t blake2s_grind(const hash::Blake2sHash& channel_digest, uint32_t pow_bits, stream_t stream,
                        uint64_t nonces_per_launch = uint64_t{1} << 26);
+
+// The same for many digests (at most 65535): one launch per window over all of them; result j is
+// blake2s_grind(digests[j], ...) (a digest found in an earlier window keeps its nonce: windows
+// increase, so the first window with a hit holds the smallest).
+std::vector<uint64_t> blake2s_grind_many(std::span<const hash::Blake2sHash> digests, uint32_t pow_bits,
+                                         stream_t stream, uint64_t nonces_per_launch = uint64_t{1} << 26);
 
 PTVM_GPU_NAMESPACE_END

@@ -23,6 +23,10 @@ bool device_available();
 // One line describing the device ("NVIDIA H100 80GB HBM3, sm_90, 132 SMs" / "host-sim ...").
 std::string device_description();
 
+// Free device memory in bytes (CUDA: cudaMemGetInfo on the current device; host-sim: the modeled
+// H100's 80 GB).
+uint64_t device_free_bytes();
+
 // Raw device memory. Sizes in bytes; a zero-byte allocation returns nullptr.
 void* device_malloc(size_t bytes);
 void device_free(void* ptr) noexcept;

@@ -33,6 +33,13 @@ void rows_to_bitrev(gptr<const M31> rows, gptr<M31> out, uint32_t log_size, stre
 // rows[j] = evaluations[bit-reversed position of row j].
 void bitrev_to_rows(gptr<const M31> evaluations, gptr<M31> rows, uint32_t log_size, stream_t stream);
 
+// Many columns of 2^log_size values in one launch (gridDim.y = columns, split at kMaxGridY).
+struct PermuteJob {
+  const M31* src;
+  M31* dst;
+};
+void rows_to_bitrev_many(gptr<const PermuteJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream);
+
 // ---- query extraction (kernels/stark/permute.cu) ----------------------------------------------
 // One 32-bit word to gather: base[index] (a column value or a word of a Merkle layer).
 struct GatherSource {
@@ -49,6 +56,16 @@ void gather_words(gptr<const GatherSource> sources, gptr<uint32_t> out, size_t n
 void logup_running_column(gptr<const QM31> prefix_sums, uint32_t log_rows, SecureColumnView out,
                           gptr<QM31> claimed_sum, stream_t stream);
 
+// Many components' last LogUp batches of one size, one block each (gridDim.y = jobs, split at
+// kMaxGridY): row_totals (row order) is scanned in place, then the running column is written to
+// out and the claimed sum to claimed_sum[0] (inclusive_scan_add + logup_running_column).
+struct LogupRunningJob {
+  QM31* row_totals;
+  SecureColumnView out;
+  QM31* claimed_sum;
+};
+void logup_running_many(gptr<const LogupRunningJob> jobs, uint32_t n_jobs, uint32_t log_rows, stream_t stream);
+
 // ---- DEEP quotients (kernels/stark/deep.cu) ----------------------------------------------------
 // One batch of stark::DeepBatch in device memory; its columns are
 // columns[first_column, first_column + n_columns) with coefficients at the same indices.
@@ -62,6 +79,16 @@ void deep_quotients(uint32_t log_size, gptr<const DeviceDeepBatch> batches, uint
                     gptr<const DeviceColumnRef> columns, gptr<const QM31> column_coefficients,
                     SecureColumnView out, stream_t stream);
 
+// Many quotient columns of one size in one launch (gridDim.y = jobs, split at kMaxGridY).
+struct DeepQuotientJob {
+  gptr<const DeviceDeepBatch> batches;
+  uint32_t n_batches;
+  gptr<const DeviceColumnRef> columns;
+  gptr<const QM31> coefficients;
+  SecureColumnView out;
+};
+void deep_quotients_many(uint32_t log_size, gptr<const DeepQuotientJob> jobs, uint32_t n_jobs, stream_t stream);
+
 // ---- FRI folds (kernels/stark/fri.cu) ----------------------------------------------------------
 // Circle -> line: out[i] = (accumulate ? acc[i] * alpha^2 : 0) + fold_circle_pair(in[2i], in[2i+1])
 // for a column on CanonicCoset(log_size); out has 2^(log_size-1) values (may alias acc).
@@ -71,12 +98,33 @@ void fri_fold_circle(SecureColumnConstView in, uint32_t log_size, QM31 alpha, bo
 void fri_fold_line(SecureColumnConstView in, circle::LineDomain domain, QM31 alpha,
                    SecureColumnView out, stream_t stream);
 
+// Many folds of one size in one launch (gridDim.y = folds, split at kMaxGridY): per fold its
+// input, accumulator (accumulate != 0, circle folds), output, alpha and (line folds) domain.
+struct FriFoldJob {
+  SecureColumnConstView in, acc;
+  SecureColumnView out;
+  QM31 alpha;
+  circle::LineDomain domain;  // line folds: the domain of `in` (log_size of the launch)
+  uint32_t accumulate;
+};
+void fri_fold_circle_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream);
+void fri_fold_line_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream);
+
 // ---- evaluation at a point (kernels/stark/oods.cu) --------------------------------------------
 // out[c] = sum_j coeffs_c[j] * w_j with w_j = prod of factors[k] over the set bits k of j
 // (PROTOCOL.md §3.1 basis at the point), for n_columns coefficient columns of 2^log_size values.
 void evaluate_columns_at_point(gptr<const DeviceColumnRef> columns, uint32_t n_columns,
                                uint32_t log_size, gptr<const QM31> factors, gptr<QM31> out,
                                stream_t stream);
+
+// Columns each at its own point: out[c] = column c (2^log_size coefficients) at the point whose
+// log_size basis factors start at factors[columns[c].first_factor].
+struct PointEvalColumn {
+  const M31* data;
+  uint32_t first_factor;
+};
+void evaluate_columns_at_points(gptr<const PointEvalColumn> columns, uint32_t n_columns, uint32_t log_size,
+                                gptr<const QM31> factors, gptr<QM31> out, stream_t stream);
 
 // ---- AIR evaluation (ptvm/gpu/device_air.cuh, instantiated per AIR type) ----------------------
 // A writable QM31 column table for the LogUp batches.

@@ -21,6 +21,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -66,6 +67,21 @@ struct ProveJobResult {
 // device); may throw, which fails that rank's jobs.
 using BackendFactory = std::function<std::unique_ptr<Backend>(int rank, unsigned worker)>;
 
+// Lockstep groups on one device (ptvm/gpu/group_backend.hpp: gpu::run_group). This library does
+// not link a GPU runtime, so the caller that does gives run_group through `run`. Jobs are sorted
+// by shape (padded trace rows, profile), cut into groups of at most max_group jobs of one shape,
+// fewer when device_free_bytes bounds them; the traces of the next group are recorded on the
+// workers' threads while the current group proves, and results are still delivered in job order.
+struct GroupProving {
+  // Runs body(j, backend_j) for j < n in lockstep on the device; one entry per job, null when
+  // its body returned, else what it threw.
+  std::function<std::vector<std::exception_ptr>(size_t n, const std::function<void(size_t, Backend&)>& body)> run;
+  size_t max_group = 256;
+  // Free device memory (0: not bounded). A group holds at most 80% of it by the jobs' estimated
+  // prover memory (estimated_job_cost); a job whose estimate alone exceeds that fails alone.
+  uint64_t device_free_bytes = 0;
+};
+
 struct BatchProveOptions {
   std::optional<stark::Profile> profile; // nullopt: automatic per job (automatic_profile)
   unsigned workers = 1;                  // threads per rank producing traces and proving
@@ -76,6 +92,9 @@ struct BatchProveOptions {
   // Optional: called on each worker thread before its first job (a CUDA rank selects its device
   // here: the current device is a per-thread setting). An exception fails that worker's jobs.
   std::function<void(int rank, unsigned worker)> on_worker_start;
+  // Set: prove in lockstep groups on one device (single rank; `backend` and `backend_factory` are
+  // not used). `workers` threads record the traces.
+  std::optional<GroupProving> group;
   size_t lookahead = 0;          // 0: 2 * workers
   uint64_t max_memory_bytes = 0; // ProveOptions::max_memory_bytes
 };

@@ -311,4 +311,34 @@ TEST_F(ProveCli, ProveBatchAcrossRanks) {
   EXPECT_EQ(tvm("prove-batch " + path("m.json") + " --out " + path("d") + " --ranks 5000").code, 2);
 }
 
+// --backend hostsim proves in lockstep device groups: the CPU's proof bytes, job by job; a bad
+// --group-size is a usage error.
+TEST_F(ProveCli, ProveBatchHostsimGroups) {
+  nlohmann::json manifest = nlohmann::json::array();
+  manifest.push_back({{"program", fib_}});
+  manifest.push_back({{"program", std::string(PTVM_SOURCE_DIR) + "/programs/addition.tvm"}, {"max_steps", 2}});
+  manifest.push_back({{"program", path("does_not_exist.tvm")}});
+  manifest.push_back({{"program", fib_}});
+  std::ofstream(path("g.json")) << manifest.dump();
+  const std::string common = " --profile fast-test-insecure";
+  EXPECT_EQ(tvm("prove-batch " + path("g.json") + " --out " + path("cpu") + common + " --backend cpu").code, 1);
+  Result r = tvm("prove-batch " + path("g.json") + " --out " + path("hs") + common + " --backend hostsim --group-size 4 --json");
+  EXPECT_EQ(r.code, 1) << r.out;
+  const auto summary = nlohmann::json::parse(r.out.substr(r.out.rfind("{\"manifest\"")));
+  EXPECT_EQ(summary["backend"], "hostsim");
+  EXPECT_EQ(summary["jobs_proven"], 3);
+  EXPECT_EQ(summary["jobs"][2]["ok"], false);
+  for (int i : {0, 1, 3}) {
+    auto read = [&](const std::string& dir) {
+      std::ifstream in(path(dir + "/job-" + std::to_string(i) + ".proof.json"), std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    };
+    EXPECT_FALSE(read("cpu").empty());
+    EXPECT_EQ(read("cpu"), read("hs")) << "job " << i << ": the group gave other proof bytes";
+  }
+  EXPECT_EQ(tvm("prove-batch " + path("g.json") + " --out " + path("x") + " --backend hostsim --group-size 0").code, 2);
+}
+
 }  // namespace

@@ -26,6 +26,9 @@ struct KernelProfile {
   uint64_t store_requests = 0;
   uint64_t sectors = 0;          // 32-byte sectors over all requests
   uint64_t requested_bytes = 0;  // bytes the lanes asked for (<= sectors * 32)
+  // Integer operations the launcher declared for compute-bound kernels (BLAKE2s: ~1200 per
+  // compression), 0 for the others (declare_kernel_ops).
+  uint64_t ops = 0;
   uint64_t requests() const { return load_requests + store_requests; }
   uint64_t bytes() const { return sectors * 32; }
   double sectors_per_request() const {
@@ -45,6 +48,19 @@ struct StageProfile {
   double modeled_seconds() const { return static_cast<double>(bytes) / kH100BytesPerSecond; }
   double min_seconds() const { return static_cast<double>(min_bytes) / kH100BytesPerSecond; }
 };
+
+// Host <-> device copies while profiling (every download is synchronous: one host round trip).
+struct TransferProfile {
+  uint64_t h2d_copies = 0, h2d_bytes = 0;
+  uint64_t d2h_copies = 0, d2h_bytes = 0;
+};
+TransferProfile transfer_profile();
+
+// A launcher's declaration of a compute-bound kernel's work (added to its KernelProfile::ops).
+void declare_kernel_ops(const char* kernel, uint64_t ops);
+// Integer operations of one BLAKE2s compression: 10 rounds x 8 G functions x 14 (adds, xors,
+// rotates) plus message scheduling, rounded up.
+inline constexpr uint64_t kBlake2sCompressionOps = 1200;
 
 void set_profiling(bool on);
 bool profiling();

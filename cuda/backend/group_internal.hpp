@@ -1,0 +1,172 @@
+// Internal to cuda/backend/: one job's call as the group coordinator sees it (inputs borrowed from
+// the waiting job, outputs filled by the coordinator), and execute_kind, which runs the calls of
+// one kind of one round together (group_batched.cpp).
+#pragma once
+#include <exception>
+#include <functional>
+#include <memory>
+#include <numeric>
+#include <span>
+#include <vector>
+
+#include "ptvm/backend.hpp"
+#include "ptvm/common/error.hpp"
+#include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/gpu/group_backend.hpp"
+
+PTVM_GPU_NAMESPACE_BEGIN
+namespace group_detail {
+
+struct Call {
+  explicit Call(GroupCall k) : kind(k) {}
+  virtual ~Call() = default;
+  // This call executed alone (the fallback, and the path of the kinds that are not batched).
+  virtual void single(CudaBackend& device) = 0;
+  GroupCall kind;
+  bool done = false;
+  std::exception_ptr error;
+};
+
+struct SingleCall final : Call {
+  SingleCall(GroupCall k, std::function<void(CudaBackend&)> f) : Call(k), fn(std::move(f)) {}
+  void single(CudaBackend& d) override { fn(d); }
+  std::function<void(CudaBackend&)> fn;
+};
+
+// A call whose result is one column set.
+struct SetCall : Call {
+  using Call::Call;
+  std::unique_ptr<ColumnSet> out;
+};
+
+struct UploadRowsCall final : SetCall {
+  explicit UploadRowsCall(const std::vector<std::vector<M31>>& r) : SetCall(GroupCall::UploadRows), rows(r) {}
+  void single(CudaBackend& d) override { out = d.upload_rows(rows); }
+  const std::vector<std::vector<M31>>& rows;
+};
+
+// interpolate (log_extension 0) or evaluate.
+struct FftCall final : SetCall {
+  FftCall(GroupCall k, const ColumnSet& s, uint32_t ext) : SetCall(k), in(s), log_extension(ext) {}
+  void single(CudaBackend& d) override { out = kind == GroupCall::Interpolate ? d.interpolate(in) : d.evaluate(in, log_extension); }
+  const ColumnSet& in;
+  uint32_t log_extension;
+};
+
+struct PointsCall final : Call {
+  PointsCall(const ColumnSet& s, std::span<const PointEvaluationRequest> r) : Call(GroupCall::EvaluateAtPoints), in(s), requests(r) {}
+  void single(CudaBackend& d) override { out = d.evaluate_at_points(in, requests); }
+  const ColumnSet& in;
+  std::span<const PointEvaluationRequest> requests;
+  std::vector<QM31> out;
+};
+
+struct CommitCall final : Call {
+  explicit CommitCall(std::vector<const ColumnSet*> s) : Call(GroupCall::Commit), sets(std::move(s)) {}
+  void single(CudaBackend& d) override { out = d.commit(sets); }
+  std::vector<const ColumnSet*> sets;
+  std::unique_ptr<CommittedTree> out;
+};
+
+struct DeepCall final : SetCall {
+  DeepCall(uint32_t l, const std::vector<DeepQuotientBatch>& b) : SetCall(GroupCall::Deep), log_size(l), batches(b) {}
+  void single(CudaBackend& d) override { out = d.deep_quotients(log_size, batches); }
+  uint32_t log_size;
+  const std::vector<DeepQuotientBatch>& batches;
+};
+
+// fri_fold_circle (domain == nullptr) or fri_fold_line (acc == nullptr).
+struct FoldCall final : SetCall {
+  FoldCall(GroupCall k, const ColumnSet& s, const QM31& a, const ColumnSet* accumulate, const circle::LineDomain* d)
+      : SetCall(k), in(s), alpha(a), acc(accumulate), domain(d) {}
+  void single(CudaBackend& d) override {
+    out = kind == GroupCall::FoldCircle ? d.fri_fold_circle(in, alpha, acc) : d.fri_fold_line(in, *domain, alpha);
+  }
+  const ColumnSet& in;
+  QM31 alpha;
+  const ColumnSet* acc;
+  const circle::LineDomain* domain;
+};
+
+struct GrindCall final : Call {
+  GrindCall(const hash::Blake2sChannel& c, uint32_t bits) : Call(GroupCall::Grind), channel(c), pow_bits(bits) {}
+  void single(CudaBackend& d) override { out = d.grind(channel, pow_bits); }
+  const hash::Blake2sChannel& channel;
+  uint32_t pow_bits;
+  uint64_t out = 0;
+};
+
+// ColumnSet::gather, or the whole column (ColumnSet::to_host).
+struct GatherCall final : Call {
+  GatherCall(const ColumnSet& s, size_t c, std::span<const size_t> p) : Call(GroupCall::Gather), in(s), column(c), positions(p) {}
+  GatherCall(const ColumnSet& s, size_t c) : Call(GroupCall::Gather), in(s), column(c) {
+    all.resize(size_t{1} << s.log_size(c));
+    std::iota(all.begin(), all.end(), size_t{0});
+    positions = all;
+  }
+  void single(CudaBackend&) override { out = in.gather(column, positions); }
+  const ColumnSet& in;
+  size_t column;
+  std::span<const size_t> positions;
+  std::vector<size_t> all;
+  std::vector<M31> out;
+};
+
+struct OpenCall final : Call {
+  OpenCall(const CommittedTree& t, const hash::QueriesPerLogSize& q) : Call(GroupCall::Open), tree(t), queries(q) {}
+  void single(CudaBackend&) override { out = tree.open(queries); }
+  const CommittedTree& tree;
+  const hash::QueriesPerLogSize& queries;
+  hash::MerkleTree::Opening out;
+};
+
+struct LogupCall final : Call {
+  LogupCall(const air::Component& c, const ColumnSet& p, const ColumnSet& m, std::span<const air::RelationChallenges> ch)
+      : Call(GroupCall::Logup), component(c), preprocessed(p), main(m), challenges(ch) {}
+  void single(CudaBackend& d) override { out = d.logup_interaction(component, preprocessed, main, challenges); }
+  const air::Component& component;
+  const ColumnSet& preprocessed;
+  const ColumnSet& main;
+  std::span<const air::RelationChallenges> challenges;
+  Backend::Interaction out;
+};
+
+struct CompositionCall final : SetCall {
+  CompositionCall(const air::Component& c, const CompositionInputs& i) : SetCall(GroupCall::Composition), component(c), in(i) {}
+  void single(CudaBackend& d) override { out = d.eval_composition(component, in); }
+  const air::Component& component;
+  CompositionInputs in;  // column sets already unwrapped
+};
+
+struct AddAssignCall final : Call {
+  AddAssignCall(ColumnSet& d, const ColumnSet& s) : Call(GroupCall::AddAssign), dst(d), src(s) {}
+  void single(CudaBackend& d) override { d.add_assign(dst, src); }
+  ColumnSet& dst;
+  const ColumnSet& src;
+};
+
+template <class T>
+std::vector<T*> calls_as(const std::vector<Call*>& calls) {
+  std::vector<T*> out;
+  for (Call* c : calls) {
+    T* t = dynamic_cast<T*>(c);
+    if (!t) throw Error(ErrorCategory::Internal, "group backend: a call of another type in a batch");
+    out.push_back(t);
+  }
+  return out;
+}
+
+// Batched stages of group_stages.cpp (each throws on failure; execute_kind then retries singly).
+void batched_points(const std::vector<Call*>& calls);
+void batched_deep(const std::vector<Call*>& calls);
+void batched_grind(const std::vector<Call*>& calls);
+void batched_add_assign(const std::vector<Call*>& calls);
+void batched_logup(CudaBackend& device, const std::vector<Call*>& calls);
+void batched_composition(CudaBackend& device, const std::vector<Call*>& calls);
+
+// Executes `calls` (one kind, in job order) together; never throws: a call's failure is its error
+// (a failed batched execution is retried call by call, so each error lands on its own job).
+void execute_kind(CudaBackend& device, GroupCall kind, const std::vector<Call*>& calls);
+
+}  // namespace group_detail
+PTVM_GPU_NAMESPACE_END
