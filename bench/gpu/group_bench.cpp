@@ -60,7 +60,7 @@ void bench_group(benchmark::State& state, const vm::Program& program, uint64_t m
   const double steps = static_cast<double>(run.trace.steps());
   auto device = gpu::make_cuda_backend();
   const double kGroup = std::min<double>(group_size, static_cast<double>(total_jobs));
-  const double groups = std::ceil(static_cast<double>(total_jobs) / kGroup);
+  [[maybe_unused]] const double groups = std::ceil(static_cast<double>(total_jobs) / kGroup);
   for (auto _ : state) {
 #if defined(PTVM_HOSTSIM)
     hostsim::reset_profile();
