@@ -1,10 +1,16 @@
 // Witness generation and assembly of the VM AIR (see ptvm/vmair/vm_air.hpp for the design).
 #include "ptvm/vmair/vm_air.hpp"
 
+#include <algorithm>
 #include <array>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/common/thread_pool.hpp"
+#include "ptvm/common/threads.hpp"
+#include "ptvm/field/batch_inverse.hpp"
 
 namespace ptvm::vmair {
 namespace {
@@ -135,103 +141,148 @@ std::vector<std::vector<std::vector<M31>>> build_witness(const VmStatement& s, c
   std::array<uint64_t, 256> last_ts{};
   const M31 inv_two16 = M31::from_u32(65536).inverse();
 
-  auto count_byte = [&](M31 x) {
-    if (x.v < 256) ++byte_count[x.v];
-  };
+  const vm::MachineState initial = vm::initial_state(trace.program);  // trace.initial may be unset
+  const vm::MachineState final_state = real > 0 ? trace.rows[real - 1].after : initial;
 
-  vm::MachineState state = vm::initial_state(trace.program);  // trace.initial may be unset
+  // Pass 1, in row order: what depends on earlier rows (the previous timestamp of each memory
+  // access, the ROM multiplicities).
   for (size_t r = 0; r < n; ++r) {
-    const bool is_real = r < real;
-    const vm::TraceRow* row = is_real ? &trace.rows[r] : nullptr;
-    const vm::MachineState before = state;
-    const vm::MachineState after = is_real ? row->after : state;
-    auto set = [&](uint32_t c, M31 v) { step[c][r] = v; };
-    for (uint32_t c = 0; c < kStateWidth; ++c) {
-      set(kPc + c, state_field(before, c));
-      set(kPcNext + c, state_field(after, c));
-    }
     const uint64_t ts = r + 1;
-    const int64_t a = before.acc, acc_next = after.acc;
-    int64_t v = 0;
-    M31 k = M31::zero();
-    set(kMemPrevTs, M31::from_u64(ts - 1));
-    if (is_real) {
-      const Opcode op = row->instruction.op;
-      const int64_t operand = row->instruction.operand;
-      set(kSelector0 + static_cast<uint32_t>(op), M31::one());
-      set(kOperand, M31::from_i64(operand));
-      set(kPcPlusOne, M31::from_u32((before.pc + 1u) % 256u));
-      if (before.pc < rom_rows) ++rom_count[before.pc];
-      if (is_immediate_alu(op)) v = operand;
-      if (is_memory_alu(op)) v = row->access.value;
-      set(kValue, M31::from_i64(v));
-      if (accesses_memory(op) || row->access.kind != vm::MemoryAccess::Kind::None) {
-        const auto& acc = row->access;
-        const bool write = acc.kind == vm::MemoryAccess::Kind::Write;
-        set(kAddress, M31::from_u32(acc.address));
-        set(kMemPrevious, M31::from_i64(write ? acc.previous : acc.value));
-        set(kMemValue, M31::from_i64(acc.value));
-        set(kMemPrevTs, M31::from_u64(last_ts[acc.address]));
-        last_ts[acc.address] = ts;
+    uint64_t prev_ts = ts - 1;
+    if (r < real) {
+      const vm::TraceRow& row = trace.rows[r];
+      const uint32_t pc = r == 0 ? initial.pc : trace.rows[r - 1].after.pc;
+      if (pc < rom_rows) ++rom_count[pc];
+      if (accesses_memory(row.instruction.op) || row.access.kind != vm::MemoryAccess::Kind::None) {
+        prev_ts = last_ts[row.access.address];
+        last_ts[row.access.address] = ts;
       }
-      int64_t x = 0;
-      bool wraps = true;
-      switch (op) {
-        case Opcode::AddI: case Opcode::AddM: x = a + v; break;
-        case Opcode::SubI: case Opcode::SubM: case Opcode::CmpI: case Opcode::CmpM: x = a - v; break;
-        case Opcode::MulI: case Opcode::MulM: x = a * v; break;
-        default: wraps = false;
+    }
+    step[kMemPrevTs][r] = M31::from_u64(prev_ts);
+  }
+
+  // Pass 2, rows in independent chunks on the library's threads: every other column, the range
+  // and bitwise multiplicities (per chunk, added up in chunk order), and the three inverses of a
+  // row, batch-inverted per chunk (0 stays 0, as M31::inverse() gives).
+  constexpr size_t kChunkRows = size_t{1} << 13;
+  const size_t n_chunks = (n + kChunkRows - 1) / kChunkRows;
+  std::vector<std::array<uint64_t, 256>> chunk_bytes(n_chunks);
+  std::vector<std::array<std::array<uint64_t, 256>, 3>> chunk_bits(n_chunks);
+  parallel_tasks(n_chunks, configured_thread_count(), [&](size_t chunk) {
+    const size_t begin = chunk * kChunkRows, end = std::min(n, begin + kChunkRows);
+    auto& bytes = chunk_bytes[chunk];
+    auto& bits = chunk_bits[chunk];
+    bytes.fill(0);
+    for (auto& b : bits) b.fill(0);
+    auto count_byte = [&](M31 x) {
+      if (x.v < 256) ++bytes[x.v];
+    };
+    std::vector<M31> mul_denominator(end - begin, M31::zero());
+    vm::MachineState state = begin == 0 ? initial : begin - 1 < real ? trace.rows[begin - 1].after : final_state;
+    for (size_t r = begin; r < end; ++r) {
+      const bool is_real = r < real;
+      const vm::TraceRow* row = is_real ? &trace.rows[r] : nullptr;
+      const vm::MachineState before = state;
+      const vm::MachineState after = is_real ? row->after : state;
+      auto set = [&](uint32_t c, M31 v) { step[c][r] = v; };
+      for (uint32_t c = 0; c < kStateWidth; ++c) {
+        set(kPc + c, state_field(before, c));
+        set(kPcNext + c, state_field(after, c));
       }
-      if (wraps) {
-        const int64_t d = x - acc_next;
-        k = d % 65536 == 0 ? M31::from_i64(d / 65536) : M31::from_i64(d) * inv_two16;
-        if (op == Opcode::MulI || op == Opcode::MulM)
-          set(kMulHelper, M31::from_i64(acc_next) * (k - M31::from_u32(16384)).inverse());
-      }
-      if (is_bitwise(op)) {
-        const uint32_t ua = static_cast<uint16_t>(a), uv = static_cast<uint16_t>(v),
-                       ur = static_cast<uint16_t>(acc_next);
-        const uint32_t bit_op = (op == Opcode::OrI || op == Opcode::OrM) ? 1 : (op == Opcode::XorI || op == Opcode::XorM) ? 2 : 0;
-        for (uint32_t i = 0; i < 4; ++i) {
-          const uint32_t na = (ua >> (4 * i)) & 15, nv = (uv >> (4 * i)) & 15, nr = (ur >> (4 * i)) & 15;
-          set(kNibbleA0 + i, M31::from_u32(na));
-          set(kNibbleV0 + i, M31::from_u32(nv));
-          set(kNibbleR0 + i, M31::from_u32(nr));
-          ++bit_count[bit_op][na + 16 * nv];
+      const uint64_t ts = r + 1;
+      const int64_t a = before.acc, acc_next = after.acc;
+      int64_t v = 0;
+      M31 k = M31::zero();
+      if (is_real) {
+        const Opcode op = row->instruction.op;
+        const int64_t operand = row->instruction.operand;
+        set(kSelector0 + static_cast<uint32_t>(op), M31::one());
+        set(kOperand, M31::from_i64(operand));
+        set(kPcPlusOne, M31::from_u32((before.pc + 1u) % 256u));
+        if (is_immediate_alu(op)) v = operand;
+        if (is_memory_alu(op)) v = row->access.value;
+        set(kValue, M31::from_i64(v));
+        if (accesses_memory(op) || row->access.kind != vm::MemoryAccess::Kind::None) {
+          const auto& acc = row->access;
+          const bool write = acc.kind == vm::MemoryAccess::Kind::Write;
+          set(kAddress, M31::from_u32(acc.address));
+          set(kMemPrevious, M31::from_i64(write ? acc.previous : acc.value));
+          set(kMemValue, M31::from_i64(acc.value));
         }
-        set(kSignA, M31::from_u32(a < 0));
-        set(kSignV, M31::from_u32(v < 0));
+        int64_t x = 0;
+        bool wraps = true;
+        switch (op) {
+          case Opcode::AddI: case Opcode::AddM: x = a + v; break;
+          case Opcode::SubI: case Opcode::SubM: case Opcode::CmpI: case Opcode::CmpM: x = a - v; break;
+          case Opcode::MulI: case Opcode::MulM: x = a * v; break;
+          default: wraps = false;
+        }
+        if (wraps) {
+          const int64_t d = x - acc_next;
+          k = d % 65536 == 0 ? M31::from_i64(d / 65536) : M31::from_i64(d) * inv_two16;
+          if (op == Opcode::MulI || op == Opcode::MulM) {
+            // acc' / (k - 16384): the numerator now, the denominator inverted with the chunk's.
+            set(kMulHelper, M31::from_i64(acc_next));
+            mul_denominator[r - begin] = k - M31::from_u32(16384);
+          }
+        }
+        if (is_bitwise(op)) {
+          const uint32_t ua = static_cast<uint16_t>(a), uv = static_cast<uint16_t>(v),
+                         ur = static_cast<uint16_t>(acc_next);
+          const uint32_t bit_op = (op == Opcode::OrI || op == Opcode::OrM) ? 1 : (op == Opcode::XorI || op == Opcode::XorM) ? 2 : 0;
+          for (uint32_t i = 0; i < 4; ++i) {
+            const uint32_t na = (ua >> (4 * i)) & 15, nv = (uv >> (4 * i)) & 15, nr = (ur >> (4 * i)) & 15;
+            set(kNibbleA0 + i, M31::from_u32(na));
+            set(kNibbleV0 + i, M31::from_u32(nv));
+            set(kNibbleR0 + i, M31::from_u32(nr));
+            ++bits[bit_op][na + 16 * nv];
+          }
+          set(kSignA, M31::from_u32(a < 0));
+          set(kSignV, M31::from_u32(v < 0));
+        }
       }
+      // Timestamp difference bytes.
+      const M31 diff = M31::from_u64(ts) - step[kMemPrevTs][r] - M31::one();
+      for (uint32_t i = 0; i < 3; ++i) {
+        const M31 b = M31::from_u32((diff.v >> (8 * i)) & 255);
+        set(kTsDiff0 + i, b);
+        count_byte(b);
+      }
+      // acc' bytes and sign.
+      const uint32_t u = static_cast<uint16_t>(acc_next);
+      set(kAccLo, M31::from_u32(u & 255));
+      set(kAccHi, M31::from_u32(u >> 8));
+      set(kAccSign, M31::from_u32(acc_next < 0));
+      count_byte(M31::from_u32(u & 255));
+      count_byte(M31::from_u32(u >> 8));
+      count_byte(M31::from_u32(2 * ((u >> 8) & 127)));
+      set(kZeroInverse, M31::from_i64(acc_next));  // inverted below
+      // k, its range bytes, inverse (below) and non-zero flag.
+      set(kWrap, k);
+      const M31 shifted = k + M31::from_u32(16383);
+      const M31 wrap_lo = M31::from_u32(shifted.v & 255), wrap_hi = M31::from_u32((shifted.v >> 8) & 255);
+      set(kWrapLo, wrap_lo);
+      set(kWrapHi, wrap_hi);
+      count_byte(wrap_lo);
+      count_byte(wrap_hi);
+      count_byte(wrap_hi + wrap_hi);
+      set(kWrapInverse, k);  // inverted below
+      set(kWrapNonZero, k.v != 0 ? M31::one() : M31::zero());
+      state = after;
     }
-    // Timestamp difference bytes.
-    const M31 diff = M31::from_u64(ts) - step[kMemPrevTs][r] - M31::one();
-    for (uint32_t i = 0; i < 3; ++i) {
-      const M31 b = M31::from_u32((diff.v >> (8 * i)) & 255);
-      set(kTsDiff0 + i, b);
-      count_byte(b);
+    const size_t len = end - begin;
+    for (uint32_t c : {kZeroInverse, kWrapInverse}) {
+      std::span<M31> col(step[c].data() + begin, len);
+      batch_inverse<M31>(col, col);
     }
-    // acc' bytes and sign.
-    const uint32_t u = static_cast<uint16_t>(acc_next);
-    set(kAccLo, M31::from_u32(u & 255));
-    set(kAccHi, M31::from_u32(u >> 8));
-    set(kAccSign, M31::from_u32(acc_next < 0));
-    count_byte(M31::from_u32(u & 255));
-    count_byte(M31::from_u32(u >> 8));
-    count_byte(M31::from_u32(2 * ((u >> 8) & 127)));
-    const M31 acc_field = M31::from_i64(acc_next);
-    set(kZeroInverse, acc_field.inverse());
-    // k, its range bytes, inverse and non-zero flag.
-    set(kWrap, k);
-    const M31 shifted = k + M31::from_u32(16383);
-    const M31 wrap_lo = M31::from_u32(shifted.v & 255), wrap_hi = M31::from_u32((shifted.v >> 8) & 255);
-    set(kWrapLo, wrap_lo);
-    set(kWrapHi, wrap_hi);
-    count_byte(wrap_lo);
-    count_byte(wrap_hi);
-    count_byte(wrap_hi + wrap_hi);
-    set(kWrapInverse, k.inverse());
-    set(kWrapNonZero, k.v != 0 ? M31::one() : M31::zero());
-    state = after;
+    batch_inverse<M31>(mul_denominator, mul_denominator);
+    for (size_t i = 0; i < len; ++i) step[kMulHelper][begin + i] *= mul_denominator[i];
+  });
+  for (size_t c = 0; c < n_chunks; ++c) {
+    for (uint32_t x = 0; x < 256; ++x) {
+      byte_count[x] += chunk_bytes[c][x];
+      for (uint32_t op = 0; op < 3; ++op) bit_count[op][x] += chunk_bits[c][op][x];
+    }
   }
 
   std::vector<std::vector<M31>> rom(1, std::vector<M31>(rom_rows));
