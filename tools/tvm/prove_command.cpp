@@ -22,6 +22,7 @@
 
 #include "backend_select.hpp"
 #include "cli_common.hpp"
+#include "run_output.hpp"
 #include "commands.hpp"
 #include "mpi_bridge.hpp"
 #include "shard_prove.hpp"
@@ -64,13 +65,7 @@ ordered_json claim_facts(const vmair::Claim& c) {
   j["statement_version"] = c.statement_version;
   j["steps"] = s.steps;
   j["max_steps"] = s.max_steps;
-  j["halted"] = s.final_state.halted;
-  j["pc"] = s.final_state.pc;
-  j["sp"] = s.final_state.sp;
-  j["acc"] = s.final_state.acc;
-  j["zero_flag"] = s.final_state.zero_flag;
-  j["carry_flag"] = s.final_state.carry_flag;
-  j["memory"] = s.final_memory;
+  add_final_state(j, s.final_state, s.final_memory);
   j["attention_mode"] = ptvm::vm::format_attention_mode(c.attention);
   j["program_hash"] = c.identities.program_hash;
   j["transformer_config_hash"] = c.identities.transformer_config_hash;

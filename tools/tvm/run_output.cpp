@@ -45,6 +45,16 @@ nlohmann::ordered_json row_json(const ptvm::vm::TraceRow& row) {
 
 }  // namespace
 
+void add_final_state(nlohmann::ordered_json& j, const ptvm::vm::MachineState& s, const std::vector<int16_t>& memory) {
+  j["halted"] = s.halted;
+  j["pc"] = s.pc;
+  j["sp"] = s.sp;
+  j["acc"] = s.acc;
+  j["zero_flag"] = s.zero_flag;
+  j["carry_flag"] = s.carry_flag;
+  j["memory"] = memory;
+}
+
 nlohmann::ordered_json report_json(const RunReport& report, bool with_trace) {
   const auto& r = report.result;
   const auto& s = r.trace.final_state;
@@ -53,13 +63,7 @@ nlohmann::ordered_json report_json(const RunReport& report, bool with_trace) {
   j["engine"] = ptvm::vm::engine_name(report.options.engine);
   if (report.options.tensor_device != "cpu") j["tensor_device"] = report.options.tensor_device;
   j["steps"] = r.steps;
-  j["halted"] = s.halted;
-  j["pc"] = s.pc;
-  j["sp"] = s.sp;
-  j["acc"] = s.acc;
-  j["zero_flag"] = s.zero_flag;
-  j["carry_flag"] = s.carry_flag;
-  j["memory"] = r.trace.final_memory;
+  add_final_state(j, s, r.trace.final_memory);
   j["layers"] = report.options.layers;
   j["attention_mode"] = ptvm::vm::format_attention_mode(report.options.attention);
   j["elapsed_ms"] = r.elapsed_seconds * 1e3;

@@ -2,7 +2,9 @@
 // as `key: value` lines or as one JSON object.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ptvm/vm/runner.hpp"
 
@@ -15,6 +17,10 @@ struct RunReport {
 };
 
 nlohmann::ordered_json report_json(const RunReport& report, bool with_trace);
+// The final machine state in ISA.md's key order (halted, pc, sp, acc, zero_flag, carry_flag,
+// memory), appended to j: the same keys for `run`, the circle claim and the statement-v1 claim.
+void add_final_state(nlohmann::ordered_json& j, const ptvm::vm::MachineState& state,
+                     const std::vector<int16_t>& memory);
 std::string report_text(const RunReport& report, bool with_trace);
 
 }  // namespace tvm_cli

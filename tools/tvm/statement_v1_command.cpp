@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "run_output.hpp"
 #include "ptvm/common/error.hpp"
 #include "ptvm/common/json_reader.hpp"
 #include "ptvm/statement_v1/statement.hpp"
@@ -26,13 +27,7 @@ ordered_json facts(const sv1::Claim& c) {
   j["semantic_scope"] = c.semantic_scope;
   j["steps"] = s.steps;
   j["max_steps"] = s.max_steps;
-  j["halted"] = s.final_state.halted;
-  j["pc"] = s.final_state.pc;
-  j["sp"] = s.final_state.sp;
-  j["acc"] = s.final_state.acc;
-  j["zero_flag"] = s.final_state.zero_flag;
-  j["carry_flag"] = s.final_state.carry_flag;
-  j["memory"] = s.final_memory;
+  add_final_state(j, s.final_state, s.final_memory);
   j["attention_mode"] = ptvm::vm::format_attention_mode(c.attention);
   j["program_hash"] = c.identities.program_hash;
   j["transformer_config_hash"] = c.identities.transformer_config_hash;
