@@ -2,6 +2,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "ptvm/common/le_reader.hpp"
 #include "ptvm/common/error.hpp"
 #include "ptvm/common/json_reader.hpp"
 #include "ptvm/stark/proof.hpp"
@@ -159,40 +160,12 @@ struct Writer {
   }
 };
 
-struct Reader {
-  std::span<const uint8_t> in;
-  size_t pos = 0;
-  void need(size_t n, const std::string& where) {
-    if (in.size() - pos < n) fail(where, "truncated (need " + std::to_string(n) + " bytes at offset " + std::to_string(pos) + ")");
-  }
-  uint32_t u32(const std::string& where) {
-    need(4, where);
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(in[pos + i]) << (8 * i);
-    pos += 4;
-    return v;
-  }
-  uint64_t u64(const std::string& where) {
-    need(8, where);
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(in[pos + i]) << (8 * i);
-    pos += 8;
-    return v;
-  }
-  M31 m31(const std::string& where) {
-    uint32_t v = u32(where);
-    if (v >= M31::P) fail(where, "non-canonical M31 value " + std::to_string(v) + " at offset " + std::to_string(pos - 4));
-    return M31::raw(v);
-  }
-  QM31 qm31(const std::string& where) {
-    M31 a = m31(where), b = m31(where), c = m31(where), d = m31(where);
-    return QM31::from_m31(a, b, c, d);
-  }
+struct Reader : LeReader<Reader> {
+  using LeReader::LeReader;
+  [[noreturn]] static void fail(const std::string& where, const std::string& why) { ptvm::stark::fail(where, why); }
   hash::Blake2sHash hash(const std::string& where) {
-    need(32, where);
     hash::Blake2sHash h;
-    std::memcpy(h.bytes.data(), in.data() + pos, 32);
-    pos += 32;
+    std::memcpy(h.bytes.data(), take(32, where).data(), 32);
     return h;
   }
   size_t len(const std::string& where, size_t element_bytes) {
@@ -351,10 +324,8 @@ size_t proof_binary_size(const StarkProof& proof) { return proof_to_binary(proof
 
 StarkProof proof_from_binary(std::span<const uint8_t> bytes) {
   if (bytes.size() > kMaxProofBytes) fail("input", "oversized (" + std::to_string(bytes.size()) + " bytes)");
-  Reader r{bytes};
-  r.need(8, "magic");
-  if (std::memcmp(bytes.data(), kBinaryMagic, 8) != 0) fail("magic", "not a ptvm circle-STARK proof");
-  r.pos = 8;
+  Reader r(bytes);
+  if (std::memcmp(r.take(8, "magic").data(), kBinaryMagic, 8) != 0) fail("magic", "not a ptvm circle-STARK proof");
   uint32_t version = r.u32("version");
   if (version != kProofFormatVersion)
     fail("version", "unsupported version " + std::to_string(version) + " (this reader knows " +
@@ -362,8 +333,8 @@ StarkProof proof_from_binary(std::span<const uint8_t> bytes) {
   StarkProof p;
   size_t name_len = r.len("profile.name", 1);
   if (name_len > 64) fail("profile.name", "longer than 64 bytes");
-  p.profile.name.assign(reinterpret_cast<const char*>(bytes.data() + r.pos), name_len);
-  r.pos += name_len;
+  const auto name = r.take(name_len, "profile.name");
+  p.profile.name.assign(reinterpret_cast<const char*>(name.data()), name_len);
   p.profile.log_blowup = r.u32("profile.log_blowup");
   p.profile.n_queries = r.u32("profile.n_queries");
   p.profile.pow_bits = r.u32("profile.pow_bits");
@@ -384,8 +355,7 @@ StarkProof proof_from_binary(std::span<const uint8_t> bytes) {
   size_t n_inner = r.len("fri.inner_layers", 32 + 12);
   for (size_t i = 0; i < n_inner; ++i) p.fri.inner_layers.push_back(r.layer("fri.inner_layers[" + std::to_string(i) + "]"));
   p.fri.last_layer_poly = r.qm31s("fri.last_layer_poly");
-  if (r.pos != bytes.size())
-    fail("input", std::to_string(bytes.size() - r.pos) + " trailing bytes after the proof");
+  if (r.left() != 0) fail("input", std::to_string(r.left()) + " trailing bytes after the proof");
   return p;
 }
 

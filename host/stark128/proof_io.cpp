@@ -1,6 +1,7 @@
 // Binary encoding of the F128 STARK proof and its strict reader (ptvm/stark128/stark128.hpp).
 #include <cstring>
 
+#include "ptvm/common/le_reader.hpp"
 #include "ptvm/common/error.hpp"
 #include "ptvm/stark128/stark128.hpp"
 
@@ -39,48 +40,28 @@ struct Writer {
   }
 };
 
-struct Reader {
-  std::span<const uint8_t> in;
-  size_t at = 0;
+struct Reader : LeReader<Reader> {
+  using LeReader::LeReader;
   [[noreturn]] void fail(const std::string& field, const std::string& why) const {
-    throw Error(ErrorCategory::Parse, "F128 STARK proof: field '" + field + "' at byte " + std::to_string(at) + ": " + why);
-  }
-  void need(size_t n, const std::string& field) const {
-    if (in.size() - at < n) fail(field, "truncated (needs " + std::to_string(n) + " more bytes)");
-  }
-  uint32_t u32(const std::string& field) {
-    need(4, field);
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(in[at + i]) << (8 * i);
-    at += 4;
-    return v;
-  }
-  uint64_t u64(const std::string& field) {
-    need(8, field);
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(in[at + i]) << (8 * i);
-    at += 8;
-    return v;
+    throw Error(ErrorCategory::Parse,
+                "F128 STARK proof: field '" + field + "' at byte " + std::to_string(position()) + ": " + why);
   }
   F128 felt(const std::string& field) {
-    need(16, field);
+    const auto s = take(16, field);
     uint64_t w[2] = {0, 0};
-    for (int k = 0; k < 16; ++k) w[k / 8] |= static_cast<uint64_t>(in[at + k]) << (8 * (k % 8));
+    for (int k = 0; k < 16; ++k) w[k / 8] |= static_cast<uint64_t>(s[k]) << (8 * (k % 8));
     if (!F128::is_canonical_words(w[0], w[1])) fail(field, "not a canonical F128 element");
-    at += 16;
     return F128::from_canonical_words_unchecked(w[0], w[1]);
   }
   Hash hash(const std::string& field) {
-    need(32, field);
     Hash h;
-    std::memcpy(h.bytes.data(), in.data() + at, 32);
-    at += 32;
+    std::memcpy(h.bytes.data(), take(32, field).data(), 32);
     return h;
   }
   uint32_t count(const std::string& field, size_t element_bytes) {
     const uint32_t n = u32(field + " count");
     if (n > kMaxCount) fail(field, "count " + std::to_string(n) + " above the limit " + std::to_string(kMaxCount));
-    if (uint64_t{n} * element_bytes > in.size() - at)
+    if (uint64_t{n} * element_bytes > left())
       fail(field, "count " + std::to_string(n) + " exceeds the bytes left");
     return n;
   }
@@ -129,12 +110,10 @@ std::vector<uint8_t> proof_to_binary(const Proof& p) {
 }
 
 Proof proof_from_binary(std::span<const uint8_t> bytes) {
-  Reader r{bytes};
+  Reader r(bytes);
   if (bytes.size() > kMaxProofBytes)
     r.fail("proof", "larger than " + std::to_string(kMaxProofBytes) + " bytes");
-  r.need(8, "magic");
-  if (std::memcmp(bytes.data(), kMagic, 8) != 0) r.fail("magic", "not \"PTVMF128\"");
-  r.at = 8;
+  if (std::memcmp(r.take(8, "magic").data(), kMagic, 8) != 0) r.fail("magic", "not \"PTVMF128\"");
   Proof p;
   p.main_root = r.hash("main_root");
   p.interaction_root = r.hash("interaction_root");
@@ -150,7 +129,7 @@ Proof proof_from_binary(std::span<const uint8_t> bytes) {
   const uint32_t layers = r.count("fri_layers", 12);
   if (layers > 64) r.fail("fri_layers", "more than 64 layers");
   for (uint32_t i = 0; i < layers; ++i) p.fri_layers.push_back(r.opening("fri_layers[" + std::to_string(i) + "]"));
-  if (r.at != bytes.size()) r.fail("proof", std::to_string(bytes.size() - r.at) + " trailing bytes");
+  if (r.left() != 0) r.fail("proof", std::to_string(r.left()) + " trailing bytes");
   return p;
 }
 
