@@ -373,18 +373,26 @@ std::string proof_file_json(const Claim& claim, const stark128::Proof& proof) {
   return json{{"format", std::string(kProofFileFormat)}, {"claim", claim_to_json(claim)}, {"proof", hex}}.dump() + "\n";
 }
 
+// The file's JSON under the project's strict reader (size, nesting depth, duplicate keys).
+static json parse_proof_file_json(std::string_view text) {
+  JsonLimits limits;
+  limits.max_bytes = 2 * stark128::kMaxProofBytes + (size_t{1} << 20);  // the proof in hex, and the claim
+  return parse_json_strict(text, "statement-v1 proof file", limits);
+}
+
 bool is_statement_v1_file(std::string_view text) {
-  if (text.size() > 2 * stark128::kMaxProofBytes + (size_t{1} << 20)) return false;
-  const json j = json::parse(text, nullptr, false);
+  json j;
+  try {
+    j = parse_proof_file_json(text);
+  } catch (const Error&) {
+    return false;
+  }
   return j.is_object() && j.contains("format") && j["format"].is_string() &&
          j["format"].get<std::string>() == kProofFileFormat;
 }
 
 ProofFile read_proof_file(std::string_view text) {
-  if (text.size() > 2 * stark128::kMaxProofBytes + (size_t{1} << 20))
-    throw Error(ErrorCategory::Parse, "statement-v1 proof file: larger than the limit");
-  const json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) throw Error(ErrorCategory::Parse, "statement-v1 proof file: not JSON");
+  const json j = parse_proof_file_json(text);
   if (!j.is_object()) throw Error(ErrorCategory::Parse, "statement-v1 proof file: expected an object");
   for (const auto& [k, v] : j.items())
     if (k != "format" && k != "claim" && k != "proof")

@@ -184,6 +184,20 @@ TEST(StatementV1, ProofFileRoundTripAndStrictReader) {
   json fmt = j;
   fmt["format"] = "ptvm-tvm-proof/1";
   expect_parse_error(fmt, "format");
+  // The strict JSON reader: a duplicate key, deep nesting and oversize text are refused.
+  auto expect_text_error = [](const std::string& t, const std::string& what) {
+    try {
+      read_proof_file(t);
+      ADD_FAILURE() << "accepted: " << what;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.category(), ErrorCategory::Parse) << what;
+    }
+    EXPECT_FALSE(is_statement_v1_file(t)) << what;
+  };
+  const std::string dumped = j.dump();
+  expect_text_error("{\"format\":\"x\"," + dumped.substr(1), "duplicate key");
+  expect_text_error(std::string(100, '[') + std::string(100, ']'), "deep nesting");
+  expect_text_error(std::string(size_t{132} << 20, ' '), "oversize");
 }
 
 // Every seed vector and every shipped program, at production-v1; the 96-bit profile on a few in CI
