@@ -69,6 +69,7 @@
 #include "ptvm/air/packed.hpp"
 #include "ptvm/air/logup.hpp"
 #include "ptvm/air/packed_composition.hpp"
+#include "ptvm/air/relabel.hpp"
 #include "ptvm/air/examples/wide_fibonacci.hpp"
 #include "ptvm/air/examples/range_check.hpp"
 
@@ -132,6 +133,7 @@
 #include "ptvm/vmair/profiles.hpp"
 #include "ptvm/vmair/prove.hpp"
 #include "ptvm/vmair/batch.hpp"
+#include "ptvm/vmair/aggregate.hpp"
 
 // statement-v1: the STARK over F128 (the VM AIR run over F128, its proof and options) and the
 // original's statement (claim, prove, verify, proof file).

@@ -22,6 +22,7 @@
 
 #include "backend_select.hpp"
 #include "cli_common.hpp"
+#include "aggregate_command.hpp"
 #include "run_output.hpp"
 #include "commands.hpp"
 #include "mpi_bridge.hpp"
@@ -33,6 +34,7 @@
 #include "ptvm/vm/runner.hpp"
 #include "ptvm/comm/communicator.hpp"
 #include "ptvm/comm/mpi_communicator.hpp"
+#include "ptvm/vmair/aggregate.hpp"
 #include "ptvm/vmair/batch.hpp"
 #include "ptvm/vmair/profiles.hpp"
 #include "ptvm/vmair/prove.hpp"
@@ -56,24 +58,6 @@ std::string fixed(double v, int decimals) {
   char b[64];
   std::snprintf(b, sizeof b, "%.*f", decimals, v);
   return b;
-}
-
-// The claim's key facts, in a fixed order (memory as a list, as `tvm run --json` gives it).
-ordered_json claim_facts(const vmair::Claim& c) {
-  const auto& s = c.statement;
-  ordered_json j;
-  j["statement_version"] = c.statement_version;
-  j["steps"] = s.steps;
-  j["max_steps"] = s.max_steps;
-  add_final_state(j, s.final_state, s.final_memory);
-  j["attention_mode"] = ptvm::vm::format_attention_mode(c.attention);
-  j["program_hash"] = c.identities.program_hash;
-  j["transformer_config_hash"] = c.identities.transformer_config_hash;
-  j["deterministic_model_hash"] = c.identities.deterministic_model_hash;
-  j["profile"] = c.profile.name;
-  j["security_bits"] = c.security_bits;
-  j["prover_build"] = c.prover_build;
-  return j;
 }
 
 ordered_json stage_times(const stark::StageTimings& t) {
@@ -149,6 +133,7 @@ struct BatchArguments {
   unsigned ranks = 0;   // 0: 1, or one per device
   std::string devices;  // empty: all visible with a CUDA backend
   unsigned group_size = 256;  // lockstep device groups (cuda, hostsim): jobs per group at most
+  bool aggregate = false;     // one proof for all jobs
   bool progress = false;
   bool json = false;
 };
@@ -363,6 +348,10 @@ Action add_verify_command(CLI::App& app) {
     try {
       // Inside the try: an oversized file (a Parse error) is a rejection, exit 3.
       bytes = ptvm::read_file_limited(args->proof, stark::kMaxProofBytes, "proof file");
+      if (vmair::is_aggregate_file(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()))) {
+        if (!expected_hash.empty()) options.expected_program_hash = expected_hash;
+        return verify_aggregate_file(args->proof, bytes, options, args->json);
+      }
       if (ptvm::statement_v1::is_statement_v1_file(bytes)) {
         StatementV1Verify a;
         a.proof_path = args->proof;
@@ -508,8 +497,12 @@ Action add_prove_batch_command(CLI::App& app) {
                   "over all of them (default 256, fewer when the device memory bounds it; 1 proves one job at a time)")
       ->check(non_negative_integer())
       ->type_name("N");
+  cmd->add_flag("--aggregate", args->aggregate,
+                "one proof for all jobs (DIR/aggregate.proof.json): one STARK over the union of the jobs' "
+                "components, every job's claim bound into it in job order; tvm verify checks every claim");
   cmd->footer("Examples:\n"
               "  tvm prove-batch jobs.json --out proofs --threads 2 --progress\n"
+              "  tvm prove-batch jobs.json --out proofs --aggregate            (one proof for every job)\n"
               "  tvm prove-batch jobs.json --out proofs --backend hostsim --group-size 256\n"
               "  tvm prove-batch jobs.json --out proofs --proof-format binary --json\n"
               "  tvm prove-batch jobs.json --out proofs --ranks 4             (4 in-process ranks)\n"
@@ -557,6 +550,25 @@ Action add_prove_batch_command(CLI::App& app) {
     const std::vector<ptvm::vm::ManifestEntry> manifest =
         ptvm::vm::read_manifest_file(args->manifest, ptvm::vm::ManifestKind::Prove);
     const std::vector<vmair::ProveJob> jobs = prove_jobs(manifest, args->max_steps);
+    if (args->aggregate) {
+      if (mpi || in_process_ranks > 1)
+        throw Error(ErrorCategory::Usage, "--aggregate proves on one rank (no --ranks, no MPI launch)");
+      if (devices.size() > 1) throw Error(ErrorCategory::Usage, "--aggregate proves on one device (--devices N)");
+      prepare_output_folder(args->out);
+      if (devices.size() == 1) use_cuda_device(devices[0]);
+      SelectedBackend selected = select_backend(args->backend);
+      AggregateBatch a;
+      a.manifest = args->manifest;
+      a.out = args->out;
+      a.binary = format == ProofFormat::Binary;
+      a.profile = profile;
+      a.backend = selected.backend.get();
+      a.backend_name = selected.name;
+      a.threads = threads;
+      a.json = args->json;
+      a.progress = progress_enabled(args->progress);
+      return prove_batch_aggregate(jobs, a);
+    }
     prepare_output_folder(args->out);  // every rank, before any collective: an error here hangs no one
     const size_t n = jobs.size();
     const bool show = progress_enabled(args->progress);

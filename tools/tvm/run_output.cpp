@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "ptvm/vm/format.hpp"
+#include "ptvm/vmair/claim.hpp"
 
 namespace tvm_cli {
 
@@ -105,6 +106,24 @@ std::string report_text(const RunReport& report, bool with_trace) {
   line("elapsed_ms", fixed(r.elapsed_seconds * 1e3, 3));
   line("throughput_steps_per_sec", fixed(throughput(r), 0));
   return out;
+}
+
+// The claim's key facts, in a fixed order (memory as a list, as `tvm run --json` gives it).
+nlohmann::ordered_json claim_facts(const ptvm::vmair::Claim& c) {
+  const auto& s = c.statement;
+  nlohmann::ordered_json j;
+  j["statement_version"] = c.statement_version;
+  j["steps"] = s.steps;
+  j["max_steps"] = s.max_steps;
+  add_final_state(j, s.final_state, s.final_memory);
+  j["attention_mode"] = ptvm::vm::format_attention_mode(c.attention);
+  j["program_hash"] = c.identities.program_hash;
+  j["transformer_config_hash"] = c.identities.transformer_config_hash;
+  j["deterministic_model_hash"] = c.identities.deterministic_model_hash;
+  j["profile"] = c.profile.name;
+  j["security_bits"] = c.security_bits;
+  j["prover_build"] = c.prover_build;
+  return j;
 }
 
 }  // namespace tvm_cli

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ptvm/vm/runner.hpp"
+#include "ptvm/vmair/claim.hpp"
 
 namespace tvm_cli {
 
@@ -22,5 +23,8 @@ nlohmann::ordered_json report_json(const RunReport& report, bool with_trace);
 void add_final_state(nlohmann::ordered_json& j, const ptvm::vm::MachineState& state,
                      const std::vector<int16_t>& memory);
 std::string report_text(const RunReport& report, bool with_trace);
+// A circle claim's key facts in a fixed order (memory as a list, as `tvm run --json` gives it):
+// prove, verify and prove-batch print them.
+nlohmann::ordered_json claim_facts(const ptvm::vmair::Claim& claim);
 
 }  // namespace tvm_cli

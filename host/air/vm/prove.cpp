@@ -110,68 +110,95 @@ ProvedRun prove_program(const vm::Program& program, const ProveOptions& options)
   return prove_trace(recorded.trace, options, recorded.execute_ms);
 }
 
-stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, const VerifyOptions& options) {
+std::optional<std::string> claim_rejection(const Claim& claim, const stark::Profile& proof_profile,
+                                           const VerifyOptions& options) {
+  if (options.expected_program_hash &&
+      claim.identities.program_hash != *options.expected_program_hash)
+    return std::string("claim: the proof is about program_hash " +
+                       printable_bytes(claim.identities.program_hash) + ", not the expected " +
+                       printable_bytes(*options.expected_program_hash));
+  if (claim.statement_version != kStatementVersion)
+    return std::string("claim: unsupported statement_version '" + claim.statement_version + "'");
+  if (claim.semantic_scope != kSemanticScope)
+    return std::string("claim: semantic_scope is not the one this verifier checks");
+  if (claim.attention.kind != vm::AttentionMode::Kind::AverageHard)
+    return std::string("claim: only average-hard attention is provable");
+  if (auto why = check_transformer_config(claim.transformer_config))
+    return std::string("claim: " + *why);
+  if (auto why = check_statement(claim.statement))
+    return std::string("claim: " + *why);
+  if (claim.statement.final_state.sp > claim.statement.program.initial_memory.size())
+    return std::string("claim: final sp above the memory size");
+  const ClaimIdentities ids =
+      compute_identities(claim.statement.program, claim.transformer_config, claim.attention);
+  if (ids.program_hash != claim.identities.program_hash)
+    return std::string("claim: program_hash mismatch");
+  if (ids.transformer_config_hash != claim.identities.transformer_config_hash)
+    return std::string("claim: transformer_config_hash mismatch");
+  if (ids.deterministic_model_hash != claim.identities.deterministic_model_hash)
+    return std::string("claim: deterministic_model_hash mismatch");
+  if (auto why = stark::validate_profile(claim.profile))
+    return std::string("claim: profile: " + *why);
+  const auto named = find_profile(claim.profile.name);
+  if (named && !(*named == claim.profile))
+    return std::string("claim: profile '" + printable_bytes(claim.profile.name) +
+                       "' with parameters that differ from the named one");
+  if (!named && !options.allow_custom_profiles)
+    return std::string(
+        "claim: profile '" + printable_bytes(claim.profile.name) +
+        "' is not a named profile (custom profiles are accepted only when allowed explicitly: "
+        "--allow-custom-profile)");
+  if (!(proof_profile == claim.profile))
+    return std::string("proof: made with another profile than the claim states");
+  const uint32_t bits = claim_security_bits(claim.statement, claim.profile);
+  if (bits != claim.security_bits)
+    return std::string("claim: conjectured_security_bits " + std::to_string(claim.security_bits) +
+                       " but the profile gives " + std::to_string(bits));
+  if (bits < options.min_security_bits)
+    return std::string("claim: " + std::to_string(bits) +
+                       " conjectured security bits, below the required " +
+                       std::to_string(options.min_security_bits) +
+                       " (--min-conjectured-security BITS lowers the floor)");
+
+  const uint32_t log_lde = claim_log_lde_size(claim.statement, claim.profile);
+  if (log_lde > options.max_log_lde_size)
+    return std::string("claim: the proof's largest LDE domain is 2^" + std::to_string(log_lde) +
+                       " rows, above this verifier's limit 2^" +
+                       std::to_string(options.max_log_lde_size) +
+                       " (raise it with --max-lde-log-size)");
+
+  return std::nullopt;
+}
+
+std::optional<std::string> reexecution_rejection(const Claim& claim) {
+  vm::RunOptions run;
+  run.max_steps = claim.statement.max_steps;
+  run.layers = claim.transformer_config.num_layers;
+  run.record_trace = false;
+  run.engine = vm::EngineKind::Transformer;
+  run.verify_native = true;
+  vm::RunResult r = vm::run(claim.statement.program, run);
+  if (r.steps != claim.statement.steps)
+    return std::string("re-execution: " + std::to_string(r.steps) + " steps, claim says " +
+                       std::to_string(claim.statement.steps));
+  if (!(r.trace.final_state == claim.statement.final_state))
+    return std::string("re-execution: final state differs from the claim");
+  if (r.trace.final_memory != claim.statement.final_memory)
+    return std::string("re-execution: final memory differs from the claim");
+  return std::nullopt;
+}
+
+stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof,
+                            const VerifyOptions& options) {
   auto reject = [](std::string why) { return stark::Verdict{false, std::move(why)}; };
   try {
-    if (options.expected_program_hash && claim.identities.program_hash != *options.expected_program_hash)
-      return reject("claim: the proof is about program_hash " + printable_bytes(claim.identities.program_hash) +
-                    ", not the expected " + printable_bytes(*options.expected_program_hash));
-    if (claim.statement_version != kStatementVersion)
-      return reject("claim: unsupported statement_version '" + claim.statement_version + "'");
-    if (claim.semantic_scope != kSemanticScope) return reject("claim: semantic_scope is not the one this verifier checks");
-    if (claim.attention.kind != vm::AttentionMode::Kind::AverageHard)
-      return reject("claim: only average-hard attention is provable");
-    if (auto why = check_transformer_config(claim.transformer_config)) return reject("claim: " + *why);
-    if (auto why = check_statement(claim.statement)) return reject("claim: " + *why);
-    if (claim.statement.final_state.sp > claim.statement.program.initial_memory.size())
-      return reject("claim: final sp above the memory size");
-    const ClaimIdentities ids = compute_identities(claim.statement.program, claim.transformer_config, claim.attention);
-    if (ids.program_hash != claim.identities.program_hash) return reject("claim: program_hash mismatch");
-    if (ids.transformer_config_hash != claim.identities.transformer_config_hash)
-      return reject("claim: transformer_config_hash mismatch");
-    if (ids.deterministic_model_hash != claim.identities.deterministic_model_hash)
-      return reject("claim: deterministic_model_hash mismatch");
-    if (auto why = stark::validate_profile(claim.profile)) return reject("claim: profile: " + *why);
-    const auto named = find_profile(claim.profile.name);
-    if (named && !(*named == claim.profile))
-      return reject("claim: profile '" + printable_bytes(claim.profile.name) + "' with parameters that differ from the named one");
-    if (!named && !options.allow_custom_profiles)
-      return reject("claim: profile '" + printable_bytes(claim.profile.name) +
-                    "' is not a named profile (custom profiles are accepted only when allowed explicitly: "
-                    "--allow-custom-profile)");
-    if (!(proof.profile == claim.profile)) return reject("proof: made with another profile than the claim states");
-    const uint32_t bits = claim_security_bits(claim.statement, claim.profile);
-    if (bits != claim.security_bits)
-      return reject("claim: conjectured_security_bits " + std::to_string(claim.security_bits) + " but the profile gives " +
-                    std::to_string(bits));
-    if (bits < options.min_security_bits)
-      return reject("claim: " + std::to_string(bits) + " conjectured security bits, below the required " +
-                    std::to_string(options.min_security_bits) + " (--min-conjectured-security BITS lowers the floor)");
-
-    const uint32_t log_lde = claim_log_lde_size(claim.statement, claim.profile);
-    if (log_lde > options.max_log_lde_size)
-      return reject("claim: the proof's largest LDE domain is 2^" + std::to_string(log_lde) +
-                    " rows, above this verifier's limit 2^" + std::to_string(options.max_log_lde_size) +
-                    " (raise it with --max-lde-log-size)");
-
+    if (auto why = claim_rejection(claim, proof.profile, options)) return reject(std::move(*why));
     const air::Air a = build_air(claim.statement);
     const auto pub = public_inputs(claim.statement, digest_words(claim_digest(claim)));
     stark::Verdict v = stark::verify(a, pub, proof, claim.profile);
     if (!v.accepted) return v;
-
-    if (options.reexecute) {
-      vm::RunOptions run;
-      run.max_steps = claim.statement.max_steps;
-      run.layers = claim.transformer_config.num_layers;
-      run.record_trace = false;
-      run.engine = vm::EngineKind::Transformer;
-      run.verify_native = true;
-      vm::RunResult r = vm::run(claim.statement.program, run);
-      if (r.steps != claim.statement.steps) return reject("re-execution: " + std::to_string(r.steps) + " steps, claim says " +
-                                                          std::to_string(claim.statement.steps));
-      if (!(r.trace.final_state == claim.statement.final_state)) return reject("re-execution: final state differs from the claim");
-      if (r.trace.final_memory != claim.statement.final_memory) return reject("re-execution: final memory differs from the claim");
-    }
+    if (options.reexecute)
+      if (auto why = reexecution_rejection(claim)) return reject(std::move(*why));
     return v;
   } catch (const std::exception& e) {
     return reject(std::string("rejected: ") + e.what());

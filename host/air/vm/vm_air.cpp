@@ -105,17 +105,23 @@ std::optional<std::string> check_statement(const VmStatement& s) {
   return std::nullopt;
 }
 
-air::Air build_air(const VmStatement& s) {
+VmComponents vm_components(const VmStatement& s) {
   if (auto why = check_statement(s)) throw Error(ErrorCategory::Usage, "VM statement: " + *why);
+  return {StepAir{log2_ceil_at_least(s.steps, 2), s.steps},
+          RomAir{log2_ceil_at_least(s.program.instructions.size(), 2), s.program.instructions},
+          MemoryAir{log2_ceil_at_least(s.program.initial_memory.size(), 2), s.program.initial_memory, s.final_memory},
+          TablesAir{}};
+}
+
+air::Air build_air(const VmStatement& s) {
+  VmComponents c = vm_components(s);
   air::Air a;
   a.relations = {{"vm_rom", 4}, {"vm_memory", 3}, {"vm_byte", 1}, {"vm_bitwise", 4}};
   a.n_public_inputs = kNumPublicInputs;
-  a.components.push_back(air::make_component(StepAir{log2_ceil_at_least(s.steps, 2), s.steps}));
-  a.components.push_back(air::make_component(
-      RomAir{log2_ceil_at_least(s.program.instructions.size(), 2), s.program.instructions}));
-  a.components.push_back(air::make_component(MemoryAir{
-      log2_ceil_at_least(s.program.initial_memory.size(), 2), s.program.initial_memory, s.final_memory}));
-  a.components.push_back(air::make_component(TablesAir{}));
+  a.components.push_back(air::make_component(std::move(c.steps)));
+  a.components.push_back(air::make_component(std::move(c.rom)));
+  a.components.push_back(air::make_component(std::move(c.memory)));
+  a.components.push_back(air::make_component(std::move(c.tables)));
   return a;
 }
 

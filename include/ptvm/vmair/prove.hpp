@@ -102,6 +102,15 @@ struct VerifyOptions {
 
 stark::Verdict verify_proof(const Claim& claim, const stark::StarkProof& proof, const VerifyOptions& options = {});
 
+// The claim-level part of verify_proof, before any STARK work: versions and scope, identities
+// recomputed, statement consistency, the profile (named, equal to proof_profile), security bits
+// against the floor, the LDE limit. Returns the rejection reason, or nullopt.
+std::optional<std::string> claim_rejection(const Claim& claim, const stark::Profile& proof_profile,
+                                           const VerifyOptions& options);
+// Re-executes transformer and native in lockstep from the claim and compares steps, final state
+// and final memory (VerifyOptions::reexecute). Returns the rejection reason, or nullopt.
+std::optional<std::string> reexecution_rejection(const Claim& claim);
+
 // Proof file: JSON text. The reader enforces stark::kMaxProofBytes and throws ptvm::Error(Parse)
 // naming the field on anything malformed.
 std::string proof_file_json(const Claim& claim, const stark::StarkProof& proof);

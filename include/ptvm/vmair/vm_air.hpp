@@ -401,6 +401,17 @@ VmStatement statement_from_trace(const vm::ExecutionTrace& trace);
 // max_steps); returns the reason or nullopt.
 std::optional<std::string> check_statement(const VmStatement& statement);
 
+// The four components of a statement's AIR, as their AIR types (build_air type-erases them; the
+// aggregate AIR, ptvm/vmair/aggregate.hpp, relabels them). Throws ptvm::Error(Usage) if
+// check_statement fails.
+struct VmComponents {
+  StepAir steps;
+  RomAir rom;
+  MemoryAir memory;
+  TablesAir tables;
+};
+VmComponents vm_components(const VmStatement& statement);
+
 // The AIR (components vm_steps, vm_rom, vm_memory, vm_tables; relations ROM, MEM, BYTE, BIT).
 // Throws ptvm::Error(Usage) if check_statement fails.
 air::Air build_air(const VmStatement& statement);

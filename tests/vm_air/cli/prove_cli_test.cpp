@@ -341,4 +341,52 @@ TEST_F(ProveCli, ProveBatchHostsimGroups) {
   EXPECT_EQ(tvm("prove-batch " + path("g.json") + " --out " + path("x") + " --backend hostsim --group-size 0").code, 2);
 }
 
+// --aggregate: one proof for the jobs that ran (a failing job reported, exit 1), verified with
+// every claim; a changed claim in the file is rejected; binary and JSON files alike.
+TEST_F(ProveCli, ProveBatchAggregate) {
+  nlohmann::json manifest = nlohmann::json::array();
+  manifest.push_back({{"program", fib_}});
+  manifest.push_back({{"program", path("does_not_exist.tvm")}});
+  manifest.push_back({{"program", std::string(PTVM_SOURCE_DIR) + "/programs/multiply.tvm"}, {"initial_memory", {3, 4, 0}}});
+  manifest.push_back({{"program", std::string(PTVM_SOURCE_DIR) + "/programs/addition.tvm"}, {"max_steps", 2}});
+  std::ofstream(path("m.json")) << manifest.dump();
+  for (const std::string format : {"json", "binary"}) {
+    SCOPED_TRACE(format);
+    const std::string out = path("agg-" + format);
+    Result r = tvm("prove-batch " + path("m.json") + " --out " + out + " --aggregate --profile fast-test-insecure --proof-format " + format);
+    EXPECT_EQ(r.code, 1) << r.out;  // job 1 failed; the others are in the proof
+    std::ifstream in(out + "/summary.json");
+    ASSERT_TRUE(in);
+    auto summary = nlohmann::json::parse(in);
+    EXPECT_EQ(summary["jobs_proven"], 3);
+    EXPECT_EQ(summary["jobs"][1]["ok"], false);
+    EXPECT_EQ(summary["jobs"][3]["aggregate_index"], 2);
+    EXPECT_EQ(summary["jobs"][3]["steps"], 2);
+    const std::string file = out + "/" + summary["aggregate_proof"]["proof_file"].get<std::string>();
+    EXPECT_EQ(summary["aggregate_proof"]["jobs"], 3);
+
+    Result v = tvm("verify " + file + " --min-security 0 --reexecute --json");
+    EXPECT_EQ(v.code, 0) << v.out;
+    auto j = nlohmann::json::parse(v.out);
+    EXPECT_EQ(j["verdict"], "accepted");
+    EXPECT_EQ(j["jobs"], 3);
+    EXPECT_EQ(j["claims"][2]["steps"], 2);
+    EXPECT_EQ(tvm("verify " + file).code, 3);  // the 96-bit floor holds for aggregates too
+    // Only the programs named: --program must match every claim.
+    EXPECT_EQ(tvm("verify " + file + " --min-security 0 --program " + fib_).code, 3);
+  }
+  // A claim changed inside the JSON file: job 2's steps.
+  std::ifstream in(path("agg-json/aggregate.proof.json"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::ordered_json f = nlohmann::ordered_json::parse(ss.str());
+  f["claims"][0]["final_state"]["acc"] = 145;
+  std::ofstream(path("bad.json")) << f.dump();
+  Result bad = tvm("verify " + path("bad.json") + " --min-security 0");
+  EXPECT_EQ(bad.code, 3) << bad.out;
+  EXPECT_NE(bad.out.find("verdict: rejected"), std::string::npos) << bad.out;
+  // Options that cannot go with one proof.
+  EXPECT_EQ(tvm("prove-batch " + path("m.json") + " --out " + path("x") + " --aggregate --ranks 2").code, 2);
+}
+
 }  // namespace
