@@ -1,8 +1,10 @@
 // VM proving benchmarks: fibonacci end to end per profile (the original needs ~29 s at 32
-// conjectured bits), and proving time / proof size vs steps (2^8 .. 2^20, a long loop) per stage.
+// conjectured bits), proving time / proof size vs steps (2^8 .. 2^20, a long loop) per stage, and
+// N fibonacci runs in one aggregate proof against N separate proofs (size, prove and verify time).
 // Stage times are reported as counters (ms); steps_per_second counts proven steps.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -11,6 +13,7 @@
 #include "ptvm/backend.hpp"
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vm/runner.hpp"
+#include "ptvm/vmair/aggregate.hpp"
 #include "ptvm/vmair/prove.hpp"
 #include "ptvm/vmair/profiles.hpp"
 
@@ -114,6 +117,42 @@ void BM_ProveLoop(benchmark::State& state) {
   state.SetLabel("profile=" + profile);
 }
 
+// N runs of the original's fibonacci (../shared/vectors/fibonacci.tvm) at the automatic 96-bit
+// profile: one aggregate proof (prove-batch --aggregate) against N separate proofs of the same
+// runs. Counters: bytes and verify time of both, and their ratios (separate / aggregate).
+void BM_AggregateFibonacci(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  const vm::Program program = vm::assemble_file(std::string(PTVM_SHARED_DIR) + "/vectors/fibonacci.tvm");
+  vmair::ProveOptions po;
+  const vmair::RecordedRun recorded = vmair::record_run(program, po);
+  std::vector<vmair::AggregateRun> runs(n, vmair::AggregateRun{&recorded.trace, 1});
+  vmair::AggregateProof agg;
+  for (auto _ : state) agg = vmair::prove_aggregate(runs);
+  const vmair::ProvedRun one = vmair::prove_trace(recorded.trace, po);
+  auto time_ms = [](auto&& f, int reps) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < reps; ++i) f();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / reps;
+  };
+  bool ok = true;
+  const double agg_verify = time_ms([&] { ok = ok && vmair::verify_aggregate(agg.claims, agg.proof).accepted; }, 3);
+  const double one_verify = time_ms([&] { ok = ok && vmair::verify_proof(one.claim, one.proof).accepted; }, 3);
+  if (!ok) state.SkipWithError("a proof was rejected");
+  const double agg_bytes = static_cast<double>(stark::proof_binary_size(agg.proof));
+  const double sep_bytes = static_cast<double>(n) * static_cast<double>(stark::proof_binary_size(one.proof));
+  state.counters["jobs"] = static_cast<double>(n);
+  state.counters["aggregate_proof_bytes"] = agg_bytes;
+  state.counters["separate_proof_bytes"] = sep_bytes;
+  state.counters["bytes_ratio_separate_over_aggregate"] = sep_bytes / agg_bytes;
+  state.counters["aggregate_verify_ms"] = agg_verify;
+  state.counters["separate_verify_ms"] = one_verify * static_cast<double>(n);
+  state.counters["verify_ratio_separate_over_aggregate"] = one_verify * static_cast<double>(n) / agg_verify;
+  state.counters["separate_prove_ms"] = one.prove_ms * static_cast<double>(n);
+  state.counters["proofs_per_second"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel("profile=" + agg.claims[0].profile.name);
+}
+
 BENCHMARK_CAPTURE(BM_FibonacciEndToEnd, vm_small, std::string("vm-small"))->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_FibonacciEndToEnd, default, std::string("default"))->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ProveLoop)
@@ -121,6 +160,7 @@ BENCHMARK(BM_ProveLoop)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(1);
+BENCHMARK(BM_AggregateFibonacci)->Arg(1)->Arg(4)->Arg(16)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
 }  // namespace
 
