@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/common/le_reader.hpp"
 
 namespace ptvm::sumcheck {
 namespace {
@@ -82,40 +83,28 @@ struct Writer {
   }
 };
 
-struct Reader {
-  std::span<const uint8_t> in;
-  size_t pos = 0;
-
-  Reader(std::span<const uint8_t> bytes, SumcheckProofKind expected) : in(bytes) {
+// The bounded little-endian core is LeReader's (ptvm/common/le_reader.hpp); this reader adds
+// the format's lists, whose item names ("x[i]") are built only on failure.
+struct Reader : LeReader<Reader> {
+  Reader(std::span<const uint8_t> bytes, SumcheckProofKind expected) : LeReader(bytes) {
     const SumcheckProofKind kind = sumcheck_proof_kind(bytes);
     if (kind != expected)
       fail("kind", "a proof of kind " + std::to_string(uint32_t(kind)) + ", expected kind " +
                        std::to_string(uint32_t(expected)));
-    pos = kHeaderBytes;
+    take(kHeaderBytes, "header");
   }
-  void need(size_t n, const std::string& where) {
-    if (in.size() - pos < n)
-      fail(where, "truncated (need " + std::to_string(n) + " bytes at offset " +
-                      std::to_string(pos) + ")");
-  }
-  uint32_t u32(const std::string& where) {
-    need(4, where);
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i)
-      v |= uint32_t(in[pos + i]) << (8 * i);
-    pos += 4;
-    return v;
-  }
-  // An M31 of a field (item `index` of a list when index >= 0): the name is built only on failure.
-  M31 m31(const std::string& where, int64_t index = -1) {
+  [[noreturn]] void fail(const std::string& where, const std::string& why) const { ptvm::sumcheck::fail(where, why); }
+  using LeReader::m31;
+  using LeReader::qm31;
+  // An M31 of a field (item `index` of a list): the name is built only on failure.
+  M31 m31(const std::string& where, int64_t index) {
     const uint32_t v = u32(where);
     if (!M31::is_canonical(v))
-      fail(index >= 0 ? at(where, size_t(index)) : where, "non-canonical M31 value " +
-                                                              std::to_string(v) + " at offset " +
-                                                              std::to_string(pos - 4));
+      fail(at(where, size_t(index)), "non-canonical M31 value " + std::to_string(v) + " at offset " +
+                                         std::to_string(position() - 4));
     return M31::raw(v);
   }
-  QM31 qm31(const std::string& where, int64_t index = -1) {
+  QM31 qm31(const std::string& where, int64_t index) {
     const M31 a = m31(where, index), b = m31(where, index), c = m31(where, index),
               d = m31(where, index);
     return QM31::from_m31(a, b, c, d);
@@ -182,16 +171,14 @@ struct Reader {
     p.queried_values = m31s(where + ".queried_values", kMaxValues);
     const size_t n = len(where + ".hash_witness", kMaxValues, 32);
     p.decommitment.hash_witness.resize(n);
-    for (size_t i = 0; i < n; ++i) {
-      std::memcpy(p.decommitment.hash_witness[i].bytes.data(), in.data() + pos, 32);
-      pos += 32;
-    }
+    for (size_t i = 0; i < n; ++i)
+      std::memcpy(p.decommitment.hash_witness[i].bytes.data(), take(32, where + ".hash_witness").data(), 32);
     p.decommitment.column_witness = m31s(where + ".column_witness", kMaxValues);
     return p;
   }
   void finish() {
-    if (pos != in.size())
-      fail("input", std::to_string(in.size() - pos) + " trailing bytes after the proof");
+    if (left() != 0)
+      fail("input", std::to_string(left()) + " trailing bytes after the proof");
   }
 };
 
@@ -345,9 +332,7 @@ std::vector<uint8_t> to_bytes(const MleCommitment& c) {
 MleCommitment mle_commitment_from_bytes(std::span<const uint8_t> bytes) {
   return read<MleCommitment>(bytes, SumcheckProofKind::MleCommitment, [](Reader& r) {
     MleCommitment c;
-    r.need(32, "mle_commitment.root");
-    std::memcpy(c.root.bytes.data(), r.in.data() + r.pos, 32);
-    r.pos += 32;
+    std::memcpy(c.root.bytes.data(), r.take(32, "mle_commitment.root").data(), 32);
     c.n_vars = r.u32("mle_commitment.n_vars");
     if (c.n_vars == 0 || c.n_vars > 40)
       fail("mle_commitment.n_vars", std::to_string(c.n_vars) + " variables (1..40 allowed)");
