@@ -57,15 +57,6 @@ std::string get_hex64(const json& obj, const std::string& path, const char* key)
   return s;
 }
 
-void put_u8(std::vector<uint8_t>& b, uint32_t v) { b.push_back(static_cast<uint8_t>(v)); }
-void put_u16(std::vector<uint8_t>& b, int32_t v) {
-  b.push_back(static_cast<uint8_t>(v));
-  b.push_back(static_cast<uint8_t>(static_cast<uint32_t>(v) >> 8));
-}
-void put_u32(std::vector<uint8_t>& b, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
 json transformer_config_json(const vm::TransformerConfig& c) {
   return json{{"d_model", c.d_model},       {"num_heads", c.num_heads},   {"num_layers", c.num_layers},
               {"ff_dim", c.ff_dim},         {"vocab_size", c.vocab_size}, {"max_seq_len", c.max_seq_len}};
@@ -82,27 +73,6 @@ uint32_t log_lde_of(const vmair::VmStatement& s, const stark128::Options& o) {
 std::vector<uint16_t> words_of(const Claim& c) { return vmair::digest_words(claim_digest(c)); }
 
 }  // namespace
-
-std::string run_fingerprint(const vm::ExecutionTrace& t) {
-  std::vector<uint8_t> b(kFingerprintTag.begin(), kFingerprintTag.end());
-  for (const auto& r : t.rows) {
-    put_u8(b, r.pc);
-    put_u8(b, static_cast<uint32_t>(r.instruction.op));
-    put_u32(b, static_cast<uint32_t>(r.instruction.operand));
-    put_u8(b, r.after.pc);
-    put_u16(b, r.after.acc);
-    put_u8(b, r.after.sp);
-    put_u8(b, r.after.zero_flag);
-    put_u8(b, r.after.carry_flag);
-    put_u8(b, r.after.halted);
-    put_u8(b, static_cast<uint32_t>(r.access.kind));
-    put_u8(b, r.access.address);
-    put_u16(b, r.access.value);
-    put_u16(b, r.access.previous);
-  }
-  for (int16_t v : t.final_memory) put_u16(b, v);
-  return hash::blake2b_256(std::string_view(reinterpret_cast<const char*>(b.data()), b.size())).hex();
-}
 
 json stark_options_json(const stark128::Options& o) {
   return json{{"proof_system", std::string(kProofSystem)},
@@ -169,6 +139,7 @@ Claim claim_from_json(const json& j) {
                                    {"n_queries", 0}, {"pow_bits", 0}, {"log_last_layer_degree_bound", 0},
                                    {"conjectured_security_bits", 0}}},
              {"identities", json{{"program_hash", ""}, {"transformer_config_hash", ""}, {"deterministic_model_hash", ""}}},
+             {"equivalence", json{{"checked_steps", 0}, {"transformer_fingerprint", ""}, {"native_fingerprint", ""}}},
              {"prover_build", ""}};
     vmair::Claim parsed;
     try {

@@ -32,7 +32,7 @@ Proven prove_three() {
   p.traces.push_back(run_source(".memory 4\n.init 2 9\nLOADI 5\nSTORE 1\nLOAD 2\nADDM 1\nSTORE 3\nHALT\n", 512));
   p.traces.push_back(run_source("LOADI 7\nADD 5\nHALT\n", 512));
   std::vector<AggregateRun> runs;
-  for (const auto& t : p.traces) runs.push_back({&t, 1});
+  for (const auto& t : p.traces) runs.push_back({&t, 1, false});  // native traces (run_source)
   AggregateProveOptions o;
   o.profile = fast_profile();
   p.agg = prove_aggregate(runs, o);
@@ -73,7 +73,8 @@ TEST(Aggregate, HonestProofVerifies) {
   EXPECT_TRUE(v.accepted) << v.reason;
   // Each claim is the claim of its run alone (same profile), in job order.
   for (size_t j = 0; j < 3; ++j) {
-    const Claim alone = claim_for_trace(p.traces[j], provable_transformer_config(1), fast_profile());
+    const Claim alone = claim_for_trace(p.traces[j], provable_transformer_config(1), fast_profile(),
+                                        equivalence_for_trace(p.traces[j], false));
     EXPECT_EQ(claim_digest(alone), claim_digest(p.agg.claims[j])) << "job " << j;
   }
   // With re-execution too.
@@ -85,7 +86,7 @@ TEST(Aggregate, HonestProofVerifies) {
 TEST(Aggregate, DeterministicProofBytes) {
   const Proven& p = proven();
   std::vector<AggregateRun> runs;
-  for (const auto& t : p.traces) runs.push_back({&t, 1});
+  for (const auto& t : p.traces) runs.push_back({&t, 1, false});
   AggregateProveOptions o;
   o.profile = fast_profile();
   const AggregateProof again = prove_aggregate(runs, o);

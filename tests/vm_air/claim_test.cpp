@@ -133,6 +133,50 @@ TEST_F(VmClaimProof, EveryClaimFieldChangedIsRejected) {
   check("program.initial_memory-1");
 }
 
+// The engines' agreement is attested, not proven: a proof whose claim carries made-up (but
+// consistent) fingerprints verifies by default, and --reexecute rejects it; an inconsistent
+// equivalence record is rejected before any STARK work.
+TEST_F(VmClaimProof, EquivalenceIsAttestedAndReexecutionChecksIt) {
+  const Claim& honest = proved_->claim;
+  EXPECT_EQ(honest.equivalence.checked_steps, honest.statement.steps);
+  EXPECT_EQ(honest.equivalence.transformer_fingerprint.size(), 64u);
+  EXPECT_EQ(honest.equivalence.transformer_fingerprint, honest.equivalence.native_fingerprint);
+  EXPECT_EQ(honest.semantic_scope.find("lockstep"), std::string::npos);  // the scope is what is proven
+
+  Claim forged = honest;
+  forged.equivalence.transformer_fingerprint = forged.equivalence.native_fingerprint = std::string(64, 'a');
+  const vm::ExecutionTrace trace = record_run(vm::assemble_file(std::string(PTVM_SOURCE_DIR) + "/programs/fibonacci.tvm"),
+                                              fast_options()).trace;
+  const air::Air a = build_air(forged.statement);
+  const auto pub = public_inputs(forged.statement, digest_words(claim_digest(forged)));
+  auto backend = make_cpu_backend();
+  const stark::StarkProof proof = stark::prove(a, pub, build_witness(forged.statement, trace), fast_profile(), *backend);
+  EXPECT_TRUE(verify_proof(forged, proof, insecure()).accepted);
+  VerifyOptions re = insecure();
+  re.reexecute = true;
+  const stark::Verdict v = verify_proof(forged, proof, re);
+  EXPECT_FALSE(v.accepted);
+  EXPECT_NE(v.reason.find("fingerprint"), std::string::npos) << v.reason;
+
+  auto rejected_before_stark = [&](Claim c, const std::string& words) {
+    const stark::Verdict r = verify_proof(c, proved_->proof, insecure());
+    EXPECT_FALSE(r.accepted);
+    EXPECT_NE(r.reason.find(words), std::string::npos) << r.reason;
+  };
+  Claim c = honest;
+  c.equivalence.checked_steps = 5;
+  rejected_before_stark(c, "equivalence.checked_steps");
+  c = honest;
+  c.equivalence.native_fingerprint = std::string(64, 'b');
+  rejected_before_stark(c, "fingerprints differ");
+  c = honest;
+  c.equivalence.native_fingerprint = "xyz";
+  rejected_before_stark(c, "native_fingerprint");
+  c = honest;
+  c.equivalence.transformer_fingerprint.clear();  // "nothing checked" with checked steps
+  rejected_before_stark(c, "without a transformer fingerprint");
+}
+
 TEST_F(VmClaimProof, MalformedFilesAreClearParseErrors) {
   const std::string text = proof_file_json(proved_->claim, proved_->proof);
   auto expect_parse_error = [](const std::string& bad, const std::string& what) {

@@ -103,7 +103,7 @@ struct ProveArguments {
   bool json = false;
   bool progress = false;
   // statement-v1 (the F128 STARK): --statement and the original's STARK option overrides.
-  std::string statement = "ptvm-tvm-execution/1";
+  std::string statement{ptvm::vmair::kStatementVersion};
   std::optional<uint32_t> stark_expansion_factor, stark_num_colinearity_checks, stark_security_level, stark_pow_bits;
   int shards = 0;  // used when --shards is given
 };
@@ -168,7 +168,7 @@ Action add_prove_command(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print one JSON object (with per-stage times)");
   cmd->add_flag("--progress", args->progress, "print the stage and the fraction done on stderr");
   cmd->add_option("--statement", args->statement,
-                  "ptvm-tvm-execution/1 (default: circle STARK over M31) or statement-v1 (the original's statement: "
+                  "ptvm-tvm-execution/2 (default: circle STARK over M31) or statement-v1 (the original's statement: "
                   "STARK over F128, --stark-profile default|production-v1|heavier|ptvm-96, default production-v1)")
       ->type_name("NAME");
   cmd->add_option("--stark-expansion-factor", args->stark_expansion_factor, "statement-v1: override the profile's")
@@ -219,7 +219,7 @@ Action add_prove_command(CLI::App& app) {
     }
     if (args->statement != vmair::kStatementVersion)
       throw Error(ErrorCategory::Usage, "--statement: unknown statement '" + args->statement +
-                                            "' (known: ptvm-tvm-execution/1, statement-v1)");
+                                            "' (known: " + std::string(vmair::kStatementVersion) + ", statement-v1)");
     if (stark_overrides)
       throw Error(ErrorCategory::Usage, "--stark-expansion-factor/--stark-num-colinearity-checks/--stark-security-level/"
                                         "--stark-pow-bits apply to --statement statement-v1");

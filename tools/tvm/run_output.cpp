@@ -122,6 +122,9 @@ nlohmann::ordered_json claim_facts(const ptvm::vmair::Claim& c) {
   j["deterministic_model_hash"] = c.identities.deterministic_model_hash;
   j["profile"] = c.profile.name;
   j["security_bits"] = c.security_bits;
+  j["equivalence_checked_steps"] = c.equivalence.checked_steps;
+  j["transformer_fingerprint"] = c.equivalence.transformer_fingerprint;
+  j["native_fingerprint"] = c.equivalence.native_fingerprint;
   j["prover_build"] = c.prover_build;
   return j;
 }

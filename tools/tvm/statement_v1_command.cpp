@@ -141,13 +141,14 @@ int verify_statement_v1(const StatementV1Verify& a) {
 ordered_json circle_claim_scope(bool accepted, bool reexecuted) {
   std::vector<std::string> proven, re, attested;
   if (accepted) {
-    proven.push_back("native ISA execution (tvm-isa/1): program, steps, final state and memory, by the circle "
-                     "STARK over M31; every claim field bound into the channel");
+    proven.push_back("native ISA execution (tvm-isa/1, the claim's semantic_scope): program, steps, final state and "
+                     "memory, by the circle STARK over M31; every claim field bound into the channel");
     if (reexecuted)
-      re.push_back("transformer and native in lockstep from the claim: steps, final state and memory agree");
+      re.push_back("transformer and native in lockstep from the claim: steps, final state, memory and both "
+                   "fingerprints agree");
     else
-      attested.push_back("transformer and native engines agreed in lockstep (the scope's last clause): the prover's "
-                         "word unless --reexecute");
+      attested.push_back("transformer/native equivalence (equivalence.checked_steps and both fingerprints): the "
+                         "prover's word unless --reexecute");
     attested.push_back("prover_build");
   }
   ordered_json j;

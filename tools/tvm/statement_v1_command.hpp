@@ -31,7 +31,7 @@ struct StatementV1Verify {
 // Exit 0 accepted, 3 rejected (a malformed file too).
 int verify_statement_v1(const StatementV1Verify& args);
 
-// "proven" / "reexecuted" / "attested" lists for the circle-STARK claim ("ptvm-tvm-execution/1").
+// "proven" / "reexecuted" / "attested" lists for the circle-STARK claim ("ptvm-tvm-execution/2").
 nlohmann::ordered_json circle_claim_scope(bool accepted, bool reexecuted);
 
 }  // namespace tvm_cli

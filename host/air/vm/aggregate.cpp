@@ -143,7 +143,7 @@ AggregateProof prove_aggregate(std::span<const AggregateRun> runs, const Aggrega
       throw Error(ErrorCategory::Usage, "aggregate: " + job_name(j) + "only average-hard attention is provable");
     const vm::TransformerConfig config = provable_transformer_config(runs[j].layers);
     if (auto why = check_transformer_config(config)) throw Error(ErrorCategory::Usage, "aggregate: " + job_name(j) + *why);
-    out.claims.push_back(claim_for_trace(t, config, profile));
+    out.claims.push_back(claim_for_trace(t, config, profile, equivalence_for_trace(t, runs[j].lockstep)));
     if (auto why = check_statement(out.claims.back().statement))
       throw Error(ErrorCategory::Usage, "aggregate: " + job_name(j) + "cannot prove this run: " + *why);
     statements.push_back(out.claims.back().statement);

@@ -226,12 +226,16 @@ json claim_to_json(const Claim& c) {
               {"identities", json{{"program_hash", c.identities.program_hash},
                                   {"transformer_config_hash", c.identities.transformer_config_hash},
                                   {"deterministic_model_hash", c.identities.deterministic_model_hash}}},
+              {"equivalence", json{{"checked_steps", c.equivalence.checked_steps},
+                                   {"transformer_fingerprint", c.equivalence.transformer_fingerprint},
+                                   {"native_fingerprint", c.equivalence.native_fingerprint}}},
               {"prover_build", c.prover_build}};
 }
 
 Claim claim_from_json(const json& j) {
   expect_keys(j, "", {"statement_version", "semantic_scope", "program", "attention_mode", "transformer_config",
-                      "max_steps", "steps", "final_state", "proof_system", "identities", "prover_build"});
+                      "max_steps", "steps", "final_state", "proof_system", "identities", "equivalence",
+                      "prover_build"});
   Claim c;
   c.statement_version = get_string(j, "", "statement_version");
   c.semantic_scope = get_string(j, "", "semantic_scope");
@@ -278,10 +282,50 @@ Claim claim_from_json(const json& j) {
   c.identities.program_hash = get_string(id, "identities.", "program_hash");
   c.identities.transformer_config_hash = get_string(id, "identities.", "transformer_config_hash");
   c.identities.deterministic_model_hash = get_string(id, "identities.", "deterministic_model_hash");
+  const json& eq = member(j, "", "equivalence");
+  expect_keys(eq, "equivalence.", {"checked_steps", "transformer_fingerprint", "native_fingerprint"});
+  c.equivalence.checked_steps = static_cast<uint64_t>(get_int(eq, "equivalence.", "checked_steps", 0, INT64_MAX));
+  c.equivalence.transformer_fingerprint = get_string(eq, "equivalence.", "transformer_fingerprint");
+  c.equivalence.native_fingerprint = get_string(eq, "equivalence.", "native_fingerprint");
+  for (const std::string* f : {&c.equivalence.transformer_fingerprint, &c.equivalence.native_fingerprint})
+    if (f->size() > 64) fail("equivalence", "a fingerprint longer than 64 characters");
   c.prover_build = get_string(j, "", "prover_build");
   if (c.prover_build.size() > 256) fail("prover_build", "longer than 256 bytes");
   return c;
 }
+
+namespace {
+void put_u8(std::vector<uint8_t>& b, uint32_t v) { b.push_back(static_cast<uint8_t>(v)); }
+void put_u16(std::vector<uint8_t>& b, int32_t v) {
+  b.push_back(static_cast<uint8_t>(v));
+  b.push_back(static_cast<uint8_t>(static_cast<uint32_t>(v) >> 8));
+}
+void put_u32(std::vector<uint8_t>& b, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+}  // namespace
+
+std::string run_fingerprint(const vm::ExecutionTrace& t) {
+  std::vector<uint8_t> b(kFingerprintTag.begin(), kFingerprintTag.end());
+  for (const auto& r : t.rows) {
+    put_u8(b, r.pc);
+    put_u8(b, static_cast<uint32_t>(r.instruction.op));
+    put_u32(b, static_cast<uint32_t>(r.instruction.operand));
+    put_u8(b, r.after.pc);
+    put_u16(b, r.after.acc);
+    put_u8(b, r.after.sp);
+    put_u8(b, r.after.zero_flag);
+    put_u8(b, r.after.carry_flag);
+    put_u8(b, r.after.halted);
+    put_u8(b, static_cast<uint32_t>(r.access.kind));
+    put_u8(b, r.access.address);
+    put_u16(b, r.access.value);
+    put_u16(b, r.access.previous);
+  }
+  for (int16_t v : t.final_memory) put_u16(b, v);
+  return hash::blake2b_256(std::string_view(reinterpret_cast<const char*>(b.data()), b.size())).hex();
+}
+
 
 hash::Blake2b256Hash claim_digest(const Claim& claim) {
   return hash::blake2b_256(canonical_json(claim_to_json(claim)));

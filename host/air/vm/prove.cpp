@@ -21,10 +21,55 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 
 std::string prover_build_string() { return std::string("ptvm ") + version_string(); }
 
+bool is_hex64(const std::string& s) {
+  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// The equivalence record's own consistency (its truth is attested; --reexecute checks it).
+std::optional<std::string> equivalence_rejection(const Claim& claim) {
+  const Equivalence& e = claim.equivalence;
+  if (!is_hex64(e.native_fingerprint)) return std::string("claim: equivalence.native_fingerprint is not 64 lowercase hex digits");
+  if (e.transformer_fingerprint.empty()) {
+    if (e.checked_steps != 0)
+      return std::string("claim: equivalence.checked_steps is ") + std::to_string(e.checked_steps) +
+             " without a transformer fingerprint";
+    return std::nullopt;
+  }
+  if (!is_hex64(e.transformer_fingerprint))
+    return std::string("claim: equivalence.transformer_fingerprint is not 64 lowercase hex digits");
+  if (e.checked_steps != claim.statement.steps)
+    return std::string("claim: equivalence.checked_steps ") + std::to_string(e.checked_steps) + ", but the run has " +
+           std::to_string(claim.statement.steps) + " steps";
+  if (e.transformer_fingerprint != e.native_fingerprint)
+    return std::string("claim: equivalence: the transformer and native fingerprints differ");
+  return std::nullopt;
+}
+
 }  // namespace
 
+Equivalence equivalence_for_trace(const vm::ExecutionTrace& trace, bool lockstep) {
+  Equivalence eq;
+  if (!lockstep) {
+    eq.native_fingerprint = run_fingerprint(trace);
+    return eq;
+  }
+  // The native interpreter alone, for its own fingerprint (the lockstep run compared the engines
+  // step by step; this records what the native engine did by itself).
+  vm::RunOptions run;
+  run.engine = vm::EngineKind::Native;
+  run.max_steps = trace.max_steps;
+  run.record_trace = true;
+  const vm::RunResult native = vm::run(trace.program, run);
+  eq.checked_steps = trace.steps();
+  eq.transformer_fingerprint = run_fingerprint(trace);
+  eq.native_fingerprint = run_fingerprint(native.trace);
+  if (eq.transformer_fingerprint != eq.native_fingerprint)
+    throw Error(ErrorCategory::Divergence, "the transformer's run and the native interpreter's have different fingerprints");
+  return eq;
+}
+
 Claim claim_for_trace(const vm::ExecutionTrace& trace, const vm::TransformerConfig& config,
-                      const stark::Profile& profile) {
+                      const stark::Profile& profile, const Equivalence& equivalence) {
   Claim c;
   c.statement = statement_from_trace(trace);
   c.statement.program.source_name = "<claim>";
@@ -33,6 +78,7 @@ Claim claim_for_trace(const vm::ExecutionTrace& trace, const vm::TransformerConf
   c.profile = profile;
   c.security_bits = claim_security_bits(c.statement, profile);
   c.identities = compute_identities(c.statement.program, config, trace.attention);
+  c.equivalence = equivalence;
   c.prover_build = prover_build_string();
   return c;
 }
@@ -46,7 +92,8 @@ ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& optio
   out.execute_ms = execute_ms;
   if (auto why = check_transformer_config(provable_transformer_config(options.layers)))
     throw Error(ErrorCategory::Usage, *why);
-  out.claim = claim_for_trace(trace, provable_transformer_config(options.layers), profile);
+  out.claim = claim_for_trace(trace, provable_transformer_config(options.layers), profile,
+                              equivalence_for_trace(trace, options.lockstep));
   if (auto why = check_statement(out.claim.statement)) throw Error(ErrorCategory::Usage, "cannot prove this run: " + *why);
   {
     const uint64_t need = estimated_prover_bytes(out.claim.statement, profile);
@@ -129,6 +176,7 @@ std::optional<std::string> claim_rejection(const Claim& claim, const stark::Prof
     return std::string("claim: " + *why);
   if (claim.statement.final_state.sp > claim.statement.program.initial_memory.size())
     return std::string("claim: final sp above the memory size");
+  if (auto why = equivalence_rejection(claim)) return why;
   const ClaimIdentities ids =
       compute_identities(claim.statement.program, claim.transformer_config, claim.attention);
   if (ids.program_hash != claim.identities.program_hash)
@@ -174,7 +222,7 @@ std::optional<std::string> reexecution_rejection(const Claim& claim) {
   vm::RunOptions run;
   run.max_steps = claim.statement.max_steps;
   run.layers = claim.transformer_config.num_layers;
-  run.record_trace = false;
+  run.record_trace = true;  // for the fingerprints
   run.engine = vm::EngineKind::Transformer;
   run.verify_native = true;
   vm::RunResult r = vm::run(claim.statement.program, run);
@@ -185,6 +233,12 @@ std::optional<std::string> reexecution_rejection(const Claim& claim) {
     return std::string("re-execution: final state differs from the claim");
   if (r.trace.final_memory != claim.statement.final_memory)
     return std::string("re-execution: final memory differs from the claim");
+  const Equivalence again = equivalence_for_trace(r.trace, true);
+  if (!claim.equivalence.transformer_fingerprint.empty() &&
+      again.transformer_fingerprint != claim.equivalence.transformer_fingerprint)
+    return std::string("re-execution: equivalence.transformer_fingerprint differs from the transformer's run");
+  if (again.native_fingerprint != claim.equivalence.native_fingerprint)
+    return std::string("re-execution: equivalence.native_fingerprint differs from the native run");
   return std::nullopt;
 }
 

@@ -37,7 +37,7 @@ inline constexpr std::string_view kSemanticScope = "native_isa_execution_with_tr
 inline constexpr std::string_view kProofSystem = "stark-f128/blake2b-merkle/fri/logup";
 inline constexpr std::string_view kFieldModulus = "407 * 2^119 + 1";
 inline constexpr std::string_view kProofFileFormat = "ptvm-statement-v1-proof/1";
-inline constexpr std::string_view kFingerprintTag = "ptvm-run-fingerprint/1";
+inline constexpr std::string_view kFingerprintTag = vmair::kFingerprintTag;
 inline constexpr std::string_view kDefaultProfile = "production-v1";
 // The verifier's floors (conjectured bits): by default 96 for every statement; --strict 80 with
 // re-execution; --verification-profile production-v1 32 with re-execution.
@@ -45,12 +45,8 @@ inline constexpr uint32_t kDefaultMinSecurityBits = 96;
 inline constexpr uint32_t kStrictMinSecurityBits = 80;
 inline constexpr uint32_t kProductionV1MinSecurityBits = 32;
 
-struct Equivalence {
-  uint64_t checked_steps = 0;           // equivalence_checked_steps
-  std::string transformer_fingerprint;  // lowercase hex, 64 digits
-  std::string native_fingerprint;
-  bool operator==(const Equivalence&) const = default;
-};
+// The engines' agreement and its fingerprints: the circle claim's (ptvm/vmair/claim.hpp).
+using vmair::Equivalence;
 
 struct Claim {
   std::string statement_version{kStatementVersion};
@@ -67,10 +63,7 @@ struct Claim {
   std::string prover_build_hash;
 };
 
-// BLAKE2b-256 over the tag and, per step, pc, opcode, operand (i32), the state after (pc, acc,
-// sp, zero, carry, halted), the memory access (kind, address, value, previous), then the final
-// memory; little-endian. Lowercase hex.
-std::string run_fingerprint(const vm::ExecutionTrace& trace);
+using vmair::run_fingerprint;  // the run fingerprint (ptvm/vmair/claim.hpp)
 // Canonical JSON of the STARK options ({"profile", "expansion_factor", "num_colinearity_checks",
 // "security_level", "pow_bits", "proof_system", "field"}), its BLAKE2b-256 hex; the same for the
 // prover build string.

@@ -55,6 +55,7 @@ std::vector<std::vector<std::vector<M31>>> build_aggregate_witness(std::span<con
 struct AggregateRun {
   const vm::ExecutionTrace* trace = nullptr;  // a recorded run (record_run)
   int layers = 1;                             // its transformer banks
+  bool lockstep = true;                       // how it was recorded (equivalence_for_trace)
 };
 
 struct AggregateProveOptions {

@@ -26,12 +26,13 @@
 
 namespace ptvm::vmair {
 
-inline constexpr std::string_view kStatementVersion = "ptvm-tvm-execution/1";
+inline constexpr std::string_view kStatementVersion = "ptvm-tvm-execution/2";
+// What the proof proves, and only that: the engines' agreement is not in the scope; it is the
+// claim's `equivalence` field, attested (bound into the channel, checked by --reexecute).
 inline constexpr std::string_view kSemanticScope =
     "tvm-isa/1: all 26 instructions; i16 two's-complement wrapping; carry = signed overflow for "
     "ADD/SUB/MUL, signed less-than for CMP, cleared by LOADI/LOAD/POP/AND/OR/XOR; zero = (acc == 0); "
-    "memory reads by average-hard attention (latest write); run halted or stopped at max_steps; "
-    "transformer and native engines agreed in lockstep";
+    "memory reads by average-hard attention (latest write); run halted or stopped at max_steps";
 inline constexpr std::string_view kProofSystem = "circle-stark-m31/logup";
 
 struct ClaimIdentities {
@@ -40,6 +41,23 @@ struct ClaimIdentities {
   std::string deterministic_model_hash;
   friend bool operator==(const ClaimIdentities&, const ClaimIdentities&) = default;
 };
+
+// The prover's record of the engines' agreement (attested, not proven): checked_steps steps ran on
+// the transformer with the native interpreter in lockstep (0: the trace came from the native
+// engine alone), and the fingerprint of each engine's run (run_fingerprint; the transformer's is
+// empty when nothing was checked).
+struct Equivalence {
+  uint64_t checked_steps = 0;
+  std::string transformer_fingerprint;  // lowercase hex, 64 digits, or empty
+  std::string native_fingerprint;       // lowercase hex, 64 digits
+  bool operator==(const Equivalence&) const = default;
+};
+
+inline constexpr std::string_view kFingerprintTag = "ptvm-run-fingerprint/1";
+// BLAKE2b-256 over the tag and, per step, pc, opcode, operand (i32), the state after (pc, acc,
+// sp, zero, carry, halted), the memory access (kind, address, value, previous), then the final
+// memory; little-endian. Lowercase hex. (statement-v1 uses the same fingerprint.)
+std::string run_fingerprint(const vm::ExecutionTrace& trace);
 
 struct Claim {
   std::string statement_version{kStatementVersion};
@@ -50,6 +68,7 @@ struct Claim {
   stark::Profile profile;
   uint32_t security_bits = 0;            // conjectured, for this profile and trace size
   ClaimIdentities identities;
+  Equivalence equivalence;
   std::string prover_build;
 };
 

@@ -57,9 +57,15 @@ struct ProvedRun {
   double prove_ms = 0;    // the STARK prover (timings.total_ms plus setup)
 };
 
-// The claim a recorded run establishes (identities, security bits and build filled in).
+// The engines' agreement for a recorded run: with `lockstep` (the trace is the transformer's,
+// checked step by step against the native interpreter) the native interpreter runs once more on
+// its own and both fingerprints are recorded (ptvm::Error Divergence if they differ); without,
+// only the native fingerprint of the trace, and no checked steps.
+Equivalence equivalence_for_trace(const vm::ExecutionTrace& trace, bool lockstep);
+
+// The claim a recorded run establishes (identities, security bits, equivalence and build).
 Claim claim_for_trace(const vm::ExecutionTrace& trace, const vm::TransformerConfig& config,
-                      const stark::Profile& profile);
+                      const stark::Profile& profile, const Equivalence& equivalence);
 
 // The run prove_program proves: the program run with options.max_steps and options.layers
 // (transformer + native in lockstep unless options.lockstep is false), its trace recorded.

@@ -108,7 +108,11 @@ TEST_F(StatementV1Cli, CircleClaimScope) {
   const json j = json::parse(v.out);
   EXPECT_FALSE(j["proven"].empty());
   EXPECT_TRUE(j["reexecuted_parts"].empty());
-  EXPECT_NE(j["attested"][0].get<std::string>().find("lockstep"), std::string::npos);
+  EXPECT_NE(j["attested"][0].get<std::string>().find("equivalence"), std::string::npos);
+  // The claim states the engines' agreement as its equivalence record, both fingerprints equal.
+  EXPECT_EQ(j["equivalence_checked_steps"], j["steps"]);
+  EXPECT_EQ(j["transformer_fingerprint"], j["native_fingerprint"]);
+  EXPECT_EQ(j["transformer_fingerprint"].get<std::string>().size(), 64u);
   Result r = tvm("verify " + path("circle.json") + " --min-security 0 --reexecute --json");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_FALSE(json::parse(r.out)["reexecuted_parts"].empty());
