@@ -136,6 +136,7 @@
 // statement-v1: the STARK over F128 (the VM AIR run over F128, its proof and options) and the
 // original's statement (claim, prove, verify, proof file).
 #include "ptvm/stark128/air128.hpp"
+#include "ptvm/stark128/backend.hpp"
 #include "ptvm/stark128/stark128.hpp"
 #include "ptvm/stark128/vm.hpp"
 #include "ptvm/statement_v1/statement.hpp"
