@@ -172,6 +172,9 @@ void f128_to_canonical(gptr<const F128> in, gptr<uint32_t> out_words, size_t n, 
   PTVM_LAUNCH(f128_to_canonical_kernel, grid_stride_blocks(n, kThreads), kThreads, 0, stream)(
       in, out_words.template as<uint4>(), n);
   PTVM_CHECK_LAUNCH("f128_to_canonical_kernel");
+#if defined(PTVM_HOSTSIM)
+  hostsim::declare_kernel_ops("f128_to_canonical_kernel", n * hostsim::kF128MulOps);  // one reduction each
+#endif
 }
 
 void f128_copy(gptr<const F128> in, size_t first, gptr<F128> out, size_t n, stream_t stream) {
@@ -193,6 +196,13 @@ std::vector<F128> f128_evaluate_at_points(std::span<const F128PointRequest> requ
   PTVM_LAUNCH(f128_horner_chunks_kernel, dim3(grid_stride_blocks(n_chunks, kThreads), n_req), kThreads, 0, stream)(
       table.cptr(), n_chunks, partial.ptr());
   PTVM_CHECK_LAUNCH("f128_horner_chunks_kernel");
+#if defined(PTVM_HOSTSIM)
+  {
+    uint64_t muls = 0;  // one per coefficient, x^begin per chunk (about 2 log2 begin)
+    for (const auto& r : requests) muls += r.coefficients.length + n_chunks * 2 * 32;
+    hostsim::declare_kernel_ops("f128_horner_chunks_kernel", muls * hostsim::kF128MulOps);
+  }
+#endif
   PTVM_LAUNCH(f128_sum_chunks_kernel, grid_stride_blocks(n_req, kThreads), kThreads, 0, stream)(
       partial.cptr(), n_req, n_chunks, out.ptr());
   PTVM_CHECK_LAUNCH("f128_sum_chunks_kernel");
@@ -215,6 +225,12 @@ void f128_deep_quotient(uint32_t log_lde, std::span<const F128DeepSample> sample
       log_lde, s.cptr(), p.cptr(), static_cast<uint32_t>(points.size()), F128::generator(),
       F128::primitive_root_of_unity(log_lde), out);
   PTVM_CHECK_LAUNCH("f128_deep_kernel");
+#if defined(PTVM_HOSTSIM)
+  // Per position: x (about 2 log_lde), one per sample, the batch inverse (3 per point and one
+  // inversion, about 190), one per point for the sum.
+  hostsim::declare_kernel_ops("f128_deep_kernel", n * (2 * uint64_t{log_lde} + samples.size() + 4 * points.size() + 190) *
+                                                      hostsim::kF128MulOps);
+#endif
   synchronize(stream);  // the tables die here
 }
 
@@ -227,6 +243,9 @@ void f128_fri_fold(gptr<const F128> in, uint32_t log_m, F128 offset, F128 beta, 
       in, log_m, offset.inverse(), F128::primitive_root_of_unity(log_m).inverse(), beta,
       F128::from_u64(2).inverse(), out);
   PTVM_CHECK_LAUNCH("f128_fri_fold_kernel");
+#if defined(PTVM_HOSTSIM)
+  hostsim::declare_kernel_ops("f128_fri_fold_kernel", n_out * (2 * uint64_t{log_m} + 4) * hostsim::kF128MulOps);
+#endif
 }
 
 uint64_t f128_pow_grind(const hash::Blake2b256Hash& digest, uint32_t pow_bits, stream_t stream,

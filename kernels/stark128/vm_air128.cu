@@ -12,6 +12,9 @@
 #include "ptvm/circle/domain.hpp"
 #include "ptvm/gpu/stark128_kernels.hpp"
 #include "ptvm/vmair/vm_air.hpp"
+#if defined(PTVM_HOSTSIM)
+#include "ptvm/gpu/hostsim/profile.hpp"
+#endif
 
 namespace ptvm::kernels {
 namespace {
@@ -92,6 +95,14 @@ void add_composition(const stark128::Component128& c, const Composition128Args& 
   PTVM_LAUNCH(composition128_kernel<AirT>, gpu::grid_stride_blocks(nb, kThreads), kThreads, 0, stream)(
       reinterpret_cast<const AirT*>(bytes.data()), args);
   PTVM_CHECK_LAUNCH("composition128_kernel");
+#if defined(PTVM_HOSTSIM)
+  // An estimate (the AIR's multiplications are not counted one by one): per constraint its own
+  // product (degree <= 3: two) and its coefficient; per fraction the tuple's combination
+  // (kMaxRelationTupleSize) and the pairing (three); the division by the vanishing polynomial.
+  const auto& shape = c.shape();
+  const uint64_t muls = 3ull * shape.n_constraints() + (air::kMaxRelationTupleSize + 3ull) * shape.n_fractions + 1;
+  hostsim::declare_kernel_ops("composition128_kernel", nb * muls * hostsim::kF128MulOps);
+#endif
   gpu::synchronize(stream);  // the AIR bytes are freed on return
 }
 
