@@ -105,12 +105,14 @@ void F128Kernel_ModeledH100(benchmark::State& state, Kernel kernel) {
         break;
       case Kernel::Merkle: {
         std::vector<gpu::DeviceValueColumnRef> refs;
+        std::vector<gpu::DeviceF128ColumnRef> in;
         canonical.clear();
-        for (const auto& c : cols) {
-          canonical.emplace_back(4 * n);
-          gpu::f128_to_canonical(c.cptr(), canonical.back().ptr(), n, nullptr);
-          refs.push_back({canonical.back().data(), n});
+        canonical.emplace_back(4 * n * cols.size());
+        for (size_t c = 0; c < cols.size(); ++c) {
+          in.push_back({cols[c].data(), n});
+          refs.push_back({canonical[0].data() + 4 * n * c, n});
         }
+        gpu::f128_to_canonical(in, canonical[0].ptr(), nullptr);
         benchmark::DoNotOptimize(gpu::DeviceBlake2bMerkleTree::commit(refs, 4, nullptr));
         break;
       }

@@ -66,13 +66,15 @@ class DeviceTree128 final : public Tree128 {
         throw Error(ErrorCategory::Usage, "stark128 cuda backend: commit: columns of different lengths");
     log_size_ = columns_.empty() ? 0 : log2_exact(columns_[0]->size(), "commit");
     // The leaves hash canonical bytes: each column's canonical image, for the commitment only.
-    std::vector<DeviceBuffer<uint32_t>> canonical;
+    const size_t n = columns_.empty() ? 0 : columns_[0]->size();
+    DeviceBuffer<uint32_t> canonical(4 * n * columns_.size());
+    std::vector<DeviceF128ColumnRef> in;
     std::vector<DeviceValueColumnRef> refs;
-    for (const auto* c : columns_) {
-      canonical.emplace_back(4 * c->size());
-      f128_to_canonical(c->cptr(), canonical.back().ptr(), c->size(), nullptr);
-      refs.push_back({canonical.back().data(), c->size()});
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      in.push_back({columns_[c]->data(), n});
+      refs.push_back({canonical.data() + 4 * n * c, n});
     }
+    f128_to_canonical(in, canonical.ptr(), nullptr);
     tree_ = DeviceBlake2bMerkleTree::commit(refs, 4, nullptr);
     const std::vector<uint32_t> words = tree_.layer_words(0).to_host();
     for (int i = 0; i < 8; ++i)
@@ -144,16 +146,19 @@ class CudaBackend128 final : public Backend128 {
   CudaBackend128() : air_kernels_(vm_air128_kernels()) {}
   std::string name() const override { return "cuda"; }
 
+  // Columns grouped by length, each group in one batched transform (f128_coset_interpolate_many).
   std::unique_ptr<Columns128> interpolate_rows(const std::vector<const std::vector<F128>*>& rows) override {
     StageScope stage("stark128.interpolate_rows");
     auto out = std::make_unique<DeviceColumns128>();
+    std::vector<DeviceBuffer<F128>> values;
+    std::map<uint32_t, std::vector<F128NttColumn>> by_log;
     for (const auto* r : rows) {
       const uint32_t log_n = log2_exact(r->size(), "interpolate_rows");
-      DeviceBuffer<F128> values = DeviceBuffer<F128>::from_host(*r);
-      DeviceBuffer<F128> coeffs(r->size());
-      f128_coset_interpolate_natural(values.cptr(), coeffs.ptr(), log_n, F128::one(), roots(log_n), nullptr);
-      out->cols.push_back(std::move(coeffs));
+      values.push_back(DeviceBuffer<F128>::from_host(*r));
+      out->cols.emplace_back(r->size());
+      by_log[log_n].push_back({values.back().data(), r->size(), out->cols.back().data()});
     }
+    for (const auto& [log_n, cols] : by_log) f128_coset_interpolate_many(cols, log_n, F128::one(), roots(log_n), nullptr);
     return out;
   }
 
@@ -162,16 +167,13 @@ class CudaBackend128 final : public Backend128 {
     const DeviceColumns128& in = dev(coefficients);
     const size_t nb = size_t{1} << log_lde;
     auto out = std::make_unique<DeviceColumns128>();
-    DeviceBuffer<F128> natural(nb);
+    std::vector<F128NttColumn> cols;
     for (const auto& c : in.cols) {
       if (c.size() > nb) throw Error(ErrorCategory::Usage, "stark128 cuda backend: extend: more coefficients than points");
-      f128_coset_evaluate_natural(c.cptr(), c.size(), natural.ptr(), log_lde, stark128::detail::lde_offset(),
-                                  roots(log_lde), nullptr);
-      DeviceBuffer<F128> lde(nb);
-      f128_bit_reverse(natural.cptr(), lde.ptr(), log_lde, nullptr);
-      out->cols.push_back(std::move(lde));
+      out->cols.emplace_back(nb);
+      cols.push_back({c.data(), c.size(), out->cols.back().data()});
     }
-    synchronize(nullptr);
+    f128_coset_evaluate_many(cols, log_lde, stark128::detail::lde_offset(), roots(log_lde), true, nullptr);
     return out;
   }
 

@@ -27,7 +27,10 @@ __global__ void f128_bit_reverse_kernel(gptr<const F128> in, gptr<F128> out, siz
     out.store(circle::bit_reverse_index(i, log_n), in.load(i));
 }
 
-__global__ void f128_to_canonical_kernel(gptr<const F128> in, gptr<uint4> out, size_t n) {
+// Column blockIdx.y of the table (all of n values) to words [4 n y, 4 n (y + 1)) of out.
+__global__ void f128_to_canonical_kernel(gptr<const DeviceF128ColumnRef> columns, size_t n, gptr<uint4> out) {
+  const gptr<const F128> in = column(columns.load(blockIdx.y));
+  const size_t row = static_cast<size_t>(blockIdx.y) * n;
   for (size_t i = grid_thread_index(); i < n; i += grid_thread_count()) {
     uint64_t lo, hi;
     in.load(i).to_canonical_words(lo, hi);
@@ -36,7 +39,7 @@ __global__ void f128_to_canonical_kernel(gptr<const F128> in, gptr<uint4> out, s
     w.y = static_cast<uint32_t>(lo >> 32);
     w.z = static_cast<uint32_t>(hi);
     w.w = static_cast<uint32_t>(hi >> 32);
-    out.store(i, w);
+    out.store(row + i, w);
   }
 }
 
@@ -168,13 +171,22 @@ void f128_bit_reverse(gptr<const F128> in, gptr<F128> out, uint32_t log_n, strea
   PTVM_CHECK_LAUNCH("f128_bit_reverse_kernel");
 }
 
-void f128_to_canonical(gptr<const F128> in, gptr<uint32_t> out_words, size_t n, stream_t stream) {
-  PTVM_LAUNCH(f128_to_canonical_kernel, grid_stride_blocks(n, kThreads), kThreads, 0, stream)(
-      in, out_words.template as<uint4>(), n);
-  PTVM_CHECK_LAUNCH("f128_to_canonical_kernel");
+void f128_to_canonical(std::span<const DeviceF128ColumnRef> columns, gptr<uint32_t> out_words, stream_t stream) {
+  if (columns.empty()) return;
+  const size_t n = columns[0].length;
+  for (const auto& c : columns)
+    if (c.length != n) throw Error(ErrorCategory::Usage, "f128_to_canonical: columns of different lengths");
+  for (size_t first = 0; first < columns.size(); first += 65535) {
+    const size_t count = columns.size() - first < 65535 ? columns.size() - first : 65535;
+    DeviceBuffer<DeviceF128ColumnRef> table = DeviceBuffer<DeviceF128ColumnRef>::from_host(columns.subspan(first, count), stream);
+    PTVM_LAUNCH(f128_to_canonical_kernel, dim3(grid_stride_blocks(n, kThreads, 132 * 16 / count + 1), count), kThreads,
+                0, stream)(table.cptr(), n, out_words.template as<uint4>().offset(first * n));
+    PTVM_CHECK_LAUNCH("f128_to_canonical_kernel");
 #if defined(PTVM_HOSTSIM)
-  hostsim::declare_kernel_ops("f128_to_canonical_kernel", n * hostsim::kF128MulOps);  // one reduction each
+    hostsim::declare_kernel_ops("f128_to_canonical_kernel", count * n * hostsim::kF128MulOps);  // one reduction each
 #endif
+    synchronize(stream);  // the table dies here
+  }
 }
 
 void f128_copy(gptr<const F128> in, size_t first, gptr<F128> out, size_t n, stream_t stream) {

@@ -101,7 +101,7 @@ void add_composition(const stark128::Component128& c, const Composition128Args& 
   // (kMaxRelationTupleSize) and the pairing (three); the division by the vanishing polynomial.
   const auto& shape = c.shape();
   const uint64_t muls = 3ull * shape.n_constraints() + (air::kMaxRelationTupleSize + 3ull) * shape.n_fractions + 1;
-  hostsim::declare_kernel_ops("composition128_kernel", nb * muls * hostsim::kF128MulOps);
+  hostsim::declare_kernel_ops("composition128_kernel<AirT>", nb * muls * hostsim::kF128MulOps);
 #endif
   gpu::synchronize(stream);  // the AIR bytes are freed on return
 }

@@ -27,8 +27,9 @@ struct DeviceF128ColumnRef {
 // out[bitrev(i)] = in[i], i < 2^log_n (out != in).
 void f128_bit_reverse(gptr<const F128> in, gptr<F128> out, uint32_t log_n, stream_t stream);
 // The canonical 16-byte little-endian image of each value (F128 is kept in Montgomery form), 4
-// words per value: the leaves the BLAKE2b Merkle tree hashes (ptvm/gpu/merkle_blake2b.hpp).
-void f128_to_canonical(gptr<const F128> in, gptr<uint32_t> out_words, size_t n, stream_t stream);
+// words per value, column c (all of length n) at words [4 n c, 4 n (c + 1)): the leaves the
+// BLAKE2b Merkle tree hashes (ptvm/gpu/merkle_blake2b.hpp). One launch per 65535 columns.
+void f128_to_canonical(std::span<const DeviceF128ColumnRef> columns, gptr<uint32_t> out_words, stream_t stream);
 // out[i] = in[first + i], i < n.
 void f128_copy(gptr<const F128> in, size_t first, gptr<F128> out, size_t n, stream_t stream);
 
