@@ -40,6 +40,7 @@ void expect_same(const Columns128& a, const Columns128& b, const char* what) {
 
 // Each operation on random inputs: the device backend's results equal the CPU's.
 TEST(Stark128CudaBackend, EveryOperationMatchesTheCpuBackend) {
+  PTVM_REQUIRE_DEVICE();
   auto cpu = make_cpu_backend128();
   auto gpu = gpu::make_stark128_cuda_backend();
   std::vector<std::vector<F128>> rows = {random_f128(16, 1), random_f128(64, 2), random_f128(64, 3)};
@@ -109,6 +110,7 @@ std::vector<std::filesystem::path> programs(bool all) {
 // listed program at production-v1 on the device; fibonacci also at ptvm-96 and through dual (with
 // PTVM_STATEMENT_V1_ALL=1: every program at both profiles and through dual).
 TEST(Stark128CudaBackend, ProofsAreByteIdenticalAcrossCpuDeviceAndDual) {
+  PTVM_REQUIRE_DEVICE();
   const bool all = std::getenv("PTVM_STATEMENT_V1_ALL") != nullptr;
   size_t proved = 0;
   for (const auto& path : programs(all)) {
@@ -145,6 +147,7 @@ TEST(Stark128CudaBackend, ProofsAreByteIdenticalAcrossCpuDeviceAndDual) {
 // device: the device prover yields a proof (it does not check the witness), the verifier rejects it,
 // and it is the CPU's proof of the same witness byte for byte.
 TEST(Stark128CudaBackend, CheatingWitnessProvenOnTheDeviceIsRejected) {
+  PTVM_REQUIRE_DEVICE();
   vm::ExecutionTrace trace = vmair::testing::run_source("LOADI 7\nADD 5\nHALT\n", 2);
   trace.rows.back().after.acc = 13;
   trace.rows.back().after.zero_flag = false;
@@ -203,6 +206,7 @@ class OffByOneFold final : public Backend128 {
 };
 
 TEST(Stark128DualBackend, ReportsTheFirstOperationThatDiffers) {
+  PTVM_REQUIRE_DEVICE();
   vm::ExecutionTrace trace = vmair::testing::run_source("LOADI 7\nADD 5\nHALT\n", 2);
   const vmair::VmStatement s = vmair::statement_from_trace(trace);
   const Air128 air = build_vm_air(s);
