@@ -143,7 +143,9 @@ class DeviceTree128 final : public Tree128 {
 
 class CudaBackend128 final : public Backend128 {
  public:
-  CudaBackend128() : air_kernels_(vm_air128_kernels()) {}
+  CudaBackend128() : air_kernels_(vm_air128_kernels()) {
+    for (const auto& k : example_air128_kernels()) air_kernels_.push_back(k);
+  }
   std::string name() const override { return "cuda"; }
 
   // Columns grouped by length, each group in one batched transform (f128_coset_interpolate_many).

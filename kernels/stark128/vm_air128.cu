@@ -3,7 +3,7 @@
 // position of the LDE domain, then the boundary constraints and the last LogUp batch in
 // stark128::ComponentAdapter128's order (ptvm/stark128/air128.hpp: DomainEval128's twin), divided
 // by the vanishing polynomial and added into H. Instantiated for the VM AIR's four component
-// types; their evaluate() reads only sizes (ROM and memory contents enter through preprocessed
+// types and the wide-Fibonacci example; their evaluate() reads only sizes (ROM and memory contents enter through preprocessed
 // columns), so the byte-wise device copy of the AIR objects is sound (as in vm_airs.cu).
 #include <cstring>
 #include <typeinfo>
@@ -11,6 +11,7 @@
 #include "../common/field_access.cuh"
 #include "ptvm/circle/domain.hpp"
 #include "ptvm/gpu/stark128_kernels.hpp"
+#include "ptvm/air/examples/wide_fibonacci.hpp"
 #include "ptvm/vmair/vm_air.hpp"
 #if defined(PTVM_HOSTSIM)
 #include "ptvm/gpu/hostsim/profile.hpp"
@@ -120,6 +121,11 @@ std::vector<Device128AirKernels> vm_air128_kernels() {
   using namespace ::ptvm::kernels;
   return {kernels_for<vmair::StepAir>(), kernels_for<vmair::RomAir>(), kernels_for<vmair::MemoryAir>(),
           kernels_for<vmair::TablesAir>()};
+}
+
+std::vector<Device128AirKernels> example_air128_kernels() {
+  using namespace ::ptvm::kernels;
+  return {kernels_for<air::examples::WideFibonacci>()};
 }
 
 PTVM_GPU_NAMESPACE_END

@@ -5,7 +5,8 @@
 // layer and the nonce. Its proofs are the CPU backend's byte for byte (tested under host-sim).
 //
 // Components are evaluated by the device kernels registered for their AIR type (the VM AIR's four,
-// vm_air128_kernels()); another AIR type is a Usage error naming the component.
+// vm_air128_kernels(), and the wide-Fibonacci example, example_air128_kernels()); another AIR type
+// is a Usage error naming the component.
 #pragma once
 #include <memory>
 #include <string_view>

@@ -102,5 +102,7 @@ struct Device128AirKernels {
 };
 // The VM AIR's four component types (ptvm/vmair/vm_air.hpp) over F128.
 std::vector<Device128AirKernels> vm_air128_kernels();
+// The example AIRs over F128 (ptvm/air/examples/wide_fibonacci.hpp).
+std::vector<Device128AirKernels> example_air128_kernels();
 
 PTVM_GPU_NAMESPACE_END

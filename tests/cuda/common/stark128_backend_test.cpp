@@ -11,6 +11,7 @@
 #include <string>
 
 #include "gpu_test_util.hpp"
+#include "ptvm/air/examples/wide_fibonacci.hpp"
 #include "ptvm/common/error.hpp"
 #include "ptvm/gpu/stark128_backend.hpp"
 #include "ptvm/gpu/stark128_kernels.hpp"
@@ -162,6 +163,69 @@ TEST(Stark128CudaBackend, CheatingWitnessProvenOnTheDeviceIsRejected) {
   const Verdict v = verify(air, pub, o, p);
   EXPECT_FALSE(v.accepted) << "a cheating trace proven on the device was accepted";
   EXPECT_EQ(proof_to_binary(p), proof_to_binary(prove(air, vm_witness(s, trace), pub, o)));
+}
+
+// A generic AIR (wide Fibonacci: two components of different sizes, boundary constraints, no LogUp)
+// proven on the device: the CPU's proof; a wrong public input is rejected. An AIR type without
+// device kernels is a Usage error naming its component.
+std::vector<std::vector<F128>> wide_fibonacci_rows(uint32_t log_rows, uint32_t width, F128 a0, F128 b0) {
+  std::vector<std::vector<F128>> cols(width, std::vector<F128>(size_t{1} << log_rows));
+  for (size_t r = 0; r < cols[0].size(); ++r) {
+    F128 a = r == 0 ? a0 : F128::from_u64(r + 3), b = r == 0 ? b0 : F128::from_u64(2 * r + 1);
+    cols[0][r] = a;
+    cols[1][r] = b;
+    for (uint32_t k = 2; k < width; ++k) {
+      const F128 c = a * a + b * b;
+      cols[k][r] = c;
+      a = b;
+      b = c;
+    }
+  }
+  return cols;
+}
+
+struct UnregisteredAir {
+  air::ComponentInfo info() const {
+    air::ComponentInfo i;
+    i.name = "unregistered";
+    i.log_rows = 2;
+    i.n_main_columns = 1;
+    i.max_constraint_degree = 1;
+    return i;
+  }
+  template <class E>
+  PTVM_HD void evaluate(E& e) const {
+    e.add_constraint(e.main(0, 0));
+  }
+};
+
+TEST(Stark128CudaBackend, GenericAirAndAnUnknownAirType) {
+  PTVM_REQUIRE_DEVICE();
+  air::examples::WideFibonacci small{3, 6, true, 0, "small"}, big{5, 9, true, 2, "big"};
+  Air128 a;
+  a.components = {make_component128(small), make_component128(big)};
+  a.n_public_inputs = 4;
+  const std::vector<F128> pub = {F128::from_u64(5), F128::from_u64(7), F128::from_u64(11), F128::from_u64(13)};
+  const Witness w = {wide_fibonacci_rows(3, 6, pub[0], pub[1]), wide_fibonacci_rows(5, 9, pub[2], pub[3])};
+  const Options o = profile_by_name("heavier");
+  auto device = gpu::make_stark128_cuda_backend();
+  const Proof p = prove(a, w, pub, o, nullptr, device.get());
+  EXPECT_TRUE(verify(a, pub, o, p).accepted);
+  EXPECT_EQ(proof_to_binary(p), proof_to_binary(prove(a, w, pub, o)));
+  std::vector<F128> wrong = pub;
+  wrong[3] += F128::one();
+  EXPECT_FALSE(verify(a, wrong, o, p).accepted);
+
+  Air128 u;
+  u.components = {make_component128(UnregisteredAir{})};
+  const Witness uw = {{std::vector<F128>(4, F128::zero())}};
+  try {
+    prove(u, uw, {}, o, nullptr, device.get());
+    FAIL() << "an AIR type without device kernels was proven";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::Usage);
+    EXPECT_NE(std::string(e.what()).find("'unregistered'"), std::string::npos) << e.what();
+  }
 }
 
 // A candidate backend that returns one wrong value from one operation.
