@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ptvm/field/batch_inverse.hpp"
 #include "ptvm/field/f128.hpp"
 #include "ptvm/hash/blake2b_channel.hpp"
 #include "ptvm/hash/blake2b_channel_f128.hpp"
@@ -88,6 +89,22 @@ inline F128 domain_point(uint32_t log_size, uint32_t fold, size_t pos) {
   F128 offset = lde_offset();
   for (uint32_t k = 0; k < fold; ++k) offset = offset.square();
   return offset * F128::primitive_root_of_unity(log_size).pow(bit_reverse(pos, log_size));
+}
+
+// 1 / (x^{2^log_rows} - 1) on D = g <w_{2^log_lde}>: it depends on x's natural index i only
+// through i mod 2^(log_lde - log_rows); entry i of the result.
+inline std::vector<F128> vanishing_inverses(uint32_t log_lde, uint32_t log_rows) {
+  const size_t period = size_t{1} << (log_lde - log_rows);
+  std::vector<F128> van(period), inv(period);
+  const F128 g_n = lde_offset().pow(uint64_t{1} << log_rows);
+  const F128 w = F128::primitive_root_of_unity(log_lde - log_rows);
+  F128 acc = g_n;
+  for (size_t i = 0; i < period; ++i) {
+    van[i] = acc - F128::one();
+    acc *= w;
+  }
+  batch_inverse_raw(van.data(), inv.data(), inv.data(), period);
+  return inv;
 }
 
 inline void mix_header(hash::Blake2bChannel& ch, const Air128& air, std::span<const F128> pub, const Options& o) {

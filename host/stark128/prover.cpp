@@ -1,4 +1,5 @@
-// The F128 STARK prover (CPU reference). Protocol: ptvm/stark128/stark128.hpp.
+// The F128 STARK prover, written against Backend128 (ptvm/stark128/backend.hpp; the CPU reference
+// when none is given). Protocol: ptvm/stark128/stark128.hpp.
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -7,56 +8,14 @@
 #include "ptvm/common/error.hpp"
 #include "ptvm/field/batch_inverse.hpp"
 #include "ptvm/hash/blake2b_channel_f128.hpp"
-#include "ptvm/ntt/ntt.hpp"
-#include "ptvm/common/thread_pool.hpp"
-#include "ptvm/common/threads.hpp"
+#include "ptvm/stark128/backend.hpp"
 
 namespace ptvm::stark128 {
 namespace {
 
-using Tree = hash::Blake2bMerkleTree<F128>;
 using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
-
-// Bit-reversal permutations, one table per size (built once per proof).
-const std::vector<uint32_t>& bit_reverse_table(size_t n) {
-  thread_local std::vector<uint32_t> table;
-  if (table.size() != n) {
-    uint32_t log_n = 0;
-    while ((size_t{1} << log_n) < n) ++log_n;
-    table.resize(n);
-    for (size_t i = 0; i < n; ++i) table[i] = static_cast<uint32_t>(detail::bit_reverse(i, log_n));
-  }
-  return table;
-}
-void bit_reverse_permute(std::vector<F128>& v) {
-  const std::vector<uint32_t>& t = bit_reverse_table(v.size());
-  for (size_t i = 0; i < v.size(); ++i)
-    if (i < t[i]) std::swap(v[i], v[t[i]]);
-}
-
-// A column given on its rows (natural order on <w_n>): its coefficients and its values on D
-// (bit-reversed).
-struct Extended {
-  std::vector<F128> coeffs;
-  std::vector<F128> lde;
-};
-Extended extend(const std::vector<F128>& rows, size_t lde_size) {
-  Extended e;
-  e.coeffs.resize(rows.size());
-  ntt::coset_interpolate_natural(rows, e.coeffs, F128::one());
-  e.lde.resize(lde_size);
-  ntt::coset_evaluate_natural(e.coeffs, e.lde, detail::lde_offset());
-  bit_reverse_permute(e.lde);
-  return e;
-}
-
-F128 horner(std::span<const F128> coeffs, F128 x) {
-  F128 acc = F128::zero();
-  for (size_t i = coeffs.size(); i-- > 0;) acc = acc * x + coeffs[i];
-  return acc;
-}
 
 std::vector<size_t> pair_positions(const std::vector<size_t>& pairs) {
   std::vector<size_t> out;
@@ -69,38 +28,10 @@ std::vector<size_t> pair_positions(const std::vector<size_t>& pairs) {
   return out;
 }
 
-TreeOpening open(const Tree& tree, uint32_t log_size, const std::vector<size_t>& positions) {
-  hash::QueriesPerLogSize q;
-  q[log_size] = positions;
-  auto o = tree.decommit(q);
-  return {std::move(o.queried_values), std::move(o.decommitment)};
-}
-
-// Columns extended on the library's threads (each column one task: the results do not depend on
-// the thread count).
-std::vector<Extended> extend_all(const std::vector<const std::vector<F128>*>& rows, size_t lde_size, unsigned threads) {
-  std::vector<Extended> out(rows.size());
-  parallel_tasks(rows.size(), threads, [&](size_t i) { out[i] = extend(*rows[i], lde_size); });
-  return out;
-}
-
-// [begin, end) split into chunks for the threads.
-template <class Body>
-void parallel_range(size_t n, unsigned threads, Body&& body) {
-  const size_t chunks = std::min<size_t>(threads, std::max<size_t>(1, n / 256));
-  parallel_tasks(chunks, static_cast<unsigned>(chunks), [&](size_t c) { body(n * c / chunks, n * (c + 1) / chunks); });
-}
-
-std::vector<std::span<const F128>> spans(const std::vector<Extended>& cols) {
-  std::vector<std::span<const F128>> s;
-  for (const auto& c : cols) s.emplace_back(c.lde);
-  return s;
-}
-
 }  // namespace
 
 Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub, const Options& options,
-            Timings* timings) {
+            Timings* timings, Backend128* backend) {
   const auto t_start = Clock::now();
   detail::Layout l;
   if (auto why = detail::make_layout(air, options, l)) throw Error(ErrorCategory::Usage, "stark128::prove: " + *why);
@@ -108,7 +39,6 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
     throw Error(ErrorCategory::Usage, "stark128::prove: witness has " + std::to_string(witness.size()) +
                                           " components, the AIR " + std::to_string(air.components.size()));
   if (pub.size() != air.n_public_inputs) throw Error(ErrorCategory::Usage, "stark128::prove: wrong number of public inputs");
-  const size_t nb = size_t{1} << l.log_lde;
   const size_t n_comp = air.components.size();
   for (size_t c = 0; c < n_comp; ++c) {
     const auto& comp = *air.components[c];
@@ -119,6 +49,13 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
         throw Error(ErrorCategory::Usage, "stark128::prove: component '" + comp.info().name + "': column of wrong length");
   }
 
+  std::unique_ptr<Backend128> own_backend;
+  if (!backend) {
+    own_backend = make_cpu_backend128();
+    backend = own_backend.get();
+  }
+  Backend128& be = *backend;
+
   Proof proof;
   hash::Blake2bChannel ch;
   detail::mix_header(ch, air, pub, options);
@@ -126,24 +63,24 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
   // 1. Preprocessed and main columns.
   auto t = Clock::now();
   std::vector<std::vector<std::vector<F128>>> pre_rows(n_comp);
-  const unsigned threads = configured_thread_count();
-  std::vector<Extended> inter, comp_cols;
   std::vector<const std::vector<F128>*> pre_ptrs, main_ptrs;
   for (size_t c = 0; c < n_comp; ++c) {
     pre_rows[c] = air.components[c]->preprocessed_columns();
     for (const auto& col : pre_rows[c]) pre_ptrs.push_back(&col);
     for (const auto& col : witness[c]) main_ptrs.push_back(&col);
   }
-  const std::vector<Extended> pre = extend_all(pre_ptrs, nb, threads);
-  const std::vector<Extended> main = extend_all(main_ptrs, nb, threads);
-  const Tree pre_tree = Tree::commit(spans(pre), threads);
-  ch.mix_root(pre_tree.root());
-  const Tree main_tree = Tree::commit(spans(main), threads);
-  proof.main_root = main_tree.root();
+  const std::unique_ptr<Columns128> pre_coeffs = be.interpolate_rows(pre_ptrs);
+  const std::unique_ptr<Columns128> pre = be.extend(*pre_coeffs, l.log_lde);
+  const std::unique_ptr<Columns128> main_coeffs = be.interpolate_rows(main_ptrs);
+  const std::unique_ptr<Columns128> main = be.extend(*main_coeffs, l.log_lde);
+  const std::unique_ptr<Tree128> pre_tree = be.commit({pre.get()});
+  ch.mix_root(pre_tree->root());
+  const std::unique_ptr<Tree128> main_tree = be.commit({main.get()});
+  proof.main_root = main_tree->root();
   ch.mix_root(proof.main_root);
   if (timings) timings->commit_ms = ms_since(t);
 
-  // 2. LogUp interaction.
+  // 2. LogUp interaction (on the host, from the rows).
   t = Clock::now();
   const std::vector<RelationChallenges128> challenges = detail::draw_relation_challenges(ch, air);
   std::vector<std::vector<F128>> inter_rows;
@@ -189,14 +126,16 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
     proof.claimed_sums.push_back(sum);
     for (auto& col : cols) inter_rows.push_back(std::move(col));
   }
+  std::unique_ptr<Columns128> inter_coeffs, inter;
   {
     std::vector<const std::vector<F128>*> ptrs;
     for (const auto& col : inter_rows) ptrs.push_back(&col);
-    inter = extend_all(ptrs, nb, threads);
+    inter_coeffs = be.interpolate_rows(ptrs);
+    inter = be.extend(*inter_coeffs, l.log_lde);
   }
   ch.mix_felts(std::span<const F128>(proof.claimed_sums));
-  const Tree inter_tree = Tree::commit(spans(inter), threads);
-  proof.interaction_root = inter_tree.root();
+  const std::unique_ptr<Tree128> inter_tree = be.commit({inter.get()});
+  proof.interaction_root = inter_tree->root();
   ch.mix_root(proof.interaction_root);
   if (timings) timings->interaction_ms = ms_since(t);
 
@@ -204,67 +143,46 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
   t = Clock::now();
   const F128 lambda = hash::draw_f128_felt(ch);
   const std::vector<F128> coeffs = detail::powers(lambda, l.n_constraints_total);
-  std::vector<F128> h(nb, F128::zero());
-  std::vector<size_t> natural_of(nb), position_of(nb);
-  for (size_t p = 0; p < nb; ++p) {
-    natural_of[p] = detail::bit_reverse(p, l.log_lde);
-    position_of[natural_of[p]] = p;
-  }
-  for (size_t c = 0; c < n_comp; ++c) {
-    const auto& comp = *air.components[c];
-    const uint32_t n_c = comp.log_rows();
-    std::vector<const F128*> pp, mp, ip;
-    for (uint32_t k = 0; k < comp.shape().n_pre_total; ++k) pp.push_back(pre[l.pre_offset[c] + k].lde.data());
-    for (uint32_t k = 0; k < comp.info().n_main_columns; ++k) mp.push_back(main[l.main_offset[c] + k].lde.data());
-    for (uint32_t k = 0; k < comp.shape().n_batches; ++k) ip.push_back(inter[l.inter_offset[c] + k].lde.data());
-    const DomainView128 view{pp.data(), mp.data(), ip.data()};
-    const F128 spr = sum_per_row(proof.claimed_sums[c], n_c);
-    // x^{2^n_c} - 1 depends on natural index mod NB / 2^n_c.
-    const size_t period = nb >> n_c;
-    std::vector<F128> van(period), van_inv(period);
-    const F128 g_n = detail::lde_offset().pow(uint64_t{1} << n_c);
-    const F128 w = F128::primitive_root_of_unity(l.log_lde - n_c);
-    F128 acc = g_n;
-    for (size_t i = 0; i < period; ++i) {
-      van[i] = acc - F128::one();
-      acc *= w;
-    }
-    batch_inverse_raw(van.data(), van_inv.data(), van_inv.data(), period);
-    const std::span<const F128> pub_span(pub);
-    parallel_range(nb, threads, [&](size_t begin, size_t end) {
-      for (size_t pos = begin; pos < end; ++pos) {
-        const size_t nat = natural_of[pos];
-        const size_t next = position_of[(nat + period) & (nb - 1)];
-        h[pos] += comp.eval_domain(view, pos, next, pub_span, challenges.data(), coeffs.data() + l.constraint_offset[c],
-                                   spr) *
-                  van_inv[nat & (period - 1)];
-      }
-    });
-  }
-  bit_reverse_permute(h);
-  std::vector<F128> h_coeffs(nb);
-  ntt::coset_interpolate_natural(h, h_coeffs, detail::lde_offset());
-  const size_t n = size_t{1} << l.log_n;
-  std::vector<F128> h_parts[2] = {std::vector<F128>(h_coeffs.begin(), h_coeffs.begin() + n),
-                                  std::vector<F128>(h_coeffs.begin() + n, h_coeffs.begin() + 2 * n)};
-  for (auto& part : h_parts) {
-    Extended e;
-    e.coeffs = part;
-    e.lde.resize(nb);
-    ntt::coset_evaluate_natural(e.coeffs, e.lde, detail::lde_offset());
-    bit_reverse_permute(e.lde);
-    comp_cols.push_back(std::move(e));
-  }
-  const Tree comp_tree = Tree::commit(spans(comp_cols), threads);
-  proof.composition_root = comp_tree.root();
+  CompositionInputs128 ci;
+  ci.preprocessed = pre.get();
+  ci.main = main.get();
+  ci.interaction = inter.get();
+  ci.pre_offset = l.pre_offset;
+  ci.main_offset = l.main_offset;
+  ci.inter_offset = l.inter_offset;
+  ci.constraint_offset = l.constraint_offset;
+  ci.public_inputs = pub;
+  ci.challenges = challenges;
+  ci.coefficients = coeffs;
+  ci.claimed_sums = proof.claimed_sums;
+  ci.log_lde = l.log_lde;
+  const std::unique_ptr<Columns128> comp_coeffs = be.composition_parts(*be.composition(air, ci), l.log_n);
+  const std::unique_ptr<Columns128> comp_cols = be.extend(*comp_coeffs, l.log_lde);
+  const std::unique_ptr<Tree128> comp_tree = be.commit({comp_cols.get()});
+  proof.composition_root = comp_tree->root();
   ch.mix_root(proof.composition_root);
 
   // 4. OODS.
   const F128 zeta = detail::draw_oods_point(ch, l);
   const std::vector<F128> points = detail::sample_points(zeta, l.log_n);
-  const std::vector<Extended>* trees[4] = {&pre, &main, &inter, &comp_cols};
-  for (const auto& s : l.samples)
-    proof.sampled_values.push_back(horner((*trees[s.tree])[s.column].coeffs, points[s.point]));
+  const Columns128* coeff_sets[4] = {pre_coeffs.get(), main_coeffs.get(), inter_coeffs.get(), comp_coeffs.get()};
+  const Columns128* lde_sets[4] = {pre.get(), main.get(), inter.get(), comp_cols.get()};
+  {
+    // One request list per tree, answered in sample order.
+    std::vector<PointRequest128> requests[4];
+    std::vector<size_t> where[4];
+    for (size_t k = 0; k < l.samples.size(); ++k) {
+      const auto& s = l.samples[k];
+      requests[s.tree].push_back({s.column, points[s.point]});
+      where[s.tree].push_back(k);
+    }
+    proof.sampled_values.assign(l.samples.size(), F128::zero());
+    for (uint32_t tree = 0; tree < 4; ++tree) {
+      if (requests[tree].empty()) continue;
+      const std::vector<F128> v = be.evaluate_at_points(*coeff_sets[tree], requests[tree]);
+      for (size_t i = 0; i < v.size(); ++i) proof.sampled_values[where[tree][i]] = v[i];
+    }
+  }
   ch.mix_felts(std::span<const F128>(proof.sampled_values));
   if (timings) timings->composition_ms = ms_since(t);
 
@@ -272,94 +190,46 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
   t = Clock::now();
   const F128 gamma = hash::draw_f128_felt(ch);
   const std::vector<F128> gp = detail::powers(gamma, l.samples.size());
-  std::vector<F128> xs(nb);
-  {
-    const F128 w = F128::primitive_root_of_unity(l.log_lde);
-    F128 acc = detail::lde_offset();
-    for (size_t i = 0; i < nb; ++i) {
-      xs[position_of[i]] = acc;
-      acc *= w;
-    }
+  std::vector<DeepSample128> deep;
+  for (size_t k = 0; k < l.samples.size(); ++k) {
+    const auto& s = l.samples[k];
+    deep.push_back({lde_sets[s.tree], s.column, s.point, gp[k], proof.sampled_values[k]});
   }
-  std::vector<F128> f(nb, F128::zero());
-  {
-    std::vector<uint32_t> used;
-    for (const auto& s : l.samples)
-      if (std::find(used.begin(), used.end(), s.point) == used.end()) used.push_back(s.point);
-    std::vector<F128> numer(nb), diff(nb), dinv(nb);
-    for (uint32_t p : used) {
-      std::vector<size_t> ks;
-      for (size_t k = 0; k < l.samples.size(); ++k)
-        if (l.samples[k].point == p) ks.push_back(k);
-      // sum_k gamma^k (f_k(x) - v_k) = sum_k gamma^k f_k(x) - sum_k gamma^k v_k, column by column.
-      F128 offset = F128::zero();
-      for (size_t k : ks) offset += gp[k] * proof.sampled_values[k];
-      parallel_range(nb, threads, [&](size_t begin, size_t end) {
-        for (size_t pos = begin; pos < end; ++pos) {
-          numer[pos] = -offset;
-          diff[pos] = xs[pos] - points[p];
-        }
-        for (size_t k : ks) {
-          const auto& s = l.samples[k];
-          const F128* col = (*trees[s.tree])[s.column].lde.data();
-          const F128 gk = gp[k];
-          for (size_t pos = begin; pos < end; ++pos) numer[pos] += gk * col[pos];
-        }
-      });
-      batch_inverse_raw(diff.data(), dinv.data(), dinv.data(), nb);
-      for (size_t pos = 0; pos < nb; ++pos) f[pos] += numer[pos] * dinv[pos];
-    }
-  }
+  std::unique_ptr<Columns128> current = be.deep_quotient(l.log_lde, points, deep);
 
   // 6. FRI.
-  std::vector<Tree> fri_trees;
-  std::vector<std::vector<F128>> layers;  // layers[i - 1] = F_i, i = 1 .. r - 1
-  std::vector<F128> current = std::move(f);
+  std::vector<std::unique_ptr<Columns128>> layers;  // layers[i - 1] = F_i, i = 1 .. r - 1
+  std::vector<std::unique_ptr<Tree128>> fri_trees;
   for (uint32_t i = 0; i < l.n_fri_folds; ++i) {
     if (i > 0) {
-      layers.push_back(current);
-      fri_trees.push_back(Tree::commit({std::span<const F128>(layers.back())}, threads));
-      proof.fri_roots.push_back(fri_trees.back().root());
+      fri_trees.push_back(be.commit({current.get()}));
+      proof.fri_roots.push_back(fri_trees.back()->root());
       ch.mix_root(proof.fri_roots.back());
     }
     const F128 beta = hash::draw_f128_felt(ch);
-    const uint32_t log_m = l.log_lde - i;
-    const size_t half = size_t{1} << (log_m - 1);
     F128 offset = detail::lde_offset();
     for (uint32_t k = 0; k < i; ++k) offset = offset.square();
-    const F128 inv_offset = offset.inverse(), w_inv = F128::primitive_root_of_unity(log_m).inverse();
-    std::vector<F128> wpow(half);
-    F128 acc = F128::one();
-    for (size_t j = 0; j < half; ++j) {
-      wpow[j] = acc;
-      acc *= w_inv;
-    }
-    std::vector<F128> next(half);
-    for (size_t j = 0; j < half; ++j)
-      next[j] = detail::fri_fold(current[2 * j], current[2 * j + 1],
-                                 inv_offset * wpow[detail::bit_reverse(j, log_m - 1)], beta);
+    std::unique_ptr<Columns128> next = be.fri_fold(*current, offset, beta);
+    if (i > 0) layers.push_back(std::move(current));  // its tree reads it
     current = std::move(next);
   }
-  proof.fri_last = current[0];
+  proof.fri_last = current->to_host(0).at(0);
   ch.mix_felts(std::span<const F128>(&proof.fri_last, 1));
 
   // 7. Proof of work.
-  const hash::Blake2b256Hash digest = ch.digest();
-  uint64_t nonce = 0;
-  while (!detail::pow_ok(detail::pow_hash(digest, options.pow_bits, nonce), options.pow_bits)) ++nonce;
-  proof.pow_nonce = nonce;
-  ch.mix_u64(nonce);
+  proof.pow_nonce = be.grind(ch.digest(), options.pow_bits);
+  ch.mix_u64(proof.pow_nonce);
 
   // 8. Queries and openings.
   const std::vector<size_t> qs = ch.draw_queries(l.log_lde - 1, options.num_colinearity_checks);
   const std::vector<size_t> positions = pair_positions(qs);
-  proof.main = open(main_tree, l.log_lde, positions);
-  if (l.tree_columns[2] > 0) proof.interaction = open(inter_tree, l.log_lde, positions);  // none: no LogUp
-  proof.composition = open(comp_tree, l.log_lde, positions);
+  proof.main = main_tree->open(positions);
+  if (l.tree_columns[2] > 0) proof.interaction = inter_tree->open(positions);  // none: no LogUp
+  proof.composition = comp_tree->open(positions);
   for (uint32_t i = 1; i < l.n_fri_folds; ++i) {
     std::vector<size_t> layer_pairs;
     for (size_t q : qs) layer_pairs.push_back(q >> i);
-    proof.fri_layers.push_back(open(fri_trees[i - 1], l.log_lde - i, pair_positions(layer_pairs)));
+    proof.fri_layers.push_back(fri_trees[i - 1]->open(pair_positions(layer_pairs)));
   }
   if (timings) {
     timings->fri_ms = ms_since(t);

@@ -201,7 +201,7 @@ ProvedRun prove_trace(const vm::ExecutionTrace& trace, const Equivalence& equiva
   const stark128::Air128 air = stark128::build_vm_air(c.statement);
   const std::vector<uint16_t> words = words_of(c);
   const std::vector<F128> pub = stark128::vm_public_inputs(c.statement, words);
-  run.proof = stark128::prove(air, stark128::vm_witness(c.statement, trace), pub, o.options, &run.timings);
+  run.proof = stark128::prove(air, stark128::vm_witness(c.statement, trace), pub, o.options, &run.timings, o.backend);
   run.prove_ms = ms_since(t0);
   return run;
 }

@@ -11,6 +11,9 @@
 //   gpu/circle_fft.hpp, gpu/column_ops.hpp, gpu/device_wide.hpp, gpu/f128_ntt.hpp, gpu/merkle.hpp,
 //   gpu/merkle_blake2b.hpp, gpu/pow.hpp, gpu/stark_kernels.hpp
 //                          device primitives (circle FFT, column ops, scans, F128 NTT, Merkle, PoW)
+//   gpu/stark128_backend.hpp  make_stark128_cuda_backend(), make_stark128_backend(name): a
+//                          stark128::Backend128 for stark128::prove / statement_v1::ProveOptions::backend
+//   gpu/stark128_kernels.hpp  its F128 kernels (bit reversal, Horner, DEEP, FRI fold, PoW, composition)
 //   gpu/sumcheck_backend.hpp  make_gpu_sumcheck_backend(): a sumcheck::SumcheckBackend on the kernels
 //   gpu/sumcheck_round.hpp, gpu/sumcheck_fix_variable.hpp, gpu/sumcheck_eq_table.hpp,
 //   gpu/sumcheck_restrict.hpp
@@ -138,6 +141,7 @@
 // statement-v1: the STARK over F128 (the VM AIR run over F128, its proof and options) and the
 // original's statement (claim, prove, verify, proof file).
 #include "ptvm/stark128/air128.hpp"
+#include "ptvm/stark128/backend.hpp"
 #include "ptvm/stark128/stark128.hpp"
 #include "ptvm/stark128/vm.hpp"
 #include "ptvm/statement_v1/statement.hpp"

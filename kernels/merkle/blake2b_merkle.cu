@@ -6,6 +6,9 @@
 
 #include "../common/field_access.cuh"
 #include "ptvm/gpu/merkle_blake2b.hpp"
+#if defined(PTVM_HOSTSIM)
+#include "ptvm/gpu/hostsim/profile.hpp"
+#endif
 
 namespace ptvm::kernels {
 namespace {
@@ -165,6 +168,12 @@ DeviceBlake2bMerkleTree DeviceBlake2bMerkleTree::commit(std::span<const DeviceVa
                 stream)(children, tables.back().cptr(), static_cast<uint32_t>(cols.size()),
                         value_words, tree.layers_[log].ptr(), n_nodes, prefix);
     PTVM_CHECK_LAUNCH("blake2b_merkle_layer_kernel");
+#if defined(PTVM_HOSTSIM)
+    // Compressions per node: the message after the prefix block, in 128-byte blocks.
+    const uint64_t message_bytes = (children ? 64 : 0) + uint64_t{4} * value_words * cols.size();
+    hostsim::declare_kernel_ops("blake2b_merkle_layer_kernel",
+                                n_nodes * ((message_bytes + 127) / 128) * hostsim::kBlake2bCompressionOps);
+#endif
   }
   synchronize(stream);
   return tree;

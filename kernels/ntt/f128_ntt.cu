@@ -7,6 +7,9 @@
 #include "ptvm/circle/domain.hpp"
 #include "ptvm/gpu/f128_ntt.hpp"
 #include "ptvm/ntt/ntt.hpp"
+#if defined(PTVM_HOSTSIM)
+#include "ptvm/gpu/hostsim/profile.hpp"
+#endif
 
 namespace ptvm::kernels {
 namespace {
@@ -60,6 +63,19 @@ void ntt_natural(gptr<const F128> in, gptr<F128> out, uint32_t log_n,
         out, powers, n, half);
     PTVM_CHECK_LAUNCH("ct_layer_kernel");
   }
+#if defined(PTVM_HOSTSIM)
+  hostsim::declare_kernel_ops("ct_layer_kernel", n / 2 * log_n * hostsim::kF128MulOps);  // one per butterfly
+#endif
+}
+
+// The twist's multiplications: offset^i by square-and-multiply (about 2 log2 n) and two more.
+void declare_twist_ops(size_t n, uint32_t log_n) {
+#if defined(PTVM_HOSTSIM)
+  hostsim::declare_kernel_ops("twist_kernel", n * (2 * uint64_t{log_n} + 2) * hostsim::kF128MulOps);
+#else
+  (void)n;
+  (void)log_n;
+#endif
 }
 
 }  // namespace
@@ -102,6 +118,7 @@ void f128_coset_evaluate_natural(gptr<const F128> coeffs, size_t n_coeffs, gptr<
   PTVM_LAUNCH(twist_kernel, grid_stride_blocks(n, kThreads), kThreads, 0, stream)(
       coeffs, n_coeffs, twisted.ptr(), n, offset, F128::one());
   PTVM_CHECK_LAUNCH("twist_kernel");
+  declare_twist_ops(n, log_n);
   ntt_natural(twisted.cptr(), values, log_n, roots.powers.cptr(), stream);
   synchronize(stream);  // `twisted` dies here
 }
@@ -120,6 +137,7 @@ void f128_coset_interpolate_natural(gptr<const F128> values, gptr<F128> coeffs, 
   PTVM_LAUNCH(twist_kernel, grid_stride_blocks(n, kThreads), kThreads, 0, stream)(
       spectrum.cptr(), n, coeffs, n, offset.inverse(), n_inv);
   PTVM_CHECK_LAUNCH("twist_kernel");
+  declare_twist_ops(n, log_n);
   synchronize(stream);
 }
 

@@ -9,6 +9,7 @@
 #if defined(TVM_WITH_CUDA_RUNTIME)
 #include "ptvm/gpu/cuda_backend.hpp"
 #include "ptvm/gpu/group_backend.hpp"
+#include "ptvm/gpu/stark128_backend.hpp"
 #include "ptvm/gpu/runtime.hpp"
 #include "ptvm/gpu/tensor_batch.hpp"
 #if !defined(PTVM_HOSTSIM)
@@ -38,6 +39,9 @@ std::optional<ptvm::vmair::GroupProving> make_cuda_group_proving(ptvm::Backend& 
   if (!device) return std::nullopt;
   return ptvm::gpu::group_proving(*device, max_group);
 }
+std::unique_ptr<ptvm::stark128::Backend128> make_cuda_runtime_stark128_backend(const std::string& name) {
+  return ptvm::gpu::make_stark128_backend(name);
+}
 #else
 bool cuda_runtime_built() { return false; }
 bool cuda_device_visible() { return false; }
@@ -52,6 +56,9 @@ ptvm::vm::TensorFfnFactory make_cuda_tensor_ffn(bool) {
   throw ptvm::Error(ptvm::ErrorCategory::Usage, "--tensor-device gpu: the CUDA runtime is not built");
 }
 std::optional<ptvm::vmair::GroupProving> make_cuda_group_proving(ptvm::Backend&, size_t) { return std::nullopt; }
+std::unique_ptr<ptvm::stark128::Backend128> make_cuda_runtime_stark128_backend(const std::string& name) {
+  throw ptvm::Error(ptvm::ErrorCategory::Usage, "--backend " + name + ": CUDA backend not built");
+}
 #endif
 
 }  // namespace tvm_cli

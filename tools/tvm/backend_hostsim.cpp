@@ -9,6 +9,7 @@
 #if defined(TVM_WITH_HOSTSIM_RUNTIME)
 #include "ptvm/gpu/cuda_backend.hpp"
 #include "ptvm/gpu/group_backend.hpp"
+#include "ptvm/gpu/stark128_backend.hpp"
 #include "ptvm/gpu/tensor_batch.hpp"
 #endif
 
@@ -27,6 +28,9 @@ std::optional<ptvm::vmair::GroupProving> make_hostsim_group_proving(ptvm::Backen
   if (!device) return std::nullopt;
   return ptvm::gpu::group_proving(*device, max_group);
 }
+std::unique_ptr<ptvm::stark128::Backend128> make_hostsim_runtime_stark128_backend(const std::string& name) {
+  return ptvm::gpu::make_stark128_backend(name);
+}
 #else
 bool hostsim_runtime_built() { return false; }
 std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name) {
@@ -36,6 +40,9 @@ ptvm::vm::TensorFfnFactory make_hostsim_tensor_ffn() {
   throw ptvm::Error(ptvm::ErrorCategory::Usage, "--tensor-device hostsim: host-sim not built");
 }
 std::optional<ptvm::vmair::GroupProving> make_hostsim_group_proving(ptvm::Backend&, size_t) { return std::nullopt; }
+std::unique_ptr<ptvm::stark128::Backend128> make_hostsim_runtime_stark128_backend(const std::string& name) {
+  throw ptvm::Error(ptvm::ErrorCategory::Usage, "--backend " + name + ": host-sim not built");
+}
 #endif
 
 }  // namespace tvm_cli

@@ -53,4 +53,25 @@ SelectedBackend select_backend(const std::string& name) {
   return s;
 }
 
+SelectedBackend128 select_stark128_backend(const std::string& name) {
+  check_backend_name(name);
+  SelectedBackend128 s;
+  if (name == "cpu" || (name == "auto" && !(cuda_runtime_built() && cuda_device_visible()))) {
+    s.name = "cpu";
+    return s;  // the prover's own CPU reference
+  }
+  if (name == "auto" || name == "cuda" || name == "dual") {
+    if (!cuda_device_visible())
+      throw Error(ErrorCategory::Device, "--backend " + name +
+                                             ": no CUDA device is visible (use --backend cpu, or hostsim to run "
+                                             "the CUDA kernels on the CPU)");
+    s.name = name == "auto" ? "cuda" : name;
+    s.backend = make_cuda_runtime_stark128_backend(s.name);
+    return s;
+  }
+  s.name = name;
+  s.backend = make_hostsim_runtime_stark128_backend(name == "hostsim" ? "cuda" : "dual");
+  return s;
+}
+
 }  // namespace tvm_cli

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ptvm/backend.hpp"
+#include "ptvm/stark128/backend.hpp"
 #include "ptvm/vmair/batch.hpp"
 
 namespace tvm_cli {
@@ -22,6 +23,13 @@ struct SelectedBackend {
 // Throws ptvm::Error (Usage) for an unknown name or one this build lacks, (Device) for cuda
 // without a visible device.
 SelectedBackend select_backend(const std::string& name);
+// The F128 STARK's backend for statement-v1 (ptvm/stark128/backend.hpp) for the same names: nullptr
+// for cpu (and auto without a device); the same errors as select_backend.
+struct SelectedBackend128 {
+  std::unique_ptr<ptvm::stark128::Backend128> backend;
+  std::string name;
+};
+SelectedBackend128 select_stark128_backend(const std::string& name);
 // Validates a --backend value without creating anything.
 void check_backend_name(const std::string& name);
 
@@ -39,5 +47,8 @@ bool hostsim_runtime_built();
 std::optional<ptvm::vmair::GroupProving> make_cuda_group_proving(ptvm::Backend& backend, size_t max_group);
 std::optional<ptvm::vmair::GroupProving> make_hostsim_group_proving(ptvm::Backend& backend, size_t max_group);
 std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name);
+// The F128 STARK's device backend ("cuda" or "dual") on each runtime.
+std::unique_ptr<ptvm::stark128::Backend128> make_cuda_runtime_stark128_backend(const std::string& name);
+std::unique_ptr<ptvm::stark128::Backend128> make_hostsim_runtime_stark128_backend(const std::string& name);
 
 }  // namespace tvm_cli

@@ -201,10 +201,8 @@ Action add_prove_command(CLI::App& app) {
         throw Error(ErrorCategory::Usage, "--shards applies to the circle STARK (--statement statement-v1 proves on one rank)");
       if (args->proof_format != "json")
         throw Error(ErrorCategory::Usage, "--statement statement-v1 writes JSON proof files only");
-      if (args->backend != "auto" && args->backend != "cpu")
-        throw Error(ErrorCategory::Usage, "--statement statement-v1 proves on the CPU backend only (--backend " +
-                                              args->backend + " has no F128 STARK yet)");
       StatementV1Prove a;
+      a.backend = args->backend;
       a.program = args->program;
       a.output = args->output;
       a.profile = args->profile;

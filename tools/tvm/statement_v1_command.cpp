@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "backend_select.hpp"
 #include "cli_common.hpp"
 #include "run_output.hpp"
 #include "ptvm/common/error.hpp"
@@ -61,6 +62,8 @@ int prove_statement_v1(const StatementV1Prove& a) {
   if (auto why = stark128::validate_options(o.options)) throw Error(ErrorCategory::Usage, "STARK options: " + *why);
   o.max_steps = a.max_steps;
   o.layers = a.layers;
+  const SelectedBackend128 backend = select_stark128_backend(a.backend);
+  o.backend = backend.backend.get();
   const ptvm::vm::Program program = ptvm::vm::assemble_file(a.program);
   const sv1::ProvedRun run = sv1::prove_program(program, o);
   if (run.claim.conjectured_security_bits < sv1::kDefaultMinSecurityBits)
@@ -74,7 +77,7 @@ int prove_statement_v1(const StatementV1Prove& a) {
   j["program"] = a.program;
   const ordered_json f = facts(run.claim);
   for (const auto& [k, v] : f.items()) j[k] = v;
-  j["backend"] = "cpu";
+  j["backend"] = backend.name;
   j["proof_file"] = output;
   j["proof_bytes"] = stark128::proof_to_binary(run.proof).size();
   j["proof_file_bytes"] = file.size();

@@ -12,6 +12,7 @@ namespace tvm_cli {
 struct StatementV1Prove {
   std::string program, output;
   std::string profile = "auto";  // auto = production-v1
+  std::string backend = "auto";  // auto, cpu, cuda, dual, hostsim, hostsim-dual (backend_select.hpp)
   uint64_t max_steps = 0;
   int layers = 1;
   bool json = false;

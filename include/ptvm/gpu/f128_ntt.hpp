@@ -10,6 +10,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "ptvm/field/f128.hpp"
 #include "ptvm/gpu/config.hpp"
@@ -33,5 +34,20 @@ void f128_coset_evaluate_natural(gptr<const F128> coeffs, size_t n_coeffs, gptr<
 // coeffs[0, 2^log_n) from natural-order values on offset * <w_n>; offset non-zero.
 void f128_coset_interpolate_natural(gptr<const F128> values, gptr<F128> coeffs, uint32_t log_n,
                                     F128 offset, const DeviceNttRoots& roots, stream_t stream);
+
+// Many columns of one transform size at once (kernels/ntt/f128_ntt_many.cu: blockIdx.y picks the
+// column; log n + 3 launches per batch of up to 65535 columns). Same values as the one-column calls.
+struct F128NttColumn {
+  const F128* in;  // n_in values
+  uint64_t n_in;
+  F128* out;       // 2^log_n values; != in
+};
+// out = f(offset w^j), j < 2^log_n, from n_in <= 2^log_n coefficients; stored bit-reversed
+// (position i holds f(offset w^bitrev(i))) when bit_reversed_output.
+void f128_coset_evaluate_many(std::span<const F128NttColumn> columns, uint32_t log_n, F128 offset,
+                              const DeviceNttRoots& roots, bool bit_reversed_output, stream_t stream);
+// out = coefficients from natural-order values on offset <w_n> (n_in = 2^log_n).
+void f128_coset_interpolate_many(std::span<const F128NttColumn> columns, uint32_t log_n, F128 offset,
+                                 const DeviceNttRoots& roots, stream_t stream);
 
 PTVM_GPU_NAMESPACE_END

@@ -56,7 +56,7 @@ struct RelationChallenges128 {
     return c;
   }
   template <size_t K>
-  F128 combine(const F128 (&values)[K]) const {
+  PTVM_HD F128 combine(const F128 (&values)[K]) const {
     static_assert(K >= 1 && K <= air::kMaxRelationTupleSize, "relation tuple too long");
     F128 acc = -z;
     for (size_t i = 0; i < K; ++i) acc += alpha_powers[i] * values[i];
@@ -259,6 +259,8 @@ class ComponentAdapter128 final : public Component128 {
     finish(e, pub);
     return e.accumulator;
   }
+
+  const AirT& air() const { return air_; }
 
  private:
   template <class E>

@@ -95,10 +95,13 @@ struct Timings {
 // Main columns: [component][column] in row order, 2^log_rows values each.
 using Witness = std::vector<std::vector<std::vector<F128>>>;
 
+class Backend128;  // ptvm/stark128/backend.hpp
+
 // Throws ptvm::Error(Usage) on bad options or witness shapes. A witness that breaks a constraint
-// still yields a proof (which the verifier rejects); the prover does not check it.
+// still yields a proof (which the verifier rejects); the prover does not check it. `backend`:
+// where the column work runs (nullptr: the CPU reference); the proof bytes do not depend on it.
 Proof prove(const Air128& air, const Witness& witness, std::span<const F128> public_inputs, const Options& options,
-            Timings* timings = nullptr);
+            Timings* timings = nullptr, Backend128* backend = nullptr);
 
 struct Verdict {
   bool accepted = false;

@@ -82,6 +82,9 @@ struct ProveOptions {
   uint64_t max_steps = vm::kDefaultMaxSteps;
   stark128::Options options = stark128::profile_by_name(kDefaultProfile);
   int layers = 1;
+  // Where the F128 STARK's column work runs (ptvm/stark128/backend.hpp; the CUDA one is
+  // ptvm/gpu/stark128_backend.hpp); nullptr: the CPU reference. The proof does not depend on it.
+  stark128::Backend128* backend = nullptr;
 };
 struct ProvedRun {
   Claim claim;

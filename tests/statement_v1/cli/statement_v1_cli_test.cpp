@@ -86,7 +86,7 @@ TEST_F(StatementV1Cli, ProveVerifyFloorsAndScope) {
   EXPECT_EQ(tvm("prove " + fib_ + " --statement statement-v1 --stark-security-level 64 -o " + path("x.json")).code, 2);
   EXPECT_EQ(tvm("prove " + fib_ + " --stark-expansion-factor 8 -o " + path("x.json")).code, 2);
   EXPECT_EQ(tvm("prove " + fib_ + " --statement nope -o " + path("x.json")).code, 2);
-  EXPECT_EQ(tvm("prove " + fib_ + " --statement statement-v1 --backend hostsim -o " + path("x.json")).code, 2);
+  EXPECT_EQ(tvm("prove " + fib_ + " --statement statement-v1 --backend tpu -o " + path("x.json")).code, 2);
   EXPECT_EQ(tvm("prove " + fib_ + " --statement statement-v1 --proof-format binary -o " + path("x.json")).code, 2);
 
   // A changed claim is rejected (exit 3), a malformed file too.
@@ -98,6 +98,44 @@ TEST_F(StatementV1Cli, ProveVerifyFloorsAndScope) {
   file["claim"]["extra"] = 1;
   std::ofstream(path("extra.json")) << file.dump();
   EXPECT_EQ(tvm("verify " + path("extra.json")).code, 3);
+}
+
+// --backend for statement-v1: host-sim (the CUDA backend's kernels on the CPU) and hostsim-dual
+// write the CPU's proof file byte for byte (the ctest statement_v1_hostsim_proof_cmp cmp's them
+// too); cuda without a device (or without nvcc) is a clear error, no proof file.
+TEST_F(StatementV1Cli, DeviceBackendsWriteTheCpuProofFile) {
+  auto read = [](const std::string& f) {
+    std::ifstream in(f, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  Result cpu = tvm("prove " + fib_ + " --statement statement-v1 --backend cpu -o " + path("cpu.json") + " --json");
+  ASSERT_EQ(cpu.code, 0) << cpu.out;
+  EXPECT_EQ(json::parse(cpu.out)["backend"], "cpu");
+  for (const char* backend : {"hostsim", "hostsim-dual"}) {
+    const std::string file = path(std::string(backend) + ".json");
+    const std::string verb = std::string(backend) == "hostsim" ? "prove " : "prove-stark ";  // the original's alias
+    Result r = tvm(verb + fib_ + " --statement statement-v1 --backend " + backend + " -o " + file + " --json");
+    if (r.code == 2) GTEST_SKIP() << "this tvm was built without host-sim";
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(json::parse(r.out)["backend"], backend);
+    EXPECT_EQ(read(file), read(path("cpu.json"))) << backend << ": the proof file differs from the CPU's";
+  }
+  const fs::path err = dir_ / "cuda.err";
+  const int status = std::system((std::string(PTVM_TVM_BINARY) + " prove " + fib_ +
+                                  " --statement statement-v1 --backend cuda -o " + path("cuda.json") + " > " +
+                                  err.string() + " 2>&1")
+                                     .c_str());
+  const std::string message = read(err.string());
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    EXPECT_EQ(read(path("cuda.json")), read(path("cpu.json")));  // a machine with a GPU
+  } else {
+    EXPECT_TRUE(message.find("no CUDA device is visible") != std::string::npos ||
+                message.find("built without the CUDA backend") != std::string::npos)
+        << message;
+    EXPECT_FALSE(fs::exists(path("cuda.json")));
+  }
 }
 
 // The circle-STARK claim's verify output says what was proven and what only attested.

@@ -2,7 +2,7 @@
 // the same launches, kernels and copies. Every figure it gives is modeled, not measured.
 //
 //   kernel k:  max(bytes_k / HBM bandwidth, ops_k / integer throughput)   (ops: declared by the
-//              launchers of compute-bound kernels, BLAKE2s; 0 for the others)
+//              launchers of compute-bound kernels: BLAKE2s, BLAKE2b, the F128 kernels; 0 for the others)
 //   + launch_s per launch
 //   + round_trip_s per device -> host copy (each download is synchronous: the host waits)
 //   + transfers: (h2d + d2h bytes) / PCIe rate (pageable: every copy here is from pageable memory,

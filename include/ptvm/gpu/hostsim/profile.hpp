@@ -61,6 +61,13 @@ void declare_kernel_ops(const char* kernel, uint64_t ops);
 // Integer operations of one BLAKE2s compression: 10 rounds x 8 G functions x 14 (adds, xors,
 // rotates) plus message scheduling, rounded up.
 inline constexpr uint64_t kBlake2sCompressionOps = 1200;
+// One BLAKE2b compression: 12 rounds x 8 G functions of 64-bit adds, xors and rotates (each about
+// two 32-bit operations), plus message scheduling, rounded up.
+inline constexpr uint64_t kBlake2bCompressionOps = 3072;
+// One F128 Montgomery multiplication (ptvm/field/f128.hpp): the 256-bit product of 16 32x32-bit
+// partial products (lo and hi: 32 multiply-adds), the reduction as much again, carries; rounded.
+// The F128 kernels declare their multiplications times this (additions not counted).
+inline constexpr uint64_t kF128MulOps = 80;
 
 void set_profiling(bool on);
 bool profiling();
