@@ -20,17 +20,6 @@ std::vector<T*> as(const std::vector<Call*>& calls) {
   return calls_as<T>(calls);
 }
 
-// One gather launch and one copy for the words of all calls.
-std::vector<uint32_t> gather_all(const std::vector<GatherSource>& sources) {
-  std::vector<uint32_t> words(sources.size());
-  if (sources.empty()) return words;
-  DeviceBuffer<GatherSource> src = upload(sources, nullptr);
-  DeviceBuffer<uint32_t> out(sources.size());
-  gather_words(src.cptr(), out.ptr(), sources.size(), nullptr);
-  out.download(std::span<uint32_t>(words), nullptr);
-  return words;
-}
-
 void batched_gather(const std::vector<Call*>& calls) {
   StageScope scope("group.gather");
   auto gs = as<GatherCall>(calls);
@@ -44,7 +33,7 @@ void batched_gather(const std::vector<Call*>& calls) {
       sources.push_back({reinterpret_cast<const uint32_t*>(col.data()), p});
     }
   }
-  const std::vector<uint32_t> words = gather_all(sources);
+  const std::vector<uint32_t> words = gather_to_host(sources, nullptr);
   size_t w = 0;
   for (GatherCall* g : gs) {
     g->out.resize(g->positions.size());
@@ -63,7 +52,7 @@ void batched_open(const std::vector<Call*>& calls) {
     plans.push_back(tree->plan_open(o->queries));
     sources.insert(sources.end(), plans.back().sources.begin(), plans.back().sources.end());
   }
-  const std::vector<uint32_t> words = gather_all(sources);
+  const std::vector<uint32_t> words = gather_to_host(sources, nullptr);
   size_t first = 0;
   for (size_t i = 0; i < os.size(); ++i) {
     os[i]->out = DeviceTree::assemble_opening(plans[i], std::span<const uint32_t>(words).subspan(first, plans[i].sources.size()));
@@ -79,7 +68,7 @@ std::vector<std::unique_ptr<CommittedTree>> commit_trees(std::vector<std::vector
   std::vector<GatherSource> sources;
   for (const DeviceMerkleTree& t : trees)
     for (size_t i = 0; i < 8; ++i) sources.push_back({t.layer_words(0).data(), i});
-  const std::vector<uint32_t> words = gather_all(sources);
+  const std::vector<uint32_t> words = gather_to_host(sources, nullptr);
   std::vector<std::unique_ptr<CommittedTree>> out;
   for (size_t i = 0; i < trees.size(); ++i)
     out.push_back(std::make_unique<DeviceTree>(std::move(trees[i]), std::move(refs[i]), nullptr,
