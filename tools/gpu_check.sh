@@ -48,7 +48,7 @@ step configure cmake -S . -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DC
   -DPTVM_ENABLE_CUDA=ON -DPTVM_NATIVE=ON -DPTVM_BUILD_FUZZ=OFF "${launcher[@]}"
 
 suites=(ptvm_gpu_tests ptvm_cuda_backend_gpu_tests ptvm_backend_gpu_tests ptvm_comm_nccl_tests)
-benches=(ptvm_group_bench_cuda ptvm_gpu_bench_cuda ptvm_sumcheck_gpu_bench_cuda ptvm_cuda_backend_bench)
+benches=(ptvm_group_bench_cuda ptvm_fusion_bench_cuda ptvm_gpu_bench_cuda ptvm_sumcheck_gpu_bench_cuda ptvm_cuda_backend_bench)
 step build cmake --build "$BUILD" -j "$JOBS" --target "${suites[@]}" "${benches[@]}"
 
 for s in "${suites[@]}"; do

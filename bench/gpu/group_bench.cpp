@@ -11,8 +11,10 @@
 // launches, round_trips, kernel_bytes, transfer_bytes, modeled_group_ms, bytes:<kernel>, and
 //   modeled_proofs_per_second   1024 jobs of ../shared/vectors/fibonacci.tvm (4 groups of 256)
 //   modeled_steps_per_second    256 jobs of 2^14 - 1 steps (4 groups of 64)
-//   modeled_trace_ms            one 2^20-step trace (only with PTVM_GROUP_BENCH_LARGE=1: hours
-//                               of host-sim)
+//   modeled_trace_ms            one trace of 2^k - 1 steps (Trace/k, k from
+//                               PTVM_GROUP_BENCH_TRACE_LOGS, default 14) with ms:<kernel>,
+//                               launches:<kernel>, stage_bytes:<stage>; Trace20: 2^20 steps (only
+//                               with PTVM_GROUP_BENCH_LARGE=1: hours of host-sim)
 // CUDA build (ptvm_group_bench_cuda): the same groups timed on the device (wall clock around
 // run_group, host work included), reported as measured proofs/s and steps/s.
 #include <benchmark/benchmark.h>
@@ -99,7 +101,20 @@ void bench_group(benchmark::State& state, const vm::Program& program, uint64_t m
     const double total_s = groups * group_s;
     state.counters["modeled_proofs_per_second"] = static_cast<double>(total_jobs) / total_s;
     state.counters["modeled_steps_per_second"] = static_cast<double>(total_jobs) * steps / total_s;
-    if (total_jobs == 1) state.counters["modeled_trace_ms"] = c.total_s() * 1e3;
+    if (total_jobs == 1) {
+      // One trace: where its modeled time goes, per kernel (max(bytes, ops)) and per stage (bytes).
+      state.counters["modeled_trace_ms"] = c.total_s() * 1e3;
+      state.counters["steps"] = steps;
+      for (const auto& k : c.kernels) {
+        state.counters["ms:" + k.name] = k.seconds * 1e3;
+        state.counters["launches:" + k.name] = static_cast<double>(k.launches);
+      }
+      for (const auto& st : hostsim::stage_profiles())
+        if (st.name.rfind("group.", 0) == 0) {
+          state.counters["stage_bytes:" + st.name] = static_cast<double>(st.bytes);
+          state.counters["stage_launches:" + st.name] = static_cast<double>(st.launches);
+        }
+    }
 #else
     state.SetIterationTime(wall_s);
     state.counters["measured_jobs"] = static_cast<double>(jobs);
@@ -133,6 +148,25 @@ vm::Program counter() {
 
 void GroupSteps14(benchmark::State& state) { bench_group(state, counter(), (uint64_t{1} << 14) - 1, env_jobs(1), 256, 64); }
 
+// One trace of 2^log - 1 steps (log = the benchmark argument) alone on the device pipeline: the
+// sizes below 2^20 that host-sim proves in minutes, from which the 2^20 figure is extrapolated
+// (README). PTVM_GROUP_BENCH_TRACE_LOGS="14,16,18" picks them (default 14).
+void Trace(benchmark::State& state) {
+  bench_group(state, counter(), (uint64_t{1} << state.range(0)) - 1, 1, 1, 1);
+}
+void trace_logs(benchmark::internal::Benchmark* b) {
+  const char* e = std::getenv("PTVM_GROUP_BENCH_TRACE_LOGS");
+  std::string logs = e && *e ? e : "14";
+  for (size_t at = 0; at < logs.size();) {
+    size_t end = logs.find(',', at);
+    if (end == std::string::npos) end = logs.size();
+    const long v = std::strtol(logs.substr(at, end - at).c_str(), nullptr, 10);
+    if (v >= 4 && v <= 22) b->Arg(v);
+    at = end + 1;
+  }
+  b->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+}
+
 void Trace20(benchmark::State& state) {
   if (!std::getenv("PTVM_GROUP_BENCH_LARGE")) {
     state.SkipWithError("set PTVM_GROUP_BENCH_LARGE=1 (hours under host-sim)");
@@ -143,6 +177,7 @@ void Trace20(benchmark::State& state) {
 
 BENCHMARK(GroupFibonacci)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(GroupSteps14)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(Trace)->Apply(trace_logs);
 BENCHMARK(Trace20)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace

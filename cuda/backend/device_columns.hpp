@@ -27,6 +27,18 @@ inline uint32_t log2_exact(size_t n) {
   return static_cast<uint32_t>(std::countr_zero(n));
 }
 
+// The words sources[i].base[sources[i].index] in one gather launch and one copy (query values,
+// Merkle node words, roots; of one job or of a whole group).
+inline std::vector<uint32_t> gather_to_host(const std::vector<GatherSource>& sources, stream_t stream) {
+  std::vector<uint32_t> words(sources.size());
+  if (sources.empty()) return words;
+  DeviceBuffer<GatherSource> src = DeviceBuffer<GatherSource>::from_host(sources, stream);
+  DeviceBuffer<uint32_t> out(sources.size());
+  gather_words(src.cptr(), out.ptr(), sources.size(), stream);
+  out.download(std::span<uint32_t>(words), stream);
+  return words;
+}
+
 class DeviceColumns final : public ColumnSet {
  public:
   std::vector<DeviceBuffer<M31>> cols;
@@ -45,12 +57,8 @@ class DeviceColumns final : public ColumnSet {
                                                  std::to_string(col.size()));
       sources.push_back({reinterpret_cast<const uint32_t*>(col.data()), p});
     }
-    std::vector<M31> out(sources.size());
-    if (sources.empty()) return out;
-    DeviceBuffer<GatherSource> src = DeviceBuffer<GatherSource>::from_host(sources);
-    DeviceBuffer<uint32_t> words(sources.size());
-    gather_words(src.cptr(), words.ptr(), sources.size(), nullptr);
-    std::vector<uint32_t> host = words.to_host();
+    const std::vector<uint32_t> host = gather_to_host(sources, nullptr);
+    std::vector<M31> out(host.size());
     for (size_t i = 0; i < host.size(); ++i) out[i] = M31::raw(host[i]);
     return out;
   }
@@ -152,19 +160,10 @@ class DeviceTree final : public CommittedTree {
     return opening;
   }
 
-  // The walk of hash::MerkleTree::decommit (PROTOCOL.md §9.4) over the device tree: the host
-  // plans which node words and column values are opened, one gather kernel extracts them.
   hash::MerkleTree::Opening open(const hash::QueriesPerLogSize& queries) const override {
     StageScope scope("cuda.open");
     const OpenPlan plan = plan_open(queries);
-    std::vector<uint32_t> words(plan.sources.size());
-    if (!plan.sources.empty()) {
-      DeviceBuffer<GatherSource> src = upload(plan.sources, stream_);
-      DeviceBuffer<uint32_t> out(plan.sources.size());
-      gather_words(src.cptr(), out.ptr(), plan.sources.size(), stream_);
-      out.download(std::span<uint32_t>(words), stream_);
-    }
-    return assemble_opening(plan, words);
+    return assemble_opening(plan, gather_to_host(plan.sources, stream_));
   }
   const DeviceMerkleTree& device_tree() const { return tree_; }
 

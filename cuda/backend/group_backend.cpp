@@ -16,7 +16,7 @@ const char* group_call_name(GroupCall call) {
   static const char* const names[] = {"upload_rows", "to_host_rows", "interpolate", "evaluate", "evaluate_at_points",
                                       "commit", "logup_interaction", "eval_composition", "add_assign", "slice",
                                       "coefficient_slice", "deep_quotients", "fri_fold_circle", "fri_fold_line",
-                                      "grind", "gather", "open"};
+                                      "grind", "gather", "open", "extend_and_commit"};
   static_assert(sizeof(names) / sizeof(names[0]) == static_cast<size_t>(GroupCall::Count));
   return names[static_cast<size_t>(call)];
 }
@@ -262,6 +262,27 @@ class ProxyBackend final : public Backend {
     FoldCall call(GroupCall::FoldLine, unwrap(line), alpha, nullptr, &domain);
     return wrap(run(call));
   }
+  ExtendedTree extend_and_commit(const std::vector<const ColumnSet*>& coefficients, uint32_t log_extension) override {
+    std::vector<const ColumnSet*> inner;
+    for (const ColumnSet* s : coefficients) inner.push_back(&unwrap(*s));
+    ExtendCommitCall call(std::move(inner), log_extension);
+    g_.submit(job_, call);
+    ExtendedTree out;
+    for (auto& e : call.out.extensions) out.extensions.push_back(wrap(std::move(e)));
+    out.tree = std::make_unique<ProxyTree>(g_, job_, std::move(call.out.tree));
+    return out;
+  }
+  CommittedColumn fri_fold_circle_and_commit(const ColumnSet& column, const QM31& alpha,
+                                             const ColumnSet* accumulate_into) override {
+    FoldCall call(GroupCall::FoldCircle, unwrap(column), alpha, accumulate_into ? &unwrap(*accumulate_into) : nullptr,
+                  nullptr, true);
+    return committed(call);
+  }
+  CommittedColumn fri_fold_line_and_commit(const ColumnSet& line, const circle::LineDomain& domain,
+                                           const QM31& alpha) override {
+    FoldCall call(GroupCall::FoldLine, unwrap(line), alpha, nullptr, &domain, true);
+    return committed(call);
+  }
   uint64_t grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) override {
     GrindCall call(channel, pow_bits);
     g_.submit(job_, call);
@@ -274,6 +295,13 @@ class ProxyBackend final : public Backend {
     return std::move(call.out);
   }
   void run(SingleCall& call) { g_.submit(job_, call); }
+  CommittedColumn committed(FoldCall& call) {
+    g_.submit(job_, call);
+    CommittedColumn out;
+    out.column = wrap(std::move(call.out));
+    out.tree = std::make_unique<ProxyTree>(g_, job_, std::move(call.tree));
+    return out;
+  }
   std::unique_ptr<ColumnSet> wrap(std::unique_ptr<ColumnSet> inner) {
     return std::make_unique<ProxyColumns>(g_, job_, std::move(inner));
   }

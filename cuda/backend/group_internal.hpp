@@ -75,17 +75,38 @@ struct DeepCall final : SetCall {
   const std::vector<DeepQuotientBatch>& batches;
 };
 
-// fri_fold_circle (domain == nullptr) or fri_fold_line (acc == nullptr).
+// fri_fold_circle (domain == nullptr) or fri_fold_line (acc == nullptr); commit: the *_and_commit
+// variant (the folded layer's tree too, its leaves hashed by the fold kernel).
 struct FoldCall final : SetCall {
-  FoldCall(GroupCall k, const ColumnSet& s, const QM31& a, const ColumnSet* accumulate, const circle::LineDomain* d)
-      : SetCall(k), in(s), alpha(a), acc(accumulate), domain(d) {}
+  FoldCall(GroupCall k, const ColumnSet& s, const QM31& a, const ColumnSet* accumulate, const circle::LineDomain* d,
+           bool with_commit = false)
+      : SetCall(k), in(s), alpha(a), acc(accumulate), domain(d), commit(with_commit) {}
   void single(CudaBackend& d) override {
-    out = kind == GroupCall::FoldCircle ? d.fri_fold_circle(in, alpha, acc) : d.fri_fold_line(in, *domain, alpha);
+    if (commit) {
+      Backend::CommittedColumn c = kind == GroupCall::FoldCircle ? d.fri_fold_circle_and_commit(in, alpha, acc)
+                                                                 : d.fri_fold_line_and_commit(in, *domain, alpha);
+      out = std::move(c.column);
+      tree = std::move(c.tree);
+    } else {
+      out = kind == GroupCall::FoldCircle ? d.fri_fold_circle(in, alpha, acc) : d.fri_fold_line(in, *domain, alpha);
+    }
   }
   const ColumnSet& in;
   QM31 alpha;
   const ColumnSet* acc;
   const circle::LineDomain* domain;
+  bool commit;
+  std::unique_ptr<CommittedTree> tree;
+};
+
+// extend_and_commit: the extensions of the coefficient sets and the tree over them.
+struct ExtendCommitCall final : Call {
+  ExtendCommitCall(std::vector<const ColumnSet*> c, uint32_t ext)
+      : Call(GroupCall::ExtendCommit), coefficients(std::move(c)), log_extension(ext) {}
+  void single(CudaBackend& d) override { out = d.extend_and_commit(coefficients, log_extension); }
+  std::vector<const ColumnSet*> coefficients;
+  uint32_t log_extension;
+  Backend::ExtendedTree out;
 };
 
 struct GrindCall final : Call {
@@ -163,6 +184,18 @@ void batched_grind(const std::vector<Call*>& calls);
 void batched_add_assign(const std::vector<Call*>& calls);
 void batched_logup(CudaBackend& device, const std::vector<Call*>& calls);
 void batched_composition(CudaBackend& device, const std::vector<Call*>& calls);
+
+// The batched execution of `calls` (one kind with a batched execution, in job order); throws on a
+// failure that is not one call's own (a call's own failure, a zero LogUp denominator, is its error).
+void run_batched(CudaBackend& device, GroupCall kind, const std::vector<Call*>& calls);
+
+// One call through its batched execution: the single-job CUDA backend is the group path with one
+// job, so both run the same launches and build the same tables. Rethrows the call's error.
+template <class C>
+void run_one(CudaBackend& device, C& call) {
+  run_batched(device, call.kind, {&call});
+  if (call.error) std::rethrow_exception(call.error);
+}
 
 // Executes `calls` (one kind, in job order) together; never throws: a call's failure is its error
 // (a failed batched execution is retried call by call, so each error lands on its own job).

@@ -147,14 +147,13 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
 
   auto extend_and_commit = [&](size_t tree_index) {
     TreeData& td = trees[tree_index];
-    {
-      StageClock c(clocks, Stage::Lde);
-      for (const auto& coeffs : td.coefficients) td.extensions.push_back(backend.evaluate(*coeffs, b));
-    }
+    // One call (a backend may hash the leaves in the extension's last pass); its time is Commit's.
     StageClock c(clocks, Stage::Commit);
-    std::vector<const ColumnSet*> sets;
-    for (const auto& s : td.extensions) sets.push_back(s.get());
-    td.tree = backend.commit(sets);
+    std::vector<const ColumnSet*> coefficient_sets;
+    for (const auto& coeffs : td.coefficients) coefficient_sets.push_back(coeffs.get());
+    Backend::ExtendedTree extended = backend.extend_and_commit(coefficient_sets, b);
+    td.extensions = std::move(extended.extensions);
+    td.tree = std::move(extended.tree);
     proof.commitments[tree_index] = td.tree->root();
     channel.mix_root(proof.commitments[tree_index]);
   };
@@ -316,21 +315,46 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
     channel.mix_root(proof.fri.first_layer.commitment);
     QM31 alpha = channel.draw_felt();
     circle::LineDomain domain{circle::CanonicCoset{layout.first_layer_log}.half_coset()};
-    std::unique_ptr<ColumnSet> cur = backend.fri_fold_circle(*quotients[0], alpha, nullptr);
+    // Every fold whose result is committed (the input of an inner layer) is one fused call.
+    std::unique_ptr<ColumnSet> cur;
+    std::unique_ptr<CommittedTree> cur_tree;
+    if (layout.n_inner_layers > 0) {
+      auto folded = backend.fri_fold_circle_and_commit(*quotients[0], alpha, nullptr);
+      cur = std::move(folded.column);
+      cur_tree = std::move(folded.tree);
+    } else {
+      cur = backend.fri_fold_circle(*quotients[0], alpha, nullptr);
+    }
     size_t next_quotient = 1;
     for (uint32_t i = 0; i < layout.n_inner_layers; ++i) {
-      auto tree = backend.commit({cur.get()});
+      auto tree = std::move(cur_tree);
       FriLayerProof lp;
       lp.commitment = tree->root();
       channel.mix_root(lp.commitment);
       proof.fri.inner_layers.push_back(std::move(lp));
       alpha = channel.draw_felt();
-      auto folded = backend.fri_fold_line(*cur, domain, alpha);
+      const bool commit_next = i + 1 < layout.n_inner_layers;
+      const bool circle_next = next_quotient < quotients.size() &&
+                               layout.quotient_log_sizes[next_quotient] - 1 == domain.log_size() - 1;
+      std::unique_ptr<ColumnSet> folded;
+      if (commit_next && !circle_next) {
+        auto f = backend.fri_fold_line_and_commit(*cur, domain, alpha);
+        folded = std::move(f.column);
+        cur_tree = std::move(f.tree);
+      } else {
+        folded = backend.fri_fold_line(*cur, domain, alpha);
+      }
       layers.push_back({std::move(cur), std::move(tree)});
       cur = std::move(folded);
       domain = domain.doubled();
-      if (next_quotient < quotients.size() && layout.quotient_log_sizes[next_quotient] - 1 == domain.log_size()) {
-        cur = backend.fri_fold_circle(*quotients[next_quotient], alpha, cur.get());
+      if (circle_next) {
+        if (commit_next) {
+          auto f = backend.fri_fold_circle_and_commit(*quotients[next_quotient], alpha, cur.get());
+          cur = std::move(f.column);
+          cur_tree = std::move(f.tree);
+        } else {
+          cur = backend.fri_fold_circle(*quotients[next_quotient], alpha, cur.get());
+        }
         ++next_quotient;
       }
     }

@@ -143,6 +143,46 @@ class Backend {
   virtual std::unique_ptr<ColumnSet> fri_fold_line(const ColumnSet& line_evaluation,
                                                    const circle::LineDomain& domain, const QM31& alpha) = 0;
 
+  // Fused stages (a backend may do each in fewer passes over the data; the defaults call the plain
+  // stages, so every backend gives the same columns and roots either way):
+  // The low-degree extensions of one tree's coefficient sets and the tree over all of them, as
+  // evaluate(*s, log_extension) of each set followed by commit() of the results (the CUDA backend
+  // hashes the leaves in the FFT's last pass).
+  struct ExtendedTree {
+    std::vector<std::unique_ptr<ColumnSet>> extensions;
+    std::unique_ptr<CommittedTree> tree;
+  };
+  virtual ExtendedTree extend_and_commit(const std::vector<const ColumnSet*>& coefficients, uint32_t log_extension) {
+    ExtendedTree out;
+    std::vector<const ColumnSet*> sets;
+    for (const ColumnSet* c : coefficients) {
+      out.extensions.push_back(evaluate(*c, log_extension));
+      sets.push_back(out.extensions.back().get());
+    }
+    out.tree = commit(sets);
+    return out;
+  }
+  // A FRI fold whose result is the next committed layer: the fold, then commit({result}) (the CUDA
+  // backend hashes the layer's leaves in the fold kernel).
+  struct CommittedColumn {
+    std::unique_ptr<ColumnSet> column;
+    std::unique_ptr<CommittedTree> tree;
+  };
+  virtual CommittedColumn fri_fold_circle_and_commit(const ColumnSet& column, const QM31& alpha,
+                                                     const ColumnSet* accumulate_into) {
+    CommittedColumn out;
+    out.column = fri_fold_circle(column, alpha, accumulate_into);
+    out.tree = commit({out.column.get()});
+    return out;
+  }
+  virtual CommittedColumn fri_fold_line_and_commit(const ColumnSet& line_evaluation, const circle::LineDomain& domain,
+                                                   const QM31& alpha) {
+    CommittedColumn out;
+    out.column = fri_fold_line(line_evaluation, domain, alpha);
+    out.tree = commit({out.column.get()});
+    return out;
+  }
+
   // Smallest nonce that satisfies the channel's proof-of-work check.
   virtual uint64_t grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) = 0;
 };

@@ -16,6 +16,10 @@
 #include "../common/field_access.cuh"
 #include "ptvm/circle/fft.hpp"
 #include "ptvm/gpu/circle_fft.hpp"
+#include "ptvm/hash/merkle_hash.hpp"
+#if defined(PTVM_HOSTSIM)
+#include "ptvm/gpu/hostsim/profile.hpp"
+#endif
 #if !defined(PTVM_HOSTSIM)
 #include "ptvm/gpu/cuda_check.hpp"
 #endif
@@ -46,25 +50,9 @@ __device__ PTVM_FORCEINLINE uint32_t piece_offset(uint32_t hi, uint32_t l) {
   return (1u << (hi - l - 1)) - 1;
 }
 
-// One tile of a pass: reads src (values at indices >= n_src are zero), writes dst (src == dst in
-// place; the tile reads and writes the same indices, so a first pass may be out of place).
-__device__ PTVM_FORCEINLINE void fft_pass_tile(gptr<const M31> src, size_t n_src, gptr<M31> data, const FftPass& p) {
-  PTVM_DYNAMIC_SHARED(M31, smem);
-  const uint32_t rows_log = p.hi - p.lo;
-  const uint32_t tile_log = rows_log + p.width_log;
-  const uint32_t tile_size = 1u << tile_log;
-  M31* values = smem;
-  M31* twiddles = smem + tile_size;
-  const uint32_t groups_log = p.lo - p.width_log;  // column groups per high part
-  const size_t tile = blockIdx.x;
-  const size_t high = tile >> groups_log;
-  const size_t column0 = (tile & ((size_t{1} << groups_log) - 1)) << p.width_log;
-  const uint32_t width_mask = (1u << p.width_log) - 1;
-  auto global_index = [&](uint32_t e) {
-    return (high << p.hi) | (static_cast<size_t>(e >> p.width_log) << p.lo) |
-           (column0 + (e & width_mask));
-  };
-
+// The twiddle pieces of tile `high` of pass p in `twiddles` (shared memory), computed from points;
+// `scratch` (shared, 2^(hi - lo + width_log) entries) is clobbered. Ends with a barrier.
+__device__ PTVM_FORCEINLINE void fft_tile_twiddles(const FftPass& p, size_t high, M31* twiddles, M31* scratch) {
   const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
   // Twiddles are computed, not read: the lowest line layer's piece from points (FftPass), the
   // higher layers by the doubling map x -> 2x^2 - 1, slice_{l+1}[k] = 2 slice_l[2k]^2 - 1 (layer
@@ -72,11 +60,10 @@ __device__ PTVM_FORCEINLINE void fft_pass_tile(gptr<const M31> src, size_t n_src
   // 2k). The inverse transform then inverts them (itwiddles[i] = twiddles[i]^-1).
   if (lowest_line < p.hi) {
     // Points U[i] = Q + S' * bitrev_m(i), built by adding S' * 2^(m-1-j) to the first 2^j points
-    // (bitrev_m(i + 2^j) = bitrev_m(i) + 2^(m-1-j)); y-coordinates wait in the value area, which is
-    // loaded afterwards.
+    // (bitrev_m(i + 2^j) = bitrev_m(i) + 2^(m-1-j)); y-coordinates wait in the scratch area.
     const uint32_t m = p.hi - lowest_line - 1;
     M31* xs = twiddles + piece_offset(p.hi, lowest_line);
-    M31* ys = values;
+    M31* ys = scratch;
     if (threadIdx.x == 0) {
       circle::CirclePoint<M31> q = p.initial_point;
       const size_t rb = circle::bit_reverse_index(high, p.n - p.hi);
@@ -114,7 +101,7 @@ __device__ PTVM_FORCEINLINE void fft_pass_tile(gptr<const M31> src, size_t n_src
       const uint32_t begin = threadIdx.x * run;
       const uint32_t end = begin + run < total ? begin + run : total;
       if (begin < end) {
-        M31* prefix = ys + begin;  // the value area is free until the load below
+        M31* prefix = ys + begin;
         M31 acc = M31::one();
         for (uint32_t i = begin; i < end; ++i) {
           prefix[i - begin] = acc;
@@ -134,12 +121,14 @@ __device__ PTVM_FORCEINLINE void fft_pass_tile(gptr<const M31> src, size_t n_src
     }
   }
   __syncthreads();
-  for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) {
-    const size_t g = global_index(e);
-    values[e] = g < n_src ? src.load(g) : M31::zero();
-  }
-  __syncthreads();
+}
 
+// The layers of pass p on one loaded tile `values` (shared memory) with its twiddle pieces; every
+// layer ends with a barrier.
+__device__ PTVM_FORCEINLINE void fft_tile_butterflies(const FftPass& p, M31* values, const M31* twiddles) {
+  const uint32_t tile_size = 1u << (p.hi - p.lo + p.width_log);
+  const uint32_t width_mask = (1u << p.width_log) - 1;
+  const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
   const uint32_t butterflies = tile_size / 2;
   auto line_layer = [&](uint32_t l) {
     const uint32_t shift = l - p.lo;  // row distance of the pair is 2^shift
@@ -174,7 +163,33 @@ __device__ PTVM_FORCEINLINE void fft_pass_tile(gptr<const M31> src, size_t n_src
     if (p.lo == 0) circle_layer();
     for (uint32_t l = lowest_line; l < p.hi; ++l) line_layer(l);
   }
+}
 
+// One tile of a pass: reads src (values at indices >= n_src are zero), writes dst (src == dst in
+// place; the tile reads and writes the same indices, so a first pass may be out of place).
+__device__ PTVM_FORCEINLINE void fft_pass_tile(gptr<const M31> src, size_t n_src, gptr<M31> data, const FftPass& p) {
+  PTVM_DYNAMIC_SHARED(M31, smem);
+  const uint32_t rows_log = p.hi - p.lo;
+  const uint32_t tile_log = rows_log + p.width_log;
+  const uint32_t tile_size = 1u << tile_log;
+  M31* values = smem;
+  M31* twiddles = smem + tile_size;
+  const uint32_t groups_log = p.lo - p.width_log;  // column groups per high part
+  const size_t tile = blockIdx.x;
+  const size_t high = tile >> groups_log;
+  const size_t column0 = (tile & ((size_t{1} << groups_log) - 1)) << p.width_log;
+  const uint32_t width_mask = (1u << p.width_log) - 1;
+  auto global_index = [&](uint32_t e) {
+    return (high << p.hi) | (static_cast<size_t>(e >> p.width_log) << p.lo) |
+           (column0 + (e & width_mask));
+  };
+  fft_tile_twiddles(p, high, twiddles, values);  // the value area is loaded afterwards
+  for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) {
+    const size_t g = global_index(e);
+    values[e] = g < n_src ? src.load(g) : M31::zero();
+  }
+  __syncthreads();
+  fft_tile_butterflies(p, values, twiddles);
   for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x)
     data.store(global_index(e), values[e] * p.scale);
 }
@@ -192,6 +207,67 @@ __global__ void circle_fft_pass_many_kernel(gptr<const gpu::FftColumnIo> columns
     fft_pass_tile(gptr<const M31>(io.src, io.n_src), io.n_src, dst, p);
   else
     fft_pass_tile(dst, n, dst, p);
+}
+
+// The last forward pass (layers 0..hi-1 on contiguous tiles of 2^hi positions) of all columns of
+// a tree (tree blockIdx.y of the table) fused with the leaf hashes of the rows it produces: the
+// tile's twiddles are computed once for all the tree's columns; kLeafChunk columns at a time are
+// transformed into their own slab of shared memory and stored, then every thread absorbs the
+// chunk's values of its rows into its rows' BLAKE2s states (one compression per row and chunk, as
+// blake2s_merkle_layer hashes a leaf: the leaf prefix state, 16 values per block, the last block
+// flagged). The LDE is written once and never re-read for the leaves.
+constexpr uint32_t kLeafTileLog = 11;  // 2^11 rows per tile, 1024 threads, 2 rows each
+constexpr uint32_t kLeafChunk = 16;    // values per BLAKE2s block
+constexpr uint32_t kLeafRows = 2;      // rows per thread (tile = 2 x threads)
+
+__global__ void circle_evaluate_leaves_many_kernel(gptr<const gpu::FftColumnIo> columns, gptr<const gpu::LdeLeafTree> trees,
+                                                   bool first_pass, FftPass p) {
+  PTVM_DYNAMIC_SHARED(M31, smem);
+  const gpu::LdeLeafTree tree = trees.load(blockIdx.y);
+  const uint32_t tile_size = 1u << p.hi;  // lo == 0, width 1
+  M31* slabs = smem;                      // kLeafChunk x tile_size
+  M31* twiddles = smem + kLeafChunk * tile_size;
+  const size_t n = size_t{1} << p.n;
+  const size_t base = static_cast<size_t>(blockIdx.x) << p.hi;
+  fft_tile_twiddles(p, blockIdx.x, twiddles, slabs);
+  uint32_t h[kLeafRows][8];
+  for (uint32_t r = 0; r < kLeafRows; ++r)
+    for (int i = 0; i < 8; ++i) h[r][i] = hash::merkle_leaf_initial_state(i);
+  uint64_t t = 64;  // the prefix block is folded into the initial state
+  for (uint32_t chunk = 0; chunk < tree.n_columns; chunk += kLeafChunk) {
+    const uint32_t k = tree.n_columns - chunk < kLeafChunk ? tree.n_columns - chunk : kLeafChunk;
+    for (uint32_t c = 0; c < k; ++c) {
+      const gpu::FftColumnIo io = columns.load(tree.first_column + chunk + c);
+      M31* values = slabs + c * tile_size;
+      const gptr<M31> dst(io.dst, n);
+      if (first_pass && io.src) {
+        const gptr<const M31> src(io.src, io.n_src);
+        for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x)
+          values[e] = base + e < io.n_src ? src.load(base + e) : M31::zero();
+      } else {
+        for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) values[e] = dst.load(base + e);
+      }
+      __syncthreads();
+      fft_tile_butterflies(p, values, twiddles);
+      for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) dst.store(base + e, values[e]);
+    }
+    t += 4ull * k;
+    const bool last = chunk + k == tree.n_columns;
+    for (uint32_t r = 0; r < kLeafRows; ++r) {
+      const uint32_t row = threadIdx.x + r * blockDim.x;
+      if (row >= tile_size) continue;
+      uint32_t block[16];
+      for (uint32_t i = 0; i < 16; ++i) block[i] = i < k ? slabs[i * tile_size + row].v : 0;
+      hash::blake2s_compress(h[r], block, t, last);
+    }
+    __syncthreads();  // the slabs are read before the next chunk overwrites them
+  }
+  const gptr<uint32_t> leaves(tree.leaf_words, 8 * n);
+  for (uint32_t r = 0; r < kLeafRows; ++r) {
+    const uint32_t row = threadIdx.x + r * blockDim.x;
+    if (row >= tile_size) continue;
+    for (int i = 0; i < 8; ++i) leaves.store(static_cast<size_t>(i) * n + base + row, h[r][i]);
+  }
 }
 
 void check_transform(uint32_t log_size, const gpu::DeviceTwiddles& tw, const char* fn) {
@@ -265,9 +341,7 @@ std::vector<PassRange> plan_passes(uint32_t n, const gpu::CircleFftTiling& t) {
   return passes;
 }
 
-void transform(gptr<M31> data, gptr<const gpu::FftColumnIo> many, uint32_t n_many, uint32_t n,
-               const gpu::DeviceTwiddles& tw, gpu::stream_t stream, const gpu::CircleFftTiling& tiling, bool inverse) {
-  check_tiling(tiling);
+FftPass base_pass(uint32_t n, const gpu::DeviceTwiddles& tw, bool inverse) {
   FftPass base;
   base.n = n;
   base.root_log = tw.root_coset.log_size;
@@ -277,32 +351,44 @@ void transform(gptr<M31> data, gptr<const gpu::FftColumnIo> many, uint32_t n_man
       const M31 t = circle::circle_twiddle_direct(n, h);
       base.small_circle[h] = inverse ? t.inverse() : t;
     }
+  return base;
+}
+
+// Pass `range` of a transform of 2^base.n values (last: the last pass of an inverse transform
+// carries the 1/N).
+FftPass make_pass(const FftPass& base, PassRange range, const gpu::CircleFftTiling& tiling, const gpu::DeviceTwiddles& tw,
+                  bool last) {
+  const uint32_t n = base.n;
+  FftPass p = base;
+  p.lo = range.lo;
+  p.hi = range.hi;
+  uint32_t width = p.lo == 0 ? 1 : tiling.outer_width;
+  while (width > (1u << p.lo)) width /= 2;
+  p.width_log = 0;
+  while ((1u << p.width_log) < width) ++p.width_log;
+  if (base.inverse && last) p.scale = M31::raw(1u << (31 - n));  // 2^-n = 2^(31-n)
+  const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
+  if (lowest_line < p.hi) {
+    const circle::Coset layer_coset = tw.root_coset.repeated_double(tw.root_coset.log_size - n + lowest_line);
+    const circle::PointIndex step = layer_coset.step_index;
+    p.initial_point = layer_coset.initial_index.to_point();
+    for (uint32_t b = 0; b < n - p.hi; ++b) p.high_powers[b] = (step * (1u << b)).to_point();
+    const circle::PointIndex tile_step = step * (1u << (n - p.hi));
+    for (uint32_t j = 0; j + 1 < p.hi - lowest_line; ++j) p.step_powers[j] = (tile_step * (1u << j)).to_point();
+  }
+  return p;
+}
+
+void transform(gptr<M31> data, gptr<const gpu::FftColumnIo> many, uint32_t n_many, uint32_t n,
+               const gpu::DeviceTwiddles& tw, gpu::stream_t stream, const gpu::CircleFftTiling& tiling, bool inverse) {
+  check_tiling(tiling);
+  const FftPass base = base_pass(n, tw, inverse);
   std::vector<PassRange> passes = plan_passes(n, tiling);
   if (inverse) std::reverse(passes.begin(), passes.end());
   gpu::StageScope stage(inverse ? "circle_interpolate_bitrev" : "circle_evaluate_bitrev",
                         2 * (uint64_t{4} << n) * (n_many ? n_many : 1));
-  for (size_t i = 0; i < passes.size(); ++i) {
-    FftPass p = base;
-    p.lo = passes[i].lo;
-    p.hi = passes[i].hi;
-    uint32_t width = p.lo == 0 ? 1 : tiling.outer_width;
-    while (width > (1u << p.lo)) width /= 2;
-    p.width_log = 0;
-    while ((1u << p.width_log) < width) ++p.width_log;
-    if (inverse && i + 1 == passes.size()) p.scale = M31::raw(1u << (31 - n));  // 2^-n = 2^(31-n)
-    const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
-    if (lowest_line < p.hi) {
-      const circle::Coset layer_coset =
-          tw.root_coset.repeated_double(tw.root_coset.log_size - n + lowest_line);
-      const circle::PointIndex step = layer_coset.step_index;
-      p.initial_point = layer_coset.initial_index.to_point();
-      for (uint32_t b = 0; b < n - p.hi; ++b) p.high_powers[b] = (step * (1u << b)).to_point();
-      const circle::PointIndex tile_step = step * (1u << (n - p.hi));
-      for (uint32_t j = 0; j + 1 < p.hi - lowest_line; ++j)
-        p.step_powers[j] = (tile_step * (1u << j)).to_point();
-    }
-    run_pass(data, many, n_many, i == 0, p, stream);
-  }
+  for (size_t i = 0; i < passes.size(); ++i)
+    run_pass(data, many, n_many, i == 0, make_pass(base, passes[i], tiling, tw, i + 1 == passes.size()), stream);
 }
 
 }  // namespace
@@ -361,6 +447,61 @@ void circle_transform_many(gptr<const FftColumnIo> columns, uint32_t n_columns, 
   check_transform(log_size, tw, "circle_transform_many");
   if (n_columns == 0) return;
   transform(gptr<M31>(), columns, n_columns, log_size, tw, stream, tiling, inverse);
+}
+
+void circle_evaluate_leaves_many(std::span<const FftColumnIo> columns, std::span<const LdeLeafTree> trees, uint32_t log_size,
+                                 const DeviceTwiddles& tw, stream_t stream, const CircleFftTiling& tiling) {
+  check_transform(log_size, tw, "circle_evaluate_leaves_many");
+  check_tiling(tiling);
+  if (trees.empty()) return;
+  uint64_t compressions = 0;
+  for (size_t t = 0; t < trees.size(); ++t) {
+    const LdeLeafTree& tree = trees[t];
+    if (tree.n_columns == 0 || tree.first_column + uint64_t{tree.n_columns} > columns.size())
+      throw Error(ErrorCategory::Usage, "circle_evaluate_leaves_many: tree " + std::to_string(t) + " names columns [" +
+                                            std::to_string(tree.first_column) + ", " +
+                                            std::to_string(uint64_t{tree.first_column} + tree.n_columns) + ") of " +
+                                            std::to_string(columns.size()) + " (at least one)");
+    compressions += (tree.n_columns + kLeafChunk - 1) / kLeafChunk;
+  }
+  const uint32_t n = log_size;
+  gpu::StageScope stage("circle_evaluate_leaves", (uint64_t{4} * 2 * columns.size() + 32 * trees.size()) << n);
+  DeviceBuffer<FftColumnIo> column_table = DeviceBuffer<FftColumnIo>::from_host(columns, stream);
+  DeviceBuffer<LdeLeafTree> tree_table = DeviceBuffer<LdeLeafTree>::from_host(trees, stream);
+  // The outer passes as in circle_transform_many (one launch each over every column), then the last
+  // pass, fused, on tiles of at most 2^kLeafTileLog rows.
+  CircleFftTiling t = tiling;
+  t.inner_log = std::min(t.inner_log, kLeafTileLog);
+  const FftPass base = base_pass(n, tw, false);
+  const std::vector<PassRange> passes = plan_passes(n, t);
+  const uint32_t n_columns = static_cast<uint32_t>(columns.size());
+  for (size_t i = 0; i + 1 < passes.size(); ++i)
+    run_pass(gptr<M31>(), column_table.cptr(), n_columns, i == 0, make_pass(base, passes[i], t, tw, false), stream);
+  const FftPass p = make_pass(base, passes.back(), t, tw, false);
+  const size_t tile_size = size_t{1} << p.hi;
+  const size_t tiles = size_t{1} << (n - p.hi);
+  const unsigned threads = static_cast<unsigned>(tile_size / kLeafRows);
+  const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
+  const size_t twiddle_count = p.hi > lowest_line ? (size_t{1} << (p.hi - lowest_line)) : 1;
+  const size_t smem = (kLeafChunk * tile_size + twiddle_count) * sizeof(M31);
+#if !defined(PTVM_HOSTSIM)
+  if (smem > 48 * 1024)
+    PTVM_CUDA_CHECK(cudaFuncSetAttribute(circle_evaluate_leaves_many_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                         static_cast<int>(smem)));
+#endif
+  const uint32_t n_trees = static_cast<uint32_t>(trees.size());
+  for (uint32_t first = 0; first < n_trees; first += kMaxGridY) {
+    const uint32_t count = n_trees - first < kMaxGridY ? n_trees - first : kMaxGridY;
+    PTVM_LAUNCH(circle_evaluate_leaves_many_kernel, dim3(static_cast<unsigned>(tiles), count), threads, smem, stream)(
+        column_table.cptr(), tree_table.cptr().offset(first), passes.size() == 1, p);
+    PTVM_CHECK_LAUNCH("circle_evaluate_leaves_many_kernel");
+  }
+#if defined(PTVM_HOSTSIM)
+  hostsim::declare_kernel_ops("circle_evaluate_leaves_many_kernel", (compressions << n) * hostsim::kBlake2sCompressionOps);
+#else
+  (void)compressions;
+#endif
+  synchronize(stream);  // the tables die on return
 }
 
 PTVM_GPU_NAMESPACE_END

@@ -156,6 +156,15 @@ void blake2s_merkle_layers(gptr<const MerkleLayerJob> jobs, uint32_t n_jobs, siz
 
 std::vector<DeviceMerkleTree> DeviceMerkleTree::commit_many(std::span<const std::vector<DeviceColumnRef>> trees,
                                                             stream_t stream) {
+  return commit_many(trees, std::vector<DeviceBuffer<uint32_t>>(trees.size()), stream);
+}
+
+std::vector<DeviceMerkleTree> DeviceMerkleTree::commit_many(std::span<const std::vector<DeviceColumnRef>> trees,
+                                                            std::vector<DeviceBuffer<uint32_t>> leaves,
+                                                            stream_t stream) {
+  if (leaves.size() != trees.size())
+    throw Error(ErrorCategory::Usage, "DeviceMerkleTree::commit_many: " + std::to_string(leaves.size()) +
+                                          " leaf layers for " + std::to_string(trees.size()) + " trees");
   // Trees of one shape (column log sizes in order) share every layer launch.
   std::vector<DeviceMerkleTree> out(trees.size());
   std::map<std::vector<uint32_t>, std::vector<size_t>> by_shape;
@@ -193,24 +202,37 @@ std::vector<DeviceMerkleTree> DeviceMerkleTree::commit_many(std::span<const std:
     tables.push_back(DeviceBuffer<DeviceColumnRef>::from_host(all_refs, stream));
     const DeviceColumnRef* table = tables.back().data();
     for (size_t m = 0; m < members.size(); ++m) out[members[m]].layers_.resize(max_log + 1);
-    std::vector<MerkleLayerJob> jobs(members.size());
     for (int log = static_cast<int>(max_log); log >= 0; --log) {
       const size_t n_nodes = size_t{1} << log;
+      std::vector<MerkleLayerJob> jobs;
       for (size_t m = 0; m < members.size(); ++m) {
         DeviceMerkleTree& tree = out[members[m]];
+        DeviceBuffer<uint32_t>& given = leaves[members[m]];
+        if (log == static_cast<int>(max_log) && given.size() != 0) {
+          // The leaf layer a fused kernel already hashed (over the same columns, in the same order).
+          if (given.size() != 8 * n_nodes)
+            throw Error(ErrorCategory::Usage, "DeviceMerkleTree::commit_many: tree " + std::to_string(members[m]) +
+                                                  " leaf layer of " + std::to_string(given.size()) + " words, expected " +
+                                                  std::to_string(8 * n_nodes));
+          tree.layers_[log] = std::move(given);
+          continue;
+        }
         tree.layers_[log] = DeviceBuffer<uint32_t>(8 * n_nodes);
-        jobs[m].child_words = log < static_cast<int>(max_log) ? tree.layers_[log + 1].data() : nullptr;
-        jobs[m].columns = table + first_ref[m][log];
-        jobs[m].n_columns = static_cast<uint32_t>(by_log[members[m]][log].size());
-        jobs[m].out_words = tree.layers_[log].data();
+        MerkleLayerJob job;
+        job.child_words = log < static_cast<int>(max_log) ? tree.layers_[log + 1].data() : nullptr;
+        job.columns = table + first_ref[m][log];
+        job.n_columns = static_cast<uint32_t>(by_log[members[m]][log].size());
+        job.out_words = tree.layers_[log].data();
+        jobs.push_back(job);
       }
+      if (jobs.empty()) continue;
       job_tables.push_back(DeviceBuffer<MerkleLayerJob>::from_host(jobs, stream));
 #if defined(PTVM_HOSTSIM)
       uint64_t compressions = 0;
       for (const MerkleLayerJob& j : jobs) compressions += (j.child_words ? 1 : 0) + (j.n_columns + 15) / 16;
       hostsim::declare_kernel_ops("blake2s_merkle_layers_kernel", n_nodes * compressions * hostsim::kBlake2sCompressionOps);
 #endif
-      blake2s_merkle_layers(job_tables.back().cptr(), static_cast<uint32_t>(members.size()), n_nodes, stream);
+      blake2s_merkle_layers(job_tables.back().cptr(), static_cast<uint32_t>(jobs.size()), n_nodes, stream);
     }
   }
   synchronize(stream);

@@ -5,7 +5,11 @@
 #include "../common/field_access.cuh"
 #include "ptvm/circle/domain.hpp"
 #include "ptvm/gpu/stark_kernels.hpp"
+#include "ptvm/hash/merkle_hash.hpp"
 #include "ptvm/stark/fri_math.hpp"
+#if defined(PTVM_HOSTSIM)
+#include "ptvm/gpu/hostsim/profile.hpp"
+#endif
 
 namespace ptvm::kernels {
 namespace {
@@ -19,9 +23,22 @@ __device__ PTVM_FORCEINLINE void store_secure(const gpu::SecureColumnView& v, si
   for (int k = 0; k < 4; ++k) v.coords[k].store(i, x.coord(k));
 }
 
+// The folded value x at position i of a layer of n values, and (leaves: not null) the Merkle leaf of
+// row i of the layer's tree, which is the 4 coordinates of x (the hash of blake2s_merkle_layer over
+// the 4 coordinate columns), word-major: the next layer's leaf hashes without re-reading the layer.
+__device__ PTVM_FORCEINLINE void store_folded(const gpu::SecureColumnView& out, gptr<uint32_t> leaves, size_t n, size_t i,
+                                             const QM31& x) {
+  store_secure(out, i, x);
+  if (!leaves) return;
+  const uint32_t values[4] = {x.coord(0).v, x.coord(1).v, x.coord(2).v, x.coord(3).v};
+  uint32_t h[8];
+  hash::merkle_hash_node_words(nullptr, values, 4, h);
+  for (int k = 0; k < 8; ++k) leaves.store(static_cast<size_t>(k) * n + i, h[k]);
+}
+
 __device__ PTVM_FORCEINLINE void fold_circle(const gpu::SecureColumnConstView& in, uint32_t log_size, const QM31& alpha,
                                             bool accumulate, const gpu::SecureColumnConstView& acc,
-                                            const gpu::SecureColumnView& out) {
+                                            const gpu::SecureColumnView& out, gptr<uint32_t> leaves = {}) {
   const size_t half = size_t{1} << (log_size - 1);
   const circle::CircleDomain domain = circle::CanonicCoset{log_size}.circle_domain();
   const QM31 alpha_sq = alpha * alpha;
@@ -29,16 +46,17 @@ __device__ PTVM_FORCEINLINE void fold_circle(const gpu::SecureColumnConstView& i
     const M31 y = domain.at(circle::bit_reverse_index(2 * i, log_size)).y;
     QM31 g = stark::fold_circle_pair(load_secure(in, 2 * i), load_secure(in, 2 * i + 1), y.inverse(), alpha);
     if (accumulate) g = load_secure(acc, i) * alpha_sq + g;
-    store_secure(out, i, g);
+    store_folded(out, leaves, half, i, g);
   }
 }
 
 __device__ PTVM_FORCEINLINE void fold_line(const gpu::SecureColumnConstView& in, const circle::LineDomain& domain,
-                                          const QM31& alpha, const gpu::SecureColumnView& out) {
+                                          const QM31& alpha, const gpu::SecureColumnView& out, gptr<uint32_t> leaves = {}) {
   const size_t half = domain.size() / 2;
   for (size_t i = grid_thread_index(); i < half; i += grid_thread_count()) {
     const M31 x = domain.at(circle::bit_reverse_index(2 * i, domain.log_size()));
-    store_secure(out, i, stark::fold_line_pair(load_secure(in, 2 * i), load_secure(in, 2 * i + 1), x.inverse(), alpha));
+    store_folded(out, leaves, half, i,
+                 stark::fold_line_pair(load_secure(in, 2 * i), load_secure(in, 2 * i + 1), x.inverse(), alpha));
   }
 }
 
@@ -59,6 +77,17 @@ __global__ void fri_fold_circle_many_kernel(gptr<const gpu::FriFoldJob> jobs, ui
 __global__ void fri_fold_line_many_kernel(gptr<const gpu::FriFoldJob> jobs) {
   const gpu::FriFoldJob j = jobs.load(blockIdx.y);
   fold_line(j.in, j.domain, j.alpha, j.out);
+}
+// The same folds with the leaf hashes of the folded layer (FriFoldJob::leaf_words): fold and the
+// next layer's Merkle leaves in one kernel.
+__global__ void fri_fold_circle_leaves_many_kernel(gptr<const gpu::FriFoldJob> jobs, uint32_t log_size) {
+  const gpu::FriFoldJob j = jobs.load(blockIdx.y);
+  fold_circle(j.in, log_size, j.alpha, j.accumulate != 0, j.acc, j.out,
+              gptr<uint32_t>(j.leaf_words, 8 * (size_t{1} << (log_size - 1))));
+}
+__global__ void fri_fold_line_leaves_many_kernel(gptr<const gpu::FriFoldJob> jobs) {
+  const gpu::FriFoldJob j = jobs.load(blockIdx.y);
+  fold_line(j.in, j.domain, j.alpha, j.out, gptr<uint32_t>(j.leaf_words, 8 * (j.domain.size() / 2)));
 }
 
 }  // namespace
@@ -82,24 +111,40 @@ void fri_fold_line(SecureColumnConstView in, circle::LineDomain domain, QM31 alp
   PTVM_CHECK_LAUNCH("fri_fold_line_kernel");
 }
 
-void fri_fold_circle_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream) {
+void fri_fold_circle_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream, bool leaves) {
   const size_t half = size_t{1} << (log_size - 1);
   for (uint32_t first = 0; first < n_jobs; first += kMaxGridY) {
     const uint32_t count = n_jobs - first < kMaxGridY ? n_jobs - first : kMaxGridY;
-    PTVM_LAUNCH(fri_fold_circle_many_kernel, dim3(grid_stride_blocks(half, kThreads, 132 * 16 / count + 1), count), kThreads,
-                0, stream)(jobs.offset(first), log_size);
-    PTVM_CHECK_LAUNCH("fri_fold_circle_many_kernel");
+    const dim3 grid(grid_stride_blocks(half, kThreads, 132 * 16 / count + 1), count);
+    if (leaves) {
+      PTVM_LAUNCH(fri_fold_circle_leaves_many_kernel, grid, kThreads, 0, stream)(jobs.offset(first), log_size);
+      PTVM_CHECK_LAUNCH("fri_fold_circle_leaves_many_kernel");
+    } else {
+      PTVM_LAUNCH(fri_fold_circle_many_kernel, grid, kThreads, 0, stream)(jobs.offset(first), log_size);
+      PTVM_CHECK_LAUNCH("fri_fold_circle_many_kernel");
+    }
   }
+#if defined(PTVM_HOSTSIM)
+  if (leaves) hostsim::declare_kernel_ops("fri_fold_circle_leaves_many_kernel", n_jobs * half * hostsim::kBlake2sCompressionOps);
+#endif
 }
 
-void fri_fold_line_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream) {
+void fri_fold_line_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream, bool leaves) {
   const size_t half = size_t{1} << (log_size - 1);
   for (uint32_t first = 0; first < n_jobs; first += kMaxGridY) {
     const uint32_t count = n_jobs - first < kMaxGridY ? n_jobs - first : kMaxGridY;
-    PTVM_LAUNCH(fri_fold_line_many_kernel, dim3(grid_stride_blocks(half, kThreads, 132 * 16 / count + 1), count), kThreads,
-                0, stream)(jobs.offset(first));
-    PTVM_CHECK_LAUNCH("fri_fold_line_many_kernel");
+    const dim3 grid(grid_stride_blocks(half, kThreads, 132 * 16 / count + 1), count);
+    if (leaves) {
+      PTVM_LAUNCH(fri_fold_line_leaves_many_kernel, grid, kThreads, 0, stream)(jobs.offset(first));
+      PTVM_CHECK_LAUNCH("fri_fold_line_leaves_many_kernel");
+    } else {
+      PTVM_LAUNCH(fri_fold_line_many_kernel, grid, kThreads, 0, stream)(jobs.offset(first));
+      PTVM_CHECK_LAUNCH("fri_fold_line_many_kernel");
+    }
   }
+#if defined(PTVM_HOSTSIM)
+  if (leaves) hostsim::declare_kernel_ops("fri_fold_line_leaves_many_kernel", n_jobs * half * hostsim::kBlake2sCompressionOps);
+#endif
 }
 
 PTVM_GPU_NAMESPACE_END

@@ -29,6 +29,47 @@ __device__ PTVM_FORCEINLINE QM31 from_words(const uint4& w) {
   return QM31::from_m31(M31::raw(w.x), M31::raw(w.y), M31::raw(w.z), M31::raw(w.w));
 }
 
+// The evaluation of one column of 2^log_size coefficients at the point whose basis factors are in
+// factor[0, log_size) (shared memory, filled by the caller before a barrier), by the whole block;
+// thread 0 gets the value. j = low + (m << low_bits) with low = threadIdx.x, so w_j = w_low(low) *
+// w_high(m): each thread sums w_high(m) * coeff[j] over its m (one QM31 x M31 product per
+// coefficient) and multiplies by its own w_low once at the end. The block computes 256 w_high
+// values at a time in shared memory (the chunked high-bit weight loop), then reduces its partial
+// sums. Returns with every shared read done (the caller may overwrite factor and partial).
+__device__ PTVM_FORCEINLINE QM31 evaluate_column_at_point(gptr<const M31> coeffs, uint32_t log_size, const uint4* factor,
+                                                         uint4* partial, uint4* high_weight) {
+  const uint32_t low_bits = log_size < kLogThreads ? log_size : kLogThreads;
+  const size_t n_low = size_t{1} << low_bits, n_high = (size_t{1} << log_size) >> low_bits;
+  QM31 w_low = QM31::one();
+  for (uint32_t k = 0; k < low_bits; ++k)
+    if ((threadIdx.x >> k) & 1) w_low = w_low * from_words(factor[k]);
+  QM31 sum;
+  for (size_t base = 0; base < n_high; base += kThreads) {
+    __syncthreads();  // the previous chunk's weights are no longer read
+    const size_t m = base + threadIdx.x;
+    if (m < n_high) {
+      QM31 w = QM31::one();
+      for (uint32_t k = 0; low_bits + k < log_size; ++k)
+        if ((m >> k) & 1) w = w * from_words(factor[low_bits + k]);
+      high_weight[threadIdx.x] = to_words(w);
+    }
+    __syncthreads();
+    const size_t count = n_high - base < kThreads ? n_high - base : kThreads;
+    if (threadIdx.x < n_low)
+      for (size_t i = 0; i < count; ++i)
+        sum += from_words(high_weight[i]) * coeffs.load(threadIdx.x + ((base + i) << low_bits));
+  }
+  partial[threadIdx.x] = to_words(threadIdx.x < n_low ? sum * w_low : QM31::zero());
+  __syncthreads();
+  for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
+    if (threadIdx.x < stride) partial[threadIdx.x] = to_words(from_words(partial[threadIdx.x]) + from_words(partial[threadIdx.x + stride]));
+    __syncthreads();
+  }
+  const QM31 value = from_words(partial[0]);
+  __syncthreads();  // partial[0] is read before the caller's next column overwrites it
+  return value;
+}
+
 __global__ void evaluate_columns_at_point_kernel(gptr<const gpu::DeviceColumnRef> columns, uint32_t n_columns,
                                                  uint32_t log_size, gptr<const QM31> factors, gptr<QM31> out) {
   PTVM_SHARED(uint4, partial, kThreads);
@@ -36,41 +77,10 @@ __global__ void evaluate_columns_at_point_kernel(gptr<const gpu::DeviceColumnRef
   PTVM_SHARED(uint4, high_weight, kThreads);
   if (threadIdx.x < log_size) factor[threadIdx.x] = to_words(load_qm31(factors, threadIdx.x));
   __syncthreads();
-  // j = low + (m << low_bits) with low = threadIdx.x, so w_j = w_low(low) * w_high(m): each thread
-  // sums w_high(m) * coeff[j] over its m (one QM31 x M31 product per coefficient) and multiplies by
-  // its own w_low once at the end. A block computes 256 w_high values at a time in shared memory.
-  const uint32_t low_bits = log_size < kLogThreads ? log_size : kLogThreads;
-  const size_t n_low = size_t{1} << low_bits, n_high = (size_t{1} << log_size) >> low_bits;
-  QM31 w_low = QM31::one();
-  for (uint32_t k = 0; k < low_bits; ++k)
-    if ((threadIdx.x >> k) & 1) w_low = w_low * from_words(factor[k]);
   for (uint32_t c = blockIdx.x; c < n_columns; c += gridDim.x) {
     const gpu::DeviceColumnRef ref = columns.load(c);
-    const gptr<const M31> coeffs(ref.data, ref.length);
-    QM31 sum;
-    for (size_t base = 0; base < n_high; base += kThreads) {
-      __syncthreads();  // the previous chunk's weights are no longer read
-      const size_t m = base + threadIdx.x;
-      if (m < n_high) {
-        QM31 w = QM31::one();
-        for (uint32_t k = 0; low_bits + k < log_size; ++k)
-          if ((m >> k) & 1) w = w * from_words(factor[low_bits + k]);
-        high_weight[threadIdx.x] = to_words(w);
-      }
-      __syncthreads();
-      const size_t count = n_high - base < kThreads ? n_high - base : kThreads;
-      if (threadIdx.x < n_low)
-        for (size_t i = 0; i < count; ++i)
-          sum += from_words(high_weight[i]) * coeffs.load(threadIdx.x + ((base + i) << low_bits));
-    }
-    partial[threadIdx.x] = to_words(threadIdx.x < n_low ? sum * w_low : QM31::zero());
-    __syncthreads();
-    for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
-      if (threadIdx.x < stride) partial[threadIdx.x] = to_words(from_words(partial[threadIdx.x]) + from_words(partial[threadIdx.x + stride]));
-      __syncthreads();
-    }
-    if (threadIdx.x == 0) store_qm31(out, c, from_words(partial[0]));
-    __syncthreads();  // partial[0] is read before the next column overwrites it
+    const QM31 v = evaluate_column_at_point(gptr<const M31>(ref.data, ref.length), log_size, factor, partial, high_weight);
+    if (threadIdx.x == 0) store_qm31(out, c, v);
   }
 }
 
@@ -80,40 +90,13 @@ __global__ void evaluate_columns_at_points_kernel(gptr<const gpu::PointEvalColum
   PTVM_SHARED(uint4, partial, kThreads);
   PTVM_SHARED(uint4, factor, kMaxFactors);
   PTVM_SHARED(uint4, high_weight, kThreads);
-  const uint32_t low_bits = log_size < kLogThreads ? log_size : kLogThreads;
-  const size_t n_low = size_t{1} << low_bits, n_high = (size_t{1} << log_size) >> low_bits;
   for (uint32_t c = blockIdx.x; c < n_columns; c += gridDim.x) {
     const gpu::PointEvalColumn col = columns.load(c);
-    __syncthreads();  // the previous column's factors are no longer read
     if (threadIdx.x < log_size) factor[threadIdx.x] = to_words(load_qm31(factors, col.first_factor + threadIdx.x));
     __syncthreads();
-    QM31 w_low = QM31::one();
-    for (uint32_t k = 0; k < low_bits; ++k)
-      if ((threadIdx.x >> k) & 1) w_low = w_low * from_words(factor[k]);
-    const gptr<const M31> coeffs(col.data, size_t{1} << log_size);
-    QM31 sum;
-    for (size_t base = 0; base < n_high; base += kThreads) {
-      __syncthreads();
-      const size_t m = base + threadIdx.x;
-      if (m < n_high) {
-        QM31 w = QM31::one();
-        for (uint32_t k = 0; low_bits + k < log_size; ++k)
-          if ((m >> k) & 1) w = w * from_words(factor[low_bits + k]);
-        high_weight[threadIdx.x] = to_words(w);
-      }
-      __syncthreads();
-      const size_t count = n_high - base < kThreads ? n_high - base : kThreads;
-      if (threadIdx.x < n_low)
-        for (size_t i = 0; i < count; ++i)
-          sum += from_words(high_weight[i]) * coeffs.load(threadIdx.x + ((base + i) << low_bits));
-    }
-    partial[threadIdx.x] = to_words(threadIdx.x < n_low ? sum * w_low : QM31::zero());
-    __syncthreads();
-    for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
-      if (threadIdx.x < stride) partial[threadIdx.x] = to_words(from_words(partial[threadIdx.x]) + from_words(partial[threadIdx.x + stride]));
-      __syncthreads();
-    }
-    if (threadIdx.x == 0) store_qm31(out, c, from_words(partial[0]));
+    const QM31 v = evaluate_column_at_point(gptr<const M31>(col.data, size_t{1} << log_size), log_size, factor, partial,
+                                            high_weight);
+    if (threadIdx.x == 0) store_qm31(out, c, v);
   }
 }
 

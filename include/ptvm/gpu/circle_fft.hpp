@@ -15,6 +15,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "ptvm/circle/fft.hpp"
 #include "ptvm/field/m31.hpp"
@@ -72,5 +73,21 @@ struct FftColumnIo {
 // kMaxGridY). Out of place with zero-padding, as circle_evaluate_bitrev / circle_interpolate_bitrev.
 void circle_transform_many(gptr<const FftColumnIo> columns, uint32_t n_columns, uint32_t log_size, bool inverse,
                            const DeviceTwiddles& twiddles, stream_t stream, const CircleFftTiling& tiling = {});
+
+// The low-degree extension of trees' columns fused with their Merkle leaves: every column of
+// `columns` (one log size, out of place with zero-padding, as circle_transform_many forward) is
+// evaluated, and tree t's leaf layer (8 * 2^log_size words, word-major, at leaf_words) is hashed
+// from its columns [first_column, first_column + n_columns) in that order, exactly as
+// blake2s_merkle_layer hashes a largest layer (DeviceMerkleTree::commit_many takes it as given).
+// The outer passes are circle_transform_many's; the last pass (tiles of at most 2^11 rows) also
+// hashes the rows it produces (circle_evaluate_leaves_many_kernel, one launch for all trees,
+// gridDim.y = trees split at kMaxGridY), so the LDE is not read again for its leaves. The host
+// tables are uploaded here; returns when the device is done.
+struct LdeLeafTree {
+  uint32_t first_column, n_columns;  // n_columns >= 1
+  uint32_t* leaf_words;
+};
+void circle_evaluate_leaves_many(std::span<const FftColumnIo> columns, std::span<const LdeLeafTree> trees, uint32_t log_size,
+                                 const DeviceTwiddles& twiddles, stream_t stream, const CircleFftTiling& tiling = {});
 
 PTVM_GPU_NAMESPACE_END

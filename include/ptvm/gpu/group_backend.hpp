@@ -12,7 +12,9 @@
 //
 // Batched on the device (one launch set per distinct column log size, whatever the job count):
 // upload_rows, interpolate, evaluate, commit (each Merkle layer of all trees in one launch, all
-// roots in one copy), evaluate_at_points, deep_quotients, the FRI folds, grind (one window launch
+// roots in one copy), extend_and_commit (the last FFT pass of every tree's largest columns fused
+// with their leaf hashes: circle_evaluate_leaves_many), the FRI folds with the next layer's leaves
+// (fri_fold_*_and_commit: the *_leaves_many fold kernels), evaluate_at_points, deep_quotients, the FRI folds, grind (one window launch
 // over all jobs' digests), ColumnSet::to_host / gather and CommittedTree::open (one gather and
 // one copy for all jobs), add_assign, logup_interaction (fractions of all components of one AIR
 // type in one launch, every scan and running column in one more) and eval_composition (one launch
@@ -40,6 +42,7 @@ PTVM_GPU_NAMESPACE_BEGIN
 enum class GroupCall : uint32_t {
   UploadRows, ToHostRows, Interpolate, Evaluate, EvaluateAtPoints, Commit, Logup, Composition,
   AddAssign, Slice, CoefficientSlice, Deep, FoldCircle, FoldLine, Grind, Gather, Open,  // Gather: to_host too
+  ExtendCommit,  // extend_and_commit (the fused LDE + leaf hashes); the fused folds count as folds
   Count
 };
 const char* group_call_name(GroupCall call);

@@ -55,6 +55,12 @@ class DeviceMerkleTree {
   // one launch per layer. Tree t equals commit(trees[t]).
   static std::vector<DeviceMerkleTree> commit_many(std::span<const std::vector<DeviceColumnRef>> trees,
                                                    stream_t stream);
+  // The same, where leaves[t], when not empty, is tree t's largest layer already hashed (8 words
+  // per node, word-major, over all of its columns of the largest length in order, as
+  // blake2s_merkle_layer would hash them; written by a fused kernel: circle_evaluate_leaves_many,
+  // the *_leaves FRI folds). It becomes the tree's layer; only the layers above are launched.
+  static std::vector<DeviceMerkleTree> commit_many(std::span<const std::vector<DeviceColumnRef>> trees,
+                                                   std::vector<DeviceBuffer<uint32_t>> leaves, stream_t stream);
 
   uint32_t max_log_size() const { return static_cast<uint32_t>(layers_.size()) - 1; }
   hash::Blake2sHash root(stream_t stream = nullptr) const { return node(0, 0, stream); }

@@ -100,15 +100,22 @@ void fri_fold_line(SecureColumnConstView in, circle::LineDomain domain, QM31 alp
 
 // Many folds of one size in one launch (gridDim.y = folds, split at kMaxGridY): per fold its
 // input, accumulator (accumulate != 0, circle folds), output, alpha and (line folds) domain.
+// leaves = true (fused fold + leaf hashes): each fold also writes the leaf layer of the folded
+// layer's Merkle tree to leaf_words (8 words per output position, word-major, the layer
+// blake2s_merkle_layer computes over the 4 coordinate columns of `out`), so committing the folded
+// layer starts at the layer above the leaves (DeviceMerkleTree::commit_many with leaves).
 struct FriFoldJob {
   SecureColumnConstView in, acc;
   SecureColumnView out;
   QM31 alpha;
   circle::LineDomain domain;  // line folds: the domain of `in` (log_size of the launch)
   uint32_t accumulate;
+  uint32_t* leaf_words;       // leaves: 8 * 2^(log_size - 1) words
 };
-void fri_fold_circle_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream);
-void fri_fold_line_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream);
+void fri_fold_circle_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream,
+                          bool leaves = false);
+void fri_fold_line_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t log_size, stream_t stream,
+                        bool leaves = false);
 
 // ---- evaluation at a point (kernels/stark/oods.cu) --------------------------------------------
 // out[c] = sum_j coeffs_c[j] * w_j with w_j = prod of factors[k] over the set bits k of j

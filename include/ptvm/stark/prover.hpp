@@ -30,8 +30,9 @@ namespace ptvm::stark {
 // Milliseconds per prover stage: wall clock and process CPU time (the CPU time is what one core
 // pays when PTVM_THREADS=1, and is robust to other load on the machine).
 enum class Stage : size_t {
-  Lde,          // interpolation + low-degree extension of trace and composition columns
-  Commit,       // Merkle commitments of the PCS trees
+  Lde,          // trace upload and interpolation (the composition's lifts are Composition's)
+  Commit,       // low-degree extension + Merkle commitment of each PCS tree (one fused call,
+                // Backend::extend_and_commit)
   Interaction,  // LogUp fractions and interaction columns
   Composition,  // constraint evaluation, composition polynomial and its parts
   Oods,         // out-of-domain sampling
