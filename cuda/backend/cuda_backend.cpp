@@ -37,6 +37,7 @@ class CudaBackendImpl final : public CudaBackend {
   std::string name() const override { return "cuda"; }
 
   void register_air(const DeviceAirKernels& kernels) override { airs_.push_back(kernels); }
+  DevicePipeline& pipeline() override { return pipeline_; }
 
   void poke_value(ColumnSet& columns, size_t column, size_t position, M31 value) override {
     DeviceColumns& d = dev(columns);
@@ -417,6 +418,7 @@ class CudaBackendImpl final : public CudaBackend {
 
   std::vector<DeviceAirKernels> airs_;
   std::unique_ptr<DeviceTwiddles> twiddles_;
+  DevicePipeline pipeline_;
   stream_t stream_ = nullptr;  // the legacy default stream: stages run in call order
 };
 

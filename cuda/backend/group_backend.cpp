@@ -307,13 +307,18 @@ std::vector<std::exception_ptr> run_group(CudaBackend& device, size_t n_jobs, co
       }
       group.job_finished();
     });
-  try {
-    group.coordinate(st);
-  } catch (...) {
-    coordinator_error = std::current_exception();  // execute_kind captures per-call errors; this is a bug
+  {
+    // The coordinator launches and frees on the device's pipeline: stream-ordered pooled memory,
+    // staged uploads, the compute stream for every launch (runtime.hpp, DevicePipeline).
+    PipelineScope pipeline(device.pipeline());
+    try {
+      group.coordinate(st);
+    } catch (...) {
+      coordinator_error = std::current_exception();  // execute_kind captures per-call errors; this is a bug
+    }
+    for (auto& t : threads) t.join();
+    group.free_retired();
   }
-  for (auto& t : threads) t.join();
-  group.free_retired();
   if (coordinator_error) std::rethrow_exception(coordinator_error);
   return errors;
 }

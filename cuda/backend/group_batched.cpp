@@ -120,7 +120,6 @@ void batched_fft(const std::vector<Call*>& calls) {
     tables.push_back(upload(ios, nullptr));
     circle_transform_many(tables.back().cptr(), static_cast<uint32_t>(ios.size()), log, inverse, tw, nullptr);
   }
-  synchronize(nullptr);
 }
 
 void batched_fold(const std::vector<Call*>& calls) {
@@ -160,7 +159,6 @@ void batched_fold(const std::vector<Call*>& calls) {
     else
       fri_fold_line_many(tables.back().cptr(), static_cast<uint32_t>(jobs.size()), log, nullptr);
   }
-  synchronize(nullptr);
 }
 
 // All jobs' row-order columns in one staging copy, then one permutation launch per log size.
@@ -194,7 +192,6 @@ void batched_upload_rows(const std::vector<Call*>& calls) {
     tables.push_back(upload(jobs, nullptr));
     rows_to_bitrev_many(tables.back().cptr(), static_cast<uint32_t>(jobs.size()), log, nullptr);
   }
-  synchronize(nullptr);
 }
 
 }  // namespace

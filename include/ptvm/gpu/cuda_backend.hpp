@@ -24,6 +24,7 @@
 
 #include "ptvm/backend.hpp"
 #include "ptvm/gpu/config.hpp"
+#include "ptvm/gpu/runtime.hpp"
 #include "ptvm/gpu/stark_kernels.hpp"
 
 PTVM_GPU_NAMESPACE_BEGIN
@@ -58,6 +59,10 @@ class CudaBackend : public Backend {
   // Test hook: overwrite one value of a device column set made by this backend (e.g. to check
   // that the dual backend reports an injected difference).
   virtual void poke_value(ColumnSet& columns, size_t column, size_t position, M31 value) = 0;
+  // The backend's device pipeline (compute and copy streams, pinned staging; runtime.hpp): the
+  // group prover (group_backend.hpp) runs its rounds under a PipelineScope of it, so its steady
+  // state reuses the same staging slots and pooled memory group after group.
+  virtual DevicePipeline& pipeline() = 0;
 };
 
 // A CUDA backend on the runtime this program links (CUDA or host-sim), example and VM AIRs

@@ -186,7 +186,7 @@ void launch_composition(const air::Component& component, const CompositionDevice
   PTVM_LAUNCH(composition_kernel<AirT>, grid_stride_blocks(n, kAirThreads), kAirThreads, 0, stream)(
       reinterpret_cast<const AirT*>(air.data()), args);
   PTVM_CHECK_LAUNCH("composition_kernel");
-  synchronize(stream);  // the AIR bytes are freed on return
+  synchronize_before_free(stream);  // the AIR bytes are freed on return
 }
 
 template <class AirT>
@@ -196,7 +196,7 @@ void launch_fractions(const air::Component& component, const FractionsDeviceArgs
   PTVM_LAUNCH(fractions_kernel<AirT>, grid_stride_blocks(n, kAirThreads), kAirThreads, 0, stream)(
       reinterpret_cast<const AirT*>(air.data()), args);
   PTVM_CHECK_LAUNCH("fractions_kernel");
-  synchronize(stream);
+  synchronize_before_free(stream);
 }
 
 // The AIR objects of many components (byte-wise copies, in order) in one upload.
@@ -222,7 +222,7 @@ void launch_composition_many(std::span<const air::Component* const> components, 
                 kAirThreads, 0, stream)(base + first, args.offset(first));
     PTVM_CHECK_LAUNCH("composition_many_kernel");
   }
-  synchronize(stream);
+  synchronize_before_free(stream);
 }
 
 template <class AirT>
@@ -239,7 +239,7 @@ void launch_fractions_many(std::span<const air::Component* const> components, gp
                 kAirThreads, 0, stream)(base + first, args.offset(first));
     PTVM_CHECK_LAUNCH("fractions_many_kernel");
   }
-  synchronize(stream);
+  synchronize_before_free(stream);
 }
 
 template <class AirT>
