@@ -32,7 +32,6 @@ class CudaBackendImpl final : public CudaBackend {
  public:
   CudaBackendImpl() {
     for (const auto& k : example_air_kernels()) airs_.push_back(k);
-    for (const auto& k : vm_air_kernels()) airs_.push_back(k);
   }
   std::string name() const override { return "cuda"; }
 

@@ -323,13 +323,4 @@ std::vector<std::exception_ptr> run_group(CudaBackend& device, size_t n_jobs, co
   return errors;
 }
 
-vmair::GroupProving group_proving(CudaBackend& device, size_t max_group) {
-  vmair::GroupProving g;
-  CudaBackend* d = &device;
-  g.run = [d](size_t n, const std::function<void(size_t, Backend&)>& body) { return run_group(*d, n, body); };
-  g.max_group = max_group;
-  g.device_free_bytes = device_free_bytes();
-  return g;
-}
-
 PTVM_GPU_NAMESPACE_END

@@ -33,8 +33,7 @@
 
 #else  // nvcc
 
-#define PTVM_LAUNCH(kernel, grid, block, smem, stream) \
-  kernel<<<(grid), (block), (smem), ::ptvm::gpu::resolve_stream(stream)>>>
+#define PTVM_LAUNCH(kernel, grid, block, smem, stream) kernel<<<(grid), (block), (smem), ::ptvm::gpu::resolve_stream(stream)>>>
 #define PTVM_SHARED(T, name, N) __shared__ T name[N]
 #define PTVM_DYNAMIC_SHARED(T, name)                                 \
   extern __shared__ __align__(16) unsigned char ptvm_dynamic_smem[]; \
