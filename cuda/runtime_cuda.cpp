@@ -2,6 +2,8 @@
 // PTVM_CUDA_CHECK.
 #include <nvtx3/nvToolsExt.h>
 
+#include <atomic>
+
 #include "ptvm/gpu/cuda_check.hpp"
 #include "ptvm/gpu/runtime.hpp"
 
@@ -49,7 +51,7 @@ cudaMemPool_t device_pool() {
   }();
   return pool;
 }
-bool g_pool_used = false;
+std::atomic<bool> g_pool_used{false};
 }  // namespace
 
 uint64_t device_free_bytes() {
