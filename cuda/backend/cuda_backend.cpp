@@ -34,11 +34,11 @@ class CudaBackendImpl final : public CudaBackend {
  public:
   CudaBackendImpl() {
     for (const auto& k : example_air_kernels()) airs_.push_back(k);
-    for (const auto& k : vm_air_kernels()) airs_.push_back(k);
   }
   std::string name() const override { return "cuda"; }
 
   void register_air(const DeviceAirKernels& kernels) override { airs_.push_back(kernels); }
+  DevicePipeline& pipeline() override { return pipeline_; }
 
   void poke_value(ColumnSet& columns, size_t column, size_t position, M31 value) override {
     DeviceColumns& d = dev(columns);
@@ -232,6 +232,7 @@ class CudaBackendImpl final : public CudaBackend {
   }
 
   std::vector<DeviceAirKernels> airs_;
+  DevicePipeline pipeline_;
   stream_t stream_ = nullptr;  // the legacy default stream: stages run in call order
 };
 

@@ -335,24 +335,20 @@ std::vector<std::exception_ptr> run_group(CudaBackend& device, size_t n_jobs, co
       }
       group.job_finished();
     });
-  try {
-    group.coordinate(st);
-  } catch (...) {
-    coordinator_error = std::current_exception();  // execute_kind captures per-call errors; this is a bug
+  {
+    // The coordinator launches and frees on the device's pipeline: stream-ordered pooled memory,
+    // staged uploads, the compute stream for every launch (runtime.hpp, DevicePipeline).
+    PipelineScope pipeline(device.pipeline());
+    try {
+      group.coordinate(st);
+    } catch (...) {
+      coordinator_error = std::current_exception();  // execute_kind captures per-call errors; this is a bug
+    }
+    for (auto& t : threads) t.join();
+    group.free_retired();
   }
-  for (auto& t : threads) t.join();
-  group.free_retired();
   if (coordinator_error) std::rethrow_exception(coordinator_error);
   return errors;
-}
-
-vmair::GroupProving group_proving(CudaBackend& device, size_t max_group) {
-  vmair::GroupProving g;
-  CudaBackend* d = &device;
-  g.run = [d](size_t n, const std::function<void(size_t, Backend&)>& body) { return run_group(*d, n, body); };
-  g.max_group = max_group;
-  g.device_free_bytes = device_free_bytes();
-  return g;
 }
 
 PTVM_GPU_NAMESPACE_END

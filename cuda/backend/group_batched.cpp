@@ -118,7 +118,6 @@ void batched_fft(const std::vector<Call*>& calls) {
     tables.push_back(upload(ios, nullptr));
     circle_transform_many(tables.back().cptr(), static_cast<uint32_t>(ios.size()), log, inverse, tw, nullptr);
   }
-  synchronize(nullptr);
 }
 
 void batched_fold(const std::vector<Call*>& calls) {
@@ -180,7 +179,6 @@ void batched_fold(const std::vector<Call*>& calls) {
     auto trees = commit_trees(std::move(refs), std::move(given));
     for (size_t i = 0; i < committed.size(); ++i) committed[i]->tree = std::move(trees[i]);
   }
-  synchronize(nullptr);
 }
 
 // extend_and_commit of all calls: every tree's largest columns through the fused last FFT pass
@@ -239,7 +237,6 @@ void batched_extend_commit(const std::vector<Call*>& calls) {
   for (const auto& [log, trees] : fused_trees) circle_evaluate_leaves_many(fused_columns[log], trees, log, tw, nullptr);
   auto trees = commit_trees(std::move(refs), std::move(leaves));
   for (size_t k = 0; k < es.size(); ++k) es[k]->out.tree = std::move(trees[k]);
-  synchronize(nullptr);
 }
 
 // All jobs' row-order columns in one staging copy, then one permutation launch per log size.
@@ -273,7 +270,6 @@ void batched_upload_rows(const std::vector<Call*>& calls) {
     tables.push_back(upload(jobs, nullptr));
     rows_to_bitrev_many(tables.back().cptr(), static_cast<uint32_t>(jobs.size()), log, nullptr);
   }
-  synchronize(nullptr);
 }
 
 }  // namespace

@@ -150,7 +150,6 @@ void batched_deep(const std::vector<Call*>& calls) {
   DeviceBuffer<DeepQuotientJob> job_buffer = upload(jobs, nullptr);
   for (const auto& [log, js] : by_log)
     deep_quotients_many(log, job_buffer.cptr().offset(first_of[log]), static_cast<uint32_t>(js.size()), nullptr);
-  synchronize(nullptr);
 }
 
 void batched_grind(const std::vector<Call*>& calls) {
@@ -189,7 +188,6 @@ void batched_add_assign(const std::vector<Call*>& calls) {
   DeviceBuffer<ColumnPair> table = upload(pairs, nullptr);
   for (const auto& [n, ps] : by_length)
     m31_add_many(table.cptr().offset(first_of[n]), static_cast<uint32_t>(ps.size()), n, nullptr);
-  synchronize(nullptr);
 }
 
 void batched_logup(CudaBackend& device, const std::vector<Call*>& calls) {

@@ -6,6 +6,7 @@
 
 #include "ptvm/gpu/cuda_check.hpp"
 #include "ptvm/gpu/device_wide.hpp"
+#include "ptvm/gpu/runtime.hpp"
 
 namespace ptvm::gpu::cub_detail {
 
@@ -16,15 +17,15 @@ struct FieldAdd {
   }
 };
 
-// CUB's two-phase call: ask for the temporary size, allocate it on the stream, run, free.
+// CUB's two-phase call: ask for the temporary size, allocate it stream-ordered from the runtime's
+// pool (ptvm::gpu::device_malloc_async), run, free.
 template <class Call>
 void run_with_temp_storage(Call call, cudaStream_t stream) {
   size_t bytes = 0;
   PTVM_CUDA_CHECK(call(nullptr, bytes));
-  void* temp = nullptr;
-  PTVM_CUDA_CHECK(cudaMallocAsync(&temp, bytes ? bytes : 1, stream));
+  void* temp = device_malloc_async(bytes ? bytes : 1, stream);
   cudaError_t status = call(temp, bytes);
-  PTVM_CUDA_CHECK(cudaFreeAsync(temp, stream));
+  device_free_async(temp, stream);
   PTVM_CUDA_CHECK(status);
 }
 

@@ -4,6 +4,7 @@
 PTVM_GPU_NAMESPACE_BEGIN
 
 void reduce_add(gptr<const M31> in, gptr<M31> result, size_t n, stream_t stream) {
+  stream = resolve_stream(stream);
   cub_detail::run_with_temp_storage(
       [&](void* temp, size_t& bytes) {
         return cub::DeviceReduce::Reduce(temp, bytes, in.get(), result.get(), n,

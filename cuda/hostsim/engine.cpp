@@ -342,7 +342,7 @@ void launch(const LaunchRequest& r) {
       }
   tls_logs = nullptr;
   resume_as(nullptr, nullptr);
-  if (profile) record_launch(r.kernel, counters);
+  if (profile) record_launch(r.kernel, counters, r.stream);
 }
 
 void record_access(const void* address, uint32_t bytes, bool is_store, uint64_t site) {

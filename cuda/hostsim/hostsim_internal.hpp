@@ -27,11 +27,27 @@ struct LaunchCounters {
 // one access site by the lanes is one request (a warp instruction).
 void count_warp_requests(const std::vector<std::vector<Access>>& logs, unsigned first,
                          unsigned last, LaunchCounters& counters);
-// Adds one finished launch to the kernel's totals and to every open StageScope.
-void record_launch(const char* kernel, const LaunchCounters& counters);
+// A host-sim stream: synchronous, identified for the profile.
+struct HostStream {
+  uint64_t id = 0;
+  std::string name;
+};
 
-// Counts one host <-> device copy while profiling.
-void record_copy(bool to_device, uint64_t bytes);
+// Adds one finished launch to the kernel's totals, to every open StageScope and to its stream.
+void record_launch(const char* kernel, const LaunchCounters& counters, const HostStream* stream);
+
+// The runtime's counters while profiling (stream nullptr: the legacy default stream).
+enum class CopyKind { HostToDevice, DeviceToHost, DeviceToDevice, Memset };
+void record_copy(CopyKind kind, uint64_t bytes, bool pinned, const HostStream* stream);
+enum class StreamOp { Synchronize, EventRecord, EventWait, PoolAllocation };
+void record_stream_op(StreamOp op, const HostStream* stream);
+void record_device_synchronize();
+void record_event_synchronize();
+void record_device_allocation(uint64_t bytes);
+void record_pool_reuse();
+void record_device_free();
+void record_pinned_allocation(uint64_t bytes);
+// A stream's profile entry is created with its name when it is first used.
 
 // Returns and clears the error of the last failed launch on this host thread ("" = none).
 std::string take_last_launch_error();

@@ -27,6 +27,8 @@ struct ProfileState {
   std::map<std::string, StageProfile> stages;
   std::vector<OpenStage> open_stages;
   TransferProfile transfers;
+  RuntimeProfile runtime;             // streams kept in `streams` below
+  std::map<uint64_t, StreamProfile> streams;
 };
 ProfileState& state() {
   static ProfileState* s = new ProfileState;  // never destroyed: the exit report may run late
@@ -75,6 +77,8 @@ void reset_profile() {
   s.kernels.clear();
   s.stages.clear();
   s.transfers = TransferProfile{};
+  s.runtime = RuntimeProfile{};
+  s.streams.clear();
   for (auto& o : s.open_stages) o.launches = o.bytes = 0;
 }
 
@@ -123,9 +127,22 @@ void count_warp_requests(const std::vector<std::vector<Access>>& logs, unsigned 
   }
 }
 
-void record_launch(const char* kernel, const LaunchCounters& c) {
+namespace {
+StreamProfile& stream_entry(ProfileState& s, const HostStream* stream) {
+  const uint64_t id = stream ? stream->id : 0;
+  StreamProfile& p = s.streams[id];
+  if (p.name.empty()) {
+    p.id = id;
+    p.name = stream ? stream->name : "default";
+  }
+  return p;
+}
+}  // namespace
+
+void record_launch(const char* kernel, const LaunchCounters& c, const HostStream* stream) {
   ProfileState& s = state();
   std::lock_guard lock(s.mutex);
+  ++stream_entry(s, stream).launches;
   KernelProfile& k = s.kernels[kernel];
   k.name = kernel;
   ++k.launches;
@@ -139,17 +156,80 @@ void record_launch(const char* kernel, const LaunchCounters& c) {
   }
 }
 
-void record_copy(bool to_device, uint64_t bytes) {
+void record_copy(CopyKind kind, uint64_t bytes, bool pinned, const HostStream* stream) {
   if (!profiling()) return;
   ProfileState& s = state();
   std::lock_guard lock(s.mutex);
-  if (to_device) {
-    ++s.transfers.h2d_copies;
-    s.transfers.h2d_bytes += bytes;
-  } else {
-    ++s.transfers.d2h_copies;
-    s.transfers.d2h_bytes += bytes;
+  StreamProfile& st = stream_entry(s, stream);
+  switch (kind) {
+    case CopyKind::HostToDevice:
+      ++s.transfers.h2d_copies;
+      s.transfers.h2d_bytes += bytes;
+      ++st.h2d_copies;
+      st.h2d_bytes += bytes;
+      if (pinned) {
+        s.transfers.h2d_pinned_bytes += bytes;
+        st.h2d_pinned_bytes += bytes;
+      }
+      break;
+    case CopyKind::DeviceToHost:
+      ++s.transfers.d2h_copies;
+      s.transfers.d2h_bytes += bytes;
+      ++st.d2h_copies;
+      st.d2h_bytes += bytes;
+      if (pinned) {
+        s.transfers.d2h_pinned_bytes += bytes;
+        st.d2h_pinned_bytes += bytes;
+      }
+      break;
+    case CopyKind::DeviceToDevice: ++st.d2d_copies; break;
+    case CopyKind::Memset: ++st.memsets; break;
   }
+}
+
+void record_stream_op(StreamOp op, const HostStream* stream) {
+  if (!profiling()) return;
+  ProfileState& s = state();
+  std::lock_guard lock(s.mutex);
+  StreamProfile& st = stream_entry(s, stream);
+  switch (op) {
+    case StreamOp::Synchronize: ++st.synchronizations; break;
+    case StreamOp::EventRecord: ++st.event_records; break;
+    case StreamOp::EventWait: ++st.event_waits; break;
+    case StreamOp::PoolAllocation: ++st.pool_allocations; break;
+  }
+}
+
+#define PTVM_RUNTIME_COUNTER(body)   \
+  if (!profiling()) return;          \
+  ProfileState& s = state();         \
+  std::lock_guard lock(s.mutex);     \
+  body
+void record_device_synchronize() { PTVM_RUNTIME_COUNTER(++s.runtime.device_synchronizations;) }
+void record_event_synchronize() { PTVM_RUNTIME_COUNTER(++s.runtime.event_synchronizations;) }
+void record_device_allocation(uint64_t bytes) {
+  PTVM_RUNTIME_COUNTER(++s.runtime.device_allocations; s.runtime.device_allocated_bytes += bytes;)
+}
+void record_pool_reuse() { PTVM_RUNTIME_COUNTER(++s.runtime.pool_reuses;) }
+void record_device_free() { PTVM_RUNTIME_COUNTER(++s.runtime.device_frees;) }
+void record_pinned_allocation(uint64_t bytes) {
+  PTVM_RUNTIME_COUNTER(++s.runtime.pinned_allocations; s.runtime.pinned_allocated_bytes += bytes;)
+}
+#undef PTVM_RUNTIME_COUNTER
+
+RuntimeProfile runtime_profile() {
+  ProfileState& s = state();
+  std::lock_guard lock(s.mutex);
+  RuntimeProfile r = s.runtime;
+  for (auto& [id, st] : s.streams) r.streams.push_back(st);
+  return r;
+}
+
+const StreamProfile* RuntimeProfile::stream(const std::string& name) const {
+  const StreamProfile* best = nullptr;
+  for (const StreamProfile& st : streams)
+    if (st.name == name && (!best || st.uses() > best->uses())) best = &st;
+  return best;
 }
 
 TransferProfile transfer_profile() {

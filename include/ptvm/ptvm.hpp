@@ -5,6 +5,8 @@
 // (gpu/config.hpp needs either PTVM_HOSTSIM, defined by ptvm::hostsim, or the CUDA toolkit's
 // <cuda_runtime_api.h>, provided through ptvm::cuda), so a translation unit includes them itself
 // and links the matching library (find_package(ptvm COMPONENTS hostsim) / COMPONENTS cuda):
+//   gpu/vmair_device.hpp   vmair::register_device_airs(), vmair::group_proving(): the VM side of the
+//                          device backend (ptvm::vm_hostsim / ptvm::vm_cuda)
 //   gpu/cuda_backend.hpp   CudaBackend, make_cuda_backend(), make_dual_backend(), make_backend(name):
 //                          a ptvm::Backend for stark::prove / vmair::ProveOptions::backend
 //   gpu/runtime.hpp        device buffers, streams, events, device discovery (device_available())

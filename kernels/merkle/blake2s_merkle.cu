@@ -139,7 +139,7 @@ DeviceMerkleTree DeviceMerkleTree::commit(std::span<const DeviceColumnRef> colum
     blake2s_merkle_layer(children, tables.back().cptr(), static_cast<uint32_t>(cols.size()),
                          tree.layers_[log].ptr(), n_nodes, stream);
   }
-  synchronize(stream);
+  synchronize_before_free(stream);
   return tree;
 }
 
@@ -235,7 +235,7 @@ std::vector<DeviceMerkleTree> DeviceMerkleTree::commit_many(std::span<const std:
       blake2s_merkle_layers(job_tables.back().cptr(), static_cast<uint32_t>(jobs.size()), n_nodes, stream);
     }
   }
-  synchronize(stream);
+  synchronize_before_free(stream);
   return out;
 }
 

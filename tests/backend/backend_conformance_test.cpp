@@ -24,6 +24,7 @@
 #include "ptvm/shard/sharded_backend.hpp"
 #include "ptvm/gpu/cuda_backend.hpp"
 #include "ptvm/gpu/runtime.hpp"
+#include "ptvm/gpu/vmair_device.hpp"
 #include "ptvm/vmair/vm_air.hpp"
 
 namespace ptvm {
@@ -40,6 +41,13 @@ constexpr uint32_t kDeviceMaxLog = 15;
 #endif
 constexpr uint32_t kCpuMaxLog = 14;
 
+// The CUDA backend with the VM AIR's device evaluators registered (the VM side's, not cuda/'s).
+std::unique_ptr<gpu::CudaBackend> cuda_with_vm_airs() {
+  auto b = gpu::make_cuda_backend();
+  vmair::register_device_airs(*b);
+  return b;
+}
+
 struct BackendCase {
   std::string name;
   std::function<std::unique_ptr<Backend>()> make;
@@ -52,9 +60,9 @@ void PrintTo(const BackendCase& c, std::ostream* os) { *os << c.name; }
 std::vector<BackendCase> backend_cases() {
   return {
       {"cpu", [] { return make_cpu_backend(); }, kCpuMaxLog, false},
-      {kDeviceName, [] { return std::unique_ptr<Backend>(gpu::make_cuda_backend()); }, kDeviceMaxLog, true},
+      {kDeviceName, [] { return std::unique_ptr<Backend>(cuda_with_vm_airs()); }, kDeviceMaxLog, true},
       {std::string("dual_cpu_") + kDeviceName,
-       [] { return gpu::make_dual_backend(make_cpu_backend(), gpu::make_cuda_backend()); }, kDeviceMaxLog, true},
+       [] { return gpu::make_dual_backend(make_cpu_backend(), cuda_with_vm_airs()); }, kDeviceMaxLog, true},
       {"dual_cpu_cpu", [] { return gpu::make_dual_backend(make_cpu_backend(), make_cpu_backend()); }, kCpuMaxLog, false},
       {"sharded_1", [] { return shard::make_single_rank_sharded_backend(); }, kCpuMaxLog, false},
   };

@@ -1,4 +1,4 @@
-// prove_batch in lockstep groups on the device (BatchProveOptions::group = gpu::group_proving):
+// prove_batch in lockstep groups on the device (BatchProveOptions::group = vmair::group_proving):
 // the same outcome per job as the CPU batch (proof file bytes, errors), results in job order, and
 // a job too large for the device's free memory fails alone with an error naming it.
 #include <gtest/gtest.h>
@@ -7,6 +7,7 @@
 
 #include "ptvm/gpu/cuda_backend.hpp"
 #include "ptvm/gpu/group_backend.hpp"
+#include "ptvm/gpu/vmair_device.hpp"
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vmair/batch.hpp"
 #include "ptvm/vmair/profiles.hpp"
@@ -84,7 +85,7 @@ TEST(GroupProveBatch, SameOutcomesAsTheCpuBatchInJobOrder) {
   const std::vector<Outcome> cpu = run(jobs, base_options());
   auto device = gpu::make_cuda_backend();
   vmair::BatchProveOptions grouped = base_options();
-  grouped.group = gpu::group_proving(*device, 2);  // groups of 2: several groups per shape
+  grouped.group = vmair::group_proving(*device, 2);  // groups of 2: several groups per shape
   const std::vector<Outcome> got = run(jobs, grouped);
   ASSERT_EQ(got.size(), cpu.size());
   size_t proven = 0;
@@ -105,7 +106,7 @@ TEST(GroupProveBatch, AJobTooLargeForTheDeviceFailsAlone) {
   ASSERT_LT(small, large);
   auto device = gpu::make_cuda_backend();
   vmair::BatchProveOptions grouped = base_options();
-  grouped.group = gpu::group_proving(*device);
+  grouped.group = vmair::group_proving(*device);
   grouped.group->device_free_bytes = (small + large) / 2 * 10 / 8 + 10;  // 80% of it: between the two
   const std::vector<Outcome> got = run(jobs, grouped);
   ASSERT_EQ(got.size(), 3u);

@@ -1,4 +1,4 @@
-// The VM AIR (all its components, on the device through vm_air_kernels()) proven by the CUDA
+// The VM AIR (all its components, on the device through vmair::register_device_airs()) proven by the CUDA
 // backend under host-sim: the same proof bytes as the CPU backend, accepted by the verifier.
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 #include "../shared_vectors.hpp"
 #include "../vm_air/vm_air_test_util.hpp"
 #include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/gpu/vmair_device.hpp"
 #include "require_device.hpp"
 
 namespace ptvm::vmair::testing {
@@ -24,6 +25,7 @@ void expect_same_vm_proof_of_trace(const vm::ExecutionTrace& trace) {
   auto witness = build_witness(statement, trace);
   auto cpu = make_cpu_backend();
   auto cuda = gpu::make_cuda_backend();
+  vmair::register_device_airs(*cuda);
   const stark::StarkProof cuda_proof = stark::prove(a, pub, witness, fast_profile(), *cuda);
   const stark::StarkProof cpu_proof = stark::prove(a, pub, witness, fast_profile(), *cpu);
   EXPECT_TRUE(stark::proof_to_binary(cuda_proof) == stark::proof_to_binary(cpu_proof));

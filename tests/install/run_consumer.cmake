@@ -1,6 +1,6 @@
 # cmake -P driver of the install tests (registered by tests/install/CMakeLists.txt):
 #   MODE=package       installs the build tree PTVM_BUILD_DIR into a fresh prefix, component by
-#                      component (the core "ptvm" first, then each GPU component of COMPONENTS),
+#                      component (the core "ptvm" first, then each other component of COMPONENTS: hostsim, cuda, mpi),
 #                      and builds and runs the consumer project against it with find_package(ptvm)
 #   MODE=subdirectory  configures the consumer with add_subdirectory(PTVM_SOURCE_DIR) (no CUDA, no
 #                      host-sim: the host library only), checks that no test, benchmark, fuzz or CLI
@@ -82,7 +82,7 @@ if(MODE STREQUAL "package")
       message(FATAL_ERROR "component ptvm did not install ${expected} (installed: ${installed})")
     endif()
   endforeach()
-  if(installed MATCHES "ptvm_cuda|ptvm_hostsim|-targets.cmake|bin/")
+  if(installed MATCHES "ptvm_cuda|ptvm_hostsim|ptvm_mpi|-targets.cmake|bin/")
     message(FATAL_ERROR "component ptvm installed more than the core: ${installed}")
   endif()
   check_package_files()
@@ -96,7 +96,7 @@ if(MODE STREQUAL "package")
   run("build consumer" COMMAND ${CMAKE_COMMAND} --build ${build} -j ${JOBS})
   run("run consumer" COMMAND ${build}/consumer)
 
-  # 2. The GPU components this build exports, installed on top; each consumer_<c> links one.
+  # 2. The other components this build exports (GPU, MPI), installed on top; each consumer_<c> links one.
   set(gpu_components ${COMPONENTS})
   list(REMOVE_ITEM gpu_components ptvm)
   if(gpu_components)

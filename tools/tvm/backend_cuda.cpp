@@ -12,6 +12,7 @@
 #include "ptvm/gpu/stark128_backend.hpp"
 #include "ptvm/gpu/runtime.hpp"
 #include "ptvm/gpu/tensor_batch.hpp"
+#include "ptvm/gpu/vmair_device.hpp"
 #if !defined(PTVM_HOSTSIM)
 #include "ptvm/gpu/cuda_check.hpp"
 #endif
@@ -23,6 +24,13 @@ namespace tvm_cli {
 bool cuda_runtime_built() { return true; }
 bool cuda_device_visible() { return ptvm::gpu::device_available(); }
 std::unique_ptr<ptvm::Backend> make_cuda_runtime_backend(const std::string& name) {
+  // The CLI proves VM programs: its CUDA backends carry the VM AIR's device evaluators.
+  if (name == "cuda" || name == "dual") {
+    auto device = ptvm::gpu::make_cuda_backend();
+    ptvm::vmair::register_device_airs(*device);
+    if (name == "cuda") return device;
+    return ptvm::gpu::make_dual_backend(ptvm::make_cpu_backend(), std::move(device));
+  }
   return ptvm::gpu::make_backend(name);
 }
 int cuda_device_count() {
@@ -37,7 +45,7 @@ ptvm::vm::TensorFfnFactory make_cuda_tensor_ffn(bool cublas) {
 std::optional<ptvm::vmair::GroupProving> make_cuda_group_proving(ptvm::Backend& backend, size_t max_group) {
   auto* device = dynamic_cast<ptvm::gpu::CudaBackend*>(&backend);
   if (!device) return std::nullopt;
-  return ptvm::gpu::group_proving(*device, max_group);
+  return ptvm::vmair::group_proving(*device, max_group);
 }
 std::unique_ptr<ptvm::stark128::Backend128> make_cuda_runtime_stark128_backend(const std::string& name) {
   return ptvm::gpu::make_stark128_backend(name);

@@ -11,6 +11,7 @@
 #include "ptvm/gpu/group_backend.hpp"
 #include "ptvm/gpu/stark128_backend.hpp"
 #include "ptvm/gpu/tensor_batch.hpp"
+#include "ptvm/gpu/vmair_device.hpp"
 #endif
 
 namespace tvm_cli {
@@ -18,6 +19,13 @@ namespace tvm_cli {
 #if defined(TVM_WITH_HOSTSIM_RUNTIME)
 bool hostsim_runtime_built() { return true; }
 std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name) {
+  // The CLI proves VM programs: its CUDA backends carry the VM AIR's device evaluators.
+  if (name == "cuda" || name == "dual") {
+    auto device = ptvm::gpu::make_cuda_backend();
+    ptvm::vmair::register_device_airs(*device);
+    if (name == "cuda") return device;
+    return ptvm::gpu::make_dual_backend(ptvm::make_cpu_backend(), std::move(device));
+  }
   return ptvm::gpu::make_backend(name);
 }
 ptvm::vm::TensorFfnFactory make_hostsim_tensor_ffn() {
@@ -26,7 +34,7 @@ ptvm::vm::TensorFfnFactory make_hostsim_tensor_ffn() {
 std::optional<ptvm::vmair::GroupProving> make_hostsim_group_proving(ptvm::Backend& backend, size_t max_group) {
   auto* device = dynamic_cast<ptvm::gpu::CudaBackend*>(&backend);
   if (!device) return std::nullopt;
-  return ptvm::gpu::group_proving(*device, max_group);
+  return ptvm::vmair::group_proving(*device, max_group);
 }
 std::unique_ptr<ptvm::stark128::Backend128> make_hostsim_runtime_stark128_backend(const std::string& name) {
   return ptvm::gpu::make_stark128_backend(name);

@@ -7,13 +7,17 @@
 // AIR evaluation on the device: the constraint evaluator of an AIR type is a template
 // (`template <class E> PTVM_HD void evaluate(E&) const`), so a kernel must be instantiated for each
 // AIR type in a .cu file: `gpu::device_air_kernels<MyAir>()` (ptvm/gpu/device_air.cuh) gives the
-// launchers, and CudaBackend::register_air() makes them known. The library's example AIRs are
-// registered by every backend made here. A component whose AIR type is not registered makes
-// logup_interaction / eval_composition throw ptvm::Error naming it. The VM AIR's components are
-// registered as well.
+// launchers, and CudaBackend::register_air() makes them known. This library is generic: it
+// registers only the example AIRs of ptvm/air/examples/ with every backend made here. Any other
+// AIR, the VM's included (ptvm/gpu/vmair_device.hpp, outside cuda/), is registered by its owner. A
+// component whose AIR type is not registered makes logup_interaction / eval_composition throw
+// ptvm::Error naming it.
 //
-// Device AIR requirement: evaluate() may read only trivially copyable members of the AIR (the AIR
-// object is copied byte-wise to device memory; nvcc rejects host-only members used on the device).
+// Device AIR requirement: what a kernel evaluates is copied byte-wise to device memory, so it is
+// trivially copyable (device_air_kernels static_asserts it): the AIR type itself, or, when the AIR
+// holds host-only data (a name, a ROM, memory contents), its `DeviceEval` view (a nested trivially
+// copyable struct with the evaluate() body, returned by `DeviceEval device_eval() const`; the AIR's
+// own evaluate() forwards to it, so host and device evaluate the same code).
 #pragma once
 #include <functional>
 #include <span>
@@ -24,6 +28,7 @@
 
 #include "ptvm/backend.hpp"
 #include "ptvm/gpu/config.hpp"
+#include "ptvm/gpu/runtime.hpp"
 #include "ptvm/gpu/stark_kernels.hpp"
 
 PTVM_GPU_NAMESPACE_BEGIN
@@ -45,8 +50,6 @@ struct DeviceAirKernels {
 
 // The example AIRs of ptvm/air/examples/ (kernels/stark/example_airs.cu).
 std::vector<DeviceAirKernels> example_air_kernels();
-// The VM AIR's components of ptvm/vmair/vm_air.hpp (kernels/stark/vm_airs.cu).
-std::vector<DeviceAirKernels> vm_air_kernels();
 
 class CudaBackend : public Backend {
  public:
@@ -58,9 +61,13 @@ class CudaBackend : public Backend {
   // Test hook: overwrite one value of a device column set made by this backend (e.g. to check
   // that the dual backend reports an injected difference).
   virtual void poke_value(ColumnSet& columns, size_t column, size_t position, M31 value) = 0;
+  // The backend's device pipeline (compute and copy streams, pinned staging; runtime.hpp): the
+  // group prover (group_backend.hpp) runs its rounds under a PipelineScope of it, so its steady
+  // state reuses the same staging slots and pooled memory group after group.
+  virtual DevicePipeline& pipeline() = 0;
 };
 
-// A CUDA backend on the runtime this program links (CUDA or host-sim), example and VM AIRs
+// A CUDA backend on the runtime this program links (CUDA or host-sim), the example AIRs
 // registered.
 // Throws ptvm::Error (Device) when no device is available.
 std::unique_ptr<CudaBackend> make_cuda_backend();

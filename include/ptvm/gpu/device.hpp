@@ -1,7 +1,9 @@
 // The one header every kernel file (kernels/**/*.cu) includes first. It gives the same source two
 // meanings: under nvcc the CUDA built-ins, under host-sim (PTVM_HOSTSIM, host compiler) the fiber
 // runtime of ptvm/gpu/hostsim/prelude.hpp. Kernels therefore use only:
-//   PTVM_LAUNCH(kernel, grid, block, smem, stream)(args...)   -- the only launch syntax
+//   PTVM_LAUNCH(kernel, grid, block, smem, stream)(args...)   -- the only launch syntax (a nullptr
+//                                                                stream: the thread's default one,
+//                                                                ptvm::gpu::resolve_stream)
 //   PTVM_SHARED(T, name, N)                                   -- static shared array T name[N]
 //   PTVM_DYNAMIC_SHARED(T, name)                              -- dynamic shared memory as T*
 //   gptr<T> load/store                                        -- global memory
@@ -19,7 +21,8 @@
 #include "ptvm/gpu/hostsim/prelude.hpp"
 
 #define PTVM_LAUNCH(kernel, grid, block, smem, stream) \
-  ::ptvm::hostsim::make_launcher(kernel, #kernel, grid, block, smem, stream, __FILE__, __LINE__)
+  ::ptvm::hostsim::make_launcher(kernel, #kernel, grid, block, smem, ::ptvm::gpu::resolve_stream(stream), \
+                                 __FILE__, __LINE__)
 // One arena slot per declaration site (the address of a static tag) and per block.
 #define PTVM_SHARED(T, name, N)                                               \
   static const char name##_ptvm_shared_tag = 0;                               \
@@ -30,7 +33,7 @@
 
 #else  // nvcc
 
-#define PTVM_LAUNCH(kernel, grid, block, smem, stream) kernel<<<(grid), (block), (smem), (stream)>>>
+#define PTVM_LAUNCH(kernel, grid, block, smem, stream) kernel<<<(grid), (block), (smem), ::ptvm::gpu::resolve_stream(stream)>>>
 #define PTVM_SHARED(T, name, N) __shared__ T name[N]
 #define PTVM_DYNAMIC_SHARED(T, name)                                 \
   extern __shared__ __align__(16) unsigned char ptvm_dynamic_smem[]; \

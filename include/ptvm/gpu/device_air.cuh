@@ -7,9 +7,11 @@
 // constraint order: the AIR's calls, then boundary constraints in ComponentInfo order, then the last
 // LogUp batch), so the device result is the CPU backend's byte for byte.
 #pragma once
+#include <concepts>
 #include <cstring>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 #include <typeinfo>
 
@@ -22,6 +24,28 @@
 #include "ptvm/gpu/stark_kernels.hpp"
 
 PTVM_GPU_NAMESPACE_BEGIN
+
+// What a kernel evaluates for a component of AIR type AirT, copied byte-wise to device memory:
+// AirT::DeviceEval when AirT declares one (with `DeviceEval device_eval() const`), a trivially
+// copyable view of what evaluate() reads, the AIR keeping its host-only data (names, ROM, memory
+// contents) beside it; else AirT itself, which must then be trivially copyable.
+template <class AirT>
+struct DeviceEvaluator {
+  using type = AirT;
+  static const AirT& of(const AirT& air) { return air; }
+};
+template <class AirT>
+  requires requires(const AirT& air) {
+    typename AirT::DeviceEval;
+    { air.device_eval() } -> std::same_as<typename AirT::DeviceEval>;
+  }
+struct DeviceEvaluator<AirT> {
+  using type = typename AirT::DeviceEval;
+  static type of(const AirT& air) { return air.device_eval(); }
+};
+template <class AirT>
+using device_evaluator_t = typename DeviceEvaluator<AirT>::type;
+
 namespace device_air {
 
 PTVM_HD PTVM_FORCEINLINE M31 column_value(const gptr<const DeviceColumnRef>& table, uint32_t column, size_t position) {
@@ -162,14 +186,6 @@ __global__ void fractions_many_kernel(const AirT* airs, gptr<const FractionsDevi
   fraction_rows(airs + blockIdx.y, a);
 }
 
-// The AIR object in device memory, copied byte-wise (see the header of cuda_backend.hpp).
-template <class AirT>
-DeviceBuffer<unsigned char> upload_air(const AirT& air, stream_t stream) {
-  DeviceBuffer<unsigned char> bytes(sizeof(AirT));
-  copy_to_device(bytes.data(), static_cast<const void*>(&air), sizeof(AirT), stream);
-  return bytes;
-}
-
 template <class AirT>
 const AirT& air_of(const air::Component& component) {
   auto* adapter = dynamic_cast<const air::ComponentAdapter<AirT>*>(&component);
@@ -177,69 +193,78 @@ const AirT& air_of(const air::Component& component) {
   return adapter->air();
 }
 
+// The device evaluators of components (byte-wise copies, in order) in one upload.
+template <class AirT>
+DeviceBuffer<unsigned char> upload_evaluators(std::span<const air::Component* const> components, stream_t stream) {
+  using Eval = device_evaluator_t<AirT>;
+  std::vector<unsigned char> bytes(sizeof(Eval) * components.size());
+  for (size_t i = 0; i < components.size(); ++i) {
+    const Eval eval = DeviceEvaluator<AirT>::of(air_of<AirT>(*components[i]));
+    std::memcpy(bytes.data() + i * sizeof(Eval), static_cast<const void*>(&eval), sizeof(Eval));
+  }
+  return DeviceBuffer<unsigned char>::from_host(bytes, stream);
+}
+
 constexpr unsigned kAirThreads = 128;
 
 template <class AirT>
 void launch_composition(const air::Component& component, const CompositionDeviceArgs& args, stream_t stream) {
-  DeviceBuffer<unsigned char> air = upload_air(air_of<AirT>(component), stream);
+  using Eval = device_evaluator_t<AirT>;
+  const air::Component* const one[] = {&component};
+  DeviceBuffer<unsigned char> eval = upload_evaluators<AirT>(one, stream);
   const size_t n = size_t{1} << args.log_size;
-  PTVM_LAUNCH(composition_kernel<AirT>, grid_stride_blocks(n, kAirThreads), kAirThreads, 0, stream)(
-      reinterpret_cast<const AirT*>(air.data()), args);
+  PTVM_LAUNCH(composition_kernel<Eval>, grid_stride_blocks(n, kAirThreads), kAirThreads, 0, stream)(
+      reinterpret_cast<const Eval*>(eval.data()), args);
   PTVM_CHECK_LAUNCH("composition_kernel");
-  synchronize(stream);  // the AIR bytes are freed on return
+  synchronize_before_free(stream);  // the evaluator bytes are freed on return
 }
 
 template <class AirT>
 void launch_fractions(const air::Component& component, const FractionsDeviceArgs& args, stream_t stream) {
-  DeviceBuffer<unsigned char> air = upload_air(air_of<AirT>(component), stream);
+  using Eval = device_evaluator_t<AirT>;
+  const air::Component* const one[] = {&component};
+  DeviceBuffer<unsigned char> eval = upload_evaluators<AirT>(one, stream);
   const size_t n = size_t{1} << args.log_rows;
-  PTVM_LAUNCH(fractions_kernel<AirT>, grid_stride_blocks(n, kAirThreads), kAirThreads, 0, stream)(
-      reinterpret_cast<const AirT*>(air.data()), args);
+  PTVM_LAUNCH(fractions_kernel<Eval>, grid_stride_blocks(n, kAirThreads), kAirThreads, 0, stream)(
+      reinterpret_cast<const Eval*>(eval.data()), args);
   PTVM_CHECK_LAUNCH("fractions_kernel");
-  synchronize(stream);
-}
-
-// The AIR objects of many components (byte-wise copies, in order) in one upload.
-template <class AirT>
-DeviceBuffer<unsigned char> upload_airs(std::span<const air::Component* const> components, stream_t stream) {
-  std::vector<unsigned char> bytes(sizeof(AirT) * components.size());
-  for (size_t i = 0; i < components.size(); ++i)
-    std::memcpy(bytes.data() + i * sizeof(AirT), static_cast<const void*>(&air_of<AirT>(*components[i])), sizeof(AirT));
-  return DeviceBuffer<unsigned char>::from_host(bytes, stream);
+  synchronize_before_free(stream);
 }
 
 template <class AirT>
 void launch_composition_many(std::span<const air::Component* const> components, gptr<const CompositionDeviceArgs> args,
                              uint32_t max_log_size, stream_t stream) {
+  using Eval = device_evaluator_t<AirT>;
   if (components.empty()) return;
-  DeviceBuffer<unsigned char> airs = upload_airs<AirT>(components, stream);
-  const AirT* base = reinterpret_cast<const AirT*>(airs.data());
+  DeviceBuffer<unsigned char> evals = upload_evaluators<AirT>(components, stream);
+  const Eval* base = reinterpret_cast<const Eval*>(evals.data());
   const size_t n = size_t{1} << max_log_size;
   const uint32_t total = static_cast<uint32_t>(components.size());
   for (uint32_t first = 0; first < total; first += kMaxGridY) {
     const uint32_t count = total - first < kMaxGridY ? total - first : kMaxGridY;
-    PTVM_LAUNCH(composition_many_kernel<AirT>, dim3(grid_stride_blocks(n, kAirThreads, 132 * 16 / count + 1), count),
+    PTVM_LAUNCH(composition_many_kernel<Eval>, dim3(grid_stride_blocks(n, kAirThreads, 132 * 16 / count + 1), count),
                 kAirThreads, 0, stream)(base + first, args.offset(first));
     PTVM_CHECK_LAUNCH("composition_many_kernel");
   }
-  synchronize(stream);
+  synchronize_before_free(stream);
 }
 
 template <class AirT>
 void launch_fractions_many(std::span<const air::Component* const> components, gptr<const FractionsDeviceArgs> args,
                            uint32_t max_log_rows, stream_t stream) {
+  using Eval = device_evaluator_t<AirT>;
   if (components.empty()) return;
-  DeviceBuffer<unsigned char> airs = upload_airs<AirT>(components, stream);
-  const AirT* base = reinterpret_cast<const AirT*>(airs.data());
+  DeviceBuffer<unsigned char> evals = upload_evaluators<AirT>(components, stream);
+  const Eval* base = reinterpret_cast<const Eval*>(evals.data());
   const size_t n = size_t{1} << max_log_rows;
   const uint32_t total = static_cast<uint32_t>(components.size());
   for (uint32_t first = 0; first < total; first += kMaxGridY) {
     const uint32_t count = total - first < kMaxGridY ? total - first : kMaxGridY;
-    PTVM_LAUNCH(fractions_many_kernel<AirT>, dim3(grid_stride_blocks(n, kAirThreads, 132 * 16 / count + 1), count),
+    PTVM_LAUNCH(fractions_many_kernel<Eval>, dim3(grid_stride_blocks(n, kAirThreads, 132 * 16 / count + 1), count),
                 kAirThreads, 0, stream)(base + first, args.offset(first));
     PTVM_CHECK_LAUNCH("fractions_many_kernel");
   }
-  synchronize(stream);
+  synchronize_before_free(stream);
 }
 
 template <class AirT>
@@ -251,6 +276,9 @@ bool matches(const air::Component& component) {
 
 template <class AirT>
 DeviceAirKernels device_air_kernels() {
+  static_assert(std::is_trivially_copyable_v<device_evaluator_t<AirT>>,
+                "the device evaluator of an AIR is copied byte-wise to device memory: declare a trivially "
+                "copyable AirT::DeviceEval (and DeviceEval device_eval() const) holding what evaluate() reads");
   return DeviceAirKernels{typeid(AirT).name(),
                           &device_air::matches<AirT>,
                           &device_air::launch_fractions<AirT>,

@@ -22,6 +22,13 @@
 //
 // Proofs are the same bytes as each job proven alone on any backend: every batched launch computes
 // the same per-column function as the single launch.
+//
+// The coordinator runs the rounds under a PipelineScope of the device's pipeline
+// (CudaBackend::pipeline(), ptvm/gpu/runtime.hpp): every launch on its compute stream, uploads
+// staged through its pinned slots on its copy stream (events order the two), every buffer from
+// the stream-ordered pool. Host waits are only on the event of a download the provers need (roots,
+// sampled values, claimed sums, openings, nonces) or of a staging slot being refilled; nothing
+// synchronises the device, and a second group of a shape allocates no device or pinned memory.
 #pragma once
 #include <array>
 #include <cstddef>
@@ -34,7 +41,6 @@
 #include "ptvm/backend.hpp"
 #include "ptvm/gpu/config.hpp"
 #include "ptvm/gpu/cuda_backend.hpp"
-#include "ptvm/vmair/batch.hpp"
 
 PTVM_GPU_NAMESPACE_BEGIN
 
@@ -63,10 +69,6 @@ using GroupJobFn = std::function<void(size_t job, Backend& backend)>;
 // on). Column sets and trees a body keeps past its return are destroyed with the group.
 std::vector<std::exception_ptr> run_group(CudaBackend& device, size_t n_jobs, const GroupJobFn& body,
                                           GroupStats* stats = nullptr);
-
-// prove_batch's lockstep groups (vmair::BatchProveOptions::group) over run_group on `device`,
-// which must outlive its use: at most max_group jobs per group, bounded by the device's free
-// memory now.
-vmair::GroupProving group_proving(CudaBackend& device, size_t max_group = 256);
+// (prove_batch's lockstep groups over run_group: vmair::group_proving, ptvm/gpu/vmair_device.hpp.)
 
 PTVM_GPU_NAMESPACE_END

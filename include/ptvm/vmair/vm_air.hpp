@@ -304,11 +304,20 @@ struct RomAir {
     }
     return cols;
   }
+  // What the device evaluates: nothing of the ROM itself (it enters through the preprocessed
+  // columns), so a trivially copyable empty view.
+  struct DeviceEval {
+    template <class E>
+    PTVM_HD void evaluate(E& e) const {
+      using F = typename E::F;
+      e.add_fraction(kRomRelation, constant<F>(0) - e.main(0, 0),
+                     {e.preprocessed(0, 0), e.preprocessed(1, 0), e.preprocessed(2, 0), e.preprocessed(3, 0)});
+    }
+  };
+  DeviceEval device_eval() const { return {}; }
   template <class E>
   PTVM_HD void evaluate(E& e) const {
-    using F = typename E::F;
-    e.add_fraction(kRomRelation, constant<F>(0) - e.main(0, 0),
-                   {e.preprocessed(0, 0), e.preprocessed(1, 0), e.preprocessed(2, 0), e.preprocessed(3, 0)});
+    DeviceEval{}.evaluate(e);
   }
 };
 
@@ -340,12 +349,20 @@ struct MemoryAir {
     }
     return cols;
   }
+  // What the device evaluates: the memory contents enter through the preprocessed columns.
+  struct DeviceEval {
+    template <class E>
+    PTVM_HD void evaluate(E& e) const {
+      using F = typename E::F;
+      const F addr = e.preprocessed(0, 0), is_cell = e.preprocessed(3, 0);
+      e.add_fraction(kMemoryRelation, constant<F>(0) - is_cell, {addr, e.preprocessed(1, 0), constant<F>(0)});
+      e.add_fraction(kMemoryRelation, is_cell, {addr, e.preprocessed(2, 0), e.main(0, 0)});
+    }
+  };
+  DeviceEval device_eval() const { return {}; }
   template <class E>
   PTVM_HD void evaluate(E& e) const {
-    using F = typename E::F;
-    const F addr = e.preprocessed(0, 0), is_cell = e.preprocessed(3, 0);
-    e.add_fraction(kMemoryRelation, constant<F>(0) - is_cell, {addr, e.preprocessed(1, 0), constant<F>(0)});
-    e.add_fraction(kMemoryRelation, is_cell, {addr, e.preprocessed(2, 0), e.main(0, 0)});
+    DeviceEval{}.evaluate(e);
   }
 };
 

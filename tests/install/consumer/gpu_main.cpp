@@ -1,9 +1,10 @@
 // The GPU side of the package, built once per GPU component found (linked with ptvm::hostsim or
-// ptvm::cuda): the runtime this program links reports itself; when kernels can run (always under
+// ptvm::cuda, and the VM side's ptvm::vm_hostsim or ptvm::vm_cuda): the runtime this program links reports itself; when kernels can run (always under
 // host-sim) a program is proven with the CUDA backend and verified on the CPU.
 #include <ptvm/ptvm.hpp>
 #include <ptvm/gpu/cuda_backend.hpp>
 #include <ptvm/gpu/runtime.hpp>
+#include <ptvm/gpu/vmair_device.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -18,7 +19,8 @@ int main() {
       return 0;
     }
     std::printf("device: %s\n", ptvm::gpu::device_description().c_str());
-    std::unique_ptr<ptvm::Backend> backend = ptvm::gpu::make_cuda_backend();
+    std::unique_ptr<ptvm::gpu::CudaBackend> backend = ptvm::gpu::make_cuda_backend();
+    ptvm::vmair::register_device_airs(*backend);  // the VM side registers its AIR (ptvm::vm_<component>)
     ptvm::vmair::ProveOptions options;
     options.profile = ptvm::vmair::profile_by_name("fast-test-insecure");
     options.backend = backend.get();

@@ -27,13 +27,22 @@ struct RangeCheckedValues {
     i.max_constraint_degree = 1;
     return i;
   }
+  // What the device evaluates (trivially copyable; the name stays on the host).
+  struct DeviceEval {
+    uint32_t relation;
+    template <class E>
+    PTVM_HD void evaluate(E& e) const {
+      using F = typename E::F;
+      F lo = e.main(0, 0), hi = e.main(1, 0), word = e.main(2, 0);
+      e.add_constraint(word - (lo + hi * F(M31::from_u32(256))));
+      e.add_fraction(relation, F(M31::one()), {lo});
+      e.add_fraction(relation, F(M31::one()), {hi});
+    }
+  };
+  DeviceEval device_eval() const { return {relation}; }
   template <class E>
   PTVM_HD void evaluate(E& e) const {
-    using F = typename E::F;
-    F lo = e.main(0, 0), hi = e.main(1, 0), word = e.main(2, 0);
-    e.add_constraint(word - (lo + hi * F(M31::from_u32(256))));
-    e.add_fraction(relation, F(M31::one()), {lo});
-    e.add_fraction(relation, F(M31::one()), {hi});
+    DeviceEval{relation}.evaluate(e);
   }
   // 16-bit words derived from a seed; columns lo, hi, word.
   std::vector<std::vector<M31>> generate_trace(uint32_t seed = 1) const {
@@ -64,9 +73,17 @@ struct ByteTable {
     i.max_constraint_degree = 1;
     return i;
   }
+  struct DeviceEval {
+    uint32_t relation;
+    template <class E>
+    PTVM_HD void evaluate(E& e) const {
+      e.add_fraction(relation, -e.main(0, 0), {e.preprocessed(0, 0)});
+    }
+  };
+  DeviceEval device_eval() const { return {relation}; }
   template <class E>
   PTVM_HD void evaluate(E& e) const {
-    e.add_fraction(relation, -e.main(0, 0), {e.preprocessed(0, 0)});
+    DeviceEval{relation}.evaluate(e);
   }
   std::vector<std::vector<M31>> preprocessed_columns() const {
     std::vector<M31> v(256);

@@ -28,16 +28,25 @@ struct WideFibonacci {
     return i;
   }
 
+  // What the device evaluates (trivially copyable; the name stays on the host).
+  struct DeviceEval {
+    uint32_t n_columns;
+    template <class E>
+    PTVM_HD void evaluate(E& e) const {
+      using F = typename E::F;
+      F a = e.main(0, 0), b = e.main(1, 0);
+      for (uint32_t k = 2; k < n_columns; ++k) {
+        F c = e.main(k, 0);
+        e.add_constraint(c - (a * a + b * b));
+        a = b;
+        b = c;
+      }
+    }
+  };
+  DeviceEval device_eval() const { return {n_columns}; }
   template <class E>
   PTVM_HD void evaluate(E& e) const {
-    using F = typename E::F;
-    F a = e.main(0, 0), b = e.main(1, 0);
-    for (uint32_t k = 2; k < n_columns; ++k) {
-      F c = e.main(k, 0);
-      e.add_constraint(c - (a * a + b * b));
-      a = b;
-      b = c;
-    }
+    DeviceEval{n_columns}.evaluate(e);
   }
 
   // Row i starts from (first_values[0] + i, first_values[1] + 3i) when i > 0 so rows differ.

@@ -74,6 +74,7 @@ struct LaunchRequest {
   size_t dynamic_shared_bytes;
   void (*invoke)(const void* closure);
   const void* closure;
+  ::ptvm::gpu::stream_t stream = nullptr;  // counted per stream by the profile
 };
 // Runs the whole grid before returning (streams are synchronous). Errors are reported through
 // ptvm::gpu::check_last_launch, as on CUDA.
@@ -105,10 +106,10 @@ struct Launcher {
 
 template <class... Params>
 Launcher<Params...> make_launcher(void (*kernel)(Params...), const char* name, dim3 grid,
-                                  dim3 block, size_t smem, ::ptvm::gpu::stream_t /*stream*/,
+                                  dim3 block, size_t smem, ::ptvm::gpu::stream_t stream,
                                   const char* file, int line) {
   return Launcher<Params...>{kernel, LaunchRequest{name, file, line, grid, block, smem, nullptr,
-                                                   nullptr}};
+                                                   nullptr, stream}};
 }
 
 template <class T>

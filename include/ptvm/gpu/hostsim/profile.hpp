@@ -50,11 +50,47 @@ struct StageProfile {
 };
 
 // Host <-> device copies while profiling (every download is synchronous: one host round trip).
+// Pinned bytes: copied from or into pinned host memory (ptvm::gpu::pinned_malloc).
 struct TransferProfile {
-  uint64_t h2d_copies = 0, h2d_bytes = 0;
-  uint64_t d2h_copies = 0, d2h_bytes = 0;
+  uint64_t h2d_copies = 0, h2d_bytes = 0, h2d_pinned_bytes = 0;
+  uint64_t d2h_copies = 0, d2h_bytes = 0, d2h_pinned_bytes = 0;
 };
 TransferProfile transfer_profile();
+
+// What the runtime did on one stream while profiling. The legacy default stream is "default"
+// (id 0); ptvm::gpu::Stream(name) names the others (ids in creation order).
+struct StreamProfile {
+  std::string name;
+  uint64_t id = 0;
+  uint64_t launches = 0;
+  uint64_t h2d_copies = 0, h2d_bytes = 0, h2d_pinned_bytes = 0;
+  uint64_t d2h_copies = 0, d2h_bytes = 0, d2h_pinned_bytes = 0;
+  uint64_t d2d_copies = 0, memsets = 0;
+  uint64_t synchronizations = 0;  // host waits for the whole stream (Stream::synchronize, synchronize())
+  uint64_t event_records = 0;     // Event::record on it
+  uint64_t event_waits = 0;       // stream_wait_event on it (device-side waits, the host goes on)
+  uint64_t pool_allocations = 0;  // device_malloc_async on it (served from the cache or not)
+  uint64_t uses() const {
+    return launches + h2d_copies + d2h_copies + d2d_copies + memsets + synchronizations + event_records +
+           event_waits + pool_allocations;
+  }
+};
+
+// Allocations and synchronisations of the runtime while profiling, and the streams' counters.
+struct RuntimeProfile {
+  uint64_t device_synchronizations = 0;  // ptvm::gpu::device_synchronize (cudaDeviceSynchronize)
+  uint64_t event_synchronizations = 0;   // host waits on one event (Event::synchronize)
+  // New device memory: device_malloc, and device_malloc_async the pool could not serve from its
+  // cache (cudaMalloc / the pool growing on CUDA).
+  uint64_t device_allocations = 0, device_allocated_bytes = 0;
+  uint64_t pool_reuses = 0;  // device_malloc_async served from memory the pool cached
+  uint64_t device_frees = 0;  // device_free (cudaFree: synchronises the device on CUDA)
+  uint64_t pinned_allocations = 0, pinned_allocated_bytes = 0;
+  std::vector<StreamProfile> streams;  // by id, the default stream first
+  // The stream of that name with the most uses, or nullptr.
+  const StreamProfile* stream(const std::string& name) const;
+};
+RuntimeProfile runtime_profile();
 
 // A launcher's declaration of a compute-bound kernel's work (added to its KernelProfile::ops).
 void declare_kernel_ops(const char* kernel, uint64_t ops);
