@@ -13,6 +13,8 @@
 // (PROTOCOL.md §12). Relations that are sound to share (a byte range table) may map to one index.
 #pragma once
 #include <array>
+#include <concepts>
+#include <span>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -48,8 +50,37 @@ struct RelabelEval {
   }
 };
 
+// What the device evaluates for T (ptvm/gpu/device_air.cuh's rule, restated here so that this
+// header stays host-only): T::DeviceEval when T declares one, else T itself.
+template <class T>
+struct InnerDeviceEval {
+  using type = T;
+  static const T& of(const T& air) { return air; }
+};
+template <class T>
+  requires requires(const T& air) {
+    typename T::DeviceEval;
+    { air.device_eval() } -> std::same_as<typename T::DeviceEval>;
+  }
+struct InnerDeviceEval<T> {
+  using type = typename T::DeviceEval;
+  static type of(const T& air) { return air.device_eval(); }
+};
+
 template <class T>
 struct Relabelled {
+  // The device's view: T's device evaluator and the relation map, trivially copyable when T's
+  // evaluator is (the name prefix and T's host-only data stay on the host).
+  struct DeviceEval {
+    typename InnerDeviceEval<T>::type inner;
+    uint32_t relation_map[kMaxRelabelledRelations];
+    template <class E>
+    PTVM_HD void evaluate(E& e) const {
+      RelabelEval<E> r{e, relation_map};
+      inner.evaluate(r);
+    }
+  };
+
   T air;
   std::array<uint32_t, kMaxRelabelledRelations> relation_map{};  // T's relation r -> the Air's
   uint32_t n_mapped_relations = 0;                               // entries of relation_map in use
@@ -67,6 +98,12 @@ struct Relabelled {
     requires HasPreprocessedColumns<T>
   {
     return air.preprocessed_columns();
+  }
+
+  DeviceEval device_eval() const {
+    DeviceEval d{InnerDeviceEval<T>::of(air), {}};
+    for (uint32_t r = 0; r < kMaxRelabelledRelations; ++r) d.relation_map[r] = relation_map[r];
+    return d;
   }
 
   template <class E>

@@ -11,7 +11,8 @@
 
 namespace ptvm::vmair {
 
-// Registers the device launchers of StepAir, RomAir, MemoryAir and TablesAir with `backend`.
+// Registers the device launchers of StepAir, RomAir, MemoryAir and TablesAir with `backend`, and
+// of the same four relabelled into an aggregate proof (air::Relabelled, ptvm/vmair/aggregate.hpp).
 // Their device evaluators are trivially copyable views (the ROM and the memory contents stay on
 // the host and enter the proof through preprocessed columns).
 void register_device_airs(gpu::CudaBackend& backend);
