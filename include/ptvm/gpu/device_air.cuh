@@ -107,20 +107,22 @@ struct FractionEval {
 
 template <class AirT>
 __device__ PTVM_FORCEINLINE void composition_positions(const AirT* air, const CompositionDeviceArgs& args) {
-  const size_t n = size_t{1} << args.log_size;
+  // Block mode (block_log != 0): local positions of the block, next rows after the block.
+  const size_t n = size_t{1} << (args.block_log ? args.block_log : args.log_size);
   for (size_t pos = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; pos < n;
        pos += static_cast<size_t>(gridDim.x) * blockDim.x) {
     DomainEval e;
     e.args = &args;
     e.position = pos;
-    e.next_position = circle::offset_bit_reversed_circle_domain_index(pos, args.log_rows, args.log_size, 1);
+    e.next_position = args.block_log ? n + pos
+                                     : circle::offset_bit_reversed_circle_domain_index(pos, args.log_rows, args.log_size, 1);
     air->evaluate(e);
     for (uint32_t b = 0; b < args.n_boundaries; ++b) {
       const DeviceBoundary bc = args.boundaries.load(b);
       e.add_constraint(e.preprocessed(bc.selector_column, 0) * (e.main(bc.main_column, 0) - bc.value));
     }
     e.logup.finalize(e);
-    const QM31 v = e.accumulator * args.inv_vanishing.load(pos >> args.log_rows);
+    const QM31 v = e.accumulator * args.inv_vanishing.load((args.block_first + pos) >> args.log_rows);
     for (int k = 0; k < 4; ++k) args.out.coords[k].store(pos, v.coord(k));
   }
 }
@@ -182,7 +184,7 @@ constexpr unsigned kAirThreads = 128;
 template <class AirT>
 void launch_composition(const air::Component& component, const CompositionDeviceArgs& args, stream_t stream) {
   DeviceBuffer<unsigned char> air = upload_air(air_of<AirT>(component), stream);
-  const size_t n = size_t{1} << args.log_size;
+  const size_t n = size_t{1} << (args.block_log ? args.block_log : args.log_size);
   PTVM_LAUNCH(composition_kernel<AirT>, grid_stride_blocks(n, kAirThreads), kAirThreads, 0, stream)(
       reinterpret_cast<const AirT*>(air.data()), args);
   PTVM_CHECK_LAUNCH("composition_kernel");

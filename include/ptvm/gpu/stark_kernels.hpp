@@ -79,6 +79,13 @@ void deep_quotients(uint32_t log_size, gptr<const DeviceDeepBatch> batches, uint
                     gptr<const DeviceColumnRef> columns, gptr<const QM31> column_coefficients,
                     SecureColumnView out, stream_t stream);
 
+// The same on one block of the domain (one rank's shard): positions [first_position, first_position
+// + 2^block_log) of CanonicCoset(log_size); columns and out hold the block (local index i is
+// position first_position + i). first_position is a multiple of 2^block_log.
+void deep_quotients_block(uint32_t log_size, uint64_t first_position, uint32_t block_log,
+                          gptr<const DeviceDeepBatch> batches, uint32_t n_batches, gptr<const DeviceColumnRef> columns,
+                          gptr<const QM31> column_coefficients, SecureColumnView out, stream_t stream);
+
 // Many quotient columns of one size in one launch (gridDim.y = jobs, split at kMaxGridY).
 struct DeepQuotientJob {
   gptr<const DeviceDeepBatch> batches;
@@ -97,6 +104,15 @@ void fri_fold_circle(SecureColumnConstView in, uint32_t log_size, QM31 alpha, bo
 // Line -> line on `domain` (bit-reversed): out[i] = fold_line_pair(in[2i], in[2i+1]).
 void fri_fold_line(SecureColumnConstView in, circle::LineDomain domain, QM31 alpha,
                    SecureColumnView out, stream_t stream);
+
+// The folds on one block of positions [first_position, first_position + 2^block_log) of the
+// column (one rank's shard; first_position a multiple of 2^block_log): in holds the block, out (and
+// acc) the 2^(block_log-1) folded values at first_position / 2.
+void fri_fold_circle_block(SecureColumnConstView in, uint32_t log_size, uint64_t first_position, uint32_t block_log,
+                           QM31 alpha, bool accumulate, SecureColumnConstView acc, SecureColumnView out,
+                           stream_t stream);
+void fri_fold_line_block(SecureColumnConstView in, circle::LineDomain domain, uint64_t first_position, uint32_t block_log,
+                         QM31 alpha, SecureColumnView out, stream_t stream);
 
 // Many folds of one size in one launch (gridDim.y = folds, split at kMaxGridY): per fold its
 // input, accumulator (accumulate != 0, circle folds), output, alpha and (line folds) domain.
@@ -160,6 +176,12 @@ struct CompositionDeviceArgs {
   uint32_t n_boundaries = 0;
   gptr<const M31> inv_vanishing;
   SecureColumnView out;
+  // Block mode (one rank's shard, single-component launches only), when block_log != 0: the
+  // positions [block_first, block_first + 2^block_log); every input column holds the block's
+  // values followed by the value at the next row of each of them (the next row of local position
+  // i at 2^block_log + i), out holds the block.
+  uint64_t block_first = 0;
+  uint32_t block_log = 0;
 };
 
 PTVM_GPU_NAMESPACE_END

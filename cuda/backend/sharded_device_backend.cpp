@@ -1,0 +1,871 @@
+// The sharded device backend (ptvm/gpu/sharded_device_backend.hpp): the CPU sharded backend's
+// protocol (host/shard/: layouts, four-step FFT, ShardedTree, gather points) with this rank's
+// shard in device memory and its stages on the project's kernels.
+#include "ptvm/gpu/sharded_device_backend.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <map>
+
+#include "../../host/shard/shard_columns.hpp"
+#include "../../host/shard/sharded_backend_impl.hpp"
+#include "../../host/shard/sharded_tree.hpp"
+#include "device_columns.hpp"
+#include "ptvm/circle/domain.hpp"
+#include "ptvm/gpu/circle_fft.hpp"
+#include "ptvm/gpu/column_ops.hpp"
+#include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/gpu/merkle.hpp"
+#include "ptvm/gpu/runtime.hpp"
+#include "ptvm/gpu/stark_kernels.hpp"
+
+PTVM_GPU_NAMESPACE_BEGIN
+namespace {
+using namespace backend_detail;
+using shard::Geometry;
+using shard::Layout;
+
+struct DevCol {
+  uint32_t log_size = 0;
+  Layout layout = Layout::Block;
+  DeviceBuffer<M31> local;
+};
+
+class ShardedDeviceBackendImpl;
+
+class DevShardColumns final : public ColumnSet {
+ public:
+  DevShardColumns(ShardedDeviceBackendImpl& b, const Geometry& g) : backend(&b), geometry(g) {}
+  ShardedDeviceBackendImpl* backend;
+  Geometry geometry;
+  std::vector<DevCol> cols;
+  size_t n_columns() const override { return cols.size(); }
+  uint32_t log_size(size_t c) const override { return cols.at(c).log_size; }
+  std::vector<M31> to_host(size_t c) const override;
+  std::vector<M31> gather(size_t c, std::span<const size_t> positions) const override;
+};
+
+const DevShardColumns& dsh(const ColumnSet& s) {
+  auto* d = dynamic_cast<const DevShardColumns*>(&s);
+  if (!d) throw Error(ErrorCategory::Internal, "sharded device backend: column set from another backend");
+  return *d;
+}
+DevShardColumns& dsh(ColumnSet& s) {
+  auto* d = dynamic_cast<DevShardColumns*>(&s);
+  if (!d) throw Error(ErrorCategory::Internal, "sharded device backend: column set from another backend");
+  return *d;
+}
+
+DeviceBuffer<M31> copy_range(const DeviceBuffer<M31>& src, size_t begin, size_t len, stream_t stream) {
+  DeviceBuffer<M31> out(len);
+  if (len) copy_device_to_device(out.data(), src.data() + begin, len * sizeof(M31), stream);
+  return out;
+}
+
+shard::ShardColumn host_column(const DevCol& c, stream_t stream) {
+  shard::ShardColumn h;
+  h.log_size = c.log_size;
+  h.layout = c.layout;
+  h.local.resize(c.local.size());
+  c.local.download(std::span<M31>(h.local.data(), h.local.size()), stream);
+  return h;
+}
+
+// The device subtree of a sharded commitment (shard::ShardedTree joins the ranks' roots).
+class DeviceSubtree final : public shard::LocalSubtree {
+ public:
+  DeviceSubtree(const Geometry& g, const std::vector<const DevCol*>& columns, stream_t stream) : stream_(stream) {
+    std::vector<DeviceColumnRef> refs;
+    for (const DevCol* c : columns) {
+      if (c->layout == Layout::Replicated) {
+        replicated_.push_back(c->local.to_host(stream));
+        if (c->log_size < g.s) {
+          blocks_.push_back(nullptr);
+          continue;
+        }
+        blocks_.push_back(c->local.data() + g.block_begin(c->log_size));
+      } else {
+        replicated_.emplace_back();
+        blocks_.push_back(c->local.data());
+      }
+      refs.push_back({blocks_.back(), uint64_t{1} << (c->log_size - g.s)});
+    }
+    tree_ = std::make_unique<DeviceMerkleTree>(DeviceMerkleTree::commit(refs, stream));
+  }
+  hash::Blake2sHash root() const override { return tree_->root(stream_); }
+  std::vector<hash::Blake2sHash> nodes(const std::vector<std::pair<uint32_t, size_t>>& reads) const override {
+    std::vector<GatherSource> sources;
+    for (const auto& [layer, index] : reads) {
+      const DeviceBuffer<uint32_t>& words = tree_->layer_words(layer);
+      const size_t n_nodes = size_t{1} << layer;
+      for (size_t i = 0; i < 8; ++i) sources.push_back({words.data(), i * n_nodes + index});
+    }
+    const std::vector<uint32_t> words = gather(sources);
+    std::vector<hash::Blake2sHash> out;
+    for (size_t r = 0; r < reads.size(); ++r) out.push_back(hash::Blake2sHash::from_words(&words[8 * r]));
+    return out;
+  }
+  std::vector<M31> values(const std::vector<std::pair<uint32_t, size_t>>& reads) const override {
+    std::vector<GatherSource> sources;
+    for (const auto& [column, index] : reads)
+      sources.push_back({reinterpret_cast<const uint32_t*>(blocks_.at(column)), index});
+    const std::vector<uint32_t> words = gather(sources);
+    std::vector<M31> out;
+    for (uint32_t w : words) out.push_back(M31::raw(w));
+    return out;
+  }
+  M31 replicated_value(size_t column, size_t index) const override { return replicated_.at(column).at(index); }
+
+ private:
+  std::vector<uint32_t> gather(const std::vector<GatherSource>& sources) const {
+    std::vector<uint32_t> out(sources.size());
+    if (sources.empty()) return out;
+    DeviceBuffer<GatherSource> src = upload(sources, stream_);
+    DeviceBuffer<uint32_t> words(sources.size());
+    gather_words(src.cptr(), words.ptr(), sources.size(), stream_);
+    words.download(std::span<uint32_t>(out), stream_);
+    return out;
+  }
+  stream_t stream_;
+  std::vector<const M31*> blocks_;
+  std::vector<std::vector<M31>> replicated_;
+  std::unique_ptr<DeviceMerkleTree> tree_;
+};
+
+class ShardedDeviceBackendImpl final : public ShardedDeviceBackend {
+ public:
+  explicit ShardedDeviceBackendImpl(comm::Communicator& comm)
+      : geometry_(comm), cuda_(make_cuda_backend()), host_(std::make_unique<shard::ShardedBackend>(comm)) {}
+  std::string name() const override { return "sharded-device"; }
+  ShardTrafficStats traffic() const override { return stats_; }
+  const Geometry& geometry() const { return geometry_; }
+  stream_t stream() const { return stream_; }
+
+  // ---- device collectives -----------------------------------------------------------------------
+  // values_per_rank M31 values to (from) every rank: send and recv hold size() blocks.
+  void all_to_all(const M31* send, M31* recv, size_t values_per_rank) {
+    collective(send, recv, values_per_rank, true);
+  }
+  void all_gather(const M31* send, M31* recv, size_t values_per_rank) {
+    collective(send, recv, values_per_rank, false);
+  }
+
+  // ---- host stages: the CPU sharded code on this rank's block -------------------------------------
+  std::unique_ptr<shard::ShardColumns> to_host_set(const DevShardColumns& d) {
+    auto out = std::make_unique<shard::ShardColumns>(geometry_);
+    for (const auto& c : d.cols) out->cols.push_back(host_column(c, stream_));
+    return out;
+  }
+  std::unique_ptr<DevShardColumns> to_device_set(const shard::ShardColumns& h) {
+    auto out = std::make_unique<DevShardColumns>(*this, geometry_);
+    for (const auto& c : h.cols)
+      out->cols.push_back({c.log_size, c.layout,
+                           c.local.empty() ? DeviceBuffer<M31>()
+                                           : DeviceBuffer<M31>::from_host(std::span<const M31>(c.local), stream_)});
+    return out;
+  }
+  std::unique_ptr<DevShardColumns> from_host_result(std::unique_ptr<ColumnSet> r) {
+    ++stats_.host_stage_calls;
+    return to_device_set(shard::shard(*r));
+  }
+
+  std::unique_ptr<ColumnSet> upload_rows(const std::vector<std::vector<M31>>& rows) override {
+    StageScope scope("sharded.upload_rows");
+    // The CPU sharded backend picks this rank's positions; the block goes to the device.
+    auto host = host_->upload_rows(rows);
+    return to_device_set(shard::shard(*host));
+  }
+
+  std::vector<M31> to_host_rows(const ColumnSet& set, size_t column) override {
+    const std::vector<M31> storage = set.to_host(column);
+    const uint32_t n = log2_exact(storage.size());
+    std::vector<M31> rows(storage.size());
+    for (size_t j = 0; j < rows.size(); ++j)
+      rows[j] = storage[circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, n), n)];
+    return rows;
+  }
+
+  std::unique_ptr<ColumnSet> interpolate(const ColumnSet& evaluations) override {
+    StageScope scope("sharded.interpolate");
+    const DevShardColumns& in = dsh(evaluations);
+    uint32_t max_log = 2;
+    for (const auto& c : in.cols) max_log = std::max(max_log, c.log_size);
+    const DeviceTwiddles& tw = twiddles(max_log);
+    auto out = std::make_unique<DevShardColumns>(*this, geometry_);
+    out->cols.resize(in.cols.size());
+    std::vector<size_t> split;
+    for (size_t c = 0; c < in.cols.size(); ++c) {
+      const DevCol& col = in.cols[c];
+      if (col.layout == Layout::Block && geometry_.size > 1) {
+        out->cols[c] = {col.log_size, Layout::Cyclic, copy_range(col.local, 0, col.local.size(), stream_)};
+        split.push_back(c);
+      } else if (col.layout != Layout::Cyclic) {
+        // Whole on this rank (replicated, or one rank): the plain transform.
+        out->cols[c] = {col.log_size, geometry_.size > 1 ? Layout::Replicated : Layout::Cyclic,
+                        DeviceBuffer<M31>(col.local.size())};
+        circle_interpolate_bitrev(col.local.cptr(), out->cols[c].local.ptr(), col.log_size, tw, stream_);
+      } else {
+        throw Error(ErrorCategory::Internal, "sharded interpolate: column " + std::to_string(c) + " holds coefficients");
+      }
+    }
+    four_step(*out, split, 0, /*inverse=*/true, tw);
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> evaluate(const ColumnSet& coefficients, uint32_t log_extension) override {
+    StageScope scope("sharded.evaluate");
+    const DevShardColumns& in = dsh(coefficients);
+    uint32_t max_log = 2;
+    for (const auto& c : in.cols) max_log = std::max(max_log, c.log_size + log_extension);
+    const DeviceTwiddles& tw = twiddles(max_log);
+    auto out = std::make_unique<DevShardColumns>(*this, geometry_);
+    out->cols.resize(in.cols.size());
+    std::vector<size_t> split;
+    for (size_t c = 0; c < in.cols.size(); ++c) {
+      const DevCol& col = in.cols[c];
+      const uint32_t L = col.log_size + log_extension;
+      if (col.layout == Layout::Cyclic && geometry_.size > 1) {
+        // Coefficient j S + r of the zero-padded 2^L vector: the local prefix, then zeros.
+        DeviceBuffer<M31> work(size_t{1} << (L - geometry_.s));
+        copy_device_to_device(work.data(), col.local.data(), col.local.size_bytes(), stream_);
+        memset_device(work.data() + col.local.size(), 0, work.size_bytes() - col.local.size_bytes(), stream_);
+        out->cols[c] = {L, Layout::Block, std::move(work)};
+        split.push_back(c);
+      } else if (col.layout == Layout::Replicated || geometry_.size == 1) {
+        DeviceBuffer<M31> full(size_t{1} << L);
+        circle_evaluate_bitrev(col.local.cptr(), col.local.size(), full.ptr(), L, tw, stream_);
+        const Layout layout = geometry_.evaluation_layout(L);
+        if (layout == Layout::Replicated || geometry_.size == 1) {
+          out->cols[c] = {L, layout, std::move(full)};
+        } else {
+          const size_t m = size_t{1} << (L - geometry_.s);
+          out->cols[c] = {L, Layout::Block, copy_range(full, geometry_.block_begin(L), m, stream_)};
+        }
+      } else {
+        throw Error(ErrorCategory::Internal, "sharded evaluate: column " + std::to_string(c) + " holds evaluations");
+      }
+    }
+    four_step(*out, split, log_extension, /*inverse=*/false, tw);
+    return out;
+  }
+
+  std::vector<QM31> evaluate_at_points(const ColumnSet& coefficients,
+                                       std::span<const PointEvaluationRequest> requests) override {
+    StageScope scope("sharded.evaluate_at_points");
+    const DevShardColumns& in = dsh(coefficients);
+    const Geometry& g = geometry_;
+    // Rank r holds coefficients j = i S + r: b_j = b_r(factors < s) * b'_i(factors s..), so each
+    // rank sums its own on the device and the partial sums are added up (as the CPU sharded code).
+    std::vector<QM31> partial(requests.size(), QM31::zero());
+    std::map<std::pair<std::array<uint32_t, 8>, uint32_t>, std::vector<size_t>> groups;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const auto& p = requests[i].point;
+      std::array<uint32_t, 8> key = {p.x.x0.a.v, p.x.x0.b.v, p.x.x1.a.v, p.x.x1.b.v,
+                                     p.y.x0.a.v, p.y.x0.b.v, p.y.x1.a.v, p.y.x1.b.v};
+      groups[{key, in.cols.at(requests[i].column).log_size}].push_back(i);
+    }
+    for (const auto& [key, members] : groups) {
+      const uint32_t log = key.second;
+      const auto& point = requests[members[0]].point;
+      std::vector<QM31> factors{point.y};
+      QM31 x = point.x;
+      for (uint32_t k = 1; k < log; ++k) {
+        factors.push_back(x);
+        x = x * x + x * x - QM31::one();
+      }
+      factors.resize(log);
+      // Split columns: the local sum over factors s..; whole ones: rank 0 sums them all.
+      std::vector<size_t> split, whole;
+      for (size_t m : members)
+        (in.cols[requests[m].column].layout == Layout::Cyclic && g.size > 1 ? split : whole).push_back(m);
+      auto run = [&](const std::vector<size_t>& which, uint32_t first_factor, QM31 low) {
+        if (which.empty()) return;
+        std::vector<DeviceColumnRef> refs;
+        for (size_t m : which) {
+          const DevCol& c = in.cols[requests[m].column];
+          refs.push_back({c.local.data(), c.local.size()});
+        }
+        std::vector<QM31> f(factors.begin() + first_factor, factors.end());
+        if (f.empty()) f.push_back(QM31::zero());  // a single coefficient: no factor is read
+        DeviceBuffer<DeviceColumnRef> table = upload(refs, stream_);
+        DeviceBuffer<QM31> factor_buffer = upload(f, stream_);
+        DeviceBuffer<QM31> values(which.size());
+        evaluate_columns_at_point(table.cptr(), static_cast<uint32_t>(which.size()), log - first_factor,
+                                  factor_buffer.cptr(), values.ptr(), stream_);
+        const std::vector<QM31> host = values.to_host(stream_);
+        for (size_t k = 0; k < which.size(); ++k) partial[which[k]] = low * host[k];
+      };
+      QM31 low = QM31::one();
+      for (uint32_t k = 0; k < g.s && k < log; ++k)
+        if ((g.rank >> k) & 1) low = low * factors[k];
+      run(split, g.s, low);
+      if (g.rank == 0 || g.size == 1) run(whole, 0, QM31::one());
+    }
+    if (g.size == 1) return partial;
+    comm::Bytes mine;
+    for (const QM31& v : partial)
+      for (int k = 0; k < 4; ++k) {
+        const M31 c = v.coord(k);
+        shard::append_values(mine, &c, 1);
+      }
+    stats_.host_bytes_sent += mine.size() * (g.size - 1);
+    std::vector<comm::Bytes> parts = g.comm->all_gather(mine);
+    std::vector<QM31> out(requests.size(), QM31::zero());
+    for (int q = 0; q < g.size; ++q) {
+      if (parts[q].size() != requests.size() * 4 * sizeof(M31))
+        throw Error(ErrorCategory::Internal, "sharded evaluate_at_points: bad block from rank " + std::to_string(q));
+      for (size_t i = 0; i < requests.size(); ++i) {
+        M31 c[4];
+        std::memcpy(c, parts[q].data() + i * 4 * sizeof(M31), sizeof c);
+        out[i] += QM31::from_m31(c[0], c[1], c[2], c[3]);
+      }
+    }
+    return out;
+  }
+
+  std::unique_ptr<CommittedTree> commit(const std::vector<const ColumnSet*>& sets) override {
+    StageScope scope("sharded.commit");
+    std::vector<const DevCol*> refs;
+    bool any_block = false;
+    uint32_t largest = 0;
+    for (const ColumnSet* s : sets)
+      for (const auto& c : dsh(*s).cols) {
+        if (c.layout == Layout::Cyclic)
+          throw Error(ErrorCategory::Internal, "sharded commit: coefficients cannot be committed");
+        refs.push_back(&c);
+        any_block = any_block || c.layout == Layout::Block;
+        largest = std::max(largest, c.log_size);
+      }
+    if (!committed_) shard::check_first_commit(geometry_, !refs.empty(), largest);
+    committed_ = true;
+    if (!any_block || geometry_.size == 1) {
+      // Every column whole on every rank: every rank builds the same device tree.
+      std::vector<DeviceColumnRef> whole;
+      for (const DevCol* c : refs) whole.push_back({c->local.data(), c->local.size()});
+      DeviceMerkleTree tree = DeviceMerkleTree::commit(whole, stream_);
+      return std::make_unique<DeviceTree>(std::move(tree), std::move(whole), stream_);
+    }
+    std::vector<uint32_t> logs;
+    std::vector<Layout> layouts;
+    for (const DevCol* c : refs) {
+      logs.push_back(c->log_size);
+      layouts.push_back(c->layout);
+    }
+    auto local = std::make_unique<DeviceSubtree>(geometry_, refs, stream_);
+    stats_.host_bytes_sent += 32 * (geometry_.size - 1);
+    ++stats_.all_gather_calls;
+    return std::make_unique<shard::ShardedTree>(geometry_, std::move(logs), std::move(layouts), std::move(local));
+  }
+
+  Interaction logup_interaction(const air::Component& component, const ColumnSet& preprocessed, const ColumnSet& main,
+                                std::span<const air::RelationChallenges> challenges) override {
+    StageScope scope("sharded.logup_interaction");
+    // On the host for now: the CPU sharded code on this rank's rows (row ranges, prefix gather).
+    auto pre = to_host_set(dsh(preprocessed)), m = to_host_set(dsh(main));
+    Interaction r = host_->logup_interaction(component, *pre, *m, challenges);
+    return {from_host_result(std::move(r.columns)), r.claimed_sum};
+  }
+
+  std::unique_ptr<ColumnSet> eval_composition(const air::Component& component, const CompositionInputs& in) override;
+
+  void add_assign(ColumnSet& dst, const ColumnSet& src) override {
+    auto& d = dsh(dst);
+    const auto& s = dsh(src);
+    if (d.cols.size() != s.cols.size()) throw Error(ErrorCategory::Internal, "add_assign: column count mismatch");
+    for (size_t c = 0; c < d.cols.size(); ++c) {
+      if (d.cols[c].log_size != s.cols[c].log_size || d.cols[c].layout != s.cols[c].layout)
+        throw Error(ErrorCategory::Internal, "add_assign: size or layout mismatch");
+      m31_columns_apply(ColumnOp::Add, d.cols[c].local.cptr(), s.cols[c].local.cptr(), d.cols[c].local.ptr(),
+                        d.cols[c].local.size(), stream_);
+    }
+  }
+
+  std::unique_ptr<ColumnSet> slice(const ColumnSet& set, size_t first, size_t count) override {
+    const auto& s = dsh(set);
+    if (first + count > s.cols.size()) throw Error(ErrorCategory::Internal, "slice out of range");
+    auto out = std::make_unique<DevShardColumns>(*this, geometry_);
+    for (size_t c = first; c < first + count; ++c)
+      out->cols.push_back({s.cols[c].log_size, s.cols[c].layout,
+                           copy_range(s.cols[c].local, 0, s.cols[c].local.size(), stream_)});
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> coefficient_slice(const ColumnSet& coefficients, size_t begin, uint32_t log_size) override {
+    const auto& s = dsh(coefficients);
+    const Geometry& g = geometry_;
+    const size_t len = size_t{1} << log_size;
+    bool local = true;
+    for (const auto& c : s.cols) {
+      if (begin + len > (size_t{1} << c.log_size))
+        throw Error(ErrorCategory::Internal, "coefficient_slice out of range");
+      local = local && (g.size == 1 || (c.layout == Layout::Cyclic && begin % g.size == 0 &&
+                                         log_size >= shard::min_sharded_log_size(g.s)));
+    }
+    if (!local) {
+      auto h = to_host_set(s);
+      return from_host_result(host_->coefficient_slice(*h, begin, log_size));
+    }
+    auto out = std::make_unique<DevShardColumns>(*this, g);
+    for (const auto& c : s.cols)
+      out->cols.push_back({log_size, c.layout, copy_range(c.local, begin >> g.s, len >> g.s, stream_)});
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override;
+  std::unique_ptr<ColumnSet> fri_fold_circle(const ColumnSet& column, const QM31& alpha,
+                                             const ColumnSet* accumulate_into) override;
+  std::unique_ptr<ColumnSet> fri_fold_line(const ColumnSet& line, const circle::LineDomain& domain,
+                                           const QM31& alpha) override;
+
+  uint64_t grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) override {
+    // Nonce ranges per rank, the smallest hit (the CPU sharded code: the same nonce as one rank).
+    return host_->grind(channel, pow_bits);
+  }
+
+ private:
+  void collective(const M31* send, M31* recv, size_t per_rank, bool to_all);
+  void four_step(DevShardColumns& cols, const std::vector<size_t>& split, uint32_t extension, bool inverse,
+                 const DeviceTwiddles& tw);
+  void strided(const std::vector<StridedCopy>& copies);
+  std::unique_ptr<DevShardColumns> qm31_from_block(uint32_t log_size, std::array<DeviceBuffer<M31>, 4>&& part);
+
+  const DeviceTwiddles& twiddles(uint32_t max_domain_log) {
+    if (!twiddles_ || twiddles_->max_domain_log() < max_domain_log)
+      twiddles_ = std::make_unique<DeviceTwiddles>(
+          DeviceTwiddles{circle::CanonicCoset{std::max<uint32_t>(max_domain_log, 2)}.half_coset()});
+    return *twiddles_;
+  }
+
+  Geometry geometry_;
+  std::unique_ptr<CudaBackend> cuda_;               // the AIR kernel registry
+  std::unique_ptr<shard::ShardedBackend> host_;     // host stages (same communicator, same order)
+  std::unique_ptr<DeviceTwiddles> twiddles_;
+  stream_t stream_ = nullptr;
+  bool committed_ = false;
+  ShardTrafficStats stats_;
+};
+
+void ShardedDeviceBackendImpl::collective(const M31* send, M31* recv, size_t per_rank, bool to_all) {
+  const Geometry& g = geometry_;
+  comm::Communicator& c = *g.comm;
+  const size_t bytes = per_rank * sizeof(M31);
+  ++(to_all ? stats_.all_to_all_calls : stats_.all_gather_calls);
+  stats_.device_bytes_sent += bytes * (to_all ? g.size - 1 : g.size - 1);
+  if (c.device_buffers()) {
+    // NCCL: enqueued on the stream, ordered with the kernels around it.
+    if (to_all)
+      c.all_to_all_device(send, recv, bytes, stream_);
+    else
+      c.all_gather_device(send, recv, bytes, stream_);
+    return;
+  }
+  // Host collectives carry the blocks: under host-sim device memory is host memory; on CUDA
+  // ranks without NCCL they are staged through the host.
+  synchronize(stream_);
+  const size_t blocks = to_all ? size_t(g.size) : 1;
+  std::vector<uint8_t> staged(blocks * bytes);
+#if defined(PTVM_HOSTSIM)
+  if (!staged.empty()) std::memcpy(staged.data(), send, staged.size());
+#else
+  copy_to_host(staged.data(), send, staged.size(), stream_);
+  synchronize(stream_);
+#endif
+  std::vector<comm::Bytes> received;
+  if (to_all) {
+    std::vector<comm::Bytes> out(g.size);
+    for (int t = 0; t < g.size; ++t) out[t].assign(staged.begin() + t * bytes, staged.begin() + (t + 1) * bytes);
+    received = c.all_to_all(out);
+  } else {
+    received = c.all_gather(staged);
+  }
+  std::vector<uint8_t> joined(size_t(g.size) * bytes);
+  for (int q = 0; q < g.size; ++q) {
+    if (received[q].size() != bytes)
+      throw Error(ErrorCategory::Internal, "sharded device collective: rank " + std::to_string(q) + " sent " +
+                                               std::to_string(received[q].size()) + " bytes, expected " +
+                                               std::to_string(bytes));
+    if (bytes) std::memcpy(joined.data() + q * bytes, received[q].data(), bytes);
+  }
+#if defined(PTVM_HOSTSIM)
+  if (!joined.empty()) std::memcpy(recv, joined.data(), joined.size());
+#else
+  copy_to_device(recv, joined.data(), joined.size(), stream_);
+  synchronize(stream_);
+#endif
+}
+
+void ShardedDeviceBackendImpl::strided(const std::vector<StridedCopy>& copies) {
+  if (copies.empty()) return;
+  size_t most = 0;
+  for (const auto& c : copies) most = std::max<size_t>(most, c.rows * c.cols);
+  DeviceBuffer<StridedCopy> table = upload(copies, stream_);
+  m31_strided_copy_many(table.cptr(), static_cast<uint32_t>(copies.size()), most, stream_);
+  synchronize(stream_);  // the table dies on return
+}
+
+// The four-step transform of the split columns `split` of `cols` (inverse: block values ->
+// cyclic coefficients, in place; forward: zero-padded cyclic coefficients of log_size - extension
+// -> block values of log_size), the steps of shard::interpolate_block_to_cyclic /
+// evaluate_cyclic_to_block on the device: local layers, one all-to-all, local layers.
+void ShardedDeviceBackendImpl::four_step(DevShardColumns& cols, const std::vector<size_t>& split, uint32_t extension,
+                                         bool inverse, const DeviceTwiddles& tw) {
+  if (split.empty()) return;  // every rank has the same columns: no collective
+  const Geometry& g = geometry_;
+  const int S = g.size;
+  const uint32_t s = g.s;
+  for (size_t c : split) {
+    const uint32_t L = cols.cols[c].log_size;  // the transform's size (values side)
+    if (L - extension < shard::min_sharded_log_size(s))
+      throw Error(ErrorCategory::Usage, "sharded FFT: a column of 2^" + std::to_string(L - extension) +
+                                            " values cannot be split across " + std::to_string(S) + " ranks");
+  }
+  // Per-rank block of the all-to-all: every column's part (m / S values), in column order.
+  std::vector<size_t> offset;
+  size_t P = 0;
+  for (size_t c : split) {
+    offset.push_back(P);
+    P += (size_t{1} << (cols.cols[c].log_size - s)) >> s;
+  }
+  // Step 1 (local layers).
+  for (size_t c : split) {
+    DevCol& col = cols.cols[c];
+    const uint32_t L = col.log_size;
+    FftLayerRange r;
+    if (inverse) {  // layers 0 .. L-s-1 inside the block (global positions r m + i)
+      r = {L, L - s, uint64_t(g.rank), 0, L - s, false, M31::one()};
+    } else {  // layers L-1 .. s on the cyclic index: local layers of a 2^(L-s) line transform
+      r = {L - s, L - s, 0, 0, L - s, true, M31::one()};
+    }
+    circle_fft_layers(col.local.ptr(), r, inverse, tw, stream_);
+  }
+  // Step 2: the transpose, one all-to-all for all columns.
+  DeviceBuffer<M31> send(P * S), recv(P * S);
+  std::vector<StridedCopy> pack, unpack;
+  for (size_t i = 0; i < split.size(); ++i) {
+    DevCol& col = cols.cols[split[i]];
+    const size_t m = col.local.size(), part = m / S;
+    if (inverse) {
+      // Position r m + t + k S goes to rank t (its cyclic index r part + k).
+      pack.push_back({col.local.data(), send.data() + offset[i], uint64_t(S), part, 1, uint64_t(S), P, 1});
+      unpack.push_back({recv.data() + offset[i], col.local.data(), uint64_t(S), part, P, 1, part, 1});
+    } else {
+      // Cyclic index t part + k goes to rank t (its position k S + sender).
+      pack.push_back({col.local.data(), send.data() + offset[i], uint64_t(S), part, part, 1, P, 1});
+      unpack.push_back({recv.data() + offset[i], col.local.data(), uint64_t(S), part, P, 1, 1, uint64_t(S)});
+    }
+  }
+  strided(pack);
+  all_to_all(send.data(), recv.data(), P);
+  strided(unpack);
+  // Steps 3-4 (local layers).
+  for (size_t c : split) {
+    DevCol& col = cols.cols[c];
+    const uint32_t L = col.log_size;
+    FftLayerRange r;
+    if (inverse)  // layers L-s .. L-1 on the cyclic index, and 2^-L
+      r = {L - s, L - s, 0, L - 2 * s, L - s, true, M31::raw(1u << (31 - L))};
+    else  // layers s-1 .. 0 inside the block
+      r = {L, L - s, uint64_t(g.rank), 0, s, false, M31::one()};
+    circle_fft_layers(col.local.ptr(), r, inverse, tw, stream_);
+  }
+}
+
+std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air::Component& component,
+                                                                      const CompositionInputs& in) {
+  StageScope scope("sharded.eval_composition");
+  const Geometry& g = geometry_;
+  const uint32_t n = component.log_rows();
+  std::vector<const DevCol*> inputs;
+  for (const ColumnSet* set : {in.preprocessed, in.main, in.interaction})
+    if (set)
+      for (const auto& c : dsh(*set).cols) inputs.push_back(&c);
+  if (inputs.empty()) throw Error(ErrorCategory::Internal, "eval_composition: component without columns");
+  const uint32_t e = inputs[0]->log_size;
+  bool local = g.size > 1 && g.evaluation_layout(e) == Layout::Block;
+  for (const DevCol* c : inputs) local = local && c->layout == Layout::Block && c->log_size == e;
+  if (!local) {
+    // Gathered (a component too small to split, or one rank): the CPU sharded code.
+    std::unique_ptr<shard::ShardColumns> pre, main, inter;
+    if (in.preprocessed) pre = to_host_set(dsh(*in.preprocessed));
+    main = to_host_set(dsh(*in.main));
+    if (in.interaction) inter = to_host_set(dsh(*in.interaction));
+    CompositionInputs h = in;
+    h.preprocessed = pre.get();
+    h.main = main.get();
+    h.interaction = inter.get();
+    return from_host_result(host_->eval_composition(component, h));
+  }
+  const DeviceAirKernels& kernels = cuda_->air_kernels(component);
+  // The next rows (shard::ShardedBackend::eval_composition's exchange): rank r sends the value at
+  // its q to the owner of prev(q), in increasing prev(q); fixed-size blocks of K values per column,
+  // K the largest count any rank sends any other.
+  const size_t m = size_t{1} << (e - g.s), a = g.block_begin(e);
+  const uint32_t block_log = e - g.s;
+  std::vector<std::vector<std::pair<size_t, size_t>>> wanted(g.size);
+  for (size_t i = 0; i < m; ++i) {
+    const size_t p = circle::offset_bit_reversed_circle_domain_index(a + i, n, e, -1);
+    wanted[p >> block_log].emplace_back(p, i);
+  }
+  uint64_t most = 0;
+  for (auto& w : wanted) {
+    std::sort(w.begin(), w.end());
+    most = std::max<uint64_t>(most, w.size());
+  }
+  comm::ByteWriter bw;
+  bw.u64(most);
+  const std::vector<comm::Bytes> all_most = g.comm->all_gather(bw.take());
+  uint64_t K = 0;
+  for (int q = 0; q < g.size; ++q) {
+    comm::ByteReader r(all_most[q], "sharded eval_composition: rank " + std::to_string(q) + "'s block size");
+    K = std::max(K, r.u64());
+  }
+  const size_t C = inputs.size();
+  std::vector<GatherSource> pack(size_t(g.size) * C * K);
+  for (int t = 0; t < g.size; ++t)
+    for (size_t c = 0; c < C; ++c)
+      for (size_t k = 0; k < K; ++k)
+        pack[(t * C + c) * K + k] = {reinterpret_cast<const uint32_t*>(inputs[c]->local.data()),
+                                     k < wanted[t].size() ? wanted[t][k].second : 0};
+  DeviceBuffer<M31> send(pack.size()), recv(pack.size());
+  {
+    DeviceBuffer<GatherSource> table = upload(pack, stream_);
+    if (!pack.empty())
+      gather_words(table.cptr(), send.ptr().template as<uint32_t>(), pack.size(), stream_);
+    synchronize(stream_);
+  }
+  all_to_all(send.data(), recv.data(), C * K);
+  // My positions in increasing order: the k-th from owner o is the k-th value o sent.
+  std::vector<size_t> count(g.size, 0);
+  std::vector<std::pair<int, size_t>> slot(m);
+  for (size_t i = 0; i < m; ++i) {
+    const size_t q = circle::offset_bit_reversed_circle_domain_index(a + i, n, e, 1);
+    const int o = static_cast<int>(q >> block_log);
+    slot[i] = {o, count[o]++};
+  }
+  // Each input as [its block | the next row of each position].
+  std::vector<DeviceBuffer<M31>> extended;
+  std::vector<GatherSource> next(m);
+  for (size_t c = 0; c < C; ++c) {
+    DeviceBuffer<M31> x(2 * m);
+    copy_device_to_device(x.data(), inputs[c]->local.data(), m * sizeof(M31), stream_);
+    for (size_t i = 0; i < m; ++i)
+      next[i] = {reinterpret_cast<const uint32_t*>(recv.data()), (slot[i].first * C + c) * K + slot[i].second};
+    DeviceBuffer<GatherSource> table = upload(next, stream_);
+    gather_words(table.cptr(), gptr<uint32_t>(reinterpret_cast<uint32_t*>(x.data() + m), m), m, stream_);
+    synchronize(stream_);
+    extended.push_back(std::move(x));
+  }
+  std::vector<DeviceColumnRef> pre_refs, main_refs, inter_refs;
+  {
+    size_t c = 0;
+    auto take = [&](const ColumnSet* set, std::vector<DeviceColumnRef>& dst) {
+      if (!set) return;
+      for (size_t k = 0; k < set->n_columns(); ++k, ++c) dst.push_back({extended[c].data(), 2 * m});
+    };
+    take(in.preprocessed, pre_refs);
+    take(in.main, main_refs);
+    take(in.interaction, inter_refs);
+  }
+  DeviceBuffer<DeviceColumnRef> pre_table = upload(pre_refs, stream_), main_table = upload(main_refs, stream_),
+                                inter_table = upload(inter_refs, stream_);
+  DeviceBuffer<air::RelationChallenges> challenge_buffer =
+      upload(std::vector<air::RelationChallenges>(in.challenges.begin(), in.challenges.end()), stream_);
+  if (in.coefficients.size() < component.shape().n_constraints())
+    throw Error(ErrorCategory::Internal, "eval_composition: fewer coefficients than constraints");
+  DeviceBuffer<QM31> coefficients = upload(std::vector<QM31>(in.coefficients.begin(), in.coefficients.end()), stream_);
+  const auto& info = component.info();
+  const auto& selector_rows = component.shape().selector_rows;
+  std::vector<DeviceBoundary> boundaries;
+  for (const auto& b : info.boundary_constraints) {
+    if (b.public_input >= in.public_inputs.size())
+      throw Error(ErrorCategory::Usage, "component '" + info.name + "': boundary constraint names public input " +
+                                            std::to_string(b.public_input) + " of " +
+                                            std::to_string(in.public_inputs.size()));
+    const size_t sel = std::lower_bound(selector_rows.begin(), selector_rows.end(), b.row) - selector_rows.begin();
+    boundaries.push_back(
+        {info.n_preprocessed_columns + static_cast<uint32_t>(sel), b.main_column, in.public_inputs[b.public_input]});
+  }
+  DeviceBuffer<DeviceBoundary> boundary_buffer = upload(boundaries, stream_);
+  const std::vector<M31> inv_vanishing = backend_cpu::composition_inv_vanishing(n, e);
+  DeviceBuffer<M31> inv_vanishing_buffer = upload(std::vector<M31>(inv_vanishing.begin(), inv_vanishing.end()), stream_);
+
+  auto out = std::make_unique<DevShardColumns>(*this, g);
+  for (int k = 0; k < 4; ++k) out->cols.push_back({e, Layout::Block, DeviceBuffer<M31>(m)});
+  CompositionDeviceArgs args;
+  args.log_rows = n;
+  args.log_size = e;
+  args.preprocessed = pre_table.cptr();
+  args.main = main_table.cptr();
+  args.interaction = inter_table.cptr();
+  args.challenges = challenge_buffer.cptr();
+  args.coefficients = coefficients.cptr();
+  args.claimed_sum_per_row = air::logup_sum_per_row(in.claimed_sum, n);
+  args.logup_batches = component.shape().n_logup_batches;
+  args.boundaries = boundary_buffer.cptr();
+  args.n_boundaries = static_cast<uint32_t>(boundaries.size());
+  args.inv_vanishing = inv_vanishing_buffer.cptr();
+  args.out = {{out->cols[0].local.ptr(), out->cols[1].local.ptr(), out->cols[2].local.ptr(), out->cols[3].local.ptr()}};
+  args.block_first = a;
+  args.block_log = block_log;
+  kernels.composition(component, args, stream_);
+  synchronize(stream_);  // the tables die on return
+  return out;
+}
+
+std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::deep_quotients(uint32_t log_size,
+                                                                    const std::vector<DeepQuotientBatch>& batches) {
+  StageScope scope("sharded.deep_quotients");
+  const Geometry& g = geometry_;
+  bool local = g.size > 1 && g.evaluation_layout(log_size) == Layout::Block;
+  for (const auto& b : batches)
+    for (const auto& ref : b.columns) {
+      const DevCol& c = dsh(*ref.set).cols.at(ref.column);
+      local = local && c.layout == Layout::Block && c.log_size == log_size;
+    }
+  if (!local) {
+    // Gathered (columns too small to split, or one rank): the CPU sharded code.
+    std::map<const ColumnSet*, std::unique_ptr<shard::ShardColumns>> host;
+    std::vector<DeepQuotientBatch> host_batches = batches;
+    for (auto& b : host_batches)
+      for (auto& ref : b.columns) {
+        auto& slot = host[ref.set];
+        if (!slot) slot = to_host_set(dsh(*ref.set));
+        ref.set = slot.get();
+      }
+    return from_host_result(host_->deep_quotients(log_size, host_batches));
+  }
+  const uint32_t block_log = log_size - g.s;
+  std::vector<DeviceDeepBatch> device_batches;
+  std::vector<DeviceColumnRef> refs;
+  std::vector<QM31> coefficients;
+  for (const auto& batch : batches) {
+    const auto& co = batch.coefficients;
+    if (co.column_coefficients.size() != batch.columns.size())
+      throw Error(ErrorCategory::Internal, "deep_quotients: coefficient count differs from column count");
+    DeviceDeepBatch b;
+    b.a_sum = co.a_sum;
+    b.b_sum = co.b_sum;
+    b.alpha_pow_m = co.alpha_pow_m;
+    b.prx = co.prx;
+    b.pix = co.pix;
+    b.pry = co.pry;
+    b.piy = co.piy;
+    b.first_column = static_cast<uint32_t>(refs.size());
+    b.n_columns = static_cast<uint32_t>(batch.columns.size());
+    for (size_t k = 0; k < batch.columns.size(); ++k) {
+      const DevCol& c = dsh(*batch.columns[k].set).cols.at(batch.columns[k].column);
+      refs.push_back({c.local.data(), c.local.size()});
+      coefficients.push_back(co.column_coefficients[k]);
+    }
+    device_batches.push_back(b);
+  }
+  DeviceBuffer<DeviceDeepBatch> batch_buffer = upload(device_batches, stream_);
+  DeviceBuffer<DeviceColumnRef> table = upload(refs, stream_);
+  DeviceBuffer<QM31> coefficient_buffer = upload(coefficients, stream_);
+  auto out = std::make_unique<DevShardColumns>(*this, g);
+  for (int k = 0; k < 4; ++k) out->cols.push_back({log_size, Layout::Block, DeviceBuffer<M31>(size_t{1} << block_log)});
+  deep_quotients_block(log_size, g.block_begin(log_size), block_log, batch_buffer.cptr(),
+                       static_cast<uint32_t>(device_batches.size()), table.cptr(), coefficient_buffer.cptr(),
+                       {{out->cols[0].local.ptr(), out->cols[1].local.ptr(), out->cols[2].local.ptr(),
+                         out->cols[3].local.ptr()}},
+                       stream_);
+  synchronize(stream_);
+  return out;
+}
+
+// A QM31 column of log `log_size` from this rank's block `part` of it: block when it can be split,
+// else all-gathered whole onto every rank (FRI layers that fit one rank).
+std::unique_ptr<DevShardColumns> ShardedDeviceBackendImpl::qm31_from_block(uint32_t log_size,
+                                                                           std::array<DeviceBuffer<M31>, 4>&& part) {
+  auto out = std::make_unique<DevShardColumns>(*this, geometry_);
+  if (geometry_.evaluation_layout(log_size) == Layout::Block) {
+    for (int k = 0; k < 4; ++k) out->cols.push_back({log_size, Layout::Block, std::move(part[k])});
+    return out;
+  }
+  for (int k = 0; k < 4; ++k) {
+    DeviceBuffer<M31> whole(part[k].size() * geometry_.size);
+    all_gather(part[k].data(), whole.data(), part[k].size());
+    out->cols.push_back({log_size, Layout::Replicated, std::move(whole)});
+  }
+  return out;
+}
+
+std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::fri_fold_circle(const ColumnSet& column, const QM31& alpha,
+                                                                     const ColumnSet* accumulate_into) {
+  StageScope scope("sharded.fri_fold_circle");
+  const DevShardColumns& in = dsh(column);
+  const Geometry& g = geometry_;
+  if (in.cols.size() != 4) throw Error(ErrorCategory::Internal, "sharded FRI: not a QM31 column");
+  if (in.cols[0].layout != Layout::Block || g.size == 1) {
+    auto h = to_host_set(in);
+    std::unique_ptr<shard::ShardColumns> acc;
+    if (accumulate_into) acc = to_host_set(dsh(*accumulate_into));
+    return from_host_result(host_->fri_fold_circle(*h, alpha, acc.get()));
+  }
+  const uint32_t n = in.cols[0].log_size;
+  const size_t m = in.cols[0].local.size(), a = g.block_begin(n);
+  const bool out_split = g.evaluation_layout(n - 1) == Layout::Block;
+  const DevShardColumns* acc = accumulate_into ? &dsh(*accumulate_into) : nullptr;
+  if (acc && (acc->cols.size() != 4 || acc->cols[0].log_size != n - 1 ||
+              acc->cols[0].layout != (out_split ? Layout::Block : Layout::Replicated)))
+    throw Error(ErrorCategory::Internal, "fri_fold_circle: size mismatch");
+  // The accumulator's values at this block's folded positions (a / 2 onward when it is whole).
+  const size_t acc_at = acc && !out_split ? a / 2 : 0;
+  std::array<DeviceBuffer<M31>, 4> part;
+  for (auto& p : part) p = DeviceBuffer<M31>(m / 2);
+  SecureColumnConstView in_view{{in.cols[0].local.cptr(), in.cols[1].local.cptr(), in.cols[2].local.cptr(),
+                                 in.cols[3].local.cptr()}};
+  SecureColumnConstView acc_view = in_view;
+  if (acc)
+    for (int k = 0; k < 4; ++k)
+      acc_view.coords[k] = gptr<const M31>(acc->cols[k].local.data() + acc_at, m / 2);
+  fri_fold_circle_block(in_view, n, a, n - g.s, alpha, acc != nullptr, acc_view,
+                        {{part[0].ptr(), part[1].ptr(), part[2].ptr(), part[3].ptr()}}, stream_);
+  return qm31_from_block(n - 1, std::move(part));
+}
+
+std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::fri_fold_line(const ColumnSet& line,
+                                                                   const circle::LineDomain& domain,
+                                                                   const QM31& alpha) {
+  StageScope scope("sharded.fri_fold_line");
+  const DevShardColumns& in = dsh(line);
+  const Geometry& g = geometry_;
+  if (in.cols.size() != 4) throw Error(ErrorCategory::Internal, "sharded FRI: not a QM31 column");
+  if (in.cols[0].layout != Layout::Block || g.size == 1) {
+    auto h = to_host_set(in);
+    return from_host_result(host_->fri_fold_line(*h, domain, alpha));
+  }
+  const uint32_t d = in.cols[0].log_size;
+  if (d != domain.log_size()) throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
+  const size_t m = in.cols[0].local.size();
+  std::array<DeviceBuffer<M31>, 4> part;
+  for (auto& p : part) p = DeviceBuffer<M31>(m / 2);
+  fri_fold_line_block({{in.cols[0].local.cptr(), in.cols[1].local.cptr(), in.cols[2].local.cptr(),
+                        in.cols[3].local.cptr()}},
+                      domain, g.block_begin(d), d - g.s, alpha,
+                      {{part[0].ptr(), part[1].ptr(), part[2].ptr(), part[3].ptr()}}, stream_);
+  return qm31_from_block(d - 1, std::move(part));
+}
+
+std::vector<M31> DevShardColumns::to_host(size_t c) const {
+  const shard::ShardColumn h = host_column(cols.at(c), backend->stream());
+  std::vector<shard::Column> full = shard::full_columns(geometry, {&h});
+  return std::vector<M31>(full[0].begin(), full[0].end());
+}
+
+std::vector<M31> DevShardColumns::gather(size_t c, std::span<const size_t> positions) const {
+  shard::ShardColumns h(geometry);
+  h.cols.push_back(host_column(cols.at(c), backend->stream()));
+  return h.gather(0, positions);
+}
+
+}  // namespace
+
+std::unique_ptr<ShardedDeviceBackend> make_sharded_device_backend(comm::Communicator& comm) {
+  if (!device_available())
+    throw Error(ErrorCategory::Device, "sharded device backend: no CUDA device is visible (" + device_description() + ")");
+  return std::make_unique<ShardedDeviceBackendImpl>(comm);
+}
+
+PTVM_GPU_NAMESPACE_END
