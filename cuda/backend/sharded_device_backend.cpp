@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <functional>
 #include <map>
 
 #include "../../host/shard/shard_columns.hpp"
@@ -16,6 +17,7 @@
 #include "ptvm/gpu/circle_fft.hpp"
 #include "ptvm/gpu/column_ops.hpp"
 #include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/gpu/device_wide.hpp"
 #include "ptvm/gpu/merkle.hpp"
 #include "ptvm/gpu/runtime.hpp"
 #include "ptvm/gpu/stark_kernels.hpp"
@@ -359,13 +361,7 @@ class ShardedDeviceBackendImpl final : public ShardedDeviceBackend {
   }
 
   Interaction logup_interaction(const air::Component& component, const ColumnSet& preprocessed, const ColumnSet& main,
-                                std::span<const air::RelationChallenges> challenges) override {
-    StageScope scope("sharded.logup_interaction");
-    // On the host for now: the CPU sharded code on this rank's rows (row ranges, prefix gather).
-    auto pre = to_host_set(dsh(preprocessed)), m = to_host_set(dsh(main));
-    Interaction r = host_->logup_interaction(component, *pre, *m, challenges);
-    return {from_host_result(std::move(r.columns)), r.claimed_sum};
-  }
+                                std::span<const air::RelationChallenges> challenges) override;
 
   std::unique_ptr<ColumnSet> eval_composition(const air::Component& component, const CompositionInputs& in) override;
 
@@ -428,6 +424,9 @@ class ShardedDeviceBackendImpl final : public ShardedDeviceBackend {
   void four_step(DevShardColumns& cols, const std::vector<size_t>& split, uint32_t extension, bool inverse,
                  const DeviceTwiddles& tw);
   void strided(const std::vector<StridedCopy>& copies);
+  std::vector<DeviceBuffer<M31>> exchange(uint32_t block_log, const std::vector<const M31*>& columns,
+                                          const std::function<size_t(size_t)>& destination,
+                                          const std::function<size_t(size_t)>& source);
   std::unique_ptr<DevShardColumns> qm31_from_block(uint32_t log_size, std::array<DeviceBuffer<M31>, 4>&& part);
 
   const DeviceTwiddles& twiddles(uint32_t max_domain_log) {
@@ -504,6 +503,75 @@ void ShardedDeviceBackendImpl::strided(const std::vector<StridedCopy>& copies) {
   synchronize(stream_);  // the table dies on return
 }
 
+// Moves values between ranks by a permutation of the global positions of a split column (all
+// columns of 2^block_log local values, the same permutation): local index i of the result holds
+// the value at global position source(first + i), and the value at my position q goes to the
+// owner of destination(q) (destination = source^-1). Both sides order a sender's values by the
+// receiver's local index, so no index travels; the blocks are padded to the largest count any
+// rank sends another (one host all_gather of it), for fixed-size device collectives.
+std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(uint32_t block_log,
+                                                                  const std::vector<const M31*>& columns,
+                                                                  const std::function<size_t(size_t)>& destination,
+                                                                  const std::function<size_t(size_t)>& source) {
+  const Geometry& g = geometry_;
+  const size_t m = size_t{1} << block_log, first = size_t(g.rank) << block_log;
+  std::vector<std::vector<std::pair<size_t, size_t>>> out_index(g.size);  // (receiver index, my index)
+  for (size_t i = 0; i < m; ++i) {
+    const size_t there = destination(first + i);
+    out_index[there >> block_log].emplace_back(there & (m - 1), i);
+  }
+  uint64_t most = 0;
+  for (auto& w : out_index) {
+    std::sort(w.begin(), w.end());
+    most = std::max<uint64_t>(most, w.size());
+  }
+  comm::ByteWriter bw;
+  bw.u64(most);
+  const std::vector<comm::Bytes> all_most = g.comm->all_gather(bw.take());
+  stats_.host_bytes_sent += 8 * (g.size - 1);
+  uint64_t K = 0;
+  for (int q = 0; q < g.size; ++q) {
+    comm::ByteReader r(all_most[q], "sharded exchange: rank " + std::to_string(q) + "'s block size");
+    K = std::max(K, r.u64());
+  }
+  const size_t C = columns.size();
+  std::vector<GatherSource> pack(size_t(g.size) * C * K);
+  for (int t = 0; t < g.size; ++t)
+    for (size_t c = 0; c < C; ++c)
+      for (size_t k = 0; k < K; ++k)
+        pack[(t * C + c) * K + k] = {reinterpret_cast<const uint32_t*>(columns[c]),
+                                     k < out_index[t].size() ? out_index[t][k].second : 0};
+  DeviceBuffer<M31> send(pack.size()), recv(pack.size());
+  if (!pack.empty()) {
+    DeviceBuffer<GatherSource> table = upload(pack, stream_);
+    gather_words(table.cptr(), gptr<uint32_t>(reinterpret_cast<uint32_t*>(send.data()), pack.size()), pack.size(),
+                 stream_);
+    synchronize(stream_);
+  }
+  all_to_all(send.data(), recv.data(), C * K);
+  // My index i came from the owner o of source(first + i), as the k-th value o sent.
+  std::vector<size_t> count(g.size, 0);
+  std::vector<std::pair<int, size_t>> slot(m);
+  for (size_t i = 0; i < m; ++i) {
+    const int o = static_cast<int>(source(first + i) >> block_log);
+    slot[i] = {o, count[o]++};
+  }
+  for (int o = 0; o < g.size; ++o)
+    if (count[o] > K) throw Error(ErrorCategory::Internal, "sharded exchange: more values from rank " + std::to_string(o) + " than its block");
+  std::vector<DeviceBuffer<M31>> out;
+  std::vector<GatherSource> unpack(m);
+  for (size_t c = 0; c < C; ++c) {
+    DeviceBuffer<M31> x(m);
+    for (size_t i = 0; i < m; ++i)
+      unpack[i] = {reinterpret_cast<const uint32_t*>(recv.data()), (slot[i].first * C + c) * K + slot[i].second};
+    DeviceBuffer<GatherSource> table = upload(unpack, stream_);
+    gather_words(table.cptr(), gptr<uint32_t>(reinterpret_cast<uint32_t*>(x.data()), m), m, stream_);
+    synchronize(stream_);
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
 // The four-step transform of the split columns `split` of `cols` (inverse: block values ->
 // cyclic coefficients, in place; forward: zero-padded cyclic coefficients of log_size - extension
 // -> block values of log_size), the steps of shard::interpolate_block_to_cyclic /
@@ -571,6 +639,117 @@ void ShardedDeviceBackendImpl::four_step(DevShardColumns& cols, const std::vecto
   }
 }
 
+// The LogUp interaction trace (shard::ShardedBackend::logup_interaction's protocol): rank r takes
+// rows [r R, (r+1) R) (one exchange brings them, in row order), computes its batch values and row
+// totals with the fractions kernel, scans them on the device, all-gathers the ranks' totals for
+// the prefix below its rows and the claimed sum, writes the running column of its rows, and one
+// exchange takes the interaction columns back to storage blocks.
+Backend::Interaction ShardedDeviceBackendImpl::logup_interaction(const air::Component& component,
+                                                                 const ColumnSet& preprocessed, const ColumnSet& main,
+                                                                 std::span<const air::RelationChallenges> challenges) {
+  StageScope scope("sharded.logup_interaction");
+  const Geometry& g = geometry_;
+  const auto& shape = component.shape();
+  const uint32_t n = component.log_rows();
+  const DevShardColumns& pre = dsh(preprocessed);
+  const DevShardColumns& mc = dsh(main);
+  bool split = g.size > 1 && g.evaluation_layout(n) == Layout::Block && shape.n_fractions > 0;
+  for (const DevShardColumns* set : {&pre, &mc})
+    for (const auto& c : set->cols) split = split && c.layout == Layout::Block && c.log_size == n;
+  if (!split) {
+    // Gathered (a component too small to split, or one rank): the CPU sharded code.
+    auto hp = to_host_set(pre), hm = to_host_set(mc);
+    Interaction r = host_->logup_interaction(component, *hp, *hm, challenges);
+    return {from_host_result(std::move(r.columns)), r.claimed_sum};
+  }
+  const DeviceAirKernels& kernels = cuda_->air_kernels(component);
+  const uint32_t block_log = n - g.s;
+  const size_t R = size_t{1} << block_log, row0 = size_t(g.rank) * R;
+  std::vector<const M31*> inputs;
+  for (const DevShardColumns* set : {&pre, &mc})
+    for (const auto& c : set->cols) inputs.push_back(c.local.data());
+  // Storage blocks -> row ranges: position p goes to row_of_position(p).
+  std::vector<DeviceBuffer<M31>> rows = exchange(
+      block_log, inputs, [&](size_t p) { return shard::row_of_position(p, n); },
+      [&](size_t j) { return shard::position_of_row(j, n); });
+  std::vector<DeviceColumnRef> pre_refs, main_refs;
+  for (size_t c = 0; c < rows.size(); ++c)
+    (c < pre.cols.size() ? pre_refs : main_refs).push_back({rows[c].data(), R});
+  const uint32_t batches = shape.n_logup_batches;
+  std::vector<DeviceBuffer<M31>> cols;
+  for (size_t k = 0; k < 4 * size_t{batches}; ++k) cols.emplace_back(R);
+  std::vector<SecureColumnView> batch_views;
+  for (uint32_t j = 0; j + 1 < batches; ++j)
+    batch_views.push_back({{cols[4 * j].ptr(), cols[4 * j + 1].ptr(), cols[4 * j + 2].ptr(), cols[4 * j + 3].ptr()}});
+  DeviceBuffer<SecureColumnView> batch_table = upload(batch_views, stream_);
+  DeviceBuffer<DeviceColumnRef> pre_table = upload(pre_refs, stream_), main_table = upload(main_refs, stream_);
+  DeviceBuffer<air::RelationChallenges> challenge_buffer =
+      upload(std::vector<air::RelationChallenges>(challenges.begin(), challenges.end()), stream_);
+  DeviceBuffer<QM31> row_totals(R), prefix(R);
+  DeviceBuffer<uint32_t> first_zero_row(1);
+  first_zero_row.memset(0xff, stream_);
+  FractionsDeviceArgs args;
+  args.log_rows = n;
+  args.preprocessed = pre_table.cptr();
+  args.main = main_table.cptr();
+  args.challenges = challenge_buffer.cptr();
+  args.logup_batches = batches;
+  args.batch_columns = batch_table.cptr();
+  args.row_totals = row_totals.ptr();
+  args.first_zero_row = first_zero_row.ptr();
+  args.block_log = block_log;
+  kernels.trace_fractions(component, args, stream_);
+  inclusive_scan_add(row_totals.cptr(), prefix.ptr(), R, stream_);
+  uint32_t zero_local = 0;
+  first_zero_row.download(std::span<uint32_t>(&zero_local, 1), stream_);
+  QM31 mine;
+  prefix.download(std::span<QM31>(&mine, 1), stream_, R - 1);
+  const uint64_t zero_row = zero_local == UINT32_MAX ? UINT64_MAX : row0 + zero_local;
+  // Every rank's total and first zero-denominator row, on every rank.
+  comm::Bytes msg;
+  for (int k = 0; k < 4; ++k) {
+    const M31 v = mine.coord(k);
+    shard::append_values(msg, &v, 1);
+  }
+  {
+    comm::ByteWriter w;
+    w.u64(zero_row);
+    const comm::Bytes z = w.take();
+    msg.insert(msg.end(), z.begin(), z.end());
+  }
+  stats_.host_bytes_sent += msg.size() * (g.size - 1);
+  const std::vector<comm::Bytes> all = g.comm->all_gather(msg);
+  QM31 before, total;
+  uint64_t first_zero = UINT64_MAX;
+  for (int q = 0; q < g.size; ++q) {
+    if (all[q].size() != 4 * sizeof(M31) + 8)
+      throw Error(ErrorCategory::Internal, "sharded LogUp: bad totals from rank " + std::to_string(q));
+    M31 c[4];
+    std::memcpy(c, all[q].data(), sizeof c);
+    const QM31 t = QM31::from_m31(c[0], c[1], c[2], c[3]);
+    if (q < g.rank) before += t;
+    total += t;
+    comm::ByteReader r(std::span<const uint8_t>(all[q]).subspan(4 * sizeof(M31)), "sharded LogUp zero row");
+    first_zero = std::min(first_zero, r.u64());
+  }
+  if (first_zero != UINT64_MAX)
+    throw Error(ErrorCategory::Runtime, "component '" + component.info().name + "': LogUp denominator is zero at row " +
+                                            std::to_string(first_zero) + " (a tuple equals the challenge)");
+  const size_t last = 4 * (size_t{batches} - 1);
+  logup_running_block(prefix.cptr(), block_log, row0, before, air::logup_sum_per_row(total, n),
+                      {{cols[last].ptr(), cols[last + 1].ptr(), cols[last + 2].ptr(), cols[last + 3].ptr()}}, stream_);
+  synchronize(stream_);
+  // Row ranges -> storage blocks.
+  std::vector<const M31*> back;
+  for (const auto& c : cols) back.push_back(c.data());
+  std::vector<DeviceBuffer<M31>> blocks = exchange(
+      block_log, back, [&](size_t j) { return shard::position_of_row(j, n); },
+      [&](size_t p) { return shard::row_of_position(p, n); });
+  auto out = std::make_unique<DevShardColumns>(*this, g);
+  for (auto& c : blocks) out->cols.push_back({n, Layout::Block, std::move(c)});
+  return {std::move(out), total};
+}
+
 std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air::Component& component,
                                                                       const CompositionInputs& in) {
   StageScope scope("sharded.eval_composition");
@@ -597,63 +776,22 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air:
     return from_host_result(host_->eval_composition(component, h));
   }
   const DeviceAirKernels& kernels = cuda_->air_kernels(component);
-  // The next rows (shard::ShardedBackend::eval_composition's exchange): rank r sends the value at
-  // its q to the owner of prev(q), in increasing prev(q); fixed-size blocks of K values per column,
-  // K the largest count any rank sends any other.
+  // The next rows (shard::ShardedBackend::eval_composition's exchange): local position i gets the
+  // value at next(a + i); the value at q goes to the owner of prev(q).
   const size_t m = size_t{1} << (e - g.s), a = g.block_begin(e);
   const uint32_t block_log = e - g.s;
-  std::vector<std::vector<std::pair<size_t, size_t>>> wanted(g.size);
-  for (size_t i = 0; i < m; ++i) {
-    const size_t p = circle::offset_bit_reversed_circle_domain_index(a + i, n, e, -1);
-    wanted[p >> block_log].emplace_back(p, i);
-  }
-  uint64_t most = 0;
-  for (auto& w : wanted) {
-    std::sort(w.begin(), w.end());
-    most = std::max<uint64_t>(most, w.size());
-  }
-  comm::ByteWriter bw;
-  bw.u64(most);
-  const std::vector<comm::Bytes> all_most = g.comm->all_gather(bw.take());
-  uint64_t K = 0;
-  for (int q = 0; q < g.size; ++q) {
-    comm::ByteReader r(all_most[q], "sharded eval_composition: rank " + std::to_string(q) + "'s block size");
-    K = std::max(K, r.u64());
-  }
-  const size_t C = inputs.size();
-  std::vector<GatherSource> pack(size_t(g.size) * C * K);
-  for (int t = 0; t < g.size; ++t)
-    for (size_t c = 0; c < C; ++c)
-      for (size_t k = 0; k < K; ++k)
-        pack[(t * C + c) * K + k] = {reinterpret_cast<const uint32_t*>(inputs[c]->local.data()),
-                                     k < wanted[t].size() ? wanted[t][k].second : 0};
-  DeviceBuffer<M31> send(pack.size()), recv(pack.size());
-  {
-    DeviceBuffer<GatherSource> table = upload(pack, stream_);
-    if (!pack.empty())
-      gather_words(table.cptr(), send.ptr().template as<uint32_t>(), pack.size(), stream_);
-    synchronize(stream_);
-  }
-  all_to_all(send.data(), recv.data(), C * K);
-  // My positions in increasing order: the k-th from owner o is the k-th value o sent.
-  std::vector<size_t> count(g.size, 0);
-  std::vector<std::pair<int, size_t>> slot(m);
-  for (size_t i = 0; i < m; ++i) {
-    const size_t q = circle::offset_bit_reversed_circle_domain_index(a + i, n, e, 1);
-    const int o = static_cast<int>(q >> block_log);
-    slot[i] = {o, count[o]++};
-  }
+  std::vector<const M31*> input_data;
+  for (const DevCol* c : inputs) input_data.push_back(c->local.data());
+  std::vector<DeviceBuffer<M31>> next_values = exchange(
+      block_log, input_data,
+      [&](size_t q) { return circle::offset_bit_reversed_circle_domain_index(q, n, e, -1); },
+      [&](size_t p) { return circle::offset_bit_reversed_circle_domain_index(p, n, e, 1); });
   // Each input as [its block | the next row of each position].
   std::vector<DeviceBuffer<M31>> extended;
-  std::vector<GatherSource> next(m);
-  for (size_t c = 0; c < C; ++c) {
+  for (size_t c = 0; c < inputs.size(); ++c) {
     DeviceBuffer<M31> x(2 * m);
     copy_device_to_device(x.data(), inputs[c]->local.data(), m * sizeof(M31), stream_);
-    for (size_t i = 0; i < m; ++i)
-      next[i] = {reinterpret_cast<const uint32_t*>(recv.data()), (slot[i].first * C + c) * K + slot[i].second};
-    DeviceBuffer<GatherSource> table = upload(next, stream_);
-    gather_words(table.cptr(), gptr<uint32_t>(reinterpret_cast<uint32_t*>(x.data() + m), m), m, stream_);
-    synchronize(stream_);
+    copy_device_to_device(x.data() + m, next_values[c].data(), m * sizeof(M31), stream_);
     extended.push_back(std::move(x));
   }
   std::vector<DeviceColumnRef> pre_refs, main_refs, inter_refs;
@@ -797,13 +935,27 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::fri_fold_circle(const Colum
   const DevShardColumns& in = dsh(column);
   const Geometry& g = geometry_;
   if (in.cols.size() != 4) throw Error(ErrorCategory::Internal, "sharded FRI: not a QM31 column");
-  if (in.cols[0].layout != Layout::Block || g.size == 1) {
-    auto h = to_host_set(in);
-    std::unique_ptr<shard::ShardColumns> acc;
-    if (accumulate_into) acc = to_host_set(dsh(*accumulate_into));
-    return from_host_result(host_->fri_fold_circle(*h, alpha, acc.get()));
-  }
   const uint32_t n = in.cols[0].log_size;
+  if (n < 1) throw Error(ErrorCategory::Internal, "fri_fold_circle: column too small");
+  if (in.cols[0].layout == Layout::Replicated) {
+    // A layer that fits one rank: every rank folds it whole (the single-device kernel).
+    const DevShardColumns* acc = accumulate_into ? &dsh(*accumulate_into) : nullptr;
+    if (acc && (acc->cols.size() != 4 || acc->cols[0].log_size != n - 1 || acc->cols[0].layout != Layout::Replicated))
+      throw Error(ErrorCategory::Internal, "fri_fold_circle: size mismatch");
+    auto out = std::make_unique<DevShardColumns>(*this, g);
+    for (int k = 0; k < 4; ++k) out->cols.push_back({n - 1, Layout::Replicated, DeviceBuffer<M31>(size_t{1} << (n - 1))});
+    const SecureColumnConstView in_view{{in.cols[0].local.cptr(), in.cols[1].local.cptr(), in.cols[2].local.cptr(),
+                                         in.cols[3].local.cptr()}};
+    SecureColumnConstView acc_view = in_view;
+    if (acc)
+      acc_view = {{acc->cols[0].local.cptr(), acc->cols[1].local.cptr(), acc->cols[2].local.cptr(),
+                   acc->cols[3].local.cptr()}};
+    gpu::fri_fold_circle(in_view, n, alpha, acc != nullptr, acc_view,
+                         {{out->cols[0].local.ptr(), out->cols[1].local.ptr(), out->cols[2].local.ptr(),
+                           out->cols[3].local.ptr()}},
+                         stream_);
+    return out;
+  }
   const size_t m = in.cols[0].local.size(), a = g.block_begin(n);
   const bool out_split = g.evaluation_layout(n - 1) == Layout::Block;
   const DevShardColumns* acc = accumulate_into ? &dsh(*accumulate_into) : nullptr;
@@ -832,12 +984,19 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::fri_fold_line(const ColumnS
   const DevShardColumns& in = dsh(line);
   const Geometry& g = geometry_;
   if (in.cols.size() != 4) throw Error(ErrorCategory::Internal, "sharded FRI: not a QM31 column");
-  if (in.cols[0].layout != Layout::Block || g.size == 1) {
-    auto h = to_host_set(in);
-    return from_host_result(host_->fri_fold_line(*h, domain, alpha));
-  }
   const uint32_t d = in.cols[0].log_size;
-  if (d != domain.log_size()) throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
+  if (d != domain.log_size() || d < 1) throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
+  if (in.cols[0].layout == Layout::Replicated) {
+    auto out = std::make_unique<DevShardColumns>(*this, g);
+    for (int k = 0; k < 4; ++k) out->cols.push_back({d - 1, Layout::Replicated, DeviceBuffer<M31>(size_t{1} << (d - 1))});
+    gpu::fri_fold_line({{in.cols[0].local.cptr(), in.cols[1].local.cptr(), in.cols[2].local.cptr(),
+                         in.cols[3].local.cptr()}},
+                       domain, alpha,
+                       {{out->cols[0].local.ptr(), out->cols[1].local.ptr(), out->cols[2].local.ptr(),
+                         out->cols[3].local.ptr()}},
+                       stream_);
+    return out;
+  }
   const size_t m = in.cols[0].local.size();
   std::array<DeviceBuffer<M31>, 4> part;
   for (auto& p : part) p = DeviceBuffer<M31>(m / 2);

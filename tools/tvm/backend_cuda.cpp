@@ -8,6 +8,8 @@
 
 #if defined(TVM_WITH_CUDA_RUNTIME)
 #include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/comm/nccl_communicator.hpp"
+#include "ptvm/gpu/sharded_device_backend.hpp"
 #include "ptvm/gpu/group_backend.hpp"
 #include "ptvm/gpu/runtime.hpp"
 #include "ptvm/gpu/tensor_batch.hpp"
@@ -38,6 +40,13 @@ std::optional<ptvm::vmair::GroupProving> make_cuda_group_proving(ptvm::Backend& 
   if (!device) return std::nullopt;
   return ptvm::gpu::group_proving(*device, max_group);
 }
+ShardRankBackend make_cuda_sharded_backend(ptvm::comm::Communicator& comm, int device) {
+  use_cuda_device(device);
+  ShardRankBackend out;
+  if (ptvm::comm::nccl_communicator_built()) out.device_comm = ptvm::comm::make_nccl_communicator(comm, device);
+  out.backend = ptvm::gpu::make_sharded_device_backend(out.device_comm ? *out.device_comm : comm);
+  return out;
+}
 #else
 bool cuda_runtime_built() { return false; }
 bool cuda_device_visible() { return false; }
@@ -52,6 +61,9 @@ ptvm::vm::TensorFfnFactory make_cuda_tensor_ffn(bool) {
   throw ptvm::Error(ptvm::ErrorCategory::Usage, "--tensor-device gpu: the CUDA runtime is not built");
 }
 std::optional<ptvm::vmair::GroupProving> make_cuda_group_proving(ptvm::Backend&, size_t) { return std::nullopt; }
+ShardRankBackend make_cuda_sharded_backend(ptvm::comm::Communicator&, int) {
+  throw ptvm::Error(ptvm::ErrorCategory::Usage, "--shards: the CUDA runtime is not built");
+}
 #endif
 
 }  // namespace tvm_cli

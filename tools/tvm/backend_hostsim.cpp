@@ -8,6 +8,7 @@
 
 #if defined(TVM_WITH_HOSTSIM_RUNTIME)
 #include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/gpu/sharded_device_backend.hpp"
 #include "ptvm/gpu/group_backend.hpp"
 #include "ptvm/gpu/tensor_batch.hpp"
 #endif
@@ -27,6 +28,11 @@ std::optional<ptvm::vmair::GroupProving> make_hostsim_group_proving(ptvm::Backen
   if (!device) return std::nullopt;
   return ptvm::gpu::group_proving(*device, max_group);
 }
+ShardRankBackend make_hostsim_sharded_backend(ptvm::comm::Communicator& comm) {
+  ShardRankBackend out;
+  out.backend = ptvm::gpu::make_sharded_device_backend(comm);
+  return out;
+}
 #else
 bool hostsim_runtime_built() { return false; }
 std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name) {
@@ -36,6 +42,9 @@ ptvm::vm::TensorFfnFactory make_hostsim_tensor_ffn() {
   throw ptvm::Error(ptvm::ErrorCategory::Usage, "--tensor-device hostsim: host-sim not built");
 }
 std::optional<ptvm::vmair::GroupProving> make_hostsim_group_proving(ptvm::Backend&, size_t) { return std::nullopt; }
+ShardRankBackend make_hostsim_sharded_backend(ptvm::comm::Communicator&) {
+  throw ptvm::Error(ptvm::ErrorCategory::Usage, "--shards: host-sim not built");
+}
 #endif
 
 }  // namespace tvm_cli

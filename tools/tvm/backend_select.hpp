@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ptvm/backend.hpp"
+#include "ptvm/comm/communicator.hpp"
 #include "ptvm/vmair/batch.hpp"
 
 namespace tvm_cli {
@@ -39,5 +40,15 @@ bool hostsim_runtime_built();
 std::optional<ptvm::vmair::GroupProving> make_cuda_group_proving(ptvm::Backend& backend, size_t max_group);
 std::optional<ptvm::vmair::GroupProving> make_hostsim_group_proving(ptvm::Backend& backend, size_t max_group);
 std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name);
+// One rank of a sharded proof on a device (ptvm/gpu/sharded_device_backend.hpp); `comm` must
+// outlive it. CUDA: on `device` (made current), its collectives over an NCCL communicator
+// bootstrapped from `comm` when this build has NCCL (device_comm), else over `comm` (staged
+// through the host). Host-sim: each rank a simulated device, collectives over `comm`.
+struct ShardRankBackend {
+  std::unique_ptr<ptvm::comm::Communicator> device_comm;  // destroyed after the backend
+  std::unique_ptr<ptvm::Backend> backend;
+};
+ShardRankBackend make_cuda_sharded_backend(ptvm::comm::Communicator& comm, int device);
+ShardRankBackend make_hostsim_sharded_backend(ptvm::comm::Communicator& comm);
 
 }  // namespace tvm_cli

@@ -140,13 +140,14 @@ __global__ void composition_many_kernel(const AirT* airs, gptr<const Composition
 
 template <class AirT>
 __device__ PTVM_FORCEINLINE void fraction_rows(const AirT* air, const FractionsDeviceArgs& args) {
-  const size_t n = size_t{1} << args.log_rows;
+  const size_t n = size_t{1} << (args.block_log ? args.block_log : args.log_rows);
   for (size_t row = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; row < n;
        row += static_cast<size_t>(gridDim.x) * blockDim.x) {
     FractionEval e;
     e.args = &args;
-    e.position = row_position(row, args.log_rows);
-    e.next_position = row_position((row + 1) & (n - 1), args.log_rows);
+    // Row-block mode: row order, the current row only.
+    e.position = args.block_log ? row : row_position(row, args.log_rows);
+    e.next_position = args.block_log ? row : row_position((row + 1) & (n - 1), args.log_rows);
     air->evaluate(e);
     e.finalize();
     if (e.zero_denominator) atomic_min_u32(args.first_zero_row, 0, static_cast<uint32_t>(row));
@@ -194,7 +195,7 @@ void launch_composition(const air::Component& component, const CompositionDevice
 template <class AirT>
 void launch_fractions(const air::Component& component, const FractionsDeviceArgs& args, stream_t stream) {
   DeviceBuffer<unsigned char> air = upload_air(air_of<AirT>(component), stream);
-  const size_t n = size_t{1} << args.log_rows;
+  const size_t n = size_t{1} << (args.block_log ? args.block_log : args.log_rows);
   PTVM_LAUNCH(fractions_kernel<AirT>, grid_stride_blocks(n, kAirThreads), kAirThreads, 0, stream)(
       reinterpret_cast<const AirT*>(air.data()), args);
   PTVM_CHECK_LAUNCH("fractions_kernel");

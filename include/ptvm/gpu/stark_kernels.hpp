@@ -56,6 +56,12 @@ void gather_words(gptr<const GatherSource> sources, gptr<uint32_t> out, size_t n
 void logup_running_column(gptr<const QM31> prefix_sums, uint32_t log_rows, SecureColumnView out,
                           gptr<QM31> claimed_sum, stream_t stream);
 
+// The running column on one rank's rows [row0, row0 + 2^block_log) in row order, from the local
+// inclusive prefix sums of its row totals: out[i] = before + S_local(i-1) - (row0 + i) * per_row
+// (before: the totals of the rows below row0; per_row = S/N of the whole trace).
+void logup_running_block(gptr<const QM31> prefix_sums, uint32_t block_log, uint64_t row0, QM31 before, QM31 per_row,
+                         SecureColumnView out, stream_t stream);
+
 // Many components' last LogUp batches of one size, one block each (gridDim.y = jobs, split at
 // kMaxGridY): row_totals (row order) is scanned in place, then the running column is written to
 // out and the claimed sum to claimed_sum[0] (inclusive_scan_add + logup_running_column).
@@ -161,6 +167,11 @@ struct FractionsDeviceArgs {
   gptr<const SecureColumnView> batch_columns;      // logup_batches - 1 entries
   gptr<QM31> row_totals;
   gptr<uint32_t> first_zero_row;
+  // Row-block mode (one rank's rows, single-component launches only), when block_log != 0: the
+  // columns hold 2^block_log consecutive rows in row order (fractions read the current row only,
+  // as air::Component::interaction_rows); batch columns and row totals are written in that order
+  // and first_zero_row is a local row.
+  uint32_t block_log = 0;
 };
 
 // Composition of one component on CanonicCoset(log_size) (bit-reversed):
