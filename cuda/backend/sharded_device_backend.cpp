@@ -424,7 +424,8 @@ class ShardedDeviceBackendImpl final : public ShardedDeviceBackend {
   void four_step(DevShardColumns& cols, const std::vector<size_t>& split, uint32_t extension, bool inverse,
                  const DeviceTwiddles& tw);
   void strided(const std::vector<StridedCopy>& copies);
-  std::vector<DeviceBuffer<M31>> exchange(uint32_t block_log, const std::vector<const M31*>& columns,
+  std::vector<DeviceBuffer<M31>> exchange(const std::string& key, uint32_t block_log,
+                                          const std::vector<const M31*>& columns,
                                           const std::function<size_t(size_t)>& destination,
                                           const std::function<size_t(size_t)>& source);
   std::unique_ptr<DevShardColumns> qm31_from_block(uint32_t log_size, std::array<DeviceBuffer<M31>, 4>&& part);
@@ -443,6 +444,11 @@ class ShardedDeviceBackendImpl final : public ShardedDeviceBackend {
   stream_t stream_ = nullptr;
   bool committed_ = false;
   ShardTrafficStats stats_;
+  struct ExchangePlan {
+    uint64_t K = 0;
+    DeviceBuffer<uint32_t> pack, unpack;
+  };
+  std::map<std::string, ExchangePlan> plans_;
 };
 
 void ShardedDeviceBackendImpl::collective(const M31* send, M31* recv, size_t per_rank, bool to_all) {
@@ -508,66 +514,76 @@ void ShardedDeviceBackendImpl::strided(const std::vector<StridedCopy>& copies) {
 // the value at global position source(first + i), and the value at my position q goes to the
 // owner of destination(q) (destination = source^-1). Both sides order a sender's values by the
 // receiver's local index, so no index travels; the blocks are padded to the largest count any
-// rank sends another (one host all_gather of it), for fixed-size device collectives.
-std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(uint32_t block_log,
+// rank sends another (one host all_gather of it), for fixed-size device collectives. The plan
+// (that count and two index tables in device memory) depends only on the permutation and the
+// geometry: it is made once per `key` and kept (every rank makes the same calls, so every rank
+// skips the same all_gather).
+std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(const std::string& key, uint32_t block_log,
                                                                   const std::vector<const M31*>& columns,
                                                                   const std::function<size_t(size_t)>& destination,
                                                                   const std::function<size_t(size_t)>& source) {
   const Geometry& g = geometry_;
   const size_t m = size_t{1} << block_log, first = size_t(g.rank) << block_log;
-  std::vector<std::vector<std::pair<size_t, size_t>>> out_index(g.size);  // (receiver index, my index)
-  for (size_t i = 0; i < m; ++i) {
-    const size_t there = destination(first + i);
-    out_index[there >> block_log].emplace_back(there & (m - 1), i);
+  auto it = plans_.find(key);
+  if (it == plans_.end()) {
+    std::vector<std::vector<std::pair<size_t, size_t>>> out_index(g.size);  // (receiver index, my index)
+    for (size_t i = 0; i < m; ++i) {
+      const size_t there = destination(first + i);
+      out_index[there >> block_log].emplace_back(there & (m - 1), i);
+    }
+    uint64_t most = 0;
+    for (auto& w : out_index) {
+      std::sort(w.begin(), w.end());
+      most = std::max<uint64_t>(most, w.size());
+    }
+    comm::ByteWriter bw;
+    bw.u64(most);
+    const std::vector<comm::Bytes> all_most = g.comm->all_gather(bw.take());
+    stats_.host_bytes_sent += 8 * (g.size - 1);
+    ExchangePlan plan;
+    for (int q = 0; q < g.size; ++q) {
+      comm::ByteReader r(all_most[q], "sharded exchange: rank " + std::to_string(q) + "'s block size");
+      plan.K = std::max<uint64_t>(plan.K, r.u64());
+    }
+    // pack[t K + k]: my local index sent k-th to rank t (0 pads); unpack[i] = o K + k: local index
+    // i is the k-th value from rank o.
+    std::vector<uint32_t> pack(size_t(g.size) * plan.K, 0), unpack(m);
+    for (int t = 0; t < g.size; ++t)
+      for (size_t k = 0; k < out_index[t].size(); ++k) pack[t * plan.K + k] = static_cast<uint32_t>(out_index[t][k].second);
+    std::vector<size_t> count(g.size, 0);
+    for (size_t i = 0; i < m; ++i) {
+      const int o = static_cast<int>(source(first + i) >> block_log);
+      if (count[o] >= plan.K)
+        throw Error(ErrorCategory::Internal, "sharded exchange: more values from rank " + std::to_string(o) + " than its block");
+      unpack[i] = static_cast<uint32_t>(o * plan.K + count[o]++);
+    }
+    plan.pack = upload(pack, stream_);
+    plan.unpack = upload(unpack, stream_);
+    it = plans_.emplace(key, std::move(plan)).first;
   }
-  uint64_t most = 0;
-  for (auto& w : out_index) {
-    std::sort(w.begin(), w.end());
-    most = std::max<uint64_t>(most, w.size());
+  const ExchangePlan& plan = it->second;
+  const uint64_t K = plan.K, C = columns.size();
+  DeviceBuffer<M31> send(size_t(g.size) * C * K), recv(size_t(g.size) * C * K);
+  std::vector<ColumnPair> pack_pairs, unpack_pairs;
+  std::vector<DeviceBuffer<M31>> out;
+  for (size_t c = 0; c < C; ++c) {
+    pack_pairs.push_back({send.data() + c * K, columns[c]});
+    out.emplace_back(m);
+    unpack_pairs.push_back({out.back().data(), recv.data() + c * K});
   }
-  comm::ByteWriter bw;
-  bw.u64(most);
-  const std::vector<comm::Bytes> all_most = g.comm->all_gather(bw.take());
-  stats_.host_bytes_sent += 8 * (g.size - 1);
-  uint64_t K = 0;
-  for (int q = 0; q < g.size; ++q) {
-    comm::ByteReader r(all_most[q], "sharded exchange: rank " + std::to_string(q) + "'s block size");
-    K = std::max(K, r.u64());
-  }
-  const size_t C = columns.size();
-  std::vector<GatherSource> pack(size_t(g.size) * C * K);
-  for (int t = 0; t < g.size; ++t)
-    for (size_t c = 0; c < C; ++c)
-      for (size_t k = 0; k < K; ++k)
-        pack[(t * C + c) * K + k] = {reinterpret_cast<const uint32_t*>(columns[c]),
-                                     k < out_index[t].size() ? out_index[t][k].second : 0};
-  DeviceBuffer<M31> send(pack.size()), recv(pack.size());
-  if (!pack.empty()) {
-    DeviceBuffer<GatherSource> table = upload(pack, stream_);
-    gather_words(table.cptr(), gptr<uint32_t>(reinterpret_cast<uint32_t*>(send.data()), pack.size()), pack.size(),
-                 stream_);
+  if (K > 0 && C > 0) {
+    // send[(t C + c) K + k] = column c at pack[t K + k].
+    DeviceBuffer<ColumnPair> table = upload(pack_pairs, stream_);
+    m31_indexed_gather_many(table.cptr(), static_cast<uint32_t>(C), plan.pack.cptr(), size_t(g.size) * K, K, K, K,
+                            C * K, stream_);
     synchronize(stream_);
   }
   all_to_all(send.data(), recv.data(), C * K);
-  // My index i came from the owner o of source(first + i), as the k-th value o sent.
-  std::vector<size_t> count(g.size, 0);
-  std::vector<std::pair<int, size_t>> slot(m);
-  for (size_t i = 0; i < m; ++i) {
-    const int o = static_cast<int>(source(first + i) >> block_log);
-    slot[i] = {o, count[o]++};
-  }
-  for (int o = 0; o < g.size; ++o)
-    if (count[o] > K) throw Error(ErrorCategory::Internal, "sharded exchange: more values from rank " + std::to_string(o) + " than its block");
-  std::vector<DeviceBuffer<M31>> out;
-  std::vector<GatherSource> unpack(m);
-  for (size_t c = 0; c < C; ++c) {
-    DeviceBuffer<M31> x(m);
-    for (size_t i = 0; i < m; ++i)
-      unpack[i] = {reinterpret_cast<const uint32_t*>(recv.data()), (slot[i].first * C + c) * K + slot[i].second};
-    DeviceBuffer<GatherSource> table = upload(unpack, stream_);
-    gather_words(table.cptr(), gptr<uint32_t>(reinterpret_cast<uint32_t*>(x.data()), m), m, stream_);
+  if (C > 0) {
+    // out_c[i] = recv[(o C + c) K + k] for unpack[i] = o K + k.
+    DeviceBuffer<ColumnPair> table = upload(unpack_pairs, stream_);
+    m31_indexed_gather_many(table.cptr(), static_cast<uint32_t>(C), plan.unpack.cptr(), m, K, C * K, m, m, stream_);
     synchronize(stream_);
-    out.push_back(std::move(x));
   }
   return out;
 }
@@ -670,7 +686,7 @@ Backend::Interaction ShardedDeviceBackendImpl::logup_interaction(const air::Comp
     for (const auto& c : set->cols) inputs.push_back(c.local.data());
   // Storage blocks -> row ranges: position p goes to row_of_position(p).
   std::vector<DeviceBuffer<M31>> rows = exchange(
-      block_log, inputs, [&](size_t p) { return shard::row_of_position(p, n); },
+      "to rows " + std::to_string(n), block_log, inputs, [&](size_t p) { return shard::row_of_position(p, n); },
       [&](size_t j) { return shard::position_of_row(j, n); });
   std::vector<DeviceColumnRef> pre_refs, main_refs;
   for (size_t c = 0; c < rows.size(); ++c)
@@ -743,7 +759,7 @@ Backend::Interaction ShardedDeviceBackendImpl::logup_interaction(const air::Comp
   std::vector<const M31*> back;
   for (const auto& c : cols) back.push_back(c.data());
   std::vector<DeviceBuffer<M31>> blocks = exchange(
-      block_log, back, [&](size_t j) { return shard::position_of_row(j, n); },
+      "to positions " + std::to_string(n), block_log, back, [&](size_t j) { return shard::position_of_row(j, n); },
       [&](size_t p) { return shard::row_of_position(p, n); });
   auto out = std::make_unique<DevShardColumns>(*this, g);
   for (auto& c : blocks) out->cols.push_back({n, Layout::Block, std::move(c)});
@@ -783,7 +799,7 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air:
   std::vector<const M31*> input_data;
   for (const DevCol* c : inputs) input_data.push_back(c->local.data());
   std::vector<DeviceBuffer<M31>> next_values = exchange(
-      block_log, input_data,
+      "next " + std::to_string(n) + " " + std::to_string(e), block_log, input_data,
       [&](size_t q) { return circle::offset_bit_reversed_circle_domain_index(q, n, e, -1); },
       [&](size_t p) { return circle::offset_bit_reversed_circle_domain_index(p, n, e, 1); });
   // Each input as [its block | the next row of each position].

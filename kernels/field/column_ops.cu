@@ -70,6 +70,19 @@ __global__ void m31_strided_copy_many_kernel(gptr<const gpu::StridedCopy> copies
   }
 }
 
+// Column blockIdx.y of the tables.
+__global__ void m31_indexed_gather_many_kernel(gptr<const gpu::ColumnPair> columns, gptr<const uint32_t> index,
+                                               size_t n, uint64_t src_block, uint64_t src_stride,
+                                               uint64_t dst_block, uint64_t dst_stride) {
+  const gpu::ColumnPair pair = columns.load(blockIdx.y);
+  const gptr<const M31> in(pair.src);
+  const gptr<M31> out(pair.dst);
+  for (size_t i = grid_thread_index(); i < n; i += grid_thread_count()) {
+    const size_t j = index.load(i);
+    out.store((i / dst_block) * dst_stride + i % dst_block, in.load((j / src_block) * src_stride + j % src_block));
+  }
+}
+
 // blockIdx.y strides over columns, x over rows.
 __global__ void m31_batch_kernel(gpu::ColumnOp op, gptr<const M31> a, gptr<const M31> b,
                                  gptr<M31> out, size_t n_columns, size_t length, size_t stride) {
@@ -172,6 +185,19 @@ void m31_strided_copy_many(gptr<const StridedCopy> copies, uint32_t n_copies, si
     PTVM_LAUNCH(m31_strided_copy_many_kernel, dim3(grid_stride_blocks(max_values, kThreads, 132 * 16 / count + 1), count),
                 kThreads, 0, stream)(copies.offset(first));
     PTVM_CHECK_LAUNCH("m31_strided_copy_many_kernel");
+  }
+}
+
+void m31_indexed_gather_many(gptr<const ColumnPair> columns, uint32_t n_columns,
+                             gptr<const uint32_t> index, size_t n, uint64_t src_block, uint64_t src_stride,
+                             uint64_t dst_block, uint64_t dst_stride, stream_t stream) {
+  if (src_block == 0 || dst_block == 0)
+    throw Error(ErrorCategory::Usage, "m31_indexed_gather_many: zero block");
+  for (uint32_t first = 0; first < n_columns; first += kMaxGridY) {
+    const uint32_t count = n_columns - first < kMaxGridY ? n_columns - first : kMaxGridY;
+    PTVM_LAUNCH(m31_indexed_gather_many_kernel, dim3(grid_stride_blocks(n, kThreads, 132 * 16 / count + 1), count),
+                kThreads, 0, stream)(columns.offset(first), index, n, src_block, src_stride, dst_block, dst_stride);
+    PTVM_CHECK_LAUNCH("m31_indexed_gather_many_kernel");
   }
 }
 
