@@ -172,6 +172,35 @@ class ShardedDeviceBackendImpl final : public ShardedDeviceBackend {
     return to_device_set(shard::shard(*r));
   }
 
+  // ---- whole columns: the single-device backend's kernels on columns every rank holds whole ----
+  // (replicated: too small to split; or one rank).
+  bool whole(const DevShardColumns& d) const {
+    if (geometry_.size == 1) return true;
+    for (const auto& c : d.cols)
+      if (c.layout != Layout::Replicated) return false;
+    return true;
+  }
+  std::unique_ptr<DeviceColumns> whole_set(const DevShardColumns& d) {
+    auto out = std::make_unique<DeviceColumns>();
+    for (const auto& c : d.cols) out->cols.push_back(copy_range(c.local, 0, c.local.size(), stream_));
+    return out;
+  }
+  // A result of the single-device backend: each column as evaluation_layout says (this rank's
+  // block when it can be split).
+  std::unique_ptr<DevShardColumns> from_whole(std::unique_ptr<ColumnSet> r) {
+    DeviceColumns& d = dev(*r);
+    auto out = std::make_unique<DevShardColumns>(*this, geometry_);
+    for (auto& b : d.cols) {
+      const uint32_t L = log2_exact(b.size());
+      const Layout layout = geometry_.evaluation_layout(L);
+      if (layout == Layout::Block && geometry_.size > 1)
+        out->cols.push_back({L, layout, copy_range(b, geometry_.block_begin(L), b.size() >> geometry_.s, stream_)});
+      else
+        out->cols.push_back({L, layout, std::move(b)});
+    }
+    return out;
+  }
+
   std::unique_ptr<ColumnSet> upload_rows(const std::vector<std::vector<M31>>& rows) override {
     StageScope scope("sharded.upload_rows");
     // The CPU sharded backend picks this rank's positions; the block goes to the device.
@@ -672,8 +701,14 @@ Backend::Interaction ShardedDeviceBackendImpl::logup_interaction(const air::Comp
   bool split = g.size > 1 && g.evaluation_layout(n) == Layout::Block && shape.n_fractions > 0;
   for (const DevShardColumns* set : {&pre, &mc})
     for (const auto& c : set->cols) split = split && c.layout == Layout::Block && c.log_size == n;
+  if (!split && whole(pre) && whole(mc)) {
+    // Whole on every rank (a component too small to split, or one rank): the device kernels.
+    auto wp = whole_set(pre), wm = whole_set(mc);
+    Interaction r = cuda_->logup_interaction(component, *wp, *wm, challenges);
+    return {from_whole(std::move(r.columns)), r.claimed_sum};
+  }
   if (!split) {
-    // Gathered (a component too small to split, or one rank): the CPU sharded code.
+    // No fractions: the CPU sharded code (nothing to compute).
     auto hp = to_host_set(pre), hm = to_host_set(mc);
     Interaction r = host_->logup_interaction(component, *hp, *hm, challenges);
     return {from_host_result(std::move(r.columns)), r.claimed_sum};
@@ -779,8 +814,21 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air:
   const uint32_t e = inputs[0]->log_size;
   bool local = g.size > 1 && g.evaluation_layout(e) == Layout::Block;
   for (const DevCol* c : inputs) local = local && c->layout == Layout::Block && c->log_size == e;
+  if (!local && (!in.preprocessed || whole(dsh(*in.preprocessed))) && whole(dsh(*in.main)) &&
+      (!in.interaction || whole(dsh(*in.interaction)))) {
+    // Whole on every rank (a component too small to split, or one rank): the device kernels.
+    std::unique_ptr<DeviceColumns> pre, main, inter;
+    if (in.preprocessed) pre = whole_set(dsh(*in.preprocessed));
+    main = whole_set(dsh(*in.main));
+    if (in.interaction) inter = whole_set(dsh(*in.interaction));
+    CompositionInputs w = in;
+    w.preprocessed = pre.get();
+    w.main = main.get();
+    w.interaction = inter.get();
+    return from_whole(cuda_->eval_composition(component, w));
+  }
   if (!local) {
-    // Gathered (a component too small to split, or one rank): the CPU sharded code.
+    // Mixed layouts (not made by the prover): the CPU sharded code.
     std::unique_ptr<shard::ShardColumns> pre, main, inter;
     if (in.preprocessed) pre = to_host_set(dsh(*in.preprocessed));
     main = to_host_set(dsh(*in.main));
@@ -877,8 +925,23 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::deep_quotients(uint32_t log
       const DevCol& c = dsh(*ref.set).cols.at(ref.column);
       local = local && c.layout == Layout::Block && c.log_size == log_size;
     }
+  bool all_whole = true;
+  for (const auto& b : batches)
+    for (const auto& ref : b.columns) all_whole = all_whole && whole(dsh(*ref.set));
+  if (!local && all_whole) {
+    // Whole on every rank (columns too small to split, or one rank): the device kernel.
+    std::map<const ColumnSet*, std::unique_ptr<DeviceColumns>> copies;
+    std::vector<DeepQuotientBatch> w = batches;
+    for (auto& b : w)
+      for (auto& ref : b.columns) {
+        auto& slot = copies[ref.set];
+        if (!slot) slot = whole_set(dsh(*ref.set));
+        ref.set = slot.get();
+      }
+    return from_whole(cuda_->deep_quotients(log_size, w));
+  }
   if (!local) {
-    // Gathered (columns too small to split, or one rank): the CPU sharded code.
+    // Mixed layouts (not made by the prover): the CPU sharded code.
     std::map<const ColumnSet*, std::unique_ptr<shard::ShardColumns>> host;
     std::vector<DeepQuotientBatch> host_batches = batches;
     for (auto& b : host_batches)

@@ -121,14 +121,21 @@ TEST(ShardedDevice, VmAirProofMatchesOneRank) {
   const std::vector<uint8_t> one = stark::proof_to_binary(vmair::prove_program(p, options).proof);
   for (int shards : {2, 4}) {
     std::vector<uint8_t> bytes;
+    uint64_t host_stages = 0;
     comm::run_ranks(shards, [&](comm::Communicator& comm) {
       auto backend = gpu::make_sharded_device_backend(comm);
       vmair::ProveOptions o = options;
       o.backend = backend.get();
       auto run = vmair::prove_program(p, o);
-      if (comm.rank() == 0) bytes = stark::proof_to_binary(run.proof);
+      if (comm.rank() == 0) {
+        bytes = stark::proof_to_binary(run.proof);
+        host_stages = backend->traffic().host_stage_calls;
+      }
     });
     EXPECT_EQ(bytes, one) << "fibonacci on " << shards << " device shards";
+    // Small components (the program table) are whole on every rank: their stages run on the
+    // device too, none on the host.
+    EXPECT_EQ(host_stages, 0u) << shards << " device shards";
   }
 }
 
