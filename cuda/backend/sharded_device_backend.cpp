@@ -1092,10 +1092,50 @@ std::vector<M31> DevShardColumns::to_host(size_t c) const {
   return std::vector<M31>(full[0].begin(), full[0].end());
 }
 
+// Values at `positions` (storage order), gathered on the device by their owners and all-gathered
+// (the FRI witnesses): shard::ShardColumns::gather's protocol, the owned values read by a gather
+// kernel instead of downloading the block.
 std::vector<M31> DevShardColumns::gather(size_t c, std::span<const size_t> positions) const {
-  shard::ShardColumns h(geometry);
-  h.cols.push_back(host_column(cols.at(c), backend->stream()));
-  return h.gather(0, positions);
+  const DevCol& col = cols.at(c);
+  const size_t n = size_t{1} << col.log_size;
+  for (size_t p : positions)
+    if (p >= n) throw Error(ErrorCategory::Internal, "sharded gather: position " + std::to_string(p) + " out of range");
+  const bool whole = col.layout == Layout::Replicated || geometry.size == 1;
+  auto owner = [&](size_t p) {
+    return whole ? geometry.rank
+                 : col.layout == Layout::Block ? geometry.block_owner(col.log_size, p) : static_cast<int>(p % geometry.size);
+  };
+  auto local_index = [&](size_t p) {
+    return whole ? p : col.layout == Layout::Block ? p - geometry.block_begin(col.log_size) : p >> geometry.s;
+  };
+  std::vector<GatherSource> sources;
+  for (size_t p : positions)
+    if (owner(p) == geometry.rank)
+      sources.push_back({reinterpret_cast<const uint32_t*>(col.local.data()), local_index(p)});
+  std::vector<uint32_t> mine(sources.size());
+  if (!sources.empty()) {
+    const stream_t stream = backend->stream();
+    DeviceBuffer<GatherSource> table = upload(sources, stream);
+    DeviceBuffer<uint32_t> words(sources.size());
+    gather_words(table.cptr(), words.ptr(), sources.size(), stream);
+    words.download(std::span<uint32_t>(mine), stream);
+  }
+  std::vector<M31> out(positions.size());
+  if (whole) {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = M31::raw(mine[i]);
+    return out;
+  }
+  comm::Bytes bytes(mine.size() * sizeof(uint32_t));
+  if (!mine.empty()) std::memcpy(bytes.data(), mine.data(), bytes.size());
+  std::vector<comm::Bytes> parts = geometry.comm->all_gather(bytes);
+  std::vector<size_t> next(geometry.size, 0);
+  for (size_t i = 0; i < positions.size(); ++i) {
+    const int q = owner(positions[i]);
+    if (parts[q].size() < (next[q] + 1) * sizeof(M31))
+      throw Error(ErrorCategory::Internal, "sharded gather: short block from rank " + std::to_string(q));
+    std::memcpy(&out[i], parts[q].data() + next[q]++ * sizeof(M31), sizeof(M31));
+  }
+  return out;
 }
 
 }  // namespace
