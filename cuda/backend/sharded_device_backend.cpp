@@ -135,7 +135,7 @@ class DeviceSubtree final : public shard::LocalSubtree {
   std::unique_ptr<DeviceMerkleTree> tree_;
 };
 
-class ShardedDeviceBackendImpl final : public ShardedDeviceBackend {
+class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
  public:
   explicit ShardedDeviceBackendImpl(comm::Communicator& comm)
       : geometry_(comm), cuda_(make_cuda_backend()), host_(std::make_unique<shard::ShardedBackend>(comm)) {}
@@ -1144,6 +1144,23 @@ std::unique_ptr<ShardedDeviceBackend> make_sharded_device_backend(comm::Communic
   if (!device_available())
     throw Error(ErrorCategory::Device, "sharded device backend: no CUDA device is visible (" + device_description() + ")");
   return std::make_unique<ShardedDeviceBackendImpl>(comm);
+}
+
+namespace {
+// The communicator is a base before the backend, so it is made first and destroyed last.
+struct OwnedCommunicator {
+  std::unique_ptr<comm::Communicator> owned = std::move(comm::make_thread_communicators(1).at(0));
+};
+class SingleRankShardedDeviceBackend final : private OwnedCommunicator, public ShardedDeviceBackendImpl {
+ public:
+  SingleRankShardedDeviceBackend() : OwnedCommunicator(), ShardedDeviceBackendImpl(*owned) {}
+};
+}  // namespace
+
+std::unique_ptr<ShardedDeviceBackend> make_single_rank_sharded_device_backend() {
+  if (!device_available())
+    throw Error(ErrorCategory::Device, "sharded device backend: no CUDA device is visible (" + device_description() + ")");
+  return std::make_unique<SingleRankShardedDeviceBackend>();
 }
 
 PTVM_GPU_NAMESPACE_END

@@ -45,5 +45,8 @@ class ShardedDeviceBackend : public Backend {
 // cudaSetDevice(device)). `comm` must outlive it; comm.size() must be a valid shard count
 // (shard::shard_log). Throws ptvm::Error (Device) when no device is visible.
 std::unique_ptr<ShardedDeviceBackend> make_sharded_device_backend(comm::Communicator& comm);
+// One rank that owns its (in-process, size 1) communicator: the backend's code paths on whole
+// domains, for the backend conformance suite.
+std::unique_ptr<ShardedDeviceBackend> make_single_rank_sharded_device_backend();
 
 PTVM_GPU_NAMESPACE_END
