@@ -38,6 +38,7 @@
 //   counting communicator, device buffers included: under host-sim they travel over it) as above at
 //   NVLink 450 GB/s; the proof of work as 2^pow_bits nonces at kGpuHashesPerSecond over the G
 //   ranks (the device shards grind on the host). Counters as above plus kernel_ms, launch_ms,
+//   one_gpu_{kernel,transfer,fixed}_ms (the one-GPU parts; fixed = launches + round trips),
 //   round_trip_ms, transfer_ms, host_stages (stages run by the CPU sharded code: columns too small
 //   to split at the sizes run here).
 #include <benchmark/benchmark.h>
@@ -442,6 +443,9 @@ void BM_ModeledShardedDeviceProof(benchmark::State& state) {
   state.counters["collectives"] = sharded.collectives;
   state.counters["comm_gb"] = sharded.bytes / 1e9;
   state.counters["host_stages"] = counted[gpus].second.host_stages;
+  state.counters["one_gpu_kernel_ms"] = one.kernel * 1e3;
+  state.counters["one_gpu_transfer_ms"] = one.transfer * 1e3;
+  state.counters["one_gpu_fixed_ms"] = (one.launch + one.round_trip) * 1e3;
   state.SetLabel("modeled: 2^" + std::to_string(log_steps) + " steps sharded over " + std::to_string(gpus) +
                  " H100s, host-sim cost counters of the device shards (2^" + std::to_string(kDeviceSmall) +
                  ", 2^" + std::to_string(kDeviceLarge) + " steps, extrapolated), NVLink 450 GB/s");

@@ -474,8 +474,8 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
   bool committed_ = false;
   ShardTrafficStats stats_;
   struct ExchangePlan {
-    uint64_t K = 0;
-    DeviceBuffer<uint32_t> pack, unpack;
+    uint64_t K = 0, V = 0;  // values per rank-to-rank block; blocks of kept values
+    DeviceBuffer<uint32_t> pack, self_pack, unpack;
   };
   std::map<std::string, ExchangePlan> plans_;
 };
@@ -543,7 +543,8 @@ void ShardedDeviceBackendImpl::strided(const std::vector<StridedCopy>& copies) {
 // the value at global position source(first + i), and the value at my position q goes to the
 // owner of destination(q) (destination = source^-1). Both sides order a sender's values by the
 // receiver's local index, so no index travels; the blocks are padded to the largest count any
-// rank sends another (one host all_gather of it), for fixed-size device collectives. The plan
+// rank sends another (one host all_gather of it), for fixed-size device collectives; the values
+// that stay on the rank are copied on the device, not sent. The plan
 // (that count and two index tables in device memory) depends only on the permutation and the
 // geometry: it is made once per `key` and kept (every rank makes the same calls, so every rank
 // skips the same all_gather).
@@ -560,10 +561,10 @@ std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(const std::str
       const size_t there = destination(first + i);
       out_index[there >> block_log].emplace_back(there & (m - 1), i);
     }
-    uint64_t most = 0;
-    for (auto& w : out_index) {
-      std::sort(w.begin(), w.end());
-      most = std::max<uint64_t>(most, w.size());
+    uint64_t most = 1;
+    for (int t = 0; t < g.size; ++t) {
+      std::sort(out_index[t].begin(), out_index[t].end());
+      if (t != g.rank) most = std::max<uint64_t>(most, out_index[t].size());
     }
     comm::ByteWriter bw;
     bw.u64(most);
@@ -574,37 +575,51 @@ std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(const std::str
       comm::ByteReader r(all_most[q], "sharded exchange: rank " + std::to_string(q) + "'s block size");
       plan.K = std::max<uint64_t>(plan.K, r.u64());
     }
-    // pack[t K + k]: my local index sent k-th to rank t (0 pads); unpack[i] = o K + k: local index
-    // i is the k-th value from rank o.
-    std::vector<uint32_t> pack(size_t(g.size) * plan.K, 0), unpack(m);
+    const uint64_t K = plan.K;
+    // The values that stay on this rank do not travel: they go to `V` extra blocks after the
+    // received ones, as if from ranks S, S+1, ... (so one unpack reads both).
+    const size_t self = out_index[g.rank].size();
+    plan.V = (self + K - 1) / K;
+    // pack[t K + k]: my local index sent k-th to rank t (0 pads); self_pack[k]: the k-th value
+    // kept; unpack[i] = o K + k: local index i is the k-th value from rank o (o = S + k / K.. for
+    // kept values).
+    std::vector<uint32_t> pack(size_t(g.size) * K, 0), self_pack(plan.V * K, 0), unpack(m);
     for (int t = 0; t < g.size; ++t)
-      for (size_t k = 0; k < out_index[t].size(); ++k) pack[t * plan.K + k] = static_cast<uint32_t>(out_index[t][k].second);
+      for (size_t k = 0; k < out_index[t].size(); ++k)
+        (t == g.rank ? self_pack[k] : pack[t * K + k]) = static_cast<uint32_t>(out_index[t][k].second);
     std::vector<size_t> count(g.size, 0);
     for (size_t i = 0; i < m; ++i) {
       const int o = static_cast<int>(source(first + i) >> block_log);
-      if (count[o] >= plan.K)
+      if (o != g.rank && count[o] >= K)
         throw Error(ErrorCategory::Internal, "sharded exchange: more values from rank " + std::to_string(o) + " than its block");
-      unpack[i] = static_cast<uint32_t>(o * plan.K + count[o]++);
+      unpack[i] = static_cast<uint32_t>((o == g.rank ? size_t(g.size) * K : o * K) + count[o]++);
     }
+    if (count[g.rank] != self)
+      throw Error(ErrorCategory::Internal, "sharded exchange: the kept values do not match");
     plan.pack = upload(pack, stream_);
+    plan.self_pack = upload(self_pack, stream_);
     plan.unpack = upload(unpack, stream_);
     it = plans_.emplace(key, std::move(plan)).first;
   }
   const ExchangePlan& plan = it->second;
-  const uint64_t K = plan.K, C = columns.size();
-  DeviceBuffer<M31> send(size_t(g.size) * C * K), recv(size_t(g.size) * C * K);
-  std::vector<ColumnPair> pack_pairs, unpack_pairs;
+  const uint64_t K = plan.K, C = columns.size(), S = g.size;
+  DeviceBuffer<M31> send(S * C * K), recv((S + plan.V) * C * K);
+  std::vector<ColumnPair> pack_pairs, self_pairs, unpack_pairs;
   std::vector<DeviceBuffer<M31>> out;
   for (size_t c = 0; c < C; ++c) {
     pack_pairs.push_back({send.data() + c * K, columns[c]});
+    self_pairs.push_back({recv.data() + S * C * K + c * K, columns[c]});
     out.emplace_back(m);
     unpack_pairs.push_back({out.back().data(), recv.data() + c * K});
   }
-  if (K > 0 && C > 0) {
-    // send[(t C + c) K + k] = column c at pack[t K + k].
-    DeviceBuffer<ColumnPair> table = upload(pack_pairs, stream_);
-    m31_indexed_gather_many(table.cptr(), static_cast<uint32_t>(C), plan.pack.cptr(), size_t(g.size) * K, K, K, K,
-                            C * K, stream_);
+  if (C > 0) {
+    // send[(t C + c) K + k] = column c at pack[t K + k]; the kept values likewise after recv's S
+    // blocks.
+    DeviceBuffer<ColumnPair> table = upload(pack_pairs, stream_), self_table = upload(self_pairs, stream_);
+    m31_indexed_gather_many(table.cptr(), static_cast<uint32_t>(C), plan.pack.cptr(), S * K, K, K, K, C * K, stream_);
+    if (plan.V > 0)
+      m31_indexed_gather_many(self_table.cptr(), static_cast<uint32_t>(C), plan.self_pack.cptr(), plan.V * K, K, K, K,
+                              C * K, stream_);
     synchronize(stream_);
   }
   all_to_all(send.data(), recv.data(), C * K);
