@@ -450,6 +450,9 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
 
  private:
   void collective(const M31* send, M31* recv, size_t per_rank, bool to_all);
+  // Variable-size all-to-all of M31 values (offsets and counts in values, one entry per rank).
+  void all_to_all_v(const M31* send, const std::vector<size_t>& send_at, const std::vector<size_t>& send_count,
+                    M31* recv, const std::vector<size_t>& recv_at, const std::vector<size_t>& recv_count);
   void four_step(DevShardColumns& cols, const std::vector<size_t>& split, uint32_t extension, bool inverse,
                  const DeviceTwiddles& tw);
   void strided(const std::vector<StridedCopy>& copies);
@@ -474,7 +477,8 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
   bool committed_ = false;
   ShardTrafficStats stats_;
   struct ExchangePlan {
-    uint64_t K = 0, V = 0;  // values per rank-to-rank block; blocks of kept values
+    uint64_t K = 0, V = 0;  // values per rank-to-rank block at most; blocks of kept values
+    std::vector<size_t> send_count, recv_count;  // values per column to / from each rank
     DeviceBuffer<uint32_t> pack, self_pack, unpack;
   };
   std::map<std::string, ExchangePlan> plans_;
@@ -529,6 +533,53 @@ void ShardedDeviceBackendImpl::collective(const M31* send, M31* recv, size_t per
 #endif
 }
 
+void ShardedDeviceBackendImpl::all_to_all_v(const M31* send, const std::vector<size_t>& send_at,
+                                            const std::vector<size_t>& send_count, M31* recv,
+                                            const std::vector<size_t>& recv_at, const std::vector<size_t>& recv_count) {
+  const Geometry& g = geometry_;
+  comm::Communicator& c = *g.comm;
+  ++stats_.all_to_all_calls;
+  for (int t = 0; t < g.size; ++t)
+    if (t != g.rank) stats_.device_bytes_sent += send_count[t] * sizeof(M31);
+  std::vector<size_t> sa(g.size), sb(g.size), ra(g.size), rb(g.size);
+  for (int t = 0; t < g.size; ++t) {
+    sa[t] = send_at[t] * sizeof(M31);
+    sb[t] = send_count[t] * sizeof(M31);
+    ra[t] = recv_at[t] * sizeof(M31);
+    rb[t] = recv_count[t] * sizeof(M31);
+  }
+  if (c.device_buffers()) {
+    c.all_to_all_v_device(send, sa, sb, recv, ra, rb, stream_);
+    return;
+  }
+  synchronize(stream_);
+  std::vector<comm::Bytes> out(g.size);
+  for (int t = 0; t < g.size; ++t) {
+    out[t].resize(sb[t]);
+    if (!sb[t]) continue;
+#if defined(PTVM_HOSTSIM)
+    std::memcpy(out[t].data(), reinterpret_cast<const uint8_t*>(send) + sa[t], sb[t]);
+#else
+    copy_to_host(out[t].data(), reinterpret_cast<const uint8_t*>(send) + sa[t], sb[t], stream_);
+#endif
+  }
+  synchronize(stream_);
+  const std::vector<comm::Bytes> received = c.all_to_all(out);
+  for (int q = 0; q < g.size; ++q) {
+    if (received[q].size() != rb[q])
+      throw Error(ErrorCategory::Internal, "sharded device exchange: rank " + std::to_string(q) + " sent " +
+                                               std::to_string(received[q].size()) + " bytes, expected " +
+                                               std::to_string(rb[q]));
+    if (!rb[q]) continue;
+#if defined(PTVM_HOSTSIM)
+    std::memcpy(reinterpret_cast<uint8_t*>(recv) + ra[q], received[q].data(), rb[q]);
+#else
+    copy_to_device(reinterpret_cast<uint8_t*>(recv) + ra[q], received[q].data(), rb[q], stream_);
+#endif
+  }
+  synchronize(stream_);
+}
+
 void ShardedDeviceBackendImpl::strided(const std::vector<StridedCopy>& copies) {
   if (copies.empty()) return;
   size_t most = 0;
@@ -542,9 +593,10 @@ void ShardedDeviceBackendImpl::strided(const std::vector<StridedCopy>& copies) {
 // columns of 2^block_log local values, the same permutation): local index i of the result holds
 // the value at global position source(first + i), and the value at my position q goes to the
 // owner of destination(q) (destination = source^-1). Both sides order a sender's values by the
-// receiver's local index, so no index travels; the blocks are padded to the largest count any
-// rank sends another (one host all_gather of it), for fixed-size device collectives; the values
-// that stay on the rank are copied on the device, not sent. The plan
+// receiver's local index, so no index travels; each rank-to-rank block holds exactly its values
+// (a variable-size device all-to-all: grouped ncclSend/ncclRecv), laid out in buffers of the
+// largest block (one host all_gather of it); the values that stay on the rank are copied on the
+// device, not sent. The plan
 // (that count and two index tables in device memory) depends only on the permutation and the
 // geometry: it is made once per `key` and kept (every rank makes the same calls, so every rank
 // skips the same all_gather).
@@ -596,6 +648,10 @@ std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(const std::str
     }
     if (count[g.rank] != self)
       throw Error(ErrorCategory::Internal, "sharded exchange: the kept values do not match");
+    for (int t = 0; t < g.size; ++t) {
+      plan.send_count.push_back(out_index[t].size());
+      plan.recv_count.push_back(count[t]);
+    }
     plan.pack = upload(pack, stream_);
     plan.self_pack = upload(self_pack, stream_);
     plan.unpack = upload(unpack, stream_);
@@ -603,30 +659,37 @@ std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(const std::str
   }
   const ExchangePlan& plan = it->second;
   const uint64_t K = plan.K, C = columns.size(), S = g.size;
-  DeviceBuffer<M31> send(S * C * K), recv((S + plan.V) * C * K);
+  // Value k of column c for rank t at send[(t K + k) C + c]: rank t's values are the first
+  // count C of its block, sent as they are (variable sizes); the kept ones likewise after recv's
+  // S blocks.
+  DeviceBuffer<M31> send(S * K * C), recv((S + plan.V) * K * C);
   std::vector<ColumnPair> pack_pairs, self_pairs, unpack_pairs;
   std::vector<DeviceBuffer<M31>> out;
   for (size_t c = 0; c < C; ++c) {
-    pack_pairs.push_back({send.data() + c * K, columns[c]});
-    self_pairs.push_back({recv.data() + S * C * K + c * K, columns[c]});
+    pack_pairs.push_back({send.data() + c, columns[c]});
+    self_pairs.push_back({recv.data() + S * K * C + c, columns[c]});
     out.emplace_back(m);
-    unpack_pairs.push_back({out.back().data(), recv.data() + c * K});
+    unpack_pairs.push_back({out.back().data(), recv.data() + c});
   }
   if (C > 0) {
-    // send[(t C + c) K + k] = column c at pack[t K + k]; the kept values likewise after recv's S
-    // blocks.
     DeviceBuffer<ColumnPair> table = upload(pack_pairs, stream_), self_table = upload(self_pairs, stream_);
-    m31_indexed_gather_many(table.cptr(), static_cast<uint32_t>(C), plan.pack.cptr(), S * K, K, K, K, C * K, stream_);
+    m31_indexed_gather_many(table.cptr(), static_cast<uint32_t>(C), plan.pack.cptr(), S * K, 1, 1, 1, C, stream_);
     if (plan.V > 0)
-      m31_indexed_gather_many(self_table.cptr(), static_cast<uint32_t>(C), plan.self_pack.cptr(), plan.V * K, K, K, K,
-                              C * K, stream_);
+      m31_indexed_gather_many(self_table.cptr(), static_cast<uint32_t>(C), plan.self_pack.cptr(), plan.V * K, 1, 1, 1,
+                              C, stream_);
     synchronize(stream_);
   }
-  all_to_all(send.data(), recv.data(), C * K);
+  std::vector<size_t> send_at(S), send_count(S), recv_at(S), recv_count(S);
+  for (uint64_t t = 0; t < S; ++t) {
+    send_at[t] = recv_at[t] = t * K * C;
+    send_count[t] = int(t) == g.rank ? 0 : plan.send_count[t] * C;
+    recv_count[t] = int(t) == g.rank ? 0 : plan.recv_count[t] * C;
+  }
+  all_to_all_v(send.data(), send_at, send_count, recv.data(), recv_at, recv_count);
   if (C > 0) {
-    // out_c[i] = recv[(o C + c) K + k] for unpack[i] = o K + k.
+    // out_c[i] = recv[(o K + k) C + c] for unpack[i] = o K + k.
     DeviceBuffer<ColumnPair> table = upload(unpack_pairs, stream_);
-    m31_indexed_gather_many(table.cptr(), static_cast<uint32_t>(C), plan.unpack.cptr(), m, K, C * K, m, m, stream_);
+    m31_indexed_gather_many(table.cptr(), static_cast<uint32_t>(C), plan.unpack.cptr(), m, 1, C, m, m, stream_);
     synchronize(stream_);
   }
   return out;
