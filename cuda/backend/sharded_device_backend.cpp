@@ -476,10 +476,16 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
   stream_t stream_ = nullptr;
   bool committed_ = false;
   ShardTrafficStats stats_;
+  struct ExchangePlaces {  // for one column count
+    DeviceBuffer<GatherPlace> pack_src, pack_dst, unpack_src, unpack_dst;
+    size_t n_send = 0, n_keep = 0, send_total = 0, recv_total = 0;
+    std::vector<size_t> send_at, recv_at;
+  };
   struct ExchangePlan {
-    uint64_t K = 0, V = 0;  // values per rank-to-rank block at most; blocks of kept values
     std::vector<size_t> send_count, recv_count;  // values per column to / from each rank
-    DeviceBuffer<uint32_t> pack, self_pack, unpack;
+    std::vector<std::vector<std::pair<size_t, size_t>>> out_index;
+    std::vector<size_t> source_rank;
+    std::map<size_t, ExchangePlaces> places;
   };
   std::map<std::string, ExchangePlan> plans_;
 };
@@ -593,13 +599,11 @@ void ShardedDeviceBackendImpl::strided(const std::vector<StridedCopy>& copies) {
 // columns of 2^block_log local values, the same permutation): local index i of the result holds
 // the value at global position source(first + i), and the value at my position q goes to the
 // owner of destination(q) (destination = source^-1). Both sides order a sender's values by the
-// receiver's local index, so no index travels; each rank-to-rank block holds exactly its values
-// (a variable-size device all-to-all: grouped ncclSend/ncclRecv), laid out in buffers of the
-// largest block (one host all_gather of it); the values that stay on the rank are copied on the
-// device, not sent. The plan
-// (that count and two index tables in device memory) depends only on the permutation and the
-// geometry: it is made once per `key` and kept (every rank makes the same calls, so every rank
-// skips the same all_gather).
+// receiver's local index, so no index travels; each rank-to-rank block holds exactly its values,
+// column by column (a variable-size device all-to-all: grouped ncclSend/ncclRecv; each rank
+// knows what every peer sends it from the permutation alone); the values that stay on the rank
+// are copied on the device, not sent. The plan (counts, and per column count the place tables in
+// device memory) depends only on the permutation and the geometry: it is made once per `key`.
 std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(const std::string& key, uint32_t block_log,
                                                                   const std::vector<const M31*>& columns,
                                                                   const std::function<size_t(size_t)>& destination,
@@ -613,83 +617,114 @@ std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(const std::str
       const size_t there = destination(first + i);
       out_index[there >> block_log].emplace_back(there & (m - 1), i);
     }
-    uint64_t most = 1;
-    for (int t = 0; t < g.size; ++t) {
-      std::sort(out_index[t].begin(), out_index[t].end());
-      if (t != g.rank) most = std::max<uint64_t>(most, out_index[t].size());
-    }
-    comm::ByteWriter bw;
-    bw.u64(most);
-    const std::vector<comm::Bytes> all_most = g.comm->all_gather(bw.take());
-    stats_.host_bytes_sent += 8 * (g.size - 1);
+    for (auto& w : out_index) std::sort(w.begin(), w.end());
     ExchangePlan plan;
-    for (int q = 0; q < g.size; ++q) {
-      comm::ByteReader r(all_most[q], "sharded exchange: rank " + std::to_string(q) + "'s block size");
-      plan.K = std::max<uint64_t>(plan.K, r.u64());
-    }
-    const uint64_t K = plan.K;
-    // The values that stay on this rank do not travel: they go to `V` extra blocks after the
-    // received ones, as if from ranks S, S+1, ... (so one unpack reads both).
-    const size_t self = out_index[g.rank].size();
-    plan.V = (self + K - 1) / K;
-    // pack[t K + k]: my local index sent k-th to rank t (0 pads); self_pack[k]: the k-th value
-    // kept; unpack[i] = o K + k: local index i is the k-th value from rank o (o = S + k / K.. for
-    // kept values).
-    std::vector<uint32_t> pack(size_t(g.size) * K, 0), self_pack(plan.V * K, 0), unpack(m);
-    for (int t = 0; t < g.size; ++t)
-      for (size_t k = 0; k < out_index[t].size(); ++k)
-        (t == g.rank ? self_pack[k] : pack[t * K + k]) = static_cast<uint32_t>(out_index[t][k].second);
+    // Rank t's block holds its values of every column, column-major ([c][k]); the values that
+    // stay here are copied into the receive buffer after the received ones (places below).
+    std::vector<size_t> cnt(g.size);
+    for (int t = 0; t < g.size; ++t) cnt[t] = out_index[t].size();
     std::vector<size_t> count(g.size, 0);
+    std::vector<size_t> src_of(m);
     for (size_t i = 0; i < m; ++i) {
       const int o = static_cast<int>(source(first + i) >> block_log);
-      if (o != g.rank && count[o] >= K)
-        throw Error(ErrorCategory::Internal, "sharded exchange: more values from rank " + std::to_string(o) + " than its block");
-      unpack[i] = static_cast<uint32_t>((o == g.rank ? size_t(g.size) * K : o * K) + count[o]++);
+      src_of[i] = static_cast<size_t>(o);
+      ++count[o];
     }
-    if (count[g.rank] != self)
+    if (count[g.rank] != cnt[g.rank])
       throw Error(ErrorCategory::Internal, "sharded exchange: the kept values do not match");
-    for (int t = 0; t < g.size; ++t) {
-      plan.send_count.push_back(out_index[t].size());
-      plan.recv_count.push_back(count[t]);
-    }
-    plan.pack = upload(pack, stream_);
-    plan.self_pack = upload(self_pack, stream_);
-    plan.unpack = upload(unpack, stream_);
+    plan.send_count = cnt;
+    plan.recv_count = count;
+    plan.out_index = std::move(out_index);
+    plan.source_rank = std::move(src_of);
     it = plans_.emplace(key, std::move(plan)).first;
   }
-  const ExchangePlan& plan = it->second;
-  const uint64_t K = plan.K, C = columns.size(), S = g.size;
-  // Value k of column c for rank t at send[(t K + k) C + c]: rank t's values are the first
-  // count C of its block, sent as they are (variable sizes); the kept ones likewise after recv's
-  // S blocks.
-  DeviceBuffer<M31> send(S * K * C), recv((S + plan.V) * K * C);
-  std::vector<ColumnPair> pack_pairs, self_pairs, unpack_pairs;
+  ExchangePlan& plan = it->second;
+  const size_t C = columns.size(), S = g.size;
+  // Places depend on the column count: made at the first call with it.
+  auto& places = plan.places[C];
+  if (!places.pack_src.size()) {
+    // Send buffer: rank t's block at send_at[t] = C * (cnt_0 + ... + cnt_{t-1}), column c's values
+    // at + c * cnt_t; the kept values are packed into the receive buffer after the received ones.
+    std::vector<size_t> send_at(S), recv_at(S + 1);
+    size_t at = 0;
+    for (size_t t = 0; t < S; ++t) {
+      send_at[t] = at;
+      at += (int(t) == g.rank ? 0 : plan.send_count[t]) * C;
+    }
+    size_t rat = 0;
+    for (size_t o = 0; o < S; ++o) {
+      recv_at[o] = rat;
+      rat += (int(o) == g.rank ? 0 : plan.recv_count[o]) * C;
+    }
+    recv_at[S] = rat;  // the kept values
+    std::vector<GatherPlace> pack_src, pack_dst, unpack_src(m), unpack_dst(m);
+    for (size_t t = 0; t < S; ++t) {
+      const bool self = int(t) == g.rank;
+      const size_t base = self ? recv_at[S] : send_at[t], stride = plan.send_count[t];
+      for (size_t k = 0; k < plan.out_index[t].size(); ++k) {
+        pack_src.push_back({plan.out_index[t][k].second, 0});
+        pack_dst.push_back({base + k, stride});
+      }
+    }
+    // The kept ones are written to the receive buffer: they come after the sent ones in the
+    // pack tables only for rank order; split them into their own launch by destination buffer.
+    std::vector<size_t> next(S, 0);
+    for (size_t i = 0; i < m; ++i) {
+      const size_t o = plan.source_rank[i];
+      const size_t base = int(o) == g.rank ? recv_at[S] : recv_at[o];
+      unpack_src[i] = {base + next[o]++, plan.recv_count[o]};
+      unpack_dst[i] = {i, 0};
+    }
+    // Pack entries of the kept values (destination: the receive buffer) go last.
+    std::vector<GatherPlace> send_src, send_dst, keep_src, keep_dst;
+    size_t e = 0;
+    for (size_t t = 0; t < S; ++t)
+      for (size_t k = 0; k < plan.out_index[t].size(); ++k, ++e) {
+        (int(t) == g.rank ? keep_src : send_src).push_back(pack_src[e]);
+        (int(t) == g.rank ? keep_dst : send_dst).push_back(pack_dst[e]);
+      }
+    places.n_send = send_src.size();
+    places.n_keep = keep_src.size();
+    send_src.insert(send_src.end(), keep_src.begin(), keep_src.end());
+    send_dst.insert(send_dst.end(), keep_dst.begin(), keep_dst.end());
+    places.pack_src = upload(send_src, stream_);
+    places.pack_dst = upload(send_dst, stream_);
+    places.unpack_src = upload(unpack_src, stream_);
+    places.unpack_dst = upload(unpack_dst, stream_);
+    places.send_at = send_at;
+    places.recv_at = recv_at;
+    places.send_total = at;
+    places.recv_total = rat + plan.send_count[g.rank] * C;
+  }
+  DeviceBuffer<M31> send(std::max<size_t>(places.send_total, 1)), recv(std::max<size_t>(places.recv_total, 1));
+  std::vector<ColumnPair> send_pairs, keep_pairs, unpack_pairs;
   std::vector<DeviceBuffer<M31>> out;
   for (size_t c = 0; c < C; ++c) {
-    pack_pairs.push_back({send.data() + c, columns[c]});
-    self_pairs.push_back({recv.data() + S * K * C + c, columns[c]});
+    send_pairs.push_back({send.data(), columns[c]});
+    keep_pairs.push_back({recv.data(), columns[c]});
     out.emplace_back(m);
-    unpack_pairs.push_back({out.back().data(), recv.data() + c});
+    unpack_pairs.push_back({out.back().data(), recv.data()});
   }
   if (C > 0) {
-    DeviceBuffer<ColumnPair> table = upload(pack_pairs, stream_), self_table = upload(self_pairs, stream_);
-    m31_indexed_gather_many(table.cptr(), static_cast<uint32_t>(C), plan.pack.cptr(), S * K, 1, 1, 1, C, stream_);
-    if (plan.V > 0)
-      m31_indexed_gather_many(self_table.cptr(), static_cast<uint32_t>(C), plan.self_pack.cptr(), plan.V * K, 1, 1, 1,
-                              C, stream_);
+    DeviceBuffer<ColumnPair> st = upload(send_pairs, stream_), kt = upload(keep_pairs, stream_);
+    m31_placed_gather(st.cptr(), static_cast<uint32_t>(C), places.pack_src.cptr(), places.pack_dst.cptr(),
+                      places.n_send, stream_);
+    if (places.n_keep)
+      m31_placed_gather(kt.cptr(), static_cast<uint32_t>(C), places.pack_src.cptr().offset(places.n_send),
+                        places.pack_dst.cptr().offset(places.n_send), places.n_keep, stream_);
     synchronize(stream_);
   }
-  std::vector<size_t> send_at(S), send_count(S), recv_at(S), recv_count(S);
-  for (uint64_t t = 0; t < S; ++t) {
-    send_at[t] = recv_at[t] = t * K * C;
+  std::vector<size_t> send_count(S), recv_count(S);
+  for (size_t t = 0; t < S; ++t) {
     send_count[t] = int(t) == g.rank ? 0 : plan.send_count[t] * C;
     recv_count[t] = int(t) == g.rank ? 0 : plan.recv_count[t] * C;
   }
-  all_to_all_v(send.data(), send_at, send_count, recv.data(), recv_at, recv_count);
+  std::vector<size_t> recv_at(places.recv_at.begin(), places.recv_at.begin() + S);
+  all_to_all_v(send.data(), places.send_at, send_count, recv.data(), recv_at, recv_count);
   if (C > 0) {
-    // out_c[i] = recv[(o K + k) C + c] for unpack[i] = o K + k.
     DeviceBuffer<ColumnPair> table = upload(unpack_pairs, stream_);
-    m31_indexed_gather_many(table.cptr(), static_cast<uint32_t>(C), plan.unpack.cptr(), m, 1, C, m, m, stream_);
+    m31_placed_gather(table.cptr(), static_cast<uint32_t>(C), places.unpack_src.cptr(), places.unpack_dst.cptr(), m,
+                      stream_);
     synchronize(stream_);
   }
   return out;

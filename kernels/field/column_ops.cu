@@ -70,16 +70,15 @@ __global__ void m31_strided_copy_many_kernel(gptr<const gpu::StridedCopy> copies
   }
 }
 
-// Column blockIdx.y of the tables.
-__global__ void m31_indexed_gather_many_kernel(gptr<const gpu::ColumnPair> columns, gptr<const uint32_t> index,
-                                               size_t n, uint64_t src_block, uint64_t src_stride,
-                                               uint64_t dst_block, uint64_t dst_stride) {
-  const gpu::ColumnPair pair = columns.load(blockIdx.y);
-  const gptr<const M31> in(pair.src);
-  const gptr<M31> out(pair.dst);
+__global__ void m31_placed_gather_kernel(gptr<const gpu::ColumnPair> columns, uint32_t n_columns,
+                                         gptr<const gpu::GatherPlace> src_places, gptr<const gpu::GatherPlace> dst_places,
+                                         size_t n) {
   for (size_t i = grid_thread_index(); i < n; i += grid_thread_count()) {
-    const size_t j = index.load(i);
-    out.store((i / dst_block) * dst_stride + i % dst_block, in.load((j / src_block) * src_stride + j % src_block));
+    const gpu::GatherPlace s = src_places.load(i), d = dst_places.load(i);
+    for (uint32_t c = 0; c < n_columns; ++c) {
+      const gpu::ColumnPair pair = columns.load(c);
+      gptr<M31>(pair.dst).store(d.at + c * d.column_stride, gptr<const M31>(pair.src).load(s.at + c * s.column_stride));
+    }
   }
 }
 
@@ -188,17 +187,12 @@ void m31_strided_copy_many(gptr<const StridedCopy> copies, uint32_t n_copies, si
   }
 }
 
-void m31_indexed_gather_many(gptr<const ColumnPair> columns, uint32_t n_columns,
-                             gptr<const uint32_t> index, size_t n, uint64_t src_block, uint64_t src_stride,
-                             uint64_t dst_block, uint64_t dst_stride, stream_t stream) {
-  if (src_block == 0 || dst_block == 0)
-    throw Error(ErrorCategory::Usage, "m31_indexed_gather_many: zero block");
-  for (uint32_t first = 0; first < n_columns; first += kMaxGridY) {
-    const uint32_t count = n_columns - first < kMaxGridY ? n_columns - first : kMaxGridY;
-    PTVM_LAUNCH(m31_indexed_gather_many_kernel, dim3(grid_stride_blocks(n, kThreads, 132 * 16 / count + 1), count),
-                kThreads, 0, stream)(columns.offset(first), index, n, src_block, src_stride, dst_block, dst_stride);
-    PTVM_CHECK_LAUNCH("m31_indexed_gather_many_kernel");
-  }
+void m31_placed_gather(gptr<const ColumnPair> columns, uint32_t n_columns, gptr<const GatherPlace> src_places,
+                       gptr<const GatherPlace> dst_places, size_t n, stream_t stream) {
+  if (n == 0 || n_columns == 0) return;
+  PTVM_LAUNCH(m31_placed_gather_kernel, grid_stride_blocks(n, kThreads), kThreads, 0, stream)(
+      columns, n_columns, src_places, dst_places, n);
+  PTVM_CHECK_LAUNCH("m31_placed_gather_kernel");
 }
 
 PTVM_GPU_NAMESPACE_END

@@ -60,14 +60,15 @@ struct StridedCopy {
 // copies, split at kMaxGridY).
 void m31_strided_copy_many(gptr<const StridedCopy> copies, uint32_t n_copies, size_t max_values, stream_t stream);
 
-// An indexed gather of many columns with one index table (the exchanges of the sharded device
-// backend: packing each rank's values for an all-to-all and unpacking what arrived). For column
-// c < n_columns and i < n, with j = index[i]:
-//   dst_c[(i / dst_block) * dst_stride + i % dst_block] = src_c[(j / src_block) * src_stride + j % src_block]
-// (blocks of consecutive values placed `stride` apart; block = stride for plain indexing), with
-// columns[c] = {dst_c, src_c} a device table.
-void m31_indexed_gather_many(gptr<const ColumnPair> columns, uint32_t n_columns,
-                             gptr<const uint32_t> index, size_t n, uint64_t src_block, uint64_t src_stride,
-                             uint64_t dst_block, uint64_t dst_stride, stream_t stream);
+// A gather of many columns by one table of places (the exchanges of the sharded device backend:
+// packing each rank's values, column by column, for a variable-size all-to-all and unpacking what
+// arrived): for i < n, with s = src_places[i], d = dst_places[i], every column c < n_columns: dst_c[d.at + c * d.column_stride] = src_c[s.at + c * s.column_stride]
+// (columns[c] = {dst_c, src_c}). One thread moves element i of every column, so the places are
+// read once per element.
+struct GatherPlace {
+  uint64_t at, column_stride;
+};
+void m31_placed_gather(gptr<const ColumnPair> columns, uint32_t n_columns, gptr<const GatherPlace> src_places,
+                       gptr<const GatherPlace> dst_places, size_t n, stream_t stream);
 
 PTVM_GPU_NAMESPACE_END
