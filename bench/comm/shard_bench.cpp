@@ -26,6 +26,21 @@
 //       decommitment stage (queries), which is kept whole.
 //   Counters: modeled_speedup, modeled_ms, one_gpu_ms, comm_ms, comm_fraction, collectives,
 //   comm_gb (bytes of the busiest rank). Goal (issue #12): >= 5x at 8 GPUs for 2^24 steps.
+//
+// BM_ModeledShardedDeviceProof/gpus:G/log_steps:L (modeled, label "modeled", host-sim builds): the
+//   same proof with the compute taken from the host-sim cost counters of the device shards
+//   instead of an assumed rate: a sharded device proof (ptvm/gpu/sharded_device_backend.hpp) is
+//   run under host-sim at 2^kDeviceSmall and 2^kDeviceLarge steps on G simulated devices (and the
+//   single-device CUDA backend for G = 1), the H100 cost model (ptvm/gpu/hostsim/cost_model.hpp)
+//   gives each device's kernel time, launches, host round trips and PCIe transfers (the process's
+//   counters over G ranks); kernel time and transfers are extrapolated linearly in trace rows,
+//   launches and round trips linearly in log rows, the collectives (counted per stage through the
+//   counting communicator, device buffers included: under host-sim they travel over it) as above at
+//   NVLink 450 GB/s; the proof of work as 2^pow_bits nonces at kGpuHashesPerSecond over the G
+//   ranks (the device shards grind on the host). Counters as above plus kernel_ms, launch_ms,
+//   one_gpu_{kernel,transfer,fixed}_ms (the one-GPU parts; fixed = launches + round trips),
+//   round_trip_ms, transfer_ms, host_stages (stages run by the CPU sharded code: columns too small
+//   to split at the sizes run here).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -35,6 +50,12 @@
 
 #include "../bench_context.hpp"
 #include "ptvm/comm/communicator.hpp"
+#if defined(PTVM_SHARD_BENCH_HOSTSIM)
+#include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/gpu/hostsim/cost_model.hpp"
+#include "ptvm/gpu/hostsim/profile.hpp"
+#include "ptvm/gpu/sharded_device_backend.hpp"
+#endif
 #include "ptvm/shard/sharded_backend.hpp"
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vmair/profiles.hpp"
@@ -121,6 +142,31 @@ struct StageComm {
   double count = 0;
 };
 
+// `count` collectives moving `bytes` (the busiest rank) among `gpus` GPUs: latency + bytes /
+// bandwidth, NVLink inside a node, a node's InfiniBand link for the share that leaves it.
+double collective_seconds(int gpus, double count, double bytes) {
+  const double latency = gpus <= kGpusPerNode ? kNodeLatencySeconds : kCrossNodeLatencySeconds;
+  double transfer = bytes / kNvlinkBytesPerSecond;
+  if (gpus > kGpusPerNode) // a node's link carries its ranks' share that leaves the node
+    transfer = std::max(transfer, bytes * (gpus - kGpusPerNode) / gpus * kGpusPerNode /
+                                      kInfinibandBytesPerSecond);
+  return count * latency + transfer;
+}
+
+// Per-stage collectives of one proof (records of every rank, in call order).
+std::array<StageComm, stark::kStageCount>
+busiest_per_stage(const std::vector<std::vector<CollectiveRecord>>& per_rank) {
+  std::array<StageComm, stark::kStageCount> out{};
+  for (size_t i = 0; i < per_rank[0].size(); ++i) {
+    double busiest = 0;
+    for (const auto& r : per_rank)
+      busiest = std::max(busiest, r.at(i).bytes);
+    out[per_rank[0][i].stage].bytes += busiest;
+    out[per_rank[0][i].stage].count += 1;
+  }
+  return out;
+}
+
 // A sharded proof of `steps` steps on `shards` thread ranks: per stage, the collectives.
 std::array<StageComm, stark::kStageCount> count_collectives(int shards, uint64_t steps,
                                                             const stark::Profile& profile) {
@@ -138,15 +184,7 @@ std::array<StageComm, stark::kStageCount> count_collectives(int shards, uint64_t
     vmair::prove_program(program, o);
     per_rank[static_cast<size_t>(inner.rank())] = std::move(counting.records);
   });
-  std::array<StageComm, stark::kStageCount> out{};
-  for (size_t i = 0; i < per_rank[0].size(); ++i) {
-    double busiest = 0;
-    for (const auto& r : per_rank)
-      busiest = std::max(busiest, r.at(i).bytes);
-    out[per_rank[0][i].stage].bytes += busiest;
-    out[per_rank[0][i].stage].count += 1;
-  }
-  return out;
+  return busiest_per_stage(per_rank);
 }
 
 void BM_ShardedProveThreadRanks(benchmark::State& state) {
@@ -253,12 +291,7 @@ void BM_ModeledShardedProof(benchmark::State& state) {
         count = std::max(0.0, count + (large[s].count - small[s].count) * (log_steps - kLarge));
       if (s == static_cast<size_t>(stark::Stage::Pow))
         count = std::max(1.0, std::ldexp(1.0, static_cast<int>(profile.pow_bits) - 16) / gpus);
-      const double latency = gpus <= kGpusPerNode ? kNodeLatencySeconds : kCrossNodeLatencySeconds;
-      double transfer = bytes / kNvlinkBytesPerSecond;
-      if (gpus > kGpusPerNode) // a node's link carries its ranks' share that leaves the node
-        transfer = std::max(transfer, bytes * (gpus - kGpusPerNode) / gpus * kGpusPerNode /
-                                          kInfinibandBytesPerSecond);
-      const double t = count * latency + transfer;
+      const double t = collective_seconds(gpus, count, bytes);
       comm_seconds += t;
       collectives += count;
       comm_bytes += bytes;
@@ -285,6 +318,145 @@ BENCHMARK(BM_ModeledShardedProof)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
+
+#if defined(PTVM_SHARD_BENCH_HOSTSIM)
+// ---- the device shards' host-sim counters -------------------------------------------------------
+
+constexpr int kDeviceSmall = 10, kDeviceLarge = 11;
+
+// One proof under host-sim: the cost model of one device (the process's counters over the ranks)
+// and the collectives per stage.
+struct DeviceProofCount {
+  hostsim::ModeledCost device; // per device
+  double grind_s = 0;          // the grind kernel's share of device.kernel_s (modeled apart)
+  std::array<StageComm, stark::kStageCount> comm{};
+  double host_stages = 0;
+};
+
+DeviceProofCount count_device_proof(int gpus, uint64_t steps, const stark::Profile& profile) {
+  const vm::Program program = loop_program();
+  DeviceProofCount out;
+  std::vector<std::vector<CollectiveRecord>> per_rank(static_cast<size_t>(gpus));
+  hostsim::reset_profile();
+  hostsim::set_profiling(true);
+  if (gpus == 1) {
+    auto backend = gpu::make_cuda_backend();
+    vmair::ProveOptions o;
+    o.profile = profile;
+    o.max_steps = steps;
+    o.lockstep = false;
+    o.backend = backend.get();
+    vmair::prove_program(program, o);
+  } else {
+    std::mutex m;
+    comm::run_ranks(gpus, [&](comm::Communicator& inner) {
+      CountingCommunicator counting(inner);
+      auto backend = gpu::make_sharded_device_backend(counting);
+      vmair::ProveOptions o;
+      o.profile = profile;
+      o.max_steps = steps;
+      o.lockstep = false;
+      o.backend = backend.get();
+      o.progress = [&](stark::Stage s, double) { counting.stage = static_cast<size_t>(s); };
+      vmair::prove_program(program, o);
+      std::lock_guard<std::mutex> lock(m);
+      per_rank[static_cast<size_t>(inner.rank())] = std::move(counting.records);
+      out.host_stages = std::max(out.host_stages, double(backend->traffic().host_stage_calls));
+    });
+    out.comm = busiest_per_stage(per_rank);
+  }
+  hostsim::set_profiling(false);
+  hostsim::ModeledCost c = hostsim::model_cost_now();
+  for (const auto& k : c.kernels)
+    if (k.name.find("grind") != std::string::npos)
+      out.grind_s += k.seconds / gpus;
+  const double g = gpus;
+  out.device.kernel_s = c.kernel_s / g;
+  out.device.launches = static_cast<uint64_t>(std::ceil(c.launches / g));
+  out.device.round_trips = static_cast<uint64_t>(std::ceil(c.round_trips / g));
+  out.device.launch_s = c.launch_s / g;
+  out.device.round_trip_s = c.round_trip_s / g;
+  out.device.transfer_s = c.transfer_s / g;
+  return out;
+}
+
+// f at 2^log_steps from its values at 2^kDeviceSmall and 2^kDeviceLarge: linear in rows.
+double in_rows(double small, double large, int log_steps) {
+  return std::max(0.0, large + (large - small) * (std::ldexp(1.0, log_steps - kDeviceLarge) - 1) * 2);
+}
+// ... linear in log rows (launch sequences: a FRI layer, a decommitment per doubling).
+double in_log_rows(double small, double large, int log_steps) {
+  return std::max(0.0, large + (large - small) * (log_steps - kDeviceLarge));
+}
+
+void BM_ModeledShardedDeviceProof(benchmark::State& state) {
+  const int gpus = static_cast<int>(state.range(0));
+  const int log_steps = static_cast<int>(state.range(1));
+  const stark::Profile profile = vmair::profile_by_name("default");
+  static std::map<int, std::pair<DeviceProofCount, DeviceProofCount>> counted;
+  for (int g : {1, gpus})
+    if (!counted.count(g))
+      counted[g] = {count_device_proof(g, (uint64_t{1} << kDeviceSmall) - 1, profile),
+                    count_device_proof(g, (uint64_t{1} << kDeviceLarge) - 1, profile)};
+  const double pow_seconds = std::ldexp(1.0, static_cast<int>(profile.pow_bits)) / kGpuHashesPerSecond;
+  struct Parts {
+    double kernel = 0, launch = 0, round_trip = 0, transfer = 0, comm = 0, collectives = 0, bytes = 0, pow = 0;
+    double total() const { return kernel + launch + round_trip + transfer + comm + pow; }
+  };
+  auto model = [&](int g) {
+    const auto& [small, large] = counted[g];
+    Parts p;
+    p.kernel = in_rows(small.device.kernel_s - small.grind_s, large.device.kernel_s - large.grind_s, log_steps);
+    p.transfer = in_rows(small.device.transfer_s, large.device.transfer_s, log_steps);
+    p.launch = in_log_rows(small.device.launch_s, large.device.launch_s, log_steps);
+    p.round_trip = in_log_rows(small.device.round_trip_s, large.device.round_trip_s, log_steps);
+    p.pow = pow_seconds / g;
+    for (size_t s = 0; s + 1 < stark::kStageCount && g > 1; ++s) {
+      const double bytes = in_rows(small.comm[s].bytes, large.comm[s].bytes, log_steps);
+      double count = large.comm[s].count;
+      if (s == static_cast<size_t>(stark::Stage::Fri) || s == static_cast<size_t>(stark::Stage::Queries))
+        count = in_log_rows(small.comm[s].count, large.comm[s].count, log_steps);
+      if (s == static_cast<size_t>(stark::Stage::Pow))
+        count = std::max(1.0, std::ldexp(1.0, static_cast<int>(profile.pow_bits) - 16) / g);
+      p.comm += collective_seconds(g, count, bytes);
+      p.collectives += count;
+      p.bytes += bytes;
+    }
+    return p;
+  };
+  Parts one, sharded;
+  for (auto _ : state) {
+    one = model(1);
+    sharded = model(gpus);
+    benchmark::DoNotOptimize(sharded);
+  }
+  state.counters["modeled_speedup"] = one.total() / sharded.total();
+  state.counters["modeled_efficiency"] = one.total() / sharded.total() / gpus;
+  state.counters["modeled_ms"] = sharded.total() * 1e3;
+  state.counters["one_gpu_ms"] = one.total() * 1e3;
+  state.counters["kernel_ms"] = sharded.kernel * 1e3;
+  state.counters["launch_ms"] = sharded.launch * 1e3;
+  state.counters["round_trip_ms"] = sharded.round_trip * 1e3;
+  state.counters["transfer_ms"] = sharded.transfer * 1e3;
+  state.counters["comm_ms"] = sharded.comm * 1e3;
+  state.counters["comm_fraction"] = sharded.comm / sharded.total();
+  state.counters["collectives"] = sharded.collectives;
+  state.counters["comm_gb"] = sharded.bytes / 1e9;
+  state.counters["host_stages"] = counted[gpus].second.host_stages;
+  state.counters["one_gpu_kernel_ms"] = one.kernel * 1e3;
+  state.counters["one_gpu_transfer_ms"] = one.transfer * 1e3;
+  state.counters["one_gpu_fixed_ms"] = (one.launch + one.round_trip) * 1e3;
+  state.SetLabel("modeled: 2^" + std::to_string(log_steps) + " steps sharded over " + std::to_string(gpus) +
+                 " H100s, host-sim cost counters of the device shards (2^" + std::to_string(kDeviceSmall) +
+                 ", 2^" + std::to_string(kDeviceLarge) + " steps, extrapolated), NVLink 450 GB/s");
+}
+BENCHMARK(BM_ModeledShardedDeviceProof)
+    ->ArgNames({"gpus", "log_steps"})
+    ->ArgsProduct({{2, 4, 8}, {20, 24}})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+#endif
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -293,9 +465,10 @@ int main(int argc, char** argv) {
       {.timing = ptvm::bench::Timing::HostClock,
        .threads = ptvm::bench::Threads::CpuBackendPool,
        .note = "BM_ShardedProveThreadRanks is measured on this CPU; "
-               "BM_ModeledShardedProof is modeled (collectives counted in a "
+               "BM_ModeledShardedProof and BM_ModeledShardedDeviceProof are modeled (collectives counted in a "
                "real sharded proof and extrapolated, each latency + "
                "bytes/bandwidth, NVLink 450 GB/s, InfiniBand 50 GB/s per node; "
                "compute at an assumed GPU rate split by measured CPU stage "
-               "shares), not a measurement"});
+               "shares; the device variant: host-sim H100 cost counters of the device "
+               "shards), not a measurement"});
 }

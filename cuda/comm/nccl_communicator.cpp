@@ -102,6 +102,28 @@ public:
     PTVM_NCCL_CHECK(status);
     PTVM_NCCL_CHECK(end);
   }
+  void all_to_all_v_device(const void* send, std::span<const size_t> send_offsets,
+                           std::span<const size_t> send_bytes, void* recv, std::span<const size_t> recv_offsets,
+                           std::span<const size_t> recv_bytes, void* stream) override {
+    const size_t n = static_cast<size_t>(size());
+    if (send_offsets.size() != n || send_bytes.size() != n || recv_offsets.size() != n || recv_bytes.size() != n)
+      throw Error(ErrorCategory::Usage, "all_to_all_v_device: offsets and sizes need one entry per rank");
+    PTVM_CUDA_CHECK(cudaSetDevice(device_));
+    const auto* in = static_cast<const uint8_t*>(send);
+    auto* out = static_cast<uint8_t*>(recv);
+    const auto s = static_cast<cudaStream_t>(stream);
+    PTVM_NCCL_CHECK(ncclGroupStart());
+    ncclResult_t status = ncclSuccess;
+    for (size_t r = 0; r < n && status == ncclSuccess; ++r) {
+      if (send_bytes[r])
+        status = ncclSend(in + send_offsets[r], send_bytes[r], ncclUint8, static_cast<int>(r), comm_, s);
+      if (status == ncclSuccess && recv_bytes[r])
+        status = ncclRecv(out + recv_offsets[r], recv_bytes[r], ncclUint8, static_cast<int>(r), comm_, s);
+    }
+    const ncclResult_t end = ncclGroupEnd();  // always closes the group
+    PTVM_NCCL_CHECK(status);
+    PTVM_NCCL_CHECK(end);
+  }
   void broadcast_device(void* buffer, size_t bytes, int root, void* stream) override {
     check_root(*this, root, "broadcast_device");
     PTVM_CUDA_CHECK(cudaSetDevice(device_));

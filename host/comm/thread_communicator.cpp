@@ -31,6 +31,11 @@ void Communicator::broadcast_device(void*, size_t, int, void*) {
               std::string(kind()) +
                   " communicator: no device-buffer collectives (broadcast_device)");
 }
+void Communicator::all_to_all_v_device(const void*, std::span<const size_t>, std::span<const size_t>, void*,
+                                       std::span<const size_t>, std::span<const size_t>, void*) {
+  throw Error(ErrorCategory::Usage, std::string(kind()) +
+                                        " communicator: no device-buffer collectives (all_to_all_v_device)");
+}
 
 void check_root(const Communicator& comm, int root, const char* collective) {
   if (root < 0 || root >= comm.size())

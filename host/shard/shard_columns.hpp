@@ -76,6 +76,15 @@ std::vector<circle::CirclePoint<M31>> block_domain_points(uint32_t n, size_t a, 
 // x of the line domain at bit-reversed positions [a, a + 2^t) (a a multiple of 2^t).
 std::vector<M31> block_line_x(const circle::LineDomain& domain, size_t a, uint32_t t);
 
+// Row j of CanonicCoset(n) is stored at position_of_row(j); row_of_position is its inverse.
+inline size_t position_of_row(size_t j, uint32_t n) {
+  return circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, n), n);
+}
+inline size_t row_of_position(size_t p, uint32_t n) {
+  const size_t d = circle::bit_reverse_index(p, n), N = size_t{1} << n;
+  return d < N / 2 ? 2 * d : 2 * (N - d) - 1;
+}
+
 inline void append_values(comm::Bytes& out, const M31* values, size_t count) {
   const size_t at = out.size();
   out.resize(at + count * sizeof(M31));

@@ -13,15 +13,6 @@
 namespace ptvm::shard {
 namespace {
 
-// Row j of CanonicCoset(n) is stored at position_of_row(j); row_of_position is its inverse.
-size_t position_of_row(size_t j, uint32_t n) {
-  return circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, n), n);
-}
-size_t row_of_position(size_t p, uint32_t n) {
-  const size_t d = circle::bit_reverse_index(p, n), N = size_t{1} << n;
-  return d < N / 2 ? 2 * d : 2 * (N - d) - 1;
-}
-
 // Columns of log n from storage blocks to row ranges (to_rows) or back. One all_to_all. Both
 // sides order a sender's values by the receiver's local index, so no index travels.
 std::vector<Column> transpose(const Geometry& g, uint32_t n,

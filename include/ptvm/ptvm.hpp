@@ -9,6 +9,8 @@
 //                          device backend (ptvm::vm_hostsim / ptvm::vm_cuda)
 //   gpu/cuda_backend.hpp   CudaBackend, make_cuda_backend(), make_dual_backend(), make_backend(name):
 //                          a ptvm::Backend for stark::prove / vmair::ProveOptions::backend
+//   gpu/sharded_device_backend.hpp  make_sharded_device_backend(comm): one trace sharded across
+//                          devices, one rank per device (the device twin of shard/sharded_backend.hpp)
 //   gpu/runtime.hpp        device buffers, streams, events, device discovery (device_available())
 //   gpu/circle_fft.hpp, gpu/column_ops.hpp, gpu/device_wide.hpp, gpu/f128_ntt.hpp, gpu/merkle.hpp,
 //   gpu/merkle_blake2b.hpp, gpu/pow.hpp, gpu/stark_kernels.hpp

@@ -33,6 +33,10 @@ struct FftPass {
   uint32_t lo = 0, hi = 0;
   uint32_t width_log = 0;  // log of the columns per tile
   bool inverse = false;
+  // Block passes (circle_fft_layers): layer 0 is a line layer (line_only), and the tiles cover the
+  // block whose first high part is high_base and whose first global index is index_base.
+  bool line_only = false;
+  size_t high_base = 0, index_base = 0;
   M31 scale = M31::one();           // multiplies every value on store (1/N on the last inverse pass)
   M31 small_circle[2] = {};         // circle-layer twiddles for n <= 2
   // Forward passes compute the lowest line layer's twiddle piece instead of reading it. Entry r
@@ -53,7 +57,7 @@ __device__ PTVM_FORCEINLINE uint32_t piece_offset(uint32_t hi, uint32_t l) {
 // The twiddle pieces of tile `high` of pass p in `twiddles` (shared memory), computed from points;
 // `scratch` (shared, 2^(hi - lo + width_log) entries) is clobbered. Ends with a barrier.
 __device__ PTVM_FORCEINLINE void fft_tile_twiddles(const FftPass& p, size_t high, M31* twiddles, M31* scratch) {
-  const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
+  const uint32_t lowest_line = p.line_only || p.lo > 1 ? p.lo : 1;
   // Twiddles are computed, not read: the lowest line layer's piece from points (FftPass), the
   // higher layers by the doubling map x -> 2x^2 - 1, slice_{l+1}[k] = 2 slice_l[2k]^2 - 1 (layer
   // l+1's coset is layer l's doubled; in bit-reversed order its entry k is the double of entry
@@ -123,12 +127,12 @@ __device__ PTVM_FORCEINLINE void fft_tile_twiddles(const FftPass& p, size_t high
   __syncthreads();
 }
 
-// The layers of pass p on one loaded tile `values` (shared memory) with its twiddle pieces; every
-// layer ends with a barrier.
-__device__ PTVM_FORCEINLINE void fft_tile_butterflies(const FftPass& p, M31* values, const M31* twiddles) {
+// The layers of pass p on one loaded tile `values` (shared memory) of high part `high` with its
+// twiddle pieces; every layer ends with a barrier.
+__device__ PTVM_FORCEINLINE void fft_tile_butterflies(const FftPass& p, M31* values, const M31* twiddles, size_t high) {
   const uint32_t tile_size = 1u << (p.hi - p.lo + p.width_log);
   const uint32_t width_mask = (1u << p.width_log) - 1;
-  const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
+  const uint32_t lowest_line = p.line_only || p.lo > 1 ? p.lo : 1;
   const uint32_t butterflies = tile_size / 2;
   auto line_layer = [&](uint32_t l) {
     const uint32_t shift = l - p.lo;  // row distance of the pair is 2^shift
@@ -147,7 +151,17 @@ __device__ PTVM_FORCEINLINE void fft_tile_butterflies(const FftPass& p, M31* val
   auto circle_layer = [&] {  // lo == 0, width 1: pairs (2b, 2b+1)
     const M31* line1 = twiddles + piece_offset(p.hi, 1);
     for (uint32_t b = threadIdx.x; b < butterflies; b += blockDim.x) {
-      const M31 t = p.n <= 2 ? p.small_circle[b] : circle::circle_twiddle_from_line(line1, b);
+      M31 t;
+      if (p.n <= 2) {
+        t = p.small_circle[b];
+      } else if (p.hi < 3) {
+        // A block pass of fewer than 3 layers (the last step of a four-step transform over 2 or 4
+        // ranks) has no line-1 pair to derive the twiddle from: the direct definition.
+        t = circle::circle_twiddle_direct(p.n, ((high << p.hi) | (2 * b)) >> 1);
+        if (p.inverse) t = t.inverse();
+      } else {
+        t = circle::circle_twiddle_from_line(line1, b);
+      }
       if (p.inverse)
         circle::ibutterfly(values[2 * b], values[2 * b + 1], t);
       else
@@ -158,9 +172,9 @@ __device__ PTVM_FORCEINLINE void fft_tile_butterflies(const FftPass& p, M31* val
 
   if (!p.inverse) {
     for (uint32_t l = p.hi - 1; l >= lowest_line && l < p.hi; --l) line_layer(l);
-    if (p.lo == 0) circle_layer();
+    if (p.lo == 0 && !p.line_only) circle_layer();
   } else {
-    if (p.lo == 0) circle_layer();
+    if (p.lo == 0 && !p.line_only) circle_layer();
     for (uint32_t l = lowest_line; l < p.hi; ++l) line_layer(l);
   }
 }
@@ -176,12 +190,12 @@ __device__ PTVM_FORCEINLINE void fft_pass_tile(gptr<const M31> src, size_t n_src
   M31* twiddles = smem + tile_size;
   const uint32_t groups_log = p.lo - p.width_log;  // column groups per high part
   const size_t tile = blockIdx.x;
-  const size_t high = tile >> groups_log;
+  const size_t high = p.high_base + (tile >> groups_log);
   const size_t column0 = (tile & ((size_t{1} << groups_log) - 1)) << p.width_log;
   const uint32_t width_mask = (1u << p.width_log) - 1;
   auto global_index = [&](uint32_t e) {
-    return (high << p.hi) | (static_cast<size_t>(e >> p.width_log) << p.lo) |
-           (column0 + (e & width_mask));
+    return ((high << p.hi) | (static_cast<size_t>(e >> p.width_log) << p.lo) | (column0 + (e & width_mask))) -
+           p.index_base;
   };
   fft_tile_twiddles(p, high, twiddles, values);  // the value area is loaded afterwards
   for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) {
@@ -189,7 +203,7 @@ __device__ PTVM_FORCEINLINE void fft_pass_tile(gptr<const M31> src, size_t n_src
     values[e] = g < n_src ? src.load(g) : M31::zero();
   }
   __syncthreads();
-  fft_tile_butterflies(p, values, twiddles);
+  fft_tile_butterflies(p, values, twiddles, high);
   for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x)
     data.store(global_index(e), values[e] * p.scale);
 }
@@ -248,7 +262,7 @@ __global__ void circle_evaluate_leaves_many_kernel(gptr<const gpu::FftColumnIo> 
         for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) values[e] = dst.load(base + e);
       }
       __syncthreads();
-      fft_tile_butterflies(p, values, twiddles);
+      fft_tile_butterflies(p, values, twiddles, blockIdx.x);
       for (uint32_t e = threadIdx.x; e < tile_size; e += blockDim.x) dst.store(base + e, values[e]);
     }
     t += 4ull * k;
@@ -294,11 +308,11 @@ void check_tiling(const gpu::CircleFftTiling& t) {
 
 // The pass over one column (data) or over n_many columns of a table (many).
 void run_pass(gptr<M31> data, gptr<const gpu::FftColumnIo> many, uint32_t n_many, bool first_pass, FftPass p,
-              gpu::stream_t stream) {
+              gpu::stream_t stream, uint32_t block_log) {
   const uint32_t tile_log = p.hi - p.lo + p.width_log;
-  const size_t tiles = size_t{1} << (p.n - tile_log);
+  const size_t tiles = size_t{1} << (block_log - tile_log);
   const uint32_t threads = tile_log >= 11 ? 1024u : (1u << tile_log) / 2;
-  const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
+  const uint32_t lowest_line = p.line_only || p.lo > 1 ? p.lo : 1;
   const size_t twiddle_count = p.hi > lowest_line ? (size_t{1} << (p.hi - lowest_line)) : 1;
   const size_t smem = ((size_t{1} << tile_log) + twiddle_count) * sizeof(M31);
 #if !defined(PTVM_HOSTSIM)
@@ -354,6 +368,17 @@ FftPass base_pass(uint32_t n, const gpu::DeviceTwiddles& tw, bool inverse) {
   return base;
 }
 
+// The twiddle points of a pass whose lowest line layer is `lowest_line` (FftPass).
+void set_pass_points(FftPass& p, const gpu::DeviceTwiddles& tw, uint32_t lowest_line) {
+  if (lowest_line >= p.hi) return;
+  const circle::Coset layer_coset = tw.root_coset.repeated_double(tw.root_coset.log_size - p.n + lowest_line);
+  const circle::PointIndex step = layer_coset.step_index;
+  p.initial_point = layer_coset.initial_index.to_point();
+  for (uint32_t b = 0; b < p.n - p.hi; ++b) p.high_powers[b] = (step * (1u << b)).to_point();
+  const circle::PointIndex tile_step = step * (1u << (p.n - p.hi));
+  for (uint32_t j = 0; j + 1 < p.hi - lowest_line; ++j) p.step_powers[j] = (tile_step * (1u << j)).to_point();
+}
+
 // Pass `range` of a transform of 2^base.n values (last: the last pass of an inverse transform
 // carries the 1/N).
 FftPass make_pass(const FftPass& base, PassRange range, const gpu::CircleFftTiling& tiling, const gpu::DeviceTwiddles& tw,
@@ -367,15 +392,7 @@ FftPass make_pass(const FftPass& base, PassRange range, const gpu::CircleFftTili
   p.width_log = 0;
   while ((1u << p.width_log) < width) ++p.width_log;
   if (base.inverse && last) p.scale = M31::raw(1u << (31 - n));  // 2^-n = 2^(31-n)
-  const uint32_t lowest_line = p.lo > 1 ? p.lo : 1;
-  if (lowest_line < p.hi) {
-    const circle::Coset layer_coset = tw.root_coset.repeated_double(tw.root_coset.log_size - n + lowest_line);
-    const circle::PointIndex step = layer_coset.step_index;
-    p.initial_point = layer_coset.initial_index.to_point();
-    for (uint32_t b = 0; b < n - p.hi; ++b) p.high_powers[b] = (step * (1u << b)).to_point();
-    const circle::PointIndex tile_step = step * (1u << (n - p.hi));
-    for (uint32_t j = 0; j + 1 < p.hi - lowest_line; ++j) p.step_powers[j] = (tile_step * (1u << j)).to_point();
-  }
+  set_pass_points(p, tw, p.lo > 1 ? p.lo : 1);
   return p;
 }
 
@@ -388,8 +405,9 @@ void transform(gptr<M31> data, gptr<const gpu::FftColumnIo> many, uint32_t n_man
   gpu::StageScope stage(inverse ? "circle_interpolate_bitrev" : "circle_evaluate_bitrev",
                         2 * (uint64_t{4} << n) * (n_many ? n_many : 1));
   for (size_t i = 0; i < passes.size(); ++i)
-    run_pass(data, many, n_many, i == 0, make_pass(base, passes[i], tiling, tw, i + 1 == passes.size()), stream);
+    run_pass(data, many, n_many, i == 0, make_pass(base, passes[i], tiling, tw, i + 1 == passes.size()), stream, n);
 }
+
 
 }  // namespace
 }  // namespace ptvm::kernels
@@ -442,6 +460,53 @@ void circle_interpolate_bitrev(gptr<const M31> values, gptr<M31> coeffs, uint32_
   transform(coeffs, {}, 0, log_size, tw, stream, tiling, true);
 }
 
+void circle_fft_layers(gptr<M31> block, const FftLayerRange& r, bool inverse, const DeviceTwiddles& tw,
+                       stream_t stream, const CircleFftTiling& tiling) {
+  check_tiling(tiling);
+  if (r.n < 3 || r.n > tw.max_domain_log() || r.block_log > r.n || r.hi > r.block_log || r.lo >= r.hi ||
+      (r.block >> (r.n - r.block_log)) != 0 || (r.line_only && r.n + 1 > tw.max_domain_log()))
+    throw Error(ErrorCategory::Usage, "circle_fft_layers: layers [" + std::to_string(r.lo) + ", " +
+                                          std::to_string(r.hi) + ") of a 2^" + std::to_string(r.n) +
+                                          " transform on block " + std::to_string(r.block) + " of 2^" +
+                                          std::to_string(r.block_log) + " values (twiddles up to 2^" +
+                                          std::to_string(tw.max_domain_log()) + ")");
+  // Passes from the top layer down (forward order): outer passes of up to outer_layers layers, and
+  // for a range starting at layer 0 an inner pass of up to inner_log layers.
+  std::vector<PassRange> passes;
+  for (uint32_t h = r.hi; h > r.lo;) {
+    uint32_t l;
+    if (r.lo == 0 && h <= tiling.inner_log)
+      l = 0;
+    else {
+      const uint32_t floor = r.lo == 0 ? tiling.inner_log : r.lo;
+      l = h > floor + tiling.outer_layers ? h - tiling.outer_layers : floor;
+    }
+    passes.push_back({l, h});
+    h = l;
+  }
+  if (inverse) std::reverse(passes.begin(), passes.end());
+  gpu::StageScope stage(inverse ? "circle_fft_layers_inverse" : "circle_fft_layers_forward",
+                        2 * (uint64_t{4} << r.block_log));
+  for (size_t i = 0; i < passes.size(); ++i) {
+    FftPass p;
+    p.n = r.n;
+    p.root_log = tw.root_coset.log_size;
+    p.inverse = inverse;
+    p.line_only = r.line_only;
+    p.lo = passes[i].lo;
+    p.hi = passes[i].hi;
+    p.high_base = static_cast<size_t>(r.block) << (r.block_log - p.hi);
+    p.index_base = static_cast<size_t>(r.block) << r.block_log;
+    uint32_t width = p.lo == 0 ? 1 : tiling.outer_width;
+    while (width > (1u << p.lo)) width /= 2;
+    p.width_log = 0;
+    while ((1u << p.width_log) < width) ++p.width_log;
+    if (i + 1 == passes.size()) p.scale = r.scale;
+    set_pass_points(p, tw, r.line_only || p.lo > 1 ? p.lo : 1);
+    run_pass(block, {}, 0, false, p, stream, r.block_log);
+  }
+}
+
 void circle_transform_many(gptr<const FftColumnIo> columns, uint32_t n_columns, uint32_t log_size, bool inverse,
                            const DeviceTwiddles& tw, stream_t stream, const CircleFftTiling& tiling) {
   check_transform(log_size, tw, "circle_transform_many");
@@ -476,7 +541,7 @@ void circle_evaluate_leaves_many(std::span<const FftColumnIo> columns, std::span
   const std::vector<PassRange> passes = plan_passes(n, t);
   const uint32_t n_columns = static_cast<uint32_t>(columns.size());
   for (size_t i = 0; i + 1 < passes.size(); ++i)
-    run_pass(gptr<M31>(), column_table.cptr(), n_columns, i == 0, make_pass(base, passes[i], t, tw, false), stream);
+    run_pass(gptr<M31>(), column_table.cptr(), n_columns, i == 0, make_pass(base, passes[i], t, tw, false), stream, n);
   const FftPass p = make_pass(base, passes.back(), t, tw, false);
   const size_t tile_size = size_t{1} << p.hi;
   const size_t tiles = size_t{1} << (n - p.hi);

@@ -57,6 +57,31 @@ __global__ void m31_add_many_kernel(gptr<const gpu::ColumnPair> pairs, size_t n)
   for (size_t i = grid_thread_index(); i < n; i += grid_thread_count()) dst.store(i, dst.load(i) + src.load(i));
 }
 
+// Copy blockIdx.y of the table, value i = r * cols + c.
+__global__ void m31_strided_copy_many_kernel(gptr<const gpu::StridedCopy> copies) {
+  const gpu::StridedCopy j = copies.load(blockIdx.y);
+  const size_t n = j.rows * j.cols;
+  if (n == 0) return;
+  const gptr<const M31> src(j.src, (j.rows - 1) * j.src_row + (j.cols - 1) * j.src_col + 1);
+  const gptr<M31> dst(j.dst, (j.rows - 1) * j.dst_row + (j.cols - 1) * j.dst_col + 1);
+  for (size_t i = grid_thread_index(); i < n; i += grid_thread_count()) {
+    const size_t r = i / j.cols, c = i % j.cols;
+    dst.store(r * j.dst_row + c * j.dst_col, src.load(r * j.src_row + c * j.src_col));
+  }
+}
+
+__global__ void m31_placed_gather_kernel(gptr<const gpu::ColumnPair> columns, uint32_t n_columns,
+                                         gptr<const gpu::GatherPlace> src_places, gptr<const gpu::GatherPlace> dst_places,
+                                         size_t n) {
+  for (size_t i = grid_thread_index(); i < n; i += grid_thread_count()) {
+    const gpu::GatherPlace s = src_places.load(i), d = dst_places.load(i);
+    for (uint32_t c = 0; c < n_columns; ++c) {
+      const gpu::ColumnPair pair = columns.load(c);
+      gptr<M31>(pair.dst).store(d.at + c * d.column_stride, gptr<const M31>(pair.src).load(s.at + c * s.column_stride));
+    }
+  }
+}
+
 // blockIdx.y strides over columns, x over rows.
 __global__ void m31_batch_kernel(gpu::ColumnOp op, gptr<const M31> a, gptr<const M31> b,
                                  gptr<M31> out, size_t n_columns, size_t length, size_t stride) {
@@ -151,6 +176,23 @@ void m31_add_many(gptr<const ColumnPair> pairs, uint32_t n_pairs, size_t n, stre
                 stream)(pairs.offset(first), n);
     PTVM_CHECK_LAUNCH("m31_add_many_kernel");
   }
+}
+
+void m31_strided_copy_many(gptr<const StridedCopy> copies, uint32_t n_copies, size_t max_values, stream_t stream) {
+  for (uint32_t first = 0; first < n_copies; first += kMaxGridY) {
+    const uint32_t count = n_copies - first < kMaxGridY ? n_copies - first : kMaxGridY;
+    PTVM_LAUNCH(m31_strided_copy_many_kernel, dim3(grid_stride_blocks(max_values, kThreads, 132 * 16 / count + 1), count),
+                kThreads, 0, stream)(copies.offset(first));
+    PTVM_CHECK_LAUNCH("m31_strided_copy_many_kernel");
+  }
+}
+
+void m31_placed_gather(gptr<const ColumnPair> columns, uint32_t n_columns, gptr<const GatherPlace> src_places,
+                       gptr<const GatherPlace> dst_places, size_t n, stream_t stream) {
+  if (n == 0 || n_columns == 0) return;
+  PTVM_LAUNCH(m31_placed_gather_kernel, grid_stride_blocks(n, kThreads), kThreads, 0, stream)(
+      columns, n_columns, src_places, dst_places, n);
+  PTVM_CHECK_LAUNCH("m31_placed_gather_kernel");
 }
 
 PTVM_GPU_NAMESPACE_END

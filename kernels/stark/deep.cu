@@ -2,6 +2,8 @@
 // domain position: the point q is derived from the position, each batch's denominator D_b(q) is
 // inverted in CM31 directly (the CPU backend's batch inversion gives the same unique inverse),
 // and the batches are combined by Horner with alpha^m_b in the same order as stark::DeepBatch.
+#include <string>
+
 #include "../common/field_access.cuh"
 #include "ptvm/circle/domain.hpp"
 #include "ptvm/gpu/stark_kernels.hpp"
@@ -13,11 +15,12 @@ constexpr unsigned kThreads = 256;
 
 __device__ PTVM_FORCEINLINE void deep_column(uint32_t log_size, gptr<const gpu::DeviceDeepBatch> batches,
                                             uint32_t n_batches, gptr<const gpu::DeviceColumnRef> columns,
-                                            gptr<const QM31> coefficients, const gpu::SecureColumnView& out) {
-  const size_t n = size_t{1} << log_size;
+                                            gptr<const QM31> coefficients, const gpu::SecureColumnView& out,
+                                            size_t first_position = 0, size_t n = 0) {
+  if (n == 0) n = size_t{1} << log_size;
   const circle::CircleDomain domain = circle::CanonicCoset{log_size}.circle_domain();
   for (size_t pos = grid_thread_index(); pos < n; pos += grid_thread_count()) {
-    const circle::CirclePoint<M31> q = domain.at(circle::bit_reverse_index(pos, log_size));
+    const circle::CirclePoint<M31> q = domain.at(circle::bit_reverse_index(first_position + pos, log_size));
     QM31 acc;
     for (uint32_t b = 0; b < n_batches; ++b) {
       const gpu::DeviceDeepBatch batch = batches.load(b);
@@ -37,6 +40,12 @@ __global__ void deep_quotients_kernel(uint32_t log_size, gptr<const gpu::DeviceD
                                       uint32_t n_batches, gptr<const gpu::DeviceColumnRef> columns,
                                       gptr<const QM31> coefficients, gpu::SecureColumnView out) {
   deep_column(log_size, batches, n_batches, columns, coefficients, out);
+}
+__global__ void deep_quotients_block_kernel(uint32_t log_size, uint64_t first_position, uint64_t n,
+                                            gptr<const gpu::DeviceDeepBatch> batches, uint32_t n_batches,
+                                            gptr<const gpu::DeviceColumnRef> columns, gptr<const QM31> coefficients,
+                                            gpu::SecureColumnView out) {
+  deep_column(log_size, batches, n_batches, columns, coefficients, out, first_position, n);
 }
 // Many quotient columns of one size: job blockIdx.y of the table.
 __global__ void deep_quotients_many_kernel(uint32_t log_size, gptr<const gpu::DeepQuotientJob> jobs) {
@@ -67,6 +76,19 @@ void deep_quotients_many(uint32_t log_size, gptr<const DeepQuotientJob> jobs, ui
                 stream)(log_size, jobs.offset(first));
     PTVM_CHECK_LAUNCH("deep_quotients_many_kernel");
   }
+}
+
+void deep_quotients_block(uint32_t log_size, uint64_t first_position, uint32_t block_log,
+                          gptr<const DeviceDeepBatch> batches, uint32_t n_batches, gptr<const DeviceColumnRef> columns,
+                          gptr<const QM31> column_coefficients, SecureColumnView out, stream_t stream) {
+  const size_t n = size_t{1} << block_log;
+  if (block_log > log_size || (first_position & (n - 1)) || first_position >= (size_t{1} << log_size))
+    throw Error(ErrorCategory::Usage, "deep_quotients_block: block of 2^" + std::to_string(block_log) + " at " +
+                                          std::to_string(first_position) + " outside a domain of 2^" +
+                                          std::to_string(log_size));
+  PTVM_LAUNCH(deep_quotients_block_kernel, grid_stride_blocks(n, kThreads), kThreads, 0, stream)(
+      log_size, first_position, n, batches, n_batches, columns, column_coefficients, out);
+  PTVM_CHECK_LAUNCH("deep_quotients_block_kernel");
 }
 
 PTVM_GPU_NAMESPACE_END

@@ -2,6 +2,8 @@
 // ptvm/stark/fri_math.hpp. One thread per output value; the pair (2i, 2i+1) of bit-reversed
 // positions is a point and its conjugate (circle) or x and -x (line). The inverse of p.y / x is
 // taken per thread instead of by batch inversion (same unique value).
+#include <string>
+
 #include "../common/field_access.cuh"
 #include "ptvm/circle/domain.hpp"
 #include "ptvm/gpu/stark_kernels.hpp"
@@ -38,12 +40,13 @@ __device__ PTVM_FORCEINLINE void store_folded(const gpu::SecureColumnView& out, 
 
 __device__ PTVM_FORCEINLINE void fold_circle(const gpu::SecureColumnConstView& in, uint32_t log_size, const QM31& alpha,
                                             bool accumulate, const gpu::SecureColumnConstView& acc,
-                                            const gpu::SecureColumnView& out, gptr<uint32_t> leaves = {}) {
-  const size_t half = size_t{1} << (log_size - 1);
+                                            const gpu::SecureColumnView& out, gptr<uint32_t> leaves = {},
+                                            size_t first_pair = 0, size_t half = 0) {
+  if (half == 0) half = size_t{1} << (log_size - 1);
   const circle::CircleDomain domain = circle::CanonicCoset{log_size}.circle_domain();
   const QM31 alpha_sq = alpha * alpha;
   for (size_t i = grid_thread_index(); i < half; i += grid_thread_count()) {
-    const M31 y = domain.at(circle::bit_reverse_index(2 * i, log_size)).y;
+    const M31 y = domain.at(circle::bit_reverse_index(2 * (first_pair + i), log_size)).y;
     QM31 g = stark::fold_circle_pair(load_secure(in, 2 * i), load_secure(in, 2 * i + 1), y.inverse(), alpha);
     if (accumulate) g = load_secure(acc, i) * alpha_sq + g;
     store_folded(out, leaves, half, i, g);
@@ -51,10 +54,11 @@ __device__ PTVM_FORCEINLINE void fold_circle(const gpu::SecureColumnConstView& i
 }
 
 __device__ PTVM_FORCEINLINE void fold_line(const gpu::SecureColumnConstView& in, const circle::LineDomain& domain,
-                                          const QM31& alpha, const gpu::SecureColumnView& out, gptr<uint32_t> leaves = {}) {
-  const size_t half = domain.size() / 2;
+                                          const QM31& alpha, const gpu::SecureColumnView& out, gptr<uint32_t> leaves = {},
+                                          size_t first_pair = 0, size_t half = 0) {
+  if (half == 0) half = domain.size() / 2;
   for (size_t i = grid_thread_index(); i < half; i += grid_thread_count()) {
-    const M31 x = domain.at(circle::bit_reverse_index(2 * i, domain.log_size()));
+    const M31 x = domain.at(circle::bit_reverse_index(2 * (first_pair + i), domain.log_size()));
     store_folded(out, leaves, half, i,
                  stark::fold_line_pair(load_secure(in, 2 * i), load_secure(in, 2 * i + 1), x.inverse(), alpha));
   }
@@ -68,6 +72,15 @@ __global__ void fri_fold_circle_kernel(gpu::SecureColumnConstView in, uint32_t l
 __global__ void fri_fold_line_kernel(gpu::SecureColumnConstView in, circle::LineDomain domain, QM31 alpha,
                                      gpu::SecureColumnView out) {
   fold_line(in, domain, alpha, out);
+}
+__global__ void fri_fold_circle_block_kernel(gpu::SecureColumnConstView in, uint32_t log_size, uint64_t first_pair,
+                                             uint64_t half, QM31 alpha, bool accumulate, gpu::SecureColumnConstView acc,
+                                             gpu::SecureColumnView out) {
+  fold_circle(in, log_size, alpha, accumulate, acc, out, {}, first_pair, half);
+}
+__global__ void fri_fold_line_block_kernel(gpu::SecureColumnConstView in, circle::LineDomain domain, uint64_t first_pair,
+                                           uint64_t half, QM31 alpha, gpu::SecureColumnView out) {
+  fold_line(in, domain, alpha, out, {}, first_pair, half);
 }
 // Many folds of one size: fold blockIdx.y of the table.
 __global__ void fri_fold_circle_many_kernel(gptr<const gpu::FriFoldJob> jobs, uint32_t log_size) {
@@ -145,6 +158,35 @@ void fri_fold_line_many(gptr<const FriFoldJob> jobs, uint32_t n_jobs, uint32_t l
 #if defined(PTVM_HOSTSIM)
   if (leaves) hostsim::declare_kernel_ops("fri_fold_line_leaves_many_kernel", n_jobs * half * hostsim::kBlake2sCompressionOps);
 #endif
+}
+
+namespace {
+void check_fold_block(uint32_t log_size, uint64_t first_position, uint32_t block_log, const char* fn) {
+  if (block_log < 1 || block_log > log_size || (first_position & ((uint64_t{1} << block_log) - 1)) ||
+      first_position >= (uint64_t{1} << log_size))
+    throw Error(ErrorCategory::Usage, std::string(fn) + ": block of 2^" + std::to_string(block_log) + " at " +
+                                          std::to_string(first_position) + " outside a domain of 2^" +
+                                          std::to_string(log_size));
+}
+}  // namespace
+
+void fri_fold_circle_block(SecureColumnConstView in, uint32_t log_size, uint64_t first_position, uint32_t block_log,
+                           QM31 alpha, bool accumulate, SecureColumnConstView acc, SecureColumnView out,
+                           stream_t stream) {
+  check_fold_block(log_size, first_position, block_log, "fri_fold_circle_block");
+  const size_t half = size_t{1} << (block_log - 1);
+  PTVM_LAUNCH(fri_fold_circle_block_kernel, grid_stride_blocks(half, kThreads), kThreads, 0, stream)(
+      in, log_size, first_position / 2, half, alpha, accumulate, acc, out);
+  PTVM_CHECK_LAUNCH("fri_fold_circle_block_kernel");
+}
+
+void fri_fold_line_block(SecureColumnConstView in, circle::LineDomain domain, uint64_t first_position, uint32_t block_log,
+                         QM31 alpha, SecureColumnView out, stream_t stream) {
+  check_fold_block(domain.log_size(), first_position, block_log, "fri_fold_line_block");
+  const size_t half = size_t{1} << (block_log - 1);
+  PTVM_LAUNCH(fri_fold_line_block_kernel, grid_stride_blocks(half, kThreads), kThreads, 0, stream)(
+      in, domain, first_position / 2, half, alpha, out);
+  PTVM_CHECK_LAUNCH("fri_fold_line_block_kernel");
 }
 
 PTVM_GPU_NAMESPACE_END

@@ -26,6 +26,15 @@ __global__ void logup_running_column_kernel(gptr<const QM31> prefix_sums, uint32
   }
 }
 
+__global__ void logup_running_block_kernel(gptr<const QM31> prefix_sums, uint64_t n, uint64_t row0, QM31 before,
+                                           QM31 per_row, gpu::SecureColumnView out) {
+  for (size_t i = grid_thread_index(); i < n; i += grid_thread_count()) {
+    const QM31 below = i == 0 ? before : before + load_qm31(prefix_sums, i - 1);
+    const QM31 c = air::logup_running_value(below, row0 + i, per_row);
+    for (int k = 0; k < 4; ++k) out.coords[k].store(i, c.coord(k));
+  }
+}
+
 constexpr unsigned kScanThreads = 256;
 
 // One block per job (blockIdx.y): the inclusive prefix sums of the job's row totals (row order),
@@ -92,6 +101,14 @@ void logup_running_many(gptr<const LogupRunningJob> jobs, uint32_t n_jobs, uint3
     PTVM_LAUNCH(logup_running_many_kernel, dim3(1, count), kScanThreads, 0, stream)(jobs.offset(first), log_rows);
     PTVM_CHECK_LAUNCH("logup_running_many_kernel");
   }
+}
+
+void logup_running_block(gptr<const QM31> prefix_sums, uint32_t block_log, uint64_t row0, QM31 before, QM31 per_row,
+                         SecureColumnView out, stream_t stream) {
+  const size_t n = size_t{1} << block_log;
+  PTVM_LAUNCH(logup_running_block_kernel, grid_stride_blocks(n, kThreads), kThreads, 0, stream)(
+      prefix_sums, n, row0, before, per_row, out);
+  PTVM_CHECK_LAUNCH("logup_running_block_kernel");
 }
 
 PTVM_GPU_NAMESPACE_END

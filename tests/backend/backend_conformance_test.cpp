@@ -24,6 +24,7 @@
 #include "ptvm/shard/sharded_backend.hpp"
 #include "ptvm/gpu/cuda_backend.hpp"
 #include "ptvm/gpu/runtime.hpp"
+#include "ptvm/gpu/sharded_device_backend.hpp"
 #include "ptvm/gpu/vmair_device.hpp"
 #include "ptvm/vmair/vm_air.hpp"
 
@@ -65,6 +66,8 @@ std::vector<BackendCase> backend_cases() {
        [] { return gpu::make_dual_backend(make_cpu_backend(), cuda_with_vm_airs()); }, kDeviceMaxLog, true},
       {"dual_cpu_cpu", [] { return gpu::make_dual_backend(make_cpu_backend(), make_cpu_backend()); }, kCpuMaxLog, false},
       {"sharded_1", [] { return shard::make_single_rank_sharded_backend(); }, kCpuMaxLog, false},
+      {std::string("sharded_") + kDeviceName + "_1",
+       [] { return std::unique_ptr<Backend>(gpu::make_single_rank_sharded_device_backend()); }, kDeviceMaxLog, true},
   };
 }
 

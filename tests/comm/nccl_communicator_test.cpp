@@ -59,6 +59,25 @@ void check_collectives(Communicator& bootstrap, int device) {
   EXPECT_TRUE(std::equal(got.begin(), got.begin() + block, expect_gather.begin()))
       << "broadcast_device";
 
+  // Variable blocks: rank a sends (a + b) % 3 * 100 + 1 bytes to rank b, at offsets `block` apart.
+  {
+    std::vector<size_t> send_at(n), send_bytes(n), recv_at(n), recv_bytes(n);
+    for (int r = 0; r < n; ++r) {
+      send_at[r] = recv_at[r] = r * block;
+      send_bytes[r] = (me + r) % 3 * 100 + 1;
+      recv_bytes[r] = (r + me) % 3 * 100 + 1;
+    }
+    PTVM_CUDA_CHECK(cudaMemcpy(d_send, send.data(), send.size(), cudaMemcpyHostToDevice));
+    PTVM_CUDA_CHECK(cudaMemset(d_recv, 0, send.size()));
+    comm->all_to_all_v_device(d_send, send_at, send_bytes, d_recv, recv_at, recv_bytes, stream);
+    PTVM_CUDA_CHECK(cudaStreamSynchronize(stream));
+    PTVM_CUDA_CHECK(cudaMemcpy(got.data(), d_recv, got.size(), cudaMemcpyDeviceToHost));
+    for (int r = 0; r < n; ++r)
+      EXPECT_TRUE(std::equal(got.begin() + r * block, got.begin() + r * block + recv_bytes[r],
+                             expect_a2a.begin() + r * block))
+          << "all_to_all_v_device from rank " << r << " on rank " << me;
+  }
+
   const std::vector<Bytes> host = comm->all_gather(Bytes{static_cast<uint8_t>(me)});
   for (int r = 0; r < n; ++r)
     EXPECT_EQ(host[r], Bytes{static_cast<uint8_t>(r)});

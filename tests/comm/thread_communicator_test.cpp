@@ -143,6 +143,8 @@ TEST(ThreadCommunicatorErrors, MismatchedCollectivesAndBadArguments) {
     EXPECT_THROW(comm.all_to_all(std::vector<Bytes>(3)), ptvm::Error);
     EXPECT_FALSE(comm.device_buffers());
     EXPECT_THROW(comm.all_gather_device(nullptr, nullptr, 0, nullptr), ptvm::Error);
+    const std::vector<size_t> zeros(2, 0);
+    EXPECT_THROW(comm.all_to_all_v_device(nullptr, zeros, zeros, nullptr, zeros, zeros, nullptr), ptvm::Error);
   });
   EXPECT_THROW(ptvm::comm::make_thread_communicators(0), ptvm::Error);
 }

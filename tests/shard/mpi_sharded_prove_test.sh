@@ -20,7 +20,7 @@ expect_usage() {  # expected-text args...
 expect_usage "expected a power of two" --shards 3
 expect_usage "expected a power of two" --shards 128
 expect_usage "expected a power of two" --shards 0
-expect_usage "is not sharded" --shards 2 --backend hostsim
+expect_usage "is not sharded" --shards 2 --backend dual
 expect_usage "too few to split across 64 ranks" --shards 64 --max-steps 100
 if ! command -v mpirun >/dev/null; then
   echo "skipped: mpirun not found (apt-get install openmpi-bin libopenmpi-dev; tools/setup.sh)"

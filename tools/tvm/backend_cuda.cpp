@@ -8,6 +8,8 @@
 
 #if defined(TVM_WITH_CUDA_RUNTIME)
 #include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/comm/nccl_communicator.hpp"
+#include "ptvm/gpu/sharded_device_backend.hpp"
 #include "ptvm/gpu/group_backend.hpp"
 #include "ptvm/gpu/stark128_backend.hpp"
 #include "ptvm/gpu/runtime.hpp"
@@ -50,6 +52,13 @@ std::optional<ptvm::vmair::GroupProving> make_cuda_group_proving(ptvm::Backend& 
 std::unique_ptr<ptvm::stark128::Backend128> make_cuda_runtime_stark128_backend(const std::string& name) {
   return ptvm::gpu::make_stark128_backend(name);
 }
+ShardRankBackend make_cuda_sharded_backend(ptvm::comm::Communicator& comm, int device) {
+  use_cuda_device(device);
+  ShardRankBackend out;
+  if (ptvm::comm::nccl_communicator_built()) out.device_comm = ptvm::comm::make_nccl_communicator(comm, device);
+  out.backend = ptvm::gpu::make_sharded_device_backend(out.device_comm ? *out.device_comm : comm);
+  return out;
+}
 #else
 bool cuda_runtime_built() { return false; }
 bool cuda_device_visible() { return false; }
@@ -66,6 +75,9 @@ ptvm::vm::TensorFfnFactory make_cuda_tensor_ffn(bool) {
 std::optional<ptvm::vmair::GroupProving> make_cuda_group_proving(ptvm::Backend&, size_t) { return std::nullopt; }
 std::unique_ptr<ptvm::stark128::Backend128> make_cuda_runtime_stark128_backend(const std::string& name) {
   throw ptvm::Error(ptvm::ErrorCategory::Usage, "--backend " + name + ": CUDA backend not built");
+}
+ShardRankBackend make_cuda_sharded_backend(ptvm::comm::Communicator&, int) {
+  throw ptvm::Error(ptvm::ErrorCategory::Usage, "--shards: the CUDA runtime is not built");
 }
 #endif
 

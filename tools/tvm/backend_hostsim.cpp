@@ -8,6 +8,7 @@
 
 #if defined(TVM_WITH_HOSTSIM_RUNTIME)
 #include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/gpu/sharded_device_backend.hpp"
 #include "ptvm/gpu/group_backend.hpp"
 #include "ptvm/gpu/stark128_backend.hpp"
 #include "ptvm/gpu/tensor_batch.hpp"
@@ -39,6 +40,11 @@ std::optional<ptvm::vmair::GroupProving> make_hostsim_group_proving(ptvm::Backen
 std::unique_ptr<ptvm::stark128::Backend128> make_hostsim_runtime_stark128_backend(const std::string& name) {
   return ptvm::gpu::make_stark128_backend(name);
 }
+ShardRankBackend make_hostsim_sharded_backend(ptvm::comm::Communicator& comm) {
+  ShardRankBackend out;
+  out.backend = ptvm::gpu::make_sharded_device_backend(comm);
+  return out;
+}
 #else
 bool hostsim_runtime_built() { return false; }
 std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name) {
@@ -50,6 +56,9 @@ ptvm::vm::TensorFfnFactory make_hostsim_tensor_ffn() {
 std::optional<ptvm::vmair::GroupProving> make_hostsim_group_proving(ptvm::Backend&, size_t) { return std::nullopt; }
 std::unique_ptr<ptvm::stark128::Backend128> make_hostsim_runtime_stark128_backend(const std::string& name) {
   throw ptvm::Error(ptvm::ErrorCategory::Usage, "--backend " + name + ": host-sim not built");
+}
+ShardRankBackend make_hostsim_sharded_backend(ptvm::comm::Communicator&) {
+  throw ptvm::Error(ptvm::ErrorCategory::Usage, "--shards: host-sim not built");
 }
 #endif
 

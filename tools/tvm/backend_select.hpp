@@ -11,6 +11,7 @@
 
 #include "ptvm/backend.hpp"
 #include "ptvm/stark128/backend.hpp"
+#include "ptvm/comm/communicator.hpp"
 #include "ptvm/vmair/batch.hpp"
 
 namespace tvm_cli {
@@ -50,5 +51,15 @@ std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& n
 // The F128 STARK's device backend ("cuda" or "dual") on each runtime.
 std::unique_ptr<ptvm::stark128::Backend128> make_cuda_runtime_stark128_backend(const std::string& name);
 std::unique_ptr<ptvm::stark128::Backend128> make_hostsim_runtime_stark128_backend(const std::string& name);
+// One rank of a sharded proof on a device (ptvm/gpu/sharded_device_backend.hpp); `comm` must
+// outlive it. CUDA: on `device` (made current), its collectives over an NCCL communicator
+// bootstrapped from `comm` when this build has NCCL (device_comm), else over `comm` (staged
+// through the host). Host-sim: each rank a simulated device, collectives over `comm`.
+struct ShardRankBackend {
+  std::unique_ptr<ptvm::comm::Communicator> device_comm;  // destroyed after the backend
+  std::unique_ptr<ptvm::Backend> backend;
+};
+ShardRankBackend make_cuda_sharded_backend(ptvm::comm::Communicator& comm, int device);
+ShardRankBackend make_hostsim_sharded_backend(ptvm::comm::Communicator& comm);
 
 }  // namespace tvm_cli

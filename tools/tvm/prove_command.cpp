@@ -50,6 +50,8 @@ using ptvm::ErrorCategory;
 namespace vmair = ptvm::vmair;
 namespace stark = ptvm::stark;
 
+std::vector<int> parse_device_list(const std::string& text, int visible);
+
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -106,6 +108,7 @@ struct ProveArguments {
   std::string statement{ptvm::vmair::kStatementVersion};
   std::optional<uint32_t> stark_expansion_factor, stark_num_colinearity_checks, stark_security_level, stark_pow_bits;
   int shards = 0;  // used when --shards is given
+  std::string devices;  // --shards with --backend cuda: empty = all visible
 };
 
 struct VerifyArguments {
@@ -183,13 +186,17 @@ Action add_prove_command(CLI::App& app) {
   CLI::Option* shards_option = cmd->add_option("--shards", args->shards,
                   "prove one trace across S ranks (a power of two): S threads, or the MPI ranks under mpirun")
       ->type_name("S");
+  CLI::Option* devices_option = cmd->add_option("--devices", args->devices,
+                  "--shards with --backend cuda: the CUDA devices, one rank each: 'all' (the default) or a list such as 0,1,3")
+      ->type_name("LIST");
   cmd->footer("Examples:\n"
               "  tvm prove programs/fibonacci.tvm -o fib.proof.json\n"
               "  tvm prove programs/fibonacci.tvm --statement statement-v1 --stark-profile ptvm-96\n"
               "  tvm prove programs/fibonacci.tvm --shards 4   (mpirun -n 2 tvm prove ... --shards 2)\n"
+              "  tvm prove programs/fibonacci.tvm --shards 8 --backend cuda --devices all\n"
               "  tvm prove programs/fibonacci.tvm --proof-format binary --profile default --json\n" +
               profile_names_help() + "\n" + exit_codes_help(false));
-  return [cmd, args, shards_option]() -> int {
+  return [cmd, args, shards_option, devices_option]() -> int {
     if (!cmd->parsed()) return -1;
     check_backend_name(args->backend);
     check_layers(args->layers);
@@ -224,6 +231,8 @@ Action add_prove_command(CLI::App& app) {
     const ProofFormat format = parse_proof_format(args->proof_format);
     const bool sharded_run = shards_option->count() > 0;
     if (sharded_run) check_shard_arguments(args->shards, args->backend);
+    if (devices_option->count() > 0 && !(sharded_run && args->backend == "cuda"))
+      throw Error(ErrorCategory::Usage, "--devices applies to --shards S with --backend cuda");
     vmair::ProveOptions options;
     options.profile = profile_option(args->profile);
     options.max_steps = args->max_steps;
@@ -236,14 +245,19 @@ Action add_prove_command(CLI::App& app) {
         progress("prove", fixed(100 * fraction, 0) + "% " + stark::stage_name(stage));
       };
     }
-    SelectedBackend selected = select_backend(args->backend);
-    options.backend = selected.backend.get();
+    SelectedBackend selected;
+    if (!sharded_run) {  // sharded runs make one backend per rank
+      selected = select_backend(args->backend);
+      options.backend = selected.backend.get();
+    }
     ptvm::vm::Program program = ptvm::vm::assemble_file(args->program);
     std::optional<vmair::ProvedRun> sharded;
     if (sharded_run) {
-      sharded = prove_sharded(program, options, args->shards, args->backend);
+      std::vector<int> devices;
+      if (args->backend == "cuda") devices = parse_device_list(args->devices.empty() ? "all" : args->devices, cuda_device_count());
+      sharded = prove_sharded(program, options, args->shards, args->backend, devices);
       if (!sharded) return 0;  // an MPI rank other than 0: rank 0 writes and reports
-      selected.name = "sharded-cpu x" + std::to_string(args->shards);
+      selected.name = shard_backend_label(args->backend) + " x" + std::to_string(args->shards);
     }
     vmair::ProvedRun run = sharded ? std::move(*sharded) : vmair::prove_program(program, options);
     warn_if_insecure(run.claim.profile, run.claim.security_bits);

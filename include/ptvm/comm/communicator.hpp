@@ -57,6 +57,13 @@ public:
   // send and recv hold size() blocks: send block r goes to rank r, recv block r came from rank r.
   virtual void all_to_all_device(const void* send, void* recv, size_t bytes_per_rank, void* stream);
   virtual void broadcast_device(void* buffer, size_t bytes, int root, void* stream);
+  // Variable-size blocks (size() entries each): send_bytes[r] bytes at send + send_offsets[r] go to
+  // rank r, recv_bytes[r] bytes from rank r land at recv + recv_offsets[r] (rank r's send_bytes[me]
+  // must equal my recv_bytes[r]).
+  virtual void all_to_all_v_device(const void* send, std::span<const size_t> send_offsets,
+                                   std::span<const size_t> send_bytes, void* recv,
+                                   std::span<const size_t> recv_offsets,
+                                   std::span<const size_t> recv_bytes, void* stream);
 };
 
 // Checks a root argument (Usage error naming the collective).

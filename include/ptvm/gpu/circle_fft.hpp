@@ -89,5 +89,23 @@ struct LdeLeafTree {
 };
 void circle_evaluate_leaves_many(std::span<const FftColumnIo> columns, std::span<const LdeLeafTree> trees, uint32_t log_size,
                                  const DeviceTwiddles& twiddles, stream_t stream, const CircleFftTiling& tiling = {});
+// Some layers of a transform, on one block of it (the local steps of the four-step transform of
+// ptvm/shard/sharded_backend.hpp, one rank's block or cyclic part of a sharded column): layers
+// [lo, hi) of the transform of 2^n values applied in place to the 2^block_log values at global
+// indices block * 2^block_log + i (hi <= block_log <= n, so no butterfly leaves the block); the
+// forward transform runs them from hi - 1 down, the inverse from lo up. line_only: layer 0 is a
+// line layer too (its twiddles those of layer 0 of the line of 2^n values, i.e. layer s of the
+// 2^(n+s) circle transform whose cyclic part this is), not the circle layer. Every value is
+// multiplied by `scale` at the end (the inverse's 2^-N of the whole transform).
+struct FftLayerRange {
+  uint32_t n = 0, block_log = 0;
+  uint64_t block = 0;
+  uint32_t lo = 0, hi = 0;
+  bool line_only = false;
+  M31 scale = M31::one();
+};
+// Throws ptvm::Error (Usage) on a range outside the transform or the block, or twiddles too small.
+void circle_fft_layers(gptr<M31> block, const FftLayerRange& range, bool inverse, const DeviceTwiddles& twiddles,
+                       stream_t stream, const CircleFftTiling& tiling = {});
 
 PTVM_GPU_NAMESPACE_END

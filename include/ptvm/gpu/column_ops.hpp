@@ -47,4 +47,28 @@ struct ColumnPair {
 };
 void m31_add_many(gptr<const ColumnPair> pairs, uint32_t n_pairs, size_t n, stream_t stream);
 
+// A 2-D strided copy of M31 values: dst[r * dst_row + c * dst_col] = src[r * src_row + c * src_col]
+// for r < rows, c < cols (the transposes of the four-step FFT across ranks: packing a column's
+// values for each rank into one send buffer and unpacking what arrived). Copies must not overlap.
+struct StridedCopy {
+  const M31* src;
+  M31* dst;
+  uint64_t rows, cols;
+  uint64_t src_row, src_col, dst_row, dst_col;
+};
+// n_copies copies of at most max_values = rows * cols values each, in one launch (gridDim.y =
+// copies, split at kMaxGridY).
+void m31_strided_copy_many(gptr<const StridedCopy> copies, uint32_t n_copies, size_t max_values, stream_t stream);
+
+// A gather of many columns by one table of places (the exchanges of the sharded device backend:
+// packing each rank's values, column by column, for a variable-size all-to-all and unpacking what
+// arrived): for i < n, with s = src_places[i], d = dst_places[i], every column c < n_columns: dst_c[d.at + c * d.column_stride] = src_c[s.at + c * s.column_stride]
+// (columns[c] = {dst_c, src_c}). One thread moves element i of every column, so the places are
+// read once per element.
+struct GatherPlace {
+  uint64_t at, column_stride;
+};
+void m31_placed_gather(gptr<const ColumnPair> columns, uint32_t n_columns, gptr<const GatherPlace> src_places,
+                       gptr<const GatherPlace> dst_places, size_t n, stream_t stream);
+
 PTVM_GPU_NAMESPACE_END

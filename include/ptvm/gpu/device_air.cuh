@@ -131,20 +131,22 @@ struct FractionEval {
 
 template <class AirT>
 __device__ PTVM_FORCEINLINE void composition_positions(const AirT* air, const CompositionDeviceArgs& args) {
-  const size_t n = size_t{1} << args.log_size;
+  // Block mode (block_log != 0): local positions of the block, next rows after the block.
+  const size_t n = size_t{1} << (args.block_log ? args.block_log : args.log_size);
   for (size_t pos = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; pos < n;
        pos += static_cast<size_t>(gridDim.x) * blockDim.x) {
     DomainEval e;
     e.args = &args;
     e.position = pos;
-    e.next_position = circle::offset_bit_reversed_circle_domain_index(pos, args.log_rows, args.log_size, 1);
+    e.next_position = args.block_log ? n + pos
+                                     : circle::offset_bit_reversed_circle_domain_index(pos, args.log_rows, args.log_size, 1);
     air->evaluate(e);
     for (uint32_t b = 0; b < args.n_boundaries; ++b) {
       const DeviceBoundary bc = args.boundaries.load(b);
       e.add_constraint(e.preprocessed(bc.selector_column, 0) * (e.main(bc.main_column, 0) - bc.value));
     }
     e.logup.finalize(e);
-    const QM31 v = e.accumulator * args.inv_vanishing.load(pos >> args.log_rows);
+    const QM31 v = e.accumulator * args.inv_vanishing.load((args.block_first + pos) >> args.log_rows);
     for (int k = 0; k < 4; ++k) args.out.coords[k].store(pos, v.coord(k));
   }
 }
@@ -162,13 +164,14 @@ __global__ void composition_many_kernel(const AirT* airs, gptr<const Composition
 
 template <class AirT>
 __device__ PTVM_FORCEINLINE void fraction_rows(const AirT* air, const FractionsDeviceArgs& args) {
-  const size_t n = size_t{1} << args.log_rows;
+  const size_t n = size_t{1} << (args.block_log ? args.block_log : args.log_rows);
   for (size_t row = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; row < n;
        row += static_cast<size_t>(gridDim.x) * blockDim.x) {
     FractionEval e;
     e.args = &args;
-    e.position = row_position(row, args.log_rows);
-    e.next_position = row_position((row + 1) & (n - 1), args.log_rows);
+    // Row-block mode: row order, the current row only.
+    e.position = args.block_log ? row : row_position(row, args.log_rows);
+    e.next_position = args.block_log ? row : row_position((row + 1) & (n - 1), args.log_rows);
     air->evaluate(e);
     e.finalize();
     if (e.zero_denominator) atomic_min_u32(args.first_zero_row, 0, static_cast<uint32_t>(row));
@@ -212,7 +215,7 @@ void launch_composition(const air::Component& component, const CompositionDevice
   using Eval = device_evaluator_t<AirT>;
   const air::Component* const one[] = {&component};
   DeviceBuffer<unsigned char> eval = upload_evaluators<AirT>(one, stream);
-  const size_t n = size_t{1} << args.log_size;
+  const size_t n = size_t{1} << (args.block_log ? args.block_log : args.log_size);
   PTVM_LAUNCH(composition_kernel<Eval>, grid_stride_blocks(n, kAirThreads), kAirThreads, 0, stream)(
       reinterpret_cast<const Eval*>(eval.data()), args);
   PTVM_CHECK_LAUNCH("composition_kernel");
@@ -224,7 +227,7 @@ void launch_fractions(const air::Component& component, const FractionsDeviceArgs
   using Eval = device_evaluator_t<AirT>;
   const air::Component* const one[] = {&component};
   DeviceBuffer<unsigned char> eval = upload_evaluators<AirT>(one, stream);
-  const size_t n = size_t{1} << args.log_rows;
+  const size_t n = size_t{1} << (args.block_log ? args.block_log : args.log_rows);
   PTVM_LAUNCH(fractions_kernel<Eval>, grid_stride_blocks(n, kAirThreads), kAirThreads, 0, stream)(
       reinterpret_cast<const Eval*>(eval.data()), args);
   PTVM_CHECK_LAUNCH("fractions_kernel");

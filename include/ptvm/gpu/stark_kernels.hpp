@@ -56,6 +56,12 @@ void gather_words(gptr<const GatherSource> sources, gptr<uint32_t> out, size_t n
 void logup_running_column(gptr<const QM31> prefix_sums, uint32_t log_rows, SecureColumnView out,
                           gptr<QM31> claimed_sum, stream_t stream);
 
+// The running column on one rank's rows [row0, row0 + 2^block_log) in row order, from the local
+// inclusive prefix sums of its row totals: out[i] = before + S_local(i-1) - (row0 + i) * per_row
+// (before: the totals of the rows below row0; per_row = S/N of the whole trace).
+void logup_running_block(gptr<const QM31> prefix_sums, uint32_t block_log, uint64_t row0, QM31 before, QM31 per_row,
+                         SecureColumnView out, stream_t stream);
+
 // Many components' last LogUp batches of one size, one block each (gridDim.y = jobs, split at
 // kMaxGridY): row_totals (row order) is scanned in place, then the running column is written to
 // out and the claimed sum to claimed_sum[0] (inclusive_scan_add + logup_running_column).
@@ -79,6 +85,13 @@ void deep_quotients(uint32_t log_size, gptr<const DeviceDeepBatch> batches, uint
                     gptr<const DeviceColumnRef> columns, gptr<const QM31> column_coefficients,
                     SecureColumnView out, stream_t stream);
 
+// The same on one block of the domain (one rank's shard): positions [first_position, first_position
+// + 2^block_log) of CanonicCoset(log_size); columns and out hold the block (local index i is
+// position first_position + i). first_position is a multiple of 2^block_log.
+void deep_quotients_block(uint32_t log_size, uint64_t first_position, uint32_t block_log,
+                          gptr<const DeviceDeepBatch> batches, uint32_t n_batches, gptr<const DeviceColumnRef> columns,
+                          gptr<const QM31> column_coefficients, SecureColumnView out, stream_t stream);
+
 // Many quotient columns of one size in one launch (gridDim.y = jobs, split at kMaxGridY).
 struct DeepQuotientJob {
   gptr<const DeviceDeepBatch> batches;
@@ -97,6 +110,15 @@ void fri_fold_circle(SecureColumnConstView in, uint32_t log_size, QM31 alpha, bo
 // Line -> line on `domain` (bit-reversed): out[i] = fold_line_pair(in[2i], in[2i+1]).
 void fri_fold_line(SecureColumnConstView in, circle::LineDomain domain, QM31 alpha,
                    SecureColumnView out, stream_t stream);
+
+// The folds on one block of positions [first_position, first_position + 2^block_log) of the
+// column (one rank's shard; first_position a multiple of 2^block_log): in holds the block, out (and
+// acc) the 2^(block_log-1) folded values at first_position / 2.
+void fri_fold_circle_block(SecureColumnConstView in, uint32_t log_size, uint64_t first_position, uint32_t block_log,
+                           QM31 alpha, bool accumulate, SecureColumnConstView acc, SecureColumnView out,
+                           stream_t stream);
+void fri_fold_line_block(SecureColumnConstView in, circle::LineDomain domain, uint64_t first_position, uint32_t block_log,
+                         QM31 alpha, SecureColumnView out, stream_t stream);
 
 // Many folds of one size in one launch (gridDim.y = folds, split at kMaxGridY): per fold its
 // input, accumulator (accumulate != 0, circle folds), output, alpha and (line folds) domain.
@@ -152,6 +174,11 @@ struct FractionsDeviceArgs {
   gptr<const SecureColumnView> batch_columns;      // logup_batches - 1 entries
   gptr<QM31> row_totals;
   gptr<uint32_t> first_zero_row;
+  // Row-block mode (one rank's rows, single-component launches only), when block_log != 0: the
+  // columns hold 2^block_log consecutive rows in row order (fractions read the current row only,
+  // as air::Component::interaction_rows); batch columns and row totals are written in that order
+  // and first_zero_row is a local row.
+  uint32_t block_log = 0;
 };
 
 // Composition of one component on CanonicCoset(log_size) (bit-reversed):
@@ -167,6 +194,12 @@ struct CompositionDeviceArgs {
   uint32_t n_boundaries = 0;
   gptr<const M31> inv_vanishing;
   SecureColumnView out;
+  // Block mode (one rank's shard, single-component launches only), when block_log != 0: the
+  // positions [block_first, block_first + 2^block_log); every input column holds the block's
+  // values followed by the value at the next row of each of them (the next row of local position
+  // i at 2^block_log + i), out holds the block.
+  uint64_t block_first = 0;
+  uint32_t block_log = 0;
 };
 
 PTVM_GPU_NAMESPACE_END

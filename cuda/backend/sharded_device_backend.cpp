@@ -1,0 +1,1279 @@
+// The sharded device backend (ptvm/gpu/sharded_device_backend.hpp): the CPU sharded backend's
+// protocol (host/shard/: layouts, four-step FFT, ShardedTree, gather points) with this rank's
+// shard in device memory and its stages on the project's kernels.
+#include "ptvm/gpu/sharded_device_backend.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <functional>
+#include <map>
+
+#include "../../host/shard/shard_columns.hpp"
+#include "../../host/shard/sharded_backend_impl.hpp"
+#include "../../host/shard/sharded_tree.hpp"
+#include "device_columns.hpp"
+#include "ptvm/circle/domain.hpp"
+#include "ptvm/gpu/circle_fft.hpp"
+#include "ptvm/gpu/column_ops.hpp"
+#include "ptvm/gpu/cuda_backend.hpp"
+#include "ptvm/gpu/device_wide.hpp"
+#include "ptvm/gpu/merkle.hpp"
+#include "ptvm/gpu/runtime.hpp"
+#include "ptvm/gpu/stark_kernels.hpp"
+
+PTVM_GPU_NAMESPACE_BEGIN
+namespace {
+using namespace backend_detail;
+using shard::Geometry;
+using shard::Layout;
+
+struct DevCol {
+  uint32_t log_size = 0;
+  Layout layout = Layout::Block;
+  DeviceBuffer<M31> local;
+};
+
+class ShardedDeviceBackendImpl;
+
+class DevShardColumns final : public ColumnSet {
+ public:
+  DevShardColumns(ShardedDeviceBackendImpl& b, const Geometry& g) : backend(&b), geometry(g) {}
+  ShardedDeviceBackendImpl* backend;
+  Geometry geometry;
+  std::vector<DevCol> cols;
+  size_t n_columns() const override { return cols.size(); }
+  uint32_t log_size(size_t c) const override { return cols.at(c).log_size; }
+  std::vector<M31> to_host(size_t c) const override;
+  std::vector<M31> gather(size_t c, std::span<const size_t> positions) const override;
+};
+
+const DevShardColumns& dsh(const ColumnSet& s) {
+  auto* d = dynamic_cast<const DevShardColumns*>(&s);
+  if (!d) throw Error(ErrorCategory::Internal, "sharded device backend: column set from another backend");
+  return *d;
+}
+DevShardColumns& dsh(ColumnSet& s) {
+  auto* d = dynamic_cast<DevShardColumns*>(&s);
+  if (!d) throw Error(ErrorCategory::Internal, "sharded device backend: column set from another backend");
+  return *d;
+}
+
+DeviceBuffer<M31> copy_range(const DeviceBuffer<M31>& src, size_t begin, size_t len, stream_t stream) {
+  DeviceBuffer<M31> out(len);
+  if (len) copy_device_to_device(out.data(), src.data() + begin, len * sizeof(M31), stream);
+  return out;
+}
+
+shard::ShardColumn host_column(const DevCol& c, stream_t stream) {
+  shard::ShardColumn h;
+  h.log_size = c.log_size;
+  h.layout = c.layout;
+  h.local.resize(c.local.size());
+  c.local.download(std::span<M31>(h.local.data(), h.local.size()), stream);
+  return h;
+}
+
+// The device subtree of a sharded commitment (shard::ShardedTree joins the ranks' roots).
+class DeviceSubtree final : public shard::LocalSubtree {
+ public:
+  DeviceSubtree(const Geometry& g, const std::vector<const DevCol*>& columns, stream_t stream) : stream_(stream) {
+    std::vector<DeviceColumnRef> refs;
+    for (const DevCol* c : columns) {
+      if (c->layout == Layout::Replicated) {
+        replicated_.push_back(c->local.to_host(stream));
+        if (c->log_size < g.s) {
+          blocks_.push_back(nullptr);
+          continue;
+        }
+        blocks_.push_back(c->local.data() + g.block_begin(c->log_size));
+      } else {
+        replicated_.emplace_back();
+        blocks_.push_back(c->local.data());
+      }
+      refs.push_back({blocks_.back(), uint64_t{1} << (c->log_size - g.s)});
+    }
+    tree_ = std::make_unique<DeviceMerkleTree>(DeviceMerkleTree::commit(refs, stream));
+  }
+  hash::Blake2sHash root() const override { return tree_->root(stream_); }
+  std::vector<hash::Blake2sHash> nodes(const std::vector<std::pair<uint32_t, size_t>>& reads) const override {
+    std::vector<GatherSource> sources;
+    for (const auto& [layer, index] : reads) {
+      const DeviceBuffer<uint32_t>& words = tree_->layer_words(layer);
+      const size_t n_nodes = size_t{1} << layer;
+      for (size_t i = 0; i < 8; ++i) sources.push_back({words.data(), i * n_nodes + index});
+    }
+    const std::vector<uint32_t> words = gather(sources);
+    std::vector<hash::Blake2sHash> out;
+    for (size_t r = 0; r < reads.size(); ++r) out.push_back(hash::Blake2sHash::from_words(&words[8 * r]));
+    return out;
+  }
+  std::vector<M31> values(const std::vector<std::pair<uint32_t, size_t>>& reads) const override {
+    std::vector<GatherSource> sources;
+    for (const auto& [column, index] : reads)
+      sources.push_back({reinterpret_cast<const uint32_t*>(blocks_.at(column)), index});
+    const std::vector<uint32_t> words = gather(sources);
+    std::vector<M31> out;
+    for (uint32_t w : words) out.push_back(M31::raw(w));
+    return out;
+  }
+  M31 replicated_value(size_t column, size_t index) const override { return replicated_.at(column).at(index); }
+
+ private:
+  std::vector<uint32_t> gather(const std::vector<GatherSource>& sources) const {
+    std::vector<uint32_t> out(sources.size());
+    if (sources.empty()) return out;
+    DeviceBuffer<GatherSource> src = upload(sources, stream_);
+    DeviceBuffer<uint32_t> words(sources.size());
+    gather_words(src.cptr(), words.ptr(), sources.size(), stream_);
+    words.download(std::span<uint32_t>(out), stream_);
+    return out;
+  }
+  stream_t stream_;
+  std::vector<const M31*> blocks_;
+  std::vector<std::vector<M31>> replicated_;
+  std::unique_ptr<DeviceMerkleTree> tree_;
+};
+
+class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
+ public:
+  explicit ShardedDeviceBackendImpl(comm::Communicator& comm)
+      : geometry_(comm), cuda_(make_cuda_backend()), host_(std::make_unique<shard::ShardedBackend>(comm)) {}
+  std::string name() const override { return "sharded-device"; }
+  ShardTrafficStats traffic() const override { return stats_; }
+  const Geometry& geometry() const { return geometry_; }
+  stream_t stream() const { return stream_; }
+
+  // ---- device collectives -----------------------------------------------------------------------
+  // values_per_rank M31 values to (from) every rank: send and recv hold size() blocks.
+  void all_to_all(const M31* send, M31* recv, size_t values_per_rank) {
+    collective(send, recv, values_per_rank, true);
+  }
+  void all_gather(const M31* send, M31* recv, size_t values_per_rank) {
+    collective(send, recv, values_per_rank, false);
+  }
+
+  // ---- host stages: the CPU sharded code on this rank's block -------------------------------------
+  std::unique_ptr<shard::ShardColumns> to_host_set(const DevShardColumns& d) {
+    auto out = std::make_unique<shard::ShardColumns>(geometry_);
+    for (const auto& c : d.cols) out->cols.push_back(host_column(c, stream_));
+    return out;
+  }
+  std::unique_ptr<DevShardColumns> to_device_set(const shard::ShardColumns& h) {
+    auto out = std::make_unique<DevShardColumns>(*this, geometry_);
+    for (const auto& c : h.cols)
+      out->cols.push_back({c.log_size, c.layout,
+                           c.local.empty() ? DeviceBuffer<M31>()
+                                           : DeviceBuffer<M31>::from_host(std::span<const M31>(c.local), stream_)});
+    return out;
+  }
+  std::unique_ptr<DevShardColumns> from_host_result(std::unique_ptr<ColumnSet> r) {
+    ++stats_.host_stage_calls;
+    return to_device_set(shard::shard(*r));
+  }
+
+  // ---- whole columns: the single-device backend's kernels on columns every rank holds whole ----
+  // (replicated: too small to split; or one rank).
+  bool whole(const DevShardColumns& d) const {
+    if (geometry_.size == 1) return true;
+    for (const auto& c : d.cols)
+      if (c.layout != Layout::Replicated) return false;
+    return true;
+  }
+  std::unique_ptr<DeviceColumns> whole_set(const DevShardColumns& d) {
+    auto out = std::make_unique<DeviceColumns>();
+    for (const auto& c : d.cols) out->cols.push_back(copy_range(c.local, 0, c.local.size(), stream_));
+    return out;
+  }
+  // A result of the single-device backend: each column as evaluation_layout says (this rank's
+  // block when it can be split).
+  std::unique_ptr<DevShardColumns> from_whole(std::unique_ptr<ColumnSet> r) {
+    DeviceColumns& d = dev(*r);
+    auto out = std::make_unique<DevShardColumns>(*this, geometry_);
+    for (auto& b : d.cols) {
+      const uint32_t L = log2_exact(b.size());
+      const Layout layout = geometry_.evaluation_layout(L);
+      if (layout == Layout::Block && geometry_.size > 1)
+        out->cols.push_back({L, layout, copy_range(b, geometry_.block_begin(L), b.size() >> geometry_.s, stream_)});
+      else
+        out->cols.push_back({L, layout, std::move(b)});
+    }
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> upload_rows(const std::vector<std::vector<M31>>& rows) override {
+    StageScope scope("sharded.upload_rows");
+    // The CPU sharded backend picks this rank's positions; the block goes to the device.
+    auto host = host_->upload_rows(rows);
+    return to_device_set(shard::shard(*host));
+  }
+
+  std::vector<M31> to_host_rows(const ColumnSet& set, size_t column) override {
+    const std::vector<M31> storage = set.to_host(column);
+    const uint32_t n = log2_exact(storage.size());
+    std::vector<M31> rows(storage.size());
+    for (size_t j = 0; j < rows.size(); ++j)
+      rows[j] = storage[circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, n), n)];
+    return rows;
+  }
+
+  std::unique_ptr<ColumnSet> interpolate(const ColumnSet& evaluations) override {
+    StageScope scope("sharded.interpolate");
+    const DevShardColumns& in = dsh(evaluations);
+    uint32_t max_log = 2;
+    for (const auto& c : in.cols) max_log = std::max(max_log, c.log_size);
+    const DeviceTwiddles& tw = twiddles(max_log);
+    auto out = std::make_unique<DevShardColumns>(*this, geometry_);
+    out->cols.resize(in.cols.size());
+    std::vector<size_t> split;
+    for (size_t c = 0; c < in.cols.size(); ++c) {
+      const DevCol& col = in.cols[c];
+      if (col.layout == Layout::Block && geometry_.size > 1) {
+        out->cols[c] = {col.log_size, Layout::Cyclic, copy_range(col.local, 0, col.local.size(), stream_)};
+        split.push_back(c);
+      } else if (col.layout != Layout::Cyclic) {
+        // Whole on this rank (replicated, or one rank): the plain transform.
+        out->cols[c] = {col.log_size, geometry_.size > 1 ? Layout::Replicated : Layout::Cyclic,
+                        DeviceBuffer<M31>(col.local.size())};
+        circle_interpolate_bitrev(col.local.cptr(), out->cols[c].local.ptr(), col.log_size, tw, stream_);
+      } else {
+        throw Error(ErrorCategory::Internal, "sharded interpolate: column " + std::to_string(c) + " holds coefficients");
+      }
+    }
+    four_step(*out, split, 0, /*inverse=*/true, tw);
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> evaluate(const ColumnSet& coefficients, uint32_t log_extension) override {
+    StageScope scope("sharded.evaluate");
+    const DevShardColumns& in = dsh(coefficients);
+    uint32_t max_log = 2;
+    for (const auto& c : in.cols) max_log = std::max(max_log, c.log_size + log_extension);
+    const DeviceTwiddles& tw = twiddles(max_log);
+    auto out = std::make_unique<DevShardColumns>(*this, geometry_);
+    out->cols.resize(in.cols.size());
+    std::vector<size_t> split;
+    for (size_t c = 0; c < in.cols.size(); ++c) {
+      const DevCol& col = in.cols[c];
+      const uint32_t L = col.log_size + log_extension;
+      if (col.layout == Layout::Cyclic && geometry_.size > 1) {
+        // Coefficient j S + r of the zero-padded 2^L vector: the local prefix, then zeros.
+        DeviceBuffer<M31> work(size_t{1} << (L - geometry_.s));
+        copy_device_to_device(work.data(), col.local.data(), col.local.size_bytes(), stream_);
+        memset_device(work.data() + col.local.size(), 0, work.size_bytes() - col.local.size_bytes(), stream_);
+        out->cols[c] = {L, Layout::Block, std::move(work)};
+        split.push_back(c);
+      } else if (col.layout == Layout::Replicated || geometry_.size == 1) {
+        DeviceBuffer<M31> full(size_t{1} << L);
+        circle_evaluate_bitrev(col.local.cptr(), col.local.size(), full.ptr(), L, tw, stream_);
+        const Layout layout = geometry_.evaluation_layout(L);
+        if (layout == Layout::Replicated || geometry_.size == 1) {
+          out->cols[c] = {L, layout, std::move(full)};
+        } else {
+          const size_t m = size_t{1} << (L - geometry_.s);
+          out->cols[c] = {L, Layout::Block, copy_range(full, geometry_.block_begin(L), m, stream_)};
+        }
+      } else {
+        throw Error(ErrorCategory::Internal, "sharded evaluate: column " + std::to_string(c) + " holds evaluations");
+      }
+    }
+    four_step(*out, split, log_extension, /*inverse=*/false, tw);
+    return out;
+  }
+
+  std::vector<QM31> evaluate_at_points(const ColumnSet& coefficients,
+                                       std::span<const PointEvaluationRequest> requests) override {
+    StageScope scope("sharded.evaluate_at_points");
+    const DevShardColumns& in = dsh(coefficients);
+    const Geometry& g = geometry_;
+    // Rank r holds coefficients j = i S + r: b_j = b_r(factors < s) * b'_i(factors s..), so each
+    // rank sums its own on the device and the partial sums are added up (as the CPU sharded code).
+    std::vector<QM31> partial(requests.size(), QM31::zero());
+    std::map<std::pair<std::array<uint32_t, 8>, uint32_t>, std::vector<size_t>> groups;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const auto& p = requests[i].point;
+      std::array<uint32_t, 8> key = {p.x.x0.a.v, p.x.x0.b.v, p.x.x1.a.v, p.x.x1.b.v,
+                                     p.y.x0.a.v, p.y.x0.b.v, p.y.x1.a.v, p.y.x1.b.v};
+      groups[{key, in.cols.at(requests[i].column).log_size}].push_back(i);
+    }
+    for (const auto& [key, members] : groups) {
+      const uint32_t log = key.second;
+      const auto& point = requests[members[0]].point;
+      std::vector<QM31> factors{point.y};
+      QM31 x = point.x;
+      for (uint32_t k = 1; k < log; ++k) {
+        factors.push_back(x);
+        x = x * x + x * x - QM31::one();
+      }
+      factors.resize(log);
+      // Split columns: the local sum over factors s..; whole ones: rank 0 sums them all.
+      std::vector<size_t> split, whole;
+      for (size_t m : members)
+        (in.cols[requests[m].column].layout == Layout::Cyclic && g.size > 1 ? split : whole).push_back(m);
+      auto run = [&](const std::vector<size_t>& which, uint32_t first_factor, QM31 low) {
+        if (which.empty()) return;
+        std::vector<DeviceColumnRef> refs;
+        for (size_t m : which) {
+          const DevCol& c = in.cols[requests[m].column];
+          refs.push_back({c.local.data(), c.local.size()});
+        }
+        std::vector<QM31> f(factors.begin() + first_factor, factors.end());
+        if (f.empty()) f.push_back(QM31::zero());  // a single coefficient: no factor is read
+        DeviceBuffer<DeviceColumnRef> table = upload(refs, stream_);
+        DeviceBuffer<QM31> factor_buffer = upload(f, stream_);
+        DeviceBuffer<QM31> values(which.size());
+        evaluate_columns_at_point(table.cptr(), static_cast<uint32_t>(which.size()), log - first_factor,
+                                  factor_buffer.cptr(), values.ptr(), stream_);
+        const std::vector<QM31> host = values.to_host(stream_);
+        for (size_t k = 0; k < which.size(); ++k) partial[which[k]] = low * host[k];
+      };
+      QM31 low = QM31::one();
+      for (uint32_t k = 0; k < g.s && k < log; ++k)
+        if ((g.rank >> k) & 1) low = low * factors[k];
+      run(split, g.s, low);
+      if (g.rank == 0 || g.size == 1) run(whole, 0, QM31::one());
+    }
+    if (g.size == 1) return partial;
+    comm::Bytes mine;
+    for (const QM31& v : partial)
+      for (int k = 0; k < 4; ++k) {
+        const M31 c = v.coord(k);
+        shard::append_values(mine, &c, 1);
+      }
+    stats_.host_bytes_sent += mine.size() * (g.size - 1);
+    std::vector<comm::Bytes> parts = g.comm->all_gather(mine);
+    std::vector<QM31> out(requests.size(), QM31::zero());
+    for (int q = 0; q < g.size; ++q) {
+      if (parts[q].size() != requests.size() * 4 * sizeof(M31))
+        throw Error(ErrorCategory::Internal, "sharded evaluate_at_points: bad block from rank " + std::to_string(q));
+      for (size_t i = 0; i < requests.size(); ++i) {
+        M31 c[4];
+        std::memcpy(c, parts[q].data() + i * 4 * sizeof(M31), sizeof c);
+        out[i] += QM31::from_m31(c[0], c[1], c[2], c[3]);
+      }
+    }
+    return out;
+  }
+
+  std::unique_ptr<CommittedTree> commit(const std::vector<const ColumnSet*>& sets) override {
+    StageScope scope("sharded.commit");
+    std::vector<const DevCol*> refs;
+    bool any_block = false;
+    uint32_t largest = 0;
+    for (const ColumnSet* s : sets)
+      for (const auto& c : dsh(*s).cols) {
+        if (c.layout == Layout::Cyclic)
+          throw Error(ErrorCategory::Internal, "sharded commit: coefficients cannot be committed");
+        refs.push_back(&c);
+        any_block = any_block || c.layout == Layout::Block;
+        largest = std::max(largest, c.log_size);
+      }
+    if (!committed_) shard::check_first_commit(geometry_, !refs.empty(), largest);
+    committed_ = true;
+    if (!any_block || geometry_.size == 1) {
+      // Every column whole on every rank: every rank builds the same device tree.
+      std::vector<DeviceColumnRef> whole;
+      for (const DevCol* c : refs) whole.push_back({c->local.data(), c->local.size()});
+      DeviceMerkleTree tree = DeviceMerkleTree::commit(whole, stream_);
+      return std::make_unique<DeviceTree>(std::move(tree), std::move(whole), stream_);
+    }
+    std::vector<uint32_t> logs;
+    std::vector<Layout> layouts;
+    for (const DevCol* c : refs) {
+      logs.push_back(c->log_size);
+      layouts.push_back(c->layout);
+    }
+    auto local = std::make_unique<DeviceSubtree>(geometry_, refs, stream_);
+    stats_.host_bytes_sent += 32 * (geometry_.size - 1);
+    ++stats_.all_gather_calls;
+    return std::make_unique<shard::ShardedTree>(geometry_, std::move(logs), std::move(layouts), std::move(local));
+  }
+
+  Interaction logup_interaction(const air::Component& component, const ColumnSet& preprocessed, const ColumnSet& main,
+                                std::span<const air::RelationChallenges> challenges) override;
+
+  std::unique_ptr<ColumnSet> eval_composition(const air::Component& component, const CompositionInputs& in) override;
+
+  void add_assign(ColumnSet& dst, const ColumnSet& src) override {
+    auto& d = dsh(dst);
+    const auto& s = dsh(src);
+    if (d.cols.size() != s.cols.size()) throw Error(ErrorCategory::Internal, "add_assign: column count mismatch");
+    for (size_t c = 0; c < d.cols.size(); ++c) {
+      if (d.cols[c].log_size != s.cols[c].log_size || d.cols[c].layout != s.cols[c].layout)
+        throw Error(ErrorCategory::Internal, "add_assign: size or layout mismatch");
+      m31_columns_apply(ColumnOp::Add, d.cols[c].local.cptr(), s.cols[c].local.cptr(), d.cols[c].local.ptr(),
+                        d.cols[c].local.size(), stream_);
+    }
+  }
+
+  std::unique_ptr<ColumnSet> slice(const ColumnSet& set, size_t first, size_t count) override {
+    const auto& s = dsh(set);
+    if (first + count > s.cols.size()) throw Error(ErrorCategory::Internal, "slice out of range");
+    auto out = std::make_unique<DevShardColumns>(*this, geometry_);
+    for (size_t c = first; c < first + count; ++c)
+      out->cols.push_back({s.cols[c].log_size, s.cols[c].layout,
+                           copy_range(s.cols[c].local, 0, s.cols[c].local.size(), stream_)});
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> coefficient_slice(const ColumnSet& coefficients, size_t begin, uint32_t log_size) override {
+    const auto& s = dsh(coefficients);
+    const Geometry& g = geometry_;
+    const size_t len = size_t{1} << log_size;
+    bool local = true;
+    for (const auto& c : s.cols) {
+      if (begin + len > (size_t{1} << c.log_size))
+        throw Error(ErrorCategory::Internal, "coefficient_slice out of range");
+      local = local && (g.size == 1 || (c.layout == Layout::Cyclic && begin % g.size == 0 &&
+                                         log_size >= shard::min_sharded_log_size(g.s)));
+    }
+    if (!local) {
+      auto h = to_host_set(s);
+      return from_host_result(host_->coefficient_slice(*h, begin, log_size));
+    }
+    auto out = std::make_unique<DevShardColumns>(*this, g);
+    for (const auto& c : s.cols)
+      out->cols.push_back({log_size, c.layout, copy_range(c.local, begin >> g.s, len >> g.s, stream_)});
+    return out;
+  }
+
+  std::unique_ptr<ColumnSet> deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override;
+  std::unique_ptr<ColumnSet> fri_fold_circle(const ColumnSet& column, const QM31& alpha,
+                                             const ColumnSet* accumulate_into) override;
+  std::unique_ptr<ColumnSet> fri_fold_line(const ColumnSet& line, const circle::LineDomain& domain,
+                                           const QM31& alpha) override;
+
+  uint64_t grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) override {
+    // Nonce ranges per rank, the smallest hit (the CPU sharded code: the same nonce as one rank).
+    return host_->grind(channel, pow_bits);
+  }
+
+ private:
+  void collective(const M31* send, M31* recv, size_t per_rank, bool to_all);
+  // Variable-size all-to-all of M31 values (offsets and counts in values, one entry per rank).
+  void all_to_all_v(const M31* send, const std::vector<size_t>& send_at, const std::vector<size_t>& send_count,
+                    M31* recv, const std::vector<size_t>& recv_at, const std::vector<size_t>& recv_count);
+  void four_step(DevShardColumns& cols, const std::vector<size_t>& split, uint32_t extension, bool inverse,
+                 const DeviceTwiddles& tw);
+  void strided(const std::vector<StridedCopy>& copies);
+  std::vector<DeviceBuffer<M31>> exchange(const std::string& key, uint32_t block_log,
+                                          const std::vector<const M31*>& columns,
+                                          const std::function<size_t(size_t)>& destination,
+                                          const std::function<size_t(size_t)>& source);
+  std::unique_ptr<DevShardColumns> qm31_from_block(uint32_t log_size, std::array<DeviceBuffer<M31>, 4>&& part);
+
+  const DeviceTwiddles& twiddles(uint32_t max_domain_log) {
+    if (!twiddles_ || twiddles_->max_domain_log() < max_domain_log)
+      twiddles_ = std::make_unique<DeviceTwiddles>(
+          DeviceTwiddles{circle::CanonicCoset{std::max<uint32_t>(max_domain_log, 2)}.half_coset()});
+    return *twiddles_;
+  }
+
+  Geometry geometry_;
+  std::unique_ptr<CudaBackend> cuda_;               // the AIR kernel registry
+  std::unique_ptr<shard::ShardedBackend> host_;     // host stages (same communicator, same order)
+  std::unique_ptr<DeviceTwiddles> twiddles_;
+  stream_t stream_ = nullptr;
+  bool committed_ = false;
+  ShardTrafficStats stats_;
+  struct ExchangePlaces {  // for one column count
+    DeviceBuffer<GatherPlace> pack_src, pack_dst, unpack_src, unpack_dst;
+    size_t n_send = 0, n_keep = 0, send_total = 0, recv_total = 0;
+    std::vector<size_t> send_at, recv_at;
+  };
+  struct ExchangePlan {
+    std::vector<size_t> send_count, recv_count;  // values per column to / from each rank
+    std::vector<std::vector<std::pair<size_t, size_t>>> out_index;
+    std::vector<size_t> source_rank;
+    std::map<size_t, ExchangePlaces> places;
+  };
+  std::map<std::string, ExchangePlan> plans_;
+};
+
+void ShardedDeviceBackendImpl::collective(const M31* send, M31* recv, size_t per_rank, bool to_all) {
+  const Geometry& g = geometry_;
+  comm::Communicator& c = *g.comm;
+  const size_t bytes = per_rank * sizeof(M31);
+  ++(to_all ? stats_.all_to_all_calls : stats_.all_gather_calls);
+  stats_.device_bytes_sent += bytes * (to_all ? g.size - 1 : g.size - 1);
+  if (c.device_buffers()) {
+    // NCCL: enqueued on the stream, ordered with the kernels around it.
+    if (to_all)
+      c.all_to_all_device(send, recv, bytes, stream_);
+    else
+      c.all_gather_device(send, recv, bytes, stream_);
+    return;
+  }
+  // Host collectives carry the blocks: under host-sim device memory is host memory; on CUDA
+  // ranks without NCCL they are staged through the host.
+  synchronize(stream_);
+  const size_t blocks = to_all ? size_t(g.size) : 1;
+  std::vector<uint8_t> staged(blocks * bytes);
+#if defined(PTVM_HOSTSIM)
+  if (!staged.empty()) std::memcpy(staged.data(), send, staged.size());
+#else
+  copy_to_host(staged.data(), send, staged.size(), stream_);
+  synchronize(stream_);
+#endif
+  std::vector<comm::Bytes> received;
+  if (to_all) {
+    std::vector<comm::Bytes> out(g.size);
+    for (int t = 0; t < g.size; ++t) out[t].assign(staged.begin() + t * bytes, staged.begin() + (t + 1) * bytes);
+    received = c.all_to_all(out);
+  } else {
+    received = c.all_gather(staged);
+  }
+  std::vector<uint8_t> joined(size_t(g.size) * bytes);
+  for (int q = 0; q < g.size; ++q) {
+    if (received[q].size() != bytes)
+      throw Error(ErrorCategory::Internal, "sharded device collective: rank " + std::to_string(q) + " sent " +
+                                               std::to_string(received[q].size()) + " bytes, expected " +
+                                               std::to_string(bytes));
+    if (bytes) std::memcpy(joined.data() + q * bytes, received[q].data(), bytes);
+  }
+#if defined(PTVM_HOSTSIM)
+  if (!joined.empty()) std::memcpy(recv, joined.data(), joined.size());
+#else
+  copy_to_device(recv, joined.data(), joined.size(), stream_);
+  synchronize(stream_);
+#endif
+}
+
+void ShardedDeviceBackendImpl::all_to_all_v(const M31* send, const std::vector<size_t>& send_at,
+                                            const std::vector<size_t>& send_count, M31* recv,
+                                            const std::vector<size_t>& recv_at, const std::vector<size_t>& recv_count) {
+  const Geometry& g = geometry_;
+  comm::Communicator& c = *g.comm;
+  ++stats_.all_to_all_calls;
+  for (int t = 0; t < g.size; ++t)
+    if (t != g.rank) stats_.device_bytes_sent += send_count[t] * sizeof(M31);
+  std::vector<size_t> sa(g.size), sb(g.size), ra(g.size), rb(g.size);
+  for (int t = 0; t < g.size; ++t) {
+    sa[t] = send_at[t] * sizeof(M31);
+    sb[t] = send_count[t] * sizeof(M31);
+    ra[t] = recv_at[t] * sizeof(M31);
+    rb[t] = recv_count[t] * sizeof(M31);
+  }
+  if (c.device_buffers()) {
+    c.all_to_all_v_device(send, sa, sb, recv, ra, rb, stream_);
+    return;
+  }
+  synchronize(stream_);
+  std::vector<comm::Bytes> out(g.size);
+  for (int t = 0; t < g.size; ++t) {
+    out[t].resize(sb[t]);
+    if (!sb[t]) continue;
+#if defined(PTVM_HOSTSIM)
+    std::memcpy(out[t].data(), reinterpret_cast<const uint8_t*>(send) + sa[t], sb[t]);
+#else
+    copy_to_host(out[t].data(), reinterpret_cast<const uint8_t*>(send) + sa[t], sb[t], stream_);
+#endif
+  }
+  synchronize(stream_);
+  const std::vector<comm::Bytes> received = c.all_to_all(out);
+  for (int q = 0; q < g.size; ++q) {
+    if (received[q].size() != rb[q])
+      throw Error(ErrorCategory::Internal, "sharded device exchange: rank " + std::to_string(q) + " sent " +
+                                               std::to_string(received[q].size()) + " bytes, expected " +
+                                               std::to_string(rb[q]));
+    if (!rb[q]) continue;
+#if defined(PTVM_HOSTSIM)
+    std::memcpy(reinterpret_cast<uint8_t*>(recv) + ra[q], received[q].data(), rb[q]);
+#else
+    copy_to_device(reinterpret_cast<uint8_t*>(recv) + ra[q], received[q].data(), rb[q], stream_);
+#endif
+  }
+  synchronize(stream_);
+}
+
+void ShardedDeviceBackendImpl::strided(const std::vector<StridedCopy>& copies) {
+  if (copies.empty()) return;
+  size_t most = 0;
+  for (const auto& c : copies) most = std::max<size_t>(most, c.rows * c.cols);
+  DeviceBuffer<StridedCopy> table = upload(copies, stream_);
+  m31_strided_copy_many(table.cptr(), static_cast<uint32_t>(copies.size()), most, stream_);
+  synchronize(stream_);  // the table dies on return
+}
+
+// Moves values between ranks by a permutation of the global positions of a split column (all
+// columns of 2^block_log local values, the same permutation): local index i of the result holds
+// the value at global position source(first + i), and the value at my position q goes to the
+// owner of destination(q) (destination = source^-1). Both sides order a sender's values by the
+// receiver's local index, so no index travels; each rank-to-rank block holds exactly its values,
+// column by column (a variable-size device all-to-all: grouped ncclSend/ncclRecv; each rank
+// knows what every peer sends it from the permutation alone); the values that stay on the rank
+// are copied on the device, not sent. The plan (counts, and per column count the place tables in
+// device memory) depends only on the permutation and the geometry: it is made once per `key`.
+std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(const std::string& key, uint32_t block_log,
+                                                                  const std::vector<const M31*>& columns,
+                                                                  const std::function<size_t(size_t)>& destination,
+                                                                  const std::function<size_t(size_t)>& source) {
+  const Geometry& g = geometry_;
+  const size_t m = size_t{1} << block_log, first = size_t(g.rank) << block_log;
+  auto it = plans_.find(key);
+  if (it == plans_.end()) {
+    std::vector<std::vector<std::pair<size_t, size_t>>> out_index(g.size);  // (receiver index, my index)
+    for (size_t i = 0; i < m; ++i) {
+      const size_t there = destination(first + i);
+      out_index[there >> block_log].emplace_back(there & (m - 1), i);
+    }
+    for (auto& w : out_index) std::sort(w.begin(), w.end());
+    ExchangePlan plan;
+    // Rank t's block holds its values of every column, column-major ([c][k]); the values that
+    // stay here are copied into the receive buffer after the received ones (places below).
+    std::vector<size_t> cnt(g.size);
+    for (int t = 0; t < g.size; ++t) cnt[t] = out_index[t].size();
+    std::vector<size_t> count(g.size, 0);
+    std::vector<size_t> src_of(m);
+    for (size_t i = 0; i < m; ++i) {
+      const int o = static_cast<int>(source(first + i) >> block_log);
+      src_of[i] = static_cast<size_t>(o);
+      ++count[o];
+    }
+    if (count[g.rank] != cnt[g.rank])
+      throw Error(ErrorCategory::Internal, "sharded exchange: the kept values do not match");
+    plan.send_count = cnt;
+    plan.recv_count = count;
+    plan.out_index = std::move(out_index);
+    plan.source_rank = std::move(src_of);
+    it = plans_.emplace(key, std::move(plan)).first;
+  }
+  ExchangePlan& plan = it->second;
+  const size_t C = columns.size(), S = g.size;
+  // Places depend on the column count: made at the first call with it.
+  auto& places = plan.places[C];
+  if (!places.pack_src.size()) {
+    // Send buffer: rank t's block at send_at[t] = C * (cnt_0 + ... + cnt_{t-1}), column c's values
+    // at + c * cnt_t; the kept values are packed into the receive buffer after the received ones.
+    std::vector<size_t> send_at(S), recv_at(S + 1);
+    size_t at = 0;
+    for (size_t t = 0; t < S; ++t) {
+      send_at[t] = at;
+      at += (int(t) == g.rank ? 0 : plan.send_count[t]) * C;
+    }
+    size_t rat = 0;
+    for (size_t o = 0; o < S; ++o) {
+      recv_at[o] = rat;
+      rat += (int(o) == g.rank ? 0 : plan.recv_count[o]) * C;
+    }
+    recv_at[S] = rat;  // the kept values
+    std::vector<GatherPlace> pack_src, pack_dst, unpack_src(m), unpack_dst(m);
+    for (size_t t = 0; t < S; ++t) {
+      const bool self = int(t) == g.rank;
+      const size_t base = self ? recv_at[S] : send_at[t], stride = plan.send_count[t];
+      for (size_t k = 0; k < plan.out_index[t].size(); ++k) {
+        pack_src.push_back({plan.out_index[t][k].second, 0});
+        pack_dst.push_back({base + k, stride});
+      }
+    }
+    // The kept ones are written to the receive buffer: they come after the sent ones in the
+    // pack tables only for rank order; split them into their own launch by destination buffer.
+    std::vector<size_t> next(S, 0);
+    for (size_t i = 0; i < m; ++i) {
+      const size_t o = plan.source_rank[i];
+      const size_t base = int(o) == g.rank ? recv_at[S] : recv_at[o];
+      unpack_src[i] = {base + next[o]++, plan.recv_count[o]};
+      unpack_dst[i] = {i, 0};
+    }
+    // Pack entries of the kept values (destination: the receive buffer) go last.
+    std::vector<GatherPlace> send_src, send_dst, keep_src, keep_dst;
+    size_t e = 0;
+    for (size_t t = 0; t < S; ++t)
+      for (size_t k = 0; k < plan.out_index[t].size(); ++k, ++e) {
+        (int(t) == g.rank ? keep_src : send_src).push_back(pack_src[e]);
+        (int(t) == g.rank ? keep_dst : send_dst).push_back(pack_dst[e]);
+      }
+    places.n_send = send_src.size();
+    places.n_keep = keep_src.size();
+    send_src.insert(send_src.end(), keep_src.begin(), keep_src.end());
+    send_dst.insert(send_dst.end(), keep_dst.begin(), keep_dst.end());
+    places.pack_src = upload(send_src, stream_);
+    places.pack_dst = upload(send_dst, stream_);
+    places.unpack_src = upload(unpack_src, stream_);
+    places.unpack_dst = upload(unpack_dst, stream_);
+    places.send_at = send_at;
+    places.recv_at = recv_at;
+    places.send_total = at;
+    places.recv_total = rat + plan.send_count[g.rank] * C;
+  }
+  DeviceBuffer<M31> send(std::max<size_t>(places.send_total, 1)), recv(std::max<size_t>(places.recv_total, 1));
+  std::vector<ColumnPair> send_pairs, keep_pairs, unpack_pairs;
+  std::vector<DeviceBuffer<M31>> out;
+  for (size_t c = 0; c < C; ++c) {
+    send_pairs.push_back({send.data(), columns[c]});
+    keep_pairs.push_back({recv.data(), columns[c]});
+    out.emplace_back(m);
+    unpack_pairs.push_back({out.back().data(), recv.data()});
+  }
+  if (C > 0) {
+    DeviceBuffer<ColumnPair> st = upload(send_pairs, stream_), kt = upload(keep_pairs, stream_);
+    m31_placed_gather(st.cptr(), static_cast<uint32_t>(C), places.pack_src.cptr(), places.pack_dst.cptr(),
+                      places.n_send, stream_);
+    if (places.n_keep)
+      m31_placed_gather(kt.cptr(), static_cast<uint32_t>(C), places.pack_src.cptr().offset(places.n_send),
+                        places.pack_dst.cptr().offset(places.n_send), places.n_keep, stream_);
+    synchronize(stream_);
+  }
+  std::vector<size_t> send_count(S), recv_count(S);
+  for (size_t t = 0; t < S; ++t) {
+    send_count[t] = int(t) == g.rank ? 0 : plan.send_count[t] * C;
+    recv_count[t] = int(t) == g.rank ? 0 : plan.recv_count[t] * C;
+  }
+  std::vector<size_t> recv_at(places.recv_at.begin(), places.recv_at.begin() + S);
+  all_to_all_v(send.data(), places.send_at, send_count, recv.data(), recv_at, recv_count);
+  if (C > 0) {
+    DeviceBuffer<ColumnPair> table = upload(unpack_pairs, stream_);
+    m31_placed_gather(table.cptr(), static_cast<uint32_t>(C), places.unpack_src.cptr(), places.unpack_dst.cptr(), m,
+                      stream_);
+    synchronize(stream_);
+  }
+  return out;
+}
+
+// The four-step transform of the split columns `split` of `cols` (inverse: block values ->
+// cyclic coefficients, in place; forward: zero-padded cyclic coefficients of log_size - extension
+// -> block values of log_size), the steps of shard::interpolate_block_to_cyclic /
+// evaluate_cyclic_to_block on the device: local layers, one all-to-all, local layers.
+void ShardedDeviceBackendImpl::four_step(DevShardColumns& cols, const std::vector<size_t>& split, uint32_t extension,
+                                         bool inverse, const DeviceTwiddles& tw) {
+  if (split.empty()) return;  // every rank has the same columns: no collective
+  const Geometry& g = geometry_;
+  const int S = g.size;
+  const uint32_t s = g.s;
+  for (size_t c : split) {
+    const uint32_t L = cols.cols[c].log_size;  // the transform's size (values side)
+    if (L - extension < shard::min_sharded_log_size(s))
+      throw Error(ErrorCategory::Usage, "sharded FFT: a column of 2^" + std::to_string(L - extension) +
+                                            " values cannot be split across " + std::to_string(S) + " ranks");
+  }
+  // Per-rank block of the all-to-all: every column's part (m / S values), in column order.
+  std::vector<size_t> offset;
+  size_t P = 0;
+  for (size_t c : split) {
+    offset.push_back(P);
+    P += (size_t{1} << (cols.cols[c].log_size - s)) >> s;
+  }
+  // Step 1 (local layers).
+  for (size_t c : split) {
+    DevCol& col = cols.cols[c];
+    const uint32_t L = col.log_size;
+    FftLayerRange r;
+    if (inverse) {  // layers 0 .. L-s-1 inside the block (global positions r m + i)
+      r = {L, L - s, uint64_t(g.rank), 0, L - s, false, M31::one()};
+    } else {  // layers L-1 .. s on the cyclic index: local layers of a 2^(L-s) line transform
+      r = {L - s, L - s, 0, 0, L - s, true, M31::one()};
+    }
+    circle_fft_layers(col.local.ptr(), r, inverse, tw, stream_);
+  }
+  // Step 2: the transpose, one all-to-all for all columns.
+  DeviceBuffer<M31> send(P * S), recv(P * S);
+  std::vector<StridedCopy> pack, unpack;
+  for (size_t i = 0; i < split.size(); ++i) {
+    DevCol& col = cols.cols[split[i]];
+    const size_t m = col.local.size(), part = m / S;
+    if (inverse) {
+      // Position r m + t + k S goes to rank t (its cyclic index r part + k).
+      pack.push_back({col.local.data(), send.data() + offset[i], uint64_t(S), part, 1, uint64_t(S), P, 1});
+      unpack.push_back({recv.data() + offset[i], col.local.data(), uint64_t(S), part, P, 1, part, 1});
+    } else {
+      // Cyclic index t part + k goes to rank t (its position k S + sender).
+      pack.push_back({col.local.data(), send.data() + offset[i], uint64_t(S), part, part, 1, P, 1});
+      unpack.push_back({recv.data() + offset[i], col.local.data(), uint64_t(S), part, P, 1, 1, uint64_t(S)});
+    }
+  }
+  strided(pack);
+  all_to_all(send.data(), recv.data(), P);
+  strided(unpack);
+  // Steps 3-4 (local layers).
+  for (size_t c : split) {
+    DevCol& col = cols.cols[c];
+    const uint32_t L = col.log_size;
+    FftLayerRange r;
+    if (inverse)  // layers L-s .. L-1 on the cyclic index, and 2^-L
+      r = {L - s, L - s, 0, L - 2 * s, L - s, true, M31::raw(1u << (31 - L))};
+    else  // layers s-1 .. 0 inside the block
+      r = {L, L - s, uint64_t(g.rank), 0, s, false, M31::one()};
+    circle_fft_layers(col.local.ptr(), r, inverse, tw, stream_);
+  }
+}
+
+// The LogUp interaction trace (shard::ShardedBackend::logup_interaction's protocol): rank r takes
+// rows [r R, (r+1) R) (one exchange brings them, in row order), computes its batch values and row
+// totals with the fractions kernel, scans them on the device, all-gathers the ranks' totals for
+// the prefix below its rows and the claimed sum, writes the running column of its rows, and one
+// exchange takes the interaction columns back to storage blocks.
+Backend::Interaction ShardedDeviceBackendImpl::logup_interaction(const air::Component& component,
+                                                                 const ColumnSet& preprocessed, const ColumnSet& main,
+                                                                 std::span<const air::RelationChallenges> challenges) {
+  StageScope scope("sharded.logup_interaction");
+  const Geometry& g = geometry_;
+  const auto& shape = component.shape();
+  const uint32_t n = component.log_rows();
+  const DevShardColumns& pre = dsh(preprocessed);
+  const DevShardColumns& mc = dsh(main);
+  bool split = g.size > 1 && g.evaluation_layout(n) == Layout::Block && shape.n_fractions > 0;
+  for (const DevShardColumns* set : {&pre, &mc})
+    for (const auto& c : set->cols) split = split && c.layout == Layout::Block && c.log_size == n;
+  if (!split && whole(pre) && whole(mc)) {
+    // Whole on every rank (a component too small to split, or one rank): the device kernels.
+    auto wp = whole_set(pre), wm = whole_set(mc);
+    Interaction r = cuda_->logup_interaction(component, *wp, *wm, challenges);
+    return {from_whole(std::move(r.columns)), r.claimed_sum};
+  }
+  if (!split) {
+    // No fractions: the CPU sharded code (nothing to compute).
+    auto hp = to_host_set(pre), hm = to_host_set(mc);
+    Interaction r = host_->logup_interaction(component, *hp, *hm, challenges);
+    return {from_host_result(std::move(r.columns)), r.claimed_sum};
+  }
+  const DeviceAirKernels& kernels = cuda_->air_kernels(component);
+  const uint32_t block_log = n - g.s;
+  const size_t R = size_t{1} << block_log, row0 = size_t(g.rank) * R;
+  std::vector<const M31*> inputs;
+  for (const DevShardColumns* set : {&pre, &mc})
+    for (const auto& c : set->cols) inputs.push_back(c.local.data());
+  // Storage blocks -> row ranges: position p goes to row_of_position(p).
+  std::vector<DeviceBuffer<M31>> rows = exchange(
+      "to rows " + std::to_string(n), block_log, inputs, [&](size_t p) { return shard::row_of_position(p, n); },
+      [&](size_t j) { return shard::position_of_row(j, n); });
+  std::vector<DeviceColumnRef> pre_refs, main_refs;
+  for (size_t c = 0; c < rows.size(); ++c)
+    (c < pre.cols.size() ? pre_refs : main_refs).push_back({rows[c].data(), R});
+  const uint32_t batches = shape.n_logup_batches;
+  std::vector<DeviceBuffer<M31>> cols;
+  for (size_t k = 0; k < 4 * size_t{batches}; ++k) cols.emplace_back(R);
+  std::vector<SecureColumnView> batch_views;
+  for (uint32_t j = 0; j + 1 < batches; ++j)
+    batch_views.push_back({{cols[4 * j].ptr(), cols[4 * j + 1].ptr(), cols[4 * j + 2].ptr(), cols[4 * j + 3].ptr()}});
+  DeviceBuffer<SecureColumnView> batch_table = upload(batch_views, stream_);
+  DeviceBuffer<DeviceColumnRef> pre_table = upload(pre_refs, stream_), main_table = upload(main_refs, stream_);
+  DeviceBuffer<air::RelationChallenges> challenge_buffer =
+      upload(std::vector<air::RelationChallenges>(challenges.begin(), challenges.end()), stream_);
+  DeviceBuffer<QM31> row_totals(R), prefix(R);
+  DeviceBuffer<uint32_t> first_zero_row(1);
+  first_zero_row.memset(0xff, stream_);
+  FractionsDeviceArgs args;
+  args.log_rows = n;
+  args.preprocessed = pre_table.cptr();
+  args.main = main_table.cptr();
+  args.challenges = challenge_buffer.cptr();
+  args.logup_batches = batches;
+  args.batch_columns = batch_table.cptr();
+  args.row_totals = row_totals.ptr();
+  args.first_zero_row = first_zero_row.ptr();
+  args.block_log = block_log;
+  kernels.trace_fractions(component, args, stream_);
+  inclusive_scan_add(row_totals.cptr(), prefix.ptr(), R, stream_);
+  uint32_t zero_local = 0;
+  first_zero_row.download(std::span<uint32_t>(&zero_local, 1), stream_);
+  QM31 mine;
+  prefix.download(std::span<QM31>(&mine, 1), stream_, R - 1);
+  const uint64_t zero_row = zero_local == UINT32_MAX ? UINT64_MAX : row0 + zero_local;
+  // Every rank's total and first zero-denominator row, on every rank.
+  comm::Bytes msg;
+  for (int k = 0; k < 4; ++k) {
+    const M31 v = mine.coord(k);
+    shard::append_values(msg, &v, 1);
+  }
+  {
+    comm::ByteWriter w;
+    w.u64(zero_row);
+    const comm::Bytes z = w.take();
+    msg.insert(msg.end(), z.begin(), z.end());
+  }
+  stats_.host_bytes_sent += msg.size() * (g.size - 1);
+  const std::vector<comm::Bytes> all = g.comm->all_gather(msg);
+  QM31 before, total;
+  uint64_t first_zero = UINT64_MAX;
+  for (int q = 0; q < g.size; ++q) {
+    if (all[q].size() != 4 * sizeof(M31) + 8)
+      throw Error(ErrorCategory::Internal, "sharded LogUp: bad totals from rank " + std::to_string(q));
+    M31 c[4];
+    std::memcpy(c, all[q].data(), sizeof c);
+    const QM31 t = QM31::from_m31(c[0], c[1], c[2], c[3]);
+    if (q < g.rank) before += t;
+    total += t;
+    comm::ByteReader r(std::span<const uint8_t>(all[q]).subspan(4 * sizeof(M31)), "sharded LogUp zero row");
+    first_zero = std::min(first_zero, r.u64());
+  }
+  if (first_zero != UINT64_MAX)
+    throw Error(ErrorCategory::Runtime, "component '" + component.info().name + "': LogUp denominator is zero at row " +
+                                            std::to_string(first_zero) + " (a tuple equals the challenge)");
+  const size_t last = 4 * (size_t{batches} - 1);
+  logup_running_block(prefix.cptr(), block_log, row0, before, air::logup_sum_per_row(total, n),
+                      {{cols[last].ptr(), cols[last + 1].ptr(), cols[last + 2].ptr(), cols[last + 3].ptr()}}, stream_);
+  synchronize(stream_);
+  // Row ranges -> storage blocks.
+  std::vector<const M31*> back;
+  for (const auto& c : cols) back.push_back(c.data());
+  std::vector<DeviceBuffer<M31>> blocks = exchange(
+      "to positions " + std::to_string(n), block_log, back, [&](size_t j) { return shard::position_of_row(j, n); },
+      [&](size_t p) { return shard::row_of_position(p, n); });
+  auto out = std::make_unique<DevShardColumns>(*this, g);
+  for (auto& c : blocks) out->cols.push_back({n, Layout::Block, std::move(c)});
+  return {std::move(out), total};
+}
+
+std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air::Component& component,
+                                                                      const CompositionInputs& in) {
+  StageScope scope("sharded.eval_composition");
+  const Geometry& g = geometry_;
+  const uint32_t n = component.log_rows();
+  std::vector<const DevCol*> inputs;
+  for (const ColumnSet* set : {in.preprocessed, in.main, in.interaction})
+    if (set)
+      for (const auto& c : dsh(*set).cols) inputs.push_back(&c);
+  if (inputs.empty()) throw Error(ErrorCategory::Internal, "eval_composition: component without columns");
+  const uint32_t e = inputs[0]->log_size;
+  bool local = g.size > 1 && g.evaluation_layout(e) == Layout::Block;
+  for (const DevCol* c : inputs) local = local && c->layout == Layout::Block && c->log_size == e;
+  if (!local && (!in.preprocessed || whole(dsh(*in.preprocessed))) && whole(dsh(*in.main)) &&
+      (!in.interaction || whole(dsh(*in.interaction)))) {
+    // Whole on every rank (a component too small to split, or one rank): the device kernels.
+    std::unique_ptr<DeviceColumns> pre, main, inter;
+    if (in.preprocessed) pre = whole_set(dsh(*in.preprocessed));
+    main = whole_set(dsh(*in.main));
+    if (in.interaction) inter = whole_set(dsh(*in.interaction));
+    CompositionInputs w = in;
+    w.preprocessed = pre.get();
+    w.main = main.get();
+    w.interaction = inter.get();
+    return from_whole(cuda_->eval_composition(component, w));
+  }
+  if (!local) {
+    // Mixed layouts (not made by the prover): the CPU sharded code.
+    std::unique_ptr<shard::ShardColumns> pre, main, inter;
+    if (in.preprocessed) pre = to_host_set(dsh(*in.preprocessed));
+    main = to_host_set(dsh(*in.main));
+    if (in.interaction) inter = to_host_set(dsh(*in.interaction));
+    CompositionInputs h = in;
+    h.preprocessed = pre.get();
+    h.main = main.get();
+    h.interaction = inter.get();
+    return from_host_result(host_->eval_composition(component, h));
+  }
+  const DeviceAirKernels& kernels = cuda_->air_kernels(component);
+  // The next rows (shard::ShardedBackend::eval_composition's exchange): local position i gets the
+  // value at next(a + i); the value at q goes to the owner of prev(q).
+  const size_t m = size_t{1} << (e - g.s), a = g.block_begin(e);
+  const uint32_t block_log = e - g.s;
+  std::vector<const M31*> input_data;
+  for (const DevCol* c : inputs) input_data.push_back(c->local.data());
+  std::vector<DeviceBuffer<M31>> next_values = exchange(
+      "next " + std::to_string(n) + " " + std::to_string(e), block_log, input_data,
+      [&](size_t q) { return circle::offset_bit_reversed_circle_domain_index(q, n, e, -1); },
+      [&](size_t p) { return circle::offset_bit_reversed_circle_domain_index(p, n, e, 1); });
+  // Each input as [its block | the next row of each position].
+  std::vector<DeviceBuffer<M31>> extended;
+  for (size_t c = 0; c < inputs.size(); ++c) {
+    DeviceBuffer<M31> x(2 * m);
+    copy_device_to_device(x.data(), inputs[c]->local.data(), m * sizeof(M31), stream_);
+    copy_device_to_device(x.data() + m, next_values[c].data(), m * sizeof(M31), stream_);
+    extended.push_back(std::move(x));
+  }
+  std::vector<DeviceColumnRef> pre_refs, main_refs, inter_refs;
+  {
+    size_t c = 0;
+    auto take = [&](const ColumnSet* set, std::vector<DeviceColumnRef>& dst) {
+      if (!set) return;
+      for (size_t k = 0; k < set->n_columns(); ++k, ++c) dst.push_back({extended[c].data(), 2 * m});
+    };
+    take(in.preprocessed, pre_refs);
+    take(in.main, main_refs);
+    take(in.interaction, inter_refs);
+  }
+  DeviceBuffer<DeviceColumnRef> pre_table = upload(pre_refs, stream_), main_table = upload(main_refs, stream_),
+                                inter_table = upload(inter_refs, stream_);
+  DeviceBuffer<air::RelationChallenges> challenge_buffer =
+      upload(std::vector<air::RelationChallenges>(in.challenges.begin(), in.challenges.end()), stream_);
+  if (in.coefficients.size() < component.shape().n_constraints())
+    throw Error(ErrorCategory::Internal, "eval_composition: fewer coefficients than constraints");
+  DeviceBuffer<QM31> coefficients = upload(std::vector<QM31>(in.coefficients.begin(), in.coefficients.end()), stream_);
+  const auto& info = component.info();
+  const auto& selector_rows = component.shape().selector_rows;
+  std::vector<DeviceBoundary> boundaries;
+  for (const auto& b : info.boundary_constraints) {
+    if (b.public_input >= in.public_inputs.size())
+      throw Error(ErrorCategory::Usage, "component '" + info.name + "': boundary constraint names public input " +
+                                            std::to_string(b.public_input) + " of " +
+                                            std::to_string(in.public_inputs.size()));
+    const size_t sel = std::lower_bound(selector_rows.begin(), selector_rows.end(), b.row) - selector_rows.begin();
+    boundaries.push_back(
+        {info.n_preprocessed_columns + static_cast<uint32_t>(sel), b.main_column, in.public_inputs[b.public_input]});
+  }
+  DeviceBuffer<DeviceBoundary> boundary_buffer = upload(boundaries, stream_);
+  const std::vector<M31> inv_vanishing = backend_cpu::composition_inv_vanishing(n, e);
+  DeviceBuffer<M31> inv_vanishing_buffer = upload(std::vector<M31>(inv_vanishing.begin(), inv_vanishing.end()), stream_);
+
+  auto out = std::make_unique<DevShardColumns>(*this, g);
+  for (int k = 0; k < 4; ++k) out->cols.push_back({e, Layout::Block, DeviceBuffer<M31>(m)});
+  CompositionDeviceArgs args;
+  args.log_rows = n;
+  args.log_size = e;
+  args.preprocessed = pre_table.cptr();
+  args.main = main_table.cptr();
+  args.interaction = inter_table.cptr();
+  args.challenges = challenge_buffer.cptr();
+  args.coefficients = coefficients.cptr();
+  args.claimed_sum_per_row = air::logup_sum_per_row(in.claimed_sum, n);
+  args.logup_batches = component.shape().n_logup_batches;
+  args.boundaries = boundary_buffer.cptr();
+  args.n_boundaries = static_cast<uint32_t>(boundaries.size());
+  args.inv_vanishing = inv_vanishing_buffer.cptr();
+  args.out = {{out->cols[0].local.ptr(), out->cols[1].local.ptr(), out->cols[2].local.ptr(), out->cols[3].local.ptr()}};
+  args.block_first = a;
+  args.block_log = block_log;
+  kernels.composition(component, args, stream_);
+  synchronize(stream_);  // the tables die on return
+  return out;
+}
+
+std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::deep_quotients(uint32_t log_size,
+                                                                    const std::vector<DeepQuotientBatch>& batches) {
+  StageScope scope("sharded.deep_quotients");
+  const Geometry& g = geometry_;
+  bool local = g.size > 1 && g.evaluation_layout(log_size) == Layout::Block;
+  for (const auto& b : batches)
+    for (const auto& ref : b.columns) {
+      const DevCol& c = dsh(*ref.set).cols.at(ref.column);
+      local = local && c.layout == Layout::Block && c.log_size == log_size;
+    }
+  bool all_whole = true;
+  for (const auto& b : batches)
+    for (const auto& ref : b.columns) all_whole = all_whole && whole(dsh(*ref.set));
+  if (!local && all_whole) {
+    // Whole on every rank (columns too small to split, or one rank): the device kernel.
+    std::map<const ColumnSet*, std::unique_ptr<DeviceColumns>> copies;
+    std::vector<DeepQuotientBatch> w = batches;
+    for (auto& b : w)
+      for (auto& ref : b.columns) {
+        auto& slot = copies[ref.set];
+        if (!slot) slot = whole_set(dsh(*ref.set));
+        ref.set = slot.get();
+      }
+    return from_whole(cuda_->deep_quotients(log_size, w));
+  }
+  if (!local) {
+    // Mixed layouts (not made by the prover): the CPU sharded code.
+    std::map<const ColumnSet*, std::unique_ptr<shard::ShardColumns>> host;
+    std::vector<DeepQuotientBatch> host_batches = batches;
+    for (auto& b : host_batches)
+      for (auto& ref : b.columns) {
+        auto& slot = host[ref.set];
+        if (!slot) slot = to_host_set(dsh(*ref.set));
+        ref.set = slot.get();
+      }
+    return from_host_result(host_->deep_quotients(log_size, host_batches));
+  }
+  const uint32_t block_log = log_size - g.s;
+  std::vector<DeviceDeepBatch> device_batches;
+  std::vector<DeviceColumnRef> refs;
+  std::vector<QM31> coefficients;
+  for (const auto& batch : batches) {
+    const auto& co = batch.coefficients;
+    if (co.column_coefficients.size() != batch.columns.size())
+      throw Error(ErrorCategory::Internal, "deep_quotients: coefficient count differs from column count");
+    DeviceDeepBatch b;
+    b.a_sum = co.a_sum;
+    b.b_sum = co.b_sum;
+    b.alpha_pow_m = co.alpha_pow_m;
+    b.prx = co.prx;
+    b.pix = co.pix;
+    b.pry = co.pry;
+    b.piy = co.piy;
+    b.first_column = static_cast<uint32_t>(refs.size());
+    b.n_columns = static_cast<uint32_t>(batch.columns.size());
+    for (size_t k = 0; k < batch.columns.size(); ++k) {
+      const DevCol& c = dsh(*batch.columns[k].set).cols.at(batch.columns[k].column);
+      refs.push_back({c.local.data(), c.local.size()});
+      coefficients.push_back(co.column_coefficients[k]);
+    }
+    device_batches.push_back(b);
+  }
+  DeviceBuffer<DeviceDeepBatch> batch_buffer = upload(device_batches, stream_);
+  DeviceBuffer<DeviceColumnRef> table = upload(refs, stream_);
+  DeviceBuffer<QM31> coefficient_buffer = upload(coefficients, stream_);
+  auto out = std::make_unique<DevShardColumns>(*this, g);
+  for (int k = 0; k < 4; ++k) out->cols.push_back({log_size, Layout::Block, DeviceBuffer<M31>(size_t{1} << block_log)});
+  deep_quotients_block(log_size, g.block_begin(log_size), block_log, batch_buffer.cptr(),
+                       static_cast<uint32_t>(device_batches.size()), table.cptr(), coefficient_buffer.cptr(),
+                       {{out->cols[0].local.ptr(), out->cols[1].local.ptr(), out->cols[2].local.ptr(),
+                         out->cols[3].local.ptr()}},
+                       stream_);
+  synchronize(stream_);
+  return out;
+}
+
+// A QM31 column of log `log_size` from this rank's block `part` of it: block when it can be split,
+// else all-gathered whole onto every rank (FRI layers that fit one rank).
+std::unique_ptr<DevShardColumns> ShardedDeviceBackendImpl::qm31_from_block(uint32_t log_size,
+                                                                           std::array<DeviceBuffer<M31>, 4>&& part) {
+  auto out = std::make_unique<DevShardColumns>(*this, geometry_);
+  if (geometry_.evaluation_layout(log_size) == Layout::Block) {
+    for (int k = 0; k < 4; ++k) out->cols.push_back({log_size, Layout::Block, std::move(part[k])});
+    return out;
+  }
+  for (int k = 0; k < 4; ++k) {
+    DeviceBuffer<M31> whole(part[k].size() * geometry_.size);
+    all_gather(part[k].data(), whole.data(), part[k].size());
+    out->cols.push_back({log_size, Layout::Replicated, std::move(whole)});
+  }
+  return out;
+}
+
+std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::fri_fold_circle(const ColumnSet& column, const QM31& alpha,
+                                                                     const ColumnSet* accumulate_into) {
+  StageScope scope("sharded.fri_fold_circle");
+  const DevShardColumns& in = dsh(column);
+  const Geometry& g = geometry_;
+  if (in.cols.size() != 4) throw Error(ErrorCategory::Internal, "sharded FRI: not a QM31 column");
+  const uint32_t n = in.cols[0].log_size;
+  if (n < 1) throw Error(ErrorCategory::Internal, "fri_fold_circle: column too small");
+  if (in.cols[0].layout == Layout::Replicated) {
+    // A layer that fits one rank: every rank folds it whole (the single-device kernel).
+    const DevShardColumns* acc = accumulate_into ? &dsh(*accumulate_into) : nullptr;
+    if (acc && (acc->cols.size() != 4 || acc->cols[0].log_size != n - 1 || acc->cols[0].layout != Layout::Replicated))
+      throw Error(ErrorCategory::Internal, "fri_fold_circle: size mismatch");
+    auto out = std::make_unique<DevShardColumns>(*this, g);
+    for (int k = 0; k < 4; ++k) out->cols.push_back({n - 1, Layout::Replicated, DeviceBuffer<M31>(size_t{1} << (n - 1))});
+    const SecureColumnConstView in_view{{in.cols[0].local.cptr(), in.cols[1].local.cptr(), in.cols[2].local.cptr(),
+                                         in.cols[3].local.cptr()}};
+    SecureColumnConstView acc_view = in_view;
+    if (acc)
+      acc_view = {{acc->cols[0].local.cptr(), acc->cols[1].local.cptr(), acc->cols[2].local.cptr(),
+                   acc->cols[3].local.cptr()}};
+    gpu::fri_fold_circle(in_view, n, alpha, acc != nullptr, acc_view,
+                         {{out->cols[0].local.ptr(), out->cols[1].local.ptr(), out->cols[2].local.ptr(),
+                           out->cols[3].local.ptr()}},
+                         stream_);
+    return out;
+  }
+  const size_t m = in.cols[0].local.size(), a = g.block_begin(n);
+  const bool out_split = g.evaluation_layout(n - 1) == Layout::Block;
+  const DevShardColumns* acc = accumulate_into ? &dsh(*accumulate_into) : nullptr;
+  if (acc && (acc->cols.size() != 4 || acc->cols[0].log_size != n - 1 ||
+              acc->cols[0].layout != (out_split ? Layout::Block : Layout::Replicated)))
+    throw Error(ErrorCategory::Internal, "fri_fold_circle: size mismatch");
+  // The accumulator's values at this block's folded positions (a / 2 onward when it is whole).
+  const size_t acc_at = acc && !out_split ? a / 2 : 0;
+  std::array<DeviceBuffer<M31>, 4> part;
+  for (auto& p : part) p = DeviceBuffer<M31>(m / 2);
+  SecureColumnConstView in_view{{in.cols[0].local.cptr(), in.cols[1].local.cptr(), in.cols[2].local.cptr(),
+                                 in.cols[3].local.cptr()}};
+  SecureColumnConstView acc_view = in_view;
+  if (acc)
+    for (int k = 0; k < 4; ++k)
+      acc_view.coords[k] = gptr<const M31>(acc->cols[k].local.data() + acc_at, m / 2);
+  fri_fold_circle_block(in_view, n, a, n - g.s, alpha, acc != nullptr, acc_view,
+                        {{part[0].ptr(), part[1].ptr(), part[2].ptr(), part[3].ptr()}}, stream_);
+  return qm31_from_block(n - 1, std::move(part));
+}
+
+std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::fri_fold_line(const ColumnSet& line,
+                                                                   const circle::LineDomain& domain,
+                                                                   const QM31& alpha) {
+  StageScope scope("sharded.fri_fold_line");
+  const DevShardColumns& in = dsh(line);
+  const Geometry& g = geometry_;
+  if (in.cols.size() != 4) throw Error(ErrorCategory::Internal, "sharded FRI: not a QM31 column");
+  const uint32_t d = in.cols[0].log_size;
+  if (d != domain.log_size() || d < 1) throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
+  if (in.cols[0].layout == Layout::Replicated) {
+    auto out = std::make_unique<DevShardColumns>(*this, g);
+    for (int k = 0; k < 4; ++k) out->cols.push_back({d - 1, Layout::Replicated, DeviceBuffer<M31>(size_t{1} << (d - 1))});
+    gpu::fri_fold_line({{in.cols[0].local.cptr(), in.cols[1].local.cptr(), in.cols[2].local.cptr(),
+                         in.cols[3].local.cptr()}},
+                       domain, alpha,
+                       {{out->cols[0].local.ptr(), out->cols[1].local.ptr(), out->cols[2].local.ptr(),
+                         out->cols[3].local.ptr()}},
+                       stream_);
+    return out;
+  }
+  const size_t m = in.cols[0].local.size();
+  std::array<DeviceBuffer<M31>, 4> part;
+  for (auto& p : part) p = DeviceBuffer<M31>(m / 2);
+  fri_fold_line_block({{in.cols[0].local.cptr(), in.cols[1].local.cptr(), in.cols[2].local.cptr(),
+                        in.cols[3].local.cptr()}},
+                      domain, g.block_begin(d), d - g.s, alpha,
+                      {{part[0].ptr(), part[1].ptr(), part[2].ptr(), part[3].ptr()}}, stream_);
+  return qm31_from_block(d - 1, std::move(part));
+}
+
+std::vector<M31> DevShardColumns::to_host(size_t c) const {
+  const shard::ShardColumn h = host_column(cols.at(c), backend->stream());
+  std::vector<shard::Column> full = shard::full_columns(geometry, {&h});
+  return std::vector<M31>(full[0].begin(), full[0].end());
+}
+
+// Values at `positions` (storage order), gathered on the device by their owners and all-gathered
+// (the FRI witnesses): shard::ShardColumns::gather's protocol, the owned values read by a gather
+// kernel instead of downloading the block.
+std::vector<M31> DevShardColumns::gather(size_t c, std::span<const size_t> positions) const {
+  const DevCol& col = cols.at(c);
+  const size_t n = size_t{1} << col.log_size;
+  for (size_t p : positions)
+    if (p >= n) throw Error(ErrorCategory::Internal, "sharded gather: position " + std::to_string(p) + " out of range");
+  const bool whole = col.layout == Layout::Replicated || geometry.size == 1;
+  auto owner = [&](size_t p) {
+    return whole ? geometry.rank
+                 : col.layout == Layout::Block ? geometry.block_owner(col.log_size, p) : static_cast<int>(p % geometry.size);
+  };
+  auto local_index = [&](size_t p) {
+    return whole ? p : col.layout == Layout::Block ? p - geometry.block_begin(col.log_size) : p >> geometry.s;
+  };
+  std::vector<GatherSource> sources;
+  for (size_t p : positions)
+    if (owner(p) == geometry.rank)
+      sources.push_back({reinterpret_cast<const uint32_t*>(col.local.data()), local_index(p)});
+  std::vector<uint32_t> mine(sources.size());
+  if (!sources.empty()) {
+    const stream_t stream = backend->stream();
+    DeviceBuffer<GatherSource> table = upload(sources, stream);
+    DeviceBuffer<uint32_t> words(sources.size());
+    gather_words(table.cptr(), words.ptr(), sources.size(), stream);
+    words.download(std::span<uint32_t>(mine), stream);
+  }
+  std::vector<M31> out(positions.size());
+  if (whole) {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = M31::raw(mine[i]);
+    return out;
+  }
+  comm::Bytes bytes(mine.size() * sizeof(uint32_t));
+  if (!mine.empty()) std::memcpy(bytes.data(), mine.data(), bytes.size());
+  std::vector<comm::Bytes> parts = geometry.comm->all_gather(bytes);
+  std::vector<size_t> next(geometry.size, 0);
+  for (size_t i = 0; i < positions.size(); ++i) {
+    const int q = owner(positions[i]);
+    if (parts[q].size() < (next[q] + 1) * sizeof(M31))
+      throw Error(ErrorCategory::Internal, "sharded gather: short block from rank " + std::to_string(q));
+    std::memcpy(&out[i], parts[q].data() + next[q]++ * sizeof(M31), sizeof(M31));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<ShardedDeviceBackend> make_sharded_device_backend(comm::Communicator& comm) {
+  if (!device_available())
+    throw Error(ErrorCategory::Device, "sharded device backend: no CUDA device is visible (" + device_description() + ")");
+  return std::make_unique<ShardedDeviceBackendImpl>(comm);
+}
+
+namespace {
+// The communicator is a base before the backend, so it is made first and destroyed last.
+struct OwnedCommunicator {
+  std::unique_ptr<comm::Communicator> owned = std::move(comm::make_thread_communicators(1).at(0));
+};
+class SingleRankShardedDeviceBackend final : private OwnedCommunicator, public ShardedDeviceBackendImpl {
+ public:
+  SingleRankShardedDeviceBackend() : OwnedCommunicator(), ShardedDeviceBackendImpl(*owned) {}
+};
+}  // namespace
+
+std::unique_ptr<ShardedDeviceBackend> make_single_rank_sharded_device_backend() {
+  if (!device_available())
+    throw Error(ErrorCategory::Device, "sharded device backend: no CUDA device is visible (" + device_description() + ")");
+  return std::make_unique<SingleRankShardedDeviceBackend>();
+}
+
+PTVM_GPU_NAMESPACE_END
