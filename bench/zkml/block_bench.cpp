@@ -62,7 +62,7 @@ void run_block(benchmark::State& state, const BlockShape& shape) {
   }
   std::sort(verify.begin(), verify.end());
   size_t n_weights = 0;
-  for (TensorId w : block.weights) n_weights += block.graph.tensors()[w].size();
+  for (TensorId w : block.weights) n_weights += block.graph.tensors()[w].real_size();
   const double n = double(state.iterations());
   state.counters["forward_ms"] = forward_ms / n;
   state.counters["prove_ms"] = prove_ms / n;

@@ -119,6 +119,23 @@ bool default_params(const sumcheck::MleCommitment& c, uint32_t n_vars) {
          c.n_queries == d.n_queries;
 }
 
+bool is_packed(TensorKind k) {
+  return k == TensorKind::Weight || k == TensorKind::CacheIn || k == TensorKind::Advice || k == TensorKind::CacheOut;
+}
+
+// The padding claims (graph.hpp's Proof): per packed tensor with an extent, per pad sub-cube, a
+// point drawn from the channel and the claim value zero. Prover and verifier alike.
+void add_padding_claims(const Graph& g, Blake2sChannel& ch, std::vector<std::vector<Claim>>& claims) {
+  for (size_t t = 0; t < g.tensors().size(); ++t) {
+    const TensorInfo& info = g.tensors()[t];
+    if (!is_packed(info.kind) || !info.padded()) continue;
+    for (const PadCube& c : pad_cubes(info)) {
+      const std::vector<QM31> r = ch.draw_felts(info.n_vars() - c.fixed_bits);
+      claims[t].push_back({pad_cube_point(info, c, r), QM31::zero()});
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 class Prover {
  public:
@@ -148,6 +165,7 @@ class Prover {
     }
     if (!g_.lookups().empty()) prove_lookups();
     for (TensorId z : g_.zeros()) claims_[z].push_back({ch_.draw_felts(g_.tensors()[z].n_vars()), QM31::zero()});
+    add_padding_claims(g_, ch_, claims_);
     const TensorId out = g_.output();
     std::vector<QM31> r = ch_.draw_felts(g_.tensors()[out].n_vars());
     claims_[out].push_back({r, mle(out, r)});
@@ -383,9 +401,12 @@ class Verifier {
     if (has_cache_in && !cache_in) fail("the graph has a cache but no cache commitment was given");
     const TensorId out = g_.output();
     if (output_.size() != g_.tensors()[out].size()) fail("output: wrong number of values");
-    for (TensorId t : g_.tensors_of_kind(TensorKind::Input))
-      if (t >= inputs_.size() || inputs_[t].size() != g_.tensors()[t].size())
-        fail("input " + g_.tensors()[t].name + ": wrong number of values");
+    for (TensorId t : g_.tensors_of_kind(TensorKind::Input)) {
+      const TensorInfo& info = g_.tensors()[t];
+      if (t >= inputs_.size() || inputs_[t].size() != info.size()) fail("input " + info.name + ": wrong number of values");
+      if (info.padded() && pad_values(info, unpad_values(info, inputs_[t])) != inputs_[t])
+        fail("input " + info.name + ": a padding entry is not zero");
+    }
     if (!default_params(weights, packed_layout(g_, TensorKind::Weight).n_vars))
       fail("model commitment: shape or parameters differ from the model's");
     if (!default_params(proof_.advice_commitment, packed_layout(g_, TensorKind::Advice).n_vars))
@@ -400,6 +421,7 @@ class Verifier {
     if (has_cache_out) sumcheck::mix_commitment(ch_, proof_.cache_out_commitment);
     if (!g_.lookups().empty()) verify_lookups();
     for (TensorId z : g_.zeros()) claims_[z].push_back({ch_.draw_felts(g_.tensors()[z].n_vars()), QM31::zero()});
+    add_padding_claims(g_, ch_, claims_);
     std::vector<QM31> r = ch_.draw_felts(g_.tensors()[out].n_vars());
     claims_[out].push_back({r, sumcheck::evaluate_mle<M31>(field_values(output_), r)});
     for (size_t i = g_.nodes().size(); i-- > 0;) {

@@ -84,6 +84,11 @@ int64_t rsqrt_value(uint32_t log_d, uint32_t t, int64_t u) {
   return round_half_up(1024.0 * std::sqrt(std::ldexp(1.0, int(log_d)) / denom));
 }
 
+int64_t rsqrt_value_real(uint64_t d, uint32_t t, int64_t u) {
+  const double denom = std::ldexp(double(u), int(t)) + std::ldexp(1.0, int(t) - 1);
+  return round_half_up(1024.0 * std::sqrt(double(d) / denom));
+}
+
 int64_t exp_value(uint32_t out_bits, int64_t d) { return round_half_up(std::ldexp(std::exp(-double(d) / 8.0), int(out_bits))); }
 
 uint32_t clamp_table(Graph& g) {
@@ -126,6 +131,15 @@ uint32_t rsqrt_table(Graph& g, uint32_t log_d, uint32_t t) {
     r[i] = rsqrt_value(log_d, t, u[i]);
   }
   return g.add_table("rsqrt:d=2^" + std::to_string(log_d) + ",t=" + std::to_string(t), {std::move(u), std::move(r)});
+}
+
+uint32_t rsqrt_table_real(Graph& g, uint64_t d, uint32_t t) {
+  std::vector<int64_t> u(8192), r(8192);
+  for (size_t i = 0; i < u.size(); ++i) {
+    u[i] = int64_t(i);
+    r[i] = rsqrt_value_real(d, t, u[i]);
+  }
+  return g.add_table("rsqrt:d=" + std::to_string(d) + ",t=" + std::to_string(t), {std::move(u), std::move(r)});
 }
 
 TensorId requantize(Graph& g, TensorId x, uint32_t shift, const std::string& name) {
@@ -197,15 +211,19 @@ TensorId activation(Graph& g, TensorId x, Activation a, const std::string& name)
   return y;
 }
 
-TensorId rmsnorm(Graph& g, TensorId x, TensorId gamma, const std::string& name) {
+TensorId rmsnorm(Graph& g, TensorId x, TensorId gamma, const std::string& name, uint32_t real_d) {
   const uint32_t lr = info(g, x).log_rows, ld = info(g, x).log_cols;
   const uint32_t t = ld + 2;
+  if (real_d > (uint64_t{1} << ld)) throw Error(ErrorCategory::Usage, "zkml rmsnorm: " + name + ": real row length above the tensor's");
+  // A power-of-two row length keeps the d=2^ld table (and its name).
+  const uint64_t d = real_d == 0 || real_d == (uint64_t{1} << ld) ? 0 : real_d;
+  const double dd = d ? double(d) : std::ldexp(1.0, int(ld));
   const TensorId sq = g.mul(name + ".sq", {x}, {x});
   const TensorId ss = g.row_sum(name + ".ss", sq);
   const TensorId u = advice_like(g, name + ".u", lr, 0);
   const TensorId w = advice_like(g, name + ".w", lr, 0);
   const TensorId r = advice_like(g, name + ".rsqrt", lr, 0);
-  g.add_advice_step([ss, u, w, r, ld, t](Values& v) {
+  g.add_advice_step([ss, u, w, r, ld, t, d](Values& v) {
     const size_t n = v[ss].size();
     v[u].resize(n);
     v[w].resize(n);
@@ -213,38 +231,43 @@ TensorId rmsnorm(Graph& g, TensorId x, TensorId gamma, const std::string& name) 
     for (size_t i = 0; i < n; ++i) {
       v[u][i] = v[ss][i] >> t;
       v[w][i] = v[ss][i] - (v[u][i] << t);
-      v[r][i] = rsqrt_value(ld, t, v[u][i]);
+      v[r][i] = d ? rsqrt_value_real(d, t, v[u][i]) : rsqrt_value(ld, t, v[u][i]);
     }
-  }, [ss, u, w, r, ld, t](FloatValues& f) {
+  }, [ss, u, w, r, t, dd](FloatValues& f) {
     const size_t n = f[ss].size();
     f[u].resize(n);
     f[w].assign(n, 0.0);
     f[r].resize(n);
     for (size_t i = 0; i < n; ++i) {
       f[u][i] = std::ldexp(f[ss][i], -int(t));
-      f[r][i] = f[ss][i] > 0 ? 1024.0 * std::sqrt(std::ldexp(1.0, int(ld)) / f[ss][i]) : 0.0;
+      f[r][i] = f[ss][i] > 0 ? 1024.0 * std::sqrt(dd / f[ss][i]) : 0.0;
     }
   });
   g.assert_zero(g.linear(name + ".ss.check", lr, 0, {{ss}, {u, Broadcast::None, -(int64_t{1} << t)}, {w, Broadcast::None, -1}}));
   g.lookup(range_table(g, t), lr, 0, {{w}});
-  g.lookup(rsqrt_table(g, ld, t), lr, 0, {{u}, {r}});
+  g.lookup(d ? rsqrt_table_real(g, d, t) : rsqrt_table(g, ld, t), lr, 0, {{u}, {r}});
   const TensorId xr = g.mul(name + ".xr", {x}, {r, Broadcast::Rows});
   const TensorId xg = g.mul(name + ".xg", {xr}, {gamma, Broadcast::Cols});
   return requantize(g, xg, 11, name);
 }
 
-TensorId rope(Graph& g, TensorId x, uint32_t position_offset, const std::string& name) {
+TensorId rope(Graph& g, TensorId x, uint32_t position_offset, const std::string& name, uint32_t real_e) {
   const uint32_t lr = info(g, x).log_rows, le = info(g, x).log_cols;
   if (le == 0) throw Error(ErrorCategory::Usage, "zkml rope: " + name + " has one column");
-  const double E = std::ldexp(1.0, int(le));
+  const size_t full = size_t{1} << le;
+  const size_t e = real_e == 0 ? full : real_e;
+  if (e > full || e % 2 != 0)
+    throw Error(ErrorCategory::Usage, "zkml rope: " + name + ": head dimension " + std::to_string(e) + " is odd or above 2^" + std::to_string(le));
+  const double E = double(e);
   auto angle = [&](size_t i, size_t j) {
     return double(position_offset + i) * std::pow(10000.0, -2.0 * double(j / 2) / E);
   };
-  const std::string key = ":S=2^" + std::to_string(lr) + ",E=2^" + std::to_string(le) + ",p0=" + std::to_string(position_offset);
-  const TensorId cos = shared_public(g, "rope.cos" + key, lr, le, [&](size_t i, size_t j) { return round_half_up(128.0 * std::cos(angle(i, j))); },
-                                     [&](size_t i, size_t j) { return 128.0 * std::cos(angle(i, j)); });
-  const TensorId sin = shared_public(g, "rope.sin" + key, lr, le, [&](size_t i, size_t j) { return round_half_up(128.0 * std::sin(angle(i, j))); },
-                                     [&](size_t i, size_t j) { return 128.0 * std::sin(angle(i, j)); });
+  const std::string ekey = e == full ? "2^" + std::to_string(le) : std::to_string(e) + "/2^" + std::to_string(le);
+  const std::string key = ":S=2^" + std::to_string(lr) + ",E=" + ekey + ",p0=" + std::to_string(position_offset);
+  const TensorId cos = shared_public(g, "rope.cos" + key, lr, le, [&](size_t i, size_t j) { return j < e ? round_half_up(128.0 * std::cos(angle(i, j))) : 0; },
+                                     [&](size_t i, size_t j) { return j < e ? 128.0 * std::cos(angle(i, j)) : 0.0; });
+  const TensorId sin = shared_public(g, "rope.sin" + key, lr, le, [&](size_t i, size_t j) { return j < e ? round_half_up(128.0 * std::sin(angle(i, j))) : 0; },
+                                     [&](size_t i, size_t j) { return j < e ? 128.0 * std::sin(angle(i, j)) : 0.0; });
   const TensorId sw = g.pair_swap(name + ".swap", x);
   const TensorId a = g.mul(name + ".xcos", {x}, {cos});
   const TensorId b = g.mul(name + ".xsin", {sw}, {sin});

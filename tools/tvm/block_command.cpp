@@ -184,7 +184,7 @@ Action add_prove_block_command(CLI::App& app) {
     j["model_root"] = model.commitment().root.hex();
     j["commit_weights_ms"] = ms_since(t0);
     size_t n_weights = 0;
-    for (zk::TensorId w : block.weights) n_weights += block.graph.tensors()[w].size();
+    for (zk::TensorId w : block.weights) n_weights += block.graph.tensors()[w].real_size();
     j["weights"] = n_weights;
     std::vector<zk::BlockProof> proofs;
     if (args->decode_steps == 0) {
