@@ -60,13 +60,75 @@ const char* activation_name(Activation a) {
   return "?";
 }
 
+namespace {
+
+// The tables' integer arithmetic (no libm: every platform builds the same tables). Fixed point Q64:
+// 2^64 = 1.0, in unsigned __int128.
+using u128 = unsigned __int128;
+using i128 = __int128;
+constexpr u128 kOne = u128(1) << 64;
+constexpr uint64_t kExpMinusSixteenth = 0xf07d5fde38151e73ull;  // round(2^64 e^(-1/16))
+constexpr uint64_t kGeluK = 0x0cc42299ea1b2847ull;             // round(2^64 / (8 sqrt(2 pi)))
+
+// e^(-k/16) in Q64 for k >= 0 (square-and-multiply, each product rounded: error < 2^-56).
+u128 exp_neg_sixteenths(uint64_t k) {
+  u128 result = kOne, base = kExpMinusSixteenth;
+  const u128 half = u128(1) << 63;
+  while (k) {
+    if (k & 1) result = (result * base + half) >> 64;
+    k >>= 1;
+    if (k) base = (base * base + half) >> 64;
+  }
+  return result;
+}
+
+i128 floor_div(i128 a, i128 b) {  // b > 0
+  i128 q = a / b;
+  if (a % b != 0 && a < 0) --q;
+  return q;
+}
+// floor(num / den + 1/2) for den > 0: the tables' round().
+int64_t round_ratio(i128 num, i128 den) { return int64_t(floor_div(2 * num + den, 2 * den)); }
+
+uint64_t isqrt(uint64_t y) {
+  uint64_t s = uint64_t(std::sqrt(double(y)));  // a first guess, corrected exactly below
+  while (s > 0 && u128(s) * s > y) --s;
+  while (u128(s + 1) * (s + 1) <= y) ++s;
+  return s;
+}
+
+// 16 gelu(x / 16) rounded, x in [-128, 128): 0.5 x + 0.5 x^2 K S with erf(z) = (2 / sqrt(pi)) z S,
+// S = sum_n (-1)^n (z^2)^n / (n! (2n + 1)), z^2 = x^2 / 512 (exact), K = 1 / (8 sqrt(2 pi)). For
+// |x| >= 96 (z > 4.2, erfc(z) < 3e-9) the value is within 2e-7 of max(x, 0), which it rounds to.
+int64_t gelu_int(int64_t x) {
+  if (x >= 96) return x;
+  if (x <= -96) return 0;
+  const u128 x2 = u128(x * x);
+  i128 sum = 0;
+  u128 term = kOne;  // (z^2)^n / n! in Q64 (below 2^88 for |x| < 96)
+  for (uint64_t n = 0; term != 0; ++n) {
+    const i128 t = i128(term / (2 * n + 1));
+    sum += (n & 1) ? -t : t;
+    term = term * x2 / (512 * (n + 1));
+  }
+  const u128 sk = (u128(sum) * kGeluK) >> 64;  // S K in Q64 (S in (0, 1])
+  const i128 y = (i128(x) << 63) + ((i128(x2) * i128(sk)) >> 1);
+  return int64_t(floor_div(y + (i128(1) << 63), i128(kOne)));
+}
+
+}  // namespace
+
 int64_t activation_value(Activation a, int64_t x) {
-  const double u = double(x) / 16.0;
+  // q = e^(-|x|/16) in Q64; for x < 0, e^(-x/16) = 1 / q, so x / (1 + e^(-x/16)) = x q / (1 + q).
+  const bool needs_exp = a == Activation::SiLU || a == Activation::Sigmoid;
+  const u128 q = needs_exp ? exp_neg_sixteenths(uint64_t(x < 0 ? -x : x)) : 0;
+  const i128 den = i128(kOne + q);
   switch (a) {
     case Activation::ReLU: return x > 0 ? x : 0;
-    case Activation::GELU: return round_half_up(16.0 * 0.5 * u * (1.0 + std::erf(u / std::sqrt(2.0))));
-    case Activation::SiLU: return round_half_up(16.0 * u / (1.0 + std::exp(-u)));
-    case Activation::Sigmoid: return std::min<int64_t>(127, round_half_up(128.0 / (1.0 + std::exp(-u))));
+    case Activation::GELU: return gelu_int(x);
+    case Activation::SiLU: return round_ratio(x >= 0 ? i128(x) * i128(kOne) : i128(x) * i128(q), den);
+    case Activation::Sigmoid:
+      return std::min<int64_t>(127, round_ratio(x >= 0 ? 128 * i128(kOne) : 128 * i128(q), den));
   }
   return 0;
 }
@@ -79,17 +141,25 @@ int64_t requantize_value(int64_t x, uint32_t shift) {
   return clamp8(h);
 }
 
-int64_t rsqrt_value(uint32_t log_d, uint32_t t, int64_t u) {
-  const double denom = std::ldexp(double(u), int(t)) + std::ldexp(1.0, int(t) - 1);
-  return round_half_up(1024.0 * std::sqrt(std::ldexp(1.0, int(log_d)) / denom));
-}
-
+// round(1024 sqrt(d / den)), den = 2^t u + 2^(t-1), exactly: s = floor(sqrt(2^20 d / den)) =
+// isqrt(floor(2^20 d / den)), and the rounding adds 1 when s + 1/2 <= sqrt(2^20 d / den), i.e.
+// when (2s + 1)^2 den <= 2^22 d.
 int64_t rsqrt_value_real(uint64_t d, uint32_t t, int64_t u) {
-  const double denom = std::ldexp(double(u), int(t)) + std::ldexp(1.0, int(t) - 1);
-  return round_half_up(1024.0 * std::sqrt(double(d) / denom));
+  if (u < 0 || t == 0 || t > 40 || d == 0 || d > (uint64_t{1} << 32))
+    throw Error(ErrorCategory::Usage, "zkml rsqrt: argument out of range");
+  const u128 n = u128(d) << 20;
+  const u128 den = (u128(uint64_t(u)) << t) + (u128(1) << (t - 1));
+  const uint64_t s = isqrt(uint64_t(n / den));
+  return int64_t(s + ((u128(2 * s + 1) * (2 * s + 1) * den <= 4 * n) ? 1 : 0));
 }
 
-int64_t exp_value(uint32_t out_bits, int64_t d) { return round_half_up(std::ldexp(std::exp(-double(d) / 8.0), int(out_bits))); }
+int64_t rsqrt_value(uint32_t log_d, uint32_t t, int64_t u) { return rsqrt_value_real(uint64_t{1} << log_d, t, u); }
+
+int64_t exp_value(uint32_t out_bits, int64_t d) {
+  if (d < 0 || out_bits > 32) throw Error(ErrorCategory::Usage, "zkml exp: argument out of range");
+  const u128 v = exp_neg_sixteenths(2 * uint64_t(d)) << out_bits;
+  return int64_t((v + (u128(1) << 63)) >> 64);
+}
 
 uint32_t clamp_table(Graph& g) {
   std::vector<int64_t> h(kClampSize), q(kClampSize);

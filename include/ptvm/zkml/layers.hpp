@@ -3,7 +3,11 @@
 // output by the integer semantics written below (the forward function); the graph's prover and
 // verifier prove and check it. Tensor names are the layer's name plus a suffix.
 //
-// Integer semantics (exact; every table is built by the verifier from its name's parameters):
+// Integer semantics (exact; every table is built by the verifier from its name's parameters, in
+// integer arithmetic only: exp, erf and sqrt by Q64 fixed point in 128-bit integers (e^(-1/16)
+// and 1 / (8 sqrt(2 pi)) as constants, erf by its Taylor series in z^2 = x^2 / 512, rsqrt by an
+// exact integer square root), so every platform builds the same tables; they are the correctly
+// rounded values, pinned by a known-answer test. The float reference keeps libm):
 //   requantize(x, s)   s = 0: q = clamp(x); s > 0: h = floor((x + 2^(s-1)) / 2^s), q = clamp(h),
 //                      with clamp(v) = min(max(v, -128), 127) and h in [-2048, 2048) (else a
 //                      quantization overflow). Proof: x + 2^(s-1) - 2^s h - r = 0 (zero constraint),
