@@ -142,13 +142,31 @@ class Prover {
   Prover(const Graph& g, const Values& v, Blake2sChannel& ch, sumcheck::SumcheckBackend& backend)
       : g_(g), v_(v), ch_(ch), backend_(backend), claims_(g.tensors().size()), field_(g.tensors().size()) {}
 
-  const std::vector<M31>& field(TensorId t) {
+  // A tensor's values in M31. A weight whose values are the committed table's slice is read from
+  // the table itself (no second copy of the model); any other tensor is converted once.
+  std::span<const M31> field(TensorId t) {
+    if (!alias_[t].empty()) return alias_[t];
     if (field_[t].size() != v_[t].size()) field_[t] = field_values(v_[t]);
     return field_[t];
   }
   QM31 mle(TensorId t, std::span<const QM31> p) { return sumcheck::evaluate_mle<M31>(field(t), p); }
 
+  void alias_weights(const sumcheck::CommittedMle& weights) {
+    const PackedLayout layout = packed_layout(g_, TensorKind::Weight);
+    const auto table = weights.table();
+    if (table.size() != (size_t{1} << layout.n_vars)) return;
+    for (TensorId t : layout.tensors) {
+      const auto& v = v_[t];
+      if (layout.offsets[t] + v.size() > table.size()) continue;
+      const auto slice = table.subspan(layout.offsets[t], v.size());
+      bool same = true;
+      for (size_t i = 0; i < v.size() && same; ++i) same = slice[i] == to_field(v[i]);
+      if (same) alias_[t] = slice;
+    }
+  }
+
   GraphProof run(const sumcheck::CommittedMle& weights, const sumcheck::CommittedMle* cache_in) {
+    alias_weights(weights);
     const bool has_cache_in = !g_.tensors_of_kind(TensorKind::CacheIn).empty();
     const bool has_cache_out = !g_.tensors_of_kind(TensorKind::CacheOut).empty();
     if (has_cache_in && !cache_in) throw Error(ErrorCategory::Usage, "prove_graph: the graph has a cache but none was given");
@@ -284,7 +302,7 @@ class Prover {
         std::vector<std::vector<M31>> tables(2, std::vector<M31>(Y.size()));
         for (int k = 0; k < 2; ++k) {
           const Operand& op = node.operands[k];
-          const auto& f = field(op.tensor);
+          const auto f = field(op.tensor);
           for (size_t x = 0; x < Y.size(); ++x) {
             const size_t i = x >> lc, j = x & ((size_t{1} << lc) - 1);
             tables[k][x] = f[op.broadcast == Broadcast::None ? x : op.broadcast == Broadcast::Rows ? i : j];
@@ -381,6 +399,7 @@ class Prover {
   sumcheck::SumcheckBackend& backend_;
   std::vector<std::vector<Claim>> claims_;
   std::vector<std::vector<M31>> field_;
+  std::vector<std::span<const M31>> alias_ = std::vector<std::span<const M31>>(g_.tensors().size());
   GraphProof proof_;
 };
 
