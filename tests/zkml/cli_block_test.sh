@@ -41,6 +41,11 @@ expect 0 "$TVM" prove-block --shape d_model=24,q_heads=3,kv_heads=1,head_dim=6,f
 expect 0 "$TVM" verify "$DIR/odd.proof"
 grep -q "verdict: accepted" "$DIR/out" || fail "verify did not accept the odd shape"
 expect 2 "$TVM" prove-block --shape d_model=24,q_heads=2,kv_heads=1,head_dim=7,ffn=32,seq_len=4 -o "$DIR/x"
+expect 0 "$TVM" prove-block --shape d_model=24,q_heads=3,kv_heads=1,head_dim=6,ffn=40,seq_len=3 --seed 2 --decode-steps 3 -o "$DIR/oddd.proof"
+expect 0 "$TVM" verify "$DIR/oddd.proof"
+# A shape whose prover would not fit in memory is refused up front (no OOM kill).
+expect 2 "$TVM" prove-block --shape d_model=32768,q_heads=1,kv_heads=1,head_dim=2,ffn=32768,seq_len=1 -o "$DIR/x"
+grep -q "prover memory" "$DIR/out" || fail "the memory refusal does not say why"
 expect 2 "$TVM" prove-block --shape d_model=16 -o "$DIR/x"
 expect 2 "$TVM" prove-block --shape "$SHAPE" --decode-steps 5 -o "$DIR/x"
 printf 'short' > "$DIR/bad.safetensors"
