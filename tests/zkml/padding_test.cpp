@@ -184,6 +184,45 @@ TEST(ZkmlPadding, DecodeAtAnOddShapeChains) {
   EXPECT_TRUE(ok.accepted) << ok.reason;
 }
 
+TEST(ZkmlPadding, ACacheWithANonZeroPaddingEntryIsRejected) {
+  // A decode step from a KV cache whose padded row (row 3 of a 3-row cache padded to 4) holds a
+  // value: the attention masks that row, so only the cache's padding claims can tell.
+  const Odd f = make_odd(4);
+  const TransformerBlock step = transformer_block_decode(f.block.shape, 1);
+  Values v = transfer_weights(f.block, f.values, step);
+  const auto real_x = unpad_values(f.block.graph.tensors()[f.block.input], f.values[f.block.input]);
+  v[step.input] = pad_values(step.graph.tensors()[step.input], std::vector<int64_t>(real_x.begin() + 12, real_x.begin() + 24));
+  for (TensorId c : step.graph.tensors_of_kind(TensorKind::CacheIn)) v[c].assign(step.graph.tensors()[c].size(), 0);
+  auto prove_with = [&](Values x) {
+    step.graph.forward(x);
+    const auto cache_in = commit_packed(step.graph, TensorKind::CacheIn, x);
+    BlockProof p;
+    p.claim.shape = f.block.shape;
+    p.claim.model = f.model.commitment();
+    p.input = unpad_values(step.graph.tensors()[step.input], x[step.input]);
+    p.output = unpad_values(output_extent(step), x[step.output]);
+    p.claim.input_digest = tensor_digest(p.input);
+    p.claim.output_digest = tensor_digest(p.output);
+    p.claim.decode = true;
+    p.claim.position = 1;
+    p.claim.cache_in = cache_in.commitment();
+    p.claim.cache_out = commit_packed(step.graph, TensorKind::CacheOut, x).commitment();
+    Blake2sChannel ch;
+    mix_claim(ch, p.claim);
+    p.proof = prove_graph(step.graph, x, f.model, ch, &cache_in);
+    return std::make_pair(p, x[step.output]);
+  };
+  const auto [honest, honest_out] = prove_with(v);
+  const auto ok = verify_block(honest, f.model.commitment());
+  ASSERT_TRUE(ok.accepted) << ok.reason;
+  Values bad = v;
+  const TensorId k0 = *step.graph.find("cache.in.k.0");
+  bad[k0][(3 << step.graph.tensors()[k0].log_cols) + 2] = 7;
+  const auto [cheat, cheat_out] = prove_with(bad);
+  EXPECT_EQ(cheat_out, honest_out) << "the masked row does not change the output";
+  EXPECT_FALSE(verify_block(cheat, f.model.commitment()).accepted) << "the cache's padding claims reject it";
+}
+
 TEST(ZkmlPadding, Qwen3BlockShapeBuilds) {
   const TransformerBlock block = transformer_block(5120, 40, 8, 128, 17408, 1);
   size_t real = 0, padded = 0;
