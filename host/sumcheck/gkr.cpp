@@ -117,7 +117,7 @@ std::vector<std::vector<std::vector<QM31>>> evaluate_gkr_circuit(const GkrCircui
 
 GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM31>> input,
                           Blake2sChannel& channel, SumcheckBackend& backend) {
-  const auto layers = evaluate_gkr_circuit(circuit, std::move(input));
+  auto layers = evaluate_gkr_circuit(circuit, std::move(input));
   GkrProverOutput out;
   out.proof.output = layers[0];
   for (const auto& col : layers[0]) channel.mix_felts(col);
@@ -130,13 +130,19 @@ GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM3
     const QM31 alpha = channel.draw_felt();
     const ProductShape shape = layer_shape(circuit.gates[l], alpha);
     const QM31 claim = combine(claims, alpha);
-    const auto& next = layers[l + 1];
+    // Layer l + 1 is not needed after this sumcheck: its halves become the sumcheck's tables
+    // (the low half in place, so a column is never held twice).
+    auto& next = layers[l + 1];
     const size_t half = next[0].size() / 2;
     std::vector<std::vector<QM31>> mask_tables;
-    for (const auto& col : next) {
-      mask_tables.emplace_back(col.begin(), col.begin() + half);
-      mask_tables.emplace_back(col.begin() + half, col.end());
+    for (auto& col : next) {
+      std::vector<QM31> high(col.begin() + half, col.end());
+      col.resize(half);
+      col.shrink_to_fit();
+      mask_tables.push_back(std::move(col));
+      mask_tables.push_back(std::move(high));
     }
+    std::vector<std::vector<QM31>>().swap(next);
     ProductSumcheckProof layer_proof;
     std::vector<QM31> r;
     if (point.empty()) {
@@ -145,7 +151,7 @@ GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM3
       for (const auto& t : mask_tables) layer_proof.final_values.push_back(t[0]);
       channel.mix_felts(layer_proof.final_values);
     } else {
-      auto sc = prove_product_sumcheck<QM31>(shape, point, mask_tables, channel, backend, &claim);
+      auto sc = prove_product_sumcheck_owned(shape, point, std::move(mask_tables), channel, backend, &claim);
       layer_proof = std::move(sc.proof);
       r = std::move(sc.point);
     }

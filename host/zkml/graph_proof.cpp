@@ -230,7 +230,7 @@ class Prover {
         fr.denominators[b.offset + x] = z - combine(tag, alpha, tuple);
       }
     }
-    sumcheck::FractionSumProverOutput out = sumcheck::prove_fraction_sum(fr, ch_, backend_);
+    sumcheck::FractionSumProverOutput out = sumcheck::prove_fraction_sum(std::move(fr), ch_, backend_);
     proof_.lookup_gkr = std::move(out.proof);
     const std::vector<QM31>& c = out.point;
     for (const FractionBlock& b : blocks) {

@@ -41,6 +41,9 @@ uint32_t fraction_sum_vars(size_t n_fractions);
 
 FractionSumProverOutput prove_fraction_sum(const FractionColumns& fractions, Blake2sChannel& channel,
                                            SumcheckBackend& backend = default_sumcheck_backend());
+// The same proof from columns the caller gives up (they become the GKR's input layer, no copy).
+FractionSumProverOutput prove_fraction_sum(FractionColumns&& fractions, Blake2sChannel& channel,
+                                           SumcheckBackend& backend = default_sumcheck_backend());
 
 struct FractionSumVerdict {
   bool accepted = false;
