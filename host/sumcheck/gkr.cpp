@@ -80,8 +80,60 @@ size_t GkrCircuit::n_columns() const {
   return !gates.empty() && gates[0] == GkrGate::Fraction ? 2 : 1;
 }
 
-std::vector<std::vector<std::vector<QM31>>> evaluate_gkr_circuit(const GkrCircuit& circuit,
-                                                                 std::vector<std::vector<QM31>> input) {
+namespace {
+
+using Layer = std::vector<std::vector<QM31>>;  // a layer's columns (one, or p and q)
+
+// One gate on two entries of a layer (column values lo = in[x], hi = in[x + half]).
+struct Entry {
+  QM31 v[2];
+};
+
+Entry apply_gate(GkrGate gate, const Entry& lo, const Entry& hi) {
+  Entry out{};
+  switch (gate) {
+    case GkrGate::Add: out.v[0] = lo.v[0] + hi.v[0]; break;
+    case GkrGate::Mul: out.v[0] = lo.v[0] * hi.v[0]; break;
+    case GkrGate::Fraction:  // (p0 q1 + p1 q0, q0 q1)
+      out.v[0] = lo.v[0] * hi.v[1] + hi.v[0] * lo.v[1];
+      out.v[1] = lo.v[1] * hi.v[1];
+      break;
+  }
+  return out;
+}
+
+Entry entry_at(const Layer& layer, size_t x) {
+  Entry e{};
+  for (size_t c = 0; c < layer.size(); ++c) e.v[c] = layer[c][x];
+  return e;
+}
+
+void store(Layer& layer, size_t x, const Entry& e) {
+  for (size_t c = 0; c < layer.size(); ++c) layer[c][x] = e.v[c];
+}
+
+// The layer that `gate` makes from `in` (half its size).
+Layer next_layer(GkrGate gate, const Layer& in) {
+  const size_t half = in[0].size() / 2;
+  Layer out(in.size(), std::vector<QM31>(half));
+  for (size_t x = 0; x < half; ++x) store(out, x, apply_gate(gate, entry_at(in, x), entry_at(in, x + half)));
+  return out;
+}
+
+// Two layers up at once (`first` then `second`) without the middle layer: the same values as
+// next_layer(second, next_layer(first, in)), a quarter of in's size.
+Layer layer_two_up(GkrGate first, GkrGate second, const Layer& in) {
+  const size_t half = in[0].size() / 2, quarter = half / 2;
+  Layer out(in.size(), std::vector<QM31>(quarter));
+  for (size_t x = 0; x < quarter; ++x) {
+    const Entry lo = apply_gate(first, entry_at(in, x), entry_at(in, x + half));
+    const Entry hi = apply_gate(first, entry_at(in, x + quarter), entry_at(in, x + quarter + half));
+    store(out, x, apply_gate(second, lo, hi));
+  }
+  return out;
+}
+
+void check_input(const GkrCircuit& circuit, const Layer& input) {
   require_circuit(circuit);
   const size_t n_cols = circuit.n_columns();
   if (input.size() != n_cols)
@@ -92,32 +144,31 @@ std::vector<std::vector<std::vector<QM31>>> evaluate_gkr_circuit(const GkrCircui
     if (col.size() != size)
       throw Error(ErrorCategory::Usage, "gkr: input column of " + std::to_string(col.size()) +
                                             " entries, expected " + std::to_string(size));
-  std::vector<std::vector<std::vector<QM31>>> layers(circuit.gates.size() + 1);
+}
+
+}  // namespace
+
+std::vector<std::vector<std::vector<QM31>>> evaluate_gkr_circuit(const GkrCircuit& circuit,
+                                                                 std::vector<std::vector<QM31>> input) {
+  check_input(circuit, input);
+  std::vector<Layer> layers(circuit.gates.size() + 1);
   layers.back() = std::move(input);
-  for (size_t l = circuit.gates.size(); l-- > 0;) {
-    const auto& in = layers[l + 1];
-    const size_t half = in[0].size() / 2;
-    auto& out = layers[l];
-    out.assign(n_cols, std::vector<QM31>(half));
-    for (size_t x = 0; x < half; ++x) {
-      switch (circuit.gates[l]) {
-        case GkrGate::Add: out[0][x] = in[0][x] + in[0][x + half]; break;
-        case GkrGate::Mul: out[0][x] = in[0][x] * in[0][x + half]; break;
-        case GkrGate::Fraction: {
-          const QM31 p0 = in[0][x], p1 = in[0][x + half], q0 = in[1][x], q1 = in[1][x + half];
-          out[0][x] = p0 * q1 + p1 * q0;
-          out[1][x] = q0 * q1;
-          break;
-        }
-      }
-    }
-  }
+  for (size_t l = circuit.gates.size(); l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
   return layers;
 }
 
 GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM31>> input,
                           Blake2sChannel& channel, SumcheckBackend& backend) {
-  auto layers = evaluate_gkr_circuit(circuit, std::move(input));
+  check_input(circuit, input);
+  // The layers, except the one just above the input (the largest after it, half its size): it is
+  // recomputed from the input when its sumcheck comes, after the layers above it are freed, so
+  // the prover never holds the input, that layer and the rest at once.
+  const size_t depth = circuit.gates.size();
+  std::vector<Layer> layers(depth + 1);
+  layers[depth] = std::move(input);
+  const bool skip_middle = depth >= 2;
+  if (skip_middle) layers[depth - 2] = layer_two_up(circuit.gates[depth - 1], circuit.gates[depth - 2], layers[depth]);
+  for (size_t l = skip_middle ? depth - 2 : depth; l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
   GkrProverOutput out;
   out.proof.output = layers[0];
   for (const auto& col : layers[0]) channel.mix_felts(col);
@@ -133,6 +184,7 @@ GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM3
     // Layer l + 1 is not needed after this sumcheck: its halves become the sumcheck's tables
     // (the low half in place, so a column is never held twice).
     auto& next = layers[l + 1];
+    if (next.empty()) next = next_layer(circuit.gates[l + 1], layers[l + 2]);  // the skipped layer
     const size_t half = next[0].size() / 2;
     std::vector<std::vector<QM31>> mask_tables;
     for (auto& col : next) {
