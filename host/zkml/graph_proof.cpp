@@ -269,8 +269,11 @@ class Prover {
     }
     std::vector<QM31> tv(field(t).size());
     for (size_t x = 0; x < tv.size(); ++x) tv[x] = QM31(field(t)[x]);
-    const std::vector<std::vector<QM31>> tables{std::move(e), std::move(tv)};
-    auto out = sumcheck::prove_product_sumcheck<QM31>(product_shape(2), {}, tables, ch_,
+    // The two tables are given up to the backend (the largest tables of the proof: not copied).
+    std::vector<std::vector<QM31>> tables;
+    tables.push_back(std::move(e));
+    tables.push_back(std::move(tv));
+    auto out = sumcheck::prove_product_sumcheck_owned(product_shape(2), {}, std::move(tables), ch_,
                                                       backend_, &claim);
     const Claim joined{out.point, out.proof.final_values[1]};
     proof_.steps.push_back({{}, std::move(out.proof)});
@@ -385,8 +388,11 @@ class Prover {
     std::vector<QM31> tv(size_t{1} << n);
     const auto table = committed.table();
     for (size_t x = 0; x < tv.size(); ++x) tv[x] = QM31(table[x]);
-    const std::vector<std::vector<QM31>> tables{std::move(e), std::move(tv)};
-    auto out = sumcheck::prove_product_sumcheck<QM31>(product_shape(2), {}, tables, ch_,
+    // The two tables are given up to the backend (the largest tables of the proof: not copied).
+    std::vector<std::vector<QM31>> tables;
+    tables.push_back(std::move(e));
+    tables.push_back(std::move(tv));
+    auto out = sumcheck::prove_product_sumcheck_owned(product_shape(2), {}, std::move(tables), ch_,
                                                       backend_, &claim);
     const QM31 value = out.proof.final_values[1];
     proof_.steps.push_back({{}, std::move(out.proof)});
