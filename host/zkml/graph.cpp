@@ -467,7 +467,10 @@ std::vector<M31> pack(const Graph& graph, const PackedLayout& layout, const Valu
 }
 
 sumcheck::CommittedMle commit_weights(const Graph& graph, const Values& values, unsigned n_threads) {
-  return commit_packed(graph, TensorKind::Weight, values, n_threads);
+  // The weights' encoding (4x the model in M31) is not kept: every opening re-encodes the table.
+  const PackedLayout layout = packed_layout(graph, TensorKind::Weight);
+  return sumcheck::CommittedMle::commit(pack(graph, layout, values), sumcheck::default_log_rows(layout.n_vars), {},
+                                        n_threads, sumcheck::MleEncodingStorage::Recomputed);
 }
 
 sumcheck::CommittedMle commit_packed(const Graph& graph, TensorKind kind, const Values& values, unsigned n_threads) {
