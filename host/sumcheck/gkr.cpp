@@ -1,6 +1,7 @@
 // GKR for binary-tree layered circuits (see ptvm/sumcheck/gkr.hpp).
 #include "ptvm/sumcheck/gkr.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <string>
 
@@ -157,18 +158,13 @@ std::vector<std::vector<std::vector<QM31>>> evaluate_gkr_circuit(const GkrCircui
   return layers;
 }
 
-GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM31>> input,
-                          Blake2sChannel& channel, SumcheckBackend& backend) {
-  check_input(circuit, input);
-  // The layers, except the one just above the input (the largest after it, half its size): it is
-  // recomputed from the input when its sumcheck comes, after the layers above it are freed, so
-  // the prover never holds the input, that layer and the rest at once.
+namespace {
+
+// The proof from the layers, output first. A layer that is empty when its sumcheck comes is
+// computed then: the input with `fill`, the layer above the input from the input.
+GkrProverOutput prove_layers(const GkrCircuit& circuit, std::vector<Layer> layers, const GkrInputFill* fill,
+                             Blake2sChannel& channel, SumcheckBackend& backend) {
   const size_t depth = circuit.gates.size();
-  std::vector<Layer> layers(depth + 1);
-  layers[depth] = std::move(input);
-  const bool skip_middle = depth >= 2;
-  if (skip_middle) layers[depth - 2] = layer_two_up(circuit.gates[depth - 1], circuit.gates[depth - 2], layers[depth]);
-  for (size_t l = skip_middle ? depth - 2 : depth; l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
   GkrProverOutput out;
   out.proof.output = layers[0];
   for (const auto& col : layers[0]) channel.mix_felts(col);
@@ -184,7 +180,14 @@ GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM3
     // Layer l + 1 is not needed after this sumcheck: its halves become the sumcheck's tables
     // (the low half in place, so a column is never held twice).
     auto& next = layers[l + 1];
-    if (next.empty()) next = next_layer(circuit.gates[l + 1], layers[l + 2]);  // the skipped layer
+    if (next.empty() && l + 1 == depth) {  // the input, generated now
+      const size_t size = size_t{1} << circuit.n_input_vars();
+      next.assign(circuit.n_columns(), std::vector<QM31>(size));
+      QM31* ptrs[2] = {next[0].data(), next.size() > 1 ? next[1].data() : nullptr};
+      (*fill)(0, size, ptrs);
+    } else if (next.empty()) {
+      next = next_layer(circuit.gates[l + 1], layers[l + 2]);  // the skipped layer
+    }
     const size_t half = next[0].size() / 2;
     std::vector<std::vector<QM31>> mask_tables;
     for (auto& col : next) {
@@ -215,6 +218,46 @@ GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM3
   out.input_point = std::move(point);
   out.input_claims = std::move(claims);
   return out;
+}
+
+}  // namespace
+
+GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM31>> input,
+                          Blake2sChannel& channel, SumcheckBackend& backend) {
+  check_input(circuit, input);
+  // The layers, except the one just above the input (the largest after it, half its size): it is
+  // recomputed from the input when its sumcheck comes, after the layers above it are freed, so
+  // the prover never holds the input, that layer and the rest at once.
+  const size_t depth = circuit.gates.size();
+  std::vector<Layer> layers(depth + 1);
+  layers[depth] = std::move(input);
+  const bool skip_middle = depth >= 2;
+  if (skip_middle) layers[depth - 2] = layer_two_up(circuit.gates[depth - 1], circuit.gates[depth - 2], layers[depth]);
+  for (size_t l = skip_middle ? depth - 2 : depth; l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
+  return prove_layers(circuit, std::move(layers), nullptr, channel, backend);
+}
+
+GkrProverOutput prove_gkr(const GkrCircuit& circuit, const GkrInputFill& fill, Blake2sChannel& channel,
+                          SumcheckBackend& backend) {
+  require_circuit(circuit);
+  const size_t depth = circuit.gates.size(), n_cols = circuit.n_columns();
+  const size_t size = size_t{1} << circuit.n_input_vars(), half = size / 2;
+  std::vector<Layer> layers(depth + 1);
+  // The layer above the input from the input's two halves, chunk by chunk (the input is not held).
+  const size_t chunk = std::min<size_t>(half, size_t{1} << 14);
+  Layer low(n_cols, std::vector<QM31>(chunk)), high(n_cols, std::vector<QM31>(chunk));
+  QM31* low_ptrs[2] = {low[0].data(), n_cols > 1 ? low[1].data() : nullptr};
+  QM31* high_ptrs[2] = {high[0].data(), n_cols > 1 ? high[1].data() : nullptr};
+  Layer& above = layers[depth - 1];
+  above.assign(n_cols, std::vector<QM31>(half));
+  for (size_t x0 = 0; x0 < half; x0 += chunk) {
+    fill(x0, x0 + chunk, low_ptrs);
+    fill(half + x0, half + x0 + chunk, high_ptrs);
+    for (size_t x = 0; x < chunk; ++x)
+      store(above, x0 + x, apply_gate(circuit.gates[depth - 1], entry_at(low, x), entry_at(high, x)));
+  }
+  for (size_t l = depth - 1; l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
+  return prove_layers(circuit, std::move(layers), &fill, channel, backend);
 }
 
 GkrVerdict verify_gkr(const GkrCircuit& circuit, const GkrProof& proof, Blake2sChannel& channel) {

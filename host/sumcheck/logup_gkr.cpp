@@ -79,6 +79,20 @@ FractionSumProverOutput prove_fraction_sum(FractionColumns&& fractions, Blake2sC
   return out;
 }
 
+FractionSumProverOutput prove_fraction_sum(uint32_t n_vars, const GkrInputFill& fill, Blake2sChannel& channel,
+                                           SumcheckBackend& backend) {
+  if (n_vars == 0 || n_vars > 40)
+    throw Error(ErrorCategory::Usage, "prove_fraction_sum: " + std::to_string(n_vars) + " variables (1..40)");
+  FractionSumProverOutput out;
+  out.n_vars = n_vars;
+  auto g = prove_gkr(fraction_circuit(n_vars), fill, channel, backend);
+  out.proof = std::move(g.proof);
+  out.point = std::move(g.input_point);
+  out.numerator_claim = g.input_claims[0];
+  out.denominator_claim = g.input_claims[1];
+  return out;
+}
+
 FractionSumVerdict verify_fraction_sum(uint32_t n_vars, const GkrProof& proof, Blake2sChannel& channel) {
   FractionSumVerdict v;
   if (n_vars == 0 || n_vars > 40) {

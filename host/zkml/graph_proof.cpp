@@ -206,31 +206,39 @@ class Prover {
     const QM31 z = rel[0], alpha = rel[1];
     uint32_t n = 0;
     const auto blocks = fraction_blocks(g_, &n);
-    sumcheck::FractionColumns fr;
-    fr.numerators.assign(size_t{1} << n, QM31::zero());
-    fr.denominators.assign(size_t{1} << n, QM31::one());
-    std::vector<QM31> tuple;
-    for (const FractionBlock& b : blocks) {
-      const uint32_t lc = block_cols(g_, b);
-      const size_t size = size_t{1} << b.n_vars;
-      const M31 tag = block_tag(g_, b);
-      const Table* table = b.is_table ? &g_.tables()[b.index] : nullptr;
-      for (size_t x = 0; x < size; ++x) {
-        tuple.clear();
-        if (table && !table->public_columns.empty()) {
-          for (const auto& col : table->public_columns) tuple.push_back(QM31(to_field(col[x])));
-        } else {
-          for (const Operand& op : block_operands(g_, b)) {
-            const size_t i = x >> lc, j = x & ((size_t{1} << lc) - 1);
-            const size_t idx = op.broadcast == Broadcast::None ? x : op.broadcast == Broadcast::Rows ? i : j;
-            tuple.push_back(QM31(field(op.tensor)[idx]));
-          }
-        }
-        fr.numerators[b.offset + x] = table ? -QM31(field(table->multiplicities)[x]) : QM31::one();
-        fr.denominators[b.offset + x] = z - combine(tag, alpha, tuple);
+    // The fraction columns as a function of the position (numerators, denominators; padding
+    // p = 0, q = 1): the GKR generates them in chunks instead of holding them beside its layers.
+    const auto fill = [&](size_t begin, size_t end, QM31* const* cols) {
+      for (size_t pos = begin; pos < end; ++pos) {
+        cols[0][pos - begin] = QM31::zero();
+        cols[1][pos - begin] = QM31::one();
       }
-    }
-    sumcheck::FractionSumProverOutput out = sumcheck::prove_fraction_sum(std::move(fr), ch_, backend_);
+      std::vector<QM31> tuple;
+      for (const FractionBlock& b : blocks) {
+        const size_t size = size_t{1} << b.n_vars;
+        const size_t lo = std::max(begin, b.offset), hi = std::min(end, b.offset + size);
+        if (lo >= hi) continue;
+        const uint32_t lc = block_cols(g_, b);
+        const M31 tag = block_tag(g_, b);
+        const Table* table = b.is_table ? &g_.tables()[b.index] : nullptr;
+        for (size_t pos = lo; pos < hi; ++pos) {
+          const size_t x = pos - b.offset;
+          tuple.clear();
+          if (table && !table->public_columns.empty()) {
+            for (const auto& col : table->public_columns) tuple.push_back(QM31(to_field(col[x])));
+          } else {
+            for (const Operand& op : block_operands(g_, b)) {
+              const size_t i = x >> lc, j = x & ((size_t{1} << lc) - 1);
+              const size_t idx = op.broadcast == Broadcast::None ? x : op.broadcast == Broadcast::Rows ? i : j;
+              tuple.push_back(QM31(field(op.tensor)[idx]));
+            }
+          }
+          cols[0][pos - begin] = table ? -QM31(field(table->multiplicities)[x]) : QM31::one();
+          cols[1][pos - begin] = z - combine(tag, alpha, tuple);
+        }
+      }
+    };
+    sumcheck::FractionSumProverOutput out = sumcheck::prove_fraction_sum(n, fill, ch_, backend_);
     proof_.lookup_gkr = std::move(out.proof);
     const std::vector<QM31>& c = out.point;
     for (const FractionBlock& b : blocks) {
