@@ -60,9 +60,9 @@ struct ProveBlockArguments {
   bool no_memory_check = false;
 };
 
-// The prover's memory, measured: about 95 bytes per padded weight (peak RSS over the MLEs'
-// weights at seq_len 1, the Qwen3/8 shape: 1.23 GiB over 14.2 M; README's zkML section). MemAvailable from /proc/meminfo (0: unknown).
-constexpr double kProverBytesPerPaddedWeight = 95.0;
+// The prover's memory, measured: about 85 bytes per padded weight (peak RSS over the MLEs'
+// weights at seq_len 1, the Qwen3/8 shape: 1.10 GiB over 14.2 M; README's zkML section). MemAvailable from /proc/meminfo (0: unknown).
+constexpr double kProverBytesPerPaddedWeight = 85.0;
 double available_memory_bytes() {
   std::ifstream in("/proc/meminfo");
   std::string key;
@@ -179,7 +179,7 @@ Action add_prove_block_command(CLI::App& app) {
   cmd->add_option("-o,--output", args->output, "the proof file (PTVMBLKP)")->required()->type_name("FILE");
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->add_flag("--no-memory-check", args->no_memory_check,
-                "prove even when the shape's estimated prover memory (~95 B per padded weight) is above MemAvailable");
+                "prove even when the shape's estimated prover memory (~85 B per padded weight) is above MemAvailable");
   cmd->footer("Examples:\n"
               "  tvm prove-block --shape d_model=256,q_heads=4,kv_heads=2,head_dim=64,ffn=1024,seq_len=16 --seed 1 -o b.proof\n"
               "  tvm prove-block --shape d_model=64,q_heads=2,kv_heads=1,head_dim=32,ffn=128,seq_len=8 --decode-steps 4 -o d.proof\n"
@@ -198,7 +198,7 @@ Action add_prove_block_command(CLI::App& app) {
       auto gib = [](double b) { return std::to_string(int64_t(b / (1024.0 * 1024.0 * 1024.0) + 0.5)); };
       throw Error(ErrorCategory::Usage, "prove-block: shape " + shape.to_string() + " needs about " + gib(need) +
                                             " GiB of prover memory (" + std::to_string(padded_weights) +
-                                            " padded weights x ~95 B) but " + gib(have) +
+                                            " padded weights x ~85 B) but " + gib(have) +
                                             " GiB are available; --no-memory-check tries anyway");
     }
     ordered_json j;
