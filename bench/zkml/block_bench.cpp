@@ -4,8 +4,9 @@
 //     seq_len 16 (issue #16's target: prove <= 30 s, verify <= 200 ms on the 2-core machine).
 //     Timed: the forward pass and prove_block (the weights are committed once, outside: commit_ms).
 //     Counters: forward_ms, prove_ms (per iteration), verify_ms (median of 5 verify_block runs),
-//     proof_bytes (the PTVMBLKP file), commit_ms, weights, peak_rss_mib, quant_rel_rms (the
-//     quantized output against the float reference).
+//     proof_bytes (the PTVMBLKP file), commit_ms, weights (real), padded_weights (the MLEs'),
+//     peak_rss_mib, peak_rss_bytes_per_weight (peak RSS / real weights), quant_rel_rms (the
+//     quantized output against the float reference). Shapes need not be powers of two.
 //   BM_DecodeStep: the same shape's model, 4 decode steps over a 16-row KV cache; prove_ms per step,
 //     verify_ms for the whole chain.
 //   BM_BlockCustom (opt-in): PTVM_ZKML_BENCH_SHAPE="d_model=...,q_heads=...,..." adds that shape.
@@ -62,7 +63,7 @@ void run_block(benchmark::State& state, const BlockShape& shape) {
   }
   std::sort(verify.begin(), verify.end());
   size_t n_weights = 0;
-  for (TensorId w : block.weights) n_weights += block.graph.tensors()[w].size();
+  for (TensorId w : block.weights) n_weights += block.graph.tensors()[w].real_size();
   const double n = double(state.iterations());
   state.counters["forward_ms"] = forward_ms / n;
   state.counters["prove_ms"] = prove_ms / n;
@@ -71,6 +72,12 @@ void run_block(benchmark::State& state, const BlockShape& shape) {
   state.counters["commit_ms"] = commit_ms;
   state.counters["weights"] = double(n_weights);
   state.counters["peak_rss_mib"] = peak_rss_mib();
+  // The prover's memory per real weight (the process's peak RSS: model, commitment, forward pass,
+  // proof; the padded weights are what the MLEs hold: padded_weights).
+  state.counters["peak_rss_bytes_per_weight"] = peak_rss_mib() * 1048576.0 / double(n_weights);
+  size_t padded = 0;
+  for (TensorId w : block.weights) padded += block.graph.tensors()[w].size();
+  state.counters["padded_weights"] = double(padded);
   state.counters["quant_rel_rms"] = quantization_error(block, v).relative_rms;
   state.SetLabel(shape.to_string());
 }

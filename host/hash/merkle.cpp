@@ -221,6 +221,13 @@ MerkleTree MerkleTree::commit(std::vector<std::span<const M31>> columns, unsigne
 }
 
 Blake2sHash MerkleTree::node(uint32_t layer_log_size, size_t index) const {
+  if (columns_forgotten_ && layer_log_size > stored_max_log_size_ && layer_log_size <= max_log_size_)
+    throw Error(ErrorCategory::Usage, "MerkleTree::node: an unstored layer and the columns were forgotten");
+  return node_from(layer_log_size, index, columns_);
+}
+
+Blake2sHash MerkleTree::node_from(uint32_t layer_log_size, size_t index,
+                                  std::span<const std::span<const M31>> columns) const {
   if (layer_log_size > max_log_size_ || index >> layer_log_size != 0) {
     throw Error(ErrorCategory::Usage, "MerkleTree::node: no node " +
                                           merkle_position_text(layer_log_size, index));
@@ -235,14 +242,31 @@ Blake2sHash MerkleTree::node(uint32_t layer_log_size, size_t index) const {
   // Not stored: recompute from the children (recursively) and this layer's column values.
   std::optional<std::pair<Blake2sHash, Blake2sHash>> children;
   if (layer_log_size < max_log_size_) {
-    children.emplace(node(layer_log_size + 1, 2 * index), node(layer_log_size + 1, 2 * index + 1));
+    children.emplace(node_from(layer_log_size + 1, 2 * index, columns),
+                     node_from(layer_log_size + 1, 2 * index + 1, columns));
   }
   std::vector<M31> values;
-  for (size_t c : columns_by_log_size_[layer_log_size]) values.push_back(columns_[c][index]);
+  for (size_t c : columns_by_log_size_[layer_log_size]) values.push_back(columns[c][index]);
   return merkle_node_hash(children, values);
 }
 
 MerkleTree::Opening MerkleTree::decommit(const QueriesPerLogSize& queries) const {
+  if (columns_forgotten_)
+    throw Error(ErrorCategory::Usage, "MerkleTree::decommit: the columns were forgotten; give them again");
+  return decommit(queries, columns_);
+}
+
+MerkleTree::Opening MerkleTree::decommit(const QueriesPerLogSize& queries,
+                                         std::span<const std::span<const M31>> columns) const {
+  if (columns.size() != column_log_sizes_.size())
+    throw Error(ErrorCategory::Usage, "MerkleTree::decommit: " + std::to_string(columns.size()) +
+                                          " columns given, " + std::to_string(column_log_sizes_.size()) +
+                                          " committed");
+  for (size_t c = 0; c < columns.size(); ++c)
+    if (columns[c].size() != size_t{1} << column_log_sizes_[c])
+      throw Error(ErrorCategory::Usage, "MerkleTree::decommit: column " + std::to_string(c) + " of " +
+                                            std::to_string(columns[c].size()) + " values, committed with 2^" +
+                                            std::to_string(column_log_sizes_[c]));
   std::vector<size_t> n_columns_per_log_size(columns_by_log_size_.size());
   for (size_t k = 0; k < columns_by_log_size_.size(); ++k) {
     n_columns_per_log_size[k] = columns_by_log_size_[k].size();
@@ -251,11 +275,11 @@ MerkleTree::Opening MerkleTree::decommit(const QueriesPerLogSize& queries) const
     throw Error(ErrorCategory::Usage, "MerkleTree::decommit: " + *reason);
   }
   Opening opening;
-  if (columns_.empty()) return opening;
+  if (columns.empty()) return opening;
   detail::merkle_decommit_walk(
       max_log_size_, queries, columns_by_log_size_,
-      [this](uint32_t layer, size_t index) { return node(layer, index); },
-      [this](size_t column, size_t index) { return columns_[column][index]; },
+      [this, columns](uint32_t layer, size_t index) { return node_from(layer, index, columns); },
+      [columns](size_t column, size_t index) { return columns[column][index]; },
       opening.queried_values, opening.decommitment.hash_witness,
       opening.decommitment.column_witness);
   return opening;

@@ -169,7 +169,7 @@ CommittedLookupProof prove_committed_lookups(std::span<const CommittedLookupWitn
       fractions.denominators[b.offset + r] = z - comb;
     }
   }
-  FractionSumProverOutput gkr = prove_fraction_sum(fractions, channel, backend);
+  FractionSumProverOutput gkr = prove_fraction_sum(std::move(fractions), channel, backend);
   CommittedLookupProof proof;
   proof.gkr = std::move(gkr.proof);
   proof.instances.resize(instances.size());

@@ -122,6 +122,26 @@ class CpuSumcheckBackend final : public SumcheckBackend {
                                               std::span<const QM31> eq_point) override {
     return load(tables, eq_point);
   }
+  std::unique_ptr<SumcheckTables> load_owned_tables(std::vector<std::vector<QM31>>&& tables,
+                                                    std::span<const QM31> eq_point) override {
+    // load()'s checks, then the tables moved in (no second copy).
+    if (tables.empty()) throw Error(ErrorCategory::Usage, "load_tables: no table");
+    const unsigned vars = log2_table_size(tables[0].size(), "load_tables");
+    for (size_t j = 0; j < tables.size(); ++j)
+      if (tables[j].size() != tables[0].size())
+        throw Error(ErrorCategory::Usage, "load_tables: tables of different sizes");
+    if (!eq_point.empty() && eq_point.size() != vars)
+      throw Error(ErrorCategory::Usage, "load_tables: an eq point of " + std::to_string(eq_point.size()) +
+                                            " coordinates for " + std::to_string(vars) + " variables");
+    auto out = std::make_unique<CpuTables>();
+    out->vars = vars;
+    out->tables = std::move(tables);
+    if (!eq_point.empty()) {
+      out->eq_point.assign(eq_point.begin(), eq_point.end());
+      out->eq_weights = sumcheck::eq_table(eq_point.subspan(1));
+    }
+    return out;
+  }
 
   std::vector<QM31> sumcheck_round(const SumcheckTables& resident, const ProductShape& shape,
                                    uint32_t degree) override {

@@ -1,6 +1,7 @@
 // GKR for binary-tree layered circuits (see ptvm/sumcheck/gkr.hpp).
 #include "ptvm/sumcheck/gkr.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <string>
 
@@ -80,8 +81,60 @@ size_t GkrCircuit::n_columns() const {
   return !gates.empty() && gates[0] == GkrGate::Fraction ? 2 : 1;
 }
 
-std::vector<std::vector<std::vector<QM31>>> evaluate_gkr_circuit(const GkrCircuit& circuit,
-                                                                 std::vector<std::vector<QM31>> input) {
+namespace {
+
+using Layer = std::vector<std::vector<QM31>>;  // a layer's columns (one, or p and q)
+
+// One gate on two entries of a layer (column values lo = in[x], hi = in[x + half]).
+struct Entry {
+  QM31 v[2];
+};
+
+Entry apply_gate(GkrGate gate, const Entry& lo, const Entry& hi) {
+  Entry out{};
+  switch (gate) {
+    case GkrGate::Add: out.v[0] = lo.v[0] + hi.v[0]; break;
+    case GkrGate::Mul: out.v[0] = lo.v[0] * hi.v[0]; break;
+    case GkrGate::Fraction:  // (p0 q1 + p1 q0, q0 q1)
+      out.v[0] = lo.v[0] * hi.v[1] + hi.v[0] * lo.v[1];
+      out.v[1] = lo.v[1] * hi.v[1];
+      break;
+  }
+  return out;
+}
+
+Entry entry_at(const Layer& layer, size_t x) {
+  Entry e{};
+  for (size_t c = 0; c < layer.size(); ++c) e.v[c] = layer[c][x];
+  return e;
+}
+
+void store(Layer& layer, size_t x, const Entry& e) {
+  for (size_t c = 0; c < layer.size(); ++c) layer[c][x] = e.v[c];
+}
+
+// The layer that `gate` makes from `in` (half its size).
+Layer next_layer(GkrGate gate, const Layer& in) {
+  const size_t half = in[0].size() / 2;
+  Layer out(in.size(), std::vector<QM31>(half));
+  for (size_t x = 0; x < half; ++x) store(out, x, apply_gate(gate, entry_at(in, x), entry_at(in, x + half)));
+  return out;
+}
+
+// Two layers up at once (`first` then `second`) without the middle layer: the same values as
+// next_layer(second, next_layer(first, in)), a quarter of in's size.
+Layer layer_two_up(GkrGate first, GkrGate second, const Layer& in) {
+  const size_t half = in[0].size() / 2, quarter = half / 2;
+  Layer out(in.size(), std::vector<QM31>(quarter));
+  for (size_t x = 0; x < quarter; ++x) {
+    const Entry lo = apply_gate(first, entry_at(in, x), entry_at(in, x + half));
+    const Entry hi = apply_gate(first, entry_at(in, x + quarter), entry_at(in, x + quarter + half));
+    store(out, x, apply_gate(second, lo, hi));
+  }
+  return out;
+}
+
+void check_input(const GkrCircuit& circuit, const Layer& input) {
   require_circuit(circuit);
   const size_t n_cols = circuit.n_columns();
   if (input.size() != n_cols)
@@ -92,32 +145,26 @@ std::vector<std::vector<std::vector<QM31>>> evaluate_gkr_circuit(const GkrCircui
     if (col.size() != size)
       throw Error(ErrorCategory::Usage, "gkr: input column of " + std::to_string(col.size()) +
                                             " entries, expected " + std::to_string(size));
-  std::vector<std::vector<std::vector<QM31>>> layers(circuit.gates.size() + 1);
+}
+
+}  // namespace
+
+std::vector<std::vector<std::vector<QM31>>> evaluate_gkr_circuit(const GkrCircuit& circuit,
+                                                                 std::vector<std::vector<QM31>> input) {
+  check_input(circuit, input);
+  std::vector<Layer> layers(circuit.gates.size() + 1);
   layers.back() = std::move(input);
-  for (size_t l = circuit.gates.size(); l-- > 0;) {
-    const auto& in = layers[l + 1];
-    const size_t half = in[0].size() / 2;
-    auto& out = layers[l];
-    out.assign(n_cols, std::vector<QM31>(half));
-    for (size_t x = 0; x < half; ++x) {
-      switch (circuit.gates[l]) {
-        case GkrGate::Add: out[0][x] = in[0][x] + in[0][x + half]; break;
-        case GkrGate::Mul: out[0][x] = in[0][x] * in[0][x + half]; break;
-        case GkrGate::Fraction: {
-          const QM31 p0 = in[0][x], p1 = in[0][x + half], q0 = in[1][x], q1 = in[1][x + half];
-          out[0][x] = p0 * q1 + p1 * q0;
-          out[1][x] = q0 * q1;
-          break;
-        }
-      }
-    }
-  }
+  for (size_t l = circuit.gates.size(); l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
   return layers;
 }
 
-GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM31>> input,
-                          Blake2sChannel& channel, SumcheckBackend& backend) {
-  const auto layers = evaluate_gkr_circuit(circuit, std::move(input));
+namespace {
+
+// The proof from the layers, output first. A layer that is empty when its sumcheck comes is
+// computed then: the input with `fill`, the layer above the input from the input.
+GkrProverOutput prove_layers(const GkrCircuit& circuit, std::vector<Layer> layers, const GkrInputFill* fill,
+                             Blake2sChannel& channel, SumcheckBackend& backend) {
+  const size_t depth = circuit.gates.size();
   GkrProverOutput out;
   out.proof.output = layers[0];
   for (const auto& col : layers[0]) channel.mix_felts(col);
@@ -130,13 +177,27 @@ GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM3
     const QM31 alpha = channel.draw_felt();
     const ProductShape shape = layer_shape(circuit.gates[l], alpha);
     const QM31 claim = combine(claims, alpha);
-    const auto& next = layers[l + 1];
+    // Layer l + 1 is not needed after this sumcheck: its halves become the sumcheck's tables
+    // (the low half in place, so a column is never held twice).
+    auto& next = layers[l + 1];
+    if (next.empty() && l + 1 == depth) {  // the input, generated now
+      const size_t size = size_t{1} << circuit.n_input_vars();
+      next.assign(circuit.n_columns(), std::vector<QM31>(size));
+      QM31* ptrs[2] = {next[0].data(), next.size() > 1 ? next[1].data() : nullptr};
+      (*fill)(0, size, ptrs);
+    } else if (next.empty()) {
+      next = next_layer(circuit.gates[l + 1], layers[l + 2]);  // the skipped layer
+    }
     const size_t half = next[0].size() / 2;
     std::vector<std::vector<QM31>> mask_tables;
-    for (const auto& col : next) {
-      mask_tables.emplace_back(col.begin(), col.begin() + half);
-      mask_tables.emplace_back(col.begin() + half, col.end());
+    for (auto& col : next) {
+      std::vector<QM31> high(col.begin() + half, col.end());
+      col.resize(half);
+      col.shrink_to_fit();
+      mask_tables.push_back(std::move(col));
+      mask_tables.push_back(std::move(high));
     }
+    std::vector<std::vector<QM31>>().swap(next);
     ProductSumcheckProof layer_proof;
     std::vector<QM31> r;
     if (point.empty()) {
@@ -145,7 +206,7 @@ GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM3
       for (const auto& t : mask_tables) layer_proof.final_values.push_back(t[0]);
       channel.mix_felts(layer_proof.final_values);
     } else {
-      auto sc = prove_product_sumcheck<QM31>(shape, point, mask_tables, channel, backend, &claim);
+      auto sc = prove_product_sumcheck_owned(shape, point, std::move(mask_tables), channel, backend, &claim);
       layer_proof = std::move(sc.proof);
       r = std::move(sc.point);
     }
@@ -157,6 +218,46 @@ GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM3
   out.input_point = std::move(point);
   out.input_claims = std::move(claims);
   return out;
+}
+
+}  // namespace
+
+GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM31>> input,
+                          Blake2sChannel& channel, SumcheckBackend& backend) {
+  check_input(circuit, input);
+  // The layers, except the one just above the input (the largest after it, half its size): it is
+  // recomputed from the input when its sumcheck comes, after the layers above it are freed, so
+  // the prover never holds the input, that layer and the rest at once.
+  const size_t depth = circuit.gates.size();
+  std::vector<Layer> layers(depth + 1);
+  layers[depth] = std::move(input);
+  const bool skip_middle = depth >= 2;
+  if (skip_middle) layers[depth - 2] = layer_two_up(circuit.gates[depth - 1], circuit.gates[depth - 2], layers[depth]);
+  for (size_t l = skip_middle ? depth - 2 : depth; l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
+  return prove_layers(circuit, std::move(layers), nullptr, channel, backend);
+}
+
+GkrProverOutput prove_gkr(const GkrCircuit& circuit, const GkrInputFill& fill, Blake2sChannel& channel,
+                          SumcheckBackend& backend) {
+  require_circuit(circuit);
+  const size_t depth = circuit.gates.size(), n_cols = circuit.n_columns();
+  const size_t size = size_t{1} << circuit.n_input_vars(), half = size / 2;
+  std::vector<Layer> layers(depth + 1);
+  // The layer above the input from the input's two halves, chunk by chunk (the input is not held).
+  const size_t chunk = std::min<size_t>(half, size_t{1} << 14);
+  Layer low(n_cols, std::vector<QM31>(chunk)), high(n_cols, std::vector<QM31>(chunk));
+  QM31* low_ptrs[2] = {low[0].data(), n_cols > 1 ? low[1].data() : nullptr};
+  QM31* high_ptrs[2] = {high[0].data(), n_cols > 1 ? high[1].data() : nullptr};
+  Layer& above = layers[depth - 1];
+  above.assign(n_cols, std::vector<QM31>(half));
+  for (size_t x0 = 0; x0 < half; x0 += chunk) {
+    fill(x0, x0 + chunk, low_ptrs);
+    fill(half + x0, half + x0 + chunk, high_ptrs);
+    for (size_t x = 0; x < chunk; ++x)
+      store(above, x0 + x, apply_gate(circuit.gates[depth - 1], entry_at(low, x), entry_at(high, x)));
+  }
+  for (size_t l = depth - 1; l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
+  return prove_layers(circuit, std::move(layers), &fill, channel, backend);
 }
 
 GkrVerdict verify_gkr(const GkrCircuit& circuit, const GkrProof& proof, Blake2sChannel& channel) {

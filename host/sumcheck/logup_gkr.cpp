@@ -55,6 +55,11 @@ uint32_t fraction_sum_vars(size_t n) {
 
 FractionSumProverOutput prove_fraction_sum(const FractionColumns& fractions, Blake2sChannel& channel,
                                            SumcheckBackend& backend) {
+  return prove_fraction_sum(FractionColumns(fractions), channel, backend);
+}
+
+FractionSumProverOutput prove_fraction_sum(FractionColumns&& fractions, Blake2sChannel& channel,
+                                           SumcheckBackend& backend) {
   const size_t n = fractions.numerators.size();
   if (n == 0 || fractions.denominators.size() != n)
     throw Error(ErrorCategory::Usage, "prove_fraction_sum: numerators and denominators of one length >= 1");
@@ -62,11 +67,25 @@ FractionSumProverOutput prove_fraction_sum(const FractionColumns& fractions, Bla
   out.n_vars = fraction_sum_vars(n);
   const size_t size = size_t{1} << out.n_vars;
   std::vector<std::vector<QM31>> input(2);
-  input[0] = fractions.numerators;
-  input[1] = fractions.denominators;
+  input[0] = std::move(fractions.numerators);
+  input[1] = std::move(fractions.denominators);
   input[0].resize(size, QM31::zero());
   input[1].resize(size, QM31::one());
   auto g = prove_gkr(fraction_circuit(out.n_vars), std::move(input), channel, backend);
+  out.proof = std::move(g.proof);
+  out.point = std::move(g.input_point);
+  out.numerator_claim = g.input_claims[0];
+  out.denominator_claim = g.input_claims[1];
+  return out;
+}
+
+FractionSumProverOutput prove_fraction_sum(uint32_t n_vars, const GkrInputFill& fill, Blake2sChannel& channel,
+                                           SumcheckBackend& backend) {
+  if (n_vars == 0 || n_vars > 40)
+    throw Error(ErrorCategory::Usage, "prove_fraction_sum: " + std::to_string(n_vars) + " variables (1..40)");
+  FractionSumProverOutput out;
+  out.n_vars = n_vars;
+  auto g = prove_gkr(fraction_circuit(n_vars), fill, channel, backend);
   out.proof = std::move(g.proof);
   out.point = std::move(g.input_point);
   out.numerator_claim = g.input_claims[0];

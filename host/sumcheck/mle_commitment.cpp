@@ -64,7 +64,7 @@ uint32_t default_log_rows(uint32_t n_vars) {
 }
 
 CommittedMle CommittedMle::commit(std::vector<M31> table, uint32_t log_rows, const MleCommitmentParams& params,
-                                  unsigned n_threads) {
+                                  unsigned n_threads, MleEncodingStorage storage) {
   CommittedMle m;
   m.commitment_.n_vars = log2_table_size(table.size(), "CommittedMle::commit");
   m.commitment_.log_rows = log_rows;
@@ -72,15 +72,25 @@ CommittedMle CommittedMle::commit(std::vector<M31> table, uint32_t log_rows, con
   m.commitment_.n_queries = params.n_queries;
   if (auto bad = check_params(m.commitment_)) throw Error(ErrorCategory::Usage, *bad);
   m.table_ = std::move(table);
-  const size_t rows = size_t{1} << log_rows, cols = size_t{1} << m.commitment_.log_cols();
-  std::vector<std::vector<M31>> row_values(rows);
-  for (size_t i = 0; i < rows; ++i) row_values[i].assign(m.table_.begin() + i * cols, m.table_.begin() + (i + 1) * cols);
-  const auto tree = circle::precompute_twiddles_for_log(m.commitment_.log_cols() + params.log_blowup);
-  m.encoded_rows_ = circle::extend_columns_bitrev(row_values, params.log_blowup, tree, n_threads);
+  m.n_threads_ = n_threads;
+  m.encoded_rows_ = m.encode_rows();
   std::vector<std::span<const M31>> columns(m.encoded_rows_.begin(), m.encoded_rows_.end());
   m.tree_ = std::make_unique<hash::MerkleTree>(hash::MerkleTree::commit(columns, n_threads));
   m.commitment_.root = m.tree_->root();
+  if (storage == MleEncodingStorage::Recomputed) {
+    m.tree_->forget_columns();
+    std::vector<std::vector<M31>>().swap(m.encoded_rows_);
+  }
   return m;
+}
+
+// Every row of the table encoded with the row code (the same values at commit and at open).
+std::vector<std::vector<M31>> CommittedMle::encode_rows() const {
+  const size_t rows = size_t{1} << commitment_.log_rows, cols = size_t{1} << commitment_.log_cols();
+  std::vector<std::vector<M31>> row_values(rows);
+  for (size_t i = 0; i < rows; ++i) row_values[i].assign(table_.begin() + i * cols, table_.begin() + (i + 1) * cols);
+  const auto tree = circle::precompute_twiddles_for_log(commitment_.log_cols() + commitment_.log_blowup);
+  return circle::extend_columns_bitrev(row_values, commitment_.log_blowup, tree, n_threads_);
 }
 
 QM31 CommittedMle::evaluate(std::span<const QM31> point) const { return evaluate_mle<M31>(table_, point); }
@@ -110,7 +120,11 @@ MleOpeningProof CommittedMle::open(std::span<const QM31> point, QM31 value, hash
   const std::vector<size_t> positions = channel.draw_distinct_queries(code_log, c.n_queries);
   hash::QueriesPerLogSize queries;
   queries[code_log] = positions;
-  auto opening = tree_->decommit(queries);
+  std::vector<std::vector<M31>> recomputed;
+  if (encoded_rows_.empty()) recomputed = encode_rows();  // MleEncodingStorage::Recomputed
+  const auto& encoded = encoded_rows_.empty() ? recomputed : encoded_rows_;
+  const std::vector<std::span<const M31>> columns(encoded.begin(), encoded.end());
+  auto opening = tree_->decommit(queries, columns);
   proof.queried_values = std::move(opening.queried_values);
   proof.decommitment = std::move(opening.decommitment);
   (void)channel.draw_felt();  // gamma, the verifier's (the transcripts stay in step)

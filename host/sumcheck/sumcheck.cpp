@@ -121,12 +121,11 @@ QM31 product_sum(const ProductShape& shape, std::span<const QM31> eq_point,
   return sum;
 }
 
+namespace {
+
 template <class F>
-ProductSumcheckProverOutput prove_product_sumcheck(const ProductShape& shape,
-                                                   std::span<const QM31> eq_point,
-                                                   std::span<const std::vector<F>> tables,
-                                                   Blake2sChannel& channel, SumcheckBackend& backend,
-                                                   const QM31* claim_override) {
+void check_product_tables(const ProductShape& shape, std::span<const QM31> eq_point,
+                          std::span<const std::vector<F>> tables) {
   const bool with_eq = !eq_point.empty();
   require_valid_shape(shape, with_eq, "prove_product_sumcheck");
   if (tables.size() != shape.n_factors)
@@ -141,10 +140,14 @@ ProductSumcheckProverOutput prove_product_sumcheck(const ProductShape& shape,
     throw Error(ErrorCategory::Usage, "prove_product_sumcheck: eq point of " +
                                           std::to_string(eq_point.size()) + " coordinates for " +
                                           std::to_string(n_vars) + " variables");
+}
 
+ProductSumcheckProverOutput run_product_sumcheck(const ProductShape& shape, bool with_eq,
+                                                 std::unique_ptr<SumcheckTables> resident,
+                                                 Blake2sChannel& channel, SumcheckBackend& backend,
+                                                 const QM31* claim_override) {
+  const unsigned n_vars = resident->n_vars();
   ProductSumcheckProverOutput out;
-  // The eq factor stays out of the tables: the backend takes eq(z_i, X) out of each round.
-  std::unique_ptr<SumcheckTables> resident = backend.load_tables(tables, eq_point);
   const uint32_t degree = shape.degree() + (with_eq ? 1 : 0);
 
   // The claim: computed from the first round (p(0) + p(1) is the whole sum), so no extra pass.
@@ -166,6 +169,30 @@ ProductSumcheckProverOutput prove_product_sumcheck(const ProductShape& shape,
   for (uint32_t j = 0; j < shape.n_factors; ++j) out.proof.final_values.push_back(finals[j][0]);
   channel.mix_felts(out.proof.final_values);
   return out;
+}
+
+}  // namespace
+
+template <class F>
+ProductSumcheckProverOutput prove_product_sumcheck(const ProductShape& shape,
+                                                   std::span<const QM31> eq_point,
+                                                   std::span<const std::vector<F>> tables,
+                                                   Blake2sChannel& channel, SumcheckBackend& backend,
+                                                   const QM31* claim_override) {
+  check_product_tables(shape, eq_point, tables);
+  // The eq factor stays out of the tables: the backend takes eq(z_i, X) out of each round.
+  return run_product_sumcheck(shape, !eq_point.empty(), backend.load_tables(tables, eq_point), channel,
+                              backend, claim_override);
+}
+
+ProductSumcheckProverOutput prove_product_sumcheck_owned(const ProductShape& shape,
+                                                         std::span<const QM31> eq_point,
+                                                         std::vector<std::vector<QM31>>&& tables,
+                                                         Blake2sChannel& channel, SumcheckBackend& backend,
+                                                         const QM31* claim_override) {
+  check_product_tables(shape, eq_point, std::span<const std::vector<QM31>>(tables));
+  return run_product_sumcheck(shape, !eq_point.empty(), backend.load_owned_tables(std::move(tables), eq_point),
+                              channel, backend, claim_override);
 }
 
 ProductSumcheckVerdict verify_product_sumcheck(const ProductShape& shape, uint32_t n_vars,

@@ -14,11 +14,8 @@ namespace {
 
 Error usage(const std::string& what) { return Error(ErrorCategory::Usage, "transformer block: " + what); }
 
-uint32_t log2_exact(uint32_t v, const char* field) {
-  if (v == 0 || (v & (v - 1)) != 0)
-    throw usage(std::string(field) + " = " + std::to_string(v) + " is not a power of two");
-  return uint32_t(std::countr_zero(v));
-}
+// ceil(log2 v) for v >= 1: the hypercube a dimension is padded to.
+uint32_t log2_ceil(uint32_t v) { return v <= 1 ? 0 : uint32_t(std::bit_width(v - 1)); }
 
 uint64_t splitmix(uint64_t& s) {
   uint64_t z = (s += 0x9e3779b97f4a7c15ull);
@@ -76,16 +73,21 @@ namespace {
 TransformerBlock build_block(const BlockShape& shape, std::optional<uint32_t> position) {
   TransformerBlock b;
   b.shape = shape;
-  const uint32_t ld = log2_exact(shape.d_model, "d_model"), lh = log2_exact(shape.q_heads, "q_heads");
-  log2_exact(shape.kv_heads, "kv_heads");
-  const uint32_t le = log2_exact(shape.head_dim, "head_dim"), lf = log2_exact(shape.ffn, "ffn");
-  const uint32_t ls = log2_exact(shape.seq_len, "seq_len");
+  if (shape.d_model == 0 || shape.q_heads == 0 || shape.kv_heads == 0 || shape.head_dim == 0 || shape.ffn == 0 ||
+      shape.seq_len == 0)
+    throw usage("every dimension must be positive");
+  // Dimensions that are not powers of two are zero-padded to the next one (block.hpp).
+  const uint32_t ld = log2_ceil(shape.d_model), lh = log2_ceil(shape.q_heads);
+  const uint32_t le = log2_ceil(shape.head_dim), lf = log2_ceil(shape.ffn);
+  const uint32_t ls = log2_ceil(shape.seq_len);
   if (shape.q_heads % shape.kv_heads != 0) throw usage("q_heads is not a multiple of kv_heads");
   // Bounds that keep a verifier's graph (built from a claim it reads) small: the masks and index
   // tables are seq_len^2, the rotation tables seq_len x head_dim.
-  if (ls > 11) throw usage("seq_len above 2^11");
-  if (ld > 16 || lf > 18 || le > 10 || lh > 8) throw usage("d_model above 2^16, ffn above 2^18, head_dim above 2^10 or q_heads above 256");
-  if (le == 0 || ld == 0 || lf == 0) throw usage("d_model, head_dim and ffn must be at least 2");
+  if (shape.seq_len > (1u << 11)) throw usage("seq_len above 2^11");
+  if (shape.d_model > (1u << 16) || shape.ffn > (1u << 18) || shape.head_dim > (1u << 10) || shape.q_heads > 256)
+    throw usage("d_model above 2^16, ffn above 2^18, head_dim above 2^10 or q_heads above 256");
+  if (shape.d_model < 2 || shape.head_dim < 2 || shape.ffn < 2) throw usage("d_model, head_dim and ffn must be at least 2");
+  if (shape.head_dim % 2 != 0) throw usage("head_dim = " + std::to_string(shape.head_dim) + " is odd (RoPE rotates pairs)");
   if (position && *position >= shape.seq_len) throw usage("decode position beyond the cache's seq_len");
   const uint32_t lx = position ? 0 : ls;  // rows of the block's activations
   const uint32_t p0 = position ? *position : 0;
@@ -94,20 +96,24 @@ TransformerBlock build_block(const BlockShape& shape, std::optional<uint32_t> po
   std::vector<int64_t> int8s(256);
   for (int i = 0; i < 256; ++i) int8s[i] = i - 128;
   const uint32_t int8_table = g.add_table("int8:[-128,128)", {int8s});
-  auto weight = [&](const std::string& name, uint32_t lr, uint32_t lc) {
+  auto weight = [&](const std::string& name, uint32_t lr, uint32_t lc, uint32_t rows, uint32_t cols) {
     const TensorId t = g.add_tensor(name, lr, lc, TensorKind::Weight);
+    if (rows != (1u << lr) || cols != (1u << lc)) g.set_extent(t, rows, cols);
     g.lookup(int8_table, lr, lc, {{t}});
     b.weights.push_back(t);
     return t;
   };
+  const uint32_t D = shape.d_model, E = shape.head_dim, F = shape.ffn, S = shape.seq_len;
+  const uint32_t x_rows = position ? 1 : S;
   b.input = g.add_tensor("x", lx, ld, TensorKind::Input);
-  const TensorId g1 = weight("norm1.gamma", 0, ld);
-  const TensorId n1 = rmsnorm(g, b.input, g1, "norm1");
+  if (x_rows != (1u << lx) || D != (1u << ld)) g.set_extent(b.input, x_rows, D);
+  const TensorId g1 = weight("norm1.gamma", 0, ld, 1, D);
+  const TensorId n1 = rmsnorm(g, b.input, g1, "norm1", D);
   std::vector<TensorId> keys, vals;
   for (uint32_t head = 0; head < shape.kv_heads; ++head) {
     const std::string s = std::to_string(head);
-    const TensorId wk = weight("wk." + s, ld, le), wv = weight("wv." + s, ld, le);
-    const TensorId k = rope(g, linear_layer(g, n1, wk, "k." + s + ".proj"), p0, "k." + s);
+    const TensorId wk = weight("wk." + s, ld, le, D, E), wv = weight("wv." + s, ld, le, D, E);
+    const TensorId k = rope(g, linear_layer(g, n1, wk, "k." + s + ".proj"), p0, "k." + s, E);
     const TensorId v = linear_layer(g, n1, wv, "v." + s);
     if (!position) {
       keys.push_back(k);
@@ -126,6 +132,10 @@ TransformerBlock build_block(const BlockShape& shape, std::optional<uint32_t> po
       const TensorId fresh = kv == 0 ? k : v;
       const TensorId in = g.add_tensor("cache.in." + n, ls, le, TensorKind::CacheIn);
       const TensorId out = g.add_tensor("cache.out." + n, ls, le, TensorKind::CacheOut);
+      if (S != (1u << ls) || E != (1u << le)) {
+        g.set_extent(in, S, E);
+        g.set_extent(out, S, E);
+      }
       const TensorId placed = g.mul("cache.placed." + n, {onehot}, {fresh, Broadcast::Cols});
       g.add_advice_step([in, out, placed](Values& x) {
         x[out].resize(x[in].size());
@@ -143,8 +153,8 @@ TransformerBlock build_block(const BlockShape& shape, std::optional<uint32_t> po
   std::vector<Operand> heads;
   for (uint32_t h = 0; h < shape.q_heads; ++h) {
     const std::string s = std::to_string(h);
-    const TensorId wq = weight("wq." + s, ld, le), wo = weight("wo." + s, le, ld);
-    const TensorId q = rope(g, linear_layer(g, n1, wq, "q." + s + ".proj"), p0, "q." + s);
+    const TensorId wq = weight("wq." + s, ld, le, D, E), wo = weight("wo." + s, le, ld, E, D);
+    const TensorId q = rope(g, linear_layer(g, n1, wq, "q." + s + ".proj"), p0, "q." + s, E);
     const TensorId scores = requantize(g, g.matmul("att." + s + ".qk", q, keys[h / group], true), matmul_shift(le),
                                        "att." + s + ".scores");
     const TensorId p = softmax(g, causal_mask(g, scores, p0, "att." + s + ".masked"), "att." + s + ".softmax");
@@ -154,20 +164,29 @@ TransformerBlock build_block(const BlockShape& shape, std::optional<uint32_t> po
   const TensorId attn_acc = g.linear("attn.acc", lx, ld, heads);
   const TensorId attn = requantize(g, attn_acc, matmul_shift(le + lh), "attn");
   const TensorId h1 = add(g, b.input, attn, "resid1");
-  const TensorId g2 = weight("norm2.gamma", 0, ld);
-  const TensorId n2 = rmsnorm(g, h1, g2, "norm2");
+  const TensorId g2 = weight("norm2.gamma", 0, ld, 1, D);
+  const TensorId n2 = rmsnorm(g, h1, g2, "norm2", D);
   TensorId f;
   if (shape.ffn_kind == FfnKind::SwiGLU) {
-    const TensorId wg = weight("ffn.gate", ld, lf), wu = weight("ffn.up", ld, lf), wd = weight("ffn.down", lf, ld);
+    const TensorId wg = weight("ffn.gate", ld, lf, D, F), wu = weight("ffn.up", ld, lf, D, F);
+    const TensorId wd = weight("ffn.down", lf, ld, F, D);
     const TensorId gate = activation(g, linear_layer(g, n2, wg, "ffn.gate.proj"), Activation::SiLU, "ffn.silu");
     const TensorId up = linear_layer(g, n2, wu, "ffn.up.proj");
     f = linear_layer(g, multiply(g, gate, up, 4, "ffn.glu"), wd, "ffn.down.proj");
   } else {
-    const TensorId wu = weight("ffn.up", ld, lf), wd = weight("ffn.down", lf, ld);
+    const TensorId wu = weight("ffn.up", ld, lf, D, F), wd = weight("ffn.down", lf, ld, F, D);
     f = linear_layer(g, activation(g, linear_layer(g, n2, wu, "ffn.up.proj"), Activation::GELU, "ffn.gelu"), wd,
                      "ffn.down.proj");
   }
   b.output = add(g, h1, f, "resid2");
+  if (x_rows != (1u << lx)) {
+    // The padded rows (zero inputs, but they attend to the real rows) are masked out of the output,
+    // which the verifier pads with zeros.
+    std::vector<int64_t> real_rows(size_t{1} << lx, 0);
+    for (uint32_t i = 0; i < x_rows; ++i) real_rows[i] = 1;
+    const TensorId mask = g.add_public("rows.real:S=" + std::to_string(x_rows), lx, 0, std::move(real_rows));
+    b.output = g.mul("resid2.masked", {b.output}, {mask, Broadcast::Rows});
+  }
   g.set_output(b.output);
   return b;
 }
@@ -175,6 +194,13 @@ TransformerBlock build_block(const BlockShape& shape, std::optional<uint32_t> po
 }  // namespace
 
 TransformerBlock transformer_block(const BlockShape& shape) { return build_block(shape, std::nullopt); }
+
+TensorInfo output_extent(const TransformerBlock& block) {
+  TensorInfo out = block.graph.tensors()[block.output];
+  out.rows = out.log_rows == 0 ? 1 : block.shape.seq_len;
+  out.cols = block.shape.d_model;
+  return out;
+}
 
 TransformerBlock transformer_block_decode(const BlockShape& shape, uint32_t position) {
   return build_block(shape, position);
@@ -191,17 +217,19 @@ Values random_model(const TransformerBlock& block, uint64_t seed) {
   for (TensorId t : block.weights) {
     const TensorInfo& info = block.graph.tensors()[t];
     const bool gamma = info.log_rows == 0;
-    v[t].resize(info.size());
-    for (auto& x : v[t]) x = gamma ? 48 + int64_t(splitmix(s) % 33) : int64_t(splitmix(s) % 129) - 64;
+    std::vector<int64_t> real(info.real_size());
+    for (auto& x : real) x = gamma ? 48 + int64_t(splitmix(s) % 33) : int64_t(splitmix(s) % 129) - 64;
+    v[t] = pad_values(info, real);
   }
   return v;
 }
 
 std::vector<int64_t> random_input(const TransformerBlock& block, uint64_t seed) {
-  std::vector<int64_t> x(block.graph.tensors()[block.input].size());
+  const TensorInfo& info = block.graph.tensors()[block.input];
+  std::vector<int64_t> x(info.real_size());
   uint64_t s = seed ^ 0x696e707574ull;
   for (auto& e : x) e = int64_t(splitmix(s) % 129) - 64;
-  return x;
+  return pad_values(info, x);
 }
 
 QuantizationError quantization_error(const TransformerBlock& block, const Values& values) {
@@ -212,8 +240,11 @@ QuantizationError quantization_error(const TransformerBlock& block, const Values
       f[t].assign(values.at(t).begin(), values.at(t).end());
   }
   block.graph.forward_float(f);
-  const auto& q = values.at(block.output);
-  const auto& r = f[block.output];
+  const TensorInfo out = output_extent(block);
+  const std::vector<int64_t> q = unpad_values(out, values.at(block.output));
+  std::vector<double> r(q.size());
+  for (size_t i = 0; i < out.real_rows(); ++i)
+    for (size_t j = 0; j < out.real_cols(); ++j) r[i * out.real_cols() + j] = f[block.output][(i << out.log_cols) + j];
   QuantizationError e;
   double se = 0, sr = 0;
   for (size_t i = 0; i < q.size(); ++i) {
@@ -287,7 +318,7 @@ DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights,
   for (uint32_t t = 0; t < inputs.size(); ++t) {
     const TransformerBlock step = transformer_block_decode(prefill.shape, t);
     Values v = transfer_weights(prefill, weights, step);
-    v[step.input] = inputs[t];
+    v[step.input] = pad_values(step.graph.tensors()[step.input], inputs[t]);
     const auto ins = step.graph.tensors_of_kind(TensorKind::CacheIn);
     const auto outs = step.graph.tensors_of_kind(TensorKind::CacheOut);
     if (cache.empty())
@@ -298,8 +329,8 @@ DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights,
     BlockProof proof;
     proof.claim.shape = prefill.shape;
     proof.claim.model = model.commitment();
-    proof.input = v[step.input];
-    proof.output = v[step.output];
+    proof.input = unpad_values(step.graph.tensors()[step.input], v[step.input]);
+    proof.output = unpad_values(output_extent(step), v[step.output]);
     proof.claim.input_digest = tensor_digest(proof.input);
     proof.claim.output_digest = tensor_digest(proof.output);
     proof.claim.decode = true;
@@ -342,8 +373,8 @@ BlockProof prove_block(const TransformerBlock& block, const Values& values, cons
   BlockProof out;
   out.claim.shape = block.shape;
   out.claim.model = model.commitment();
-  out.input = values.at(block.input);
-  out.output = values.at(block.output);
+  out.input = unpad_values(block.graph.tensors()[block.input], values.at(block.input));
+  out.output = unpad_values(output_extent(block), values.at(block.output));
   out.claim.input_digest = tensor_digest(out.input);
   out.claim.output_digest = tensor_digest(out.output);
   Blake2sChannel channel;
@@ -368,10 +399,17 @@ GraphVerdict verify_block(const BlockProof& proof, const sumcheck::MleCommitment
     if (c.decode && !same_commitment(c.cache_out, proof.proof.cache_out_commitment))
       return {false, "claim: cache_out is not the proof's cache-out commitment"};
     Values inputs(block.graph.tensors().size());
-    inputs[block.input] = proof.input;
+    const TensorInfo& in_info = block.graph.tensors()[block.input];
+    const TensorInfo out_info = output_extent(block);
+    if (proof.input.size() != in_info.real_size()) return {false, "input: " + std::to_string(proof.input.size()) + " values, expected " + std::to_string(in_info.real_size())};
+    if (proof.output.size() != out_info.real_size()) return {false, "output: " + std::to_string(proof.output.size()) + " values, expected " + std::to_string(out_info.real_size())};
+    // The padding of the input and output is zero by construction: the verifier places the real
+    // entries itself.
+    inputs[block.input] = pad_values(in_info, proof.input);
     Blake2sChannel channel;
     mix_claim(channel, c);
-    return verify_graph(block.graph, inputs, proof.output, model, proof.proof, channel, c.decode ? &c.cache_in : nullptr);
+    return verify_graph(block.graph, inputs, pad_values(out_info, proof.output), model, proof.proof, channel,
+                        c.decode ? &c.cache_in : nullptr);
   } catch (const std::exception& e) {
     return {false, std::string("claim: ") + e.what()};
   }

@@ -189,6 +189,80 @@ void Graph::assert_zero(TensorId tensor) {
   zeros_.push_back(tensor);
 }
 
+void Graph::set_extent(TensorId tensor, uint32_t rows, uint32_t cols) {
+  if (tensor >= tensors_.size()) throw usage("set_extent: tensor out of range");
+  TensorInfo& t = tensors_[tensor];
+  if (t.kind != TensorKind::Input && t.kind != TensorKind::Weight && t.kind != TensorKind::CacheIn &&
+      t.kind != TensorKind::CacheOut)
+    throw usage("set_extent: " + t.name + " is not an Input, Weight or cache tensor");
+  if (rows == 0 || cols == 0 || rows > (size_t{1} << t.log_rows) || cols > (size_t{1} << t.log_cols))
+    throw usage("set_extent: " + t.name + ": " + std::to_string(rows) + " x " + std::to_string(cols) +
+                " does not fit 2^" + std::to_string(t.log_rows) + " x 2^" + std::to_string(t.log_cols));
+  t.rows = rows;
+  t.cols = cols;
+}
+
+namespace {
+// [start, 2^bits) as aligned dyadic intervals: (fixed bits, prefix) pairs.
+void dyadic(size_t start, uint32_t bits, bool columns, std::vector<PadCube>& out) {
+  const size_t end = size_t{1} << bits;
+  while (start < end) {
+    uint32_t free = start == 0 ? bits : uint32_t(std::countr_zero(start));
+    if (free > bits) free = bits;
+    out.push_back({columns, bits - free, start >> free});
+    start += size_t{1} << free;
+  }
+}
+}  // namespace
+
+std::vector<PadCube> pad_cubes(const TensorInfo& t) {
+  std::vector<PadCube> out;
+  dyadic(t.real_rows(), t.log_rows, false, out);
+  dyadic(t.real_cols(), t.log_cols, true, out);
+  return out;
+}
+
+std::vector<QM31> pad_cube_point(const TensorInfo& t, const PadCube& c, std::span<const QM31> free) {
+  if (free.size() + c.fixed_bits != t.n_vars())
+    throw Error(ErrorCategory::Internal, "zkml graph: pad cube point of the wrong size for " + t.name);
+  std::vector<QM31> out;
+  out.reserve(t.n_vars());
+  size_t k = 0;
+  auto fixed = [&](uint32_t i) {
+    out.push_back((c.prefix >> (c.fixed_bits - 1 - i) & 1) ? QM31::one() : QM31::zero());
+  };
+  if (!c.columns)
+    for (uint32_t i = 0; i < c.fixed_bits; ++i) fixed(i);
+  const uint32_t free_rows = c.columns ? t.log_rows : t.log_rows - c.fixed_bits;
+  for (uint32_t i = 0; i < free_rows; ++i) out.push_back(free[k++]);
+  if (c.columns)
+    for (uint32_t i = 0; i < c.fixed_bits; ++i) fixed(i);
+  while (k < free.size()) out.push_back(free[k++]);
+  return out;
+}
+
+std::vector<int64_t> pad_values(const TensorInfo& t, std::span<const int64_t> real) {
+  if (real.size() != t.real_size())
+    throw usage("tensor " + t.name + ": " + std::to_string(real.size()) + " values, expected " +
+                std::to_string(t.real_rows()) + " x " + std::to_string(t.real_cols()));
+  if (!t.padded()) return {real.begin(), real.end()};
+  std::vector<int64_t> out(t.size(), 0);
+  const size_t R = t.real_rows(), C = t.real_cols();
+  for (size_t i = 0; i < R; ++i)
+    std::copy(real.begin() + i * C, real.begin() + (i + 1) * C, out.begin() + (i << t.log_cols));
+  return out;
+}
+
+std::vector<int64_t> unpad_values(const TensorInfo& t, std::span<const int64_t> padded) {
+  if (padded.size() != t.size()) throw usage("tensor " + t.name + ": " + std::to_string(padded.size()) + " values, expected " + std::to_string(t.size()));
+  if (!t.padded()) return {padded.begin(), padded.end()};
+  const size_t R = t.real_rows(), C = t.real_cols();
+  std::vector<int64_t> out(R * C);
+  for (size_t i = 0; i < R; ++i)
+    std::copy(padded.begin() + (i << t.log_cols), padded.begin() + (i << t.log_cols) + C, out.begin() + i * C);
+  return out;
+}
+
 void Graph::add_advice_step(AdviceFunction step, FloatFunction float_step) {
   advice_steps_.push_back(std::move(step));
   float_steps_.push_back(std::move(float_step));
@@ -393,7 +467,10 @@ std::vector<M31> pack(const Graph& graph, const PackedLayout& layout, const Valu
 }
 
 sumcheck::CommittedMle commit_weights(const Graph& graph, const Values& values, unsigned n_threads) {
-  return commit_packed(graph, TensorKind::Weight, values, n_threads);
+  // The weights' encoding (4x the model in M31) is not kept: every opening re-encodes the table.
+  const PackedLayout layout = packed_layout(graph, TensorKind::Weight);
+  return sumcheck::CommittedMle::commit(pack(graph, layout, values), sumcheck::default_log_rows(layout.n_vars), {},
+                                        n_threads, sumcheck::MleEncodingStorage::Recomputed);
 }
 
 sumcheck::CommittedMle commit_packed(const Graph& graph, TensorKind kind, const Values& values, unsigned n_threads) {

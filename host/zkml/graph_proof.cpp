@@ -119,19 +119,54 @@ bool default_params(const sumcheck::MleCommitment& c, uint32_t n_vars) {
          c.n_queries == d.n_queries;
 }
 
+bool is_packed(TensorKind k) {
+  return k == TensorKind::Weight || k == TensorKind::CacheIn || k == TensorKind::Advice || k == TensorKind::CacheOut;
+}
+
+// The padding claims (graph.hpp's Proof): per packed tensor with an extent, per pad sub-cube, a
+// point drawn from the channel and the claim value zero. Prover and verifier alike.
+void add_padding_claims(const Graph& g, Blake2sChannel& ch, std::vector<std::vector<Claim>>& claims) {
+  for (size_t t = 0; t < g.tensors().size(); ++t) {
+    const TensorInfo& info = g.tensors()[t];
+    if (!is_packed(info.kind) || !info.padded()) continue;
+    for (const PadCube& c : pad_cubes(info)) {
+      const std::vector<QM31> r = ch.draw_felts(info.n_vars() - c.fixed_bits);
+      claims[t].push_back({pad_cube_point(info, c, r), QM31::zero()});
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 class Prover {
  public:
   Prover(const Graph& g, const Values& v, Blake2sChannel& ch, sumcheck::SumcheckBackend& backend)
       : g_(g), v_(v), ch_(ch), backend_(backend), claims_(g.tensors().size()), field_(g.tensors().size()) {}
 
-  const std::vector<M31>& field(TensorId t) {
+  // A tensor's values in M31. A weight whose values are the committed table's slice is read from
+  // the table itself (no second copy of the model); any other tensor is converted once.
+  std::span<const M31> field(TensorId t) {
+    if (!alias_[t].empty()) return alias_[t];
     if (field_[t].size() != v_[t].size()) field_[t] = field_values(v_[t]);
     return field_[t];
   }
   QM31 mle(TensorId t, std::span<const QM31> p) { return sumcheck::evaluate_mle<M31>(field(t), p); }
 
+  void alias_weights(const sumcheck::CommittedMle& weights) {
+    const PackedLayout layout = packed_layout(g_, TensorKind::Weight);
+    const auto table = weights.table();
+    if (table.size() != (size_t{1} << layout.n_vars)) return;
+    for (TensorId t : layout.tensors) {
+      const auto& v = v_[t];
+      if (layout.offsets[t] + v.size() > table.size()) continue;
+      const auto slice = table.subspan(layout.offsets[t], v.size());
+      bool same = true;
+      for (size_t i = 0; i < v.size() && same; ++i) same = slice[i] == to_field(v[i]);
+      if (same) alias_[t] = slice;
+    }
+  }
+
   GraphProof run(const sumcheck::CommittedMle& weights, const sumcheck::CommittedMle* cache_in) {
+    alias_weights(weights);
     const bool has_cache_in = !g_.tensors_of_kind(TensorKind::CacheIn).empty();
     const bool has_cache_out = !g_.tensors_of_kind(TensorKind::CacheOut).empty();
     if (has_cache_in && !cache_in) throw Error(ErrorCategory::Usage, "prove_graph: the graph has a cache but none was given");
@@ -148,6 +183,7 @@ class Prover {
     }
     if (!g_.lookups().empty()) prove_lookups();
     for (TensorId z : g_.zeros()) claims_[z].push_back({ch_.draw_felts(g_.tensors()[z].n_vars()), QM31::zero()});
+    add_padding_claims(g_, ch_, claims_);
     const TensorId out = g_.output();
     std::vector<QM31> r = ch_.draw_felts(g_.tensors()[out].n_vars());
     claims_[out].push_back({r, mle(out, r)});
@@ -170,31 +206,39 @@ class Prover {
     const QM31 z = rel[0], alpha = rel[1];
     uint32_t n = 0;
     const auto blocks = fraction_blocks(g_, &n);
-    sumcheck::FractionColumns fr;
-    fr.numerators.assign(size_t{1} << n, QM31::zero());
-    fr.denominators.assign(size_t{1} << n, QM31::one());
-    std::vector<QM31> tuple;
-    for (const FractionBlock& b : blocks) {
-      const uint32_t lc = block_cols(g_, b);
-      const size_t size = size_t{1} << b.n_vars;
-      const M31 tag = block_tag(g_, b);
-      const Table* table = b.is_table ? &g_.tables()[b.index] : nullptr;
-      for (size_t x = 0; x < size; ++x) {
-        tuple.clear();
-        if (table && !table->public_columns.empty()) {
-          for (const auto& col : table->public_columns) tuple.push_back(QM31(to_field(col[x])));
-        } else {
-          for (const Operand& op : block_operands(g_, b)) {
-            const size_t i = x >> lc, j = x & ((size_t{1} << lc) - 1);
-            const size_t idx = op.broadcast == Broadcast::None ? x : op.broadcast == Broadcast::Rows ? i : j;
-            tuple.push_back(QM31(field(op.tensor)[idx]));
-          }
-        }
-        fr.numerators[b.offset + x] = table ? -QM31(field(table->multiplicities)[x]) : QM31::one();
-        fr.denominators[b.offset + x] = z - combine(tag, alpha, tuple);
+    // The fraction columns as a function of the position (numerators, denominators; padding
+    // p = 0, q = 1): the GKR generates them in chunks instead of holding them beside its layers.
+    const auto fill = [&](size_t begin, size_t end, QM31* const* cols) {
+      for (size_t pos = begin; pos < end; ++pos) {
+        cols[0][pos - begin] = QM31::zero();
+        cols[1][pos - begin] = QM31::one();
       }
-    }
-    sumcheck::FractionSumProverOutput out = sumcheck::prove_fraction_sum(fr, ch_, backend_);
+      std::vector<QM31> tuple;
+      for (const FractionBlock& b : blocks) {
+        const size_t size = size_t{1} << b.n_vars;
+        const size_t lo = std::max(begin, b.offset), hi = std::min(end, b.offset + size);
+        if (lo >= hi) continue;
+        const uint32_t lc = block_cols(g_, b);
+        const M31 tag = block_tag(g_, b);
+        const Table* table = b.is_table ? &g_.tables()[b.index] : nullptr;
+        for (size_t pos = lo; pos < hi; ++pos) {
+          const size_t x = pos - b.offset;
+          tuple.clear();
+          if (table && !table->public_columns.empty()) {
+            for (const auto& col : table->public_columns) tuple.push_back(QM31(to_field(col[x])));
+          } else {
+            for (const Operand& op : block_operands(g_, b)) {
+              const size_t i = x >> lc, j = x & ((size_t{1} << lc) - 1);
+              const size_t idx = op.broadcast == Broadcast::None ? x : op.broadcast == Broadcast::Rows ? i : j;
+              tuple.push_back(QM31(field(op.tensor)[idx]));
+            }
+          }
+          cols[0][pos - begin] = table ? -QM31(field(table->multiplicities)[x]) : QM31::one();
+          cols[1][pos - begin] = z - combine(tag, alpha, tuple);
+        }
+      }
+    };
+    sumcheck::FractionSumProverOutput out = sumcheck::prove_fraction_sum(n, fill, ch_, backend_);
     proof_.lookup_gkr = std::move(out.proof);
     const std::vector<QM31>& c = out.point;
     for (const FractionBlock& b : blocks) {
@@ -233,8 +277,11 @@ class Prover {
     }
     std::vector<QM31> tv(field(t).size());
     for (size_t x = 0; x < tv.size(); ++x) tv[x] = QM31(field(t)[x]);
-    const std::vector<std::vector<QM31>> tables{std::move(e), std::move(tv)};
-    auto out = sumcheck::prove_product_sumcheck<QM31>(product_shape(2), {}, tables, ch_,
+    // The two tables are given up to the backend (the largest tables of the proof: not copied).
+    std::vector<std::vector<QM31>> tables;
+    tables.push_back(std::move(e));
+    tables.push_back(std::move(tv));
+    auto out = sumcheck::prove_product_sumcheck_owned(product_shape(2), {}, std::move(tables), ch_,
                                                       backend_, &claim);
     const Claim joined{out.point, out.proof.final_values[1]};
     proof_.steps.push_back({{}, std::move(out.proof)});
@@ -266,7 +313,7 @@ class Prover {
         std::vector<std::vector<M31>> tables(2, std::vector<M31>(Y.size()));
         for (int k = 0; k < 2; ++k) {
           const Operand& op = node.operands[k];
-          const auto& f = field(op.tensor);
+          const auto f = field(op.tensor);
           for (size_t x = 0; x < Y.size(); ++x) {
             const size_t i = x >> lc, j = x & ((size_t{1} << lc) - 1);
             tables[k][x] = f[op.broadcast == Broadcast::None ? x : op.broadcast == Broadcast::Rows ? i : j];
@@ -349,8 +396,11 @@ class Prover {
     std::vector<QM31> tv(size_t{1} << n);
     const auto table = committed.table();
     for (size_t x = 0; x < tv.size(); ++x) tv[x] = QM31(table[x]);
-    const std::vector<std::vector<QM31>> tables{std::move(e), std::move(tv)};
-    auto out = sumcheck::prove_product_sumcheck<QM31>(product_shape(2), {}, tables, ch_,
+    // The two tables are given up to the backend (the largest tables of the proof: not copied).
+    std::vector<std::vector<QM31>> tables;
+    tables.push_back(std::move(e));
+    tables.push_back(std::move(tv));
+    auto out = sumcheck::prove_product_sumcheck_owned(product_shape(2), {}, std::move(tables), ch_,
                                                       backend_, &claim);
     const QM31 value = out.proof.final_values[1];
     proof_.steps.push_back({{}, std::move(out.proof)});
@@ -363,6 +413,7 @@ class Prover {
   sumcheck::SumcheckBackend& backend_;
   std::vector<std::vector<Claim>> claims_;
   std::vector<std::vector<M31>> field_;
+  std::vector<std::span<const M31>> alias_ = std::vector<std::span<const M31>>(g_.tensors().size());
   GraphProof proof_;
 };
 
@@ -383,9 +434,12 @@ class Verifier {
     if (has_cache_in && !cache_in) fail("the graph has a cache but no cache commitment was given");
     const TensorId out = g_.output();
     if (output_.size() != g_.tensors()[out].size()) fail("output: wrong number of values");
-    for (TensorId t : g_.tensors_of_kind(TensorKind::Input))
-      if (t >= inputs_.size() || inputs_[t].size() != g_.tensors()[t].size())
-        fail("input " + g_.tensors()[t].name + ": wrong number of values");
+    for (TensorId t : g_.tensors_of_kind(TensorKind::Input)) {
+      const TensorInfo& info = g_.tensors()[t];
+      if (t >= inputs_.size() || inputs_[t].size() != info.size()) fail("input " + info.name + ": wrong number of values");
+      if (info.padded() && pad_values(info, unpad_values(info, inputs_[t])) != inputs_[t])
+        fail("input " + info.name + ": a padding entry is not zero");
+    }
     if (!default_params(weights, packed_layout(g_, TensorKind::Weight).n_vars))
       fail("model commitment: shape or parameters differ from the model's");
     if (!default_params(proof_.advice_commitment, packed_layout(g_, TensorKind::Advice).n_vars))
@@ -400,6 +454,7 @@ class Verifier {
     if (has_cache_out) sumcheck::mix_commitment(ch_, proof_.cache_out_commitment);
     if (!g_.lookups().empty()) verify_lookups();
     for (TensorId z : g_.zeros()) claims_[z].push_back({ch_.draw_felts(g_.tensors()[z].n_vars()), QM31::zero()});
+    add_padding_claims(g_, ch_, claims_);
     std::vector<QM31> r = ch_.draw_felts(g_.tensors()[out].n_vars());
     claims_[out].push_back({r, sumcheck::evaluate_mle<M31>(field_values(output_), r)});
     for (size_t i = g_.nodes().size(); i-- > 0;) {

@@ -60,13 +60,75 @@ const char* activation_name(Activation a) {
   return "?";
 }
 
+namespace {
+
+// The tables' integer arithmetic (no libm: every platform builds the same tables). Fixed point Q64:
+// 2^64 = 1.0, in unsigned __int128.
+using u128 = unsigned __int128;
+using i128 = __int128;
+constexpr u128 kOne = u128(1) << 64;
+constexpr uint64_t kExpMinusSixteenth = 0xf07d5fde38151e73ull;  // round(2^64 e^(-1/16))
+constexpr uint64_t kGeluK = 0x0cc42299ea1b2847ull;             // round(2^64 / (8 sqrt(2 pi)))
+
+// e^(-k/16) in Q64 for k >= 0 (square-and-multiply, each product rounded: error < 2^-56).
+u128 exp_neg_sixteenths(uint64_t k) {
+  u128 result = kOne, base = kExpMinusSixteenth;
+  const u128 half = u128(1) << 63;
+  while (k) {
+    if (k & 1) result = (result * base + half) >> 64;
+    k >>= 1;
+    if (k) base = (base * base + half) >> 64;
+  }
+  return result;
+}
+
+i128 floor_div(i128 a, i128 b) {  // b > 0
+  i128 q = a / b;
+  if (a % b != 0 && a < 0) --q;
+  return q;
+}
+// floor(num / den + 1/2) for den > 0: the tables' round().
+int64_t round_ratio(i128 num, i128 den) { return int64_t(floor_div(2 * num + den, 2 * den)); }
+
+uint64_t isqrt(uint64_t y) {
+  uint64_t s = uint64_t(std::sqrt(double(y)));  // a first guess, corrected exactly below
+  while (s > 0 && u128(s) * s > y) --s;
+  while (u128(s + 1) * (s + 1) <= y) ++s;
+  return s;
+}
+
+// 16 gelu(x / 16) rounded, x in [-128, 128): 0.5 x + 0.5 x^2 K S with erf(z) = (2 / sqrt(pi)) z S,
+// S = sum_n (-1)^n (z^2)^n / (n! (2n + 1)), z^2 = x^2 / 512 (exact), K = 1 / (8 sqrt(2 pi)). For
+// |x| >= 96 (z > 4.2, erfc(z) < 3e-9) the value is within 2e-7 of max(x, 0), which it rounds to.
+int64_t gelu_int(int64_t x) {
+  if (x >= 96) return x;
+  if (x <= -96) return 0;
+  const u128 x2 = u128(x * x);
+  i128 sum = 0;
+  u128 term = kOne;  // (z^2)^n / n! in Q64 (below 2^88 for |x| < 96)
+  for (uint64_t n = 0; term != 0; ++n) {
+    const i128 t = i128(term / (2 * n + 1));
+    sum += (n & 1) ? -t : t;
+    term = term * x2 / (512 * (n + 1));
+  }
+  const u128 sk = (u128(sum) * kGeluK) >> 64;  // S K in Q64 (S in (0, 1])
+  const i128 y = (i128(x) << 63) + ((i128(x2) * i128(sk)) >> 1);
+  return int64_t(floor_div(y + (i128(1) << 63), i128(kOne)));
+}
+
+}  // namespace
+
 int64_t activation_value(Activation a, int64_t x) {
-  const double u = double(x) / 16.0;
+  // q = e^(-|x|/16) in Q64; for x < 0, e^(-x/16) = 1 / q, so x / (1 + e^(-x/16)) = x q / (1 + q).
+  const bool needs_exp = a == Activation::SiLU || a == Activation::Sigmoid;
+  const u128 q = needs_exp ? exp_neg_sixteenths(uint64_t(x < 0 ? -x : x)) : 0;
+  const i128 den = i128(kOne + q);
   switch (a) {
     case Activation::ReLU: return x > 0 ? x : 0;
-    case Activation::GELU: return round_half_up(16.0 * 0.5 * u * (1.0 + std::erf(u / std::sqrt(2.0))));
-    case Activation::SiLU: return round_half_up(16.0 * u / (1.0 + std::exp(-u)));
-    case Activation::Sigmoid: return std::min<int64_t>(127, round_half_up(128.0 / (1.0 + std::exp(-u))));
+    case Activation::GELU: return gelu_int(x);
+    case Activation::SiLU: return round_ratio(x >= 0 ? i128(x) * i128(kOne) : i128(x) * i128(q), den);
+    case Activation::Sigmoid:
+      return std::min<int64_t>(127, round_ratio(x >= 0 ? 128 * i128(kOne) : 128 * i128(q), den));
   }
   return 0;
 }
@@ -79,12 +141,25 @@ int64_t requantize_value(int64_t x, uint32_t shift) {
   return clamp8(h);
 }
 
-int64_t rsqrt_value(uint32_t log_d, uint32_t t, int64_t u) {
-  const double denom = std::ldexp(double(u), int(t)) + std::ldexp(1.0, int(t) - 1);
-  return round_half_up(1024.0 * std::sqrt(std::ldexp(1.0, int(log_d)) / denom));
+// round(1024 sqrt(d / den)), den = 2^t u + 2^(t-1), exactly: s = floor(sqrt(2^20 d / den)) =
+// isqrt(floor(2^20 d / den)), and the rounding adds 1 when s + 1/2 <= sqrt(2^20 d / den), i.e.
+// when (2s + 1)^2 den <= 2^22 d.
+int64_t rsqrt_value_real(uint64_t d, uint32_t t, int64_t u) {
+  if (u < 0 || t == 0 || t > 40 || d == 0 || d > (uint64_t{1} << 32))
+    throw Error(ErrorCategory::Usage, "zkml rsqrt: argument out of range");
+  const u128 n = u128(d) << 20;
+  const u128 den = (u128(uint64_t(u)) << t) + (u128(1) << (t - 1));
+  const uint64_t s = isqrt(uint64_t(n / den));
+  return int64_t(s + ((u128(2 * s + 1) * (2 * s + 1) * den <= 4 * n) ? 1 : 0));
 }
 
-int64_t exp_value(uint32_t out_bits, int64_t d) { return round_half_up(std::ldexp(std::exp(-double(d) / 8.0), int(out_bits))); }
+int64_t rsqrt_value(uint32_t log_d, uint32_t t, int64_t u) { return rsqrt_value_real(uint64_t{1} << log_d, t, u); }
+
+int64_t exp_value(uint32_t out_bits, int64_t d) {
+  if (d < 0 || out_bits > 32) throw Error(ErrorCategory::Usage, "zkml exp: argument out of range");
+  const u128 v = exp_neg_sixteenths(2 * uint64_t(d)) << out_bits;
+  return int64_t((v + (u128(1) << 63)) >> 64);
+}
 
 uint32_t clamp_table(Graph& g) {
   std::vector<int64_t> h(kClampSize), q(kClampSize);
@@ -126,6 +201,15 @@ uint32_t rsqrt_table(Graph& g, uint32_t log_d, uint32_t t) {
     r[i] = rsqrt_value(log_d, t, u[i]);
   }
   return g.add_table("rsqrt:d=2^" + std::to_string(log_d) + ",t=" + std::to_string(t), {std::move(u), std::move(r)});
+}
+
+uint32_t rsqrt_table_real(Graph& g, uint64_t d, uint32_t t) {
+  std::vector<int64_t> u(8192), r(8192);
+  for (size_t i = 0; i < u.size(); ++i) {
+    u[i] = int64_t(i);
+    r[i] = rsqrt_value_real(d, t, u[i]);
+  }
+  return g.add_table("rsqrt:d=" + std::to_string(d) + ",t=" + std::to_string(t), {std::move(u), std::move(r)});
 }
 
 TensorId requantize(Graph& g, TensorId x, uint32_t shift, const std::string& name) {
@@ -197,15 +281,19 @@ TensorId activation(Graph& g, TensorId x, Activation a, const std::string& name)
   return y;
 }
 
-TensorId rmsnorm(Graph& g, TensorId x, TensorId gamma, const std::string& name) {
+TensorId rmsnorm(Graph& g, TensorId x, TensorId gamma, const std::string& name, uint32_t real_d) {
   const uint32_t lr = info(g, x).log_rows, ld = info(g, x).log_cols;
   const uint32_t t = ld + 2;
+  if (real_d > (uint64_t{1} << ld)) throw Error(ErrorCategory::Usage, "zkml rmsnorm: " + name + ": real row length above the tensor's");
+  // A power-of-two row length keeps the d=2^ld table (and its name).
+  const uint64_t d = real_d == 0 || real_d == (uint64_t{1} << ld) ? 0 : real_d;
+  const double dd = d ? double(d) : std::ldexp(1.0, int(ld));
   const TensorId sq = g.mul(name + ".sq", {x}, {x});
   const TensorId ss = g.row_sum(name + ".ss", sq);
   const TensorId u = advice_like(g, name + ".u", lr, 0);
   const TensorId w = advice_like(g, name + ".w", lr, 0);
   const TensorId r = advice_like(g, name + ".rsqrt", lr, 0);
-  g.add_advice_step([ss, u, w, r, ld, t](Values& v) {
+  g.add_advice_step([ss, u, w, r, ld, t, d](Values& v) {
     const size_t n = v[ss].size();
     v[u].resize(n);
     v[w].resize(n);
@@ -213,38 +301,43 @@ TensorId rmsnorm(Graph& g, TensorId x, TensorId gamma, const std::string& name) 
     for (size_t i = 0; i < n; ++i) {
       v[u][i] = v[ss][i] >> t;
       v[w][i] = v[ss][i] - (v[u][i] << t);
-      v[r][i] = rsqrt_value(ld, t, v[u][i]);
+      v[r][i] = d ? rsqrt_value_real(d, t, v[u][i]) : rsqrt_value(ld, t, v[u][i]);
     }
-  }, [ss, u, w, r, ld, t](FloatValues& f) {
+  }, [ss, u, w, r, t, dd](FloatValues& f) {
     const size_t n = f[ss].size();
     f[u].resize(n);
     f[w].assign(n, 0.0);
     f[r].resize(n);
     for (size_t i = 0; i < n; ++i) {
       f[u][i] = std::ldexp(f[ss][i], -int(t));
-      f[r][i] = f[ss][i] > 0 ? 1024.0 * std::sqrt(std::ldexp(1.0, int(ld)) / f[ss][i]) : 0.0;
+      f[r][i] = f[ss][i] > 0 ? 1024.0 * std::sqrt(dd / f[ss][i]) : 0.0;
     }
   });
   g.assert_zero(g.linear(name + ".ss.check", lr, 0, {{ss}, {u, Broadcast::None, -(int64_t{1} << t)}, {w, Broadcast::None, -1}}));
   g.lookup(range_table(g, t), lr, 0, {{w}});
-  g.lookup(rsqrt_table(g, ld, t), lr, 0, {{u}, {r}});
+  g.lookup(d ? rsqrt_table_real(g, d, t) : rsqrt_table(g, ld, t), lr, 0, {{u}, {r}});
   const TensorId xr = g.mul(name + ".xr", {x}, {r, Broadcast::Rows});
   const TensorId xg = g.mul(name + ".xg", {xr}, {gamma, Broadcast::Cols});
   return requantize(g, xg, 11, name);
 }
 
-TensorId rope(Graph& g, TensorId x, uint32_t position_offset, const std::string& name) {
+TensorId rope(Graph& g, TensorId x, uint32_t position_offset, const std::string& name, uint32_t real_e) {
   const uint32_t lr = info(g, x).log_rows, le = info(g, x).log_cols;
   if (le == 0) throw Error(ErrorCategory::Usage, "zkml rope: " + name + " has one column");
-  const double E = std::ldexp(1.0, int(le));
+  const size_t full = size_t{1} << le;
+  const size_t e = real_e == 0 ? full : real_e;
+  if (e > full || e % 2 != 0)
+    throw Error(ErrorCategory::Usage, "zkml rope: " + name + ": head dimension " + std::to_string(e) + " is odd or above 2^" + std::to_string(le));
+  const double E = double(e);
   auto angle = [&](size_t i, size_t j) {
     return double(position_offset + i) * std::pow(10000.0, -2.0 * double(j / 2) / E);
   };
-  const std::string key = ":S=2^" + std::to_string(lr) + ",E=2^" + std::to_string(le) + ",p0=" + std::to_string(position_offset);
-  const TensorId cos = shared_public(g, "rope.cos" + key, lr, le, [&](size_t i, size_t j) { return round_half_up(128.0 * std::cos(angle(i, j))); },
-                                     [&](size_t i, size_t j) { return 128.0 * std::cos(angle(i, j)); });
-  const TensorId sin = shared_public(g, "rope.sin" + key, lr, le, [&](size_t i, size_t j) { return round_half_up(128.0 * std::sin(angle(i, j))); },
-                                     [&](size_t i, size_t j) { return 128.0 * std::sin(angle(i, j)); });
+  const std::string ekey = e == full ? "2^" + std::to_string(le) : std::to_string(e) + "/2^" + std::to_string(le);
+  const std::string key = ":S=2^" + std::to_string(lr) + ",E=" + ekey + ",p0=" + std::to_string(position_offset);
+  const TensorId cos = shared_public(g, "rope.cos" + key, lr, le, [&](size_t i, size_t j) { return j < e ? round_half_up(128.0 * std::cos(angle(i, j))) : 0; },
+                                     [&](size_t i, size_t j) { return j < e ? 128.0 * std::cos(angle(i, j)) : 0.0; });
+  const TensorId sin = shared_public(g, "rope.sin" + key, lr, le, [&](size_t i, size_t j) { return j < e ? round_half_up(128.0 * std::sin(angle(i, j))) : 0; },
+                                     [&](size_t i, size_t j) { return j < e ? 128.0 * std::sin(angle(i, j)) : 0.0; });
   const TensorId sw = g.pair_swap(name + ".swap", x);
   const TensorId a = g.mul(name + ".xcos", {x}, {cos});
   const TensorId b = g.mul(name + ".xsin", {sw}, {sin});

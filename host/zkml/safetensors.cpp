@@ -162,14 +162,14 @@ Values block_weights_from_safetensors(const TransformerBlock& block, const std::
     if (it == tensors.end()) throw parse_error(what, info.name, "missing (the block needs it)");
     const SafeTensor& t = it->second;
     const bool gamma = info.log_rows == 0;
-    const std::vector<uint64_t> want = gamma ? std::vector<uint64_t>{uint64_t(1) << info.log_cols}
-                                             : std::vector<uint64_t>{uint64_t(1) << info.log_rows, uint64_t(1) << info.log_cols};
+    const std::vector<uint64_t> want = gamma ? std::vector<uint64_t>{info.real_cols()}
+                                             : std::vector<uint64_t>{info.real_rows(), info.real_cols()};
     if (t.shape != want) {
       std::string s;
       for (uint64_t d : want) s += (s.empty() ? "" : ", ") + std::to_string(d);
       throw parse_error(what, info.name, "shape is not [" + s + "]");
     }
-    v[id].resize(t.values.size());
+    std::vector<int64_t> real(t.values.size());
     float max_abs = 0;
     for (float x : t.values) {
       if (!std::isfinite(x)) throw parse_error(what, info.name, "a value is not finite");
@@ -179,8 +179,9 @@ Values block_weights_from_safetensors(const TransformerBlock& block, const std::
       const double x = t.values[i];
       double q = x;
       if (t.dtype != "I8") q = gamma ? 64.0 * x : (max_abs > 0 ? 64.0 * x / max_abs : 0.0);
-      v[id][i] = clamp8(int64_t(std::floor(q + 0.5)));
+      real[i] = clamp8(int64_t(std::floor(q + 0.5)));
     }
+    v[id] = pad_values(info, real);
   }
   return v;
 }

@@ -5,6 +5,8 @@
 #include <random>
 #include <vector>
 
+#include "ptvm/common/error.hpp"
+#include "ptvm/hash/merkle.hpp"
 #include "ptvm/sumcheck/eq.hpp"
 #include "ptvm/sumcheck/mle.hpp"
 #include "ptvm/sumcheck/mle_commitment.hpp"
@@ -177,6 +179,52 @@ TEST(MleCommitment, ForgedQueryCountIsRefusedCheaply) {
   const auto r2 = verify(c, o.point, o.value, fewer);
   ASSERT_TRUE(r2.has_value());
   EXPECT_NE(r2->find("opened values"), std::string::npos) << *r2;
+}
+
+// A commitment that drops its encoding after the commit (MleEncodingStorage::Recomputed: the
+// weights') re-encodes at the opening: the same root and the same opening, byte for byte, at
+// sizes with and without unstored Merkle layers.
+TEST(MleCommitment, RecomputedEncodingGivesTheSameOpening) {
+  const MleCommitmentParams params{.log_blowup = 2, .n_queries = 24};
+  for (const auto [n, log_rows] : {std::pair{6u, 1u}, std::pair{11u, 3u}, std::pair{16u, 6u}}) {
+    SCOPED_TRACE("n_vars " + std::to_string(n));
+    const CommittedMle kept = CommittedMle::commit(random_table(n, 90 + n), log_rows, params, 1);
+    const CommittedMle dropped =
+        CommittedMle::commit(random_table(n, 90 + n), log_rows, params, 1, MleEncodingStorage::Recomputed);
+    ASSERT_EQ(kept.commitment().root, dropped.commitment().root);
+    const std::vector<QM31> point = random_point(n, 7 + n);
+    const QM31 value = kept.evaluate(point);
+    hash::Blake2sChannel c1, c2;
+    mix_commitment(c1, kept.commitment());
+    mix_commitment(c2, dropped.commitment());
+    const MleOpeningProof a = kept.open(point, value, c1), b = dropped.open(point, value, c2);
+    EXPECT_EQ(a.proximity_row, b.proximity_row);
+    EXPECT_EQ(a.evaluation_row, b.evaluation_row);
+    EXPECT_EQ(a.queried_values, b.queried_values);
+    EXPECT_EQ(a.decommitment, b.decommitment);
+    EXPECT_FALSE(verify(dropped.commitment(), point, value, b).has_value());
+  }
+}
+
+// A tree whose columns were forgotten refuses to open without them, and with a wrong column set.
+TEST(MleCommitment, ForgottenMerkleColumnsMustBeGivenAgain) {
+  std::vector<std::vector<M31>> columns{random_table(8, 3), random_table(8, 4)};
+  hash::MerkleTree tree = hash::MerkleTree::commit({columns[0], columns[1]}, 1);
+  const hash::Blake2sHash root = tree.root();
+  hash::QueriesPerLogSize queries;
+  queries[8] = {3, 77, 200};
+  const auto opening = tree.decommit(queries);
+  tree.forget_columns();
+  EXPECT_EQ(tree.root(), root);
+  EXPECT_THROW(tree.decommit(queries), Error);
+  const std::vector<std::span<const M31>> again{columns[0], columns[1]};
+  const auto reopened = tree.decommit(queries, again);
+  EXPECT_EQ(reopened.queried_values, opening.queried_values);
+  EXPECT_EQ(reopened.decommitment, opening.decommitment);
+  const std::vector<std::span<const M31>> one{columns[0]};
+  EXPECT_THROW(tree.decommit(queries, one), Error);
+  const std::vector<std::span<const M31>> short_column{columns[0], std::span<const M31>(columns[1]).first(128)};
+  EXPECT_THROW(tree.decommit(queries, short_column), Error);
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ TEST(ZkmlBlock, ShapeParsesAndRefusesBadShapes) {
   EXPECT_THROW(BlockShape::parse("d_model=256,q_heads=4"), Error);
   EXPECT_THROW(BlockShape::parse("d_model=256,q_heads=4,kv_heads=2,head_dim=64,ffn=1024,seq_len=x"), Error);
   EXPECT_THROW(BlockShape::parse("d_model=256,d_model=4,kv_heads=2,head_dim=64,ffn=1024,seq_len=1"), Error);
-  EXPECT_THROW(transformer_block(5120, 40, 8, 128, 17408, 1), Error) << "not a power of two";
+  EXPECT_THROW(transformer_block(16, 2, 1, 7, 32, 4), Error) << "an odd head_dim (RoPE pairs)";
   EXPECT_THROW(transformer_block(16, 2, 4, 8, 32, 4), Error) << "q_heads not a multiple of kv_heads";
   EXPECT_THROW(transformer_block(16, 2, 1, 8, 32, 1u << 12), Error) << "a verifier's graph stays small";
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tvm prove-block / verify / verify-block end to end at a tiny shape: a block proof and a decode chain
-# accepted, a flipped byte, a truncated file, another model and bad shapes rejected with the right
+# accepted (also at a shape that is not a power of two), a flipped byte, a truncated file, another model and bad shapes rejected with the right
 # exit codes (0 accepted, 2 usage, 3 rejected).
 set -u
 TVM=$1
@@ -36,7 +36,16 @@ PY
 expect 3 "$TVM" verify "$DIR/flip.proof"
 expect 3 "$TVM" verify "$DIR/short.proof"
 grep -q "malformed proof file" "$DIR/out" || fail "truncation not reported as malformed"
-expect 2 "$TVM" prove-block --shape d_model=24,q_heads=2,kv_heads=1,head_dim=8,ffn=32,seq_len=4 -o "$DIR/x"
+# A shape that is not a power of two (zero-padded inside the MLEs) proves and verifies.
+expect 0 "$TVM" prove-block --shape d_model=24,q_heads=3,kv_heads=1,head_dim=6,ffn=40,seq_len=3 --seed 2 -o "$DIR/odd.proof"
+expect 0 "$TVM" verify "$DIR/odd.proof"
+grep -q "verdict: accepted" "$DIR/out" || fail "verify did not accept the odd shape"
+expect 2 "$TVM" prove-block --shape d_model=24,q_heads=2,kv_heads=1,head_dim=7,ffn=32,seq_len=4 -o "$DIR/x"
+expect 0 "$TVM" prove-block --shape d_model=24,q_heads=3,kv_heads=1,head_dim=6,ffn=40,seq_len=3 --seed 2 --decode-steps 3 -o "$DIR/oddd.proof"
+expect 0 "$TVM" verify "$DIR/oddd.proof"
+# A shape whose prover would not fit in memory is refused up front (no OOM kill).
+expect 2 "$TVM" prove-block --shape d_model=32768,q_heads=1,kv_heads=1,head_dim=2,ffn=32768,seq_len=1 -o "$DIR/x"
+grep -q "prover memory" "$DIR/out" || fail "the memory refusal does not say why"
 expect 2 "$TVM" prove-block --shape d_model=16 -o "$DIR/x"
 expect 2 "$TVM" prove-block --shape "$SHAPE" --decode-steps 5 -o "$DIR/x"
 printf 'short' > "$DIR/bad.safetensors"

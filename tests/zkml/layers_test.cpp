@@ -2,6 +2,7 @@
 // changed input/output/weight rejected.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
@@ -246,6 +247,73 @@ TEST(ZkmlLayers, OverflowIsAClearError) {
   Values v(g.tensors().size());
   v[x] = {1, 2, 300, 4};
   EXPECT_THROW(g.forward(v), Error);
+}
+
+}  // namespace
+}  // namespace ptvm::zkml
+
+namespace ptvm::zkml {
+namespace {
+
+int64_t libm_round(double v) { return static_cast<int64_t>(std::floor(v + 0.5)); }
+
+// FNV-1a over the values: the known answer of a whole table.
+uint64_t checksum(const std::vector<int64_t>& v) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (int64_t x : v) h = (h ^ uint64_t(x)) * 0x100000001b3ull;
+  return h;
+}
+
+TEST(ZkmlLayers, TablesAreIntegerOnlyWithKnownAnswers) {
+  // Hand-checked entries.
+  EXPECT_EQ(exp_value(10, 0), 1024);
+  EXPECT_EQ(exp_value(10, 8), 377) << "round(1024 / e)";
+  EXPECT_EQ(rsqrt_value(8, 10, 0), 724) << "round(1024 sqrt(256 / 512))";
+  EXPECT_EQ(activation_value(Activation::GELU, 16), 13);
+  EXPECT_EQ(activation_value(Activation::GELU, -16), -3);
+  EXPECT_EQ(activation_value(Activation::SiLU, 16), 12);
+  EXPECT_EQ(activation_value(Activation::SiLU, -16), -4);
+  EXPECT_EQ(activation_value(Activation::Sigmoid, 0), 64);
+  EXPECT_EQ(activation_value(Activation::Sigmoid, 32), 113);
+  EXPECT_EQ(activation_value(Activation::Sigmoid, 127), 127) << "clamped";
+  // Every entry equals the libm formula it replaces (on this platform: the integer tables are the
+  // correctly rounded values, which libm's doubles also give here).
+  std::vector<int64_t> act;
+  for (Activation a : {Activation::GELU, Activation::SiLU, Activation::Sigmoid})
+    for (int64_t x = -128; x < 128; ++x) {
+      const double u = double(x) / 16.0;
+      const double f = a == Activation::GELU   ? 16.0 * 0.5 * u * (1.0 + std::erf(u / std::sqrt(2.0)))
+                       : a == Activation::SiLU ? 16.0 * u / (1.0 + std::exp(-u))
+                                               : 128.0 / (1.0 + std::exp(-u));
+      const int64_t want = a == Activation::Sigmoid ? std::min<int64_t>(127, libm_round(f)) : libm_round(f);
+      ASSERT_EQ(activation_value(a, x), want) << activation_name(a) << " at " << x;
+      act.push_back(activation_value(a, x));
+    }
+  std::vector<int64_t> exps;
+  for (uint32_t b = 0; b <= 10; ++b)
+    for (int64_t d = 0; d < 512; ++d) {
+      ASSERT_EQ(exp_value(b, d), libm_round(std::ldexp(std::exp(-double(d) / 8.0), int(b)))) << b << "," << d;
+      exps.push_back(exp_value(b, d));
+    }
+  std::vector<int64_t> rs;
+  for (uint32_t ld = 1; ld <= 16; ++ld)
+    for (int64_t u = 0; u < 8192; ++u) {
+      const uint32_t t = ld + 2;
+      const double denom = std::ldexp(double(u), int(t)) + std::ldexp(1.0, int(t) - 1);
+      ASSERT_EQ(rsqrt_value(ld, t, u), libm_round(1024.0 * std::sqrt(std::ldexp(1.0, int(ld)) / denom))) << ld << "," << u;
+      rs.push_back(rsqrt_value(ld, t, u));
+    }
+  for (uint64_t d : {12u, 80u, 5120u})
+    for (int64_t u = 0; u < 8192; ++u) {
+      const uint32_t t = uint32_t(std::bit_width(d - 1)) + 2;
+      const double denom = std::ldexp(double(u), int(t)) + std::ldexp(1.0, int(t) - 1);
+      ASSERT_EQ(rsqrt_value_real(d, t, u), libm_round(1024.0 * std::sqrt(double(d) / denom))) << d << "," << u;
+      rs.push_back(rsqrt_value_real(d, t, u));
+    }
+  // The known answers every platform must reproduce (no libm in the tables).
+  EXPECT_EQ(checksum(act), 11652639880226109372ull) << std::hex << checksum(act);
+  EXPECT_EQ(checksum(exps), 18123191573592211664ull) << std::hex << checksum(exps);
+  EXPECT_EQ(checksum(rs), 12782282205410415694ull) << std::hex << checksum(rs);
 }
 
 }  // namespace

@@ -62,9 +62,19 @@ class MerkleTree {
   // Throws ptvm::Error (Usage) when a position list is not strictly increasing, a position is
   // out of range, or a non-empty list names a log size that has no columns.
   Opening decommit(const QueriesPerLogSize& queries) const;
+  // The same opening from the committed columns given again (the same values, in commit()'s
+  // order and sizes; Usage error on a count or size that differs): for a caller that released
+  // the columns after commit() (forget_columns) and recomputes them to open.
+  Opening decommit(const QueriesPerLogSize& queries, std::span<const std::span<const M31>> columns) const;
+  // The tree stops reading the columns given to commit() (they may be freed): root() still
+  // works; node() of an unstored layer and decommit(queries) are then Usage errors.
+  void forget_columns() { columns_forgotten_ = true; }
 
  private:
   std::vector<std::span<const M31>> columns_;
+  bool columns_forgotten_ = false;
+  Blake2sHash node_from(uint32_t layer_log_size, size_t index,
+                        std::span<const std::span<const M31>> columns) const;
   std::vector<uint32_t> column_log_sizes_;
   // columns_by_log_size_[k]: indices into columns_ of the columns of length 2^k, in given order.
   std::vector<std::vector<size_t>> columns_by_log_size_;

@@ -42,6 +42,15 @@ class SumcheckBackend {
                                                       std::span<const QM31> eq_point) = 0;
   virtual std::unique_ptr<SumcheckTables> load_tables(std::span<const std::vector<M31>> tables,
                                                       std::span<const QM31> eq_point) = 0;
+  // load_tables of tables the caller gives up: a host backend keeps them (no copy: the largest
+  // sumchecks, LogUp-GKR's input layer, would otherwise hold them twice); the default copies.
+  virtual std::unique_ptr<SumcheckTables> load_owned_tables(std::vector<std::vector<QM31>>&& tables,
+                                                            std::span<const QM31> eq_point) {
+    std::unique_ptr<SumcheckTables> loaded =
+        load_tables(std::span<const std::vector<QM31>>(tables), eq_point);
+    std::vector<std::vector<QM31>>().swap(tables);
+    return loaded;
+  }
   // p(0), ..., p(degree) of the round polynomial of sum_x [eq(z, x)] g(x), g of `shape`
   // (round.hpp); degree = shape.degree() + (1 with an eq point); tables.n_vars() >= 1 and
   // shape.n_factors == tables.n_tables().

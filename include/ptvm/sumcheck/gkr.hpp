@@ -18,6 +18,7 @@
 // c = draw_felt(); r = (c, r).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -57,6 +58,14 @@ struct GkrProverOutput {
 
 GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM31>> input,
                           Blake2sChannel& channel,
+                          SumcheckBackend& backend = default_sumcheck_backend());
+
+// The input layer given as a function: fill(begin, end, columns) writes entries [begin, end) of
+// each input column c to columns[c][0 .. end - begin). The same proof as prove_gkr on the
+// materialised input, which is never held beside the layer above it: that layer is computed from
+// the input in chunks, and the input itself is generated once more for its own sumcheck.
+using GkrInputFill = std::function<void(size_t begin, size_t end, QM31* const* columns)>;
+GkrProverOutput prove_gkr(const GkrCircuit& circuit, const GkrInputFill& fill, Blake2sChannel& channel,
                           SumcheckBackend& backend = default_sumcheck_backend());
 
 struct GkrVerdict {

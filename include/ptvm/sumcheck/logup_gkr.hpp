@@ -41,6 +41,14 @@ uint32_t fraction_sum_vars(size_t n_fractions);
 
 FractionSumProverOutput prove_fraction_sum(const FractionColumns& fractions, Blake2sChannel& channel,
                                            SumcheckBackend& backend = default_sumcheck_backend());
+// The same proof from the padded columns of 2^n_vars entries given as a function (gkr.hpp's
+// GkrInputFill: columns[0] the numerators, columns[1] the denominators, padding included); they
+// are generated twice and never held whole beside the layer above them.
+FractionSumProverOutput prove_fraction_sum(uint32_t n_vars, const GkrInputFill& fill, Blake2sChannel& channel,
+                                           SumcheckBackend& backend = default_sumcheck_backend());
+// The same proof from columns the caller gives up (they become the GKR's input layer, no copy).
+FractionSumProverOutput prove_fraction_sum(FractionColumns&& fractions, Blake2sChannel& channel,
+                                           SumcheckBackend& backend = default_sumcheck_backend());
 
 struct FractionSumVerdict {
   bool accepted = false;

@@ -72,13 +72,17 @@ struct MleOpeningProof {
   hash::MerkleDecommitment decommitment;
 };
 
+// Whether a CommittedMle keeps its encoded matrix (2^log_blowup x the table, in M31) after the
+// commitment or recomputes it from the table when it opens (less memory, one more encoding).
+enum class MleEncodingStorage : uint8_t { Kept, Recomputed };
+
 class CommittedMle {
  public:
   // table: 2^n_vars M31 (n_vars in 1..40), copied. log_rows < n_vars. Usage errors otherwise
   // (also for b + log_blowup above 30 or fewer symbols than queries). n_threads for the encoding
   // and the Merkle tree (0 = all cores).
   static CommittedMle commit(std::vector<M31> table, uint32_t log_rows, const MleCommitmentParams& params = {},
-                             unsigned n_threads = 0);
+                             unsigned n_threads = 0, MleEncodingStorage storage = MleEncodingStorage::Kept);
 
   const MleCommitment& commitment() const { return commitment_; }
   std::span<const M31> table() const { return table_; }
@@ -92,9 +96,12 @@ class CommittedMle {
                        const std::vector<QM31>* evaluation_row = nullptr) const;
 
  private:
-  MleCommitment commitment_;
   std::vector<M31> table_;
-  std::vector<std::vector<M31>> encoded_rows_;
+  std::vector<std::vector<M31>> encode_rows() const;
+
+  MleCommitment commitment_;
+  unsigned n_threads_ = 0;
+  std::vector<std::vector<M31>> encoded_rows_;  // empty with MleEncodingStorage::Recomputed
   std::unique_ptr<hash::MerkleTree> tree_;
 };
 

@@ -79,6 +79,14 @@ ProductSumcheckProverOutput prove_product_sumcheck(const ProductShape& shape,
                                                    SumcheckBackend& backend = default_sumcheck_backend(),
                                                    const QM31* claim_override = nullptr);
 
+// The same proof from QM31 tables the caller gives up (the backend keeps them instead of a copy).
+ProductSumcheckProverOutput prove_product_sumcheck_owned(const ProductShape& shape,
+                                                         std::span<const QM31> eq_point,
+                                                         std::vector<std::vector<QM31>>&& tables,
+                                                         Blake2sChannel& channel,
+                                                         SumcheckBackend& backend = default_sumcheck_backend(),
+                                                         const QM31* claim_override = nullptr);
+
 struct ProductSumcheckVerdict {
   bool accepted = false;
   std::string reason;

@@ -13,8 +13,22 @@
 //   GELU:   f = linear_layer(gelu(linear_layer(n2, ffn.up)), ffn.down)
 //   y = add(h1, f)  (the Output)
 // Every weight entry is looked up in int8:[-128,128) (so the committed model is int8 and every field
-// product is the integer one). Every dimension is a power of two (the MLEs' hypercubes; other
-// shapes are refused).
+// product is the integer one).
+//
+// Shapes. Any positive dimensions (head_dim even: RoPE rotates pairs). A dimension that is not a
+// power of two is zero-padded to the next one inside the MLEs: the input x (seq_len x d_model), the
+// weights (e.g. wq.h: d_model x head_dim) and the KV caches carry their real extent
+// (Graph::set_extent), the verifier pads the input and output it holds with zeros itself, and the
+// proof shows every weight's and cache's padding zero (graph.hpp's padding claims), so a model
+// cannot hide extra rows or columns in it. With zero padding the padded block computes the real
+// one on the real entries: rmsnorm divides by the real d_model (rsqrt:d=<d_model>), RoPE's angles
+// use the real head_dim (0 on padded columns), padded key positions are causally masked, and when
+// seq_len is not a power of two the output is multiplied by a public 0/1 row mask (the padded query
+// rows attend to real rows; their output is masked to zero). The requantization shifts use
+// ceil(log2) of the padded dimensions (the "pow2" of the quantization's name). q_heads and
+// kv_heads need no padding (one tensor per head); the attention output's shift uses
+// ceil(log2(q_heads)) + ceil(log2(head_dim)). Power-of-two shapes build exactly the graph they
+// built before.
 //
 // The claim (statement "ptvm-zkml-block/1"): shape, quantization "int8-pow2/1", the model commitment
 // (the MLE commitment of the packed weights), Blake2s digests of the input and output (int8 values
@@ -49,7 +63,7 @@ struct TransformerBlock {
   std::vector<TensorId> weights;  // in creation order
 };
 
-// Usage error for shapes that are not powers of two, q_heads not a multiple of kv_heads, or above
+// Usage error for a zero or odd head_dim, q_heads not a multiple of kv_heads, or dimensions above
 // the bounds (seq_len 2^11, d_model 2^16, ffn 2^18, head_dim 2^10, q_heads 256).
 TransformerBlock transformer_block(uint32_t d_model, uint32_t q_heads, uint32_t kv_heads, uint32_t head_dim,
                                    uint32_t ffn, uint32_t seq_len, FfnKind ffn_kind = FfnKind::SwiGLU);
@@ -62,11 +76,16 @@ TransformerBlock transformer_block(const BlockShape& shape);
 // attention reads the cache out, masked to j <= position. The weights are the prefill block's.
 TransformerBlock transformer_block_decode(const BlockShape& shape, uint32_t position);
 
+// The output tensor's info with its real extent (seq_len or 1 rows, d_model columns): BlockProof's
+// output holds those entries, row-major (as its input holds the input's).
+TensorInfo output_extent(const TransformerBlock& block);
+
 // The weights of one block graph carried into another of the same shape (by name).
 Values transfer_weights(const TransformerBlock& from, const Values& values, const TransformerBlock& to);
 
 // Deterministic random weights (matrices uniform in [-64, 64], gammas in [48, 80]) and input
-// (uniform in [-64, 64]) from a seed, into a Values for the block's graph.
+// (uniform in [-64, 64]) from a seed, into a Values for the block's graph (the real entries drawn
+// row-major, the padding zero).
 Values random_model(const TransformerBlock& block, uint64_t seed);
 std::vector<int64_t> random_input(const TransformerBlock& block, uint64_t seed);
 
@@ -95,7 +114,7 @@ struct BlockClaim {
 
 struct BlockProof {
   BlockClaim claim;
-  std::vector<int64_t> input, output;
+  std::vector<int64_t> input, output;  // the real entries (no padding), row-major
   GraphProof proof;
 };
 
@@ -112,7 +131,8 @@ GraphVerdict verify_block(const BlockProof& proof, const sumcheck::MleCommitment
 
 // N decode steps from an empty cache (positions 0..N-1, N <= shape.seq_len), proven one by one:
 // step t's claim names the cache commitment it starts from (step 0: the all-zero cache) and the one
-// it ends with, which is step t + 1's start. weights: the prefill block's Values (weights filled).
+// it ends with, which is step t + 1's start. weights: the prefill block's Values (weights filled);
+// inputs: per step the token's d_model entries.
 struct DecodeChain {
   std::vector<BlockProof> steps;
 };

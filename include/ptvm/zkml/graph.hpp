@@ -42,6 +42,10 @@
 //   [z, alpha] = draw_felts(2); fraction sum over the blocks (layout below), then
 //   mix_felts(per block: its tensor columns at the block's point, the multiplicity last for tables);
 //   per zero constraint Z (in order): r = draw_felts(vars(Z)), claim Z(r) = 0;
+//   per packed tensor T with an extent (creation order), per pad sub-cube of T (pad_cubes order):
+//   r = draw_felts(free variables), claim T(pad_cube_point(r)) = 0 (opened with T's other claims;
+//   a non-zero padding entry makes a non-zero multilinear polynomial on its sub-cube, which
+//   vanishes at r with probability <= vars / |QM31|);
 //   output: r = draw_felts(vars(output)), claim output(r) = MLE of the public output values;
 //   per node from the last to the first with claims on its output: join them (if more than one),
 //   then the node's step (values sent are mixed before any challenge that depends on them);
@@ -55,6 +59,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -78,9 +83,33 @@ struct TensorInfo {
   std::string name;
   uint32_t log_rows = 0, log_cols = 0;
   TensorKind kind = TensorKind::Derived;
+  // The extent of the real entries (Graph::set_extent): rows x cols in the top-left corner of the
+  // 2^log_rows x 2^log_cols hypercube; the rest is zero padding. 0 = the whole dimension.
+  uint32_t rows = 0, cols = 0;
   uint32_t n_vars() const { return log_rows + log_cols; }
   size_t size() const { return size_t{1} << n_vars(); }
+  size_t real_rows() const { return rows ? rows : size_t{1} << log_rows; }
+  size_t real_cols() const { return cols ? cols : size_t{1} << log_cols; }
+  size_t real_size() const { return real_rows() * real_cols(); }
+  bool padded() const { return real_rows() != (size_t{1} << log_rows) || real_cols() != (size_t{1} << log_cols); }
 };
+
+// The padding of a tensor as aligned sub-cubes: rows [real_rows, 2^lr) and columns [real_cols,
+// 2^lc) split into dyadic intervals. A sub-cube fixes the top `fixed_bits` bits of the row (or
+// column) index to `prefix`; the other variables are free.
+struct PadCube {
+  bool columns = false;     // false: a block of rows (all columns), true: a block of columns (all rows)
+  uint32_t fixed_bits = 0;  // of the row (column) index, MSB first
+  size_t prefix = 0;
+};
+std::vector<PadCube> pad_cubes(const TensorInfo& t);
+// The point of T for a pad sub-cube: the fixed bits as 0/1 and `free` (the free variables, row
+// variables before column variables) elsewhere; free.size() == t.n_vars() - c.fixed_bits.
+std::vector<QM31> pad_cube_point(const TensorInfo& t, const PadCube& c, std::span<const QM31> free);
+// The real entries (real_rows x real_cols, row-major) placed in the padded tensor, zeros elsewhere
+// (Usage error naming the tensor for a wrong count), and back.
+std::vector<int64_t> pad_values(const TensorInfo& t, std::span<const int64_t> real);
+std::vector<int64_t> unpad_values(const TensorInfo& t, std::span<const int64_t> padded);
 
 struct Operand {
   TensorId tensor = 0;
@@ -138,6 +167,10 @@ class Graph {
   uint32_t add_tensor_table(std::string name, uint32_t log_rows, uint32_t log_cols, std::vector<Operand> columns);
   void lookup(uint32_t table, uint32_t log_rows, uint32_t log_cols, std::vector<Operand> columns);
   void assert_zero(TensorId tensor);  // a Derived tensor that must vanish everywhere
+  // Marks the real extent of an Input, Weight, CacheIn or CacheOut tensor (rows <= 2^log_rows,
+  // cols <= 2^log_cols, both positive); its padding must be zero: the verifier checks an Input's
+  // padding itself, and the proof shows every pad sub-cube of a packed tensor zero (see Proof).
+  void set_extent(TensorId tensor, uint32_t rows, uint32_t cols);
   // A step of the forward pass that fills Advice tensors from tensors computed before it.
   void add_advice_step(AdviceFunction step, FloatFunction float_step = {});
   void set_output(TensorId tensor) { output_ = tensor; }

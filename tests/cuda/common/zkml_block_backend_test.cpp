@@ -13,17 +13,21 @@ namespace {
 TEST(ZkmlBlockBackend, GpuSumcheckBackendGivesTheCpuBlockProof) {
   PTVM_REQUIRE_DEVICE();
   using namespace zkml;
-  const TransformerBlock block = transformer_block(8, 2, 1, 4, 8, 2);
-  Values v = random_model(block, 2);
-  v[block.input] = random_input(block, 2);
-  block.graph.forward(v);
-  const auto model = commit_weights(block.graph, v);
-  auto gpu_backend = gpu::make_gpu_sumcheck_backend();
-  const BlockProof on_cpu = prove_block(block, v, model);
-  const BlockProof on_gpu = prove_block(block, v, model, gpu_backend.get());
-  EXPECT_EQ(block_proofs_to_bytes(std::vector<BlockProof>{on_gpu}), block_proofs_to_bytes(std::vector<BlockProof>{on_cpu}));
-  const auto verdict = verify_block(on_gpu, model.commitment());
-  EXPECT_TRUE(verdict.accepted) << verdict.reason;
+  // A power-of-two shape and one zero-padded in every dimension (d_model 6 -> 8, head_dim 6 -> 8,
+  // FFN 10 -> 16, seq_len 3 -> 4, 3 query heads).
+  for (const BlockShape& shape : {BlockShape{8, 2, 1, 4, 8, 2}, BlockShape{6, 3, 1, 6, 10, 3}}) {
+    const TransformerBlock block = transformer_block(shape);
+    Values v = random_model(block, 2);
+    v[block.input] = random_input(block, 2);
+    block.graph.forward(v);
+    const auto model = commit_weights(block.graph, v);
+    auto gpu_backend = gpu::make_gpu_sumcheck_backend();
+    const BlockProof on_cpu = prove_block(block, v, model);
+    const BlockProof on_gpu = prove_block(block, v, model, gpu_backend.get());
+    EXPECT_EQ(block_proofs_to_bytes(std::vector<BlockProof>{on_gpu}), block_proofs_to_bytes(std::vector<BlockProof>{on_cpu}));
+    const auto verdict = verify_block(on_gpu, model.commitment());
+    EXPECT_TRUE(verdict.accepted) << verdict.reason;
+  }
 }
 
 }  // namespace
