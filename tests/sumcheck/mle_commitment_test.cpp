@@ -186,7 +186,7 @@ TEST(MleCommitment, ForgedQueryCountIsRefusedCheaply) {
 // sizes with and without unstored Merkle layers.
 TEST(MleCommitment, RecomputedEncodingGivesTheSameOpening) {
   const MleCommitmentParams params{.log_blowup = 2, .n_queries = 24};
-  for (const auto [n, log_rows] : {std::pair{6u, 1u}, std::pair{11u, 3u}, std::pair{16u, 6u}}) {
+  for (const auto& [n, log_rows] : {std::pair{6u, 1u}, std::pair{11u, 3u}, std::pair{16u, 6u}}) {
     SCOPED_TRACE("n_vars " + std::to_string(n));
     const CommittedMle kept = CommittedMle::commit(random_table(n, 90 + n), log_rows, params, 1);
     const CommittedMle dropped =
