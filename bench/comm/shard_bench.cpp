@@ -55,6 +55,7 @@
 #include "ptvm/gpu/hostsim/cost_model.hpp"
 #include "ptvm/gpu/hostsim/profile.hpp"
 #include "ptvm/gpu/sharded_device_backend.hpp"
+#include "ptvm/gpu/vmair_device.hpp"
 #endif
 #include "ptvm/shard/sharded_backend.hpp"
 #include "ptvm/vm/assembler.hpp"
@@ -352,6 +353,7 @@ DeviceProofCount count_device_proof(int gpus, uint64_t steps, const stark::Profi
     comm::run_ranks(gpus, [&](comm::Communicator& inner) {
       CountingCommunicator counting(inner);
       auto backend = gpu::make_sharded_device_backend(counting);
+      vmair::register_device_airs(backend->air_registry());
       vmair::ProveOptions o;
       o.profile = profile;
       o.max_steps = steps;

@@ -141,6 +141,7 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
       : geometry_(comm), cuda_(make_cuda_backend()), host_(std::make_unique<shard::ShardedBackend>(comm)) {}
   std::string name() const override { return "sharded-device"; }
   ShardTrafficStats traffic() const override { return stats_; }
+  CudaBackend& air_registry() override { return *cuda_; }
   const Geometry& geometry() const { return geometry_; }
   stream_t stream() const { return stream_; }
 

@@ -566,7 +566,7 @@ void circle_evaluate_leaves_many(std::span<const FftColumnIo> columns, std::span
 #else
   (void)compressions;
 #endif
-  synchronize(stream);  // the tables die on return
+  synchronize_before_free(stream);  // the tables die on return
 }
 
 PTVM_GPU_NAMESPACE_END

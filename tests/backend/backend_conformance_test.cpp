@@ -67,7 +67,12 @@ std::vector<BackendCase> backend_cases() {
       {"dual_cpu_cpu", [] { return gpu::make_dual_backend(make_cpu_backend(), make_cpu_backend()); }, kCpuMaxLog, false},
       {"sharded_1", [] { return shard::make_single_rank_sharded_backend(); }, kCpuMaxLog, false},
       {std::string("sharded_") + kDeviceName + "_1",
-       [] { return std::unique_ptr<Backend>(gpu::make_single_rank_sharded_device_backend()); }, kDeviceMaxLog, true},
+       [] {
+         auto b = gpu::make_single_rank_sharded_device_backend();
+         vmair::register_device_airs(b->air_registry());
+         return std::unique_ptr<Backend>(std::move(b));
+       },
+       kDeviceMaxLog, true},
   };
 }
 

@@ -12,6 +12,7 @@
 #include "ptvm/comm/communicator.hpp"
 #include "ptvm/gpu/hostsim/profile.hpp"
 #include "ptvm/gpu/sharded_device_backend.hpp"
+#include "ptvm/gpu/vmair_device.hpp"
 #include "ptvm/vm/assembler.hpp"
 #include "ptvm/vmair/profiles.hpp"
 #include "ptvm/vmair/prove.hpp"
@@ -124,6 +125,7 @@ TEST(ShardedDevice, VmAirProofMatchesOneRank) {
     uint64_t host_stages = 0;
     comm::run_ranks(shards, [&](comm::Communicator& comm) {
       auto backend = gpu::make_sharded_device_backend(comm);
+      vmair::register_device_airs(backend->air_registry());
       vmair::ProveOptions o = options;
       o.backend = backend.get();
       auto run = vmair::prove_program(p, o);

@@ -56,7 +56,9 @@ ShardRankBackend make_cuda_sharded_backend(ptvm::comm::Communicator& comm, int d
   use_cuda_device(device);
   ShardRankBackend out;
   if (ptvm::comm::nccl_communicator_built()) out.device_comm = ptvm::comm::make_nccl_communicator(comm, device);
-  out.backend = ptvm::gpu::make_sharded_device_backend(out.device_comm ? *out.device_comm : comm);
+  auto backend = ptvm::gpu::make_sharded_device_backend(out.device_comm ? *out.device_comm : comm);
+  ptvm::vmair::register_device_airs(backend->air_registry());
+  out.backend = std::move(backend);
   return out;
 }
 #else

@@ -42,7 +42,9 @@ std::unique_ptr<ptvm::stark128::Backend128> make_hostsim_runtime_stark128_backen
 }
 ShardRankBackend make_hostsim_sharded_backend(ptvm::comm::Communicator& comm) {
   ShardRankBackend out;
-  out.backend = ptvm::gpu::make_sharded_device_backend(comm);
+  auto backend = ptvm::gpu::make_sharded_device_backend(comm);
+  ptvm::vmair::register_device_airs(backend->air_registry());
+  out.backend = std::move(backend);
   return out;
 }
 #else

@@ -23,6 +23,7 @@
 #include <memory>
 
 #include "ptvm/backend.hpp"
+#include "ptvm/gpu/cuda_backend.hpp"
 #include "ptvm/comm/communicator.hpp"
 #include "ptvm/gpu/config.hpp"
 
@@ -39,6 +40,9 @@ struct ShardTrafficStats {
 class ShardedDeviceBackend : public Backend {
  public:
   virtual ShardTrafficStats traffic() const = 0;
+  // The registry of AIR device kernels this rank evaluates constraints and fractions with: AIRs
+  // register there as with any CUDA backend (the VM's: vmair::register_device_airs(registry)).
+  virtual CudaBackend& air_registry() = 0;
 };
 
 // The backend of one rank on the calling thread's current device (CUDA: select it first, e.g.
