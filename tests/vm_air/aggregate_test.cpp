@@ -261,6 +261,14 @@ TEST(Aggregate, FilesRoundTripAndReadersAreStrict) {
     const std::string empty = "{\"format\":\"ptvm-tvm-aggregate/1\",\"claims\":[],\"proof\":{}}";
     EXPECT_THROW(read_aggregate_file(as_bytes(empty)), Error);
   }
+  // Deep nesting and oversize input are refused by the reader, not parsed.
+  {
+    std::string deep = "{\"format\":\"ptvm-tvm-aggregate/1\",\"claims\":[" + std::string(200, '[') +
+                       std::string(200, ']') + "],\"proof\":{}}";
+    EXPECT_THROW(read_aggregate_file(as_bytes(deep)), Error);
+    std::vector<uint8_t> huge(stark::kMaxProofBytes + 1, ' ');
+    EXPECT_THROW(read_aggregate_file(huge), Error);
+  }
 }
 
 TEST(Aggregate, LimitsAreCheckedBeforeProving) {

@@ -156,13 +156,7 @@ AggregateProof prove_aggregate(std::span<const AggregateRun> runs, const Aggrega
   out.witness_ms = ms_since(t0);
 
   auto t1 = std::chrono::steady_clock::now();
-  std::unique_ptr<Backend> own;
-  Backend* backend = options.backend;
-  if (!backend) {
-    own = make_cpu_backend();
-    backend = own.get();
-  }
-  out.proof = stark::prove(a, pub, witness, profile, *backend, &out.timings, options.progress ? &options.progress : nullptr);
+  out.proof = prove_on(a, pub, witness, profile, options.backend, &out.timings, options.progress);
   out.prove_ms = ms_since(t1);
   return out;
 }

@@ -68,6 +68,17 @@ Equivalence equivalence_for_trace(const vm::ExecutionTrace& trace, bool lockstep
   return eq;
 }
 
+stark::StarkProof prove_on(const air::Air& air, std::span<const M31> public_inputs,
+                           const std::vector<std::vector<std::vector<M31>>>& main_traces, const stark::Profile& profile,
+                           Backend* backend, stark::StageTimings* timings, const stark::ProgressFn& progress) {
+  std::unique_ptr<Backend> own;
+  if (!backend) {
+    own = make_cpu_backend();
+    backend = own.get();
+  }
+  return stark::prove(air, public_inputs, main_traces, profile, *backend, timings, progress ? &progress : nullptr);
+}
+
 Claim claim_for_trace(const vm::ExecutionTrace& trace, const vm::TransformerConfig& config,
                       const stark::Profile& profile, const Equivalence& equivalence) {
   Claim c;
@@ -113,13 +124,7 @@ ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& optio
   out.witness_ms = ms_since(t0);
 
   auto t1 = std::chrono::steady_clock::now();
-  std::unique_ptr<Backend> own;
-  Backend* backend = options.backend;
-  if (!backend) {
-    own = make_cpu_backend();
-    backend = own.get();
-  }
-  out.proof = stark::prove(a, pub, witness, profile, *backend, &out.timings, options.progress ? &options.progress : nullptr);
+  out.proof = prove_on(a, pub, witness, profile, options.backend, &out.timings, options.progress);
   out.prove_ms = ms_since(t1);
   return out;
 }

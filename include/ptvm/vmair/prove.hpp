@@ -63,6 +63,12 @@ struct ProvedRun {
 // only the native fingerprint of the trace, and no checked steps.
 Equivalence equivalence_for_trace(const vm::ExecutionTrace& trace, bool lockstep);
 
+// stark::prove on `backend`, or on a CPU backend made for the call when it is null (the rule of
+// ProveOptions::backend); progress is passed on when set.
+stark::StarkProof prove_on(const air::Air& air, std::span<const M31> public_inputs,
+                           const std::vector<std::vector<std::vector<M31>>>& main_traces, const stark::Profile& profile,
+                           Backend* backend, stark::StageTimings* timings, const stark::ProgressFn& progress);
+
 // The claim a recorded run establishes (identities, security bits, equivalence and build).
 Claim claim_for_trace(const vm::ExecutionTrace& trace, const vm::TransformerConfig& config,
                       const stark::Profile& profile, const Equivalence& equivalence);
