@@ -9,6 +9,9 @@
 #include "layout.hpp"
 #include "ptvm/circle/domain.hpp"
 #include "ptvm/common/error.hpp"
+#include "ptvm/fri/circle_spec.hpp"
+#include "ptvm/fri/fri.hpp"
+#include "ptvm/pcs/pcs.hpp"
 #include "ptvm/stark/line_poly.hpp"
 
 namespace ptvm::stark {
@@ -73,15 +76,7 @@ struct TreeData {
 
 // Siblings not among `positions`, in position order (PROTOCOL.md §6.8), read from a QM31 column.
 void append_witness(const std::vector<size_t>& positions, const ColumnSet& column, std::vector<QM31>& witness) {
-  std::vector<size_t> siblings;
-  size_t qi = 0;
-  for (size_t p : pair_positions(positions)) {
-    if (qi < positions.size() && positions[qi] == p) {
-      ++qi;
-      continue;
-    }
-    siblings.push_back(p);
-  }
+  const std::vector<size_t> siblings = fri::sibling_positions(positions);
   std::vector<M31> coords[4];
   for (size_t k = 0; k < 4; ++k) coords[k] = column.gather(k, siblings);
   for (size_t i = 0; i < siblings.size(); ++i)
@@ -299,41 +294,52 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
     }
   }
 
-  // FRI commit phase.
-  struct LineLayer {
-    std::unique_ptr<ColumnSet> evaluations;
-    std::unique_ptr<CommittedTree> tree;
-  };
-  std::unique_ptr<CommittedTree> first_layer_tree;
-  std::vector<LineLayer> layers;
-  {
-    StageClock c(clocks, Stage::Fri);
-    std::vector<const ColumnSet*> qsets;
-    for (const auto& q : quotients) qsets.push_back(q.get());
-    first_layer_tree = backend.commit(qsets);
-    proof.fri.first_layer.commitment = first_layer_tree->root();
-    channel.mix_root(proof.fri.first_layer.commitment);
-    QM31 alpha = channel.draw_felt();
+  // FRI commit phase (ptvm/fri/fri.hpp owns the order): fold 0 is the circle fold of the largest
+  // quotient, fold i >= 1 the line fold of inner layer i - 1; smaller quotients enter where their
+  // folded size is reached. Every fold whose result is committed (the input of an inner layer) is
+  // one fused backend call, so commit(i) hands over the tree the previous fold made.
+  struct CircleLayers {
+    Backend& backend;
+    const StarkLayout& layout;
+    StarkProof& proof;
+    std::vector<std::unique_ptr<ColumnSet>>& quotients;
+    std::unique_ptr<CommittedTree> first_layer_tree{};
+    struct LineLayer {
+      std::unique_ptr<ColumnSet> evaluations;
+      std::unique_ptr<CommittedTree> tree;
+    };
+    std::vector<LineLayer> layers{};  // inner layer i
+    std::unique_ptr<ColumnSet> cur{};
+    std::unique_ptr<CommittedTree> cur_tree{};
     circle::LineDomain domain{circle::CanonicCoset{layout.first_layer_log}.half_coset()};
-    // Every fold whose result is committed (the input of an inner layer) is one fused call.
-    std::unique_ptr<ColumnSet> cur;
-    std::unique_ptr<CommittedTree> cur_tree;
-    if (layout.n_inner_layers > 0) {
-      auto folded = backend.fri_fold_circle_and_commit(*quotients[0], alpha, nullptr);
-      cur = std::move(folded.column);
-      cur_tree = std::move(folded.tree);
-    } else {
-      cur = backend.fri_fold_circle(*quotients[0], alpha, nullptr);
-    }
     size_t next_quotient = 1;
-    for (uint32_t i = 0; i < layout.n_inner_layers; ++i) {
-      auto tree = std::move(cur_tree);
+
+    hash::Blake2sHash commit(uint32_t i) {
+      if (i == 0) {
+        std::vector<const ColumnSet*> qsets;
+        for (const auto& q : quotients) qsets.push_back(q.get());
+        first_layer_tree = backend.commit(qsets);
+        proof.fri.first_layer.commitment = first_layer_tree->root();
+        return proof.fri.first_layer.commitment;
+      }
       FriLayerProof lp;
-      lp.commitment = tree->root();
-      channel.mix_root(lp.commitment);
+      lp.commitment = cur_tree->root();
       proof.fri.inner_layers.push_back(std::move(lp));
-      alpha = channel.draw_felt();
-      const bool commit_next = i + 1 < layout.n_inner_layers;
+      layers.push_back({nullptr, std::move(cur_tree)});
+      return proof.fri.inner_layers.back().commitment;
+    }
+    void fold(uint32_t i, const QM31& alpha) {
+      if (i == 0) {
+        if (layout.n_inner_layers > 0) {
+          auto folded = backend.fri_fold_circle_and_commit(*quotients[0], alpha, nullptr);
+          cur = std::move(folded.column);
+          cur_tree = std::move(folded.tree);
+        } else {
+          cur = backend.fri_fold_circle(*quotients[0], alpha, nullptr);
+        }
+        return;
+      }
+      const bool commit_next = i < layout.n_inner_layers;
       const bool circle_next = next_quotient < quotients.size() &&
                                layout.quotient_log_sizes[next_quotient] - 1 == domain.log_size() - 1;
       std::unique_ptr<ColumnSet> folded;
@@ -344,7 +350,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
       } else {
         folded = backend.fri_fold_line(*cur, domain, alpha);
       }
-      layers.push_back({std::move(cur), std::move(tree)});
+      layers.back().evaluations = std::move(cur);
       cur = std::move(folded);
       domain = domain.doubled();
       if (circle_next) {
@@ -358,19 +364,45 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
         ++next_quotient;
       }
     }
-    if (next_quotient != quotients.size())
-      throw Error(ErrorCategory::Internal, "FRI: a quotient column was not folded in");
-    auto coords = host_coords(*cur);
-    std::vector<QM31> values(coords[0].size());
-    for (size_t i = 0; i < values.size(); ++i) values[i] = secure_value(coords, i);
-    std::vector<QM31> coeffs = line_interpolate_bitrev(values, domain);
-    const size_t bound = size_t{1} << profile.log_last_layer_degree_bound;
-    for (size_t i = bound; i < coeffs.size(); ++i)
-      if (!coeffs[i].is_zero())
-        throw Error(ErrorCategory::Internal, "FRI: last layer above its degree bound (the quotients are not low degree)");
-    coeffs.resize(bound);
-    proof.fri.last_layer_poly = coeffs;
-    channel.mix_felts(coeffs);
+    std::vector<QM31> last_layer() {
+      if (next_quotient != quotients.size())
+        throw Error(ErrorCategory::Internal, "FRI: a quotient column was not folded in");
+      auto coords = host_coords(*cur);
+      std::vector<QM31> values(coords[0].size());
+      for (size_t i = 0; i < values.size(); ++i) values[i] = secure_value(coords, i);
+      std::vector<QM31> coeffs = line_interpolate_bitrev(values, domain);
+      const size_t bound = size_t{1} << layout.profile.log_last_layer_degree_bound;
+      for (size_t i = bound; i < coeffs.size(); ++i)
+        if (!coeffs[i].is_zero())
+          throw Error(ErrorCategory::Internal, "FRI: last layer above its degree bound (the quotients are not low degree)");
+      coeffs.resize(bound);
+      proof.fri.last_layer_poly = coeffs;
+      return coeffs;
+    }
+    // Only the siblings the verifier cannot compute: for the first layer from the trace openings
+    // (every quotient size in one tree), for inner layer i - 1 from the previous fold.
+    void decommit(uint32_t i, const std::vector<size_t>& positions) {
+      if (i == 0) {
+        hash::QueriesPerLogSize q;
+        for (size_t k = 0; k < quotients.size(); ++k) {
+          const uint32_t L = layout.quotient_log_sizes[k];
+          auto shifted = shifted_positions(positions, layout.first_layer_log - L);
+          append_witness(shifted, *quotients[k], proof.fri.first_layer.fri_witness);
+          q[L] = pair_positions(shifted);
+        }
+        proof.fri.first_layer.decommitment = first_layer_tree->open(q).decommitment;
+        return;
+      }
+      const uint32_t m = layout.first_layer_log - i;
+      append_witness(positions, *layers[i - 1].evaluations, proof.fri.inner_layers[i - 1].fri_witness);
+      hash::QueriesPerLogSize q;
+      q[m] = pair_positions(positions);
+      proof.fri.inner_layers[i - 1].decommitment = layers[i - 1].tree->open(q).decommitment;
+    }
+  } fri_layers{backend, layout, proof, quotients};
+  {
+    StageClock c(clocks, Stage::Fri);
+    fri::commit_phase<fri::CircleSpec>(channel, 1 + layout.n_inner_layers, true, fri_layers);
   }
 
   {
@@ -384,31 +416,11 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
     StageClock c(clocks, Stage::Queries);
     const std::vector<size_t> queries = detail::draw_query_positions(channel, layout);
     for (size_t tr = 0; tr < kNumTrees; ++tr) {
-      hash::QueriesPerLogSize q;
-      for (uint32_t L : layout.commitment_log_sizes(tr)) q[L] = shifted_positions(queries, layout.first_layer_log - L);
-      auto opening = trees[tr].tree->open(q);
+      auto opening = trees[tr].tree->open(pcs::tree_queries(queries, layout.first_layer_log, layout.commitment_log_sizes(tr)));
       proof.queried_values[tr] = std::move(opening.queried_values);
       proof.decommitments[tr] = std::move(opening.decommitment);
     }
-    // First FRI layer: only the siblings the verifier cannot compute from the trace openings.
-    {
-      hash::QueriesPerLogSize q;
-      for (size_t k = 0; k < quotients.size(); ++k) {
-        const uint32_t L = layout.quotient_log_sizes[k];
-        auto positions = shifted_positions(queries, layout.first_layer_log - L);
-        append_witness(positions, *quotients[k], proof.fri.first_layer.fri_witness);
-        q[L] = pair_positions(positions);
-      }
-      proof.fri.first_layer.decommitment = first_layer_tree->open(q).decommitment;
-    }
-    for (size_t i = 0; i < layers.size(); ++i) {
-      const uint32_t m = layout.first_layer_log - 1 - static_cast<uint32_t>(i);
-      auto positions = shifted_positions(queries, static_cast<uint32_t>(i) + 1);
-      append_witness(positions, *layers[i].evaluations, proof.fri.inner_layers[i].fri_witness);
-      hash::QueriesPerLogSize q;
-      q[m] = pair_positions(positions);
-      proof.fri.inner_layers[i].decommitment = layers[i].tree->open(q).decommitment;
-    }
+    fri::decommit_phase(queries, 1 + layout.n_inner_layers, fri_layers);
   }
   total_clock.reset();
   if (progress && *progress) (*progress)(Stage::Total, 1.0);

@@ -10,6 +10,9 @@
 #include "ptvm/hash/merkle.hpp"
 #include "ptvm/stark/fri_math.hpp"
 #include "ptvm/stark/line_poly.hpp"
+#include "ptvm/fri/circle_spec.hpp"
+#include "ptvm/fri/fri.hpp"
+#include "ptvm/pcs/pcs.hpp"
 
 namespace ptvm::stark {
 namespace {
@@ -31,49 +34,6 @@ const char* tree_name(size_t t) {
     case kInteractionTree: return "interaction";
     default: return "composition";
   }
-}
-
-// Splits Merkle-ordered queried values (log size descending, position ascending, column order)
-// into values[column][k] aligned with queries[log size of column][k].
-std::vector<std::vector<M31>> split_queried(const std::vector<uint32_t>& column_logs, const hash::QueriesPerLogSize& queries,
-                                            std::span<const M31> values, const std::string& where) {
-  std::map<uint32_t, std::vector<size_t>, std::greater<>> columns_by_log;
-  for (size_t c = 0; c < column_logs.size(); ++c) columns_by_log[column_logs[c]].push_back(c);
-  size_t expected = 0;
-  for (const auto& [log, cols] : columns_by_log) expected += cols.size() * queries.at(log).size();
-  if (values.size() != expected)
-    reject(where + ": " + std::to_string(values.size()) + " queried values, expected " + std::to_string(expected));
-  std::vector<std::vector<M31>> out(column_logs.size());
-  size_t i = 0;
-  for (const auto& [log, cols] : columns_by_log)
-    for (size_t k = 0; k < queries.at(log).size(); ++k)
-      for (size_t c : cols) out[c].push_back(values[i++]);
-  return out;
-}
-
-// Builds the full pair values of a FRI layer from known values at `positions` and the witness,
-// checks the Merkle path, and returns position -> value for every pair member.
-std::map<size_t, QM31> open_layer(const std::vector<size_t>& positions, const std::vector<QM31>& known,
-                                  const std::vector<QM31>& witness, size_t& witness_used, uint32_t log_size,
-                                  std::vector<M31>& merkle_values, const std::string& where) {
-  std::map<size_t, QM31> out;
-  size_t qi = 0;
-  for (size_t p : pair_positions(positions)) {
-    QM31 v;
-    if (qi < positions.size() && positions[qi] == p) {
-      v = known[qi++];
-    } else {
-      if (witness_used >= witness.size()) reject(where + ": FRI witness too short");
-      v = witness[witness_used++];
-    }
-    out[p] = v;
-    merkle_values.push_back(v.x0.a);
-    merkle_values.push_back(v.x0.b);
-    merkle_values.push_back(v.x1.a);
-    merkle_values.push_back(v.x1.b);
-  }
-  (void)log_size;
-  return out;
 }
 
 Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, const StarkProof& proof,
@@ -171,29 +131,23 @@ Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, con
   const QM31 alpha_q = channel.draw_felt();
 
   // ---- FRI commitments and challenges
-  channel.mix_root(proof.fri.first_layer.commitment);
-  const QM31 alpha_first = channel.draw_felt();
-  std::vector<QM31> layer_alphas;
-  for (const auto& l : proof.fri.inner_layers) {
-    channel.mix_root(l.commitment);
-    layer_alphas.push_back(channel.draw_felt());
-  }
-  channel.mix_felts(proof.fri.last_layer_poly);
+  std::vector<hash::Blake2sHash> fri_roots = {proof.fri.first_layer.commitment};
+  for (const auto& l : proof.fri.inner_layers) fri_roots.push_back(l.commitment);
+  const std::vector<QM31> fri_alphas = fri::replay_commit_phase<fri::CircleSpec>(
+      channel, std::span<const hash::Blake2sHash>(fri_roots), true, std::span<const QM31>(proof.fri.last_layer_poly));
   if (!channel.check_pow(proof.proof_of_work, expected.pow_bits)) reject("proof of work does not have enough zero bits");
   channel.mix_u64(proof.proof_of_work);
   const std::vector<size_t> queries = detail::draw_query_positions(channel, layout);
 
   // ---- PCS openings
   std::array<std::vector<std::vector<M31>>, kNumTrees> opened;  // [tree][column][k]
-  std::array<hash::QueriesPerLogSize, kNumTrees> tree_queries;
   for (size_t t = 0; t < kNumTrees; ++t) {
     const auto logs = layout.commitment_log_sizes(t);
-    for (uint32_t L : logs) tree_queries[t][L] = shifted_positions(queries, layout.first_layer_log - L);
-    const std::string where = std::string("tree ") + tree_name(t);
-    opened[t] = split_queried(logs, tree_queries[t], proof.queried_values[t], where);
-    hash::MerkleVerifier verifier(proof.commitments[t], logs);
-    if (auto why = verifier.verify(tree_queries[t], proof.queried_values[t], proof.decommitments[t]))
-      reject(where + ": merkle: " + *why);
+    const hash::QueriesPerLogSize tree_queries = pcs::tree_queries(queries, layout.first_layer_log, logs);
+    if (auto why = pcs::verify_opening<fri::CircleSpec, M31>(proof.commitments[t], logs, tree_queries,
+                                                              proof.queried_values[t], proof.decommitments[t],
+                                                              std::string("tree ") + tree_name(t), &opened[t]))
+      reject(*why);
   }
 
   // ---- DEEP answers and the first FRI layer
@@ -202,28 +156,32 @@ Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, con
   {
     std::vector<M31> merkle_values;
     size_t witness_used = 0;
+    const std::span<const QM31> witness(proof.fri.first_layer.fri_witness);
     for (size_t k = 0; k < n_quot; ++k) {
       const uint32_t L = layout.quotient_log_sizes[k];
       const auto positions = shifted_positions(queries, layout.first_layer_log - L);
-      auto batches = detail::deep_batches(layout, L, P, proof.sampled_values, alpha_q);
+      const auto batches = detail::deep_batches(layout, L, P, proof.sampled_values, alpha_q);
       std::vector<QM31> answers;
       for (size_t pi = 0; pi < positions.size(); ++pi) {
         const auto q = detail::bitrev_domain_point(L, positions[pi]);
-        QM31 acc;
-        for (const auto& b : batches) {
-          CM31 den = b.coefficients.denominator(q.x, q.y);
-          if (den.is_zero()) reject("DEEP: a query hits the OODS line");
-          QM31 num = b.coefficients.numerator(q.y, [&](size_t i) {
-            const auto& dc = b.columns[i];
-            // The column's log size equals L here, so its k-th opened value is at position index pi.
-            return opened[dc.tree][dc.column][pi];
-          });
-          acc = acc * b.coefficients.alpha_pow_m + num * den.inverse();
-        }
-        answers.push_back(acc);
+        const std::optional<QM31> answer = pcs::deep_combine<QM31>(
+            std::span<const detail::DeepBatchLayout>(batches),
+            [&](const detail::DeepBatchLayout& b) { return b.coefficients.denominator(q.x, q.y); },
+            [&](const detail::DeepBatchLayout& b) {
+              return b.coefficients.numerator(q.y, [&](size_t i) {
+                const auto& dc = b.columns[i];
+                // The column's log size equals L here, so its k-th opened value is at position index pi.
+                return opened[dc.tree][dc.column][pi];
+              });
+            },
+            [](const detail::DeepBatchLayout& b) { return b.coefficients.alpha_pow_m; });
+        if (!answer) reject("DEEP: a query hits the OODS line");
+        answers.push_back(*answer);
       }
-      quotient_pairs[k] = open_layer(positions, answers, proof.fri.first_layer.fri_witness, witness_used, L,
-                                     merkle_values, "fri first layer");
+      if (auto why = fri::pairs_from_witness<QM31>(positions, answers, witness, witness_used, quotient_pairs[k],
+                                                   "fri first layer"))
+        reject(*why);
+      for (size_t p : fri::pair_positions(positions)) fri::CircleSpec::append_leaf_values(quotient_pairs[k][p], merkle_values);
     }
     if (witness_used != proof.fri.first_layer.fri_witness.size()) reject("fri first layer: FRI witness too long");
     hash::QueriesPerLogSize q;
@@ -231,63 +189,68 @@ Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, con
     for (size_t k = 0; k < n_quot; ++k) {
       const uint32_t L = layout.quotient_log_sizes[k];
       q[L] = pair_positions(shifted_positions(queries, layout.first_layer_log - L));
-      for (int c = 0; c < 4; ++c) logs.push_back(L);
+      for (uint32_t log : fri::CircleSpec::leaf_column_log_sizes(L)) logs.push_back(log);
     }
     hash::MerkleVerifier verifier(proof.fri.first_layer.commitment, logs);
     if (auto why = verifier.verify(q, merkle_values, proof.fri.first_layer.decommitment))
       reject("fri first layer: merkle: " + *why);
   }
 
-  // ---- folds
-  auto fold_circle_at = [&](size_t k, const std::vector<size_t>& folded_positions, const QM31& alpha) {
-    const uint32_t L = layout.quotient_log_sizes[k];
-    std::vector<QM31> out;
-    for (size_t g : folded_positions) {
-      auto it0 = quotient_pairs[k].find(2 * g), it1 = quotient_pairs[k].find(2 * g + 1);
-      if (it0 == quotient_pairs[k].end() || it1 == quotient_pairs[k].end()) reject("fri: missing first-layer pair");
-      M31 y = detail::bitrev_domain_point(L, 2 * g).y;
-      out.push_back(fold_circle_pair(it0->second, it1->second, y.inverse(), alpha));
+  // ---- FRI query phase: the first layer's pairs are the DEEP answers above; inner layer i is
+  // opened from the folded values and its witness; smaller quotients enter where their folded
+  // size is reached; the last layer is the polynomial in the proof.
+  struct CircleLayers {
+    const StarkProof& proof;
+    const StarkLayout& layout;
+    std::vector<std::map<size_t, QM31>>& quotient_pairs;
+    size_t next_quotient = 1;
+    std::optional<std::string> open(size_t i, const fri::CircleSpec::Domain& domain, const std::vector<size_t>& positions,
+                                    const std::vector<QM31>& values, std::map<size_t, QM31>& pairs) {
+      (void)values;
+      if (i == 0) {
+        for (size_t p : pair_positions(positions))
+          if (!quotient_pairs[0].count(p)) return std::string("fri: missing first-layer pair");
+        pairs = quotient_pairs[0];
+        return std::nullopt;
+      }
+      const auto& layer = proof.fri.inner_layers[i - 1];
+      const std::string where = "fri layer " + std::to_string(i - 1);
+      size_t witness_used = 0;
+      if (auto why = fri::pairs_from_witness<QM31>(positions, values, layer.fri_witness, witness_used, pairs, where))
+        return why;
+      if (witness_used != layer.fri_witness.size()) return where + ": FRI witness too long";
+      std::vector<M31> merkle_values;
+      for (size_t p : pair_positions(positions)) fri::CircleSpec::append_leaf_values(pairs[p], merkle_values);
+      hash::QueriesPerLogSize q;
+      q[domain.log_size()] = pair_positions(positions);
+      hash::MerkleVerifier verifier(layer.commitment, fri::CircleSpec::leaf_column_log_sizes(domain.log_size()));
+      if (auto why = verifier.verify(q, merkle_values, layer.decommitment)) return where + ": merkle: " + *why;
+      return std::nullopt;
     }
-    return out;
-  };
-  std::vector<size_t> positions = shifted_positions(queries, 1);
-  std::vector<QM31> values = fold_circle_at(0, positions, alpha_first);
-  circle::LineDomain domain{circle::CanonicCoset{layout.first_layer_log}.half_coset()};
-  size_t next_quotient = 1;
-  for (size_t i = 0; i < proof.fri.inner_layers.size(); ++i) {
-    const auto& layer = proof.fri.inner_layers[i];
-    const std::string where = "fri layer " + std::to_string(i);
-    std::vector<M31> merkle_values;
-    size_t witness_used = 0;
-    auto pairs = open_layer(positions, values, layer.fri_witness, witness_used, domain.log_size(), merkle_values, where);
-    if (witness_used != layer.fri_witness.size()) reject(where + ": FRI witness too long");
-    hash::QueriesPerLogSize q;
-    q[domain.log_size()] = pair_positions(positions);
-    const uint32_t m = domain.log_size();
-    hash::MerkleVerifier verifier(layer.commitment, {m, m, m, m});
-    if (auto why = verifier.verify(q, merkle_values, layer.decommitment)) reject(where + ": merkle: " + *why);
-    const QM31 alpha = layer_alphas[i];
-    std::vector<size_t> next_positions = shifted_positions(positions, 1);
-    std::vector<QM31> next_values;
-    for (size_t g : next_positions) {
-      M31 x = domain.at(circle::bit_reverse_index(2 * g, m));
-      next_values.push_back(fold_line_pair(pairs.at(2 * g), pairs.at(2 * g + 1), x.inverse(), alpha));
+    const std::map<size_t, QM31>* entering(size_t i, const fri::CircleSpec::Domain& next_domain,
+                                           fri::CircleSpec::Domain& column_domain) {
+      if (i == 0 || next_quotient >= quotient_pairs.size()) return nullptr;
+      const uint32_t L = layout.quotient_log_sizes[next_quotient];
+      if (L - 1 != next_domain.log_size()) return nullptr;
+      column_domain = fri::CircleSpec::Domain::circle_domain(L);
+      return &quotient_pairs[next_quotient++];
     }
-    domain = domain.doubled();
-    if (next_quotient < n_quot && layout.quotient_log_sizes[next_quotient] - 1 == domain.log_size()) {
-      auto folded = fold_circle_at(next_quotient, next_positions, alpha);
-      const QM31 alpha_sq = alpha * alpha;
-      for (size_t j = 0; j < next_values.size(); ++j) next_values[j] = next_values[j] * alpha_sq + folded[j];
-      ++next_quotient;
+    std::optional<std::string> check_last_layer(const fri::CircleSpec::Domain& domain, const std::vector<size_t>& positions,
+                                                const std::vector<QM31>& values) {
+      if (next_quotient != quotient_pairs.size()) return std::string("fri: a quotient column was never folded in");
+      for (size_t j = 0; j < positions.size(); ++j)
+        if (line_evaluate(proof.fri.last_layer_poly, QM31(domain.x_at(positions[j]))) != values[j])
+          return "fri last layer: folded value at query " + std::to_string(j) +
+                 " does not match the last-layer polynomial";
+      return std::nullopt;
     }
-    positions = std::move(next_positions);
-    values = std::move(next_values);
-  }
-  if (next_quotient != n_quot) reject("fri: a quotient column was never folded in");
-  for (size_t j = 0; j < positions.size(); ++j) {
-    M31 x = domain.at(circle::bit_reverse_index(positions[j], domain.log_size()));
-    if (line_evaluate(proof.fri.last_layer_poly, QM31(x)) != values[j])
-      reject("fri last layer: folded value at query " + std::to_string(j) + " does not match the last-layer polynomial");
+  } layers{proof, layout, quotient_pairs};
+  {
+    std::vector<QM31> first_values;
+    for (size_t p : queries) first_values.push_back(quotient_pairs[0].at(p));
+    if (auto why = fri::verify_query_phase<fri::CircleSpec>(fri::CircleSpec::Domain::circle_domain(layout.first_layer_log),
+                                                            queries, first_values, std::span<const QM31>(fri_alphas), layers))
+      reject(*why);
   }
 
   // ---- the preprocessed columns, last (see above)

@@ -11,17 +11,15 @@
 
 #include "ptvm/field/batch_inverse.hpp"
 #include "ptvm/field/f128.hpp"
+#include "ptvm/fri/coset_spec.hpp"
 #include "ptvm/hash/blake2b_channel.hpp"
 #include "ptvm/hash/blake2b_channel_f128.hpp"
 #include "ptvm/stark128/stark128.hpp"
 
 namespace ptvm::stark128::detail {
 
-inline size_t bit_reverse(size_t i, uint32_t log_n) {
-  size_t r = 0;
-  for (uint32_t k = 0; k < log_n; ++k) r |= ((i >> k) & 1) << (log_n - 1 - k);
-  return r;
-}
+// The domain and fold of FRI over the coset are the FRI spec's (ptvm/fri/coset_spec.hpp).
+inline size_t bit_reverse(size_t i, uint32_t log_n) { return fri::CosetSpec::bit_reverse(i, log_n); }
 
 // One (column, point) pair of the DEEP quotient.
 struct Sample {
@@ -82,13 +80,11 @@ inline std::optional<std::string> make_layout(const Air128& air, const Options& 
   return std::nullopt;
 }
 
-inline F128 lde_offset() { return F128::generator(); }
+inline F128 lde_offset() { return fri::CosetSpec::offset(); }
 
 // The point at storage position pos of g^(2^fold) <w_{2^log_size}> (bit-reversed).
 inline F128 domain_point(uint32_t log_size, uint32_t fold, size_t pos) {
-  F128 offset = lde_offset();
-  for (uint32_t k = 0; k < fold; ++k) offset = offset.square();
-  return offset * F128::primitive_root_of_unity(log_size).pow(bit_reverse(pos, log_size));
+  return fri::CosetSpec::Domain{log_size, fold}.point_at(pos);
 }
 
 // 1 / (x^{2^log_rows} - 1) on D = g <w_{2^log_lde}>: it depends on x's natural index i only
@@ -156,10 +152,7 @@ inline std::vector<F128> sample_points(F128 z, uint32_t log_n) {
 }
 
 // One FRI fold of the pair (a at x, b at -x).
-inline F128 fri_fold(F128 a, F128 b, F128 x_inverse, F128 beta) {
-  static const F128 half = F128::from_u64(2).inverse();
-  return (a + b) * half + beta * (a - b) * half * x_inverse;
-}
+inline F128 fri_fold(F128 a, F128 b, F128 x_inverse, F128 beta) { return fri::CosetSpec::fold_pair(a, b, x_inverse, beta); }
 
 inline hash::Blake2b256Hash pow_hash(const hash::Blake2b256Hash& digest, uint32_t pow_bits, uint64_t nonce) {
   uint8_t msg[4 + 32 + 4 + 8];

@@ -6,6 +6,8 @@
 
 #include "protocol.hpp"
 #include "ptvm/common/error.hpp"
+#include "ptvm/fri/coset_spec.hpp"
+#include "ptvm/fri/fri.hpp"
 #include "ptvm/field/batch_inverse.hpp"
 #include "ptvm/hash/blake2b_channel_f128.hpp"
 #include "ptvm/stark128/backend.hpp"
@@ -17,15 +19,12 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
+// Both members of the F0 pairs of pair indices (any order, repeats allowed), ascending.
 std::vector<size_t> pair_positions(const std::vector<size_t>& pairs) {
   std::vector<size_t> out;
-  for (size_t q : pairs) {
-    out.push_back(2 * q);
-    out.push_back(2 * q + 1);
-  }
+  for (size_t q : pairs) out.push_back(2 * q);
   std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  return fri::pair_positions(fri::folded_positions(out, 0));
 }
 
 }  // namespace
@@ -195,42 +194,48 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
     const auto& s = l.samples[k];
     deep.push_back({lde_sets[s.tree], s.column, s.point, gp[k], proof.sampled_values[k]});
   }
-  std::unique_ptr<Columns128> current = be.deep_quotient(l.log_lde, points, deep);
 
-  // 6. FRI.
-  std::vector<std::unique_ptr<Columns128>> layers;  // layers[i - 1] = F_i, i = 1 .. r - 1
-  std::vector<std::unique_ptr<Tree128>> fri_trees;
-  for (uint32_t i = 0; i < l.n_fri_folds; ++i) {
-    if (i > 0) {
-      fri_trees.push_back(be.commit({current.get()}));
-      proof.fri_roots.push_back(fri_trees.back()->root());
-      ch.mix_root(proof.fri_roots.back());
+  // 6. FRI (ptvm/fri/fri.hpp owns the order): F0 is not committed (the verifier computes it from
+  // the trace openings); F_i, i >= 1, is committed before its fold.
+  struct CosetLayers {
+    Backend128& be;
+    Proof& proof;
+    std::unique_ptr<Columns128> current;
+    std::vector<std::unique_ptr<Columns128>> layers;  // layers[i - 1] = F_i, i = 1 .. r - 1
+    std::vector<std::unique_ptr<Tree128>> trees;
+    Hash commit(uint32_t) {
+      trees.push_back(be.commit({current.get()}));
+      proof.fri_roots.push_back(trees.back()->root());
+      return proof.fri_roots.back();
     }
-    const F128 beta = hash::draw_f128_felt(ch);
-    F128 offset = detail::lde_offset();
-    for (uint32_t k = 0; k < i; ++k) offset = offset.square();
-    std::unique_ptr<Columns128> next = be.fri_fold(*current, offset, beta);
-    if (i > 0) layers.push_back(std::move(current));  // its tree reads it
-    current = std::move(next);
-  }
-  proof.fri_last = current->to_host(0).at(0);
-  ch.mix_felts(std::span<const F128>(&proof.fri_last, 1));
+    void fold(uint32_t i, const F128& beta) {
+      std::unique_ptr<Columns128> next = be.fri_fold(*current, fri::CosetSpec::Domain{0, i}.offset(), beta);
+      if (i > 0) layers.push_back(std::move(current));  // its tree reads it
+      current = std::move(next);
+    }
+    std::vector<F128> last_layer() {
+      proof.fri_last = current->to_host(0).at(0);
+      return {proof.fri_last};
+    }
+    // F_i at the pairs of its queried positions, whole pairs (the verifier checks its folded value
+    // against the opened one).
+    void decommit(uint32_t i, const std::vector<size_t>& positions) {
+      if (i > 0) proof.fri_layers.push_back(trees[i - 1]->open(fri::pair_positions(positions)));
+    }
+  } fri_layers{be, proof, be.deep_quotient(l.log_lde, points, deep), {}, {}};
+  fri::commit_phase<fri::CosetSpec>(ch, l.n_fri_folds, false, fri_layers);
 
   // 7. Proof of work.
   proof.pow_nonce = be.grind(ch.digest(), options.pow_bits);
   ch.mix_u64(proof.pow_nonce);
 
-  // 8. Queries and openings.
+  // 8. Queries and openings: the trace trees at both members of each queried pair of F0.
   const std::vector<size_t> qs = ch.draw_queries(l.log_lde - 1, options.num_colinearity_checks);
   const std::vector<size_t> positions = pair_positions(qs);
   proof.main = main_tree->open(positions);
   if (l.tree_columns[2] > 0) proof.interaction = inter_tree->open(positions);  // none: no LogUp
   proof.composition = comp_tree->open(positions);
-  for (uint32_t i = 1; i < l.n_fri_folds; ++i) {
-    std::vector<size_t> layer_pairs;
-    for (size_t q : qs) layer_pairs.push_back(q >> i);
-    proof.fri_layers.push_back(fri_trees[i - 1]->open(pair_positions(layer_pairs)));
-  }
+  fri::decommit_phase(positions, l.n_fri_folds, fri_layers);
   if (timings) {
     timings->fri_ms = ms_since(t);
     timings->total_ms = ms_since(t_start);

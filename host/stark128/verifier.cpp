@@ -4,6 +4,9 @@
 
 #include "protocol.hpp"
 #include "ptvm/common/error.hpp"
+#include "ptvm/fri/coset_spec.hpp"
+#include "ptvm/fri/fri.hpp"
+#include "ptvm/pcs/pcs.hpp"
 #include "ptvm/hash/blake2b_channel_f128.hpp"
 #include "ptvm/ntt/ntt.hpp"
 
@@ -11,32 +14,24 @@ namespace ptvm::stark128 {
 namespace {
 
 using Tree = hash::Blake2bMerkleTree<F128>;
-using MerkleVerifier = hash::Blake2bMerkleVerifier<F128>;
 
+// Both members of the F0 pairs of pair indices (any order, repeats allowed), ascending.
 std::vector<size_t> pair_positions(const std::vector<size_t>& pairs) {
   std::vector<size_t> out;
-  for (size_t q : pairs) {
-    out.push_back(2 * q);
-    out.push_back(2 * q + 1);
-  }
+  for (size_t q : pairs) out.push_back(2 * q);
   std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  return fri::pair_positions(fri::folded_positions(out, 0));
 }
 
-// Checks one tree opening; on success `rows` maps each position to its row of values.
-std::optional<std::string> check_opening(const char* what, const Hash& root, uint32_t n_columns, uint32_t log_size,
+// Checks one tree opening (ptvm/pcs/pcs.hpp); on success `columns` holds each column's values at
+// the positions.
+std::optional<std::string> check_opening(const std::string& what, const Hash& root, uint32_t n_columns, uint32_t log_size,
                                          const std::vector<size_t>& positions, const TreeOpening& o,
-                                         std::map<size_t, const F128*>& rows) {
-  if (o.values.size() != positions.size() * n_columns)
-    return std::string(what) + ": " + std::to_string(o.values.size()) + " opened values, expected " +
-           std::to_string(positions.size() * n_columns);
+                                         std::vector<std::vector<F128>>* columns) {
   hash::QueriesPerLogSize q;
   q[log_size] = positions;
-  MerkleVerifier v(root, std::vector<uint32_t>(n_columns, log_size));
-  if (auto why = v.verify(q, o.values, o.decommitment)) return std::string(what) + " opening: " + *why;
-  for (size_t i = 0; i < positions.size(); ++i) rows[positions[i]] = o.values.data() + i * n_columns;
-  return std::nullopt;
+  return pcs::verify_opening<fri::CosetSpec, F128>(root, std::vector<uint32_t>(n_columns, log_size), q, o.values,
+                                                    o.decommitment, what, columns, pcs::OpeningWords{"opened", " opening: "});
 }
 
 Verdict reject(std::string why) { return {false, std::move(why)}; }
@@ -112,70 +107,113 @@ Verdict verify_impl(const Air128& air, std::span<const F128> pub, const Options&
   ch.mix_felts(std::span<const F128>(proof.sampled_values));
   const F128 gamma = hash::draw_f128_felt(ch);
   const std::vector<F128> gp = detail::powers(gamma, l.samples.size());
-  std::vector<F128> betas;
-  for (uint32_t i = 0; i < l.n_fri_folds; ++i) {
-    if (i > 0) ch.mix_root(proof.fri_roots[i - 1]);
-    betas.push_back(hash::draw_f128_felt(ch));
-  }
-  ch.mix_felts(std::span<const F128>(&proof.fri_last, 1));
+  const std::vector<F128> betas = fri::replay_commit_phase<fri::CosetSpec>(
+      ch, std::span<const Hash>(proof.fri_roots), false, std::span<const F128>(&proof.fri_last, 1));
   if (!detail::pow_ok(detail::pow_hash(ch.digest(), options.pow_bits, proof.pow_nonce), options.pow_bits))
     return reject("proof of work: the nonce does not reach " + std::to_string(options.pow_bits) + " bits");
   ch.mix_u64(proof.pow_nonce);
   const std::vector<size_t> qs = ch.draw_queries(l.log_lde - 1, options.num_colinearity_checks);
   const std::vector<size_t> positions = pair_positions(qs);
 
-  std::map<size_t, const F128*> rows[3];
-  if (auto why = check_opening("main", proof.main_root, l.tree_columns[1], l.log_lde, positions, proof.main, rows[0]))
+  // The trace trees at both members of each queried F0 pair; columns[tree - 1][column][index of
+  // the position in `positions`].
+  std::vector<std::vector<F128>> columns[3];
+  if (auto why = check_opening("main", proof.main_root, l.tree_columns[1], l.log_lde, positions, proof.main, &columns[0]))
     return reject(*why);
   if (l.tree_columns[2] == 0) {
     if (!proof.interaction.values.empty() || !proof.interaction.decommitment.hash_witness.empty() ||
         !proof.interaction.decommitment.column_witness.empty())
       return reject("interaction: an opening for an AIR without LogUp columns");
   } else if (auto why = check_opening("interaction", proof.interaction_root, l.tree_columns[2], l.log_lde, positions,
-                                      proof.interaction, rows[1])) {
+                                      proof.interaction, &columns[1])) {
     return reject(*why);
   }
   if (auto why = check_opening("composition", proof.composition_root, 2, l.log_lde, positions, proof.composition,
-                               rows[2]))
+                               &columns[2]))
     return reject(*why);
-  std::vector<std::map<size_t, const F128*>> layer_rows(l.n_fri_folds);
-  for (uint32_t i = 1; i < l.n_fri_folds; ++i) {
-    std::vector<size_t> lp;
-    for (size_t q : qs) lp.push_back(q >> i);
-    if (auto why = check_opening(("fri layer " + std::to_string(i)).c_str(), proof.fri_roots[i - 1], 1,
-                                 l.log_lde - i, pair_positions(lp), proof.fri_layers[i - 1], layer_rows[i]))
-      return reject(*why);
+
+  // F0 at the queried pairs, the DEEP quotient from the opened rows: one batch per sample point,
+  // its numerator sum_k gamma^k (f_k(x) - v_k) over the point's samples.
+  struct PointBatch {
+    size_t point;
+    std::vector<size_t> samples;
+  };
+  std::vector<PointBatch> batches;
+  {
+    std::vector<std::vector<size_t>> by_point(points.size());
+    for (size_t k = 0; k < l.samples.size(); ++k) by_point[l.samples[k].point].push_back(k);
+    for (size_t p = 0; p < points.size(); ++p)
+      if (!by_point[p].empty()) batches.push_back({p, std::move(by_point[p])});
+  }
+  std::vector<F128> f0;
+  for (size_t pi = 0; pi < positions.size(); ++pi) {
+    const size_t pos = positions[pi];
+    const F128 x = detail::domain_point(l.log_lde, 0, pos);
+    const std::optional<F128> value = pcs::deep_combine<F128>(
+        std::span<const PointBatch>(batches), [&](const PointBatch& b) { return x - points[b.point]; },
+        [&](const PointBatch& b) {
+          F128 numer = F128::zero();
+          for (size_t k : b.samples) {
+            const auto& s = l.samples[k];
+            const F128 v = s.tree == 0 ? pre_lde[s.column][pos] : columns[s.tree - 1][s.column][pi];
+            numer += gp[k] * (v - proof.sampled_values[k]);
+          }
+          return numer;
+        },
+        [](const PointBatch&) { return F128::one(); });
+    if (!value) return reject("DEEP: a query position is a sample point");
+    f0.push_back(*value);
   }
 
-  // F0 at a position from the opened rows.
-  auto deep_at = [&](size_t pos) {
-    const F128 x = detail::domain_point(l.log_lde, 0, pos);
-    std::vector<F128> numer(points.size(), F128::zero());
-    for (size_t k = 0; k < l.samples.size(); ++k) {
-      const auto& s = l.samples[k];
-      const F128 value = s.tree == 0 ? pre_lde[s.column][pos] : rows[s.tree - 1][pos][s.column];
-      numer[s.point] += gp[k] * (value - proof.sampled_values[k]);
+  // FRI's query phase (ptvm/fri/fri.hpp): F0's pairs are the DEEP values above; layer i >= 1 is
+  // opened in whole pairs, each queried value checked against the opened one.
+  struct CosetLayers {
+    const Proof& proof;
+    const std::vector<size_t>& qs;
+    std::optional<std::string> open(size_t i, const fri::CosetSpec::Domain& domain, const std::vector<size_t>& positions,
+                                    const std::vector<F128>& values, std::map<size_t, F128>& pairs) {
+      if (i == 0) {
+        for (size_t j = 0; j < positions.size(); ++j) pairs[positions[j]] = values[j];
+        return std::nullopt;
+      }
+      const std::string what = "fri layer " + std::to_string(i);
+      const TreeOpening& o = proof.fri_layers[i - 1];
+      if (auto why = check_opening(what, proof.fri_roots[i - 1], 1, domain.log_size(), fri::pair_positions(positions), o,
+                                   nullptr))
+        return why;
+      if (auto bad = fri::pairs_from_opening<F128>(positions, values, o.values, pairs)) {
+        size_t query = 0;
+        for (size_t q : qs)
+          if ((q >> (i - 1)) == *bad) {
+            query = q;
+            break;
+          }
+        return what + ": the folded value of query " + std::to_string(query) + " disagrees with the committed layer";
+      }
+      return std::nullopt;
     }
-    F128 out = F128::zero();
-    for (size_t p = 0; p < points.size(); ++p)
-      if (!numer[p].is_zero()) out += numer[p] * (x - points[p]).inverse();
-    return out;
-  };
-  for (size_t q : qs) {
-    const F128 x_inv = detail::domain_point(l.log_lde, 0, 2 * q).inverse();
-    F128 value = detail::fri_fold(deep_at(2 * q), deep_at(2 * q + 1), x_inv, betas[0]);
-    for (uint32_t i = 1; i < l.n_fri_folds; ++i) {
-      const size_t j = q >> i;
-      const auto& lr = layer_rows[i];
-      const F128 a = lr.at(2 * j)[0], b = lr.at(2 * j + 1)[0];
-      if ((((q >> (i - 1)) & 1) ? b : a) != value)
-        return reject("fri layer " + std::to_string(i) + ": the folded value of query " + std::to_string(q) +
-                      " disagrees with the committed layer");
-      value = detail::fri_fold(a, b, detail::domain_point(l.log_lde - i, i, 2 * j).inverse(), betas[i]);
+    const std::map<size_t, F128>* entering(size_t, const fri::CosetSpec::Domain&, fri::CosetSpec::Domain&) {
+      return nullptr;
     }
-    if (value != proof.fri_last)
-      return reject("fri: query " + std::to_string(q) + " does not fold to the last layer's constant");
-  }
+    std::optional<std::string> check_last_layer(const fri::CosetSpec::Domain&, const std::vector<size_t>& positions,
+                                                const std::vector<F128>& values) {
+      for (size_t j = 0; j < positions.size(); ++j)
+        if (values[j] != proof.fri_last) {
+          size_t query = 0;
+          for (size_t q : qs)
+            if ((q >> (l_folds - 1)) == positions[j]) {
+              query = q;
+              break;
+            }
+          return "fri: query " + std::to_string(query) + " does not fold to the last layer's constant";
+        }
+      return std::nullopt;
+    }
+    uint32_t l_folds;
+  } layers{proof, qs, l.n_fri_folds};
+  if (auto why = fri::verify_query_phase<fri::CosetSpec>(fri::CosetSpec::Domain{l.log_lde, 0}, positions, f0,
+                                                         std::span<const F128>(betas), layers))
+    return reject(*why);
   return {true, ""};
 }
 

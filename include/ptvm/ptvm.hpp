@@ -83,6 +83,14 @@
 // The prover's backend interface (make_cpu_backend()).
 #include "ptvm/backend.hpp"
 
+// FRI and the PCS written once, generic over a spec (field, domain and fold map, Merkle hash,
+// channel): the circle STARK's (M31/QM31, circle then line folds, BLAKE2s) and the F128 STARK's
+// (multiplicative coset, x -> x^2, BLAKE2b).
+#include "ptvm/fri/fri.hpp"
+#include "ptvm/fri/circle_spec.hpp"
+#include "ptvm/fri/coset_spec.hpp"
+#include "ptvm/pcs/pcs.hpp"
+
 // Circle STARK: profiles, proof object and encodings, prover, verifier, FRI formulas.
 #include "ptvm/stark/profile.hpp"
 #include "ptvm/stark/fri_math.hpp"
