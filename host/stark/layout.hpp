@@ -10,6 +10,7 @@
 
 #include "ptvm/air/component.hpp"
 #include "ptvm/circle/point.hpp"
+#include "ptvm/fri/fri.hpp"
 #include "ptvm/hash/channel.hpp"
 #include "ptvm/stark/fri_math.hpp"
 #include "ptvm/stark/profile.hpp"
@@ -88,25 +89,12 @@ QM31 composition_from_parts(const StarkLayout& layout, std::span<const std::vect
 // Storage position r of CanonicCoset(log_size) in bit-reversed order -> the point.
 circle::CirclePoint<M31> bitrev_domain_point(uint32_t log_size, size_t position);
 
-// Query positions of a column smaller by `shift` in log size: q >> shift, deduplicated (input sorted).
+// Query positions of a column smaller by `shift` in log size: q >> shift, deduplicated (input
+// sorted); both members of every FRI pair touched by sorted, unique positions. Both are FRI's
+// (ptvm/fri/fri.hpp).
 inline std::vector<size_t> shifted_positions(const std::vector<size_t>& queries, uint32_t shift) {
-  std::vector<size_t> out;
-  for (size_t q : queries) out.push_back(q >> shift);
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  return fri::folded_positions(queries, shift);
 }
-
-// Both members of every FRI pair touched by `positions` (sorted, unique).
-inline std::vector<size_t> pair_positions(const std::vector<size_t>& positions) {
-  std::vector<size_t> out;
-  for (size_t p : positions) {
-    size_t a = p & ~size_t{1};
-    if (out.empty() || out.back() != a + 1) {
-      out.push_back(a);
-      out.push_back(a + 1);
-    }
-  }
-  return out;
-}
+inline std::vector<size_t> pair_positions(const std::vector<size_t>& positions) { return fri::pair_positions(positions); }
 
 }  // namespace ptvm::stark::detail
