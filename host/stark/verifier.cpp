@@ -191,9 +191,10 @@ Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, con
       q[L] = pair_positions(shifted_positions(queries, layout.first_layer_log - L));
       for (uint32_t log : fri::CircleSpec::leaf_column_log_sizes(L)) logs.push_back(log);
     }
-    hash::MerkleVerifier verifier(proof.fri.first_layer.commitment, logs);
-    if (auto why = verifier.verify(q, merkle_values, proof.fri.first_layer.decommitment))
-      reject("fri first layer: merkle: " + *why);
+    if (auto why = pcs::verify_opening<fri::CircleSpec, M31>(proof.fri.first_layer.commitment, logs, q, merkle_values,
+                                                              proof.fri.first_layer.decommitment, "fri first layer",
+                                                              nullptr))
+      reject(*why);
   }
 
   // ---- FRI query phase: the first layer's pairs are the DEEP answers above; inner layer i is
@@ -223,9 +224,9 @@ Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, con
       for (size_t p : pair_positions(positions)) fri::CircleSpec::append_leaf_values(pairs[p], merkle_values);
       hash::QueriesPerLogSize q;
       q[domain.log_size()] = pair_positions(positions);
-      hash::MerkleVerifier verifier(layer.commitment, fri::CircleSpec::leaf_column_log_sizes(domain.log_size()));
-      if (auto why = verifier.verify(q, merkle_values, layer.decommitment)) return where + ": merkle: " + *why;
-      return std::nullopt;
+      return pcs::verify_opening<fri::CircleSpec, M31>(layer.commitment,
+                                                       fri::CircleSpec::leaf_column_log_sizes(domain.log_size()), q,
+                                                       merkle_values, layer.decommitment, where, nullptr);
     }
     const std::map<size_t, QM31>* entering(size_t i, const fri::CircleSpec::Domain& next_domain,
                                            fri::CircleSpec::Domain& column_domain) {
