@@ -30,6 +30,8 @@ template <>
 struct Harness<fri::CircleSpec> {
   using Spec = fri::CircleSpec;
   using Tree = hash::MerkleTree;
+  // The circle STARK sends only the siblings the verifier cannot compute.
+  static constexpr bool kWholePairs = false;
   static M31 base(uint32_t v) { return M31::from_u32(v); }
   static QM31 random(std::mt19937_64& rng) {
     auto w = [&] { return static_cast<uint32_t>(rng() % M31::P); };
@@ -49,6 +51,8 @@ template <>
 struct Harness<fri::CosetSpec> {
   using Spec = fri::CosetSpec;
   using Tree = hash::Blake2bMerkleTree<F128>;
+  // The F128 STARK opens whole pairs and checks the folded value against the opened one.
+  static constexpr bool kWholePairs = true;
   static F128 base(uint32_t v) { return F128::from_u64(v); }
   static F128 random(std::mt19937_64& rng) { return F128::from_u64(rng()) * F128::from_u64(rng() | 1); }
   static Spec::Domain first_domain(uint32_t log_size) { return Spec::Domain{log_size, 0}; }
@@ -130,7 +134,9 @@ struct ProverLayers {
     return {proof.last};
   }
   void decommit(uint32_t i, const std::vector<size_t>& positions) {
-    for (size_t p : fri::sibling_positions(positions)) proof.layers[i].witness.push_back(values[i][p]);
+    const std::vector<size_t> sent =
+        Harness<Spec>::kWholePairs ? fri::pair_positions(positions) : fri::sibling_positions(positions);
+    for (size_t p : sent) proof.layers[i].witness.push_back(values[i][p]);
     hash::QueriesPerLogSize q;
     q[domains[i].log_size()] = fri::pair_positions(positions);
     proof.layers[i].decommitment = committed[i].tree.decommit(q).decommitment;
@@ -144,17 +150,28 @@ struct VerifierLayers {
   std::optional<std::string> open(size_t i, const typename Spec::Domain& domain, const std::vector<size_t>& positions,
                                   const std::vector<Secure>& values, std::map<size_t, Secure>& pairs) {
     const std::string where = "layer " + std::to_string(i);
-    size_t used = 0;
-    if (auto why = fri::pairs_from_witness<Secure>(positions, values, proof.layers[i].witness, used, pairs, where))
-      return why;
-    if (used != proof.layers[i].witness.size()) return where + ": witness too long";
-    std::vector<typename Spec::Base> leaves;
     const std::vector<size_t> all = fri::pair_positions(positions);
-    for (size_t p : all) Spec::append_leaf_values(pairs[p], leaves);
+    const auto& sent = proof.layers[i].witness;
+    if (Harness<Spec>::kWholePairs) {
+      if (sent.size() != all.size()) return where + ": wrong number of opened values";
+    } else {
+      size_t used = 0;
+      if (auto why = fri::pairs_from_witness<Secure>(positions, values, sent, used, pairs, where)) return why;
+      if (used != sent.size()) return where + ": witness too long";
+    }
+    std::vector<typename Spec::Base> leaves;
+    for (size_t k = 0; k < all.size(); ++k) Spec::append_leaf_values(Harness<Spec>::kWholePairs ? sent[k] : pairs[all[k]], leaves);
     hash::QueriesPerLogSize q;
     q[domain.log_size()] = all;
-    return pcs::verify_opening<Spec, typename Spec::Base>(proof.layers[i].root, Spec::leaf_column_log_sizes(domain.log_size()),
-                                                          q, leaves, proof.layers[i].decommitment, where, nullptr);
+    if (auto why = pcs::verify_opening<Spec, typename Spec::Base>(proof.layers[i].root,
+                                                                  Spec::leaf_column_log_sizes(domain.log_size()), q, leaves,
+                                                                  proof.layers[i].decommitment, where, nullptr))
+      return why;
+    if (Harness<Spec>::kWholePairs) {
+      if (auto bad = fri::pairs_from_opening<Secure>(positions, values, sent, pairs))
+        return where + ": the folded value at position " + std::to_string(*bad) + " disagrees with the committed layer";
+    }
+    return std::nullopt;
   }
   const std::map<size_t, Secure>* entering(size_t, const typename Spec::Domain&, typename Spec::Domain&) { return nullptr; }
   std::optional<std::string> check_last_layer(const typename Spec::Domain&, const std::vector<size_t>&,
@@ -229,8 +246,11 @@ TYPED_TEST(GenericFriTest, WrongFoldIsRejected) {
     cheat.bad_fold = fold;
     const auto why = prove_and_verify<TypeParam>(11, true, cheat);
     ASSERT_TRUE(why.has_value()) << TypeParam::kName << " fold " << fold;
-    // The next layer's Merkle path does not hold the honestly folded value.
-    EXPECT_NE(why->find("layer " + std::to_string(fold + 1)), std::string::npos) << *why;
+    // The next layer does not hold the honestly folded value: its Merkle path fails (siblings
+    // sent) or its opened value disagrees (whole pairs sent).
+    EXPECT_NE(why->find("layer " + std::to_string(fold + 1) + (Harness<TypeParam>::kWholePairs ? ": the folded value" : ": merkle")),
+              std::string::npos)
+        << *why;
   }
 }
 
