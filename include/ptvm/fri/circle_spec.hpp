@@ -49,12 +49,16 @@ struct CircleSpec {
       return d;
     }
     uint32_t log_size() const { return is_circle ? circle_log_size : line.log_size(); }
-    // The first fold maps the circle domain onto its half coset's x coordinates; then x -> 2x^2 - 1.
+    // The first fold maps the circle domain onto its half coset's x coordinates; then x -> 2x^2
+    // - 1.
     Domain folded() const { return is_circle ? line_domain(line) : line_domain(line.doubled()); }
     // The point at bit-reversed storage position `position`.
-    M31 x_at(size_t position) const { return line.at(circle::bit_reverse_index(position, line.log_size())); }
+    M31 x_at(size_t position) const {
+      return line.at(circle::bit_reverse_index(position, line.log_size()));
+    }
     circle::CirclePoint<M31> point_at(size_t position) const {
-      return circle::CanonicCoset{circle_log_size}.circle_domain().at(circle::bit_reverse_index(position, circle_log_size));
+      return circle::CanonicCoset{circle_log_size}.circle_domain().at(
+          circle::bit_reverse_index(position, circle_log_size));
     }
     // 1 / y (circle fold) or 1 / x (line fold) of the pair at even_position.
     M31 fold_inverse(size_t even_position) const {
@@ -64,9 +68,12 @@ struct CircleSpec {
 
   static void mix_root(Channel& channel, const Hash& root) { channel.mix_root(root); }
   static Secure draw_challenge(Channel& channel) { return channel.draw_felt(); }
-  static void mix_last_layer(Channel& channel, std::span<const Secure> coefficients) { channel.mix_felts(coefficients); }
+  static void mix_last_layer(Channel& channel, std::span<const Secure> coefficients) {
+    channel.mix_felts(coefficients);
+  }
   // fold_circle_pair and fold_line_pair are the same formula (ptvm/stark/fri_math.hpp).
-  static Secure fold_pair(const Secure& f_x, const Secure& f_neg_x, M31 inverse, const Secure& alpha) {
+  static Secure fold_pair(const Secure& f_x, const Secure& f_neg_x, M31 inverse,
+                          const Secure& alpha) {
     return stark::fold_line_pair(f_x, f_neg_x, inverse, alpha);
   }
 
@@ -77,7 +84,9 @@ struct CircleSpec {
     out.push_back(v.x1.a);
     out.push_back(v.x1.b);
   }
-  static std::vector<uint32_t> leaf_column_log_sizes(uint32_t log_size) { return {log_size, log_size, log_size, log_size}; }
+  static std::vector<uint32_t> leaf_column_log_sizes(uint32_t log_size) {
+    return {log_size, log_size, log_size, log_size};
+  }
 };
 
-}  // namespace ptvm::fri
+} // namespace ptvm::fri

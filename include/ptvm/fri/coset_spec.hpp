@@ -27,7 +27,8 @@ struct CosetSpec {
 
   static size_t bit_reverse(size_t i, uint32_t log_n) {
     size_t r = 0;
-    for (uint32_t k = 0; k < log_n; ++k) r |= ((i >> k) & 1) << (log_n - 1 - k);
+    for (uint32_t k = 0; k < log_n; ++k)
+      r |= ((i >> k) & 1) << (log_n - 1 - k);
     return r;
   }
   // The coset offset of the first layer (the LDE domain's).
@@ -41,20 +42,25 @@ struct CosetSpec {
     Domain folded() const { return Domain{log_size_ - 1, fold + 1}; }
     F128 offset() const {
       F128 o = CosetSpec::offset();
-      for (uint32_t k = 0; k < fold; ++k) o = o.square();
+      for (uint32_t k = 0; k < fold; ++k)
+        o = o.square();
       return o;
     }
     // The point at bit-reversed storage position `position`.
     F128 point_at(size_t position) const {
-      return offset() * F128::primitive_root_of_unity(log_size_).pow(bit_reverse(position, log_size_));
+      return offset() *
+             F128::primitive_root_of_unity(log_size_).pow(bit_reverse(position, log_size_));
     }
     F128 fold_inverse(size_t even_position) const { return point_at(even_position).inverse(); }
   };
 
   static void mix_root(Channel& channel, const Hash& root) { channel.mix_root(root); }
   static Secure draw_challenge(Channel& channel) { return hash::draw_f128_felt(channel); }
-  static void mix_last_layer(Channel& channel, std::span<const Secure> values) { channel.mix_felts(values); }
-  static Secure fold_pair(const Secure& f_x, const Secure& f_neg_x, const F128& x_inverse, const Secure& alpha) {
+  static void mix_last_layer(Channel& channel, std::span<const Secure> values) {
+    channel.mix_felts(values);
+  }
+  static Secure fold_pair(const Secure& f_x, const Secure& f_neg_x, const F128& x_inverse,
+                          const Secure& alpha) {
     static const F128 half = F128::from_u64(2).inverse();
     return (f_x + f_neg_x) * half + alpha * (f_x - f_neg_x) * half * x_inverse;
   }
@@ -64,4 +70,4 @@ struct CosetSpec {
   static std::vector<uint32_t> leaf_column_log_sizes(uint32_t log_size) { return {log_size}; }
 };
 
-}  // namespace ptvm::fri
+} // namespace ptvm::fri

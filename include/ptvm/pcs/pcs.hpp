@@ -28,10 +28,12 @@ namespace ptvm::pcs {
 
 // The positions of a tree's columns of each log size for queries on the largest domain (log
 // top_log): a column of log size L is opened at q >> (top_log - L).
-inline hash::QueriesPerLogSize tree_queries(const std::vector<size_t>& sorted_queries, uint32_t top_log,
+inline hash::QueriesPerLogSize tree_queries(const std::vector<size_t>& sorted_queries,
+                                            uint32_t top_log,
                                             std::span<const uint32_t> column_log_sizes) {
   hash::QueriesPerLogSize out;
-  for (uint32_t L : column_log_sizes) out[L] = fri::folded_positions(sorted_queries, top_log - L);
+  for (uint32_t L : column_log_sizes)
+    out[L] = fri::folded_positions(sorted_queries, top_log - L);
   return out;
 }
 
@@ -46,30 +48,34 @@ struct OpeningWords {
 // column order) must number exactly the queried cells and pass the Merkle path to `root`. On
 // success, columns (if given) receives values[column][k] aligned with queries[log of column][k].
 template <class Spec, class Value>
-std::optional<std::string> verify_opening(const typename Spec::Hash& root, const std::vector<uint32_t>& column_log_sizes,
-                                          const hash::QueriesPerLogSize& queries, std::span<const Value> values,
-                                          const typename Spec::MerkleDecommitment& decommitment,
-                                          const std::string& where, std::vector<std::vector<Value>>* columns,
-                                          const OpeningWords& words = {}) {
+std::optional<std::string>
+verify_opening(const typename Spec::Hash& root, const std::vector<uint32_t>& column_log_sizes,
+               const hash::QueriesPerLogSize& queries, std::span<const Value> values,
+               const typename Spec::MerkleDecommitment& decommitment, const std::string& where,
+               std::vector<std::vector<Value>>* columns, const OpeningWords& words = {}) {
   std::map<uint32_t, std::vector<size_t>, std::greater<>> columns_by_log;
-  for (size_t c = 0; c < column_log_sizes.size(); ++c) columns_by_log[column_log_sizes[c]].push_back(c);
+  for (size_t c = 0; c < column_log_sizes.size(); ++c)
+    columns_by_log[column_log_sizes[c]].push_back(c);
   size_t expected = 0;
   for (const auto& [log, cols] : columns_by_log) {
     auto it = queries.find(log);
-    if (it == queries.end()) return where + ": no queries for log size " + std::to_string(log);
+    if (it == queries.end())
+      return where + ": no queries for log size " + std::to_string(log);
     expected += cols.size() * it->second.size();
   }
   if (values.size() != expected)
-    return where + ": " + std::to_string(values.size()) + " " + words.values + " values, expected " +
-           std::to_string(expected);
+    return where + ": " + std::to_string(values.size()) + " " + words.values +
+           " values, expected " + std::to_string(expected);
   typename Spec::MerkleVerifier verifier(root, column_log_sizes);
-  if (auto why = verifier.verify(queries, values, decommitment)) return where + words.merkle + *why;
+  if (auto why = verifier.verify(queries, values, decommitment))
+    return where + words.merkle + *why;
   if (columns) {
     columns->assign(column_log_sizes.size(), {});
     size_t i = 0;
     for (const auto& [log, cols] : columns_by_log)
       for (size_t k = 0; k < queries.at(log).size(); ++k)
-        for (size_t c : cols) (*columns)[c].push_back(values[i++]);
+        for (size_t c : cols)
+          (*columns)[c].push_back(values[i++]);
   }
   return std::nullopt;
 }
@@ -80,12 +86,13 @@ std::optional<std::string> verify_opening(const typename Spec::Hash& root, const
 // batch's coefficients restart; 1 where the coefficients run over all samples). nullopt when a
 // denominator vanishes (the query hits a sample point).
 template <class Secure, class Batch, class Denominator, class Numerator, class Step>
-std::optional<Secure> deep_combine(std::span<const Batch> batches, Denominator&& denominator, Numerator&& numerator,
-                                   Step&& step) {
+std::optional<Secure> deep_combine(std::span<const Batch> batches, Denominator&& denominator,
+                                   Numerator&& numerator, Step&& step) {
   Secure acc = Secure::zero();
   for (const Batch& b : batches) {
     const auto den = denominator(b);
-    if (den.is_zero()) return std::nullopt;
+    if (den.is_zero())
+      return std::nullopt;
     acc = acc * step(b) + numerator(b) * den.inverse();
   }
   return acc;
@@ -93,8 +100,9 @@ std::optional<Secure> deep_combine(std::span<const Batch> batches, Denominator&&
 
 // Every sampled value, in the proof's order, is mixed once after the OODS point is drawn.
 template <class Spec>
-void mix_samples(typename Spec::Channel& channel, std::span<const typename Spec::Secure> flat_samples) {
+void mix_samples(typename Spec::Channel& channel,
+                 std::span<const typename Spec::Secure> flat_samples) {
   channel.mix_felts(flat_samples);
 }
 
-}  // namespace ptvm::pcs
+} // namespace ptvm::pcs
