@@ -207,7 +207,6 @@ Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, con
     size_t next_quotient = 1;
     std::optional<std::string> open(size_t i, const fri::CircleSpec::Domain& domain, const std::vector<size_t>& positions,
                                     const std::vector<QM31>& values, std::map<size_t, QM31>& pairs) {
-      (void)values;
       if (i == 0) {
         for (size_t p : pair_positions(positions))
           if (!quotient_pairs[0].count(p)) return std::string("fri: missing first-layer pair");
@@ -215,18 +214,9 @@ Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, con
         return std::nullopt;
       }
       const auto& layer = proof.fri.inner_layers[i - 1];
-      const std::string where = "fri layer " + std::to_string(i - 1);
-      size_t witness_used = 0;
-      if (auto why = fri::pairs_from_witness<QM31>(positions, values, layer.fri_witness, witness_used, pairs, where))
-        return why;
-      if (witness_used != layer.fri_witness.size()) return where + ": FRI witness too long";
-      std::vector<M31> merkle_values;
-      for (size_t p : pair_positions(positions)) fri::CircleSpec::append_leaf_values(pairs[p], merkle_values);
-      hash::QueriesPerLogSize q;
-      q[domain.log_size()] = pair_positions(positions);
-      return pcs::verify_opening<fri::CircleSpec, M31>(layer.commitment,
-                                                       fri::CircleSpec::leaf_column_log_sizes(domain.log_size()), q,
-                                                       merkle_values, layer.decommitment, where, nullptr);
+      return pcs::open_layer_with_siblings<fri::CircleSpec>(
+          layer.commitment, domain.log_size(), positions, values, layer.fri_witness, layer.decommitment,
+          "fri layer " + std::to_string(i - 1), pairs);
     }
     const std::map<size_t, QM31>* entering(size_t i, const fri::CircleSpec::Domain& next_domain,
                                            fri::CircleSpec::Domain& column_domain) {

@@ -178,19 +178,17 @@ Verdict verify_impl(const Air128& air, std::span<const F128> pub, const Options&
       }
       const std::string what = "fri layer " + std::to_string(i);
       const TreeOpening& o = proof.fri_layers[i - 1];
-      if (auto why = check_opening(what, proof.fri_roots[i - 1], 1, domain.log_size(), fri::pair_positions(positions), o,
-                                   nullptr))
-        return why;
-      if (auto bad = fri::pairs_from_opening<F128>(positions, values, o.values, pairs)) {
-        size_t query = 0;
-        for (size_t q : qs)
-          if ((q >> (i - 1)) == *bad) {
-            query = q;
-            break;
-          }
-        return what + ": the folded value of query " + std::to_string(query) + " disagrees with the committed layer";
-      }
-      return std::nullopt;
+      return pcs::open_layer_whole_pairs<fri::CosetSpec>(
+          proof.fri_roots[i - 1], domain.log_size(), positions, values, o.values, o.decommitment, what,
+          pcs::OpeningWords{"opened", " opening: "}, pairs, [&](size_t bad) {
+            size_t query = 0;
+            for (size_t q : qs)
+              if ((q >> (i - 1)) == bad) {
+                query = q;
+                break;
+              }
+            return what + ": the folded value of query " + std::to_string(query) + " disagrees with the committed layer";
+          });
     }
     const std::map<size_t, F128>* entering(size_t, const fri::CosetSpec::Domain&, fri::CosetSpec::Domain&) {
       return nullptr;

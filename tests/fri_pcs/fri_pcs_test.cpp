@@ -154,34 +154,21 @@ template <class Spec> struct VerifierLayers {
                                   const std::vector<size_t>& positions,
                                   const std::vector<Secure>& values,
                                   std::map<size_t, Secure>& pairs) {
+    // The layer openings the two STARKs' verifiers call (ptvm/pcs/pcs.hpp).
     const std::string where = "layer " + std::to_string(i);
-    const std::vector<size_t> all = fri::pair_positions(positions);
-    const auto& sent = proof.layers[i].witness;
-    if (Harness<Spec>::kWholePairs) {
-      if (sent.size() != all.size())
-        return where + ": wrong number of opened values";
+    const auto& layer = proof.layers[i];
+    if constexpr (Harness<Spec>::kWholePairs) {
+      return pcs::open_layer_whole_pairs<Spec>(layer.root, domain.log_size(), positions, values,
+                                               layer.witness, layer.decommitment, where,
+                                               pcs::OpeningWords{}, pairs, [&](size_t bad) {
+                                                 return where + ": the folded value at position " +
+                                                        std::to_string(bad) +
+                                                        " disagrees with the committed layer";
+                                               });
     } else {
-      size_t used = 0;
-      if (auto why = fri::pairs_from_witness<Secure>(positions, values, sent, used, pairs, where))
-        return why;
-      if (used != sent.size())
-        return where + ": witness too long";
+      return pcs::open_layer_with_siblings<Spec>(layer.root, domain.log_size(), positions, values,
+                                                 layer.witness, layer.decommitment, where, pairs);
     }
-    std::vector<typename Spec::Base> leaves;
-    for (size_t k = 0; k < all.size(); ++k)
-      Spec::append_leaf_values(Harness<Spec>::kWholePairs ? sent[k] : pairs[all[k]], leaves);
-    hash::QueriesPerLogSize q;
-    q[domain.log_size()] = all;
-    if (auto why = pcs::verify_opening<Spec, typename Spec::Base>(
-            proof.layers[i].root, Spec::leaf_column_log_sizes(domain.log_size()), q, leaves,
-            proof.layers[i].decommitment, where, nullptr))
-      return why;
-    if (Harness<Spec>::kWholePairs) {
-      if (auto bad = fri::pairs_from_opening<Secure>(positions, values, sent, pairs))
-        return where + ": the folded value at position " + std::to_string(*bad) +
-               " disagrees with the committed layer";
-    }
-    return std::nullopt;
   }
   const std::map<size_t, Secure>* entering(size_t, const typename Spec::Domain&,
                                            typename Spec::Domain&) {

@@ -80,6 +80,61 @@ verify_opening(const typename Spec::Hash& root, const std::vector<uint32_t>& col
   return std::nullopt;
 }
 
+// A committed FRI layer (one log size, the spec's leaf layout) opened at the pairs of `positions`
+// (sorted, distinct) where the verifier knows `values`. Two ways, one per proof system:
+//  * siblings: the proof sends only the pair members the verifier cannot compute (`witness`,
+//    consumed exactly); the circle STARK;
+//  * whole pairs: the proof sends every pair member (`opened`, pair_positions order) and each
+//    known value must equal the opened one (`mismatch(position)` words the reason); the F128 STARK.
+// Both fill `pairs` (position -> value) and check the Merkle path; the reason on failure.
+template <class Spec>
+std::optional<std::string>
+open_layer_with_siblings(const typename Spec::Hash& root, uint32_t log_size,
+                         const std::vector<size_t>& positions,
+                         const std::vector<typename Spec::Secure>& values,
+                         std::span<const typename Spec::Secure> witness,
+                         const typename Spec::MerkleDecommitment& decommitment,
+                         const std::string& where, std::map<size_t, typename Spec::Secure>& pairs) {
+  using Secure = typename Spec::Secure;
+  size_t used = 0;
+  if (auto why = fri::pairs_from_witness<Secure>(positions, values, witness, used, pairs, where))
+    return why;
+  if (used != witness.size())
+    return where + ": FRI witness too long";
+  const std::vector<size_t> all = fri::pair_positions(positions);
+  std::vector<typename Spec::Base> leaves;
+  for (size_t p : all)
+    Spec::append_leaf_values(pairs[p], leaves);
+  hash::QueriesPerLogSize q;
+  q[log_size] = all;
+  return verify_opening<Spec, typename Spec::Base>(root, Spec::leaf_column_log_sizes(log_size), q,
+                                                   std::span<const typename Spec::Base>(leaves),
+                                                   decommitment, where, nullptr);
+}
+
+template <class Spec, class Mismatch>
+std::optional<std::string> open_layer_whole_pairs(
+    const typename Spec::Hash& root, uint32_t log_size, const std::vector<size_t>& positions,
+    const std::vector<typename Spec::Secure>& values, std::span<const typename Spec::Secure> opened,
+    const typename Spec::MerkleDecommitment& decommitment, const std::string& where,
+    const OpeningWords& words, std::map<size_t, typename Spec::Secure>& pairs,
+    Mismatch&& mismatch) {
+  using Secure = typename Spec::Secure;
+  const std::vector<size_t> all = fri::pair_positions(positions);
+  std::vector<typename Spec::Base> leaves;
+  for (const Secure& v : opened)
+    Spec::append_leaf_values(v, leaves);
+  hash::QueriesPerLogSize q;
+  q[log_size] = all;
+  if (auto why = verify_opening<Spec, typename Spec::Base>(
+          root, Spec::leaf_column_log_sizes(log_size), q,
+          std::span<const typename Spec::Base>(leaves), decommitment, where, nullptr, words))
+    return why;
+  if (auto bad = fri::pairs_from_opening<Secure>(positions, values, opened, pairs))
+    return mismatch(*bad);
+  return std::nullopt;
+}
+
 // The DEEP quotient at one queried point from batches of columns that share a sample point:
 //   acc = acc * step(b) + numerator(b) / denominator(b)   over the batches in order,
 // step(b) the Horner weight that separates batches (alpha^m in the circle STARK, where each
