@@ -87,6 +87,7 @@
 // channel): the circle STARK's (M31/QM31, circle then line folds, BLAKE2s) and the F128 STARK's
 // (multiplicative coset, x -> x^2, BLAKE2b).
 #include "ptvm/fri/fri.hpp"
+#include "ptvm/fri/fold.hpp"
 #include "ptvm/fri/circle_spec.hpp"
 #include "ptvm/fri/coset_spec.hpp"
 #include "ptvm/pcs/pcs.hpp"

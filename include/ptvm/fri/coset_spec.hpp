@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ptvm/field/f128.hpp"
+#include "ptvm/fri/fold.hpp"
 #include "ptvm/hash/blake2b.hpp"
 #include "ptvm/hash/blake2b_channel.hpp"
 #include "ptvm/hash/blake2b_channel_f128.hpp"
@@ -62,7 +63,7 @@ struct CosetSpec {
   static Secure fold_pair(const Secure& f_x, const Secure& f_neg_x, const F128& x_inverse,
                           const Secure& alpha) {
     static const F128 half = F128::from_u64(2).inverse();
-    return (f_x + f_neg_x) * half + alpha * (f_x - f_neg_x) * half * x_inverse;
+    return fold_coset_pair(f_x, f_neg_x, x_inverse, alpha, half);
   }
 
   // Layer commitments hold one F128 column.
