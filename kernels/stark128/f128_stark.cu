@@ -6,6 +6,7 @@
 #include "../common/field_access.cuh"
 #include "ptvm/circle/domain.hpp"
 #include "ptvm/field/batch_inverse.hpp"
+#include "ptvm/fri/fold.hpp"
 #include "ptvm/gpu/stark128_kernels.hpp"
 #if defined(PTVM_HOSTSIM)
 #include "ptvm/gpu/hostsim/profile.hpp"
@@ -103,7 +104,7 @@ __global__ void f128_fri_fold_kernel(gptr<const F128> in, uint32_t log_m, F128 i
   for (size_t j = grid_thread_index(); j < n_out; j += grid_thread_count()) {
     const F128 a = in.load(2 * j), b = in.load(2 * j + 1);
     const F128 x_inv = inv_offset * w_inv.pow(circle::bit_reverse_index(j, log_m - 1));
-    out.store(j, (a + b) * half + beta * (a - b) * half * x_inv);
+    out.store(j, fri::fold_coset_pair(a, b, x_inv, beta, half));
   }
 }
 
