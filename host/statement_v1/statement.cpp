@@ -86,7 +86,8 @@ json stark_options_json(const stark128::Options& o) {
 std::string stark_options_hash(const stark128::Options& o) {
   return hash::blake2b_256(vmair::canonical_json(stark_options_json(o))).hex();
 }
-std::string prover_build_string() { return std::string("ptvm ") + version_string() + " stark128/cpu"; }
+// The proof system, not the backend: cpu, host-sim, cuda and dual proofs are byte-identical.
+std::string prover_build_string() { return std::string("ptvm ") + version_string() + " stark128"; }
 std::string prover_build_hash(std::string_view build) { return hash::blake2b_256(build).hex(); }
 
 json claim_to_json(const Claim& c) {
