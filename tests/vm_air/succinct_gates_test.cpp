@@ -44,7 +44,7 @@ std::set<uint32_t> violations(const StepAir& air, const std::vector<std::vector<
 // The five gate constraints are the step component's last AIR constraints.
 enum Gate : uint32_t { kTsFirst = 0, kTsStep, kMonotone, kLastReal, kFirstPadding };
 
-struct Run {
+struct GateRun {
   VmStatement statement;
   air::Air air;
   std::vector<M31> pub;
@@ -53,9 +53,9 @@ struct Run {
   const StepAir* step = nullptr;
 };
 
-Run make_run(const std::string& source, uint64_t max_steps = 512) {
+GateRun make_run(const std::string& source, uint64_t max_steps = 512) {
   const vm::ExecutionTrace trace = run_source(source, max_steps);
-  Run r;
+  GateRun r;
   r.statement = statement_from_trace(trace);
   r.air = build_air(r.statement);
   r.pub = public_inputs(r.statement, test_digest());
@@ -66,7 +66,7 @@ Run make_run(const std::string& source, uint64_t max_steps = 512) {
 }
 
 // A prover refusal counts as a rejection.
-stark::Verdict prove_and_verify(const Run& r, const std::vector<std::vector<std::vector<M31>>>& witness) {
+stark::Verdict prove_and_verify(const GateRun& r, const std::vector<std::vector<std::vector<M31>>>& witness) {
   auto backend = make_cpu_backend();
   try {
     stark::StarkProof proof = stark::prove(r.air, r.pub, witness, fast_profile(), *backend);
@@ -81,7 +81,7 @@ stark::Verdict prove_and_verify(const Run& r, const std::vector<std::vector<std:
 void expect_caught(const std::string& source, uint64_t max_steps, Gate gate,
                    const std::function<void(std::vector<std::vector<M31>>&, size_t steps)>& mutate) {
   SCOPED_TRACE(source + " gate " + std::to_string(gate));
-  Run r = make_run(source, max_steps);
+  GateRun r = make_run(source, max_steps);
   ASSERT_TRUE(violations(*r.step, r.witness[0]).empty());
   auto cheat = r.witness;
   mutate(cheat[0], r.statement.steps);
@@ -108,7 +108,7 @@ TEST(VmAirSuccinctGates, HonestWitnessesHoldAndVerify) {
            {"loop:\nADD 1\nJMP loop\n", 8},   // steps = 8 = 2^3: no padding row
            {"loop:\nADD 1\nJMP loop\n", 5}}) {
     SCOPED_TRACE(source);
-    Run r = make_run(source, max_steps);
+    GateRun r = make_run(source, max_steps);
     EXPECT_TRUE(violations(*r.step, r.witness[0]).empty());
     stark::Verdict v = prove_and_verify(r, r.witness);
     EXPECT_TRUE(v.accepted) << v.reason;
@@ -137,7 +137,7 @@ TEST(VmAirSuccinctGates, IsRealIsMonotoneAndSwitchesAtSteps) {
 // not_last excuses only the cyclic wrap: a broken continuity into the last row (the transition
 // from row n-2) is still a violation, and so is a broken ts step there.
 TEST(VmAirSuccinctGates, NotLastExcusesOnlyTheWrap) {
-  Run r = make_run(kNoMemory);
+  GateRun r = make_run(kNoMemory);
   const size_t n = r.witness[0][0].size();
   auto cheat = r.witness;
   cheat[0][kPc][n - 1] += M31::one();
@@ -154,7 +154,7 @@ TEST(VmAirSuccinctGates, NotLastExcusesOnlyTheWrap) {
 // Tree 0 holds ROM, memory and tables only: the same count of committed columns for any step count.
 TEST(VmAirSuccinctGates, TreeZeroDoesNotGrowWithSteps) {
   for (uint64_t max_steps : {4u, 64u, 300u}) {
-    Run r = make_run("loop:\nADD 1\nJMP loop\n", max_steps);
+    GateRun r = make_run("loop:\nADD 1\nJMP loop\n", max_steps);
     EXPECT_EQ(r.air.components[0]->shape().n_committed_preprocessed, 0u);
     auto backend = make_cpu_backend();
     stark::StarkProof proof = stark::prove(r.air, r.pub, r.witness, fast_profile(), *backend);
