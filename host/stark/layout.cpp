@@ -39,7 +39,8 @@ StarkLayout make_layout(const air::Air& air, const Profile& profile, size_t n_pu
     const uint32_t e = info.log_rows + shape.log_constraint_extension;
     if (std::max(e, info.log_rows + profile.log_blowup) > 28)
       usage("component '" + info.name + "': evaluation domain above 2^28");
-    for (uint32_t i = 0; i < shape.n_preprocessed_total; ++i) L.tree_columns[kPreprocessedTree].push_back({c, info.log_rows});
+    // Tree 0 commits only the non-succinct preprocessed columns (ptvm/air/succinct.hpp).
+    for (uint32_t i = 0; i < shape.n_committed_preprocessed; ++i) L.tree_columns[kPreprocessedTree].push_back({c, info.log_rows});
     for (uint32_t i = 0; i < info.n_main_columns; ++i) L.tree_columns[kMainTree].push_back({c, info.log_rows});
     for (uint32_t i = 0; i < shape.n_interaction_columns(); ++i)
       L.tree_columns[kInteractionTree].push_back({c, info.log_rows});

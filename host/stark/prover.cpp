@@ -153,12 +153,22 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
     channel.mix_root(proof.commitments[tree_index]);
   };
 
-  // Tree 0: preprocessed columns and boundary selectors.
+  // Tree 0: the committed preprocessed columns. A component with succinct ones (row selectors the
+  // verifier evaluates itself, ptvm/air/succinct.hpp) keeps the coefficients of all its columns
+  // apart for the composition; tree 0 holds only the committed prefix.
+  std::vector<std::unique_ptr<ColumnSet>> pre_all_coefficients(n_comp);
   {
     StageClock c(clocks, Stage::Lde);
     for (size_t k = 0; k < n_comp; ++k) {
-      pre_trace[k] = backend.upload_rows(air.components[k]->all_preprocessed_columns());
-      trees[kPreprocessedTree].coefficients.push_back(backend.interpolate(*pre_trace[k]));
+      const air::Component& comp = *air.components[k];
+      pre_trace[k] = backend.upload_rows(comp.all_preprocessed_columns());
+      if (comp.shape().succinct.empty()) {
+        trees[kPreprocessedTree].coefficients.push_back(backend.interpolate(*pre_trace[k]));
+      } else {
+        pre_all_coefficients[k] = backend.interpolate(*pre_trace[k]);
+        trees[kPreprocessedTree].coefficients.push_back(
+            backend.interpolate(*backend.upload_rows(comp.committed_preprocessed_columns())));
+      }
     }
   }
   extend_and_commit(kPreprocessedTree);
@@ -207,7 +217,10 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
       const ColumnSet* sets[3];
       const size_t tree_ids[3] = {kPreprocessedTree, kMainTree, kInteractionTree};
       for (int i = 0; i < 3; ++i) {
-        if (ext == b) {
+        if (i == 0 && pre_all_coefficients[k]) {
+          own[i] = backend.evaluate(*pre_all_coefficients[k], ext);
+          sets[i] = own[i].get();
+        } else if (ext == b) {
           sets[i] = trees[tree_ids[i]].extensions[k].get();
         } else {
           own[i] = backend.evaluate(*trees[tree_ids[i]].coefficients[k], ext);
@@ -248,6 +261,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
       trees[kCompositionTree].coefficients.push_back(
           backend.coefficient_slice(*composition_coeffs, size_t{part} << part_log, part_log));
   }
+  pre_all_coefficients.clear();
   extend_and_commit(kCompositionTree);
 
   // Out-of-domain sampling.

@@ -107,7 +107,13 @@ Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, con
         for (size_t k = 0; k < count; ++k, ++at)
           for (const QM31& v : proof.sampled_values[tree][at]) dst.push_back(v);
       };
-      take(kPreprocessedTree, pre_at, shape.n_preprocessed_total, s.preprocessed);
+      take(kPreprocessedTree, pre_at, shape.n_committed_preprocessed, s.preprocessed);
+      // The succinct columns (row selectors), evaluated here at P and P + step.
+      const circle::CirclePoint<QM31> P_next = P + circle::lift(circle::CanonicCoset{comp.log_rows()}.step());
+      for (const air::SuccinctColumn& sc : shape.succinct) {
+        s.preprocessed.push_back(air::succinct_column_at(comp.log_rows(), sc, P));
+        s.preprocessed.push_back(air::succinct_column_at(comp.log_rows(), sc, P_next));
+      }
       take(kMainTree, main_at, comp.info().n_main_columns, s.main);
       take(kInteractionTree, inter_at, shape.n_interaction_columns(), s.interaction);
       QM31 v = comp.composition_at_point(
@@ -258,7 +264,7 @@ hash::Blake2sHash preprocessed_commitment(const air::Air& air, const Profile& pr
   std::vector<std::unique_ptr<ColumnSet>> ext;
   std::vector<const ColumnSet*> sets;
   for (const auto& comp : air.components) {
-    auto evals = backend->upload_rows(comp->all_preprocessed_columns());
+    auto evals = backend->upload_rows(comp->committed_preprocessed_columns());
     auto coeffs = backend->interpolate(*evals);
     ext.push_back(backend->evaluate(*coeffs, profile.log_blowup));
     sets.push_back(ext.back().get());

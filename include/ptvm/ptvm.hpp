@@ -71,6 +71,7 @@
 
 // AIR interface, evaluators, LogUp relations, packed evaluation, example AIRs.
 #include "ptvm/air/relation.hpp"
+#include "ptvm/air/succinct.hpp"
 #include "ptvm/air/component.hpp"
 #include "ptvm/air/eval.hpp"
 #include "ptvm/air/packed.hpp"

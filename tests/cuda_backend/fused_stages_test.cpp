@@ -111,10 +111,14 @@ TEST(CudaFusedStages, FusedKernelsRunInEveryProofAndProofsEqualCpu) {
     std::vector<uint8_t> single;
     const auto launches = launches_of_proof(s, p, *cuda, single);
     EXPECT_TRUE(single == want);
-    // Every PCS tree with columns (the interaction tree only with LogUp) is extended and
+    // Every PCS tree with columns (tree 0 only with committed preprocessed columns, the
+    // interaction tree only with LogUp) is extended and
     // leaf-hashed in the fused kernel, one launch each; the FRI layers' leaves
     // come from the fold kernels (every inner layer but the ones right after a circle fold).
-    const uint64_t trees = s.air.relations.empty() ? 3 : 4;
+    // Tree 0 holds only committed preprocessed columns (boundary selectors are succinct).
+    bool committed_preprocessed = false;
+    for (const auto& c : s.air.components) committed_preprocessed |= c->shape().n_committed_preprocessed > 0;
+    const uint64_t trees = (committed_preprocessed ? 1 : 0) + (s.air.relations.empty() ? 2 : 3);
     EXPECT_EQ(launches.count("circle_evaluate_leaves_many_kernel") ? launches.at("circle_evaluate_leaves_many_kernel") : 0,
               trees);
     EXPECT_GT(launches.count("fri_fold_circle_leaves_many_kernel") + launches.count("fri_fold_line_leaves_many_kernel"), 0u);

@@ -154,7 +154,9 @@ TEST_F(Hardening, HugeClaimedTraceIsRefusedBeforeAnyExpensiveWork) {
   forged.statement.steps = forged.statement.max_steps = (uint64_t{1} << 24) - 1;
   forged.statement.final_state.halted = false;
   forged.security_bits = claim_security_bits(forged.statement, forged.profile);
-  const stark::Verdict v = verify_proof(forged, run_->proof, no_floor());
+  VerifyOptions limited = no_floor();
+  limited.max_log_lde_size = 22;
+  const stark::Verdict v = verify_proof(forged, run_->proof, limited);
   EXPECT_FALSE(v.accepted);
   EXPECT_NE(v.reason.find("largest LDE domain is 2^25 rows, above this verifier's limit 2^22"), std::string::npos)
       << v.reason;
@@ -164,7 +166,7 @@ TEST_F(Hardening, HugeClaimedTraceIsRefusedBeforeAnyExpensiveWork) {
   EXPECT_FALSE(cheap.accepted);
   EXPECT_EQ(cheap.reason.find("preprocessed"), std::string::npos) << cheap.reason;
   EXPECT_FALSE(cheap.reason.empty());
-  // The policy applies to honest proofs too: 2^22 rows is the default limit, and it is inclusive.
+  // The policy applies to honest proofs too, and the limit is inclusive.
   EXPECT_LE(claim_log_lde_size(run_->claim.statement, run_->claim.profile), kDefaultMaxLogLdeSize);
   VerifyOptions tight = no_floor();
   tight.max_log_lde_size = claim_log_lde_size(run_->claim.statement, run_->claim.profile);

@@ -301,8 +301,10 @@ Action add_verify_command(CLI::App& app) {
                   "test profiles)")
       ->check(non_negative_integer())
       ->type_name("BITS");
-  cmd->add_option("--max-lde-log-size", args->max_lde_log_size,
-                  "refuse proofs whose largest LDE domain is above 2^N rows (default 22: 2^21 steps at blowup 2)")
+  CLI::Option* max_lde = cmd->add_option(
+      "--max-lde-log-size", args->max_lde_log_size,
+      "refuse proofs whose largest LDE domain is above 2^N rows (default 26: 2^22 steps at blowup 16; "
+      "statement-v1, whose verifier recomputes its preprocessed columns: 22)")
       ->check(CLI::Range(1, 40))
       ->type_name("N");
   cmd->add_flag("--allow-custom-profile", args->allow_custom_profile,
@@ -318,7 +320,7 @@ Action add_verify_command(CLI::App& app) {
               "  tvm verify fib.proof.json\n"
               "  tvm verify fib.proof.bin --program programs/fibonacci.tvm --strict --json\n" +
               profile_names_help() + "\n" + exit_codes_help(true));
-  return [cmd, args, min_security]() -> int {
+  return [cmd, args, min_security, max_lde]() -> int {
     if (!cmd->parsed()) return -1;
     if (auto block = verify_block_file_if_any(args->proof, args->json)) return *block;  // PTVMBLKP files
     check_backend_name(args->backend);
@@ -372,7 +374,7 @@ Action add_verify_command(CLI::App& app) {
         if (min_security->count() > 0) a.min_security = args->min_security;
         a.verification_profile = args->verification_profile;
         a.strict = args->strict;
-        a.max_lde_log_size = args->max_lde_log_size;
+        if (max_lde->count() > 0) a.max_lde_log_size = args->max_lde_log_size;  // else statement-v1's default
         a.json = args->json;
         return verify_statement_v1(a);
       }

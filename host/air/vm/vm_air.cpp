@@ -196,6 +196,8 @@ std::vector<std::vector<std::vector<M31>>> build_witness(const VmStatement& s, c
         set(kPcNext + c, state_field(after, c));
       }
       const uint64_t ts = r + 1;
+      set(kIsReal, r < s.steps ? M31::one() : M31::zero());  // the statement's, like every claim-fixed value
+      set(kTimestamp, M31::from_u64(ts));
       const int64_t a = before.acc, acc_next = after.acc;
       int64_t v = 0;
       M31 k = M31::zero();

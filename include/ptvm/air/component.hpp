@@ -8,7 +8,10 @@
 //                                                                 // info().n_preprocessed_columns
 // and is wrapped by make_component(T{...}). Column kinds:
 //   * preprocessed: fixed by the AIR and its size (the verifier recomputes their commitment);
-//     the library appends one selector column per distinct boundary row;
+//     the library appends one selector column per distinct boundary row. Succinct ones
+//     (ptvm/air/succinct.hpp: row selectors and their complements, the boundary selectors and the
+//     AIR's ComponentInfo::succinct_columns) are not committed: the verifier evaluates them itself
+//     at the OODS point, so its cost does not grow with the trace;
 //   * main: the witness, given to the prover in row order;
 //   * interaction: the LogUp columns, built by the prover from the fractions (4 M31 per batch).
 // Boundary constraints "main column c at row r equals public input k" become
@@ -26,6 +29,7 @@
 
 #include "ptvm/air/eval.hpp"
 #include "ptvm/air/relation.hpp"
+#include "ptvm/air/succinct.hpp"
 #include "ptvm/common/error.hpp"
 #include "ptvm/field/batch_inverse.hpp"
 #include "ptvm/field/m31.hpp"
@@ -44,6 +48,10 @@ struct ComponentInfo {
   uint32_t log_rows = 0;                // 2^log_rows rows; the trace is cyclic (next of last = 0)
   uint32_t n_main_columns = 0;
   uint32_t n_preprocessed_columns = 0;  // AIR-defined ones (selectors are appended after them)
+  // The last succinct_columns.size() of the AIR-defined preprocessed columns are succinct (not
+  // committed; the AIR's preprocessed_columns() still returns their row values, checked against
+  // these descriptions).
+  std::vector<SuccinctColumn> succinct_columns;
   uint32_t max_constraint_degree = 2;   // of any constraint, LogUp batches count as 3
   std::vector<BoundaryConstraint> boundary_constraints;
 };
@@ -57,6 +65,11 @@ struct ComponentShape {
   uint32_t n_logup_batches = 0;                // ceil(n_fractions / 2)
   std::vector<uint32_t> selector_rows;         // distinct boundary rows, ascending
   uint32_t n_preprocessed_total = 0;           // AIR-defined + selectors
+  // Columns [0, n_committed_preprocessed) are committed in tree 0; the others, succinct[i] for
+  // column n_committed_preprocessed + i, are evaluated by the verifier (the AIR's succinct
+  // columns, then the boundary selectors).
+  uint32_t n_committed_preprocessed = 0;
+  std::vector<SuccinctColumn> succinct;
   uint32_t n_interaction_columns() const { return 4 * n_logup_batches; }
   uint32_t n_boundary_constraints = 0;
   uint32_t n_relations_referenced = 0;         // 1 + the largest relation index used
@@ -104,11 +117,19 @@ class Component {
     for (auto& c : cols)
       if (c.size() != (size_t{1} << info_.log_rows))
         throw Error(ErrorCategory::Internal, "component '" + info_.name + "': preprocessed column of wrong length");
-    for (uint32_t row : shape_.selector_rows) {
-      std::vector<M31> sel(size_t{1} << info_.log_rows, M31::zero());
-      sel[row] = M31::one();
-      cols.push_back(std::move(sel));
-    }
+    for (uint32_t i = shape_.n_committed_preprocessed; i < info_.n_preprocessed_columns; ++i)
+      if (cols[i] != succinct_column_rows(info_.log_rows, shape_.succinct[i - shape_.n_committed_preprocessed]))
+        throw Error(ErrorCategory::Internal, "component '" + info_.name + "': preprocessed column " +
+                                                 std::to_string(i) + " differs from its succinct description");
+    for (uint32_t row : shape_.selector_rows) cols.push_back(succinct_column_rows(info_.log_rows, {row, false}));
+    return cols;
+  }
+  // The committed ones (tree 0): the first n_committed_preprocessed of all_preprocessed_columns().
+  // A component without committed columns computes none (the verifier's cost stays polylog).
+  std::vector<std::vector<M31>> committed_preprocessed_columns() const {
+    if (shape_.n_committed_preprocessed == 0) return {};
+    std::vector<std::vector<M31>> cols = all_preprocessed_columns();
+    cols.resize(shape_.n_committed_preprocessed);
     return cols;
   }
 
@@ -216,6 +237,14 @@ class ComponentAdapter final : public Component {
     shape_.constraint_kinds.insert(shape_.constraint_kinds.end(), shape_.n_boundary_constraints, ConstraintKind::Boundary);
     if (counter.n_fractions % 2 == 1) shape_.constraint_kinds.push_back(ConstraintKind::Logup);
     shape_.n_preprocessed_total = info_.n_preprocessed_columns + static_cast<uint32_t>(shape_.selector_rows.size());
+    if (info_.succinct_columns.size() > info_.n_preprocessed_columns)
+      throw Error(ErrorCategory::Usage, "component '" + name + "': more succinct than preprocessed columns");
+    for (const auto& c : info_.succinct_columns)
+      if (c.row >= (1u << info_.log_rows))
+        throw Error(ErrorCategory::Usage, "component '" + name + "': succinct column row out of range");
+    shape_.n_committed_preprocessed = info_.n_preprocessed_columns - static_cast<uint32_t>(info_.succinct_columns.size());
+    shape_.succinct = info_.succinct_columns;
+    for (uint32_t row : shape_.selector_rows) shape_.succinct.push_back({row, false});
     uint32_t degree = info_.max_constraint_degree;
     if (!info_.boundary_constraints.empty()) degree = std::max<uint32_t>(degree, 2);
     if (shape_.n_logup_batches > 0) degree = std::max<uint32_t>(degree, 3);

@@ -24,7 +24,9 @@
 namespace ptvm::stark {
 
 // 2: queries are drawn in distinct first-layer FRI pairs (version 1 drew them with replacement).
-inline constexpr uint32_t kProofFormatVersion = 2;
+// 3: succinct preprocessed columns (row selectors, ptvm/air/succinct.hpp) are not in tree 0, whose
+//    sampled and queried values a version-2 reader would mis-assign.
+inline constexpr uint32_t kProofFormatVersion = 3;
 inline constexpr size_t kNumTrees = 4;
 enum Tree : size_t { kPreprocessedTree = 0, kMainTree = 1, kInteractionTree = 2, kCompositionTree = 3 };
 

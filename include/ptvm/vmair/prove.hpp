@@ -92,12 +92,13 @@ ProvedRun prove_trace(const vm::ExecutionTrace& trace, const ProveOptions& optio
 // statement is cheap to forge). Tests of insecure test profiles lower this explicitly.
 inline constexpr uint32_t kDefaultMinSecurityBits = 96;
 
-// Resource policy: the verifier's cost grows with the claimed trace through one step, the
-// recomputation of the preprocessed commitment (an LDE of 2^log_lde rows), which it runs last,
-// after every cheap check. Claims whose largest LDE domain is above 2^max_log_lde_size are
-// refused before any of it: 2^22 rows (2^21 steps at blowup 2) take about a second and a few
-// hundred MB on one core; larger proofs need an explicit, larger limit.
-inline constexpr uint32_t kDefaultMaxLogLdeSize = 22;
+// Resource policy: the verifier's cost no longer grows with the claimed trace (the step
+// component's preprocessed columns are succinct: tree 0 holds only the program's ROM, memory and
+// the 256-row tables, recomputed last, after every cheap check), only with its logarithm (Merkle
+// paths, FRI layers). Claims whose largest LDE domain is above 2^max_log_lde_size are still
+// refused before any work: 2^26 rows covers 2^22 steps at blowup 16 (vm-small) and 2^24 steps
+// (kMaxProvableSteps) at blowup 4; larger proofs need an explicit, larger limit.
+inline constexpr uint32_t kDefaultMaxLogLdeSize = 26;
 
 struct VerifyOptions {
   uint32_t min_security_bits = kDefaultMinSecurityBits;

@@ -5,8 +5,18 @@
 // Components (one proof, different sizes):
 //   * "vm_steps" (2^n >= steps rows): one row per executed step, then inert padding rows. A row
 //     holds the state before and after the step, the decoded instruction (26 one-hot selectors and
-//     the operand), the step's memory access and helper columns. Preprocessed: is_real (row <
-//     steps, from the claim), ts (= row + 1, the step number and memory timestamp) and not_last.
+//     the operand), the step's memory access and helper columns, is_real (row < steps) and ts
+//     (= row + 1, the step number and memory timestamp). Its preprocessed columns are all
+//     succinct row selectors (ptvm/air/succinct.hpp), so nothing of this component's size is
+//     committed in tree 0 and verification stays polylog in the steps: is_first (row 0),
+//     not_last (all rows but the last), at_last_real (row (steps - 1) mod 2^n) and
+//     at_first_padding (row steps mod 2^n). They pin the committed is_real and ts:
+//       is_first * (ts - 1) = 0,  not_last * (ts' - ts - 1) = 0            => ts = row + 1;
+//       not_last * is_real' * (1 - is_real) = 0  (is_real' != 0 forces is_real = 1: monotone),
+//       at_last_real * (is_real - [steps > 0]) = 0, at_first_padding * (is_real - [steps = 2^n]) = 0
+//     => is_real = 1 on rows < steps and 0 after (walk back from row steps - 1, forward from row
+//     steps; with steps = 0 or 2^n both pin the same end). Boolean-ness follows, so every other
+//     constraint sees exactly the values the preprocessed columns had before.
 //   * "vm_rom" (program padded to 2^n rows): preprocessed (pc, opcode, operand, (pc + 1) mod 256)
 //     derived by the verifier from the program; main: a multiplicity column. Padding rows carry
 //     opcode 26, which no step can use.
@@ -87,9 +97,12 @@ enum StepColumn : uint32_t {
   kNibbleR0, kNibbleR1, kNibbleR2, kNibbleR3,
   kSignA, kSignV,
   kSelector0,  // + opcode: one-hot instruction selectors (all zero on padding rows)
-  kNumStepColumns = kSelector0 + vm::kNumOpcodes,
+  kIsReal = kSelector0 + vm::kNumOpcodes,  // row < steps (pinned by the succinct selectors)
+  kTimestamp,                              // row + 1
+  kNumStepColumns,
 };
-enum StepPreprocessed : uint32_t { kIsReal = 0, kTimestamp = 1, kNotLast = 2, kNumStepPreprocessed = 3 };
+// All succinct (row selectors the verifier evaluates itself).
+enum StepPreprocessed : uint32_t { kIsFirst = 0, kNotLast, kAtLastReal, kAtFirstPadding, kNumStepPreprocessed };
 
 inline constexpr uint32_t kStateWidth = 6;           // pc, acc, sp, zero, carry, halted
 inline constexpr uint32_t kDigestWords = 16;         // claim digest as 16-bit words
@@ -126,6 +139,7 @@ struct StepAir {
     i.log_rows = log_rows;
     i.n_main_columns = kNumStepColumns;
     i.n_preprocessed_columns = kNumStepPreprocessed;
+    i.succinct_columns = succinct_columns();
     i.max_constraint_degree = 3;
     const uint32_t last = (1u << log_rows) - 1;
     for (uint32_t c = 0; c < kStateWidth; ++c) {
@@ -135,14 +149,19 @@ struct StepAir {
     return i;
   }
 
+  // Rows are taken mod 2^n: steps = 0 puts at_last_real on the last row, steps = 2^n puts
+  // at_first_padding on row 0 (see the header comment).
+  std::vector<air::SuccinctColumn> succinct_columns() const {
+    const uint64_t mask = (uint64_t{1} << log_rows) - 1;
+    return {{0, false},
+            {static_cast<uint32_t>(mask), true},
+            {static_cast<uint32_t>((steps + mask) & mask), false},
+            {static_cast<uint32_t>(steps & mask), false}};
+  }
+  // Row values (the F128 STARK commits them; the circle STARK's verifier evaluates them).
   std::vector<std::vector<M31>> preprocessed_columns() const {
-    const size_t n = size_t{1} << log_rows;
-    std::vector<std::vector<M31>> cols(kNumStepPreprocessed, std::vector<M31>(n));
-    for (size_t r = 0; r < n; ++r) {
-      cols[kIsReal][r] = r < steps ? M31::one() : M31::zero();
-      cols[kTimestamp][r] = M31::from_u64(r + 1);
-      cols[kNotLast][r] = r + 1 < n ? M31::one() : M31::zero();
-    }
+    std::vector<std::vector<M31>> cols;
+    for (const auto& c : succinct_columns()) cols.push_back(air::succinct_column_rows(log_rows, c));
     return cols;
   }
 
@@ -153,8 +172,8 @@ struct StepAir {
     auto sel = [&](Opcode op) { return e.main(kSelector0 + static_cast<uint32_t>(op), 0); };
     const F one = constant<F>(1);
 
-    const F is_real = e.preprocessed(kIsReal, 0), ts = e.preprocessed(kTimestamp, 0),
-            not_last = e.preprocessed(kNotLast, 0);
+    const F not_last = e.preprocessed(kNotLast, 0);
+    const F is_real = e.main(kIsReal, 0), ts = e.main(kTimestamp, 0);
     const F pc = e.main(kPc, 0), a = e.main(kAcc, 0), sp = e.main(kSp, 0), zero = e.main(kZero, 0),
             carry = e.main(kCarry, 0), halted = e.main(kHalted, 0);
     const F pc_n = e.main(kPcNext, 0), acc_n = e.main(kAccNext, 0), sp_n = e.main(kSpNext, 0),
@@ -254,6 +273,15 @@ struct StepAir {
     // Continuity: the next row starts where this one ended (not across the cyclic wrap).
     for (uint32_t c = 0; c < kStateWidth; ++c)
       e.add_constraint(not_last * (e.main(kPc + c, 1) - e.main(kPcNext + c, 0)));
+
+    // is_real and ts pinned to (row < steps) and row + 1 (header comment); after the older
+    // constraints so that their indices stay.
+    e.add_constraint(e.preprocessed(kIsFirst, 0) * (ts - one));
+    e.add_constraint(not_last * (e.main(kTimestamp, 1) - ts - one));
+    e.add_constraint(not_last * e.main(kIsReal, 1) * (one - is_real));
+    e.add_constraint(e.preprocessed(kAtLastReal, 0) * (is_real - constant<F>(steps > 0 ? 1 : 0)));
+    e.add_constraint(e.preprocessed(kAtFirstPadding, 0) *
+                     (is_real - constant<F>(steps == (uint64_t{1} << log_rows) ? 1 : 0)));
 
     // Lookups.
     e.add_fraction(kRomRelation, is_real, {pc, opcode, operand, p1});
