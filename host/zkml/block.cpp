@@ -236,12 +236,27 @@ std::vector<int64_t> random_input(const TransformerBlock& block, uint64_t seed) 
   return pad_values(info, x);
 }
 
-QuantizationError quantization_error(const TransformerBlock& block, const Values& values) {
+namespace {
+
+QuantizationError quantization_error_of(const TransformerBlock& block, const Values& values,
+                                        const sumcheck::CommittedMle* model) {
   FloatValues f(block.graph.tensors().size());
+  const PackedLayout layout = packed_layout(block.graph, TensorKind::Weight);
   for (size_t t = 0; t < f.size(); ++t) {
     const TensorKind k = block.graph.tensors()[t].kind;
-    if (k == TensorKind::Input || k == TensorKind::Weight || k == TensorKind::CacheIn)
+    if (k == TensorKind::Weight && values.at(t).empty() && model) {
+      const size_t size = block.graph.tensors()[t].size();
+      const auto table = model->table();
+      if (layout.offsets[t] + size > table.size())
+        throw Error(ErrorCategory::Usage, "quantization_error: released weights and a table of another model");
+      f[t].resize(size);
+      for (size_t i = 0; i < size; ++i) {
+        const uint32_t x = table[layout.offsets[t] + i].v;
+        f[t][i] = x > M31::P / 2 ? -double(M31::P - x) : double(x);
+      }
+    } else if (k == TensorKind::Input || k == TensorKind::Weight || k == TensorKind::CacheIn) {
       f[t].assign(values.at(t).begin(), values.at(t).end());
+    }
   }
   block.graph.forward_float(f);
   const TensorInfo out = output_extent(block);
@@ -261,6 +276,17 @@ QuantizationError quantization_error(const TransformerBlock& block, const Values
   e.relative_rms = sr > 0 ? std::sqrt(se / sr) : 0.0;
   e.reference = r;
   return e;
+}
+
+}  // namespace
+
+QuantizationError quantization_error(const TransformerBlock& block, const Values& values) {
+  return quantization_error_of(block, values, nullptr);
+}
+
+QuantizationError quantization_error(const TransformerBlock& block, const Values& values,
+                                     const sumcheck::CommittedMle& model) {
+  return quantization_error_of(block, values, &model);
 }
 
 hash::Blake2sHash tensor_digest(const std::vector<int64_t>& values) {
@@ -432,7 +458,7 @@ ProverMemoryEstimate estimated_prover_memory(const TransformerBlock& block) {
     e.values += 8 * uint64_t(t.size());
     if (t.kind != TensorKind::Weight) other_entries += t.size();
   }
-  e.reference = 2 * e.values;
+
   const uint32_t nw = packed_layout(g, TensorKind::Weight).n_vars;
   const uint64_t w = uint64_t{1} << nw;
   // The weights' encoding is streamed (MleEncodingStorage::Recomputed): a batch of rows (~2^23
@@ -452,7 +478,9 @@ ProverMemoryEstimate estimated_prover_memory(const TransformerBlock& block) {
   uint32_t m = 1;
   while (m < nl && nl - m > table_log + 1) ++m;
   const uint64_t gkr = 4 * 16 * (uint64_t{1} << std::min(nl - 1, table_log)) + 2 * 2 * 16 * (uint64_t{1} << (nl - m));
-  // The proof runs with the weights' Values released (release_weight_values, as prove-block does).
+  // The float reference and the proof run with the weights' Values released (release_weight_values,
+  // as prove-block does): the reference reads the table into its doubles of every tensor.
+  e.reference = 8 * other_entries + 4 * w + e.values;
   const uint64_t proof_values = 8 * other_entries + 4 * other_entries + 4 * w;
   e.lookups = proof_values + gkr;
   e.opening = proof_values + encoding +

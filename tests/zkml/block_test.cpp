@@ -230,8 +230,12 @@ TEST(ZkmlBlock, ReleasedWeightValuesGiveTheSameProof) {
   block.graph.forward(v);
   const auto model = commit_weights(block.graph, v);
   const BlockProof kept = prove_block(block, v, model);
+  const QuantizationError before = quantization_error(block, v);
   release_weight_values(block.graph, v);
   for (TensorId w : block.weights) EXPECT_TRUE(v[w].empty());
+  const QuantizationError after = quantization_error(block, v, model);  // weights read from the table
+  EXPECT_EQ(before.reference, after.reference);
+  EXPECT_EQ(before.rms, after.rms);
   const BlockProof released = prove_block(block, v, model);
   const BlockProof proofs[2] = {kept, released};
   EXPECT_EQ(block_proofs_to_bytes(std::span<const BlockProof>(proofs, 1)),

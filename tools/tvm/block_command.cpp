@@ -216,16 +216,11 @@ Action add_prove_block_command(CLI::App& app) {
     auto t0 = std::chrono::steady_clock::now();
     zk::Values v = load_model(block, args->model);
     v[block.input] = zk::random_input(block, args->model.seed);
-    std::optional<zk::QuantizationError> reference;
     double forward_ms = 0;
     if (args->decode_steps == 0) {
-      // Forward and the float reference before the commitment: the reference's doubles and the
-      // packed table are never held at once (estimated_prover_memory's phases).
       t0 = std::chrono::steady_clock::now();
       block.graph.forward(v);
       forward_ms = ms_since(t0);
-      reference = zk::quantization_error(block, v);
-      j["peak_rss_reference_mib"] = peak_rss_mib();
       t0 = std::chrono::steady_clock::now();
     }
     const auto model = zk::commit_weights(block.graph, v);
@@ -239,9 +234,12 @@ Action add_prove_block_command(CLI::App& app) {
     std::vector<zk::BlockProof> proofs;
     if (args->decode_steps == 0) {
       j["forward_ms"] = forward_ms;
-      const zk::QuantizationError& e = *reference;
+      // From here on the weights are read from the model's table (estimated_prover_memory's
+      // phases): the float reference's doubles and the int64 weights are never held at once.
+      zk::release_weight_values(block.graph, v);
+      const zk::QuantizationError e = zk::quantization_error(block, v, model);
       j["quantization_error"] = {{"max_abs", e.max_abs}, {"rms", e.rms}, {"relative_rms", e.relative_rms}};
-      zk::release_weight_values(block.graph, v);  // the prover reads them from the model's table
+      j["peak_rss_reference_mib"] = peak_rss_mib();
       progress("prove-block", "proving");
       t0 = std::chrono::steady_clock::now();
       proofs.push_back(zk::prove_block(block, v, model));

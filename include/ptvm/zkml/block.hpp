@@ -97,6 +97,10 @@ struct QuantizationError {
   std::vector<double> reference;                  // the float output
 };
 QuantizationError quantization_error(const TransformerBlock& block, const Values& values);
+// The same with the weights' Values released (release_weight_values): their entries are read
+// from the model commitment's packed table (an M31 x in [-2^30, 2^30] read as the integer x).
+QuantizationError quantization_error(const TransformerBlock& block, const Values& values,
+                                     const sumcheck::CommittedMle& model);
 
 hash::Blake2sHash tensor_digest(const std::vector<int64_t>& values);
 
