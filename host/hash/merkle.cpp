@@ -220,6 +220,62 @@ MerkleTree MerkleTree::commit(std::vector<std::span<const M31>> columns, unsigne
   return tree;
 }
 
+MerkleTree MerkleTree::from_leaf_hashes(std::span<const Blake2sHash> leaves, size_t n_columns) {
+  const size_t n = leaves.size();
+  if (n == 0 || !std::has_single_bit(n) || std::countr_zero(n) > int(kMerkleMaxLogSize) || n_columns == 0)
+    throw Error(ErrorCategory::Usage, "MerkleTree::from_leaf_hashes: " + std::to_string(n) + " leaves of " +
+                                          std::to_string(n_columns) + " columns (a power of two in [1, 2^" +
+                                          std::to_string(kMerkleMaxLogSize) + "] leaves, >= 1 column)");
+  MerkleTree tree;
+  const uint32_t max_log_size = static_cast<uint32_t>(std::countr_zero(n));
+  tree.column_log_sizes_.assign(n_columns, max_log_size);
+  tree.columns_by_log_size_.resize(max_log_size + 1);
+  for (size_t c = 0; c < n_columns; ++c) tree.columns_by_log_size_[max_log_size].push_back(c);
+  tree.max_log_size_ = tree.stored_max_log_size_ = max_log_size;
+  tree.columns_forgotten_ = true;  // there are none: decommit_values or decommit(queries, columns)
+  tree.layers_.resize(max_log_size + 1);
+  LayerWords& top = tree.layers_[max_log_size];
+  top.resize(size_t(8) << max_log_size);
+  for (size_t j = 0; j < n; ++j) {
+    const auto w = leaves[j].words();
+    for (int i = 0; i < 8; ++i) top[layer_word_index(max_log_size, j, i)] = w[i];
+  }
+  for (int64_t k = int64_t(max_log_size) - 1; k >= 0; --k) {
+    const uint32_t log_size = static_cast<uint32_t>(k);
+    const LayerWords& child = tree.layers_[log_size + 1];
+    LayerWords& out = tree.layers_[log_size];
+    out.resize(size_t(8) << log_size);
+    uint32_t children[16], digest[8];
+    for (size_t j = 0; j < size_t{1} << log_size; ++j) {
+      for (int i = 0; i < 8; ++i) {
+        children[i] = child[layer_word_index(log_size + 1, 2 * j, i)];
+        children[8 + i] = child[layer_word_index(log_size + 1, 2 * j + 1, i)];
+      }
+      merkle_hash_node_words(children, nullptr, 0, digest);
+      for (int i = 0; i < 8; ++i) out[layer_word_index(log_size, j, i)] = digest[i];
+    }
+  }
+  return tree;
+}
+
+MerkleTree::Opening MerkleTree::decommit_values(const QueriesPerLogSize& queries,
+                                                const std::function<M31(size_t, size_t)>& value_at) const {
+  std::vector<size_t> n_columns_per_log_size(columns_by_log_size_.size());
+  for (size_t k = 0; k < columns_by_log_size_.size(); ++k) n_columns_per_log_size[k] = columns_by_log_size_[k].size();
+  if (auto reason = detail::check_merkle_queries(queries, n_columns_per_log_size))
+    throw Error(ErrorCategory::Usage, "MerkleTree::decommit_values: " + *reason);
+  if (stored_max_log_size_ != max_log_size_)
+    throw Error(ErrorCategory::Usage, "MerkleTree::decommit_values: a tree with unstored layers (use decommit)");
+  Opening opening;
+  if (column_log_sizes_.empty()) return opening;
+  detail::merkle_decommit_walk(
+      max_log_size_, queries, columns_by_log_size_,
+      [this](uint32_t layer, size_t index) { return node_from(layer, index, {}); },
+      [&value_at](size_t column, size_t index) { return value_at(column, index); }, opening.queried_values,
+      opening.decommitment.hash_witness, opening.decommitment.column_witness);
+  return opening;
+}
+
 Blake2sHash MerkleTree::node(uint32_t layer_log_size, size_t index) const {
   if (columns_forgotten_ && layer_log_size > stored_max_log_size_ && layer_log_size <= max_log_size_)
     throw Error(ErrorCategory::Usage, "MerkleTree::node: an unstored layer and the columns were forgotten");

@@ -7,6 +7,7 @@
 
 #include "ptvm/common/error.hpp"
 #include "ptvm/sumcheck/mle.hpp"
+#include "ptvm/sumcheck/streamed_sumcheck.hpp"
 
 namespace ptvm::sumcheck {
 namespace {
@@ -160,9 +161,52 @@ std::vector<std::vector<std::vector<QM31>>> evaluate_gkr_circuit(const GkrCircui
 
 namespace {
 
+// Entries [begin, end) of the layer `level` levels above the input (level 0: the input), from
+// the input's fill and the gates below that layer: 2^level ranges of the input per call.
+void fill_level(const GkrCircuit& circuit, const GkrInputFill& fill, uint32_t level, size_t begin, size_t end,
+                QM31* const* cols) {
+  if (level == 0) {
+    fill(begin, end, cols);
+    return;
+  }
+  const size_t depth = circuit.gates.size(), n_cols = circuit.n_columns();
+  const size_t size = size_t{1} << (circuit.n_input_vars() - level);  // this layer's size
+  const GkrGate gate = circuit.gates[depth - level];
+  Layer low(n_cols, std::vector<QM31>(end - begin)), high(n_cols, std::vector<QM31>(end - begin));
+  QM31* low_ptrs[2] = {low[0].data(), n_cols > 1 ? low[1].data() : nullptr};
+  QM31* high_ptrs[2] = {high[0].data(), n_cols > 1 ? high[1].data() : nullptr};
+  fill_level(circuit, fill, level - 1, begin, end, low_ptrs);
+  fill_level(circuit, fill, level - 1, size + begin, size + end, high_ptrs);
+  for (size_t x = 0; x < end - begin; ++x) {
+    const Entry e = apply_gate(gate, entry_at(low, x), entry_at(high, x));
+    for (size_t c = 0; c < n_cols; ++c) cols[c][x] = e.v[c];
+  }
+}
+
+// The whole layer `level` levels above the input, from the input's fill, chunk by chunk.
+Layer materialise_level(const GkrCircuit& circuit, const GkrInputFill& fill, uint32_t level) {
+  const size_t n_cols = circuit.n_columns(), size = size_t{1} << (circuit.n_input_vars() - level);
+  const size_t chunk = std::min<size_t>(size, size_t{1} << 12);
+  Layer out(n_cols, std::vector<QM31>(size));
+  for (size_t x0 = 0; x0 < size; x0 += chunk) {
+    QM31* ptrs[2] = {out[0].data() + x0, n_cols > 1 ? out[1].data() + x0 : nullptr};
+    fill_level(circuit, fill, level, x0, x0 + chunk, ptrs);
+  }
+  return out;
+}
+
+// What a fill-given prover holds: layers at levels >= materialised_level; below it, layers are
+// functions of the input and their sumchecks stream rounds down to 2^max_table_log entries.
+struct ImplicitLayers {
+  const GkrInputFill* fill = nullptr;
+  uint32_t materialised_level = 0;
+  uint32_t max_table_log = 0;
+};
+
 // The proof from the layers, output first. A layer that is empty when its sumcheck comes is
-// computed then: the input with `fill`, the layer above the input from the input.
-GkrProverOutput prove_layers(const GkrCircuit& circuit, std::vector<Layer> layers, const GkrInputFill* fill,
+// computed then (the layer above the input from the input), or, given `implicit`, streamed from
+// the input's fill.
+GkrProverOutput prove_layers(const GkrCircuit& circuit, std::vector<Layer> layers, const ImplicitLayers& implicit,
                              Blake2sChannel& channel, SumcheckBackend& backend) {
   const size_t depth = circuit.gates.size();
   GkrProverOutput out;
@@ -177,38 +221,53 @@ GkrProverOutput prove_layers(const GkrCircuit& circuit, std::vector<Layer> layer
     const QM31 alpha = channel.draw_felt();
     const ProductShape shape = layer_shape(circuit.gates[l], alpha);
     const QM31 claim = combine(claims, alpha);
-    // Layer l + 1 is not needed after this sumcheck: its halves become the sumcheck's tables
-    // (the low half in place, so a column is never held twice).
+    const uint32_t level = uint32_t(depth - l - 1);  // of layer l + 1
     auto& next = layers[l + 1];
-    if (next.empty() && l + 1 == depth) {  // the input, generated now
-      const size_t size = size_t{1} << circuit.n_input_vars();
-      next.assign(circuit.n_columns(), std::vector<QM31>(size));
-      QM31* ptrs[2] = {next[0].data(), next.size() > 1 ? next[1].data() : nullptr};
-      (*fill)(0, size, ptrs);
-    } else if (next.empty()) {
-      next = next_layer(circuit.gates[l + 1], layers[l + 2]);  // the skipped layer
-    }
-    const size_t half = next[0].size() / 2;
-    std::vector<std::vector<QM31>> mask_tables;
-    for (auto& col : next) {
-      std::vector<QM31> high(col.begin() + half, col.end());
-      col.resize(half);
-      col.shrink_to_fit();
-      mask_tables.push_back(std::move(col));
-      mask_tables.push_back(std::move(high));
-    }
-    std::vector<std::vector<QM31>>().swap(next);
     ProductSumcheckProof layer_proof;
     std::vector<QM31> r;
-    if (point.empty()) {
-      // No variable left to sum over: the mask is the two entries of each column.
-      channel.mix_felts(std::span<const QM31>(&claim, 1));
-      for (const auto& t : mask_tables) layer_proof.final_values.push_back(t[0]);
-      channel.mix_felts(layer_proof.final_values);
-    } else {
-      auto sc = prove_product_sumcheck_owned(shape, point, std::move(mask_tables), channel, backend, &claim);
+    if (next.empty() && implicit.fill && level < implicit.materialised_level && !point.empty()) {
+      // Layer l + 1 as a function: the factors (column c: 2c = V(0, .), 2c + 1 = V(1, .)) from it.
+      const size_t n_cols = circuit.n_columns();
+      const size_t half = size_t{1} << point.size();
+      const FactorFill factors = [&](size_t begin, size_t end, QM31* const* cols) {
+        QM31* low[2] = {cols[0], n_cols > 1 ? cols[2] : nullptr};
+        QM31* high[2] = {cols[1], n_cols > 1 ? cols[3] : nullptr};
+        fill_level(circuit, *implicit.fill, level, begin, end, low);
+        fill_level(circuit, *implicit.fill, level, half + begin, half + end, high);
+      };
+      const uint32_t k = streamed_rounds_for(uint32_t(point.size()), implicit.max_table_log);
+      auto sc = prove_product_sumcheck_streamed(shape, uint32_t(point.size()), point, factors, k, channel, backend,
+                                                &claim);
       layer_proof = std::move(sc.proof);
       r = std::move(sc.point);
+    } else {
+      // Layer l + 1 is not needed after this sumcheck: its halves become the sumcheck's tables
+      // (the low half in place, so a column is never held twice).
+      if (next.empty() && implicit.fill) {
+        next = materialise_level(circuit, *implicit.fill, level);
+      } else if (next.empty()) {
+        next = next_layer(circuit.gates[l + 1], layers[l + 2]);  // the skipped layer
+      }
+      const size_t half = next[0].size() / 2;
+      std::vector<std::vector<QM31>> mask_tables;
+      for (auto& col : next) {
+        std::vector<QM31> high(col.begin() + half, col.end());
+        col.resize(half);
+        col.shrink_to_fit();
+        mask_tables.push_back(std::move(col));
+        mask_tables.push_back(std::move(high));
+      }
+      std::vector<std::vector<QM31>>().swap(next);
+      if (point.empty()) {
+        // No variable left to sum over: the mask is the two entries of each column.
+        channel.mix_felts(std::span<const QM31>(&claim, 1));
+        for (const auto& t : mask_tables) layer_proof.final_values.push_back(t[0]);
+        channel.mix_felts(layer_proof.final_values);
+      } else {
+        auto sc = prove_product_sumcheck_owned(shape, point, std::move(mask_tables), channel, backend, &claim);
+        layer_proof = std::move(sc.proof);
+        r = std::move(sc.point);
+      }
     }
     const QM31 c = channel.draw_felt();
     claims = next_claims(layer_proof.final_values, c);
@@ -234,30 +293,25 @@ GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM3
   const bool skip_middle = depth >= 2;
   if (skip_middle) layers[depth - 2] = layer_two_up(circuit.gates[depth - 1], circuit.gates[depth - 2], layers[depth]);
   for (size_t l = skip_middle ? depth - 2 : depth; l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
-  return prove_layers(circuit, std::move(layers), nullptr, channel, backend);
+  return prove_layers(circuit, std::move(layers), ImplicitLayers{}, channel, backend);
 }
 
 GkrProverOutput prove_gkr(const GkrCircuit& circuit, const GkrInputFill& fill, Blake2sChannel& channel,
-                          SumcheckBackend& backend) {
+                          SumcheckBackend& backend, uint32_t max_table_log) {
   require_circuit(circuit);
-  const size_t depth = circuit.gates.size(), n_cols = circuit.n_columns();
-  const size_t size = size_t{1} << circuit.n_input_vars(), half = size / 2;
+  const uint32_t depth = uint32_t(circuit.gates.size()), n_in = circuit.n_input_vars();
+  ImplicitLayers implicit;
+  implicit.fill = &fill;
+  implicit.max_table_log = max_table_log > 0 ? max_table_log : gkr_max_table_log(n_in);
+  // The lowest level held: the first of at most 2^(max_table_log + 1) entries (at least the layer
+  // above the input, at most the output).
+  uint32_t m = 1;
+  while (m < depth && n_in - m > implicit.max_table_log + 1) ++m;
+  implicit.materialised_level = m;
   std::vector<Layer> layers(depth + 1);
-  // The layer above the input from the input's two halves, chunk by chunk (the input is not held).
-  const size_t chunk = std::min<size_t>(half, size_t{1} << 14);
-  Layer low(n_cols, std::vector<QM31>(chunk)), high(n_cols, std::vector<QM31>(chunk));
-  QM31* low_ptrs[2] = {low[0].data(), n_cols > 1 ? low[1].data() : nullptr};
-  QM31* high_ptrs[2] = {high[0].data(), n_cols > 1 ? high[1].data() : nullptr};
-  Layer& above = layers[depth - 1];
-  above.assign(n_cols, std::vector<QM31>(half));
-  for (size_t x0 = 0; x0 < half; x0 += chunk) {
-    fill(x0, x0 + chunk, low_ptrs);
-    fill(half + x0, half + x0 + chunk, high_ptrs);
-    for (size_t x = 0; x < chunk; ++x)
-      store(above, x0 + x, apply_gate(circuit.gates[depth - 1], entry_at(low, x), entry_at(high, x)));
-  }
-  for (size_t l = depth - 1; l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
-  return prove_layers(circuit, std::move(layers), &fill, channel, backend);
+  layers[depth - m] = materialise_level(circuit, fill, m);
+  for (size_t l = depth - m; l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
+  return prove_layers(circuit, std::move(layers), implicit, channel, backend);
 }
 
 GkrVerdict verify_gkr(const GkrCircuit& circuit, const GkrProof& proof, Blake2sChannel& channel) {

@@ -1,11 +1,13 @@
 // The tensor-code multilinear commitment (see ptvm/sumcheck/mle_commitment.hpp).
 #include "ptvm/sumcheck/mle_commitment.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <string>
 
 #include "ptvm/circle/lde.hpp"
 #include "ptvm/common/error.hpp"
+#include "ptvm/hash/merkle_hash.hpp"
 #include "ptvm/sumcheck/eq.hpp"
 #include "ptvm/sumcheck/lazy_dot.hpp"
 #include "ptvm/sumcheck/mle.hpp"
@@ -73,15 +75,52 @@ CommittedMle CommittedMle::commit(std::vector<M31> table, uint32_t log_rows, con
   if (auto bad = check_params(m.commitment_)) throw Error(ErrorCategory::Usage, *bad);
   m.table_ = std::move(table);
   m.n_threads_ = n_threads;
-  m.encoded_rows_ = m.encode_rows();
-  std::vector<std::span<const M31>> columns(m.encoded_rows_.begin(), m.encoded_rows_.end());
-  m.tree_ = std::make_unique<hash::MerkleTree>(hash::MerkleTree::commit(columns, n_threads));
-  m.commitment_.root = m.tree_->root();
   if (storage == MleEncodingStorage::Recomputed) {
-    m.tree_->forget_columns();
-    std::vector<std::vector<M31>>().swap(m.encoded_rows_);
+    // The leaf hashes (merkle_hash.hpp: the leaf prefix's state, then the rows' values 16 at a
+    // time) accumulated over the row batches; the encoding is never held whole.
+    const size_t rows = size_t{1} << log_rows;
+    const size_t leaves = size_t{1} << (m.commitment_.log_cols() + m.commitment_.log_blowup);
+    std::vector<uint32_t> state(8 * leaves);
+    for (size_t j = 0; j < leaves; ++j)
+      for (int i = 0; i < 8; ++i) state[8 * j + i] = hash::merkle_leaf_initial_state(i);
+    m.for_each_encoded_batch([&](size_t first, const std::vector<std::vector<M31>>& batch) {
+      uint32_t block[16];
+      for (size_t g = 0; g < batch.size(); g += 16) {
+        const size_t k = std::min<size_t>(16, batch.size() - g);
+        const uint64_t t = 64 + 4 * uint64_t(first + g + k);
+        const bool last = first + g + 16 >= rows;
+        for (size_t j = 0; j < leaves; ++j) {
+          for (size_t i = 0; i < 16; ++i) block[i] = i < k ? batch[g + i][j].v : 0;
+          hash::blake2s_compress(&state[8 * j], block, t, last);
+        }
+      }
+    });
+    std::vector<hash::Blake2sHash> hashes(leaves);
+    for (size_t j = 0; j < leaves; ++j) hashes[j] = hash::Blake2sHash::from_words(&state[8 * j]);
+    std::vector<uint32_t>().swap(state);
+    m.tree_ = std::make_unique<hash::MerkleTree>(hash::MerkleTree::from_leaf_hashes(hashes, rows));
+  } else {
+    m.encoded_rows_ = m.encode_rows();
+    std::vector<std::span<const M31>> columns(m.encoded_rows_.begin(), m.encoded_rows_.end());
+    m.tree_ = std::make_unique<hash::MerkleTree>(hash::MerkleTree::commit(columns, n_threads));
   }
+  m.commitment_.root = m.tree_->root();
   return m;
+}
+
+void CommittedMle::for_each_encoded_batch(
+    const std::function<void(size_t, const std::vector<std::vector<M31>>&)>& f) const {
+  const size_t rows = size_t{1} << commitment_.log_rows, cols = size_t{1} << commitment_.log_cols();
+  const size_t code = cols << commitment_.log_blowup;
+  // Batches of a multiple of 16 rows (whole Blake2s blocks of each leaf) of ~2^23 encoded values.
+  const size_t batch_rows = std::min(rows, std::max<size_t>(16, (size_t{1} << 23) / code));
+  const auto tree = circle::precompute_twiddles_for_log(commitment_.log_cols() + commitment_.log_blowup);
+  std::vector<std::vector<M31>> row_values(batch_rows);
+  for (size_t first = 0; first < rows; first += batch_rows) {
+    for (size_t i = 0; i < batch_rows; ++i)
+      row_values[i].assign(table_.begin() + (first + i) * cols, table_.begin() + (first + i + 1) * cols);
+    f(first, circle::extend_columns_bitrev(row_values, commitment_.log_blowup, tree, n_threads_));
+  }
 }
 
 // Every row of the table encoded with the row code (the same values at commit and at open).
@@ -120,11 +159,23 @@ MleOpeningProof CommittedMle::open(std::span<const QM31> point, QM31 value, hash
   const std::vector<size_t> positions = channel.draw_distinct_queries(code_log, c.n_queries);
   hash::QueriesPerLogSize queries;
   queries[code_log] = positions;
-  std::vector<std::vector<M31>> recomputed;
-  if (encoded_rows_.empty()) recomputed = encode_rows();  // MleEncodingStorage::Recomputed
-  const auto& encoded = encoded_rows_.empty() ? recomputed : encoded_rows_;
-  const std::vector<std::span<const M31>> columns(encoded.begin(), encoded.end());
-  auto opening = tree_->decommit(queries, columns);
+  hash::MerkleTree::Opening opening;
+  if (encoded_rows_.empty()) {  // MleEncodingStorage::Recomputed: the opened columns, batch by batch
+    std::vector<M31> opened(positions.size() * rows);
+    for_each_encoded_batch([&](size_t first, const std::vector<std::vector<M31>>& batch) {
+      for (size_t q = 0; q < positions.size(); ++q)
+        for (size_t i = 0; i < batch.size(); ++i) opened[q * rows + first + i] = batch[i][positions[q]];
+    });
+    opening = tree_->decommit_values(queries, [&](size_t row, size_t position) {
+      const auto it = std::lower_bound(positions.begin(), positions.end(), position);
+      if (it == positions.end() || *it != position)
+        throw Error(ErrorCategory::Internal, "CommittedMle::open: an unopened column was read");
+      return opened[size_t(it - positions.begin()) * rows + row];
+    });
+  } else {
+    const std::vector<std::span<const M31>> columns(encoded_rows_.begin(), encoded_rows_.end());
+    opening = tree_->decommit(queries, columns);
+  }
   proof.queried_values = std::move(opening.queried_values);
   proof.decommitment = std::move(opening.decommitment);
   (void)channel.draw_felt();  // gamma, the verifier's (the transcripts stay in step)

@@ -1,12 +1,16 @@
 // The transformer block (block.hpp).
 #include "ptvm/zkml/block.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <optional>
 #include <sstream>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/sumcheck/gkr.hpp"
+#include "ptvm/sumcheck/logup_gkr.hpp"
+#include "ptvm/sumcheck/mle_commitment.hpp"
 #include "ptvm/zkml/layers.hpp"
 
 namespace ptvm::zkml {
@@ -232,12 +236,27 @@ std::vector<int64_t> random_input(const TransformerBlock& block, uint64_t seed) 
   return pad_values(info, x);
 }
 
-QuantizationError quantization_error(const TransformerBlock& block, const Values& values) {
+namespace {
+
+QuantizationError quantization_error_of(const TransformerBlock& block, const Values& values,
+                                        const sumcheck::CommittedMle* model) {
   FloatValues f(block.graph.tensors().size());
+  const PackedLayout layout = packed_layout(block.graph, TensorKind::Weight);
   for (size_t t = 0; t < f.size(); ++t) {
     const TensorKind k = block.graph.tensors()[t].kind;
-    if (k == TensorKind::Input || k == TensorKind::Weight || k == TensorKind::CacheIn)
+    if (k == TensorKind::Weight && values.at(t).empty() && model) {
+      const size_t size = block.graph.tensors()[t].size();
+      const auto table = model->table();
+      if (layout.offsets[t] + size > table.size())
+        throw Error(ErrorCategory::Usage, "quantization_error: released weights and a table of another model");
+      f[t].resize(size);
+      for (size_t i = 0; i < size; ++i) {
+        const uint32_t x = table[layout.offsets[t] + i].v;
+        f[t][i] = x > M31::P / 2 ? -double(M31::P - x) : double(x);
+      }
+    } else if (k == TensorKind::Input || k == TensorKind::Weight || k == TensorKind::CacheIn) {
       f[t].assign(values.at(t).begin(), values.at(t).end());
+    }
   }
   block.graph.forward_float(f);
   const TensorInfo out = output_extent(block);
@@ -257,6 +276,17 @@ QuantizationError quantization_error(const TransformerBlock& block, const Values
   e.relative_rms = sr > 0 ? std::sqrt(se / sr) : 0.0;
   e.reference = r;
   return e;
+}
+
+}  // namespace
+
+QuantizationError quantization_error(const TransformerBlock& block, const Values& values) {
+  return quantization_error_of(block, values, nullptr);
+}
+
+QuantizationError quantization_error(const TransformerBlock& block, const Values& values,
+                                     const sumcheck::CommittedMle& model) {
+  return quantization_error_of(block, values, &model);
 }
 
 hash::Blake2sHash tensor_digest(const std::vector<int64_t>& values) {
@@ -413,6 +443,49 @@ GraphVerdict verify_block(const BlockProof& proof, const sumcheck::MleCommitment
   } catch (const std::exception& e) {
     return {false, std::string("claim: ") + e.what()};
   }
+}
+
+uint64_t ProverMemoryEstimate::peak() const {
+  constexpr uint64_t kProcess = uint64_t{64} << 20;  // code, the graph, allocator slack
+  return kProcess + std::max({reference, commit, lookups, opening});
+}
+
+ProverMemoryEstimate estimated_prover_memory(const TransformerBlock& block) {
+  const Graph& g = block.graph;
+  ProverMemoryEstimate e;
+  uint64_t other_entries = 0;
+  for (const TensorInfo& t : g.tensors()) {
+    e.values += 8 * uint64_t(t.size());
+    if (t.kind != TensorKind::Weight) other_entries += t.size();
+  }
+
+  const uint32_t nw = packed_layout(g, TensorKind::Weight).n_vars;
+  const uint64_t w = uint64_t{1} << nw;
+  // The weights' encoding is streamed (MleEncodingStorage::Recomputed): a batch of rows (~2^23
+  // symbols, and the rows copied) and the leaves' hash states (32 B each) at the commitment.
+  const sumcheck::MleCommitmentParams params;
+  const uint32_t log_code = nw - sumcheck::default_log_rows(nw) + params.log_blowup;
+  const uint64_t batch = std::min(w << params.log_blowup, std::max(uint64_t{16} << log_code, uint64_t{1} << 23));
+  const uint64_t encoding = 8 * batch + 96 * (uint64_t{1} << log_code);  // the batch twice; states, leaves, tree
+  e.commit = e.values + 4 * w + encoding;
+  // LogUp-GKR: 2^n fractions; the tables of its largest sumcheck (4 QM31 factors) and the held
+  // layers (2 QM31 columns, the lowest one and all above it).
+  uint64_t fractions = 0;
+  for (const Lookup& l : g.lookups()) fractions += uint64_t{1} << (l.log_rows + l.log_cols);
+  for (const Table& t : g.tables()) fractions += uint64_t{1} << (t.log_rows + t.log_cols);
+  const uint32_t nl = sumcheck::fraction_sum_vars(fractions);
+  const uint32_t table_log = sumcheck::gkr_max_table_log(nl);
+  uint32_t m = 1;
+  while (m < nl && nl - m > table_log + 1) ++m;
+  const uint64_t gkr = 4 * 16 * (uint64_t{1} << std::min(nl - 1, table_log)) + 2 * 2 * 16 * (uint64_t{1} << (nl - m));
+  // The float reference and the proof run with the weights' Values released (release_weight_values,
+  // as prove-block does): the reference reads the table into its doubles of every tensor.
+  e.reference = 8 * other_entries + 4 * w + e.values;
+  const uint64_t proof_values = 8 * other_entries + 4 * other_entries + 4 * w;
+  e.lookups = proof_values + gkr;
+  e.opening = proof_values + encoding +
+              2 * 16 * (uint64_t{1} << std::min(nw, sumcheck::default_max_table_log(nw)));
+  return e;
 }
 
 }  // namespace ptvm::zkml

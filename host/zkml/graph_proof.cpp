@@ -8,6 +8,7 @@
 #include "ptvm/sumcheck/eq.hpp"
 #include "ptvm/sumcheck/logup_gkr.hpp"
 #include "ptvm/sumcheck/mle.hpp"
+#include "ptvm/sumcheck/streamed_sumcheck.hpp"
 #include "ptvm/zkml/graph.hpp"
 
 namespace ptvm::zkml {
@@ -136,6 +137,65 @@ void add_padding_claims(const Graph& g, Blake2sChannel& ch, std::vector<std::vec
   }
 }
 
+// The joined claims on a table of values, as the two factors of the join's sumcheck given as a
+// function of the position (streamed_sumcheck.hpp): e(x) = sum_k a_k eq(p_k, x - offset_t) over
+// the claims of the tensor t holding x, and the value itself. Each claim's eq(p_k, .) is the
+// product of two tables of ~2^(n_t / 2) entries, so no table of the join's full size is held.
+class JoinedClaims {
+ public:
+  explicit JoinedClaims(std::span<const M31> values) : values_(values) {}
+
+  void add(size_t offset, uint32_t n_vars, const Claim& claim, QM31 a) {
+    if (segments_.empty() || segments_.back().offset != offset) {
+      if (!segments_.empty() && segments_.back().offset > offset) sorted_ = false;
+      Segment s;
+      s.offset = offset;
+      s.size = size_t{1} << n_vars;
+      s.lo_vars = n_vars - n_vars / 2;
+      segments_.push_back(std::move(s));
+    }
+    Segment& s = segments_.back();
+    std::span<const QM31> p(claim.point);
+    s.hi.push_back(sumcheck::eq_table(p.first(n_vars / 2), a));
+    s.lo.push_back(sumcheck::eq_table(p.subspan(n_vars / 2)));
+  }
+
+  sumcheck::FactorFill fill() {
+    if (!sorted_)
+      std::stable_sort(segments_.begin(), segments_.end(),
+                       [](const Segment& x, const Segment& y) { return x.offset < y.offset; });
+    return [this](size_t begin, size_t end, QM31* const* cols) {
+      for (size_t x = begin; x < end; ++x) {
+        cols[0][x - begin] = QM31::zero();
+        cols[1][x - begin] = QM31(values_[x]);
+      }
+      auto it = std::upper_bound(segments_.begin(), segments_.end(), begin,
+                                 [](size_t pos, const Segment& s) { return pos < s.offset; });
+      if (it != segments_.begin()) --it;
+      for (; it != segments_.end() && it->offset < end; ++it) {
+        const size_t lo = std::max(begin, it->offset), hi = std::min(end, it->offset + it->size);
+        const size_t mask = (size_t{1} << it->lo_vars) - 1;
+        for (size_t x = lo; x < hi; ++x) {
+          const size_t y = x - it->offset;
+          QM31 e = QM31::zero();
+          for (size_t k = 0; k < it->hi.size(); ++k) e += it->hi[k][y >> it->lo_vars] * it->lo[k][y & mask];
+          cols[0][x - begin] += e;
+        }
+      }
+    };
+  }
+
+ private:
+  struct Segment {
+    size_t offset = 0, size = 0;
+    uint32_t lo_vars = 0;
+    std::vector<std::vector<QM31>> hi, lo;  // per claim: a_k eq(p_k's high half, .), eq(low half, .)
+  };
+  std::span<const M31> values_;
+  std::vector<Segment> segments_;
+  bool sorted_ = true;
+};
+
 // ---------------------------------------------------------------------------------------------
 class Prover {
  public:
@@ -154,9 +214,21 @@ class Prover {
   void alias_weights(const sumcheck::CommittedMle& weights) {
     const PackedLayout layout = packed_layout(g_, TensorKind::Weight);
     const auto table = weights.table();
-    if (table.size() != (size_t{1} << layout.n_vars)) return;
+    if (table.size() != (size_t{1} << layout.n_vars)) {
+      for (TensorId t : layout.tensors)
+        if (v_[t].empty() && g_.tensors()[t].size() > 0)
+          throw Error(ErrorCategory::Usage, "prove_graph: released weights and a table of another model");
+      return;
+    }
     for (TensorId t : layout.tensors) {
       const auto& v = v_[t];
+      if (v.empty()) {  // released (release_weight_values): the table is the only copy
+        const size_t size = g_.tensors()[t].size();
+        if (layout.offsets[t] + size > table.size())
+          throw Error(ErrorCategory::Usage, "prove_graph: released weights and a table of another model");
+        alias_[t] = table.subspan(layout.offsets[t], size);
+        continue;
+      }
       if (layout.offsets[t] + v.size() > table.size()) continue;
       const auto slice = table.subspan(layout.offsets[t], v.size());
       bool same = true;
@@ -268,21 +340,16 @@ class Prover {
     for (const Claim& c : cs) vals.push_back(c.value);
     ch_.mix_felts(vals);
     const std::vector<QM31> a = ch_.draw_felts(cs.size());
-    std::vector<QM31> e(size_t{1} << n, QM31::zero());
+    JoinedClaims joined_claims(field(t));
     QM31 claim = QM31::zero();
     for (size_t k = 0; k < cs.size(); ++k) {
-      const auto tbl = sumcheck::eq_table(cs[k].point, a[k]);
-      for (size_t x = 0; x < tbl.size(); ++x) e[x] += tbl[x];
+      joined_claims.add(0, n, cs[k], a[k]);
       claim += a[k] * cs[k].value;
     }
-    std::vector<QM31> tv(field(t).size());
-    for (size_t x = 0; x < tv.size(); ++x) tv[x] = QM31(field(t)[x]);
-    // The two tables are given up to the backend (the largest tables of the proof: not copied).
-    std::vector<std::vector<QM31>> tables;
-    tables.push_back(std::move(e));
-    tables.push_back(std::move(tv));
-    auto out = sumcheck::prove_product_sumcheck_owned(product_shape(2), {}, std::move(tables), ch_,
-                                                      backend_, &claim);
+    // The eq combination and the values as a function: the sumcheck streams its first rounds.
+    auto out = sumcheck::prove_product_sumcheck_streamed(product_shape(2), n, {}, joined_claims.fill(),
+                                                         sumcheck::streamed_rounds_for(n, sumcheck::default_max_table_log(n)),
+                                                         ch_, backend_, &claim);
     const Claim joined{out.point, out.proof.final_values[1]};
     proof_.steps.push_back({{}, std::move(out.proof)});
     return joined;
@@ -383,25 +450,22 @@ class Prover {
     if (vals.empty()) return;
     ch_.mix_felts(vals);
     const std::vector<QM31> a = ch_.draw_felts(vals.size());
-    std::vector<QM31> e(size_t{1} << n, QM31::zero());
+    const auto table = committed.table();
+    if (table.size() != size_t{1} << n) throw Error(ErrorCategory::Usage, "prove_graph: a packed table of another size");
+    JoinedClaims joined_claims(table);
     QM31 claim = QM31::zero();
     size_t k = 0;
     for (TensorId t : layout.tensors)
       for (const Claim& c : claims_[t]) {
-        const auto tbl = sumcheck::eq_table(c.point, a[k]);
-        for (size_t x = 0; x < tbl.size(); ++x) e[layout.offsets[t] + x] += tbl[x];
+        joined_claims.add(layout.offsets[t], uint32_t(c.point.size()), c, a[k]);
         claim += a[k] * c.value;
         ++k;
       }
-    std::vector<QM31> tv(size_t{1} << n);
-    const auto table = committed.table();
-    for (size_t x = 0; x < tv.size(); ++x) tv[x] = QM31(table[x]);
-    // The two tables are given up to the backend (the largest tables of the proof: not copied).
-    std::vector<std::vector<QM31>> tables;
-    tables.push_back(std::move(e));
-    tables.push_back(std::move(tv));
-    auto out = sumcheck::prove_product_sumcheck_owned(product_shape(2), {}, std::move(tables), ch_,
-                                                      backend_, &claim);
+    // The eq combination over the packed table and the committed values as a function (the
+    // largest sumcheck of the proof: 2^n entries): the first rounds are streamed.
+    auto out = sumcheck::prove_product_sumcheck_streamed(product_shape(2), n, {}, joined_claims.fill(),
+                                                         sumcheck::streamed_rounds_for(n, sumcheck::default_max_table_log(n)),
+                                                         ch_, backend_, &claim);
     const QM31 value = out.proof.final_values[1];
     proof_.steps.push_back({{}, std::move(out.proof)});
     proof_.openings.push_back(committed.open(out.point, value, ch_, backend_));
@@ -687,10 +751,16 @@ GraphProof prove_graph(const Graph& graph, const Values& values, const sumcheck:
                        sumcheck::SumcheckBackend* backend) {
   if (values.size() != graph.tensors().size()) throw Error(ErrorCategory::Usage, "prove_graph: values of another graph");
   for (size_t t = 0; t < values.size(); ++t)
-    if (values[t].size() != graph.tensors()[t].size())
+    if (values[t].size() != graph.tensors()[t].size() &&
+        !(values[t].empty() && graph.tensors()[t].kind == TensorKind::Weight))
       throw Error(ErrorCategory::Usage, "prove_graph: tensor " + graph.tensors()[t].name + " has the wrong size");
   Prover prover(graph, values, channel, backend ? *backend : sumcheck::default_sumcheck_backend());
   return prover.run(weights, cache_in);
+}
+
+void release_weight_values(const Graph& graph, Values& values) {
+  for (TensorId t : graph.tensors_of_kind(TensorKind::Weight))
+    if (t < values.size()) std::vector<int64_t>().swap(values[t]);
 }
 
 GraphVerdict verify_graph(const Graph& graph, const Values& inputs, const std::vector<int64_t>& output,

@@ -110,6 +110,7 @@
 #include "ptvm/sumcheck/round.hpp"
 #include "ptvm/sumcheck/backend.hpp"
 #include "ptvm/sumcheck/sumcheck.hpp"
+#include "ptvm/sumcheck/streamed_sumcheck.hpp"
 #include "ptvm/sumcheck/matmul.hpp"
 #include "ptvm/sumcheck/gkr.hpp"
 #include "ptvm/sumcheck/logup_gkr.hpp"

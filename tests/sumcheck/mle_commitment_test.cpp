@@ -2,6 +2,8 @@
 // tampered (rows, opened values, Merkle witnesses, the value, the point, the commitment).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <random>
 #include <vector>
 
@@ -183,10 +185,12 @@ TEST(MleCommitment, ForgedQueryCountIsRefusedCheaply) {
 
 // A commitment that drops its encoding after the commit (MleEncodingStorage::Recomputed: the
 // weights') re-encodes at the opening: the same root and the same opening, byte for byte, at
-// sizes with and without unstored Merkle layers.
+// sizes with and without unstored Merkle layers, with fewer rows than a Blake2s block (1, 2, 4, 8),
+// a multiple of it (32, 64), and several row batches (512 rows of a 2^15-symbol code: 2 batches).
 TEST(MleCommitment, RecomputedEncodingGivesTheSameOpening) {
   const MleCommitmentParams params{.log_blowup = 2, .n_queries = 24};
-  for (const auto& [n, log_rows] : {std::pair{6u, 1u}, std::pair{11u, 3u}, std::pair{16u, 6u}}) {
+  for (const auto& [n, log_rows] : {std::pair{6u, 1u}, std::pair{11u, 3u}, std::pair{16u, 6u}, std::pair{5u, 0u},
+                                    std::pair{8u, 2u}, std::pair{12u, 5u}, std::pair{22u, 9u}}) {
     SCOPED_TRACE("n_vars " + std::to_string(n));
     const CommittedMle kept = CommittedMle::commit(random_table(n, 90 + n), log_rows, params, 1);
     const CommittedMle dropped =
@@ -204,6 +208,40 @@ TEST(MleCommitment, RecomputedEncodingGivesTheSameOpening) {
     EXPECT_EQ(a.decommitment, b.decommitment);
     EXPECT_FALSE(verify(dropped.commitment(), point, value, b).has_value());
   }
+}
+
+// A tree from leaf hashes (what the Recomputed commitment builds) has commit()'s root and
+// openings, reading only the queried positions; bad leaf counts and unqueried reads are refused.
+TEST(MleCommitment, MerkleTreeFromLeafHashesMatchesCommit) {
+  for (const uint32_t log_size : {0u, 3u, 4u, 9u}) {
+    SCOPED_TRACE("log size " + std::to_string(log_size));
+    std::vector<std::vector<M31>> columns;
+    for (int c = 0; c < 19; ++c) columns.push_back(random_table(log_size, 40 + c));
+    const std::vector<std::span<const M31>> spans(columns.begin(), columns.end());
+    const hash::MerkleTree committed = hash::MerkleTree::commit(spans, 1);
+    std::vector<hash::Blake2sHash> leaves;
+    for (size_t j = 0; j < columns[0].size(); ++j) {
+      std::vector<M31> values;
+      for (const auto& col : columns) values.push_back(col[j]);
+      leaves.push_back(hash::merkle_node_hash(std::nullopt, values));
+    }
+    const hash::MerkleTree tree = hash::MerkleTree::from_leaf_hashes(leaves, columns.size());
+    ASSERT_EQ(tree.root(), committed.root());
+    hash::QueriesPerLogSize queries;
+    queries[log_size] = log_size == 0 ? std::vector<size_t>{0} : std::vector<size_t>{1, 2, (size_t{1} << log_size) - 1};
+    const auto expected = committed.decommit(queries);
+    size_t reads = 0;
+    const auto got = tree.decommit_values(queries, [&](size_t column, size_t position) {
+      ++reads;
+      EXPECT_TRUE(std::find(queries[log_size].begin(), queries[log_size].end(), position) != queries[log_size].end());
+      return columns[column][position];
+    });
+    EXPECT_EQ(got.queried_values, expected.queried_values);
+    EXPECT_EQ(got.decommitment, expected.decommitment);
+    EXPECT_EQ(reads, queries[log_size].size() * columns.size());
+  }
+  EXPECT_THROW(hash::MerkleTree::from_leaf_hashes(std::vector<hash::Blake2sHash>(3), 1), Error);
+  EXPECT_THROW(hash::MerkleTree::from_leaf_hashes(std::vector<hash::Blake2sHash>(4), 0), Error);
 }
 
 // A tree whose columns were forgotten refuses to open without them, and with a wrong column set.

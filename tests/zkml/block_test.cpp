@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "ptvm/zkml/block.hpp"
+#include "ptvm/zkml/block_io.hpp"
 #include "ptvm/zkml/layers.hpp"
 
 namespace ptvm::zkml {
@@ -218,6 +219,33 @@ TEST(ZkmlBlock, SeqLenOneProves) {
   bad.output[0] = bad.output[0] == 127 ? 126 : bad.output[0] + 1;
   bad.claim.output_digest = tensor_digest(bad.output);
   EXPECT_FALSE(verify_block(bad, model.commitment()).accepted);
+}
+
+// The weights' int64 Values released after forward (release_weight_values, as prove-block does):
+// the prover reads the committed table, and the proof is the same byte for byte.
+TEST(ZkmlBlock, ReleasedWeightValuesGiveTheSameProof) {
+  const TransformerBlock block = transformer_block(24, 3, 1, 6, 40, 3);  // zero-padded dimensions
+  Values v = random_model(block, 9);
+  v[block.input] = random_input(block, 9);
+  block.graph.forward(v);
+  const auto model = commit_weights(block.graph, v);
+  const BlockProof kept = prove_block(block, v, model);
+  const QuantizationError before = quantization_error(block, v);
+  release_weight_values(block.graph, v);
+  for (TensorId w : block.weights) EXPECT_TRUE(v[w].empty());
+  const QuantizationError after = quantization_error(block, v, model);  // weights read from the table
+  EXPECT_EQ(before.reference, after.reference);
+  EXPECT_EQ(before.rms, after.rms);
+  const BlockProof released = prove_block(block, v, model);
+  const BlockProof proofs[2] = {kept, released};
+  EXPECT_EQ(block_proofs_to_bytes(std::span<const BlockProof>(proofs, 1)),
+            block_proofs_to_bytes(std::span<const BlockProof>(proofs + 1, 1)));
+  EXPECT_TRUE(verify_block(released, model.commitment()).accepted);
+  // Released weights with another model's table are refused, not read out of bounds.
+  const TransformerBlock other = transformer_block(16, 2, 1, 8, 32, 1);
+  Values ov = random_model(other, 3);
+  const auto small_model = commit_weights(other.graph, ov);
+  EXPECT_THROW(prove_block(block, v, small_model), Error);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // the block at odd shapes proven, verified and tampered with.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "ptvm/sumcheck/mle.hpp"
 #include "ptvm/zkml/block.hpp"
 
@@ -234,6 +236,20 @@ TEST(ZkmlPadding, Qwen3BlockShapeBuilds) {
   EXPECT_GT(padded, real);
   const TensorInfo& wq = block.graph.tensors()[*block.graph.find("wq.39")];
   EXPECT_EQ(pad_cubes(wq).size(), 2u) << "rows [5120, 8192) = [5120, 6144) + [6144, 8192)";
+  // The memory model (estimated_prover_memory): the int64 Values (8 B per padded weight) beside
+  // the packed M31 table (2^30 entries) at the commitment, or the table beside the float
+  // reference's doubles, is the peak (the encoding is streamed; the reference and the proof run
+  // with the weights' Values released, LogUp-GKR's layers bounded); under 16 GiB (the budget on
+  // this 24 GiB machine).
+  const ProverMemoryEstimate e = estimated_prover_memory(block);
+  EXPECT_GT(e.values, uint64_t{8} * padded);
+  EXPECT_GT(std::min(e.commit, e.reference), e.lookups);
+  EXPECT_GT(e.lookups, e.opening);
+  EXPECT_GT(e.peak(), uint64_t{10} << 30);
+  EXPECT_LT(e.peak(), uint64_t{16} << 30);
+  const ProverMemoryEstimate small = estimated_prover_memory(transformer_block(256, 4, 2, 64, 1024, 16));
+  EXPECT_LT(small.peak(), uint64_t{1} << 30);
+  EXPECT_LT(small.peak(), e.peak() / 40);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // the magic PTVMBLKP): a transformer block (ptvm/zkml/block.hpp) proven over int8 values.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -60,9 +61,7 @@ struct ProveBlockArguments {
   bool no_memory_check = false;
 };
 
-// The prover's memory, measured: about 85 bytes per padded weight (peak RSS over the MLEs'
-// weights at seq_len 1, the Qwen3/8 shape: 1.10 GiB over 14.2 M; README's zkML section). MemAvailable from /proc/meminfo (0: unknown).
-constexpr double kProverBytesPerPaddedWeight = 85.0;
+// MemAvailable from /proc/meminfo (0: unknown); the prover's need is zkml::estimated_prover_memory.
 double available_memory_bytes() {
   std::ifstream in("/proc/meminfo");
   std::string key;
@@ -179,7 +178,7 @@ Action add_prove_block_command(CLI::App& app) {
   cmd->add_option("-o,--output", args->output, "the proof file (PTVMBLKP)")->required()->type_name("FILE");
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->add_flag("--no-memory-check", args->no_memory_check,
-                "prove even when the shape's estimated prover memory (~85 B per padded weight) is above MemAvailable");
+                "prove even when the shape's estimated prover memory (zkml::estimated_prover_memory) is above MemAvailable");
   cmd->footer("Examples:\n"
               "  tvm prove-block --shape d_model=256,q_heads=4,kv_heads=2,head_dim=64,ffn=1024,seq_len=16 --seed 1 -o b.proof\n"
               "  tvm prove-block --shape d_model=64,q_heads=2,kv_heads=1,head_dim=32,ffn=128,seq_len=8 --decode-steps 4 -o d.proof\n"
@@ -192,35 +191,55 @@ Action add_prove_block_command(CLI::App& app) {
     const zk::TransformerBlock block = zk::transformer_block(shape);
     size_t padded_weights = 0;
     for (zk::TensorId w : block.weights) padded_weights += block.graph.tensors()[w].size();
-    const double need = kProverBytesPerPaddedWeight * double(padded_weights);
+    const zk::ProverMemoryEstimate estimate = zk::estimated_prover_memory(block);
+    const double need = double(estimate.peak());
     const double have = available_memory_bytes();
+    auto gib = [](double b) {
+      const int64_t tenths = int64_t(b / (1024.0 * 1024.0 * 1024.0) * 10.0 + 0.5);
+      return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10);
+    };
     if (!args->no_memory_check && have > 0 && need > have) {
-      auto gib = [](double b) { return std::to_string(int64_t(b / (1024.0 * 1024.0 * 1024.0) + 0.5)); };
+      const uint64_t phase = std::max({estimate.reference, estimate.commit, estimate.lookups, estimate.opening});
+      const char* where = phase == estimate.reference ? "the float reference"
+                          : phase == estimate.commit  ? "the weight commitment"
+                          : phase == estimate.lookups ? "the lookups"
+                                                      : "the weight opening";
       throw Error(ErrorCategory::Usage, "prove-block: shape " + shape.to_string() + " needs about " + gib(need) +
                                             " GiB of prover memory (" + std::to_string(padded_weights) +
-                                            " padded weights x ~85 B) but " + gib(have) +
+                                            " padded weights; the peak is " + where + ") but " + gib(have) +
                                             " GiB are available; --no-memory-check tries anyway");
     }
     ordered_json j;
     j["shape"] = shape.to_string();
     j["padded_weights"] = padded_weights;
+    j["estimated_peak_mib"] = estimate.peak() >> 20;
     auto t0 = std::chrono::steady_clock::now();
     zk::Values v = load_model(block, args->model);
     v[block.input] = zk::random_input(block, args->model.seed);
+    double forward_ms = 0;
+    if (args->decode_steps == 0) {
+      t0 = std::chrono::steady_clock::now();
+      block.graph.forward(v);
+      forward_ms = ms_since(t0);
+      t0 = std::chrono::steady_clock::now();
+    }
     const auto model = zk::commit_weights(block.graph, v);
     j["model_source"] = args->model.weights.empty() ? "seed " + std::to_string(args->model.seed) : args->model.weights;
     j["model_root"] = model.commitment().root.hex();
     j["commit_weights_ms"] = ms_since(t0);
+    j["peak_rss_commit_mib"] = peak_rss_mib();
     size_t n_weights = 0;
     for (zk::TensorId w : block.weights) n_weights += block.graph.tensors()[w].real_size();
     j["weights"] = n_weights;
     std::vector<zk::BlockProof> proofs;
     if (args->decode_steps == 0) {
-      t0 = std::chrono::steady_clock::now();
-      block.graph.forward(v);
-      j["forward_ms"] = ms_since(t0);
-      const zk::QuantizationError e = zk::quantization_error(block, v);
+      j["forward_ms"] = forward_ms;
+      // From here on the weights are read from the model's table (estimated_prover_memory's
+      // phases): the float reference's doubles and the int64 weights are never held at once.
+      zk::release_weight_values(block.graph, v);
+      const zk::QuantizationError e = zk::quantization_error(block, v, model);
       j["quantization_error"] = {{"max_abs", e.max_abs}, {"rms", e.rms}, {"relative_rms", e.relative_rms}};
+      j["peak_rss_reference_mib"] = peak_rss_mib();
       progress("prove-block", "proving");
       t0 = std::chrono::steady_clock::now();
       proofs.push_back(zk::prove_block(block, v, model));

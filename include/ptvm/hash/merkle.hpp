@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -66,6 +67,15 @@ class MerkleTree {
   // order and sizes; Usage error on a count or size that differs): for a caller that released
   // the columns after commit() (forget_columns) and recomputes them to open.
   Opening decommit(const QueriesPerLogSize& queries, std::span<const std::span<const M31>> columns) const;
+  // A tree over n_columns columns of one length 2^log_size that the caller never holds whole:
+  // leaves[j] is the leaf hash of position j (merkle_node_hash(nullopt, every column's value at
+  // j), e.g. accumulated row batch by row batch). Every layer is stored, so decommit_values reads
+  // the values of the queried positions only (value_at(column, position)); the same root and
+  // openings as commit() of those columns. Usage error for a leaf count that is not a power of
+  // two in [1, 2^kMerkleMaxLogSize] or no column.
+  static MerkleTree from_leaf_hashes(std::span<const Blake2sHash> leaves, size_t n_columns);
+  Opening decommit_values(const QueriesPerLogSize& queries,
+                          const std::function<M31(size_t column, size_t position)>& value_at) const;
   // The tree stops reading the columns given to commit() (they may be freed): root() still
   // works; node() of an unstored layer and decommit(queries) are then Usage errors.
   void forget_columns() { columns_forgotten_ = true; }

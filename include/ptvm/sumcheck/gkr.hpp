@@ -26,6 +26,7 @@
 #include "ptvm/field/qm31.hpp"
 #include "ptvm/hash/channel.hpp"
 #include "ptvm/sumcheck/backend.hpp"
+#include "ptvm/sumcheck/streamed_sumcheck.hpp"
 #include "ptvm/sumcheck/sumcheck.hpp"
 
 namespace ptvm::sumcheck {
@@ -64,9 +65,20 @@ GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM3
 // each input column c to columns[c][0 .. end - begin). The same proof as prove_gkr on the
 // materialised input, which is never held beside the layer above it: that layer is computed from
 // the input in chunks, and the input itself is generated once more for its own sumcheck.
+//
+// The prover's memory is bounded by max_table_log (0: gkr_max_table_log(n_input_vars)): the layers
+// of more than 2^(max_table_log + 1) entries next to the input are never held; each is a function
+// of the input (fill, then the gates of the levels below it), and its sumcheck streams its first
+// rounds from that function until its tables have at most 2^max_table_log entries
+// (streamed_sumcheck.hpp), which costs one pass over the input per streamed round.
 using GkrInputFill = std::function<void(size_t begin, size_t end, QM31* const* columns)>;
 GkrProverOutput prove_gkr(const GkrCircuit& circuit, const GkrInputFill& fill, Blake2sChannel& channel,
-                          SumcheckBackend& backend = default_sumcheck_backend());
+                          SumcheckBackend& backend = default_sumcheck_backend(), uint32_t max_table_log = 0);
+
+// The default bound (streamed_sumcheck.hpp's default_max_table_log: tables of at most
+// 2^max(20, n - 6) entries; with the held layers ~3 bytes per input entry), from 21 passes over
+// the input at 2^30 entries down to 2 at 2^21 and below.
+constexpr uint32_t gkr_max_table_log(uint32_t n_input_vars) { return default_max_table_log(n_input_vars); }
 
 struct GkrVerdict {
   bool accepted = false;

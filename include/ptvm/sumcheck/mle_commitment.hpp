@@ -29,6 +29,7 @@
 // verifier: O(2^b log 2^b + n_queries 2^a) field operations.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -74,6 +75,9 @@ struct MleOpeningProof {
 
 // Whether a CommittedMle keeps its encoded matrix (2^log_blowup x the table, in M31) after the
 // commitment or recomputes it from the table when it opens (less memory, one more encoding).
+// Recomputed never holds the encoding whole: the rows are encoded a batch at a time, the Merkle
+// leaves hashed incrementally across the batches (hash::MerkleTree::from_leaf_hashes), and the
+// opening re-encodes the batches keeping only the opened columns; the same root and openings.
 enum class MleEncodingStorage : uint8_t { Kept, Recomputed };
 
 class CommittedMle {
@@ -98,6 +102,8 @@ class CommittedMle {
  private:
   std::vector<M31> table_;
   std::vector<std::vector<M31>> encode_rows() const;
+  // Rows [first, first + batch.size()) encoded, batch by batch (Recomputed).
+  void for_each_encoded_batch(const std::function<void(size_t first, const std::vector<std::vector<M31>>& batch)>& f) const;
 
   MleCommitment commitment_;
   unsigned n_threads_ = 0;

@@ -97,6 +97,10 @@ struct QuantizationError {
   std::vector<double> reference;                  // the float output
 };
 QuantizationError quantization_error(const TransformerBlock& block, const Values& values);
+// The same with the weights' Values released (release_weight_values): their entries are read
+// from the model commitment's packed table (an M31 x in [-2^30, 2^30] read as the integer x).
+QuantizationError quantization_error(const TransformerBlock& block, const Values& values,
+                                     const sumcheck::CommittedMle& model);
 
 hash::Blake2sHash tensor_digest(const std::vector<int64_t>& values);
 
@@ -143,5 +147,21 @@ DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights,
 GraphVerdict verify_decode(const DecodeChain& chain, const sumcheck::MleCommitment& model);
 // The commitment of the all-zero KV cache of a decode step's graph.
 sumcheck::MleCommitment empty_cache_commitment(const BlockShape& shape);
+
+// The prover's memory (commit_weights, forward, prove_block), modeled phase by phase from what
+// each phase holds, in bytes: values: the int64 Values of every tensor; commit: those, the packed
+// weight table and a batch of its streamed encoding (MleEncodingStorage::Recomputed); lookups
+// (the weights' Values released: release_weight_values): the other tensors' Values and M31
+// copies, the table and LogUp-GKR's held layers and tables (gkr.hpp's bound); opening: the same
+// with the re-encoding's batch and the streamed join's tables instead of the GKR. `tvm
+// prove-block` refuses a shape whose peak is above MemAvailable (README's zkML section compares
+// the model with /usr/bin/time -v).
+struct ProverMemoryEstimate {
+  // reference: the Values and the float reference's doubles of every tensor (quantization_error,
+  // run before the commitment).
+  uint64_t values = 0, reference = 0, commit = 0, lookups = 0, opening = 0;
+  uint64_t peak() const;
+};
+ProverMemoryEstimate estimated_prover_memory(const TransformerBlock& block);
 
 }  // namespace ptvm::zkml

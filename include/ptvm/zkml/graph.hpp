@@ -254,6 +254,8 @@ sumcheck::CommittedMle commit_packed(const Graph& graph, TensorKind kind, const 
 // nothing). `weights` is the model commitment of the same weights' packing (commit_weights);
 // cache_in the commitment of the CacheIn tensors (graphs that have them). backend: where the
 // sumchecks, restrictions and openings run (default: the CPU's); every backend gives the same bytes.
+// A Weight tensor's values may be released (empty) after forward: the prover then reads them from
+// the commitment's packed table (release_weight_values; the proof is the same).
 GraphProof prove_graph(const Graph& graph, const Values& values, const sumcheck::CommittedMle& weights,
                        Blake2sChannel& channel, const sumcheck::CommittedMle* cache_in = nullptr,
                        sumcheck::SumcheckBackend* backend = nullptr);
@@ -265,6 +267,10 @@ struct GraphVerdict {
 
 // inputs: the Input tensors' values (by tensor id; other entries ignored), output: the output
 // tensor's values. Never throws on a malformed proof.
+// Frees the int64 values of the graph's Weight tensors (8 bytes per padded weight): after forward,
+// the prover needs only the commitment's table (prove_graph above).
+void release_weight_values(const Graph& graph, Values& values);
+
 GraphVerdict verify_graph(const Graph& graph, const Values& inputs, const std::vector<int64_t>& output,
                           const sumcheck::MleCommitment& weights, const GraphProof& proof,
                           Blake2sChannel& channel, const sumcheck::MleCommitment* cache_in = nullptr);
