@@ -645,9 +645,9 @@ void ShardedDeviceBackendImpl::transpose(const std::vector<ShardTransposeJob>& j
 // column by column (a variable-size device all-to-all: grouped ncclSend/ncclRecv; each rank
 // knows what every peer sends it from the permutation alone); the values that stay on the rank
 // are copied on the device, not sent. The place tables depend only on the permutation, the
-// geometry and the column count: they are computed on the device (shard_exchange_places: one
-// flag pass and one scan per peer and direction) once per `key` and column count, nothing per
-// value crosses PCIe.
+// geometry and the column count: they are computed on the device (shard_exchange_scan and
+// shard_exchange_places: a flag pass, a scan and a place pass per peer and direction, the counts
+// read in one copy per direction) once per `key` and column count; nothing per value crosses PCIe.
 std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(const std::string& key, uint32_t block_log,
                                                                   const std::vector<const M31*>& columns,
                                                                   const ShardPermutation& source) {
@@ -661,7 +661,27 @@ std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(const std::str
     places.pack_dst = DeviceBuffer<GatherPlace>(m);
     places.unpack_src = DeviceBuffer<GatherPlace>(m);
     places.unpack_dst = DeviceBuffer<GatherPlace>(m);
-    DeviceBuffer<M31> scratch(m);
+    // The prefix counts of every pair of a side first (S scans), their S counts in one copy.
+    DeviceBuffer<M31> scans(m * S);
+    auto side = [&](bool receive) {
+      std::vector<ExchangePlaceArgs> args(S);
+      std::vector<GatherSource> last(S);
+      for (uint32_t q = 0; q < S; ++q) {
+        ExchangePlaceArgs& a = args[q];
+        a.source = source;
+        a.block_log = block_log;
+        a.target_first = receive ? first : size_t{q} << block_log;
+        a.owner = receive ? q : me;
+        a.order = receive ? PlaceOrder::ByTarget : PlaceOrder::BySlot;
+        shard_exchange_scan(a, scans.ptr().offset(q * m), stream_);
+        last[q] = {reinterpret_cast<const uint32_t*>(scans.data() + q * m), m - 1};
+      }
+      DeviceBuffer<GatherSource> table = upload(last, stream_);
+      DeviceBuffer<uint32_t> words(S);
+      gather_words(table.cptr(), words.ptr(), S, stream_);
+      const std::vector<uint32_t> counts = words.to_host(stream_);
+      return std::make_pair(std::move(args), std::vector<size_t>(counts.begin(), counts.end()));
+    };
     std::vector<uint32_t> order;  // the peers in rank order, this rank last
     for (uint32_t t = 0; t < S; ++t)
       if (t != me) order.push_back(t);
@@ -669,37 +689,36 @@ std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(const std::str
     // Receive side: the values of my block whose source is rank o's arrive in o's block of the
     // receive buffer (the kept ones after all received blocks), in the order of my index.
     std::vector<size_t> send_count(S), recv_count(S), send_at(S), recv_at(S + 1);
-    size_t rat = 0;
-    for (uint32_t o : order) {
-      ExchangePlaceArgs a;
-      a.source = source;
-      a.block_log = block_log;
-      a.target_first = first;
-      a.owner = o;
-      a.order = PlaceOrder::ByTarget;
-      a.base = rat;
-      (o == me ? recv_at[S] : recv_at[o]) = rat;
-      recv_count[o] = shard_exchange_places(a, scratch.ptr(), places.unpack_src.ptr(), places.unpack_dst.ptr(), stream_);
-      if (o != me) rat += recv_count[o] * C;
+    {
+      auto [args, counts] = side(true);
+      recv_count = counts;
+      size_t rat = 0;
+      for (uint32_t o : order) {
+        args[o].base = rat;
+        (o == me ? recv_at[S] : recv_at[o]) = rat;
+        shard_exchange_places(args[o], recv_count[o], scans.cptr().offset(o * m), places.unpack_src.ptr(),
+                              places.unpack_dst.ptr(), stream_);
+        if (o != me) rat += recv_count[o] * C;
+      }
     }
     // Send side: what rank t's block takes from mine, in the order of t's index; rank t's block of
     // the send buffer holds its values column by column; the kept ones go to the receive buffer.
     size_t at = 0, entries = 0;
-    for (uint32_t t : order) {
-      ExchangePlaceArgs a;
-      a.source = source;
-      a.block_log = block_log;
-      a.target_first = size_t{t} << block_log;
-      a.owner = me;
-      a.order = PlaceOrder::BySlot;
-      a.entry_at = entries;
-      a.base = t == me ? recv_at[S] : at;
-      send_count[t] = shard_exchange_places(a, scratch.ptr(), places.pack_src.ptr(), places.pack_dst.ptr(), stream_);
-      if (t != me) {
-        at += send_count[t] * C;
-        entries += send_count[t];
+    {
+      auto [args, counts] = side(false);
+      send_count = counts;
+      for (uint32_t t : order) {
+        args[t].entry_at = entries;
+        args[t].base = t == me ? recv_at[S] : at;
+        shard_exchange_places(args[t], send_count[t], scans.cptr().offset(t * m), places.pack_src.ptr(),
+                              places.pack_dst.ptr(), stream_);
+        if (t != me) {
+          at += send_count[t] * C;
+          entries += send_count[t];
+        }
       }
     }
+    synchronize(stream_);  // the scans die here
     if (send_count[me] != recv_count[me] || entries + send_count[me] != m)
       throw Error(ErrorCategory::Internal, "sharded exchange '" + key + "': the kept values do not match");
     size_t prefix = 0;

@@ -138,22 +138,22 @@ void shard_planar_to_interleaved(gptr<const ShardTransposeJob> jobs, uint32_t n_
   }
 }
 
-size_t shard_exchange_places(const ExchangePlaceArgs& args, gptr<M31> scratch, gptr<GatherPlace> src_places,
-                             gptr<GatherPlace> dst_places, stream_t stream) {
+void shard_exchange_scan(const ExchangePlaceArgs& args, gptr<M31> scan, stream_t stream) {
   const size_t m = size_t{1} << args.block_log;
   PTVM_LAUNCH(exchange_flags_kernel, grid_stride_blocks(m, kThreads), kThreads, 0, stream)(
-      args.source, args.block_log, args.target_first, args.owner, scratch);
+      args.source, args.block_log, args.target_first, args.owner, scan);
   PTVM_CHECK_LAUNCH("exchange_flags_kernel");
   // Counts stay below 2^31 - 1, so the M31 prefix sums of 0/1 flags are the integer ones.
-  inclusive_scan_add(gptr<const M31>(scratch), scratch, m, stream);
-  M31 count;
-  copy_to_host(&count, scratch.ptr + (m - 1), sizeof(M31), stream);
-  synchronize(stream);
-  if (count.v == 0) return 0;
-  PTVM_LAUNCH(exchange_places_kernel, grid_stride_blocks(m, kThreads), kThreads, 0, stream)(
-      args, uint64_t{count.v}, gptr<const M31>(scratch), src_places, dst_places);
+  inclusive_scan_add(gptr<const M31>(scan), scan, m, stream);
+}
+
+void shard_exchange_places(const ExchangePlaceArgs& args, uint64_t count, gptr<const M31> scan,
+                           gptr<GatherPlace> src_places, gptr<GatherPlace> dst_places, stream_t stream) {
+  if (count == 0) return;
+  const size_t m = size_t{1} << args.block_log;
+  PTVM_LAUNCH(exchange_places_kernel, grid_stride_blocks(m, kThreads), kThreads, 0, stream)(args, count, scan,
+                                                                                           src_places, dst_places);
   PTVM_CHECK_LAUNCH("exchange_places_kernel");
-  return count.v;
 }
 
 PTVM_GPU_NAMESPACE_END

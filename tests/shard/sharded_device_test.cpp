@@ -195,7 +195,9 @@ TEST(ShardExchangeKernels, PlaceTablesFollowTheirContract) {
               gpu::DeviceBuffer<gpu::GatherPlace> src(m + 3), dst(m + 3);
               src.memset(0xff);
               dst.memset(0xff);
-              const size_t count = gpu::shard_exchange_places(a, scratch.ptr(), src.ptr(), dst.ptr(), nullptr);
+              gpu::shard_exchange_scan(a, scratch.ptr(), nullptr);
+              const size_t count = scratch.to_host().back().v;
+              gpu::shard_exchange_places(a, count, scratch.cptr(), src.ptr(), dst.ptr(), nullptr);
               const std::vector<gpu::GatherPlace> hs = src.to_host(), hd = dst.to_host();
               size_t slot = 0;
               const std::string what = "S " + std::to_string(S) + " block 2^" + std::to_string(block_log) + " kind " +

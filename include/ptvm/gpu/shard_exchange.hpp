@@ -59,11 +59,12 @@ void shard_interleaved_to_planar(gptr<const ShardTransposeJob> jobs, uint32_t n_
 void shard_planar_to_interleaved(gptr<const ShardTransposeJob> jobs, uint32_t n_jobs, uint32_t log_ranks,
                                  uint64_t planar_row, size_t max_values, stream_t stream);
 
-// The exchange place tables, one target block at a time (the backend calls these 2 S times per
-// exchange plan). `scratch` holds 2^block_log M31 values. For the 2^block_log global indices
-// target_first + k of one rank's block, the ones whose source lies in rank `owner`'s block
-// (source(target_first + k) >> block_log == owner) are counted (returned: the count, one device ->
-// host copy) and, in order of k, given slots 0, 1, ...:
+// The exchange place tables, one (target block, owner) pair at a time. For the 2^block_log global
+// indices target_first + k of one rank's block, the ones whose source lies in rank `owner`'s block
+// (source(target_first + k) >> block_log == owner) are given slots 0, 1, ... in order of k:
+// shard_exchange_scan writes into `scan` (2^block_log values) the inclusive prefix count of them
+// (so scan[2^block_log - 1] is their count: the caller reads the counts of all its pairs in one
+// copy), and shard_exchange_places writes their places from it:
 //   ByTarget (unpack; target = this rank):  src_places[k] = {base + slot, count}, dst_places[k] = {k, 0};
 //   BySlot (pack; owner = this rank):       src_places[entry_at + slot] = {source(target_first + k) - owner_first, 0},
 //                                           dst_places[entry_at + slot] = {base + slot, count}
@@ -78,7 +79,8 @@ struct ExchangePlaceArgs {
   PlaceOrder order = PlaceOrder::ByTarget;
   uint64_t entry_at = 0, base = 0;
 };
-size_t shard_exchange_places(const ExchangePlaceArgs& args, gptr<M31> scratch, gptr<GatherPlace> src_places,
-                             gptr<GatherPlace> dst_places, stream_t stream);
+void shard_exchange_scan(const ExchangePlaceArgs& args, gptr<M31> scan, stream_t stream);
+void shard_exchange_places(const ExchangePlaceArgs& args, uint64_t count, gptr<const M31> scan,
+                           gptr<GatherPlace> src_places, gptr<GatherPlace> dst_places, stream_t stream);
 
 PTVM_GPU_NAMESPACE_END
