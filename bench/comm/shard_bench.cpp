@@ -45,7 +45,8 @@
 //   kernels wait for its trace). Counters as above plus kernel_ms, launch_ms,
 //   one_gpu_{kernel,transfer,fixed}_ms (the one-GPU parts; fixed = launches + round trips),
 //   round_trip_ms, transfer_ms, host_stages (stages run by the CPU sharded code: columns too small
-//   to split at the sizes run here).
+//   to split at the sizes run here). PTVM_SHARD_BENCH_KERNELS=1 prints, per size run, the modeled
+//   kernels (largest first), launches, round trips and transfers of one device to stderr.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
