@@ -792,18 +792,27 @@ void ShardedDeviceBackendImpl::four_step(DevShardColumns& cols, const std::vecto
     offset.push_back(P);
     P += (size_t{1} << (cols.cols[c].log_size - s)) >> s;
   }
-  // Step 1 (local layers).
-  for (size_t c : split) {
-    DevCol& col = cols.cols[c];
-    const uint32_t L = col.log_size;
-    FftLayerRange r;
-    if (inverse) {  // layers 0 .. L-s-1 inside the block (global positions r m + i)
-      r = {L, L - s, uint64_t(g.rank), 0, L - s, false, M31::one()};
-    } else {  // layers L-1 .. s on the cyclic index: local layers of a 2^(L-s) line transform
-      r = {L - s, L - s, 0, 0, L - s, true, M31::one()};
+  // The local layers run for all split columns of one size at once (one launch per pass).
+  std::map<uint32_t, std::vector<FftColumnIo>> by_size;
+  for (size_t c : split) by_size[cols.cols[c].log_size].push_back({nullptr, 0, cols.cols[c].local.data()});
+  std::vector<DeviceBuffer<FftColumnIo>> tables;  // alive until the stream passes them
+  auto local_layers = [&](bool first_step) {
+    for (const auto& [L, blocks] : by_size) {
+      FftLayerRange r;
+      if (first_step && inverse)  // layers 0 .. L-s-1 inside the block (global positions r m + i)
+        r = {L, L - s, uint64_t(g.rank), 0, L - s, false, M31::one()};
+      else if (first_step)  // forward: layers L-1 .. s on the cyclic index (a 2^(L-s) line transform)
+        r = {L - s, L - s, 0, 0, L - s, true, M31::one()};
+      else if (inverse)  // layers L-s .. L-1 on the cyclic index, and 2^-L
+        r = {L - s, L - s, 0, L - 2 * s, L - s, true, M31::raw(1u << (31 - L))};
+      else  // forward: layers s-1 .. 0 inside the block
+        r = {L, L - s, uint64_t(g.rank), 0, s, false, M31::one()};
+      tables.push_back(upload(blocks, stream_));
+      circle_fft_layers_many(tables.back().cptr(), static_cast<uint32_t>(blocks.size()), r, inverse, tw, stream_);
     }
-    circle_fft_layers(col.local.ptr(), r, inverse, tw, stream_);
-  }
+  };
+  // Step 1 (local layers).
+  local_layers(true);
   // Step 2: the transpose, one all-to-all for all columns. The strided side of each (the block
   // read as [k][t] before the inverse's send, the block written as [k][t] after the forward's
   // receive) goes through the tiled transposes; the other side is a copy of contiguous runs.
@@ -831,16 +840,8 @@ void ShardedDeviceBackendImpl::four_step(DevShardColumns& cols, const std::vecto
   strided(unpack);
   if (!inverse) transpose(transposes, /*to_planar=*/false, P, most);
   // Steps 3-4 (local layers).
-  for (size_t c : split) {
-    DevCol& col = cols.cols[c];
-    const uint32_t L = col.log_size;
-    FftLayerRange r;
-    if (inverse)  // layers L-s .. L-1 on the cyclic index, and 2^-L
-      r = {L - s, L - s, 0, L - 2 * s, L - s, true, M31::raw(1u << (31 - L))};
-    else  // layers s-1 .. 0 inside the block
-      r = {L, L - s, uint64_t(g.rank), 0, s, false, M31::one()};
-    circle_fft_layers(col.local.ptr(), r, inverse, tw, stream_);
-  }
+  local_layers(false);
+  synchronize(stream_);  // the column tables die on return
 }
 
 // The LogUp interaction trace (shard::ShardedBackend::logup_interaction's protocol): rank r takes

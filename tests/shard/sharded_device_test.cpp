@@ -103,7 +103,7 @@ TEST(ShardedDevice, StagesRunAsDeviceKernelsAndMoveDeviceBuffers) {
   std::set<std::string> launched;
   for (const auto& k : hostsim::kernel_profiles())
     if (k.launches > 0) launched.insert(k.name);
-  for (const char* want : {"circle_fft_pass_kernel", "m31_strided_copy_many_kernel", "blake2s_merkle_layer",
+  for (const char* want : {"circle_fft_pass_many_kernel", "m31_strided_copy_many_kernel", "blake2s_merkle_layer",
                            "composition_kernel", "deep_quotients_block_kernel", "fri_fold_circle_block_kernel",
                            "fri_fold_line_block_kernel", "evaluate_columns_at_point_kernel", "fractions_kernel",
                            "logup_running_block_kernel", "gather_words", "m31_placed_gather_kernel",

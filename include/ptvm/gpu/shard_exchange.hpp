@@ -12,6 +12,7 @@
 #include "ptvm/circle/domain.hpp"
 #include "ptvm/common/hd.hpp"
 #include "ptvm/field/m31.hpp"
+#include "ptvm/gpu/circle_fft.hpp"
 #include "ptvm/gpu/column_ops.hpp"
 #include "ptvm/gpu/config.hpp"
 #include "ptvm/gpu/gptr.hpp"
@@ -42,6 +43,13 @@ struct ShardPermutation {
     }
   }
 };
+
+// circle_fft_layers (ptvm/gpu/circle_fft.hpp) on n_blocks blocks of the same range at once (one
+// launch per pass; blockIdx.y = block, split at kMaxGridY): the local layers of the four-step
+// transform for all columns of one size. Only the FftColumnIo entries' dst is used (in place).
+// Defined with the circle FFT (kernels/fft/circle_fft.cu).
+void circle_fft_layers_many(gptr<const FftColumnIo> blocks, uint32_t n_blocks, const FftLayerRange& range, bool inverse,
+                            const DeviceTwiddles& twiddles, stream_t stream, const CircleFftTiling& tiling = {});
 
 // One column of a four-step transpose: its 2^(log_ranks) * part local values `interleaved`, seen
 // as [k][t] (value k * S + t, S = 2^log_ranks), and its S planar runs planar[t * planar_row + k]
