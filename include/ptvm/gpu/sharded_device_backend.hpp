@@ -9,15 +9,15 @@
 // gather points; so its proofs are byte-identical to the CPU backend's, the single-device CUDA
 // backend's and the CPU sharded backend's.
 //
-// On the device: the FFT's local layers (gpu::circle_fft_layers) and its transposes
-// (ptvm/gpu/shard_exchange.hpp), the Merkle subtree (DeviceMerkleTree), the constraint evaluation on a
+// On the device: the FFT's local layers (circle_fft_layers_many: all columns of a size at once)
+// and its transposes (ptvm/gpu/shard_exchange.hpp), the Merkle subtree (DeviceMerkleTree), the constraint evaluation on a
 // block with its next rows exchanged (the composition kernels in block mode), the DEEP quotients and
 // FRI folds on a block, OODS partial sums (evaluate_columns_at_point). Data moves between ranks
 // through the Communicator's device collectives when it has them (NCCL); otherwise (host-sim,
 // where device memory is host memory; or CUDA ranks over the thread / MPI communicator) through
 // its host collectives. The proof of work runs on the devices (interleaved nonce windows per
 // round). The four-step transposes are tiled (shard_interleaved_to_planar and its inverse), the
-// exchanges' place tables are computed on the device (shard_exchange_places), the trace blocks
+// exchanges' place tables are computed on the device (shard_exchange_scan / _places), the trace blocks
 // are uploaded through pinned staging on the device pipeline's copy stream, and the constraint
 // kernels read the next rows where the exchange left them.
 #pragma once
