@@ -30,23 +30,32 @@
 // BM_ModeledShardedDeviceProof/gpus:G/log_steps:L (modeled, label "modeled", host-sim builds): the
 //   same proof with the compute taken from the host-sim cost counters of the device shards
 //   instead of an assumed rate: a sharded device proof (ptvm/gpu/sharded_device_backend.hpp) is
-//   run under host-sim at 2^kDeviceSmall and 2^kDeviceLarge steps on G simulated devices (and the
+//   run under host-sim at 2^kDeviceSmall, 2^kDeviceMid and 2^kDeviceLarge steps on G simulated devices (and the
 //   single-device CUDA backend for G = 1), the H100 cost model (ptvm/gpu/hostsim/cost_model.hpp)
 //   gives each device's kernel time, launches, host round trips and PCIe transfers (the process's
-//   counters over G ranks); kernel time and transfers are extrapolated linearly in trace rows,
-//   launches and round trips linearly in log rows, the collectives (counted per stage through the
+//   counters over G ranks); kernel time, transfers and collective bytes are fitted from three sizes
+//   (2^10, 2^11, 2^12 steps) as a + b log rows + c rows (what grows with the rows and what grows
+//   per layer: query tables, openings), launches and round trips linearly in log rows, the collectives (counted per stage through the
 //   counting communicator, device buffers included: under host-sim they travel over it) as above at
 //   NVLink 450 GB/s; the proof of work as 2^pow_bits nonces at kGpuHashesPerSecond over the G
-//   ranks (the device shards grind on the host). Counters as above plus kernel_ms, launch_ms,
+//   ranks (the device shards grind on their devices, rounds of 2^(pow_bits+1) nonces over the
+//   ranks: 1 / (1 - e^-2) all-gathers expected). PCIe at the cost model's pinned rate on both
+//   sides (the 1-GPU proof runs under its DevicePipeline; the shards upload their trace blocks
+//   through it), uploads on the copy stream counted in full, not as overlapped (a lone proof's
+//   kernels wait for its trace). Counters as above plus kernel_ms, launch_ms,
 //   one_gpu_{kernel,transfer,fixed}_ms (the one-GPU parts; fixed = launches + round trips),
 //   round_trip_ms, transfer_ms, host_stages (stages run by the CPU sharded code: columns too small
-//   to split at the sizes run here).
+//   to split at the sizes run here). PTVM_SHARD_BENCH_KERNELS=1 prints, per size run, the modeled
+//   kernels (largest first), launches, round trips and transfers of one device to stderr.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
+#include <tuple>
 
 #include "../bench_context.hpp"
 #include "ptvm/comm/communicator.hpp"
@@ -54,6 +63,7 @@
 #include "ptvm/gpu/cuda_backend.hpp"
 #include "ptvm/gpu/hostsim/cost_model.hpp"
 #include "ptvm/gpu/hostsim/profile.hpp"
+#include "ptvm/gpu/runtime.hpp"
 #include "ptvm/gpu/sharded_device_backend.hpp"
 #include "ptvm/gpu/vmair_device.hpp"
 #endif
@@ -323,7 +333,7 @@ BENCHMARK(BM_ModeledShardedProof)
 #if defined(PTVM_SHARD_BENCH_HOSTSIM)
 // ---- the device shards' host-sim counters -------------------------------------------------------
 
-constexpr int kDeviceSmall = 10, kDeviceLarge = 11;
+constexpr int kDeviceSmall = 10, kDeviceMid = 11, kDeviceLarge = 12;
 
 // One proof under host-sim: the cost model of one device (the process's counters over the ranks)
 // and the collectives per stage.
@@ -341,7 +351,11 @@ DeviceProofCount count_device_proof(int gpus, uint64_t steps, const stark::Profi
   hostsim::reset_profile();
   hostsim::set_profiling(true);
   if (gpus == 1) {
+    // The one-GPU baseline under its device's pipeline (pinned staging on the copy stream, as the
+    // device shards' trace upload): both sides' PCIe at the pinned rate.
     auto backend = gpu::make_cuda_backend();
+    vmair::register_device_airs(*backend);
+    gpu::PipelineScope scope(backend->pipeline());
     vmair::ProveOptions o;
     o.profile = profile;
     o.max_steps = steps;
@@ -378,27 +392,66 @@ DeviceProofCount count_device_proof(int gpus, uint64_t steps, const stark::Profi
   out.device.round_trips = static_cast<uint64_t>(std::ceil(c.round_trips / g));
   out.device.launch_s = c.launch_s / g;
   out.device.round_trip_s = c.round_trip_s / g;
-  out.device.transfer_s = c.transfer_s / g;
+  // Uploads on a copy stream are not taken as overlapped: a lone proof's kernels wait for its
+  // trace (both sides alike).
+  out.device.transfer_s = (c.transfer_s + c.copy_stream_s) / g;
+  if (const char* env = std::getenv("PTVM_SHARD_BENCH_KERNELS"); env && env[0] == '1') {
+    std::vector<hostsim::ModeledKernel> ks = c.kernels;
+    std::sort(ks.begin(), ks.end(), [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
+    std::fprintf(stderr, "gpus %d, %llu steps: kernel %.3f ms, launches %llu, round trips %llu, transfer %.3f ms (copy stream %.3f ms) per device\n",
+                 gpus, static_cast<unsigned long long>(steps), c.kernel_s / g * 1e3,
+                 static_cast<unsigned long long>(c.launches / gpus), static_cast<unsigned long long>(c.round_trips / gpus),
+                 (c.transfer_s + c.copy_stream_s) / g * 1e3, c.copy_stream_s / g * 1e3);
+    std::fprintf(stderr, "  h2d %llu B (pinned %llu, overlapped %llu) in %llu copies, d2h %llu B (pinned %llu)\n",
+                 static_cast<unsigned long long>(c.h2d_bytes / gpus), static_cast<unsigned long long>(c.h2d_pinned_bytes / gpus),
+                 static_cast<unsigned long long>(c.overlapped_bytes / gpus), static_cast<unsigned long long>(c.h2d_copies / gpus),
+                 static_cast<unsigned long long>(c.d2h_bytes / gpus), static_cast<unsigned long long>(c.d2h_pinned_bytes / gpus));
+    for (const auto& kp : hostsim::kernel_profiles())
+      if (kp.name.find("placed") != std::string::npos || kp.name.find("strided") != std::string::npos ||
+          kp.name.find("planar") != std::string::npos || kp.name.find("merkle") != std::string::npos ||
+          kp.name.find("fft_pass") != std::string::npos)
+        std::fprintf(stderr, "  sectors %-40s %6.1f%% used, %.2f sectors/request\n", kp.name.c_str(),
+                     100.0 * kp.requested_bytes / (32.0 * kp.sectors), kp.sectors_per_request());
+    for (size_t k = 0; k < ks.size() && k < 24; ++k)
+      std::fprintf(stderr, "  %-48s %9.3f us  %6llu launches\n", ks[k].name.c_str(), ks[k].seconds / g * 1e6,
+                   static_cast<unsigned long long>(ks[k].launches / gpus));
+  }
   return out;
 }
 
-// f at 2^log_steps from its values at 2^kDeviceSmall and 2^kDeviceLarge: linear in rows.
-double in_rows(double small, double large, int log_steps) {
-  return std::max(0.0, large + (large - small) * (std::ldexp(1.0, log_steps - kDeviceLarge) - 1) * 2);
+// f at 2^log_steps from its values at 2^kDeviceSmall, 2^kDeviceMid and 2^kDeviceLarge steps, as
+// a + b L + c 2^L (L = log steps): the part that grows with the rows (columns, exchanges) and the
+// part that grows with log rows (a Merkle or FRI layer, the query tables and openings of each
+// more layer), which a two-point linear-in-rows fit would scale with the rows. From the two
+// differences d1 = f(mid) - f(small), d2 = f(large) - f(mid): c = (d2 - d1) / 2^small,
+// b = 2 d1 - d2; a negative part is dropped (the other then fits d2 alone).
+double in_rows(double small, double mid, double large, int log_steps) {
+  const double d1 = mid - small, d2 = large - mid;
+  double c = (d2 - d1) / std::ldexp(1.0, kDeviceSmall), b = 2 * d1 - d2;
+  if (c < 0) {
+    c = 0;
+    b = d2;
+  } else if (b < 0) {
+    b = 0;
+    c = d2 / std::ldexp(1.0, kDeviceMid);
+  }
+  return std::max(0.0, large + b * (log_steps - kDeviceLarge) +
+                           c * (std::ldexp(1.0, log_steps) - std::ldexp(1.0, kDeviceLarge)));
 }
 // ... linear in log rows (launch sequences: a FRI layer, a decommitment per doubling).
-double in_log_rows(double small, double large, int log_steps) {
-  return std::max(0.0, large + (large - small) * (log_steps - kDeviceLarge));
+double in_log_rows(double mid, double large, int log_steps) {
+  return std::max(0.0, large + (large - mid) * (log_steps - kDeviceLarge));
 }
 
 void BM_ModeledShardedDeviceProof(benchmark::State& state) {
   const int gpus = static_cast<int>(state.range(0));
   const int log_steps = static_cast<int>(state.range(1));
   const stark::Profile profile = vmair::profile_by_name("default");
-  static std::map<int, std::pair<DeviceProofCount, DeviceProofCount>> counted;
+  static std::map<int, std::tuple<DeviceProofCount, DeviceProofCount, DeviceProofCount>> counted;
   for (int g : {1, gpus})
     if (!counted.count(g))
       counted[g] = {count_device_proof(g, (uint64_t{1} << kDeviceSmall) - 1, profile),
+                    count_device_proof(g, (uint64_t{1} << kDeviceMid) - 1, profile),
                     count_device_proof(g, (uint64_t{1} << kDeviceLarge) - 1, profile)};
   const double pow_seconds = std::ldexp(1.0, static_cast<int>(profile.pow_bits)) / kGpuHashesPerSecond;
   struct Parts {
@@ -406,20 +459,21 @@ void BM_ModeledShardedDeviceProof(benchmark::State& state) {
     double total() const { return kernel + launch + round_trip + transfer + comm + pow; }
   };
   auto model = [&](int g) {
-    const auto& [small, large] = counted[g];
+    const auto& [small, mid, large] = counted[g];
     Parts p;
-    p.kernel = in_rows(small.device.kernel_s - small.grind_s, large.device.kernel_s - large.grind_s, log_steps);
-    p.transfer = in_rows(small.device.transfer_s, large.device.transfer_s, log_steps);
-    p.launch = in_log_rows(small.device.launch_s, large.device.launch_s, log_steps);
-    p.round_trip = in_log_rows(small.device.round_trip_s, large.device.round_trip_s, log_steps);
+    p.kernel = in_rows(small.device.kernel_s - small.grind_s, mid.device.kernel_s - mid.grind_s,
+                       large.device.kernel_s - large.grind_s, log_steps);
+    p.transfer = in_rows(small.device.transfer_s, mid.device.transfer_s, large.device.transfer_s, log_steps);
+    p.launch = in_log_rows(mid.device.launch_s, large.device.launch_s, log_steps);
+    p.round_trip = in_log_rows(mid.device.round_trip_s, large.device.round_trip_s, log_steps);
     p.pow = pow_seconds / g;
     for (size_t s = 0; s + 1 < stark::kStageCount && g > 1; ++s) {
-      const double bytes = in_rows(small.comm[s].bytes, large.comm[s].bytes, log_steps);
+      const double bytes = in_rows(small.comm[s].bytes, mid.comm[s].bytes, large.comm[s].bytes, log_steps);
       double count = large.comm[s].count;
       if (s == static_cast<size_t>(stark::Stage::Fri) || s == static_cast<size_t>(stark::Stage::Queries))
-        count = in_log_rows(small.comm[s].count, large.comm[s].count, log_steps);
-      if (s == static_cast<size_t>(stark::Stage::Pow))
-        count = std::max(1.0, std::ldexp(1.0, static_cast<int>(profile.pow_bits) - 16) / g);
+        count = in_log_rows(mid.comm[s].count, large.comm[s].count, log_steps);
+      if (s == static_cast<size_t>(stark::Stage::Pow))  // device rounds of 2^(bits+1) nonces in all
+        count = 1 / (1 - std::exp(-2.0));
       p.comm += collective_seconds(g, count, bytes);
       p.collectives += count;
       p.bytes += bytes;
@@ -444,13 +498,14 @@ void BM_ModeledShardedDeviceProof(benchmark::State& state) {
   state.counters["comm_fraction"] = sharded.comm / sharded.total();
   state.counters["collectives"] = sharded.collectives;
   state.counters["comm_gb"] = sharded.bytes / 1e9;
-  state.counters["host_stages"] = counted[gpus].second.host_stages;
+  state.counters["host_stages"] = std::get<2>(counted[gpus]).host_stages;
   state.counters["one_gpu_kernel_ms"] = one.kernel * 1e3;
   state.counters["one_gpu_transfer_ms"] = one.transfer * 1e3;
   state.counters["one_gpu_fixed_ms"] = (one.launch + one.round_trip) * 1e3;
   state.SetLabel("modeled: 2^" + std::to_string(log_steps) + " steps sharded over " + std::to_string(gpus) +
                  " H100s, host-sim cost counters of the device shards (2^" + std::to_string(kDeviceSmall) +
-                 ", 2^" + std::to_string(kDeviceLarge) + " steps, extrapolated), NVLink 450 GB/s");
+                 ", 2^" + std::to_string(kDeviceMid) + ", 2^" + std::to_string(kDeviceLarge) +
+                 " steps, extrapolated), NVLink 450 GB/s");
 }
 BENCHMARK(BM_ModeledShardedDeviceProof)
     ->ArgNames({"gpus", "log_steps"})

@@ -19,7 +19,9 @@
 #include "ptvm/gpu/cuda_backend.hpp"
 #include "ptvm/gpu/device_wide.hpp"
 #include "ptvm/gpu/merkle.hpp"
+#include "ptvm/gpu/pow.hpp"
 #include "ptvm/gpu/runtime.hpp"
+#include "ptvm/gpu/shard_exchange.hpp"
 #include "ptvm/gpu/stark_kernels.hpp"
 
 PTVM_GPU_NAMESPACE_BEGIN
@@ -204,9 +206,21 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
 
   std::unique_ptr<ColumnSet> upload_rows(const std::vector<std::vector<M31>>& rows) override {
     StageScope scope("sharded.upload_rows");
-    // The CPU sharded backend picks this rank's positions; the block goes to the device.
+    // The CPU sharded backend picks this rank's positions; the block goes to the device through
+    // the pinned staging slots of the device's pipeline on its copy stream (DevicePipeline: double
+    // buffered, so the host fills one slot while the copy engine drains the other).
     auto host = host_->upload_rows(rows);
-    return to_device_set(shard::shard(*host));
+    const shard::ShardColumns& h = shard::shard(*host);
+    DevicePipeline& pipeline = cuda_->pipeline();
+    auto out = std::make_unique<DevShardColumns>(*this, geometry_);
+    for (const auto& c : h.cols) {
+      DeviceBuffer<M31> local(c.local.size());
+      pipeline.upload(local.data(), c.local.data(), c.local.size() * sizeof(M31), pipeline.compute());
+      out->cols.push_back({c.log_size, c.layout, std::move(local)});
+    }
+    // The kernels of the later stages run on this backend's stream: the blocks are in place first.
+    synchronize(pipeline.compute());
+    return out;
   }
 
   std::vector<M31> to_host_rows(const ColumnSet& set, size_t column) override {
@@ -445,8 +459,30 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
                                            const QM31& alpha) override;
 
   uint64_t grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) override {
-    // Nonce ranges per rank, the smallest hit (the CPU sharded code: the same nonce as one rank).
-    return host_->grind(channel, pow_bits);
+    StageScope scope("sharded.grind");
+    const Geometry& g = geometry_;
+    if (g.size == 1) return cuda_->grind(channel, pow_bits);
+    // Rounds on the device: rank r searches the r-th window of each round, the windows together
+    // as many nonces as the single device's window (2^(bits+1): a hit in a round with probability
+    // 86%); the smallest hit of the first round with any is the smallest nonce overall (windows
+    // increase with rank and round), so every rank returns what one device's search returns.
+    const uint64_t window = shard_grind_window(pow_bits, g.size);
+    const hash::Blake2sHash digest = channel.digest();
+    for (uint64_t round = 0;; ++round) {
+      const uint64_t begin = (round * g.size + g.rank) * window;
+      const uint64_t found = blake2s_grind_window(digest, pow_bits, begin, window, stream_);
+      comm::ByteWriter w;
+      w.u64(found);
+      stats_.host_bytes_sent += 8 * (g.size - 1);
+      ++stats_.all_gather_calls;
+      const std::vector<comm::Bytes> all = g.comm->all_gather(w.take());
+      uint64_t best = UINT64_MAX;
+      for (int q = 0; q < g.size; ++q) {
+        comm::ByteReader r(all[q], "sharded grind: rank " + std::to_string(q) + "'s nonce");
+        best = std::min(best, r.u64());
+      }
+      if (best != UINT64_MAX) return best;
+    }
   }
 
  private:
@@ -457,10 +493,9 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
   void four_step(DevShardColumns& cols, const std::vector<size_t>& split, uint32_t extension, bool inverse,
                  const DeviceTwiddles& tw);
   void strided(const std::vector<StridedCopy>& copies);
+  void transpose(const std::vector<ShardTransposeJob>& jobs, bool to_planar, uint64_t planar_row, size_t max_values);
   std::vector<DeviceBuffer<M31>> exchange(const std::string& key, uint32_t block_log,
-                                          const std::vector<const M31*>& columns,
-                                          const std::function<size_t(size_t)>& destination,
-                                          const std::function<size_t(size_t)>& source);
+                                          const std::vector<const M31*>& columns, const ShardPermutation& source);
   std::unique_ptr<DevShardColumns> qm31_from_block(uint32_t log_size, std::array<DeviceBuffer<M31>, 4>&& part);
 
   const DeviceTwiddles& twiddles(uint32_t max_domain_log) {
@@ -477,18 +512,13 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
   stream_t stream_ = nullptr;
   bool committed_ = false;
   ShardTrafficStats stats_;
-  struct ExchangePlaces {  // for one column count
+  struct ExchangePlaces {  // for one permutation and column count
     DeviceBuffer<GatherPlace> pack_src, pack_dst, unpack_src, unpack_dst;
     size_t n_send = 0, n_keep = 0, send_total = 0, recv_total = 0;
+    std::vector<size_t> send_count, recv_count;  // values per column to / from each rank
     std::vector<size_t> send_at, recv_at;
   };
-  struct ExchangePlan {
-    std::vector<size_t> send_count, recv_count;  // values per column to / from each rank
-    std::vector<std::vector<std::pair<size_t, size_t>>> out_index;
-    std::vector<size_t> source_rank;
-    std::map<size_t, ExchangePlaces> places;
-  };
-  std::map<std::string, ExchangePlan> plans_;
+  std::map<std::string, std::map<size_t, ExchangePlaces>> plans_;
 };
 
 void ShardedDeviceBackendImpl::collective(const M31* send, M31* recv, size_t per_rank, bool to_all) {
@@ -596,106 +626,114 @@ void ShardedDeviceBackendImpl::strided(const std::vector<StridedCopy>& copies) {
   synchronize(stream_);  // the table dies on return
 }
 
+void ShardedDeviceBackendImpl::transpose(const std::vector<ShardTransposeJob>& jobs, bool to_planar,
+                                         uint64_t planar_row, size_t max_values) {
+  if (jobs.empty()) return;
+  DeviceBuffer<ShardTransposeJob> table = upload(jobs, stream_);
+  const uint32_t n = static_cast<uint32_t>(jobs.size());
+  if (to_planar)
+    shard_interleaved_to_planar(table.cptr(), n, geometry_.s, planar_row, max_values, stream_);
+  else
+    shard_planar_to_interleaved(table.cptr(), n, geometry_.s, planar_row, max_values, stream_);
+  synchronize(stream_);  // the table dies on return
+}
+
 // Moves values between ranks by a permutation of the global positions of a split column (all
 // columns of 2^block_log local values, the same permutation): local index i of the result holds
-// the value at global position source(first + i), and the value at my position q goes to the
-// owner of destination(q) (destination = source^-1). Both sides order a sender's values by the
+// the value at global position source(first + i). Both sides order a sender's values by the
 // receiver's local index, so no index travels; each rank-to-rank block holds exactly its values,
 // column by column (a variable-size device all-to-all: grouped ncclSend/ncclRecv; each rank
 // knows what every peer sends it from the permutation alone); the values that stay on the rank
-// are copied on the device, not sent. The plan (counts, and per column count the place tables in
-// device memory) depends only on the permutation and the geometry: it is made once per `key`.
+// are copied on the device, not sent. The place tables depend only on the permutation, the
+// geometry and the column count: they are computed on the device (shard_exchange_scan and
+// shard_exchange_places: a flag pass, a scan and a place pass per peer and direction, the counts
+// read in one copy per direction) once per `key` and column count; nothing per value crosses PCIe.
 std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(const std::string& key, uint32_t block_log,
                                                                   const std::vector<const M31*>& columns,
-                                                                  const std::function<size_t(size_t)>& destination,
-                                                                  const std::function<size_t(size_t)>& source) {
+                                                                  const ShardPermutation& source) {
   const Geometry& g = geometry_;
   const size_t m = size_t{1} << block_log, first = size_t(g.rank) << block_log;
-  auto it = plans_.find(key);
-  if (it == plans_.end()) {
-    std::vector<std::vector<std::pair<size_t, size_t>>> out_index(g.size);  // (receiver index, my index)
-    for (size_t i = 0; i < m; ++i) {
-      const size_t there = destination(first + i);
-      out_index[there >> block_log].emplace_back(there & (m - 1), i);
-    }
-    for (auto& w : out_index) std::sort(w.begin(), w.end());
-    ExchangePlan plan;
-    // Rank t's block holds its values of every column, column-major ([c][k]); the values that
-    // stay here are copied into the receive buffer after the received ones (places below).
-    std::vector<size_t> cnt(g.size);
-    for (int t = 0; t < g.size; ++t) cnt[t] = out_index[t].size();
-    std::vector<size_t> count(g.size, 0);
-    std::vector<size_t> src_of(m);
-    for (size_t i = 0; i < m; ++i) {
-      const int o = static_cast<int>(source(first + i) >> block_log);
-      src_of[i] = static_cast<size_t>(o);
-      ++count[o];
-    }
-    if (count[g.rank] != cnt[g.rank])
-      throw Error(ErrorCategory::Internal, "sharded exchange: the kept values do not match");
-    plan.send_count = cnt;
-    plan.recv_count = count;
-    plan.out_index = std::move(out_index);
-    plan.source_rank = std::move(src_of);
-    it = plans_.emplace(key, std::move(plan)).first;
-  }
-  ExchangePlan& plan = it->second;
   const size_t C = columns.size(), S = g.size;
-  // Places depend on the column count: made at the first call with it.
-  auto& places = plan.places[C];
+  const uint32_t me = static_cast<uint32_t>(g.rank);
+  auto& places = plans_[key][C];
   if (!places.pack_src.size()) {
-    // Send buffer: rank t's block at send_at[t] = C * (cnt_0 + ... + cnt_{t-1}), column c's values
-    // at + c * cnt_t; the kept values are packed into the receive buffer after the received ones.
-    std::vector<size_t> send_at(S), recv_at(S + 1);
-    size_t at = 0;
-    for (size_t t = 0; t < S; ++t) {
-      send_at[t] = at;
-      at += (int(t) == g.rank ? 0 : plan.send_count[t]) * C;
-    }
-    size_t rat = 0;
-    for (size_t o = 0; o < S; ++o) {
-      recv_at[o] = rat;
-      rat += (int(o) == g.rank ? 0 : plan.recv_count[o]) * C;
-    }
-    recv_at[S] = rat;  // the kept values
-    std::vector<GatherPlace> pack_src, pack_dst, unpack_src(m), unpack_dst(m);
-    for (size_t t = 0; t < S; ++t) {
-      const bool self = int(t) == g.rank;
-      const size_t base = self ? recv_at[S] : send_at[t], stride = plan.send_count[t];
-      for (size_t k = 0; k < plan.out_index[t].size(); ++k) {
-        pack_src.push_back({plan.out_index[t][k].second, 0});
-        pack_dst.push_back({base + k, stride});
+    places.pack_src = DeviceBuffer<GatherPlace>(m);
+    places.pack_dst = DeviceBuffer<GatherPlace>(m);
+    places.unpack_src = DeviceBuffer<GatherPlace>(m);
+    places.unpack_dst = DeviceBuffer<GatherPlace>(m);
+    // The prefix counts of every pair of a side first (S scans), their S counts in one copy.
+    DeviceBuffer<M31> scans(m * S);
+    auto side = [&](bool receive) {
+      std::vector<ExchangePlaceArgs> args(S);
+      std::vector<GatherSource> last(S);
+      for (uint32_t q = 0; q < S; ++q) {
+        ExchangePlaceArgs& a = args[q];
+        a.source = source;
+        a.block_log = block_log;
+        a.target_first = receive ? first : size_t{q} << block_log;
+        a.owner = receive ? q : me;
+        a.order = receive ? PlaceOrder::ByTarget : PlaceOrder::BySlot;
+        shard_exchange_scan(a, scans.ptr().offset(q * m), stream_);
+        last[q] = {reinterpret_cast<const uint32_t*>(scans.data() + q * m), m - 1};
+      }
+      DeviceBuffer<GatherSource> table = upload(last, stream_);
+      DeviceBuffer<uint32_t> words(S);
+      gather_words(table.cptr(), words.ptr(), S, stream_);
+      const std::vector<uint32_t> counts = words.to_host(stream_);
+      return std::make_pair(std::move(args), std::vector<size_t>(counts.begin(), counts.end()));
+    };
+    std::vector<uint32_t> order;  // the peers in rank order, this rank last
+    for (uint32_t t = 0; t < S; ++t)
+      if (t != me) order.push_back(t);
+    order.push_back(me);
+    // Receive side: the values of my block whose source is rank o's arrive in o's block of the
+    // receive buffer (the kept ones after all received blocks), in the order of my index.
+    std::vector<size_t> send_count(S), recv_count(S), send_at(S), recv_at(S + 1);
+    {
+      auto [args, counts] = side(true);
+      recv_count = counts;
+      size_t rat = 0;
+      for (uint32_t o : order) {
+        args[o].base = rat;
+        (o == me ? recv_at[S] : recv_at[o]) = rat;
+        shard_exchange_places(args[o], recv_count[o], scans.cptr().offset(o * m), places.unpack_src.ptr(),
+                              places.unpack_dst.ptr(), stream_);
+        if (o != me) rat += recv_count[o] * C;
       }
     }
-    // The kept ones are written to the receive buffer: they come after the sent ones in the
-    // pack tables only for rank order; split them into their own launch by destination buffer.
-    std::vector<size_t> next(S, 0);
-    for (size_t i = 0; i < m; ++i) {
-      const size_t o = plan.source_rank[i];
-      const size_t base = int(o) == g.rank ? recv_at[S] : recv_at[o];
-      unpack_src[i] = {base + next[o]++, plan.recv_count[o]};
-      unpack_dst[i] = {i, 0};
-    }
-    // Pack entries of the kept values (destination: the receive buffer) go last.
-    std::vector<GatherPlace> send_src, send_dst, keep_src, keep_dst;
-    size_t e = 0;
-    for (size_t t = 0; t < S; ++t)
-      for (size_t k = 0; k < plan.out_index[t].size(); ++k, ++e) {
-        (int(t) == g.rank ? keep_src : send_src).push_back(pack_src[e]);
-        (int(t) == g.rank ? keep_dst : send_dst).push_back(pack_dst[e]);
+    // Send side: what rank t's block takes from mine, in the order of t's index; rank t's block of
+    // the send buffer holds its values column by column; the kept ones go to the receive buffer.
+    size_t at = 0, entries = 0;
+    {
+      auto [args, counts] = side(false);
+      send_count = counts;
+      for (uint32_t t : order) {
+        args[t].entry_at = entries;
+        args[t].base = t == me ? recv_at[S] : at;
+        shard_exchange_places(args[t], send_count[t], scans.cptr().offset(t * m), places.pack_src.ptr(),
+                              places.pack_dst.ptr(), stream_);
+        if (t != me) {
+          at += send_count[t] * C;
+          entries += send_count[t];
+        }
       }
-    places.n_send = send_src.size();
-    places.n_keep = keep_src.size();
-    send_src.insert(send_src.end(), keep_src.begin(), keep_src.end());
-    send_dst.insert(send_dst.end(), keep_dst.begin(), keep_dst.end());
-    places.pack_src = upload(send_src, stream_);
-    places.pack_dst = upload(send_dst, stream_);
-    places.unpack_src = upload(unpack_src, stream_);
-    places.unpack_dst = upload(unpack_dst, stream_);
+    }
+    synchronize(stream_);  // the scans die here
+    if (send_count[me] != recv_count[me] || entries + send_count[me] != m)
+      throw Error(ErrorCategory::Internal, "sharded exchange '" + key + "': the kept values do not match");
+    size_t prefix = 0;
+    for (size_t t = 0; t < S; ++t) {
+      send_at[t] = prefix;
+      if (t != me) prefix += send_count[t] * C;
+    }
+    places.n_send = entries;
+    places.n_keep = send_count[me];
+    places.send_count = send_count;
+    places.recv_count = recv_count;
     places.send_at = send_at;
     places.recv_at = recv_at;
     places.send_total = at;
-    places.recv_total = rat + plan.send_count[g.rank] * C;
+    places.recv_total = recv_at[S] + recv_count[me] * C;
   }
   DeviceBuffer<M31> send(std::max<size_t>(places.send_total, 1)), recv(std::max<size_t>(places.recv_total, 1));
   std::vector<ColumnPair> send_pairs, keep_pairs, unpack_pairs;
@@ -717,8 +755,8 @@ std::vector<DeviceBuffer<M31>> ShardedDeviceBackendImpl::exchange(const std::str
   }
   std::vector<size_t> send_count(S), recv_count(S);
   for (size_t t = 0; t < S; ++t) {
-    send_count[t] = int(t) == g.rank ? 0 : plan.send_count[t] * C;
-    recv_count[t] = int(t) == g.rank ? 0 : plan.recv_count[t] * C;
+    send_count[t] = t == me ? 0 : places.send_count[t] * C;
+    recv_count[t] = t == me ? 0 : places.recv_count[t] * C;
   }
   std::vector<size_t> recv_at(places.recv_at.begin(), places.recv_at.begin() + S);
   all_to_all_v(send.data(), places.send_at, send_count, recv.data(), recv_at, recv_count);
@@ -754,48 +792,56 @@ void ShardedDeviceBackendImpl::four_step(DevShardColumns& cols, const std::vecto
     offset.push_back(P);
     P += (size_t{1} << (cols.cols[c].log_size - s)) >> s;
   }
-  // Step 1 (local layers).
-  for (size_t c : split) {
-    DevCol& col = cols.cols[c];
-    const uint32_t L = col.log_size;
-    FftLayerRange r;
-    if (inverse) {  // layers 0 .. L-s-1 inside the block (global positions r m + i)
-      r = {L, L - s, uint64_t(g.rank), 0, L - s, false, M31::one()};
-    } else {  // layers L-1 .. s on the cyclic index: local layers of a 2^(L-s) line transform
-      r = {L - s, L - s, 0, 0, L - s, true, M31::one()};
+  // The local layers run for all split columns of one size at once (one launch per pass).
+  std::map<uint32_t, std::vector<FftColumnIo>> by_size;
+  for (size_t c : split) by_size[cols.cols[c].log_size].push_back({nullptr, 0, cols.cols[c].local.data()});
+  std::vector<DeviceBuffer<FftColumnIo>> tables;  // alive until the stream passes them
+  auto local_layers = [&](bool first_step) {
+    for (const auto& [L, blocks] : by_size) {
+      FftLayerRange r;
+      if (first_step && inverse)  // layers 0 .. L-s-1 inside the block (global positions r m + i)
+        r = {L, L - s, uint64_t(g.rank), 0, L - s, false, M31::one()};
+      else if (first_step)  // forward: layers L-1 .. s on the cyclic index (a 2^(L-s) line transform)
+        r = {L - s, L - s, 0, 0, L - s, true, M31::one()};
+      else if (inverse)  // layers L-s .. L-1 on the cyclic index, and 2^-L
+        r = {L - s, L - s, 0, L - 2 * s, L - s, true, M31::raw(1u << (31 - L))};
+      else  // forward: layers s-1 .. 0 inside the block
+        r = {L, L - s, uint64_t(g.rank), 0, s, false, M31::one()};
+      tables.push_back(upload(blocks, stream_));
+      circle_fft_layers_many(tables.back().cptr(), static_cast<uint32_t>(blocks.size()), r, inverse, tw, stream_);
     }
-    circle_fft_layers(col.local.ptr(), r, inverse, tw, stream_);
-  }
-  // Step 2: the transpose, one all-to-all for all columns.
+  };
+  // Step 1 (local layers).
+  local_layers(true);
+  // Step 2: the transpose, one all-to-all for all columns. The strided side of each (the block
+  // read as [k][t] before the inverse's send, the block written as [k][t] after the forward's
+  // receive) goes through the tiled transposes; the other side is a copy of contiguous runs.
   DeviceBuffer<M31> send(P * S), recv(P * S);
   std::vector<StridedCopy> pack, unpack;
+  std::vector<ShardTransposeJob> transposes;
+  size_t most = 0;
   for (size_t i = 0; i < split.size(); ++i) {
     DevCol& col = cols.cols[split[i]];
     const size_t m = col.local.size(), part = m / S;
+    most = std::max(most, m);
     if (inverse) {
       // Position r m + t + k S goes to rank t (its cyclic index r part + k).
-      pack.push_back({col.local.data(), send.data() + offset[i], uint64_t(S), part, 1, uint64_t(S), P, 1});
+      transposes.push_back({col.local.data(), send.data() + offset[i], part});
       unpack.push_back({recv.data() + offset[i], col.local.data(), uint64_t(S), part, P, 1, part, 1});
     } else {
       // Cyclic index t part + k goes to rank t (its position k S + sender).
       pack.push_back({col.local.data(), send.data() + offset[i], uint64_t(S), part, part, 1, P, 1});
-      unpack.push_back({recv.data() + offset[i], col.local.data(), uint64_t(S), part, P, 1, 1, uint64_t(S)});
+      transposes.push_back({col.local.data(), recv.data() + offset[i], part});
     }
   }
+  if (inverse) transpose(transposes, /*to_planar=*/true, P, most);
   strided(pack);
   all_to_all(send.data(), recv.data(), P);
   strided(unpack);
+  if (!inverse) transpose(transposes, /*to_planar=*/false, P, most);
   // Steps 3-4 (local layers).
-  for (size_t c : split) {
-    DevCol& col = cols.cols[c];
-    const uint32_t L = col.log_size;
-    FftLayerRange r;
-    if (inverse)  // layers L-s .. L-1 on the cyclic index, and 2^-L
-      r = {L - s, L - s, 0, L - 2 * s, L - s, true, M31::raw(1u << (31 - L))};
-    else  // layers s-1 .. 0 inside the block
-      r = {L, L - s, uint64_t(g.rank), 0, s, false, M31::one()};
-    circle_fft_layers(col.local.ptr(), r, inverse, tw, stream_);
-  }
+  local_layers(false);
+  synchronize(stream_);  // the column tables die on return
 }
 
 // The LogUp interaction trace (shard::ShardedBackend::logup_interaction's protocol): rank r takes
@@ -834,9 +880,8 @@ Backend::Interaction ShardedDeviceBackendImpl::logup_interaction(const air::Comp
   for (const DevShardColumns* set : {&pre, &mc})
     for (const auto& c : set->cols) inputs.push_back(c.local.data());
   // Storage blocks -> row ranges: position p goes to row_of_position(p).
-  std::vector<DeviceBuffer<M31>> rows = exchange(
-      "to rows " + std::to_string(n), block_log, inputs, [&](size_t p) { return shard::row_of_position(p, n); },
-      [&](size_t j) { return shard::position_of_row(j, n); });
+  std::vector<DeviceBuffer<M31>> rows =
+      exchange("to rows " + std::to_string(n), block_log, inputs, {ShardPermutation::PositionOfRow, n, n, 0});
   std::vector<DeviceColumnRef> pre_refs, main_refs;
   for (size_t c = 0; c < rows.size(); ++c)
     (c < pre.cols.size() ? pre_refs : main_refs).push_back({rows[c].data(), R});
@@ -907,9 +952,8 @@ Backend::Interaction ShardedDeviceBackendImpl::logup_interaction(const air::Comp
   // Row ranges -> storage blocks.
   std::vector<const M31*> back;
   for (const auto& c : cols) back.push_back(c.data());
-  std::vector<DeviceBuffer<M31>> blocks = exchange(
-      "to positions " + std::to_string(n), block_log, back, [&](size_t j) { return shard::position_of_row(j, n); },
-      [&](size_t p) { return shard::row_of_position(p, n); });
+  std::vector<DeviceBuffer<M31>> blocks =
+      exchange("to positions " + std::to_string(n), block_log, back, {ShardPermutation::RowOfPosition, n, n, 0});
   auto out = std::make_unique<DevShardColumns>(*this, g);
   for (auto& c : blocks) out->cols.push_back({n, Layout::Block, std::move(c)});
   return {std::move(out), total};
@@ -960,31 +1004,27 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air:
   const uint32_t block_log = e - g.s;
   std::vector<const M31*> input_data;
   for (const DevCol* c : inputs) input_data.push_back(c->local.data());
-  std::vector<DeviceBuffer<M31>> next_values = exchange(
-      "next " + std::to_string(n) + " " + std::to_string(e), block_log, input_data,
-      [&](size_t q) { return circle::offset_bit_reversed_circle_domain_index(q, n, e, -1); },
-      [&](size_t p) { return circle::offset_bit_reversed_circle_domain_index(p, n, e, 1); });
-  // Each input as [its block | the next row of each position].
-  std::vector<DeviceBuffer<M31>> extended;
-  for (size_t c = 0; c < inputs.size(); ++c) {
-    DeviceBuffer<M31> x(2 * m);
-    copy_device_to_device(x.data(), inputs[c]->local.data(), m * sizeof(M31), stream_);
-    copy_device_to_device(x.data() + m, next_values[c].data(), m * sizeof(M31), stream_);
-    extended.push_back(std::move(x));
-  }
-  std::vector<DeviceColumnRef> pre_refs, main_refs, inter_refs;
+  std::vector<DeviceBuffer<M31>> next_values = exchange("next " + std::to_string(n) + " " + std::to_string(e),
+                                                        block_log, input_data, {ShardPermutation::RowOffset, n, e, 1});
+  // The kernels read each input's block and its next rows where the exchange left them.
+  std::vector<DeviceColumnRef> pre_refs, main_refs, inter_refs, pre_next, main_next, inter_next;
   {
     size_t c = 0;
-    auto take = [&](const ColumnSet* set, std::vector<DeviceColumnRef>& dst) {
+    auto take = [&](const ColumnSet* set, std::vector<DeviceColumnRef>& now, std::vector<DeviceColumnRef>& next) {
       if (!set) return;
-      for (size_t k = 0; k < set->n_columns(); ++k, ++c) dst.push_back({extended[c].data(), 2 * m});
+      for (size_t k = 0; k < set->n_columns(); ++k, ++c) {
+        now.push_back({inputs[c]->local.data(), m});
+        next.push_back({next_values[c].data(), m});
+      }
     };
-    take(in.preprocessed, pre_refs);
-    take(in.main, main_refs);
-    take(in.interaction, inter_refs);
+    take(in.preprocessed, pre_refs, pre_next);
+    take(in.main, main_refs, main_next);
+    take(in.interaction, inter_refs, inter_next);
   }
   DeviceBuffer<DeviceColumnRef> pre_table = upload(pre_refs, stream_), main_table = upload(main_refs, stream_),
-                                inter_table = upload(inter_refs, stream_);
+                                inter_table = upload(inter_refs, stream_), pre_next_table = upload(pre_next, stream_),
+                                main_next_table = upload(main_next, stream_),
+                                inter_next_table = upload(inter_next, stream_);
   DeviceBuffer<air::RelationChallenges> challenge_buffer =
       upload(std::vector<air::RelationChallenges>(in.challenges.begin(), in.challenges.end()), stream_);
   if (in.coefficients.size() < component.shape().n_constraints())
@@ -1024,6 +1064,9 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air:
   args.out = {{out->cols[0].local.ptr(), out->cols[1].local.ptr(), out->cols[2].local.ptr(), out->cols[3].local.ptr()}};
   args.block_first = a;
   args.block_log = block_log;
+  args.preprocessed_next = pre_next_table.cptr();
+  args.main_next = main_next_table.cptr();
+  args.interaction_next = inter_next_table.cptr();
   kernels.composition(component, args, stream_);
   synchronize(stream_);  // the tables die on return
   return out;

@@ -11,6 +11,8 @@
 //                          a ptvm::Backend for stark::prove / vmair::ProveOptions::backend
 //   gpu/sharded_device_backend.hpp  make_sharded_device_backend(comm): one trace sharded across
 //                          devices, one rank per device (the device twin of shard/sharded_backend.hpp)
+//   gpu/shard_exchange.hpp  its data movement kernels: tiled four-step transposes, exchange place
+//                          tables computed on the device, the FFT's local layers for many columns
 //   gpu/runtime.hpp        device buffers, streams, events, device discovery (device_available())
 //   gpu/circle_fft.hpp, gpu/column_ops.hpp, gpu/device_wide.hpp, gpu/f128_ntt.hpp, gpu/merkle.hpp,
 //   gpu/merkle_blake2b.hpp, gpu/pow.hpp, gpu/stark_kernels.hpp

@@ -16,6 +16,7 @@
 #include "../common/field_access.cuh"
 #include "ptvm/circle/fft.hpp"
 #include "ptvm/gpu/circle_fft.hpp"
+#include "ptvm/gpu/shard_exchange.hpp"
 #include "ptvm/hash/merkle_hash.hpp"
 #if defined(PTVM_HOSTSIM)
 #include "ptvm/gpu/hostsim/profile.hpp"
@@ -460,8 +461,10 @@ void circle_interpolate_bitrev(gptr<const M31> values, gptr<M31> coeffs, uint32_
   transform(coeffs, {}, 0, log_size, tw, stream, tiling, true);
 }
 
-void circle_fft_layers(gptr<M31> block, const FftLayerRange& r, bool inverse, const DeviceTwiddles& tw,
-                       stream_t stream, const CircleFftTiling& tiling) {
+namespace {
+// circle_fft_layers on one block (many empty) or on the n_many blocks of a column table.
+void fft_layers(gptr<M31> block, gptr<const FftColumnIo> many, uint32_t n_many, const FftLayerRange& r, bool inverse,
+                const DeviceTwiddles& tw, stream_t stream, const CircleFftTiling& tiling) {
   check_tiling(tiling);
   if (r.n < 3 || r.n > tw.max_domain_log() || r.block_log > r.n || r.hi > r.block_log || r.lo >= r.hi ||
       (r.block >> (r.n - r.block_log)) != 0 || (r.line_only && r.n + 1 > tw.max_domain_log()))
@@ -486,7 +489,7 @@ void circle_fft_layers(gptr<M31> block, const FftLayerRange& r, bool inverse, co
   }
   if (inverse) std::reverse(passes.begin(), passes.end());
   gpu::StageScope stage(inverse ? "circle_fft_layers_inverse" : "circle_fft_layers_forward",
-                        2 * (uint64_t{4} << r.block_log));
+                        2 * (uint64_t{4} << r.block_log) * (n_many ? n_many : 1));
   for (size_t i = 0; i < passes.size(); ++i) {
     FftPass p;
     p.n = r.n;
@@ -503,8 +506,21 @@ void circle_fft_layers(gptr<M31> block, const FftLayerRange& r, bool inverse, co
     while ((1u << p.width_log) < width) ++p.width_log;
     if (i + 1 == passes.size()) p.scale = r.scale;
     set_pass_points(p, tw, r.line_only || p.lo > 1 ? p.lo : 1);
-    run_pass(block, {}, 0, false, p, stream, r.block_log);
+    run_pass(block, many, n_many, false, p, stream, r.block_log);
   }
+}
+
+}  // namespace
+
+void circle_fft_layers(gptr<M31> block, const FftLayerRange& r, bool inverse, const DeviceTwiddles& tw,
+                       stream_t stream, const CircleFftTiling& tiling) {
+  fft_layers(block, {}, 0, r, inverse, tw, stream, tiling);
+}
+
+void circle_fft_layers_many(gptr<const FftColumnIo> blocks, uint32_t n_blocks, const FftLayerRange& r, bool inverse,
+                            const DeviceTwiddles& tw, stream_t stream, const CircleFftTiling& tiling) {
+  if (n_blocks == 0) return;
+  fft_layers(gptr<M31>(), blocks, n_blocks, r, inverse, tw, stream, tiling);
 }
 
 void circle_transform_many(gptr<const FftColumnIo> columns, uint32_t n_columns, uint32_t log_size, bool inverse,

@@ -54,31 +54,53 @@ __global__ void blake2s_grind_many_kernel(gptr<const PowPrefix> prefixed, uint32
 PTVM_GPU_NAMESPACE_BEGIN
 using namespace ::ptvm::kernels;
 
+namespace {
+void check_grind_bits(uint32_t pow_bits, const char* who) {
+  if (pow_bits > hash::Blake2sChannel::kMaxGrindBits)
+    throw Error(ErrorCategory::Usage, std::string(who) + ": pow_bits " + std::to_string(pow_bits) + " above " +
+                                          std::to_string(hash::Blake2sChannel::kMaxGrindBits));
+}
+// One window [first, first + count): the smallest valid nonce in it, or ~0.
+uint64_t grind_one_window(const PowPrefix& prefixed, uint32_t pow_bits, uint64_t first, uint64_t count,
+                          DeviceBuffer<uint64_t>& best, stream_t stream) {
+  const unsigned blocks = grid_stride_blocks(count, kGrindThreads, 132 * 32);
+  best.memset(0xff, stream);
+  PTVM_LAUNCH(blake2s_grind_kernel, blocks, kGrindThreads, 0, stream)(prefixed, pow_bits, first, count, best.ptr());
+  PTVM_CHECK_LAUNCH("blake2s_grind_kernel");
+#if defined(PTVM_HOSTSIM)
+  hostsim::declare_kernel_ops("blake2s_grind_kernel", count * hostsim::kBlake2sCompressionOps);
+#endif
+  uint64_t result = 0;
+  best.download(std::span<uint64_t>(&result, 1), stream);
+  return result;
+}
+}  // namespace
+
 uint64_t blake2s_grind(const hash::Blake2sHash& channel_digest, uint32_t pow_bits, stream_t stream,
                        uint64_t nonces_per_launch) {
-  if (pow_bits > hash::Blake2sChannel::kMaxGrindBits)
-    throw Error(ErrorCategory::Usage, "blake2s_grind: pow_bits " + std::to_string(pow_bits) +
-                                          " above " + std::to_string(hash::Blake2sChannel::kMaxGrindBits));
+  check_grind_bits(pow_bits, "blake2s_grind");
   if (nonces_per_launch == 0)
     throw Error(ErrorCategory::Usage, "blake2s_grind: nonces_per_launch must be positive");
   PowPrefix prefixed;
   hash::pow_prefixed_digest(channel_digest.words().data(), pow_bits, prefixed.words);
   DeviceBuffer<uint64_t> best(1);
-  const unsigned blocks = grid_stride_blocks(nonces_per_launch, kGrindThreads, 132 * 32);
   for (uint64_t first = 0;; first += nonces_per_launch) {
-    best.memset(0xff, stream);
-    PTVM_LAUNCH(blake2s_grind_kernel, blocks, kGrindThreads, 0, stream)(
-        prefixed, pow_bits, first, nonces_per_launch, best.ptr());
-    PTVM_CHECK_LAUNCH("blake2s_grind_kernel");
-#if defined(PTVM_HOSTSIM)
-    hostsim::declare_kernel_ops("blake2s_grind_kernel", nonces_per_launch * hostsim::kBlake2sCompressionOps);
-#endif
-    uint64_t result = 0;
-    best.download(std::span<uint64_t>(&result, 1), stream);
+    const uint64_t result = grind_one_window(prefixed, pow_bits, first, nonces_per_launch, best, stream);
     if (result != ~uint64_t{0}) return result;
     if (first > ~uint64_t{0} - nonces_per_launch)
       throw Error(ErrorCategory::Internal, "blake2s_grind: nonce space exhausted");
   }
+}
+
+uint64_t blake2s_grind_window(const hash::Blake2sHash& channel_digest, uint32_t pow_bits, uint64_t first,
+                              uint64_t count, stream_t stream) {
+  check_grind_bits(pow_bits, "blake2s_grind_window");
+  if (count == 0 || first > ~uint64_t{0} - count)
+    throw Error(ErrorCategory::Usage, "blake2s_grind_window: empty or overflowing window");
+  PowPrefix prefixed;
+  hash::pow_prefixed_digest(channel_digest.words().data(), pow_bits, prefixed.words);
+  DeviceBuffer<uint64_t> best(1);
+  return grind_one_window(prefixed, pow_bits, first, count, best, stream);
 }
 
 std::vector<uint64_t> blake2s_grind_many(std::span<const hash::Blake2sHash> digests, uint32_t pow_bits,

@@ -69,14 +69,23 @@ struct DomainEval {
   air::LogupBatcher<DomainEval> logup;
 
   PTVM_HD PTVM_FORCEINLINE size_t at(int offset) const { return offset == 0 ? position : next_position; }
-  PTVM_HD PTVM_FORCEINLINE F main(uint32_t column, int offset) const { return column_value(args->main, column, at(offset)); }
+  // Block mode keeps the next rows in their own columns (the *_next tables, same local index).
+  PTVM_HD PTVM_FORCEINLINE const gptr<const DeviceColumnRef>& table(const gptr<const DeviceColumnRef>& now,
+                                                                  const gptr<const DeviceColumnRef>& next,
+                                                                  int offset) const {
+    return offset != 0 && args->block_log ? next : now;
+  }
+  PTVM_HD PTVM_FORCEINLINE F main(uint32_t column, int offset) const {
+    return column_value(table(args->main, args->main_next, offset), column, at(offset));
+  }
   PTVM_HD PTVM_FORCEINLINE F preprocessed(uint32_t column, int offset) const {
-    return column_value(args->preprocessed, column, at(offset));
+    return column_value(table(args->preprocessed, args->preprocessed_next, offset), column, at(offset));
   }
   PTVM_HD QM31 interaction(uint32_t batch, int offset) const {
     const size_t p = at(offset);
-    return QM31::from_m31(column_value(args->interaction, 4 * batch, p), column_value(args->interaction, 4 * batch + 1, p),
-                          column_value(args->interaction, 4 * batch + 2, p), column_value(args->interaction, 4 * batch + 3, p));
+    const gptr<const DeviceColumnRef>& t = table(args->interaction, args->interaction_next, offset);
+    return QM31::from_m31(column_value(t, 4 * batch, p), column_value(t, 4 * batch + 1, p),
+                          column_value(t, 4 * batch + 2, p), column_value(t, 4 * batch + 3, p));
   }
   PTVM_HD uint32_t n_logup_batches() const { return args->logup_batches; }
   PTVM_HD QM31 claimed_sum_per_row() const { return args->claimed_sum_per_row; }
@@ -131,14 +140,14 @@ struct FractionEval {
 
 template <class AirT>
 __device__ PTVM_FORCEINLINE void composition_positions(const AirT* air, const CompositionDeviceArgs& args) {
-  // Block mode (block_log != 0): local positions of the block, next rows after the block.
+  // Block mode (block_log != 0): local positions of the block, next rows in the *_next columns.
   const size_t n = size_t{1} << (args.block_log ? args.block_log : args.log_size);
   for (size_t pos = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; pos < n;
        pos += static_cast<size_t>(gridDim.x) * blockDim.x) {
     DomainEval e;
     e.args = &args;
     e.position = pos;
-    e.next_position = args.block_log ? n + pos
+    e.next_position = args.block_log ? pos
                                      : circle::offset_bit_reversed_circle_domain_index(pos, args.log_rows, args.log_size, 1);
     air->evaluate(e);
     for (uint32_t b = 0; b < args.n_boundaries; ++b) {

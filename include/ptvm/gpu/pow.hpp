@@ -17,6 +17,12 @@ PTVM_GPU_NAMESPACE_BEGIN
 uint64_t blake2s_grind(const hash::Blake2sHash& channel_digest, uint32_t pow_bits, stream_t stream,
                        uint64_t nonces_per_launch = uint64_t{1} << 26);
 
+// One window: the smallest valid nonce in [first, first + count), or UINT64_MAX when it holds none
+// (one launch, one device -> host copy; the sharded device backend's ranks search interleaved
+// windows). An empty or overflowing window is a ptvm::Error (Usage).
+uint64_t blake2s_grind_window(const hash::Blake2sHash& channel_digest, uint32_t pow_bits, uint64_t first,
+                              uint64_t count, stream_t stream);
+
 // The same for many digests (at most 65535): one launch per window over all of them; result j is
 // blake2s_grind(digests[j], ...) (a digest found in an earlier window keeps its nonce: windows
 // increase, so the first window with a hit holds the smallest).

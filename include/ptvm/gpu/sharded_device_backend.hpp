@@ -9,15 +9,17 @@
 // gather points; so its proofs are byte-identical to the CPU backend's, the single-device CUDA
 // backend's and the CPU sharded backend's.
 //
-// On the device: the FFT's local layers (gpu::circle_fft_layers) and its transposes
-// (m31_strided_copy_many), the Merkle subtree (DeviceMerkleTree), the constraint evaluation on a
+// On the device: the FFT's local layers (circle_fft_layers_many: all columns of a size at once)
+// and its transposes (ptvm/gpu/shard_exchange.hpp), the Merkle subtree (DeviceMerkleTree), the constraint evaluation on a
 // block with its next rows exchanged (the composition kernels in block mode), the DEEP quotients and
 // FRI folds on a block, OODS partial sums (evaluate_columns_at_point). Data moves between ranks
 // through the Communicator's device collectives when it has them (NCCL); otherwise (host-sim,
 // where device memory is host memory; or CUDA ranks over the thread / MPI communicator) through
-// its host collectives. Still on the host (the CPU sharded backend's code on this rank's block,
-// downloaded and uploaded again): the LogUp interaction trace, proof of work, and the stages on
-// columns too small to split (replicated on every rank: the last FRI layers, small components).
+// its host collectives. The proof of work runs on the devices (interleaved nonce windows per
+// round). The four-step transposes are tiled (shard_interleaved_to_planar and its inverse), the
+// exchanges' place tables are computed on the device (shard_exchange_scan / _places), the trace blocks
+// are uploaded through pinned staging on the device pipeline's copy stream, and the constraint
+// kernels read the next rows where the exchange left them.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -44,6 +46,15 @@ class ShardedDeviceBackend : public Backend {
   // register there as with any CUDA backend (the VM's: vmair::register_device_airs(registry)).
   virtual CudaBackend& air_registry() = 0;
 };
+
+// Nonces each rank's device searches per proof-of-work round: the single device's window
+// (2^(pow_bits+1), at least 2^12, at most 2^26) split over the ranks.
+inline uint64_t shard_grind_window(uint32_t pow_bits, int ranks) {
+  const uint32_t log_window = pow_bits + 1 < 12 ? 12 : pow_bits + 1 > 26 ? 26 : pow_bits + 1;
+  uint32_t log_ranks = 0;
+  while ((1 << log_ranks) < ranks) ++log_ranks;
+  return uint64_t{1} << (log_window > log_ranks + 8 ? log_window - log_ranks : 8);
+}
 
 // The backend of one rank on the calling thread's current device (CUDA: select it first, e.g.
 // cudaSetDevice(device)). `comm` must outlive it; comm.size() must be a valid shard count

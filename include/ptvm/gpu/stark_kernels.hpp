@@ -196,10 +196,11 @@ struct CompositionDeviceArgs {
   SecureColumnView out;
   // Block mode (one rank's shard, single-component launches only), when block_log != 0: the
   // positions [block_first, block_first + 2^block_log); every input column holds the block's
-  // values followed by the value at the next row of each of them (the next row of local position
-  // i at 2^block_log + i), out holds the block.
+  // values and the *_next table's column the value at the next row of each of them (local index
+  // i: the next row of local position i, as the exchange delivered it), out holds the block.
   uint64_t block_first = 0;
   uint32_t block_log = 0;
+  gptr<const DeviceColumnRef> preprocessed_next, main_next, interaction_next;
 };
 
 PTVM_GPU_NAMESPACE_END
