@@ -58,6 +58,11 @@ PTVM_HD PTVM_FORCEINLINE size_t row_position(size_t j, uint32_t log_rows) {
   return circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, log_rows), log_rows);
 }
 
+// Row stored at position p of CanonicCoset(log_rows) (row_position's inverse).
+PTVM_HD PTVM_FORCEINLINE size_t row_at_position(size_t p, uint32_t log_rows) {
+  return circle::circle_domain_index_to_coset_index(circle::bit_reverse_index(p, log_rows), log_rows);
+}
+
 // F = M31 on the constraint-evaluation domain, one position at a time (air::DomainEval's twin).
 struct DomainEval {
   using F = M31;
@@ -165,13 +170,16 @@ __global__ void composition_many_kernel(const AirT* airs, gptr<const Composition
 template <class AirT>
 __device__ PTVM_FORCEINLINE void fraction_rows(const AirT* air, const FractionsDeviceArgs& args) {
   const size_t n = size_t{1} << (args.block_log ? args.block_log : args.log_rows);
-  for (size_t row = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; row < n;
-       row += static_cast<size_t>(gridDim.x) * blockDim.x) {
+  // Threads walk the storage positions (consecutive lanes read consecutive values of a column: one
+  // coalesced request), each evaluating the row stored there; row-block mode: row order, the
+  // current row only. Every row is evaluated on its own, so the order changes no value.
+  for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
     FractionEval e;
     e.args = &args;
-    // Row-block mode: row order, the current row only.
-    e.position = args.block_log ? row : row_position(row, args.log_rows);
-    e.next_position = args.block_log ? row : row_position((row + 1) & (n - 1), args.log_rows);
+    const size_t row = args.block_log ? i : row_at_position(i, args.log_rows);
+    e.position = i;
+    e.next_position = args.block_log ? i : circle::offset_bit_reversed_circle_domain_index(i, args.log_rows, args.log_rows, 1);
     air->evaluate(e);
     e.finalize();
     if (e.zero_denominator) atomic_min_u32(args.first_zero_row, 0, static_cast<uint32_t>(row));
