@@ -77,6 +77,31 @@ void batched_points(const std::vector<Call*>& calls) {
       }
     }
   }
+  // Entries of one column at several points side by side (stable by data pointer), the first
+  // with their count: the kernel reads such a column once for all its points.
+  for (auto& [log, cols] : columns) {
+    auto& ts = targets[log];
+    std::vector<size_t> order(cols.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return std::less<const M31*>()(cols[a].data, cols[b].data);
+    });
+    std::vector<PointEvalColumn> sorted_cols;
+    std::vector<std::pair<PointsCall*, size_t>> sorted_targets;
+    for (size_t i : order) {
+      sorted_cols.push_back(cols[i]);
+      sorted_targets.push_back(ts[i]);
+    }
+    for (size_t i = 0; i < sorted_cols.size();) {
+      size_t end = i + 1;
+      while (end < sorted_cols.size() && end - i < kMaxPointsPerColumnPass && sorted_cols[end].data == sorted_cols[i].data) ++end;
+      sorted_cols[i].n_points = static_cast<uint32_t>(end - i);
+      for (size_t k = i + 1; k < end; ++k) sorted_cols[k].n_points = 0;
+      i = end;
+    }
+    cols = std::move(sorted_cols);
+    ts = std::move(sorted_targets);
+  }
   std::vector<PointEvalColumn> table;
   std::map<uint32_t, size_t> first_of;
   for (const auto& [log, cols] : columns) first_of[log] = append(table, cols);

@@ -147,10 +147,15 @@ void evaluate_columns_at_point(gptr<const DeviceColumnRef> columns, uint32_t n_c
                                stream_t stream);
 
 // Columns each at its own point: out[c] = column c (2^log_size coefficients) at the point whose
-// log_size basis factors start at factors[columns[c].first_factor].
+// log_size basis factors start at factors[columns[c].first_factor]. Entries of one column at
+// several points may be placed one after another, the first saying how many (n_points, at most
+// kMaxPointsPerColumnPass) and the others 0: the column is then read once for all of them.
+// n_points 1 on every entry evaluates each on its own.
+inline constexpr uint32_t kMaxPointsPerColumnPass = 4;
 struct PointEvalColumn {
   const M31* data;
   uint32_t first_factor;
+  uint32_t n_points = 1;
 };
 void evaluate_columns_at_points(gptr<const PointEvalColumn> columns, uint32_t n_columns, uint32_t log_size,
                                 gptr<const QM31> factors, gptr<QM31> out, stream_t stream);
