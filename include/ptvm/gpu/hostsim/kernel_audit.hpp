@@ -49,10 +49,19 @@ struct KernelAudit {
 
 // Sorted by name; empty unless profiling was on.
 std::vector<KernelAudit> kernel_audits();
+// Other bounds for one kernel, with the reason (a kernel whose access pattern is inherent, or an
+// offender not fixed yet: its measured figure as a ceiling, so it cannot get worse unnoticed).
+struct KernelAuditAllowance {
+  std::string kernel;
+  double max_bytes_ratio = 1.5;
+  double min_sector_efficiency = 0.9;
+  std::string reason;
+};
 // The audit's bounds on main accesses.
 struct KernelAuditBounds {
   double max_bytes_ratio = 1.5;        // bytes <= 1.5 x minimal bytes
   double min_sector_efficiency = 0.9;  // >= 90% of every fetched sector used
+  std::vector<KernelAuditAllowance> allowances;
 };
 // One line per kernel that breaks a bound ("composition_many_kernel: main bytes 2.10x minimal"),
 // empty when all keep them.
