@@ -123,13 +123,19 @@ void batched_deep(const std::vector<Call*>& calls) {
   std::vector<DeviceDeepBatch> batches;
   std::vector<DeviceColumnRef> refs;
   std::vector<QM31> coefficients;
+  std::vector<DeepUniqueColumn> uniques;
+  std::vector<DeepColumnUse> uses;
   struct Slots {
-    size_t batches, n_batches, refs, coefficients;
+    size_t batches, n_batches, refs, coefficients, uniques = 0, n_uniques = 0, uses = 0;
   };
   std::vector<Slots> slots;
   for (DeepCall* d : ds) {
     const size_t size = size_t{1} << d->log_size;
     Slots sl{batches.size(), d->batches.size(), refs.size(), coefficients.size()};
+    // Each distinct column once, with the batches that use it (the kernel reads it once for all).
+    std::vector<std::pair<size_t, DeepColumnUse>> column_uses;  // (unique column, use)
+    std::map<const M31*, size_t> unique_of;
+    const size_t first_unique = uniques.size();
     for (const auto& batch : d->batches) {
       const auto& co = batch.coefficients;
       if (co.column_coefficients.size() != batch.columns.size())
@@ -149,14 +155,33 @@ void batched_deep(const std::vector<Call*>& calls) {
         if (r.length != size) throw Error(ErrorCategory::Internal, "deep_quotients: column not on the quotient domain");
         refs.push_back(r);
         coefficients.push_back(co.column_coefficients[k]);
+        auto [it, inserted] = unique_of.emplace(r.data, uniques.size() - first_unique);
+        if (inserted) uniques.push_back(DeepUniqueColumn{r, 0, 0});
+        DeepColumnUse use;
+        use.coefficient = co.column_coefficients[k];
+        use.batch = static_cast<uint32_t>(batches.size() - sl.batches);
+        column_uses.emplace_back(it->second, use);
       }
       batches.push_back(b);
+    }
+    std::stable_sort(column_uses.begin(), column_uses.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    sl.uniques = first_unique;
+    sl.n_uniques = uniques.size() - first_unique;
+    sl.uses = uses.size();
+    for (const auto& [u, use] : column_uses) {
+      DeepUniqueColumn& c = uniques[first_unique + u];
+      if (c.n_uses == 0) c.first_use = static_cast<uint32_t>(uses.size() - sl.uses);
+      ++c.n_uses;
+      uses.push_back(use);
     }
     slots.push_back(sl);
   }
   DeviceBuffer<DeviceDeepBatch> batch_buffer = upload(batches, nullptr);
   DeviceBuffer<DeviceColumnRef> ref_buffer = upload(refs, nullptr);
   DeviceBuffer<QM31> coefficient_buffer = upload(coefficients, nullptr);
+  DeviceBuffer<DeepUniqueColumn> unique_buffer = upload(uniques, nullptr);
+  DeviceBuffer<DeepColumnUse> use_buffer = upload(uses, nullptr);
   std::map<uint32_t, std::vector<DeepQuotientJob>> by_log;
   for (size_t i = 0; i < ds.size(); ++i) {
     auto out = DeviceColumns::make(4, ds[i]->log_size);
@@ -165,6 +190,9 @@ void batched_deep(const std::vector<Call*>& calls) {
     job.n_batches = static_cast<uint32_t>(slots[i].n_batches);
     job.columns = ref_buffer.cptr().offset(slots[i].refs);
     job.coefficients = coefficient_buffer.cptr().offset(slots[i].coefficients);
+    job.unique_columns = unique_buffer.cptr().offset(slots[i].uniques);
+    job.n_unique = static_cast<uint32_t>(slots[i].n_uniques);
+    job.uses = use_buffer.cptr().offset(slots[i].uses);
     job.out = out->secure();
     ds[i]->out = std::move(out);
     by_log[ds[i]->log_size].push_back(job);

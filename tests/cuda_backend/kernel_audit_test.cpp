@@ -60,11 +60,6 @@ hostsim::KernelAuditBounds audit_bounds() {
   // Inherent: a decommitment gathers the words of the queried rows, random positions chosen by
   // the channel; each lane reads one word of its own sector. Its bytes stay bounded (1.5x).
   b.allowances.push_back({"gather_words_kernel", 1.5, 0.5, "random query positions: one word per sector"});
-  // Open (issue #15): a column opened at two points (this row and the next) is in two DEEP batches
-  // and read once per batch (1.84x fibonacci, 1.90x 2^14). Fix: one pass over each column that
-  // adds its value to the numerator of every batch it belongs to (the sums are exact, so the bytes
-  // of the proof do not change). The ceiling keeps it from getting worse.
-  b.allowances.push_back({"deep_quotients_many_kernel", 1.95, 0.9, "open: columns of two DEEP batches read twice"});
   // The VM's continuity constraints read 6 columns at the next row: half of each such request's
   // sectors serve other threads; the row totals are stored in row order (16-byte values, one per
   // sector). 89.8% at fibonacci's 128 rows, 91.8% at 2^14.
