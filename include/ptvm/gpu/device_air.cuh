@@ -71,15 +71,15 @@ PTVM_HD PTVM_FORCEINLINE size_t row_at_position(size_t p, uint32_t log_rows) {
 // its profile would charge the AIR's repeated reads as DRAM traffic.
 struct RowMemo {
   static constexpr uint32_t kMemoColumns = 128;
-  M31 values[kMemoColumns];
+  uint32_t values[kMemoColumns];  // raw M31 words, read only where `known` says written
   uint64_t known[kMemoColumns / 64] = {};
   template <class Load>
   PTVM_HD PTVM_FORCEINLINE M31 get(uint32_t column, const Load& load) {
     if (column >= kMemoColumns) return load();
     const uint64_t bit = uint64_t{1} << (column & 63);
-    if (known[column >> 6] & bit) return values[column];
+    if (known[column >> 6] & bit) return M31::raw(values[column]);
     const M31 v = load();
-    values[column] = v;
+    values[column] = v.v;
     known[column >> 6] |= bit;
     return v;
   }
