@@ -77,6 +77,31 @@ void batched_points(const std::vector<Call*>& calls) {
       }
     }
   }
+  // Entries of one column at several points side by side (stable by data pointer), the first
+  // with their count: the kernel reads such a column once for all its points.
+  for (auto& [log, cols] : columns) {
+    auto& ts = targets[log];
+    std::vector<size_t> order(cols.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return std::less<const M31*>()(cols[a].data, cols[b].data);
+    });
+    std::vector<PointEvalColumn> sorted_cols;
+    std::vector<std::pair<PointsCall*, size_t>> sorted_targets;
+    for (size_t i : order) {
+      sorted_cols.push_back(cols[i]);
+      sorted_targets.push_back(ts[i]);
+    }
+    for (size_t i = 0; i < sorted_cols.size();) {
+      size_t end = i + 1;
+      while (end < sorted_cols.size() && end - i < kMaxPointsPerColumnPass && sorted_cols[end].data == sorted_cols[i].data) ++end;
+      sorted_cols[i].n_points = static_cast<uint32_t>(end - i);
+      for (size_t k = i + 1; k < end; ++k) sorted_cols[k].n_points = 0;
+      i = end;
+    }
+    cols = std::move(sorted_cols);
+    ts = std::move(sorted_targets);
+  }
   std::vector<PointEvalColumn> table;
   std::map<uint32_t, size_t> first_of;
   for (const auto& [log, cols] : columns) first_of[log] = append(table, cols);
@@ -98,13 +123,19 @@ void batched_deep(const std::vector<Call*>& calls) {
   std::vector<DeviceDeepBatch> batches;
   std::vector<DeviceColumnRef> refs;
   std::vector<QM31> coefficients;
+  std::vector<DeepUniqueColumn> uniques;
+  std::vector<DeepColumnUse> uses;
   struct Slots {
-    size_t batches, n_batches, refs, coefficients;
+    size_t batches, n_batches, refs, coefficients, uniques = 0, n_uniques = 0, uses = 0;
   };
   std::vector<Slots> slots;
   for (DeepCall* d : ds) {
     const size_t size = size_t{1} << d->log_size;
     Slots sl{batches.size(), d->batches.size(), refs.size(), coefficients.size()};
+    // Each distinct column once, with the batches that use it (the kernel reads it once for all).
+    std::vector<std::pair<size_t, DeepColumnUse>> column_uses;  // (unique column, use)
+    std::map<const M31*, size_t> unique_of;
+    const size_t first_unique = uniques.size();
     for (const auto& batch : d->batches) {
       const auto& co = batch.coefficients;
       if (co.column_coefficients.size() != batch.columns.size())
@@ -124,14 +155,33 @@ void batched_deep(const std::vector<Call*>& calls) {
         if (r.length != size) throw Error(ErrorCategory::Internal, "deep_quotients: column not on the quotient domain");
         refs.push_back(r);
         coefficients.push_back(co.column_coefficients[k]);
+        auto [it, inserted] = unique_of.emplace(r.data, uniques.size() - first_unique);
+        if (inserted) uniques.push_back(DeepUniqueColumn{r, 0, 0});
+        DeepColumnUse use;
+        use.coefficient = co.column_coefficients[k];
+        use.batch = static_cast<uint32_t>(batches.size() - sl.batches);
+        column_uses.emplace_back(it->second, use);
       }
       batches.push_back(b);
+    }
+    std::stable_sort(column_uses.begin(), column_uses.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    sl.uniques = first_unique;
+    sl.n_uniques = uniques.size() - first_unique;
+    sl.uses = uses.size();
+    for (const auto& [u, use] : column_uses) {
+      DeepUniqueColumn& c = uniques[first_unique + u];
+      if (c.n_uses == 0) c.first_use = static_cast<uint32_t>(uses.size() - sl.uses);
+      ++c.n_uses;
+      uses.push_back(use);
     }
     slots.push_back(sl);
   }
   DeviceBuffer<DeviceDeepBatch> batch_buffer = upload(batches, nullptr);
   DeviceBuffer<DeviceColumnRef> ref_buffer = upload(refs, nullptr);
   DeviceBuffer<QM31> coefficient_buffer = upload(coefficients, nullptr);
+  DeviceBuffer<DeepUniqueColumn> unique_buffer = upload(uniques, nullptr);
+  DeviceBuffer<DeepColumnUse> use_buffer = upload(uses, nullptr);
   std::map<uint32_t, std::vector<DeepQuotientJob>> by_log;
   for (size_t i = 0; i < ds.size(); ++i) {
     auto out = DeviceColumns::make(4, ds[i]->log_size);
@@ -140,6 +190,9 @@ void batched_deep(const std::vector<Call*>& calls) {
     job.n_batches = static_cast<uint32_t>(slots[i].n_batches);
     job.columns = ref_buffer.cptr().offset(slots[i].refs);
     job.coefficients = coefficient_buffer.cptr().offset(slots[i].coefficients);
+    job.unique_columns = unique_buffer.cptr().offset(slots[i].uniques);
+    job.n_unique = static_cast<uint32_t>(slots[i].n_uniques);
+    job.uses = use_buffer.cptr().offset(slots[i].uses);
     job.out = out->secure();
     ds[i]->out = std::move(out);
     by_log[ds[i]->log_size].push_back(job);

@@ -16,11 +16,23 @@ struct Access {
   bool is_store;
 };
 
+// What one launch's main (per-thread) or scalar (one element per request) accesses did, for the
+// kernel audit (ptvm/gpu/hostsim/kernel_audit.hpp).
+struct AuditCounters {
+  uint64_t requests = 0, sectors = 0, used_bytes = 0;
+  std::vector<uint64_t> touched;  // (sector << 1) | is_store of every request, compacted now and then
+  uint64_t declared_unique = 0;    // distinct sectors declared without a list (host-loop passes)
+  size_t compacted = 0;            // touched.size() after the last compact()
+  void add_touched(uintptr_t sector, bool is_store) { touched.push_back((uint64_t{sector} << 1) | (is_store ? 1 : 0)); }
+  void compact();                  // sorts and removes duplicates of `touched`
+};
+
 struct LaunchCounters {
   uint64_t load_requests = 0;
   uint64_t store_requests = 0;
   uint64_t sectors = 0;
   uint64_t requested_bytes = 0;
+  AuditCounters main, scalar;
 };
 
 // Folds the access logs of threads [first, last) (one warp) into requests: the k-th execution of
@@ -34,7 +46,7 @@ struct HostStream {
 };
 
 // Adds one finished launch to the kernel's totals, to every open StageScope and to its stream.
-void record_launch(const char* kernel, const LaunchCounters& counters, const HostStream* stream);
+void record_launch(const char* kernel, LaunchCounters& counters, const HostStream* stream);
 
 // The runtime's counters while profiling (stream nullptr: the legacy default stream).
 enum class CopyKind { HostToDevice, DeviceToHost, DeviceToDevice, Memset };

@@ -9,8 +9,10 @@
 #include <mutex>
 #include <sstream>
 #include <iomanip>
+#include <iterator>
 
 #include "hostsim_internal.hpp"
+#include "ptvm/gpu/hostsim/kernel_audit.hpp"
 
 namespace ptvm::hostsim {
 namespace {
@@ -24,6 +26,7 @@ struct OpenStage {
 struct ProfileState {
   std::mutex mutex;
   std::map<std::string, KernelProfile> kernels;
+  std::map<std::string, KernelAudit> audits;
   std::map<std::string, StageProfile> stages;
   std::vector<OpenStage> open_stages;
   TransferProfile transfers;
@@ -75,6 +78,7 @@ void reset_profile() {
   ProfileState& s = state();
   std::lock_guard lock(s.mutex);
   s.kernels.clear();
+  s.audits.clear();
   s.stages.clear();
   s.transfers = TransferProfile{};
   s.runtime = RuntimeProfile{};
@@ -110,21 +114,50 @@ void count_warp_requests(const std::vector<std::vector<Access>>& logs, unsigned 
     return x.site != y.site ? x.site < y.site : x.occurrence < y.occurrence;
   });
   std::vector<uintptr_t> sectors;
+  std::vector<std::pair<uintptr_t, uintptr_t>> ranges;  // [first, last) byte ranges of the lanes
   for (size_t begin = 0; begin < keyed.size();) {
     size_t end = begin;
     sectors.clear();
+    ranges.clear();
     while (end < keyed.size() && keyed[end].site == keyed[begin].site &&
            keyed[end].occurrence == keyed[begin].occurrence) {
       const Access& a = *keyed[end].access;
       counters.requested_bytes += a.bytes;
       for (uintptr_t s = a.address >> 5; s <= (a.address + a.bytes - 1) >> 5; ++s) sectors.push_back(s);
+      ranges.emplace_back(a.address, a.address + a.bytes);
       ++end;
     }
     std::sort(sectors.begin(), sectors.end());
-    counters.sectors += std::unique(sectors.begin(), sectors.end()) - sectors.begin();
-    ++(keyed[begin].access->is_store ? counters.store_requests : counters.load_requests);
+    sectors.erase(std::unique(sectors.begin(), sectors.end()), sectors.end());
+    counters.sectors += sectors.size();
+    const bool is_store = keyed[begin].access->is_store;
+    ++(is_store ? counters.store_requests : counters.load_requests);
+    // The audit: the union of the lanes' bytes, and whether they all address one element.
+    std::sort(ranges.begin(), ranges.end());
+    uint64_t used = 0;
+    uintptr_t covered = 0;
+    for (const auto& [first, last] : ranges) {
+      const uintptr_t from = std::max(first, covered);
+      if (last > from) used += last - from;
+      covered = std::max(covered, last);
+    }
+    const bool scalar = ranges.front() == ranges.back();
+    AuditCounters& audit = scalar ? counters.scalar : counters.main;
+    ++audit.requests;
+    audit.sectors += sectors.size();
+    audit.used_bytes += used;
+    for (uintptr_t s : sectors) audit.add_touched(s, is_store);
     begin = end;
   }
+  // Keeps the per-launch sector lists near the size of the kernel's footprint.
+  for (AuditCounters* audit : {&counters.main, &counters.scalar})
+    if (audit->touched.size() > 2 * audit->compacted + (size_t{1} << 22)) audit->compact();
+}
+
+void AuditCounters::compact() {
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  compacted = touched.size();
 }
 
 namespace {
@@ -139,9 +172,34 @@ StreamProfile& stream_entry(ProfileState& s, const HostStream* stream) {
 }
 }  // namespace
 
-void record_launch(const char* kernel, const LaunchCounters& c, const HostStream* stream) {
+namespace {
+void add_audit(AccessTotals& totals, AuditCounters& c) {
+  c.compact();
+  totals.requests += c.requests;
+  totals.sectors += c.sectors;
+  totals.used_bytes += c.used_bytes;
+  totals.unique_sectors += c.touched.size() + c.declared_unique;
+}
+}  // namespace
+
+void record_launch(const char* kernel, LaunchCounters& c, const HostStream* stream) {
   ProfileState& s = state();
   std::lock_guard lock(s.mutex);
+  KernelAudit& audit = s.audits[kernel];
+  audit.name = kernel;
+  ++audit.launches;
+  add_audit(audit.main, c.main);
+  add_audit(audit.scalar, c.scalar);
+  // The launch's footprint over main and scalar requests together (a sector both ways counted once).
+  std::vector<uint64_t> all;
+  all.reserve(c.main.touched.size() + c.scalar.touched.size());
+  std::merge(c.main.touched.begin(), c.main.touched.end(), c.scalar.touched.begin(), c.scalar.touched.end(),
+             std::back_inserter(all));
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  audit.all.requests += c.main.requests + c.scalar.requests;
+  audit.all.sectors += c.main.sectors + c.scalar.sectors;
+  audit.all.used_bytes += c.main.used_bytes + c.scalar.used_bytes;
+  audit.all.unique_sectors += all.size() + c.main.declared_unique + c.scalar.declared_unique;
   ++stream_entry(s, stream).launches;
   KernelProfile& k = s.kernels[kernel];
   k.name = kernel;
@@ -273,6 +331,58 @@ std::vector<KernelProfile> kernel_profiles() {
   std::vector<KernelProfile> out;
   for (auto& [name, k] : s.kernels) out.push_back(k);
   return out;
+}
+
+std::vector<KernelAudit> kernel_audits() {
+  ProfileState& s = state();
+  std::lock_guard lock(s.mutex);
+  std::vector<KernelAudit> out;
+  for (auto& [name, a] : s.audits) out.push_back(a);
+  return out;
+}
+
+std::vector<std::string> kernel_audit_violations(const std::vector<KernelAudit>& audits,
+                                                 const KernelAuditBounds& bounds) {
+  std::vector<std::string> out;
+  for (const KernelAudit& a : audits) {
+    double max_ratio = bounds.max_bytes_ratio, min_efficiency = bounds.min_sector_efficiency;
+    for (const KernelAuditAllowance& allowed : bounds.allowances)
+      if (allowed.kernel == a.name) {
+        max_ratio = allowed.max_bytes_ratio;
+        min_efficiency = allowed.min_sector_efficiency;
+      }
+    char line[256];
+    if (a.main.bytes_ratio() > max_ratio) {
+      std::snprintf(line, sizeof line, "%s: main accesses move %.3fx their minimal bytes (%llu of %llu), bound %.2fx",
+                    a.name.c_str(), a.main.bytes_ratio(), static_cast<unsigned long long>(a.main.bytes()),
+                    static_cast<unsigned long long>(a.main.minimal_bytes()), max_ratio);
+      out.emplace_back(line);
+    }
+    if (a.main.sector_efficiency() < min_efficiency) {
+      std::snprintf(line, sizeof line, "%s: main accesses use %.1f%% of the sectors they fetch, bound %.0f%%",
+                    a.name.c_str(), 100 * a.main.sector_efficiency(), 100 * min_efficiency);
+      out.emplace_back(line);
+    }
+  }
+  return out;
+}
+
+std::string format_kernel_audit() {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(3);
+  os << "ptvm host-sim kernel audit (bytes = sectors x 32; minimal = distinct sectors per launch; main = "
+        "per-thread requests)\n";
+  os << std::left << std::setw(44) << "kernel" << std::right << std::setw(9) << "launches" << std::setw(15)
+     << "bytes" << std::setw(15) << "minimal" << std::setw(8) << "ratio" << std::setw(8) << "eff"
+     << std::setw(15) << "main_bytes" << std::setw(8) << "m_ratio" << std::setw(8) << "m_eff"
+     << std::setw(13) << "scalar_bytes" << "\n";
+  for (const KernelAudit& a : kernel_audits())
+    os << std::left << std::setw(44) << a.name << std::right << std::setw(9) << a.launches << std::setw(15)
+       << a.all.bytes() << std::setw(15) << a.all.minimal_bytes() << std::setw(8) << a.all.bytes_ratio()
+       << std::setw(8) << a.all.sector_efficiency() << std::setw(15) << a.main.bytes() << std::setw(8)
+       << a.main.bytes_ratio() << std::setw(8) << a.main.sector_efficiency() << std::setw(13)
+       << a.scalar.bytes() << "\n";
+  return os.str();
 }
 
 std::vector<StageProfile> stage_profiles() {

@@ -47,10 +47,45 @@ __global__ void deep_quotients_block_kernel(uint32_t log_size, uint64_t first_po
                                             gpu::SecureColumnView out) {
   deep_column(log_size, batches, n_batches, columns, coefficients, out, first_position, n);
 }
+// deep_column with every column read once per position: each batch's numerator starts at
+// -(a_sum q.y) - b_sum, each column's value is added, times its coefficient, to the numerators of
+// the batches that use it (field addition is exact: the same N_b(q) as deep_column's order), then
+// the batches are combined by Horner as there.
+__device__ PTVM_FORCEINLINE void deep_column_once(uint32_t log_size, const gpu::DeepQuotientJob& j) {
+  const size_t n = size_t{1} << log_size;
+  const circle::CircleDomain domain = circle::CanonicCoset{log_size}.circle_domain();
+  for (size_t pos = grid_thread_index(); pos < n; pos += grid_thread_count()) {
+    const circle::CirclePoint<M31> q = domain.at(circle::bit_reverse_index(pos, log_size));
+    QM31 num[gpu::kMaxDeepBatchesPerPass];
+    for (uint32_t b = 0; b < j.n_batches; ++b) {
+      const gpu::DeviceDeepBatch batch = j.batches.load(b);
+      num[b] = -(batch.a_sum * q.y) - batch.b_sum;
+    }
+    for (uint32_t u = 0; u < j.n_unique; ++u) {
+      const gpu::DeepUniqueColumn c = j.unique_columns.load(u);
+      const M31 v = gptr<const M31>(c.ref.data, c.ref.length).load(pos);
+      for (uint32_t k = 0; k < c.n_uses; ++k) {
+        const gpu::DeepColumnUse use = j.uses.load(c.first_use + k);
+        num[use.batch] += use.coefficient * v;
+      }
+    }
+    QM31 acc;
+    for (uint32_t b = 0; b < j.n_batches; ++b) {
+      const gpu::DeviceDeepBatch batch = j.batches.load(b);
+      const CM31 den = (batch.prx - q.x) * batch.piy - (batch.pry - q.y) * batch.pix;
+      acc = acc * batch.alpha_pow_m + num[b] * den.inverse();
+    }
+    for (int k = 0; k < 4; ++k) j.out.coords[k].store(pos, acc.coord(k));
+  }
+}
+
 // Many quotient columns of one size: job blockIdx.y of the table.
 __global__ void deep_quotients_many_kernel(uint32_t log_size, gptr<const gpu::DeepQuotientJob> jobs) {
   const gpu::DeepQuotientJob j = jobs.load(blockIdx.y);
-  deep_column(log_size, j.batches, j.n_batches, j.columns, j.coefficients, j.out);
+  if (j.n_unique != 0 && j.n_batches <= gpu::kMaxDeepBatchesPerPass)
+    deep_column_once(log_size, j);
+  else
+    deep_column(log_size, j.batches, j.n_batches, j.columns, j.coefficients, j.out);
 }
 
 }  // namespace

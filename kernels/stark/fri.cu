@@ -21,6 +21,24 @@ constexpr unsigned kThreads = 256;
 __device__ PTVM_FORCEINLINE QM31 load_secure(const gpu::SecureColumnConstView& v, size_t i) {
   return QM31::from_m31(v.coords[0].load(i), v.coords[1].load(i), v.coords[2].load(i), v.coords[3].load(i));
 }
+// The values at positions 2i and 2i + 1 (a fold's pair): one 8-byte load per coordinate, so a
+// warp's request covers consecutive words instead of every other word of two requests (falls back
+// to two loads where a coordinate column is not 8-byte aligned).
+__device__ PTVM_FORCEINLINE void load_secure_pair(const gpu::SecureColumnConstView& v, size_t i, QM31& even, QM31& odd) {
+  M31 e[4], o[4];
+  for (int k = 0; k < 4; ++k) {
+    if ((reinterpret_cast<uintptr_t>(v.coords[k].get()) & 7) == 0) {
+      const uint2 w = v.coords[k].template as<const uint2>().load(i);
+      e[k] = M31::raw(w.x);
+      o[k] = M31::raw(w.y);
+    } else {
+      e[k] = v.coords[k].load(2 * i);
+      o[k] = v.coords[k].load(2 * i + 1);
+    }
+  }
+  even = QM31::from_m31(e[0], e[1], e[2], e[3]);
+  odd = QM31::from_m31(o[0], o[1], o[2], o[3]);
+}
 __device__ PTVM_FORCEINLINE void store_secure(const gpu::SecureColumnView& v, size_t i, const QM31& x) {
   for (int k = 0; k < 4; ++k) v.coords[k].store(i, x.coord(k));
 }
@@ -47,7 +65,9 @@ __device__ PTVM_FORCEINLINE void fold_circle(const gpu::SecureColumnConstView& i
   const QM31 alpha_sq = alpha * alpha;
   for (size_t i = grid_thread_index(); i < half; i += grid_thread_count()) {
     const M31 y = domain.at(circle::bit_reverse_index(2 * (first_pair + i), log_size)).y;
-    QM31 g = stark::fold_circle_pair(load_secure(in, 2 * i), load_secure(in, 2 * i + 1), y.inverse(), alpha);
+    QM31 even, odd;
+    load_secure_pair(in, i, even, odd);
+    QM31 g = stark::fold_circle_pair(even, odd, y.inverse(), alpha);
     if (accumulate) g = load_secure(acc, i) * alpha_sq + g;
     store_folded(out, leaves, half, i, g);
   }
@@ -59,8 +79,9 @@ __device__ PTVM_FORCEINLINE void fold_line(const gpu::SecureColumnConstView& in,
   if (half == 0) half = domain.size() / 2;
   for (size_t i = grid_thread_index(); i < half; i += grid_thread_count()) {
     const M31 x = domain.at(circle::bit_reverse_index(2 * (first_pair + i), domain.log_size()));
-    store_folded(out, leaves, half, i,
-                 stark::fold_line_pair(load_secure(in, 2 * i), load_secure(in, 2 * i + 1), x.inverse(), alpha));
+    QM31 even, odd;
+    load_secure_pair(in, i, even, odd);
+    store_folded(out, leaves, half, i, stark::fold_line_pair(even, odd, x.inverse(), alpha));
   }
 }
 

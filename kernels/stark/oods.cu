@@ -84,19 +84,76 @@ __global__ void evaluate_columns_at_point_kernel(gptr<const gpu::DeviceColumnRef
   }
 }
 
-// Columns with their own points: entry c reads its log_size factors at factors[entry.first_factor].
+// One column at P <= kMaxPointsPerColumnPass points (the factors of point p in factor[p * kMaxFactors
+// ...]), by the whole block, as evaluate_column_at_point does for one: every coefficient is loaded
+// once and multiplied into the P sums. Thread 0 gets the values in value[0, P).
+__device__ PTVM_FORCEINLINE void evaluate_column_at_points(gptr<const M31> coeffs, uint32_t log_size, uint32_t P,
+                                                          const uint4* factor, uint4* partial, uint4* high_weight,
+                                                          QM31* value) {
+  constexpr uint32_t kP = gpu::kMaxPointsPerColumnPass;
+  const uint32_t low_bits = log_size < kLogThreads ? log_size : kLogThreads;
+  const size_t n_low = size_t{1} << low_bits, n_high = (size_t{1} << log_size) >> low_bits;
+  QM31 w_low[kP], sum[kP];
+  for (uint32_t p = 0; p < P; ++p) {
+    w_low[p] = QM31::one();
+    for (uint32_t k = 0; k < low_bits; ++k)
+      if ((threadIdx.x >> k) & 1) w_low[p] = w_low[p] * from_words(factor[p * kMaxFactors + k]);
+  }
+  for (size_t base = 0; base < n_high; base += kThreads) {
+    __syncthreads();  // the previous chunk's weights are no longer read
+    const size_t m = base + threadIdx.x;
+    if (m < n_high)
+      for (uint32_t p = 0; p < P; ++p) {
+        QM31 w = QM31::one();
+        for (uint32_t k = 0; low_bits + k < log_size; ++k)
+          if ((m >> k) & 1) w = w * from_words(factor[p * kMaxFactors + low_bits + k]);
+        high_weight[p * kThreads + threadIdx.x] = to_words(w);
+      }
+    __syncthreads();
+    const size_t count = n_high - base < kThreads ? n_high - base : kThreads;
+    if (threadIdx.x < n_low)
+      for (size_t i = 0; i < count; ++i) {
+        const M31 c = coeffs.load(threadIdx.x + ((base + i) << low_bits));
+        for (uint32_t p = 0; p < P; ++p) sum[p] += from_words(high_weight[p * kThreads + i]) * c;
+      }
+  }
+  for (uint32_t p = 0; p < P; ++p)
+    partial[p * kThreads + threadIdx.x] = to_words(threadIdx.x < n_low ? sum[p] * w_low[p] : QM31::zero());
+  __syncthreads();
+  for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
+    if (threadIdx.x < stride)
+      for (uint32_t p = 0; p < P; ++p)
+        partial[p * kThreads + threadIdx.x] =
+            to_words(from_words(partial[p * kThreads + threadIdx.x]) + from_words(partial[p * kThreads + threadIdx.x + stride]));
+    __syncthreads();
+  }
+  for (uint32_t p = 0; p < P; ++p) value[p] = from_words(partial[p * kThreads]);
+  __syncthreads();  // partial is read before the caller's next column overwrites it
+}
+
+// Columns with their own points: entry c reads its log_size factors at factors[entry.first_factor];
+// an entry with n_points = P > 1 is followed by P - 1 entries of the same column (n_points 0),
+// evaluated with it in one pass over the column.
 __global__ void evaluate_columns_at_points_kernel(gptr<const gpu::PointEvalColumn> columns, uint32_t n_columns,
                                                   uint32_t log_size, gptr<const QM31> factors, gptr<QM31> out) {
-  PTVM_SHARED(uint4, partial, kThreads);
-  PTVM_SHARED(uint4, factor, kMaxFactors);
-  PTVM_SHARED(uint4, high_weight, kThreads);
+  constexpr uint32_t kP = gpu::kMaxPointsPerColumnPass;
+  PTVM_SHARED(uint4, partial, kThreads * kP);
+  PTVM_SHARED(uint4, factor, kMaxFactors * kP);
+  PTVM_SHARED(uint4, high_weight, kThreads * kP);
   for (uint32_t c = blockIdx.x; c < n_columns; c += gridDim.x) {
     const gpu::PointEvalColumn col = columns.load(c);
-    if (threadIdx.x < log_size) factor[threadIdx.x] = to_words(load_qm31(factors, col.first_factor + threadIdx.x));
+    if (col.n_points == 0) continue;  // evaluated with the entry before it
+    const uint32_t P = col.n_points < kP ? col.n_points : kP;
+    for (uint32_t p = 0; p < P; ++p) {
+      const uint32_t first = p == 0 ? col.first_factor : columns.load(c + p).first_factor;
+      if (threadIdx.x < log_size) factor[p * kMaxFactors + threadIdx.x] = to_words(load_qm31(factors, first + threadIdx.x));
+    }
     __syncthreads();
-    const QM31 v = evaluate_column_at_point(gptr<const M31>(col.data, size_t{1} << log_size), log_size, factor, partial,
-                                            high_weight);
-    if (threadIdx.x == 0) store_qm31(out, c, v);
+    QM31 v[kP];
+    evaluate_column_at_points(gptr<const M31>(col.data, size_t{1} << log_size), log_size, P, factor, partial,
+                              high_weight, v);
+    if (threadIdx.x == 0)
+      for (uint32_t p = 0; p < P; ++p) store_qm31(out, c + p, v[p]);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <random>
 #include <regex>
 
+#include "ptvm/gpu/hostsim/kernel_audit.hpp"
 #include "ptvm/gpu/hostsim/profile.hpp"
 #include "ptvm/gpu/runtime.hpp"
 #include "test_kernels.hpp"
@@ -229,6 +230,84 @@ TEST(HostSimProfile, BroadcastAndPartialWarps) {
   EXPECT_EQ(k->store_requests, 4u);
   // loads: 1 sector each; stores: 4 + 4 + 4 + 1 sectors (the buffer is 256-byte aligned)
   EXPECT_EQ(k->sectors, 4u + 13u);
+}
+
+const hostsim::KernelAudit* find_audit(const std::vector<hostsim::KernelAudit>& all, const std::string& name) {
+  for (const auto& a : all)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+// The kernel audit (ptvm/gpu/hostsim/kernel_audit.hpp) on kernels whose traffic is known.
+TEST(HostSimKernelAudit, CoalescedCopyIsMinimalAndFullyUsed) {
+  ProfilingOn on;
+  const uint32_t n = 4096;
+  auto in = DeviceBuffer<uint32_t>::from_host(iota_words(n));
+  DeviceBuffer<uint32_t> out(n);
+  testkernels::copy_coalesced(in.cptr(), out.ptr(), n);
+  const auto audits = hostsim::kernel_audits();  // a must not point into a temporary
+  const auto* a = find_audit(audits, "copy_kernel");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->main.minimal_bytes(), 2ull * n * 4);
+  EXPECT_EQ(a->main.bytes(), 2ull * n * 4);
+  EXPECT_DOUBLE_EQ(a->main.bytes_ratio(), 1.0);
+  EXPECT_DOUBLE_EQ(a->main.sector_efficiency(), 1.0);
+  EXPECT_EQ(a->scalar.requests, 0u);
+  EXPECT_TRUE(hostsim::kernel_audit_violations({*a}).empty());
+}
+
+TEST(HostSimKernelAudit, ReadingEveryWordTwiceIsOneAndAHalfTimesMinimal) {
+  ProfilingOn on;
+  const uint32_t n = 4096;
+  auto in = DeviceBuffer<uint32_t>::from_host(iota_words(n));
+  DeviceBuffer<uint32_t> out(n);
+  testkernels::reads_twice(in.cptr(), out.ptr(), n);
+  const auto audits = hostsim::kernel_audits();  // a must not point into a temporary
+  const auto* a = find_audit(audits, "reads_twice_kernel");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->main.bytes(), 3ull * n * 4);          // two loads and one store per word
+  EXPECT_EQ(a->main.minimal_bytes(), 2ull * n * 4);  // the input once, the output once
+  EXPECT_DOUBLE_EQ(a->main.bytes_ratio(), 1.5);
+  EXPECT_DOUBLE_EQ(a->main.sector_efficiency(), 1.0);
+  EXPECT_TRUE(hostsim::kernel_audit_violations({*a}).empty());  // at the bound, not above it
+  hostsim::KernelAuditBounds tighter;
+  tighter.max_bytes_ratio = 1.4;
+  EXPECT_FALSE(hostsim::kernel_audit_violations({*a}, tighter).empty());
+}
+
+TEST(HostSimKernelAudit, StridedAccessesUseAnEighthOfTheirSectors) {
+  ProfilingOn on;
+  const uint32_t warps = 8;
+  auto in = DeviceBuffer<uint32_t>::from_host(iota_words(warps * 1024));
+  DeviceBuffer<uint32_t> out(warps * 1024);
+  testkernels::copy_strided32(in.cptr(), out.ptr(), warps);
+  const auto audits = hostsim::kernel_audits();  // a must not point into a temporary
+  const auto* a = find_audit(audits, "strided_kernel");
+  ASSERT_NE(a, nullptr);
+  EXPECT_DOUBLE_EQ(a->main.bytes_ratio(), 1.0);  // no sector twice
+  EXPECT_DOUBLE_EQ(a->main.sector_efficiency(), 4.0 / 32.0);
+  const auto v = hostsim::kernel_audit_violations({*a});
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_NE(v[0].find("strided_kernel: main accesses use 12.5%"), std::string::npos) << v[0];
+}
+
+TEST(HostSimKernelAudit, BroadcastLoadsAreScalarRequests) {
+  ProfilingOn on;
+  const uint32_t n = 100;
+  auto in = DeviceBuffer<uint32_t>::from_host(iota_words(n));
+  DeviceBuffer<uint32_t> out(n);
+  testkernels::broadcast(in.cptr(), out.ptr(), n);
+  const auto audits = hostsim::kernel_audits();  // a must not point into a temporary
+  const auto* a = find_audit(audits, "broadcast_kernel");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->scalar.requests, 4u);  // the loads of in[0], one per warp
+  EXPECT_EQ(a->scalar.sectors, 4u);
+  EXPECT_EQ(a->scalar.unique_sectors, 1u);
+  EXPECT_EQ(a->scalar.used_bytes, 4u * 4);
+  EXPECT_EQ(a->main.requests, 4u);  // the stores (the last warp's 4 lanes: 4 distinct words)
+  EXPECT_EQ(a->main.used_bytes, 4u * n);
+  EXPECT_EQ(a->all.requests, 8u);
+  EXPECT_EQ(a->all.unique_sectors, 1u + 13u);
 }
 
 // Requests are formed per access site: lanes that ran a divergent loop a different number of

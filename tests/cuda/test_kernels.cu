@@ -49,6 +49,12 @@ __global__ void broadcast_kernel(gptr<const uint32_t> in, gptr<uint32_t> out, ui
   if (i < n) out.store(i, in.load(0));
 }
 
+// out[i] = in[i] + in[n - 1 - i]: every input word is read twice (by two different warps).
+__global__ void reads_twice_kernel(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n) {
+  const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) out.store(i, in.load(i) + in.load(n - 1 - i));
+}
+
 __global__ void mismatched_kernel(gptr<uint32_t> out) {
   if (threadIdx.x % 2 == 0) {
     __syncthreads();
@@ -116,6 +122,10 @@ void divergent_then_coalesced(gptr<const uint32_t> in, gptr<uint32_t> out, uint3
 void broadcast(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n) {
   PTVM_LAUNCH(broadcast_kernel, (n + 63) / 64, 64, 0, nullptr)(in, out, n);
   PTVM_CHECK_LAUNCH("broadcast_kernel");
+}
+void reads_twice(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n) {
+  PTVM_LAUNCH(reads_twice_kernel, (n + 127) / 128, 128, 0, nullptr)(in, out, n);
+  PTVM_CHECK_LAUNCH("reads_twice_kernel");
 }
 void mismatched_barriers(gptr<uint32_t> out) {
   PTVM_LAUNCH(mismatched_kernel, 1, 64, 0, nullptr)(out);

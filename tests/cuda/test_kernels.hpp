@@ -23,6 +23,8 @@ void divergent_then_coalesced(gptr<const uint32_t> in, gptr<uint32_t> out, uint3
 // All lanes read in[0] (broadcast), write out[i].
 void broadcast(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n);
 // Even threads wait at __syncthreads, odd threads at a warp shuffle: can never complete.
+// out[i] = in[i] + in[n - 1 - i] (every input word read twice).
+void reads_twice(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n);
 void mismatched_barriers(gptr<uint32_t> out);
 // Writes out[i] for i < n + 1 (one past the end).
 void write_one_past_end(gptr<uint32_t> out, uint32_t n);

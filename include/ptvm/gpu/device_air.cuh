@@ -58,6 +58,33 @@ PTVM_HD PTVM_FORCEINLINE size_t row_position(size_t j, uint32_t log_rows) {
   return circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, log_rows), log_rows);
 }
 
+// Row stored at position p of CanonicCoset(log_rows) (row_position's inverse).
+PTVM_HD PTVM_FORCEINLINE size_t row_at_position(size_t p, uint32_t log_rows) {
+  return circle::circle_domain_index_to_coset_index(circle::bit_reverse_index(p, log_rows), log_rows);
+}
+
+// The values of the current row one evaluation has read. An AIR reads some columns in several
+// constraints (a selector, a limb both range-checked and constrained); each column of the first
+// kMemoColumns is loaded once per position. nvcc merges such repeated loads of one address itself
+// (no global store comes between them) and keeps the values in registers where the column indices
+// are constants after inlining, as in the VM AIR; host-sim counts every load, so without the memo
+// its profile would charge the AIR's repeated reads as DRAM traffic.
+struct RowMemo {
+  static constexpr uint32_t kMemoColumns = 128;
+  uint32_t values[kMemoColumns];  // raw M31 words, read only where `known` says written
+  uint64_t known[kMemoColumns / 64] = {};
+  template <class Load>
+  PTVM_HD PTVM_FORCEINLINE M31 get(uint32_t column, const Load& load) {
+    if (column >= kMemoColumns) return load();
+    const uint64_t bit = uint64_t{1} << (column & 63);
+    if (known[column >> 6] & bit) return M31::raw(values[column]);
+    const M31 v = load();
+    values[column] = v.v;
+    known[column >> 6] |= bit;
+    return v;
+  }
+};
+
 // F = M31 on the constraint-evaluation domain, one position at a time (air::DomainEval's twin).
 struct DomainEval {
   using F = M31;
@@ -67,6 +94,7 @@ struct DomainEval {
   QM31 accumulator;
   uint32_t next_constraint = 0;
   air::LogupBatcher<DomainEval> logup;
+  mutable RowMemo row;  // main columns at offset 0
 
   PTVM_HD PTVM_FORCEINLINE size_t at(int offset) const { return offset == 0 ? position : next_position; }
   // Block mode keeps the next rows in their own columns (the *_next tables, same local index).
@@ -76,7 +104,8 @@ struct DomainEval {
     return offset != 0 && args->block_log ? next : now;
   }
   PTVM_HD PTVM_FORCEINLINE F main(uint32_t column, int offset) const {
-    return column_value(table(args->main, args->main_next, offset), column, at(offset));
+    if (offset != 0) return column_value(table(args->main, args->main_next, offset), column, next_position);
+    return row.get(column, [&] { return column_value(args->main, column, position); });
   }
   PTVM_HD PTVM_FORCEINLINE F preprocessed(uint32_t column, int offset) const {
     return column_value(table(args->preprocessed, args->preprocessed_next, offset), column, at(offset));
@@ -110,9 +139,13 @@ struct FractionEval {
   air::FractionPairer<QM31> pairer;
   QM31 row_total;
   bool zero_denominator = false;
+  mutable RowMemo row;  // main columns at offset 0
 
   PTVM_HD PTVM_FORCEINLINE size_t at(int offset) const { return offset == 0 ? position : next_position; }
-  PTVM_HD PTVM_FORCEINLINE F main(uint32_t column, int offset) const { return column_value(args->main, column, at(offset)); }
+  PTVM_HD PTVM_FORCEINLINE F main(uint32_t column, int offset) const {
+    if (offset != 0) return column_value(args->main, column, next_position);
+    return row.get(column, [&] { return column_value(args->main, column, position); });
+  }
   PTVM_HD PTVM_FORCEINLINE F preprocessed(uint32_t column, int offset) const {
     return column_value(args->preprocessed, column, at(offset));
   }
@@ -174,13 +207,16 @@ __global__ void composition_many_kernel(const AirT* airs, gptr<const Composition
 template <class AirT>
 __device__ PTVM_FORCEINLINE void fraction_rows(const AirT* air, const FractionsDeviceArgs& args) {
   const size_t n = size_t{1} << (args.block_log ? args.block_log : args.log_rows);
-  for (size_t row = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; row < n;
-       row += static_cast<size_t>(gridDim.x) * blockDim.x) {
+  // Threads walk the storage positions (consecutive lanes read consecutive values of a column: one
+  // coalesced request), each evaluating the row stored there; row-block mode: row order, the
+  // current row only. Every row is evaluated on its own, so the order changes no value.
+  for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
     FractionEval e;
     e.args = &args;
-    // Row-block mode: row order, the current row only.
-    e.position = args.block_log ? row : row_position(row, args.log_rows);
-    e.next_position = args.block_log ? row : row_position((row + 1) & (n - 1), args.log_rows);
+    const size_t row = args.block_log ? i : row_at_position(i, args.log_rows);
+    e.position = i;
+    e.next_position = args.block_log ? i : circle::offset_bit_reversed_circle_domain_index(i, args.log_rows, args.log_rows, 1);
     air->evaluate(e);
     e.finalize();
     if (e.zero_denominator) atomic_min_u32(args.first_zero_row, 0, static_cast<uint32_t>(row));

@@ -93,12 +93,29 @@ void deep_quotients_block(uint32_t log_size, uint64_t first_position, uint32_t b
                           gptr<const QM31> column_coefficients, SecureColumnView out, stream_t stream);
 
 // Many quotient columns of one size in one launch (gridDim.y = jobs, split at kMaxGridY).
+// A column of a DEEP job read once for all the batches it is in (a column opened at two points is
+// in two): its uses, each a batch and the column's coefficient in it.
+struct DeepColumnUse {
+  QM31 coefficient;
+  uint32_t batch = 0;
+  uint32_t reserved = 0;
+};
+struct DeepUniqueColumn {
+  DeviceColumnRef ref;
+  uint32_t first_use = 0, n_uses = 0;
+};
+inline constexpr uint32_t kMaxDeepBatchesPerPass = 8;
 struct DeepQuotientJob {
   gptr<const DeviceDeepBatch> batches;
   uint32_t n_batches;
   gptr<const DeviceColumnRef> columns;
   gptr<const QM31> coefficients;
   SecureColumnView out;
+  // When n_unique != 0 and n_batches <= kMaxDeepBatchesPerPass: the same columns once each with
+  // their uses (columns/coefficients then unused); the numerators are the same exact sums.
+  gptr<const DeepUniqueColumn> unique_columns;
+  uint32_t n_unique = 0;
+  gptr<const DeepColumnUse> uses;
 };
 void deep_quotients_many(uint32_t log_size, gptr<const DeepQuotientJob> jobs, uint32_t n_jobs, stream_t stream);
 
@@ -147,10 +164,15 @@ void evaluate_columns_at_point(gptr<const DeviceColumnRef> columns, uint32_t n_c
                                stream_t stream);
 
 // Columns each at its own point: out[c] = column c (2^log_size coefficients) at the point whose
-// log_size basis factors start at factors[columns[c].first_factor].
+// log_size basis factors start at factors[columns[c].first_factor]. Entries of one column at
+// several points may be placed one after another, the first saying how many (n_points, at most
+// kMaxPointsPerColumnPass) and the others 0: the column is then read once for all of them.
+// n_points 1 on every entry evaluates each on its own.
+inline constexpr uint32_t kMaxPointsPerColumnPass = 4;
 struct PointEvalColumn {
   const M31* data;
   uint32_t first_factor;
+  uint32_t n_points = 1;
 };
 void evaluate_columns_at_points(gptr<const PointEvalColumn> columns, uint32_t n_columns, uint32_t log_size,
                                 gptr<const QM31> factors, gptr<QM31> out, stream_t stream);
