@@ -83,16 +83,22 @@ void BM_FibonacciEndToEnd(benchmark::State& state, std::string profile) {
   state.SetLabel("profile=" + profile);
 }
 
-// A loop that runs forever (ADD, STORE, MUL, XORM, PUSH, POP, CMP, JNZ, JMP), stopped at
-// max_steps = 2^k (2^10 .. 2^22: the steps/s curve; 2^22 needs ~10 GB), proven at the given profile (second argument: 1 = "default", 0 = "vm-small";
-// vm-small blows the trace up 16x and is meant for small runs).
-void BM_ProveLoop(benchmark::State& state) {
-  const uint64_t steps = uint64_t{1} << state.range(0);
+// The native trace of a loop that runs forever (ADD, STORE, MUL, XORM, PUSH, POP, CMP, JNZ, JMP),
+// stopped at max_steps = steps.
+vm::ExecutionTrace loop_trace(uint64_t steps) {
   vm::Program program = vm::assemble_source(
       ".memory 4\nloop:\nADD 3\nSTORE 1\nMUL 5\nXORM 1\nPUSH\nPOP\nCMP 100\nJNZ loop\nJMP loop\n", "loop");
   vm::RunOptions run_options;
   run_options.max_steps = steps;
-  vm::ExecutionTrace trace = vm::run(program, run_options).trace;
+  return vm::run(program, run_options).trace;
+}
+
+// The loop of loop_trace, stopped at
+// max_steps = 2^k (2^10 .. 2^22: the steps/s curve; 2^22 needs ~10 GB), proven at the given profile (second argument: 1 = "default", 0 = "vm-small";
+// vm-small blows the trace up 16x and is meant for small runs).
+void BM_ProveLoop(benchmark::State& state) {
+  const uint64_t steps = uint64_t{1} << state.range(0);
+  vm::ExecutionTrace trace = loop_trace(steps);
   vmair::ProveOptions options;
   const std::string profile = state.range(1) ? "default" : "vm-small";
   options.profile = vmair::profile_by_name(profile);
@@ -161,11 +167,7 @@ void BM_AggregateFibonacci(benchmark::State& state) {
 // 10 GB and minutes to prove) only with --verify_2_22.
 void BM_VerifyLoop(benchmark::State& state) {
   const uint64_t steps = uint64_t{1} << state.range(0);
-  vm::Program program = vm::assemble_source(
-      ".memory 4\nloop:\nADD 3\nSTORE 1\nMUL 5\nXORM 1\nPUSH\nPOP\nCMP 100\nJNZ loop\nJMP loop\n", "loop");
-  vm::RunOptions run_options;
-  run_options.max_steps = steps;
-  vm::ExecutionTrace trace = vm::run(program, run_options).trace;
+  vm::ExecutionTrace trace = loop_trace(steps);
   vmair::ProveOptions options;
   options.profile = vmair::profile_by_name("default");
   auto backend = make_cpu_backend();

@@ -7,16 +7,13 @@
 #include "ptvm/sumcheck/gkr.hpp"
 #include "ptvm/sumcheck/logup_gkr.hpp"
 #include "ptvm/sumcheck/mle.hpp"
+#include "random_values.hpp"
 
 namespace ptvm::sumcheck {
 namespace {
 
-std::vector<QM31> random_qm31(size_t n, std::mt19937_64& rng) {
-  std::vector<QM31> v(n);
-  auto r = [&] { return M31::from_u64(rng()); };
-  for (auto& x : v) x = QM31::from_m31(r(), r(), r(), r());
-  return v;
-}
+using test::random_qm31;
+
 
 TEST(Gkr, MixedAddMulCircuitsMatchDirectEvaluation) {
   const std::vector<std::vector<GkrGate>> circuits = {

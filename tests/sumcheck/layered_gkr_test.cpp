@@ -8,17 +8,13 @@
 #include "ptvm/common/error.hpp"
 #include "ptvm/sumcheck/layered_gkr.hpp"
 #include "ptvm/sumcheck/mle.hpp"
+#include "random_values.hpp"
 
 namespace ptvm::sumcheck {
 namespace {
 
-std::vector<QM31> random_qm31(size_t n, std::mt19937_64& rng) {
-  std::vector<QM31> v(n);
-  auto r = [&] { return M31::from_u64(rng()); };
-  for (auto& x : v)
-    x = QM31::from_m31(r(), r(), r(), r());
-  return v;
-}
+using test::random_qm31;
+
 
 // widths[0] = outputs, ..., widths.back() = inputs.
 LayeredCircuit random_circuit(const std::vector<uint32_t>& widths, std::mt19937_64& rng) {

@@ -11,23 +11,14 @@
 
 #include "ptvm/common/error.hpp"
 #include "ptvm/sumcheck/proof_io.hpp"
+#include "random_values.hpp"
 
 namespace ptvm::sumcheck {
 namespace {
 
-std::vector<QM31> random_qm31(size_t n, std::mt19937_64& rng) {
-  std::vector<QM31> v(n);
-  auto r = [&] { return M31::from_u64(rng()); };
-  for (auto& x : v)
-    x = QM31::from_m31(r(), r(), r(), r());
-  return v;
-}
-std::vector<M31> random_m31(size_t n, std::mt19937_64& rng) {
-  std::vector<M31> v(n);
-  for (auto& x : v)
-    x = M31::from_u64(rng());
-  return v;
-}
+using test::random_m31;
+using test::random_qm31;
+
 
 // One encoded proof and a decode -> re-encode of its kind.
 struct Sample {

@@ -9,16 +9,13 @@
 #include "ptvm/common/error.hpp"
 #include "ptvm/sumcheck/streamed_sumcheck.hpp"
 #include "ptvm/sumcheck/sumcheck.hpp"
+#include "random_values.hpp"
 
 namespace ptvm::sumcheck {
 namespace {
 
-std::vector<QM31> random_qm31(size_t n, std::mt19937_64& rng) {
-  std::vector<QM31> v(n);
-  auto r = [&] { return M31::from_u64(rng()); };
-  for (auto& x : v) x = QM31::from_m31(r(), r(), r(), r());
-  return v;
-}
+using test::random_qm31;
+
 
 ProductShape fraction_like_shape(QM31 alpha) {  // p0 q1 + p1 q0 + alpha q0 q1
   ProductShape s;

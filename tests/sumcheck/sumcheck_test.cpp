@@ -7,21 +7,14 @@
 #include "ptvm/sumcheck/eq.hpp"
 #include "ptvm/sumcheck/mle.hpp"
 #include "ptvm/sumcheck/sumcheck.hpp"
+#include "random_values.hpp"
 
 namespace ptvm::sumcheck {
 namespace {
 
-std::vector<QM31> random_qm31(size_t n, std::mt19937_64& rng) {
-  std::vector<QM31> v(n);
-  auto r = [&] { return M31::from_u64(rng()); };
-  for (auto& x : v) x = QM31::from_m31(r(), r(), r(), r());
-  return v;
-}
-std::vector<M31> random_m31(size_t n, std::mt19937_64& rng) {
-  std::vector<M31> v(n);
-  for (auto& x : v) x = M31::from_u64(rng());
-  return v;
-}
+using test::random_qm31;
+using test::random_m31;
+
 
 // The MLE by its definition: sum_x f[x] eq(point, bits(x)).
 QM31 mle_by_definition(const std::vector<QM31>& table, const std::vector<QM31>& point) {
