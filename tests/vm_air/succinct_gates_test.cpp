@@ -12,30 +12,12 @@ namespace ptvm::vmair::testing {
 namespace {
 
 // Every violated AIR constraint index of the step component (over all rows).
-struct ViolationsEval {
-  using F = M31;
-  using EF = QM31;
-  const std::vector<std::vector<M31>>* pre_cols;
-  const std::vector<std::vector<M31>>* main_cols;
-  size_t row, n;
-  std::set<uint32_t>* violated;
-  uint32_t next_constraint = 0;
-  F main(uint32_t c, int offset) const { return (*main_cols)[c][(row + offset) % n]; }
-  F preprocessed(uint32_t c, int offset) const { return (*pre_cols)[c][(row + offset) % n]; }
-  void add_constraint(const M31& c) {
-    if (!c.is_zero()) violated->insert(next_constraint);
-    ++next_constraint;
-  }
-  template <class Mult, size_t K>
-  void add_fraction(uint32_t, const Mult&, const F (&)[K]) {}
-};
-
 std::set<uint32_t> violations(const StepAir& air, const std::vector<std::vector<M31>>& main) {
   const auto pre = air.preprocessed_columns();
   const size_t n = size_t{1} << air.log_rows;
   std::set<uint32_t> out;
   for (size_t r = 0; r < n; ++r) {
-    ViolationsEval e{&pre, &main, r, n, &out};
+    RowCheckEval e{&pre, &main, r, n, &out};
     air.evaluate(e);
   }
   return out;

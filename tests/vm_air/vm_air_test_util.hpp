@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,19 +41,24 @@ inline std::array<uint16_t, kDigestWords> test_digest() {
 
 // Evaluates a component's own constraints (not LogUp, not boundary) on every row of a trace; the
 // first violation as "component row r constraint j" (j counts the AIR's own constraints only), or
-// empty. The soundness tests use it to say which AIR constraint a cheat breaks.
+// empty. The soundness tests use it to say which AIR constraint a cheat breaks; `violated`, where
+// given, collects every violated constraint index.
 struct RowCheckEval {
   using F = M31;
   using EF = QM31;
   const std::vector<std::vector<M31>>* pre_cols;
   const std::vector<std::vector<M31>>* main_cols;
   size_t row, n;
+  std::set<uint32_t>* violated = nullptr;
   uint32_t next_constraint = 0;
   int64_t first_bad = -1;
   F main(uint32_t c, int offset) const { return (*main_cols)[c][(row + offset) % n]; }
   F preprocessed(uint32_t c, int offset) const { return (*pre_cols)[c][(row + offset) % n]; }
   void add_constraint(const M31& c) {
-    if (!c.is_zero() && first_bad < 0) first_bad = next_constraint;
+    if (!c.is_zero()) {
+      if (first_bad < 0) first_bad = next_constraint;
+      if (violated) violated->insert(next_constraint);
+    }
     ++next_constraint;
   }
   template <class Mult, size_t K>
