@@ -166,8 +166,12 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
         trees[kPreprocessedTree].coefficients.push_back(backend.interpolate(*pre_trace[k]));
       } else {
         pre_all_coefficients[k] = backend.interpolate(*pre_trace[k]);
+        // The committed columns are the first ones: their coefficients are a slice, not a second
+        // interpolation.
+        const size_t committed = comp.shape().n_committed_preprocessed;
         trees[kPreprocessedTree].coefficients.push_back(
-            backend.interpolate(*backend.upload_rows(comp.committed_preprocessed_columns())));
+            committed ? backend.slice(*pre_all_coefficients[k], 0, committed)
+                      : backend.interpolate(*backend.upload_rows({})));
       }
     }
   }

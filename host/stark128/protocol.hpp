@@ -2,6 +2,7 @@
 // protocol): the layout of a proof for an AIR and options, the transcript's first messages, the
 // DEEP sample list, LDE points, the FRI fold and the proof of work.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "ptvm/field/batch_inverse.hpp"
 #include "ptvm/field/f128.hpp"
 #include "ptvm/fri/coset_spec.hpp"
+#include "ptvm/fri/fri.hpp"
 #include "ptvm/hash/blake2b_channel.hpp"
 #include "ptvm/hash/blake2b_channel_f128.hpp"
 #include "ptvm/stark128/stark128.hpp"
@@ -20,6 +22,15 @@ namespace ptvm::stark128::detail {
 
 // The domain and fold of FRI over the coset are the FRI spec's (ptvm/fri/coset_spec.hpp).
 inline size_t bit_reverse(size_t i, uint32_t log_n) { return fri::CosetSpec::bit_reverse(i, log_n); }
+
+// Both members of the first layer's pairs of the queried pair indices (any order, repeats
+// allowed), ascending: the positions the prover opens and the verifier checks.
+inline std::vector<size_t> query_pair_positions(const std::vector<size_t>& pairs) {
+  std::vector<size_t> out;
+  for (size_t q : pairs) out.push_back(2 * q);
+  std::sort(out.begin(), out.end());
+  return fri::pair_positions(fri::folded_positions(out, 0));
+}
 
 // One (column, point) pair of the DEEP quotient.
 struct Sample {

@@ -19,14 +19,6 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-// Both members of the F0 pairs of pair indices (any order, repeats allowed), ascending.
-std::vector<size_t> pair_positions(const std::vector<size_t>& pairs) {
-  std::vector<size_t> out;
-  for (size_t q : pairs) out.push_back(2 * q);
-  std::sort(out.begin(), out.end());
-  return fri::pair_positions(fri::folded_positions(out, 0));
-}
-
 }  // namespace
 
 Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub, const Options& options,
@@ -231,7 +223,7 @@ Proof prove(const Air128& air, const Witness& witness, std::span<const F128> pub
 
   // 8. Queries and openings: the trace trees at both members of each queried pair of F0.
   const std::vector<size_t> qs = ch.draw_queries(l.log_lde - 1, options.num_colinearity_checks);
-  const std::vector<size_t> positions = pair_positions(qs);
+  const std::vector<size_t> positions = detail::query_pair_positions(qs);
   proof.main = main_tree->open(positions);
   if (l.tree_columns[2] > 0) proof.interaction = inter_tree->open(positions);  // none: no LogUp
   proof.composition = comp_tree->open(positions);

@@ -15,14 +15,6 @@ namespace {
 
 using Tree = hash::Blake2bMerkleTree<F128>;
 
-// Both members of the F0 pairs of pair indices (any order, repeats allowed), ascending.
-std::vector<size_t> pair_positions(const std::vector<size_t>& pairs) {
-  std::vector<size_t> out;
-  for (size_t q : pairs) out.push_back(2 * q);
-  std::sort(out.begin(), out.end());
-  return fri::pair_positions(fri::folded_positions(out, 0));
-}
-
 // Checks one tree opening (ptvm/pcs/pcs.hpp); on success `columns` holds each column's values at
 // the positions.
 std::optional<std::string> check_opening(const std::string& what, const Hash& root, uint32_t n_columns, uint32_t log_size,
@@ -113,7 +105,7 @@ Verdict verify_impl(const Air128& air, std::span<const F128> pub, const Options&
     return reject("proof of work: the nonce does not reach " + std::to_string(options.pow_bits) + " bits");
   ch.mix_u64(proof.pow_nonce);
   const std::vector<size_t> qs = ch.draw_queries(l.log_lde - 1, options.num_colinearity_checks);
-  const std::vector<size_t> positions = pair_positions(qs);
+  const std::vector<size_t> positions = detail::query_pair_positions(qs);
 
   // The trace trees at both members of each queried F0 pair; columns[tree - 1][column][index of
   // the position in `positions`].

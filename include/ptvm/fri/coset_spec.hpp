@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "ptvm/circle/domain.hpp"
 #include "ptvm/field/f128.hpp"
 #include "ptvm/fri/fold.hpp"
 #include "ptvm/hash/blake2b.hpp"
@@ -26,12 +27,7 @@ struct CosetSpec {
   using MerkleDecommitment = hash::GenericMerkleDecommitment<hash::Blake2bMerkleHasher, F128>;
   static constexpr const char* kName = "coset/F128/BLAKE2b";
 
-  static size_t bit_reverse(size_t i, uint32_t log_n) {
-    size_t r = 0;
-    for (uint32_t k = 0; k < log_n; ++k)
-      r |= ((i >> k) & 1) << (log_n - 1 - k);
-    return r;
-  }
+  static size_t bit_reverse(size_t i, uint32_t log_n) { return circle::bit_reverse_index(i, log_n); }
   // The coset offset of the first layer (the LDE domain's).
   static F128 offset() { return F128::generator(); }
 

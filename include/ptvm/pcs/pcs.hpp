@@ -7,7 +7,7 @@
 // quotient of PROTOCOL.md §5.3; coset: (f(x) - v) / (x - p)) are the spec user's.
 //
 // Protocol order a PCS user follows (both STARKs do):
-//   commit each tree, mix its root; draw the OODS point; mix every sampled value (mix_samples);
+//   commit each tree, mix its root; draw the OODS point; mix every sampled value (the channel's mix_felts);
 //   draw the DEEP challenge; FRI (ptvm/fri/fri.hpp) over the DEEP quotients; proof of work;
 //   queries; open each tree at tree_queries; the verifier checks each opening (verify_opening),
 //   computes the DEEP answers at the queries (deep_combine) and hands them to FRI's first layer.
@@ -151,13 +151,6 @@ std::optional<Secure> deep_combine(std::span<const Batch> batches, Denominator&&
     acc = acc * step(b) + numerator(b) * den.inverse();
   }
   return acc;
-}
-
-// Every sampled value, in the proof's order, is mixed once after the OODS point is drawn.
-template <class Spec>
-void mix_samples(typename Spec::Channel& channel,
-                 std::span<const typename Spec::Secure> flat_samples) {
-  channel.mix_felts(flat_samples);
 }
 
 } // namespace ptvm::pcs
