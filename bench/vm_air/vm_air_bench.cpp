@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -164,7 +165,7 @@ void BM_AggregateFibonacci(benchmark::State& state) {
 // proved once outside the timed loop, then vmair::verify_proof (claim checks, channel, composition
 // at the OODS point, Merkle paths, DEEP, FRI, tree 0 recomputed: ROM, memory and tables only, the
 // step component's preprocessed columns being succinct). 2^16 and 2^20 by default; 2^22 (about
-// 10 GB and minutes to prove) only with --verify_2_22.
+// 10 GB and minutes to prove) only with PTVM_BENCH_LARGE=1.
 void BM_VerifyLoop(benchmark::State& state) {
   const uint64_t steps = uint64_t{1} << state.range(0);
   vm::ExecutionTrace trace = loop_trace(steps);
@@ -196,14 +197,9 @@ BENCHMARK(BM_AggregateFibonacci)->Arg(1)->Arg(4)->Arg(16)->Arg(64)->Unit(benchma
 }  // namespace
 
 int main(int argc, char** argv) {
-  // --verify_2_22 (ours, taken out before Google Benchmark sees the arguments) adds the 2^22 case.
-  bool verify_large = false;
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--verify_2_22") verify_large = true;
-    else argv[kept++] = argv[i];
-  }
-  argc = kept;
+  // PTVM_BENCH_LARGE=1 (the benchmarks' opt-in for large sizes) adds the 2^22 verify case.
+  const char* large = std::getenv("PTVM_BENCH_LARGE");
+  const bool verify_large = large && std::string(large) == "1";
   auto* verify = benchmark::RegisterBenchmark("BM_VerifyLoop", BM_VerifyLoop)->Arg(16)->Arg(20);
   if (verify_large) verify->Arg(22);
   verify->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
