@@ -74,6 +74,16 @@ void mix_statement(hash::Blake2sChannel& channel, const air::Air& air, std::span
   std::vector<uint32_t> words;
   words.push_back(static_cast<uint32_t>(air.components.size()));
   for (const auto& c : air.components) words.push_back(c->log_rows());
+  // The rows of every succinct column (the AIR's and the boundary selectors): tree 0 no longer
+  // commits them, so the statement binds them here.
+  for (const auto& c : air.components) {
+    const auto& succinct = c->shape().succinct;
+    words.push_back(static_cast<uint32_t>(succinct.size()));
+    for (const air::SuccinctColumn& col : succinct) {
+      words.push_back(col.row);
+      words.push_back(col.complement ? 1u : 0u);
+    }
+  }
   words.push_back(static_cast<uint32_t>(air.relations.size()));
   words.push_back(static_cast<uint32_t>(public_inputs.size()));
   for (M31 v : public_inputs) words.push_back(v.v);

@@ -1,7 +1,7 @@
 // Succinct preprocessed columns (ptvm/air/succinct.hpp): the verifier's formula is the circle
 // polynomial the prover gets by interpolating the row values, at trace points, at the row's own
 // point (the x = x_r branch) and at random QM31 points; and a proof with boundary selectors commits
-// none of them in tree 0.
+// none of them in tree 0; the statement binds their rows.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -70,6 +70,47 @@ TEST(SuccinctColumns, BoundarySelectorsAreNotCommitted) {
   std::vector<M31> wrong = s.public_inputs;
   wrong[0] += M31::one();
   EXPECT_FALSE(verify(s.air, wrong, proof, profile).accepted);
+}
+
+// One main column, constant on every row (c' = c, the trace being cyclic), bound to pub[0] at
+// `row`: a constant trace satisfies it for every row, so only the transcript tells the rows apart.
+struct ConstantColumn {
+  uint32_t log_rows = 4;
+  uint32_t row = 0;
+  air::ComponentInfo info() const {
+    air::ComponentInfo i;
+    i.name = "constant_column";
+    i.log_rows = log_rows;
+    i.n_main_columns = 1;
+    i.max_constraint_degree = 2;
+    i.boundary_constraints = {{0, row, 0}};
+    return i;
+  }
+  template <class E>
+  void evaluate(E& e) const {
+    e.add_constraint(e.main(0, 1) - e.main(0, 0));
+  }
+};
+
+// The statement binds the succinct columns' rows (tree 0 does not commit them): a proof made for
+// the boundary at row 0 is rejected by the verifier of the same AIR with the boundary at row 1,
+// although the trace satisfies both.
+TEST(SuccinctColumns, TheirRowsAreBoundIntoTheTranscript) {
+  auto statement = [](uint32_t row) {
+    Statement s;
+    s.air.components.push_back(air::make_component(ConstantColumn{4, row}));
+    s.air.n_public_inputs = 1;
+    s.public_inputs = {M31::from_u64(7)};
+    s.traces.push_back({std::vector<M31>(16, M31::from_u64(7))});
+    return s;
+  };
+  const Profile profile = profile_by_name("fast-test-insecure");
+  const Statement at0 = statement(0), at1 = statement(1);
+  const StarkProof proof = prove_cpu(at0, profile);
+  const Verdict own = verify(at0.air, at0.public_inputs, proof, profile);
+  EXPECT_TRUE(own.accepted) << own.reason;
+  EXPECT_TRUE(verify(at1.air, at1.public_inputs, prove_cpu(at1, profile), profile).accepted);
+  EXPECT_FALSE(verify(at1.air, at1.public_inputs, proof, profile).accepted);
 }
 
 }  // namespace
