@@ -149,9 +149,15 @@ void wait_until(ThreadState* me, boost::fibers::condition_variable_any& cv,
   if (b.aborted) throw AbortBlock{};
 }
 
+// A barrier in the calling thread's access log (the profiler's reload rule stops at it).
+void log_barrier() {
+  if (tls_access_log) static_cast<std::vector<Access>*>(tls_access_log)->push_back(Access{0, 0, 0, false});
+}
+
 }  // namespace
 
 void syncthreads() {
+  log_barrier();
   ThreadState* me = tls_thread;
   BlockState& b = *me->block;
   if (b.aborted) throw AbortBlock{};
@@ -171,6 +177,7 @@ void syncthreads() {
 }
 
 void syncwarp() {
+  log_barrier();
   ThreadState* me = tls_thread;
   BlockState& b = *me->block;
   if (b.aborted) throw AbortBlock{};

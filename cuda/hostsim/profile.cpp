@@ -86,10 +86,55 @@ void reset_profile() {
   for (auto& o : s.open_stages) o.launches = o.bytes = 0;
 }
 
+namespace {
+
+// A lane's load of the element (at most kReloadBytes) it loaded within its last kReloadWindow
+// accesses, with no store of its own to it and no barrier since, is served by a register (nvcc
+// keeps a value loaded twice from memory no store can have changed) or by L1: it moves no DRAM
+// sector and is not a request. An AIR reads a selector or a limb in several constraints; each read
+// is one load in the source.
+constexpr size_t kReloadWindow = 1024;
+constexpr uint32_t kReloadBytes = 16;
+
+// Loads a lane made recently: address -> (bytes, index in the lane's log).
+using RecentLoads = std::map<uintptr_t, std::pair<uint32_t, size_t>>;
+
+// The accesses of one lane's log that reach memory (see kReloadWindow), in order.
+void memory_accesses(const std::vector<Access>& log, std::vector<const Access*>& out, RecentLoads& recent) {
+  out.clear();
+  recent.clear();
+  for (size_t i = 0; i < log.size(); ++i) {
+    const Access& a = log[i];
+    if (a.bytes == 0) {  // a barrier: other threads' stores before it are visible after it
+      recent.clear();
+      continue;
+    }
+    out.push_back(&a);
+    if (a.is_store) {
+      // Forget the loads it overlaps (each at most kReloadBytes long).
+      auto it = recent.lower_bound(a.address >= kReloadBytes ? a.address - kReloadBytes + 1 : 0);
+      while (it != recent.end() && it->first < a.address + a.bytes)
+        it = it->first + it->second.first > a.address ? recent.erase(it) : std::next(it);
+      continue;
+    }
+    if (a.bytes > kReloadBytes) continue;
+    auto [it, inserted] = recent.try_emplace(a.address, a.bytes, i);
+    if (!inserted) {
+      const bool reload = it->second.first == a.bytes && i - it->second.second <= kReloadWindow;
+      it->second = {a.bytes, i};
+      if (reload) out.pop_back();
+    }
+    if (recent.size() > 4 * kReloadWindow)
+      std::erase_if(recent, [&](const auto& e) { return i - e.second.second > kReloadWindow; });
+  }
+}
+
+}  // namespace
+
 void count_warp_requests(const std::vector<std::vector<Access>>& logs, unsigned first,
                          unsigned last, LaunchCounters& counters) {
-  // Key every access by (site, how many times this lane executed the site before): equal keys
-  // across lanes are one warp instruction, so one request.
+  // Key every access that reaches memory by (site, how many times this lane executed the site
+  // before): equal keys across lanes are one warp instruction, so one request.
   struct Keyed {
     uint64_t site;
     uint64_t occurrence;
@@ -97,9 +142,13 @@ void count_warp_requests(const std::vector<std::vector<Access>>& logs, unsigned 
   };
   std::vector<Keyed> keyed;
   std::vector<std::pair<uint64_t, uint64_t>> seen;  // per lane: site -> executions so far
+  std::vector<const Access*> lane;
+  RecentLoads recent;
   for (unsigned t = first; t < last; ++t) {
     seen.clear();
-    for (const Access& a : logs[t]) {
+    memory_accesses(logs[t], lane, recent);
+    for (const Access* access : lane) {
+      const Access& a = *access;
       uint64_t occurrence = 0;
       auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == a.site; });
       if (it == seen.end()) {

@@ -218,6 +218,26 @@ TEST(HostSimProfile, Stride32WordsIsThirtyTwoSectorsPerRequest) {
   EXPECT_EQ(k->requested_bytes, 2ull * warps * 32 * 4);
 }
 
+// A lane's reload of a word it loaded, with no store of its own to it and no barrier since, is a
+// register: no request, no sector (profile.cpp, kReloadWindow).
+TEST(HostSimProfile, ReloadsWithoutAStoreOrBarrierBetweenAreNotRequests) {
+  ProfilingOn on;
+  const uint32_t n = 1024;
+  auto in = DeviceBuffer<uint32_t>::from_host(iota_words(n));
+  DeviceBuffer<uint32_t> out(n);
+  testkernels::reloads(in.cptr(), out.ptr(), n);
+  const auto* k = find_kernel(hostsim::kernel_profiles(), "reloads_kernel");
+  ASSERT_NE(k, nullptr);
+  const uint64_t warps = n / 32;
+  // loads: the first of in[i] (the next two are registers), out[i] after the lane's own store,
+  // in[i] after the barrier; stores: two
+  EXPECT_EQ(k->load_requests, 3 * warps);
+  EXPECT_EQ(k->store_requests, 2 * warps);
+  EXPECT_EQ(k->sectors, 5 * 4 * warps);
+  const auto got = out.to_host();
+  for (uint32_t i = 0; i < n; ++i) ASSERT_EQ(got[i], 4 * (i + 1)) << i;
+}
+
 TEST(HostSimProfile, BroadcastAndPartialWarps) {
   ProfilingOn on;
   const uint32_t n = 100;  // 64-thread blocks: warps of 32, 32, 32, 4 active lanes

@@ -49,6 +49,19 @@ __global__ void broadcast_kernel(gptr<const uint32_t> in, gptr<uint32_t> out, ui
   if (i < n) out.store(i, in.load(0));
 }
 
+// Lane i loads in[i] three times, stores out[i], loads out[i] back, then past a __syncthreads loads
+// in[i] once more: out[i] = 4 in[i]. n: a multiple of 128.
+__global__ void reloads_kernel(gptr<const uint32_t> in, gptr<uint32_t> out) {
+  const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
+  const uint32_t a = in.load(i);
+  const uint32_t b = in.load(i);
+  const uint32_t c = in.load(i);
+  out.store(i, a + b + c);
+  const uint32_t d = out.load(i);
+  __syncthreads();
+  out.store(i, d + in.load(i));
+}
+
 // out[i] = in[i] + in[n - 1 - i]: every input word is read twice (by two different warps).
 __global__ void reads_twice_kernel(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n) {
   const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -126,6 +139,10 @@ void broadcast(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n) {
 void reads_twice(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n) {
   PTVM_LAUNCH(reads_twice_kernel, (n + 127) / 128, 128, 0, nullptr)(in, out, n);
   PTVM_CHECK_LAUNCH("reads_twice_kernel");
+}
+void reloads(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n) {
+  PTVM_LAUNCH(reloads_kernel, n / 128, 128, 0, nullptr)(in, out);
+  PTVM_CHECK_LAUNCH("reloads_kernel");
 }
 void mismatched_barriers(gptr<uint32_t> out) {
   PTVM_LAUNCH(mismatched_kernel, 1, 64, 0, nullptr)(out);

@@ -25,6 +25,9 @@ void broadcast(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n);
 // Even threads wait at __syncthreads, odd threads at a warp shuffle: can never complete.
 // out[i] = in[i] + in[n - 1 - i] (every input word read twice).
 void reads_twice(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n);
+// out[i] = 4 in[i] from three loads of in[i], a store, a load of it back, a __syncthreads and one
+// more load of in[i] (n: a multiple of 128).
+void reloads(gptr<const uint32_t> in, gptr<uint32_t> out, uint32_t n);
 void mismatched_barriers(gptr<uint32_t> out);
 // Writes out[i] for i < n + 1 (one past the end).
 void write_one_past_end(gptr<uint32_t> out, uint32_t n);

@@ -60,10 +60,6 @@ hostsim::KernelAuditBounds audit_bounds() {
   // Inherent: a decommitment gathers the words of the queried rows, random positions chosen by
   // the channel; each lane reads one word of its own sector. Its bytes stay bounded (1.5x).
   b.allowances.push_back({"gather_words_kernel", 1.5, 0.5, "random query positions: one word per sector"});
-  // The VM's continuity constraints read 6 columns at the next row: half of each such request's
-  // sectors serve other threads; the row totals are stored in row order (16-byte values, one per
-  // sector). 89.8% at fibonacci's 128 rows, 91.8% at 2^14.
-  b.allowances.push_back({"fractions_many_kernel<Eval>", 1.5, 0.88, "next-row reads and row-order totals"});
   return b;
 }
 

@@ -49,6 +49,20 @@ PTVM_HD inline QM31 combine_coordinates<M31>(const M31& v0, const M31& v1, const
   return QM31::from_m31(v0, v1, v2, v3);
 }
 
+// Whether evaluator E keeps the constraints an AIR emits. The LogUp fraction passes (trace rows:
+// TraceFractionEval, the packed and device ones) collect only add_fraction calls and declare
+// `static constexpr bool kEvaluatesConstraints = false`; an AIR may skip, under `if constexpr`,
+// reads that feed only constraints (its next-row reads), which such a pass would load and drop.
+// Every other evaluator (CountingEval included: it learns the constraint order) keeps them.
+template <class E>
+PTVM_HD constexpr bool evaluates_constraints() {
+  if constexpr (requires { E::kEvaluatesConstraints; }) {
+    return E::kEvaluatesConstraints;
+  } else {
+    return true;
+  }
+}
+
 // Pairs fractions (FractionPairer) and turns each batch into one constraint (see the header
 // comment and ptvm/air/logup.hpp). Shared by every constraint evaluator, so that prover, verifier
 // and device cannot disagree on the batching.
@@ -127,6 +141,7 @@ struct TraceFractionEval {
   QM31* numerators;    // n_logup_batches slots for this row
   QM31* denominators;  // n_logup_batches slots for this row
   FractionPairer<QM31> pairer;
+  static constexpr bool kEvaluatesConstraints = false;
 
   size_t at(int offset) const { return (row + static_cast<size_t>(offset)) & ((size_t{1} << log_rows) - 1); }
   F main(uint32_t column, int offset) const { return main_columns[column][at(offset)]; }

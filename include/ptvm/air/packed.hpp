@@ -305,6 +305,7 @@ struct PackedTraceEval {
   PackedQM31* numerators;   // n_logup_batches slots
   PackedQM31* denominators;
   FractionPairer<PackedQM31> pairer;
+  static constexpr bool kEvaluatesConstraints = false;
 
   PTVM_FORCEINLINE PackedM31 read(const M31* column, int offset) const {
     if (offset == 0) return PackedM31::load(column + row);

@@ -63,28 +63,6 @@ PTVM_HD PTVM_FORCEINLINE size_t row_at_position(size_t p, uint32_t log_rows) {
   return circle::circle_domain_index_to_coset_index(circle::bit_reverse_index(p, log_rows), log_rows);
 }
 
-// The values of the current row one evaluation has read. An AIR reads some columns in several
-// constraints (a selector, a limb both range-checked and constrained); each column of the first
-// kMemoColumns is loaded once per position. nvcc merges such repeated loads of one address itself
-// (no global store comes between them) and keeps the values in registers where the column indices
-// are constants after inlining, as in the VM AIR; host-sim counts every load, so without the memo
-// its profile would charge the AIR's repeated reads as DRAM traffic.
-struct RowMemo {
-  static constexpr uint32_t kMemoColumns = 128;
-  uint32_t values[kMemoColumns];  // raw M31 words, read only where `known` says written
-  uint64_t known[kMemoColumns / 64] = {};
-  template <class Load>
-  PTVM_HD PTVM_FORCEINLINE M31 get(uint32_t column, const Load& load) {
-    if (column >= kMemoColumns) return load();
-    const uint64_t bit = uint64_t{1} << (column & 63);
-    if (known[column >> 6] & bit) return M31::raw(values[column]);
-    const M31 v = load();
-    values[column] = v.v;
-    known[column >> 6] |= bit;
-    return v;
-  }
-};
-
 // F = M31 on the constraint-evaluation domain, one position at a time (air::DomainEval's twin).
 struct DomainEval {
   using F = M31;
@@ -94,7 +72,6 @@ struct DomainEval {
   QM31 accumulator;
   uint32_t next_constraint = 0;
   air::LogupBatcher<DomainEval> logup;
-  mutable RowMemo row;  // main columns at offset 0
 
   PTVM_HD PTVM_FORCEINLINE size_t at(int offset) const { return offset == 0 ? position : next_position; }
   // Block mode keeps the next rows in their own columns (the *_next tables, same local index).
@@ -104,8 +81,7 @@ struct DomainEval {
     return offset != 0 && args->block_log ? next : now;
   }
   PTVM_HD PTVM_FORCEINLINE F main(uint32_t column, int offset) const {
-    if (offset != 0) return column_value(table(args->main, args->main_next, offset), column, next_position);
-    return row.get(column, [&] { return column_value(args->main, column, position); });
+    return column_value(table(args->main, args->main_next, offset), column, at(offset));
   }
   PTVM_HD PTVM_FORCEINLINE F preprocessed(uint32_t column, int offset) const {
     return column_value(table(args->preprocessed, args->preprocessed_next, offset), column, at(offset));
@@ -139,12 +115,11 @@ struct FractionEval {
   air::FractionPairer<QM31> pairer;
   QM31 row_total;
   bool zero_denominator = false;
-  mutable RowMemo row;  // main columns at offset 0
+  static constexpr bool kEvaluatesConstraints = false;
 
   PTVM_HD PTVM_FORCEINLINE size_t at(int offset) const { return offset == 0 ? position : next_position; }
   PTVM_HD PTVM_FORCEINLINE F main(uint32_t column, int offset) const {
-    if (offset != 0) return column_value(args->main, column, next_position);
-    return row.get(column, [&] { return column_value(args->main, column, position); });
+    return column_value(args->main, column, at(offset));
   }
   PTVM_HD PTVM_FORCEINLINE F preprocessed(uint32_t column, int offset) const {
     return column_value(args->preprocessed, column, at(offset));

@@ -80,6 +80,7 @@ struct RowFractionEval128 {
   F128* numerators;
   F128* denominators;
   air::FractionPairer<F128> pairer;
+  static constexpr bool kEvaluatesConstraints = false;
 
   size_t at(int offset) const { return (row + static_cast<size_t>(offset)) & mask; }
   F main(uint32_t c, int o) const { return main_cols[c][at(o)]; }

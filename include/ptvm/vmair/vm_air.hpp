@@ -172,7 +172,6 @@ struct StepAir {
     auto sel = [&](Opcode op) { return e.main(kSelector0 + static_cast<uint32_t>(op), 0); };
     const F one = constant<F>(1);
 
-    const F not_last = e.preprocessed(kNotLast, 0);
     const F is_real = e.main(kIsReal, 0), ts = e.main(kTimestamp, 0);
     const F pc = e.main(kPc, 0), a = e.main(kAcc, 0), sp = e.main(kSp, 0), zero = e.main(kZero, 0),
             carry = e.main(kCarry, 0), halted = e.main(kHalted, 0);
@@ -270,18 +269,21 @@ struct StepAir {
     e.add_constraint(bitwise * (acc_lo - e.main(kNibbleR0, 0) - constant<F>(16) * e.main(kNibbleR1, 0)));
     e.add_constraint(bitwise * (acc_hi - e.main(kNibbleR2, 0) - constant<F>(16) * e.main(kNibbleR3, 0)));
 
-    // Continuity: the next row starts where this one ended (not across the cyclic wrap).
-    for (uint32_t c = 0; c < kStateWidth; ++c)
-      e.add_constraint(not_last * (e.main(kPc + c, 1) - e.main(kPcNext + c, 0)));
-
-    // is_real and ts pinned to (row < steps) and row + 1 (header comment); after the older
-    // constraints so that their indices stay.
-    e.add_constraint(e.preprocessed(kIsFirst, 0) * (ts - one));
-    e.add_constraint(not_last * (e.main(kTimestamp, 1) - ts - one));
-    e.add_constraint(not_last * e.main(kIsReal, 1) * (one - is_real));
-    e.add_constraint(e.preprocessed(kAtLastReal, 0) * (is_real - constant<F>(steps > 0 ? 1 : 0)));
-    e.add_constraint(e.preprocessed(kAtFirstPadding, 0) *
-                     (is_real - constant<F>(steps == (uint64_t{1} << log_rows) ? 1 : 0)));
+    // Continuity: the next row starts where this one ended (not across the cyclic wrap); is_real
+    // and ts pinned to (row < steps) and row + 1 (header comment), after the older constraints so
+    // that their indices stay. The AIR's only next-row reads and the only reads of these
+    // preprocessed columns: a fraction pass skips them (no lookup reads them).
+    if constexpr (air::evaluates_constraints<E>()) {
+      const F not_last = e.preprocessed(kNotLast, 0);
+      for (uint32_t c = 0; c < kStateWidth; ++c)
+        e.add_constraint(not_last * (e.main(kPc + c, 1) - e.main(kPcNext + c, 0)));
+      e.add_constraint(e.preprocessed(kIsFirst, 0) * (ts - one));
+      e.add_constraint(not_last * (e.main(kTimestamp, 1) - ts - one));
+      e.add_constraint(not_last * e.main(kIsReal, 1) * (one - is_real));
+      e.add_constraint(e.preprocessed(kAtLastReal, 0) * (is_real - constant<F>(steps > 0 ? 1 : 0)));
+      e.add_constraint(e.preprocessed(kAtFirstPadding, 0) *
+                       (is_real - constant<F>(steps == (uint64_t{1} << log_rows) ? 1 : 0)));
+    }
 
     // Lookups.
     e.add_fraction(kRomRelation, is_real, {pc, opcode, operand, p1});
