@@ -998,15 +998,20 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air:
     return from_host_result(host_->eval_composition(component, h));
   }
   const DeviceAirKernels& kernels = cuda_->air_kernels(component);
-  // The next rows (shard::ShardedBackend::eval_composition's exchange): local position i gets the
-  // value at next(a + i); the value at q goes to the owner of prev(q).
+  // The next rows of the inputs the constraints read there (shape().next_row_inputs;
+  // shard::ShardedBackend::eval_composition's exchange): local position i gets the value at
+  // next(a + i); the value at q goes to the owner of prev(q).
   const size_t m = size_t{1} << (e - g.s), a = g.block_begin(e);
   const uint32_t block_log = e - g.s;
+  const std::vector<const DevCol*> at_next = air::next_row_inputs(component, inputs);
   std::vector<const M31*> input_data;
-  for (const DevCol* c : inputs) input_data.push_back(c->local.data());
-  std::vector<DeviceBuffer<M31>> next_values = exchange("next " + std::to_string(n) + " " + std::to_string(e),
-                                                        block_log, input_data, {ShardPermutation::RowOffset, n, e, 1});
-  // The kernels read each input's block and its next rows where the exchange left them.
+  for (const DevCol* c : at_next) input_data.push_back(c->local.data());
+  std::vector<DeviceBuffer<M31>> next_values;
+  if (!at_next.empty())  // the same on every rank: one component
+    next_values = exchange("next " + std::to_string(n) + " " + std::to_string(e), block_log, input_data,
+                           {ShardPermutation::RowOffset, n, e, 1});
+  // The kernels read each input's block and, for those, its next rows where the exchange left
+  // them; the other inputs' next-row references are empty (a read of one is out of bounds).
   std::vector<DeviceColumnRef> pre_refs, main_refs, inter_refs, pre_next, main_next, inter_next;
   {
     size_t c = 0;
@@ -1014,7 +1019,8 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air:
       if (!set) return;
       for (size_t k = 0; k < set->n_columns(); ++k, ++c) {
         now.push_back({inputs[c]->local.data(), m});
-        next.push_back({next_values[c].data(), m});
+        const size_t j = std::find(at_next.begin(), at_next.end(), inputs[c]) - at_next.begin();
+        next.push_back(j < at_next.size() ? DeviceColumnRef{next_values[j].data(), m} : DeviceColumnRef{nullptr, 0});
       }
     };
     take(in.preprocessed, pre_refs, pre_next);

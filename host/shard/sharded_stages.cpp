@@ -34,12 +34,13 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
     auto r = cpu_->eval_composition(component, full);
     return from_full(g, std::move(backend_cpu::host(*r)));
   }
-  // The constraints read each row and the next one (mask offset 1). In bit-reversed storage the
-  // next row of a position lies in another block, so each rank first receives, for each of its
-  // positions p, every column's value at next(p) (one all-to-all): rank r sends the value at its
-  // q to the owner of prev(q), in increasing prev(q).
+  // The constraints read each row and, for a few columns (shape().next_row_inputs), the next one
+  // (mask offset 1). In bit-reversed storage the next row of a position lies in another block, so
+  // each rank first receives, for each of its positions p, those columns' values at next(p) (one
+  // all-to-all): rank r sends the value at its q to the owner of prev(q), in increasing prev(q).
   const size_t m = size_t{1} << (e - g.s), a = g.block_begin(e);
   const uint32_t block_log = e - g.s;
+  const std::vector<const ShardColumn*> at_next = air::next_row_inputs(component, inputs);
   std::vector<std::vector<std::pair<size_t, size_t>>> wanted(g.size); // (p, my local q)
   for (size_t i = 0; i < m; ++i) {
     const size_t p = circle::offset_bit_reversed_circle_domain_index(a + i, n, e, -1);
@@ -50,13 +51,14 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
   for (int t = 0; t < g.size; ++t) {
     std::sort(wanted[t].begin(), wanted[t].end());
     buffer.resize(wanted[t].size());
-    for (const ShardColumn* c : inputs) {
+    for (const ShardColumn* c : at_next) {
       for (size_t k = 0; k < wanted[t].size(); ++k)
         buffer[k] = c->local[wanted[t][k].second];
       append_values(send[t], buffer.data(), buffer.size());
     }
   }
-  std::vector<comm::Bytes> received = g.comm->all_to_all(send);
+  // (None read: no exchange, on every rank alike.)
+  std::vector<comm::Bytes> received = at_next.empty() ? send : g.comm->all_to_all(send);
   // My positions in increasing order: the k-th from owner o is the k-th value o sent.
   std::vector<size_t> count(g.size, 0);
   std::vector<std::pair<int, size_t>> slot(m);
@@ -66,19 +68,23 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
     slot[i] = {o, count[o]++};
   }
   for (int o = 0; o < g.size; ++o)
-    if (received[o].size() != count[o] * inputs.size() * sizeof(M31))
+    if (received[o].size() != count[o] * at_next.size() * sizeof(M31))
       throw Error(ErrorCategory::Internal,
                   "sharded eval_composition: bad block from rank " + std::to_string(o));
-  // Each input as [its block | the next row of each position]: next_position[i] = m + i.
-  std::vector<Column> extended(inputs.size());
-  for (size_t c = 0; c < inputs.size(); ++c) {
-    extended[c].resize(2 * m);
-    std::copy(inputs[c]->local.begin(), inputs[c]->local.end(), extended[c].begin());
+  // Each input read at the next row as [its block | the next row of each position]
+  // (next_position[i] = m + i); the others as their block alone (never read past it).
+  std::vector<Column> extended(at_next.size());
+  std::vector<const M31*> data;
+  for (const ShardColumn* c : inputs) data.push_back(c->local.data());
+  for (size_t j = 0; j < at_next.size(); ++j) {
+    extended[j].resize(2 * m);
+    std::copy(at_next[j]->local.begin(), at_next[j]->local.end(), extended[j].begin());
     for (size_t i = 0; i < m; ++i) {
       const auto [o, k] = slot[i];
-      std::memcpy(&extended[c][m + i], received[o].data() + (c * count[o] + k) * sizeof(M31),
+      std::memcpy(&extended[j][m + i], received[o].data() + (j * count[o] + k) * sizeof(M31),
                   sizeof(M31));
     }
+    data[std::find(inputs.begin(), inputs.end(), at_next[j]) - inputs.begin()] = extended[j].data();
   }
   std::vector<uint32_t> next(m);
   for (size_t i = 0; i < m; ++i)
@@ -90,7 +96,7 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
     if (!set)
       return;
     for (size_t k = 0; k < set->n_columns(); ++k)
-      dst.push_back(extended[c++].data());
+      dst.push_back(data[c++]);
   };
   take(in.preprocessed, cols.preprocessed);
   take(in.main, cols.main);

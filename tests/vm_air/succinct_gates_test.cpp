@@ -3,7 +3,9 @@
 // constraint meant to catch it, and nothing of the component's size is committed in tree 0.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <numeric>
 #include <set>
 
 #include "vm_air_test_util.hpp"
@@ -142,6 +144,28 @@ TEST(VmAirSuccinctGates, TreeZeroDoesNotGrowWithSteps) {
     stark::StarkProof proof = stark::prove(r.air, r.pub, r.witness, fast_profile(), *backend);
     EXPECT_EQ(proof.sampled_values[stark::kPreprocessedTree].size(), 4u + 4u + 6u) << max_steps;
   }
+}
+
+// The composition's inputs read at the next row (what a sharded backend exchanges): the state's
+// continuity (pc .. halted), ts and is_real, and the LogUp running sum; no preprocessed column.
+TEST(VmAirSuccinctGates, NextRowInputsAreTheContinuityColumnsAndTheRunningSum) {
+  GateRun r = make_run("loop:\nADD 1\nJMP loop\n", 64);
+  const air::Component& step = *r.air.components[0];
+  const air::ComponentShape& shape = step.shape();
+  const uint32_t main0 = shape.n_preprocessed_total;
+  std::vector<uint32_t> expected;
+  for (uint32_t c = 0; c < kStateWidth; ++c) expected.push_back(main0 + kPc + c);
+  for (uint32_t c : {kIsReal, kTimestamp}) expected.push_back(main0 + c);
+  std::sort(expected.begin(), expected.end());
+  const uint32_t running = main0 + step.info().n_main_columns + 4 * (shape.n_logup_batches - 1);
+  for (uint32_t k = 0; k < 4; ++k) expected.push_back(running + k);
+  EXPECT_EQ(shape.next_row_inputs, expected);
+  // air::next_row_inputs picks them out of the inputs in order, and takes all on a count mismatch.
+  std::vector<uint32_t> inputs(running + 4);
+  std::iota(inputs.begin(), inputs.end(), 0u);
+  EXPECT_EQ(air::next_row_inputs(step, inputs), expected);
+  inputs.pop_back();
+  EXPECT_EQ(air::next_row_inputs(step, inputs), inputs);
 }
 
 }  // namespace

@@ -80,6 +80,11 @@ struct ComponentShape {
   std::vector<ConstraintKind> constraint_kinds;
   // log2 of (constraint-evaluation domain / trace domain): degree <= 2^k + 1 needs k (§4.2).
   uint32_t log_constraint_extension = 1;
+  // The composition's inputs read at the next row (mask offset 1), ascending, indexed over
+  // [preprocessed (n_preprocessed_total) | main (n_main_columns) | interaction (4 per batch)]:
+  // the AIR's own next-row reads (learned by CountingEval) and the LogUp running sum (the last
+  // batch's 4 coordinates). A sharded backend exchanges only these columns' next rows.
+  std::vector<uint32_t> next_row_inputs;
 };
 
 // Columns on the constraint-evaluation domain, for DomainEval.
@@ -167,6 +172,20 @@ class Component {
   ComponentShape shape_;
 };
 
+// The entries of `inputs` (one per composition input, in order: preprocessed, main, interaction)
+// that the constraints read at the next row (shape().next_row_inputs); every entry when `inputs`
+// does not have the shape's count.
+template <class T>
+std::vector<T> next_row_inputs(const Component& component, const std::vector<T>& inputs) {
+  const ComponentShape& shape = component.shape();
+  if (inputs.size() != size_t{shape.n_preprocessed_total} + component.info().n_main_columns +
+                           shape.n_interaction_columns())
+    return inputs;
+  std::vector<T> out;
+  for (uint32_t i : shape.next_row_inputs) out.push_back(inputs[i]);
+  return out;
+}
+
 template <class T>
 concept HasPreprocessedColumns = requires(const T& t) {
   { t.preprocessed_columns() } -> std::convertible_to<std::vector<std::vector<M31>>>;
@@ -245,6 +264,14 @@ class ComponentAdapter final : public Component {
     shape_.n_committed_preprocessed = info_.n_preprocessed_columns - static_cast<uint32_t>(info_.succinct_columns.size());
     shape_.succinct = info_.succinct_columns;
     for (uint32_t row : shape_.selector_rows) shape_.succinct.push_back({row, false});
+    for (uint32_t c = 0; c < counter.preprocessed_at_next.size(); ++c)
+      if (counter.preprocessed_at_next[c]) shape_.next_row_inputs.push_back(c);
+    for (uint32_t c = 0; c < counter.main_at_next.size(); ++c)
+      if (counter.main_at_next[c]) shape_.next_row_inputs.push_back(shape_.n_preprocessed_total + c);
+    if (shape_.n_logup_batches > 0)
+      for (uint32_t k = 0; k < 4; ++k)
+        shape_.next_row_inputs.push_back(shape_.n_preprocessed_total + info_.n_main_columns +
+                                         4 * (shape_.n_logup_batches - 1) + k);
     uint32_t degree = info_.max_constraint_degree;
     if (!info_.boundary_constraints.empty()) degree = std::max<uint32_t>(degree, 2);
     if (shape_.n_logup_batches > 0) degree = std::max<uint32_t>(degree, 3);

@@ -100,16 +100,24 @@ struct CountingEval {
   uint32_t max_preprocessed_column_plus_one = 0;
   uint32_t max_relation_plus_one = 0;
   bool bad_offset = false;
+  std::vector<bool> main_at_next, preprocessed_at_next;  // [column]: read at offset 1
 
   F main(uint32_t column, int offset) {
     if (column + 1 > max_main_column_plus_one) max_main_column_plus_one = column + 1;
-    if (offset != 0 && offset != 1) bad_offset = true;
+    note_offset(main_at_next, column, offset);
     return F();
   }
   F preprocessed(uint32_t column, int offset) {
     if (column + 1 > max_preprocessed_column_plus_one) max_preprocessed_column_plus_one = column + 1;
-    if (offset != 0 && offset != 1) bad_offset = true;
+    note_offset(preprocessed_at_next, column, offset);
     return F();
+  }
+  void note_offset(std::vector<bool>& at_next, uint32_t column, int offset) {
+    if (offset != 0 && offset != 1) bad_offset = true;
+    if (offset == 1) {
+      if (at_next.size() <= column) at_next.resize(column + 1, false);
+      at_next[column] = true;
+    }
   }
   // The kind of every constraint the evaluators emit, in emission order: LogupBatcher emits a
   // LogUp constraint as soon as a pair of fractions completes, interleaved with the AIR's own.
