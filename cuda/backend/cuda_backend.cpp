@@ -99,8 +99,8 @@ class CudaBackendImpl final : public CudaBackend {
     return std::move(call.out);
   }
 
-  Interaction logup_interaction(const air::Component& component, const Evaluations& preprocessed, const Evaluations& main,
-                                std::span<const air::RelationChallenges> challenges) override {
+  Interaction logup_interaction(const air::Component& component, const Evaluations& preprocessed,
+                                const Evaluations& main, std::span<const air::RelationChallenges> challenges) override {
     StageScope scope("cuda.logup_interaction");
     LogupCall call(component, preprocessed, main, challenges);
     run_one(*this, call);
@@ -171,7 +171,8 @@ class CudaBackendImpl final : public CudaBackend {
     return LineEvaluations(std::move(call.out));
   }
 
-  ExtendedTree extend_and_commit(const std::vector<const Coefficients*>& coefficients, uint32_t log_extension) override {
+  ExtendedTree extend_and_commit(const std::vector<const Coefficients*>& coefficients,
+                                 uint32_t log_extension) override {
     uint64_t value_bytes = 0, max_length = 1;
     for (const Coefficients* s : coefficients) {
       const DeviceColumns& d = dev(*s);

@@ -138,7 +138,8 @@ class DualBackend final : public Backend {
   Evaluations evaluate(const Coefficients& c, uint32_t ext) override {
     return pair("evaluate", ref_->evaluate(ref(c), ext), cand_->evaluate(cand(c), ext));
   }
-  std::vector<QM31> evaluate_at_points(const Coefficients& c, std::span<const PointEvaluationRequest> requests) override {
+  std::vector<QM31> evaluate_at_points(const Coefficients& c,
+                                       std::span<const PointEvaluationRequest> requests) override {
     auto a = ref_->evaluate_at_points(ref(c), requests);
     auto b = cand_->evaluate_at_points(cand(c), requests);
     if (a.size() != b.size()) report("evaluate_at_points", "result counts differ");
@@ -212,11 +213,13 @@ class DualBackend final : public Backend {
   }
   LineEvaluations fri_fold_circle(const SecureEvaluations& column, const QM31& alpha,
                                   const LineEvaluations* acc) override {
-    const LineEvaluations acc_ref = acc ? ref(*acc) : LineEvaluations(), acc_cand = acc ? cand(*acc) : LineEvaluations();
+    const LineEvaluations acc_ref = acc ? ref(*acc) : LineEvaluations();
+    const LineEvaluations acc_cand = acc ? cand(*acc) : LineEvaluations();
     return pair("fri_fold_circle", ref_->fri_fold_circle(ref(column), alpha, acc ? &acc_ref : nullptr),
                 cand_->fri_fold_circle(cand(column), alpha, acc ? &acc_cand : nullptr));
   }
-  LineEvaluations fri_fold_line(const LineEvaluations& line, const circle::LineDomain& domain, const QM31& alpha) override {
+  LineEvaluations fri_fold_line(const LineEvaluations& line, const circle::LineDomain& domain,
+                                const QM31& alpha) override {
     return pair("fri_fold_line", ref_->fri_fold_line(ref(line), domain, alpha),
                 cand_->fri_fold_line(cand(line), domain, alpha));
   }

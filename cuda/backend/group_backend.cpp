@@ -207,7 +207,8 @@ class ProxyBackend final : public Backend {
     FftCall call(in, log_extension);
     return wrap<column_kind::Evaluation>(run(call));
   }
-  std::vector<QM31> evaluate_at_points(const Coefficients& s, std::span<const PointEvaluationRequest> requests) override {
+  std::vector<QM31> evaluate_at_points(const Coefficients& s,
+                                       std::span<const PointEvaluationRequest> requests) override {
     const Coefficients in = unwrap(s);
     PointsCall call(in, requests);
     g_.submit(job_, call);
@@ -220,8 +221,8 @@ class ProxyBackend final : public Backend {
     g_.submit(job_, call);
     return std::make_unique<ProxyTree>(g_, job_, std::move(call.out));
   }
-  Interaction logup_interaction(const air::Component& component, const Evaluations& preprocessed, const Evaluations& main,
-                                std::span<const air::RelationChallenges> challenges) override {
+  Interaction logup_interaction(const air::Component& component, const Evaluations& preprocessed,
+                                const Evaluations& main, std::span<const air::RelationChallenges> challenges) override {
     const Evaluations pre = unwrap(preprocessed), m = unwrap(main);
     LogupCall call(component, pre, m, challenges);
     g_.submit(job_, call);
@@ -282,7 +283,8 @@ class ProxyBackend final : public Backend {
     FoldCall call(in, domain, alpha, false);
     return wrap<column_kind::LineEvaluation>(run(call));
   }
-  ExtendedTree extend_and_commit(const std::vector<const Coefficients*>& coefficients, uint32_t log_extension) override {
+  ExtendedTree extend_and_commit(const std::vector<const Coefficients*>& coefficients,
+                                 uint32_t log_extension) override {
     std::vector<Coefficients> inner;
     for (const Coefficients* s : coefficients) inner.push_back(unwrap(*s));
     std::vector<const Coefficients*> inner_ptrs;

@@ -62,7 +62,8 @@ struct FftCall final : SetCall {
 };
 
 struct PointsCall final : Call {
-  PointsCall(const Coefficients& s, std::span<const PointEvaluationRequest> r) : Call(GroupCall::EvaluateAtPoints), in(s), requests(r) {}
+  PointsCall(const Coefficients& s, std::span<const PointEvaluationRequest> r)
+      : Call(GroupCall::EvaluateAtPoints), in(s), requests(r) {}
   void single(CudaBackend& d) override { out = d.evaluate_at_points(in, requests); }
   const Coefficients& in;
   std::span<const PointEvaluationRequest> requests;
@@ -98,8 +99,8 @@ struct FoldCall final : SetCall {
       out = c.column.storage();
       tree = std::move(c.tree);
     } else {
-      out = (kind == GroupCall::FoldCircle ? d.fri_fold_circle(*circle, alpha, acc) : d.fri_fold_line(*line, *domain, alpha))
-                .storage();
+      out = kind == GroupCall::FoldCircle ? d.fri_fold_circle(*circle, alpha, acc).storage()
+                                          : d.fri_fold_line(*line, *domain, alpha).storage();
     }
   }
   const ColumnSet& in;
@@ -155,7 +156,8 @@ struct OpenCall final : Call {
 };
 
 struct LogupCall final : Call {
-  LogupCall(const air::Component& c, const Evaluations& p, const Evaluations& m, std::span<const air::RelationChallenges> ch)
+  LogupCall(const air::Component& c, const Evaluations& p, const Evaluations& m,
+            std::span<const air::RelationChallenges> ch)
       : Call(GroupCall::Logup), component(c), preprocessed(p), main(m), challenges(ch) {}
   void single(CudaBackend& d) override { out = d.logup_interaction(component, preprocessed, main, challenges); }
   const air::Component& component;

@@ -335,7 +335,8 @@ void batched_logup(CudaBackend& device, const std::vector<Call*>& calls) {
     logup_running_many(table_buffer.cptr().offset(first_of[n]), static_cast<uint32_t>(rs.size()), n, nullptr);
   const std::vector<QM31> sums = claimed.to_host(nullptr);
   for (const auto& [n, members] : running_jobs)
-    for (size_t i : members) jobs[i].call->out = Backend::Interaction{SecureEvaluations(std::move(jobs[i].out)), sums[i]};
+    for (size_t i : members)
+      jobs[i].call->out = Backend::Interaction{SecureEvaluations(std::move(jobs[i].out)), sums[i]};
 }
 
 void batched_composition(CudaBackend& device, const std::vector<Call*>& calls) {

@@ -862,7 +862,8 @@ void ShardedDeviceBackendImpl::four_step(DevShardColumns& cols, const std::vecto
 // the prefix below its rows and the claimed sum, writes the running column of its rows, and one
 // exchange takes the interaction columns back to storage blocks.
 Backend::Interaction ShardedDeviceBackendImpl::logup_interaction(const air::Component& component,
-                                                                 const Evaluations& preprocessed, const Evaluations& main,
+                                                                 const Evaluations& preprocessed,
+                                                                 const Evaluations& main,
                                                                  std::span<const air::RelationChallenges> challenges) {
   StageScope scope("sharded.logup_interaction");
   const Geometry& g = geometry_;

@@ -196,7 +196,8 @@ void CpuBackend::add_assign(SecureEvaluations& dst, const SecureEvaluations& src
 Coefficients CpuBackend::slice(const Coefficients& set, size_t first, size_t count) {
   const auto& s = host(set);
   if (first + count > s.cols.size()) throw Error(ErrorCategory::Internal, "slice out of range");
-  return Coefficients(std::make_unique<HostColumns>(std::vector<Column>(s.cols.begin() + first, s.cols.begin() + first + count)));
+  return Coefficients(
+      std::make_unique<HostColumns>(std::vector<Column>(s.cols.begin() + first, s.cols.begin() + first + count)));
 }
 
 Coefficients CpuBackend::coefficient_slice(const Coefficients& coefficients, size_t begin, uint32_t log_size) {

@@ -203,7 +203,8 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
       }
     }
     StageClock c(clocks, Stage::Lde);
-    for (size_t k = 0; k < n_comp; ++k) trees[kInteractionTree].coefficients.push_back(backend.interpolate(inter[k].coordinates()));
+    for (size_t k = 0; k < n_comp; ++k)
+      trees[kInteractionTree].coefficients.push_back(backend.interpolate(inter[k].coordinates()));
   }
   pre_trace.clear();
   main_trace.clear();
