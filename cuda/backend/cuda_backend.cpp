@@ -47,14 +47,14 @@ class CudaBackendImpl final : public CudaBackend {
 
   // The stages below are the group path with one job (group_batched.cpp, group_stages.cpp): the
   // same launches and tables as a group of one, written once.
-  std::unique_ptr<ColumnSet> upload_rows(const std::vector<std::vector<M31>>& rows) override {
+  Evaluations upload_rows(const std::vector<std::vector<M31>>& rows) override {
     StageScope scope("cuda.upload_rows");
     UploadRowsCall call(rows);
     run_one(*this, call);
-    return std::move(call.out);
+    return Evaluations(std::move(call.out));
   }
 
-  std::vector<M31> to_host_rows(const ColumnSet& set, size_t column) override {
+  std::vector<M31> to_host_rows(const Evaluations& set, size_t column) override {
     StageScope scope("cuda.to_host_rows");
     const DeviceColumns& d = dev(set);
     const uint32_t n = log2_exact(d.cols.at(column).size());
@@ -63,21 +63,21 @@ class CudaBackendImpl final : public CudaBackend {
     return rows.to_host(stream_);
   }
 
-  std::unique_ptr<ColumnSet> interpolate(const ColumnSet& evaluations) override {
+  Coefficients interpolate(const Evaluations& evaluations) override {
     StageScope scope("cuda.interpolate", 2 * column_bytes(dev(evaluations)));
-    FftCall call(GroupCall::Interpolate, evaluations, 0);
+    FftCall call(evaluations);
     run_one(*this, call);
-    return std::move(call.out);
+    return Coefficients(std::move(call.out));
   }
 
-  std::unique_ptr<ColumnSet> evaluate(const ColumnSet& coefficients, uint32_t log_extension) override {
+  Evaluations evaluate(const Coefficients& coefficients, uint32_t log_extension) override {
     StageScope scope("cuda.evaluate", column_bytes(dev(coefficients)) * (1 + (uint64_t{1} << log_extension)));
-    FftCall call(GroupCall::Evaluate, coefficients, log_extension);
+    FftCall call(coefficients, log_extension);
     run_one(*this, call);
-    return std::move(call.out);
+    return Evaluations(std::move(call.out));
   }
 
-  std::vector<QM31> evaluate_at_points(const ColumnSet& coefficients,
+  std::vector<QM31> evaluate_at_points(const Coefficients& coefficients,
                                        std::span<const PointEvaluationRequest> requests) override {
     StageScope scope("cuda.evaluate_at_points");
     PointsCall call(coefficients, requests);
@@ -85,10 +85,10 @@ class CudaBackendImpl final : public CudaBackend {
     return std::move(call.out);
   }
 
-  std::unique_ptr<CommittedTree> commit(const std::vector<const ColumnSet*>& sets) override {
+  std::unique_ptr<CommittedTree> commit(const std::vector<EvaluationsRef>& sets) override {
     uint64_t value_bytes = 0, max_length = 1;
-    for (const ColumnSet* s : sets) {
-      const DeviceColumns& d = dev(*s);
+    for (const EvaluationsRef& s : sets) {
+      const DeviceColumns& d = dev(s);
       value_bytes += column_bytes(d);
       for (const auto& c : d.cols) max_length = std::max<uint64_t>(max_length, c.size());
     }
@@ -99,15 +99,15 @@ class CudaBackendImpl final : public CudaBackend {
     return std::move(call.out);
   }
 
-  Interaction logup_interaction(const air::Component& component, const ColumnSet& preprocessed, const ColumnSet& main,
-                                std::span<const air::RelationChallenges> challenges) override {
+  Interaction logup_interaction(const air::Component& component, const Evaluations& preprocessed,
+                                const Evaluations& main, std::span<const air::RelationChallenges> challenges) override {
     StageScope scope("cuda.logup_interaction");
     LogupCall call(component, preprocessed, main, challenges);
     run_one(*this, call);
     return std::move(call.out);
   }
 
-  std::unique_ptr<ColumnSet> eval_composition(const air::Component& component, const CompositionInputs& in) override {
+  SecureEvaluations eval_composition(const air::Component& component, const CompositionInputs& in) override {
     const DeviceColumns& main = dev(*in.main);
     // Every column read once (the next-row reads hit the same lines), 4 output coordinates written.
     StageScope scope("cuda.eval_composition",
@@ -116,25 +116,25 @@ class CudaBackendImpl final : public CudaBackend {
                          (main.cols.empty() ? 0 : 16 * uint64_t{main.cols[0].size()}));
     CompositionCall call(component, in);
     run_one(*this, call);
-    return std::move(call.out);
+    return SecureEvaluations(std::move(call.out));
   }
 
-  void add_assign(ColumnSet& dst, const ColumnSet& src) override {
+  void add_assign(SecureEvaluations& dst, const SecureEvaluations& src) override {
     StageScope scope("cuda.add_assign");
     AddAssignCall call(dst, src);
     run_one(*this, call);
   }
 
-  std::unique_ptr<ColumnSet> slice(const ColumnSet& set, size_t first, size_t count) override {
+  Coefficients slice(const Coefficients& set, size_t first, size_t count) override {
     StageScope scope("cuda.slice");
     const DeviceColumns& s = dev(set);
     if (first + count > s.cols.size()) throw Error(ErrorCategory::Internal, "slice out of range");
     auto out = std::make_unique<DeviceColumns>();
     for (size_t c = first; c < first + count; ++c) out->cols.push_back(copy(s.cols[c], 0, s.cols[c].size()));
-    return out;
+    return Coefficients(std::move(out));
   }
 
-  std::unique_ptr<ColumnSet> coefficient_slice(const ColumnSet& coefficients, size_t begin, uint32_t log_size) override {
+  Coefficients coefficient_slice(const Coefficients& coefficients, size_t begin, uint32_t log_size) override {
     StageScope scope("cuda.coefficient_slice");
     const DeviceColumns& s = dev(coefficients);
     auto out = std::make_unique<DeviceColumns>();
@@ -143,37 +143,38 @@ class CudaBackendImpl final : public CudaBackend {
       if (begin + len > c.size()) throw Error(ErrorCategory::Internal, "coefficient_slice out of range");
       out->cols.push_back(copy(c, begin, len));
     }
-    return out;
+    return Coefficients(std::move(out));
   }
 
-  std::unique_ptr<ColumnSet> deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override {
+  SecureEvaluations deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override {
     uint64_t n_columns = 0;
     for (const auto& batch : batches) n_columns += batch.columns.size();
     StageScope scope("cuda.deep_quotients", 4 * (size_t{1} << log_size) * (n_columns + 4));
     DeepCall call(log_size, batches);
     run_one(*this, call);
-    return std::move(call.out);
+    return SecureEvaluations(std::move(call.out));
   }
 
-  std::unique_ptr<ColumnSet> fri_fold_circle(const ColumnSet& column, const QM31& alpha,
-                                             const ColumnSet* accumulate_into) override {
+  LineEvaluations fri_fold_circle(const SecureEvaluations& column, const QM31& alpha,
+                                  const LineEvaluations* accumulate_into) override {
     StageScope scope("cuda.fri_fold_circle", column_bytes(dev(column)) * (accumulate_into ? 4 : 3) / 2);
-    FoldCall call(GroupCall::FoldCircle, column, alpha, accumulate_into, nullptr);
+    FoldCall call(column, alpha, accumulate_into, false);
     run_one(*this, call);
-    return std::move(call.out);
+    return LineEvaluations(std::move(call.out));
   }
 
-  std::unique_ptr<ColumnSet> fri_fold_line(const ColumnSet& line, const circle::LineDomain& domain,
-                                           const QM31& alpha) override {
+  LineEvaluations fri_fold_line(const LineEvaluations& line, const circle::LineDomain& domain,
+                                const QM31& alpha) override {
     StageScope scope("cuda.fri_fold_line", column_bytes(dev(line)) * 3 / 2);
-    FoldCall call(GroupCall::FoldLine, line, alpha, nullptr, &domain);
+    FoldCall call(line, domain, alpha, false);
     run_one(*this, call);
-    return std::move(call.out);
+    return LineEvaluations(std::move(call.out));
   }
 
-  ExtendedTree extend_and_commit(const std::vector<const ColumnSet*>& coefficients, uint32_t log_extension) override {
+  ExtendedTree extend_and_commit(const std::vector<const Coefficients*>& coefficients,
+                                 uint32_t log_extension) override {
     uint64_t value_bytes = 0, max_length = 1;
-    for (const ColumnSet* s : coefficients) {
+    for (const Coefficients* s : coefficients) {
       const DeviceColumns& d = dev(*s);
       value_bytes += column_bytes(d);
       for (const auto& c : d.cols) max_length = std::max<uint64_t>(max_length, c.size() << log_extension);
@@ -186,21 +187,21 @@ class CudaBackendImpl final : public CudaBackend {
     return std::move(call.out);
   }
 
-  CommittedColumn fri_fold_circle_and_commit(const ColumnSet& column, const QM31& alpha,
-                                             const ColumnSet* accumulate_into) override {
+  CommittedColumn fri_fold_circle_and_commit(const SecureEvaluations& column, const QM31& alpha,
+                                             const LineEvaluations* accumulate_into) override {
     StageScope scope("cuda.fri_fold_circle", column_bytes(dev(column)) * (accumulate_into ? 4 : 3) / 2 +
                                                  16 * (column_bytes(dev(column)) / 16));
-    FoldCall call(GroupCall::FoldCircle, column, alpha, accumulate_into, nullptr, true);
+    FoldCall call(column, alpha, accumulate_into, true);
     run_one(*this, call);
-    return {std::move(call.out), std::move(call.tree)};
+    return {LineEvaluations(std::move(call.out)), std::move(call.tree)};
   }
 
-  CommittedColumn fri_fold_line_and_commit(const ColumnSet& line, const circle::LineDomain& domain,
+  CommittedColumn fri_fold_line_and_commit(const LineEvaluations& line, const circle::LineDomain& domain,
                                            const QM31& alpha) override {
     StageScope scope("cuda.fri_fold_line", column_bytes(dev(line)) * 3 / 2 + 16 * (column_bytes(dev(line)) / 16));
-    FoldCall call(GroupCall::FoldLine, line, alpha, nullptr, &domain, true);
+    FoldCall call(line, domain, alpha, true);
     run_one(*this, call);
-    return {std::move(call.out), std::move(call.tree)};
+    return {LineEvaluations(std::move(call.out)), std::move(call.tree)};
   }
 
   uint64_t grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) override {

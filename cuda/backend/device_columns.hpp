@@ -99,6 +99,15 @@ inline DeviceColumns& dev(ColumnSet& s) {
   if (!d) throw Error(ErrorCategory::Internal, "cuda backend: column set from another backend");
   return *d;
 }
+template <class Kind>
+const DeviceColumns& dev(const Columns<Kind>& c) {
+  return dev(c.set());
+}
+template <class Kind>
+DeviceColumns& dev(Columns<Kind>& c) {
+  return dev(c.set());
+}
+inline const DeviceColumns& dev(const EvaluationsRef& r) { return dev(r.set()); }
 
 template <class T>
 inline DeviceBuffer<T> upload(const std::vector<T>& host, stream_t stream) {

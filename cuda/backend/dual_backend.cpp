@@ -24,7 +24,7 @@ struct Labels {
 // `ref` is the reference's set, `cand` the candidate's (named cpu and cuda in the CPU + CUDA pair).
 class DualColumns final : public ColumnSet {
  public:
-  DualColumns(std::unique_ptr<ColumnSet> a, std::unique_ptr<ColumnSet> b, std::shared_ptr<const Labels> labels)
+  DualColumns(std::shared_ptr<ColumnSet> a, std::shared_ptr<ColumnSet> b, std::shared_ptr<const Labels> labels)
       : ref(std::move(a)), cand(std::move(b)), labels_(std::move(labels)) {}
   size_t n_columns() const override { return ref->n_columns(); }
   uint32_t log_size(size_t c) const override { return ref->log_size(c); }
@@ -39,7 +39,7 @@ class DualColumns final : public ColumnSet {
     if (b.size() != a.size()) report("gather", "value counts differ");
     return a;
   }
-  std::unique_ptr<ColumnSet> ref, cand;
+  std::shared_ptr<ColumnSet> ref, cand;
 
  private:
   std::shared_ptr<const Labels> labels_;
@@ -50,10 +50,14 @@ const DualColumns& dual(const ColumnSet& s) {
   if (!d) throw Error(ErrorCategory::Internal, "dual backend: column set from another backend");
   return *d;
 }
-DualColumns& dual(ColumnSet& s) {
-  auto* d = dynamic_cast<DualColumns*>(&s);
-  if (!d) throw Error(ErrorCategory::Internal, "dual backend: column set from another backend");
-  return *d;
+// The reference's and the candidate's handles of a dual set, of its kind.
+template <class Kind>
+Columns<Kind> ref(const Columns<Kind>& c) {
+  return Columns<Kind>(dual(c.set()).ref);
+}
+template <class Kind>
+Columns<Kind> cand(const Columns<Kind>& c) {
+  return Columns<Kind>(dual(c.set()).cand);
 }
 
 std::string qm31_text(const QM31& v) {
@@ -120,23 +124,24 @@ class DualBackend final : public Backend {
   }
   std::string name() const override { return "dual"; }
 
-  std::unique_ptr<ColumnSet> upload_rows(const std::vector<std::vector<M31>>& rows) override {
+  Evaluations upload_rows(const std::vector<std::vector<M31>>& rows) override {
     return pair("upload_rows", ref_->upload_rows(rows), cand_->upload_rows(rows));
   }
-  std::vector<M31> to_host_rows(const ColumnSet& set, size_t column) override {
-    std::vector<M31> a = ref_->to_host_rows(*dual(set).ref, column), b = cand_->to_host_rows(*dual(set).cand, column);
+  std::vector<M31> to_host_rows(const Evaluations& set, size_t column) override {
+    std::vector<M31> a = ref_->to_host_rows(ref(set), column), b = cand_->to_host_rows(cand(set), column);
     compare_values("to_host_rows", column, a, b, " (row order)");
     return a;
   }
-  std::unique_ptr<ColumnSet> interpolate(const ColumnSet& e) override {
-    return pair("interpolate", ref_->interpolate(*dual(e).ref), cand_->interpolate(*dual(e).cand));
+  Coefficients interpolate(const Evaluations& e) override {
+    return pair("interpolate", ref_->interpolate(ref(e)), cand_->interpolate(cand(e)));
   }
-  std::unique_ptr<ColumnSet> evaluate(const ColumnSet& c, uint32_t ext) override {
-    return pair("evaluate", ref_->evaluate(*dual(c).ref, ext), cand_->evaluate(*dual(c).cand, ext));
+  Evaluations evaluate(const Coefficients& c, uint32_t ext) override {
+    return pair("evaluate", ref_->evaluate(ref(c), ext), cand_->evaluate(cand(c), ext));
   }
-  std::vector<QM31> evaluate_at_points(const ColumnSet& c, std::span<const PointEvaluationRequest> requests) override {
-    auto a = ref_->evaluate_at_points(*dual(c).ref, requests);
-    auto b = cand_->evaluate_at_points(*dual(c).cand, requests);
+  std::vector<QM31> evaluate_at_points(const Coefficients& c,
+                                       std::span<const PointEvaluationRequest> requests) override {
+    auto a = ref_->evaluate_at_points(ref(c), requests);
+    auto b = cand_->evaluate_at_points(cand(c), requests);
     if (a.size() != b.size()) report("evaluate_at_points", "result counts differ");
     for (size_t i = 0; i < a.size(); ++i)
       if (a[i] != b[i])
@@ -145,65 +150,78 @@ class DualBackend final : public Backend {
                                          labels_->candidate + " " + qm31_text(b[i]));
     return a;
   }
-  std::unique_ptr<CommittedTree> commit(const std::vector<const ColumnSet*>& sets) override {
-    std::vector<const ColumnSet*> a, b;
-    for (const ColumnSet* s : sets) {
-      a.push_back(dual(*s).ref.get());
-      b.push_back(dual(*s).cand.get());
+  std::unique_ptr<CommittedTree> commit(const std::vector<EvaluationsRef>& sets) override {
+    std::vector<EvaluationsRef> a, b;
+    for (const EvaluationsRef& s : sets) {
+      a.emplace_back(*dual(s.set()).ref);
+      b.emplace_back(*dual(s.set()).cand);
     }
     return std::make_unique<DualTree>("commit", ref_->commit(a), cand_->commit(b), labels_);
   }
-  Interaction logup_interaction(const air::Component& component, const ColumnSet& pre, const ColumnSet& main,
+  Interaction logup_interaction(const air::Component& component, const Evaluations& pre, const Evaluations& main,
                                 std::span<const air::RelationChallenges> challenges) override {
-    auto a = ref_->logup_interaction(component, *dual(pre).ref, *dual(main).ref, challenges);
-    auto b = cand_->logup_interaction(component, *dual(pre).cand, *dual(main).cand, challenges);
+    auto a = ref_->logup_interaction(component, ref(pre), ref(main), challenges);
+    auto b = cand_->logup_interaction(component, cand(pre), cand(main), challenges);
     const std::string stage = "logup_interaction (component '" + component.info().name + "')";
     if (a.claimed_sum != b.claimed_sum)
       report(stage, "claimed sums differ: " + labels_->reference + " " + qm31_text(a.claimed_sum) + ", " +
                         labels_->candidate + " " + qm31_text(b.claimed_sum));
     return {pair(stage, std::move(a.columns), std::move(b.columns)), a.claimed_sum};
   }
-  std::unique_ptr<ColumnSet> eval_composition(const air::Component& component, const CompositionInputs& in) override {
-    CompositionInputs a = in, b = in;
-    a.preprocessed = in.preprocessed ? dual(*in.preprocessed).ref.get() : nullptr;
-    b.preprocessed = in.preprocessed ? dual(*in.preprocessed).cand.get() : nullptr;
-    a.main = dual(*in.main).ref.get();
-    b.main = dual(*in.main).cand.get();
-    a.interaction = in.interaction ? dual(*in.interaction).ref.get() : nullptr;
-    b.interaction = in.interaction ? dual(*in.interaction).cand.get() : nullptr;
-    return pair("eval_composition (component '" + component.info().name + "')", ref_->eval_composition(component, a),
-                cand_->eval_composition(component, b));
+  SecureEvaluations eval_composition(const air::Component& component, const CompositionInputs& in) override {
+    // Each side's handles of the inputs, alive for both calls.
+    Evaluations pre[2], main[2] = {ref(*in.main), cand(*in.main)}, inter[2];
+    if (in.preprocessed) {
+      pre[0] = ref(*in.preprocessed);
+      pre[1] = cand(*in.preprocessed);
+    }
+    if (in.interaction) {
+      inter[0] = ref(*in.interaction);
+      inter[1] = cand(*in.interaction);
+    }
+    CompositionInputs side[2] = {in, in};
+    for (int k = 0; k < 2; ++k) {
+      side[k].preprocessed = in.preprocessed ? &pre[k] : nullptr;
+      side[k].main = &main[k];
+      side[k].interaction = in.interaction ? &inter[k] : nullptr;
+    }
+    return pair("eval_composition (component '" + component.info().name + "')",
+                ref_->eval_composition(component, side[0]), cand_->eval_composition(component, side[1]));
   }
-  void add_assign(ColumnSet& dst, const ColumnSet& src) override {
-    DualColumns& d = dual(dst);
-    ref_->add_assign(*d.ref, *dual(src).ref);
-    cand_->add_assign(*d.cand, *dual(src).cand);
-    compare("add_assign", *d.ref, *d.cand);
+  void add_assign(SecureEvaluations& dst, const SecureEvaluations& src) override {
+    SecureEvaluations a = ref(dst), b = cand(dst);
+    ref_->add_assign(a, ref(src));
+    cand_->add_assign(b, cand(src));
+    compare("add_assign", a.set(), b.set());
   }
-  std::unique_ptr<ColumnSet> slice(const ColumnSet& set, size_t first, size_t count) override {
-    return pair("slice", ref_->slice(*dual(set).ref, first, count), cand_->slice(*dual(set).cand, first, count));
+  Coefficients slice(const Coefficients& set, size_t first, size_t count) override {
+    return pair("slice", ref_->slice(ref(set), first, count), cand_->slice(cand(set), first, count));
   }
-  std::unique_ptr<ColumnSet> coefficient_slice(const ColumnSet& c, size_t begin, uint32_t log) override {
-    return pair("coefficient_slice", ref_->coefficient_slice(*dual(c).ref, begin, log),
-                cand_->coefficient_slice(*dual(c).cand, begin, log));
+  Coefficients coefficient_slice(const Coefficients& c, size_t begin, uint32_t log) override {
+    return pair("coefficient_slice", ref_->coefficient_slice(ref(c), begin, log),
+                cand_->coefficient_slice(cand(c), begin, log));
   }
-  std::unique_ptr<ColumnSet> deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override {
+  SecureEvaluations deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override {
     std::vector<DeepQuotientBatch> a = batches, b = batches;
     for (size_t i = 0; i < batches.size(); ++i)
       for (size_t k = 0; k < batches[i].columns.size(); ++k) {
-        a[i].columns[k].set = dual(*batches[i].columns[k].set).ref.get();
-        b[i].columns[k].set = dual(*batches[i].columns[k].set).cand.get();
+        a[i].columns[k].set = EvaluationsRef(*dual(batches[i].columns[k].set.set()).ref);
+        b[i].columns[k].set = EvaluationsRef(*dual(batches[i].columns[k].set.set()).cand);
       }
     return pair("deep_quotients (log size " + std::to_string(log_size) + ")", ref_->deep_quotients(log_size, a),
                 cand_->deep_quotients(log_size, b));
   }
-  std::unique_ptr<ColumnSet> fri_fold_circle(const ColumnSet& column, const QM31& alpha, const ColumnSet* acc) override {
-    return pair("fri_fold_circle", ref_->fri_fold_circle(*dual(column).ref, alpha, acc ? dual(*acc).ref.get() : nullptr),
-                cand_->fri_fold_circle(*dual(column).cand, alpha, acc ? dual(*acc).cand.get() : nullptr));
+  LineEvaluations fri_fold_circle(const SecureEvaluations& column, const QM31& alpha,
+                                  const LineEvaluations* acc) override {
+    const LineEvaluations acc_ref = acc ? ref(*acc) : LineEvaluations();
+    const LineEvaluations acc_cand = acc ? cand(*acc) : LineEvaluations();
+    return pair("fri_fold_circle", ref_->fri_fold_circle(ref(column), alpha, acc ? &acc_ref : nullptr),
+                cand_->fri_fold_circle(cand(column), alpha, acc ? &acc_cand : nullptr));
   }
-  std::unique_ptr<ColumnSet> fri_fold_line(const ColumnSet& line, const circle::LineDomain& domain, const QM31& alpha) override {
-    return pair("fri_fold_line", ref_->fri_fold_line(*dual(line).ref, domain, alpha),
-                cand_->fri_fold_line(*dual(line).cand, domain, alpha));
+  LineEvaluations fri_fold_line(const LineEvaluations& line, const circle::LineDomain& domain,
+                                const QM31& alpha) override {
+    return pair("fri_fold_line", ref_->fri_fold_line(ref(line), domain, alpha),
+                cand_->fri_fold_line(cand(line), domain, alpha));
   }
   uint64_t grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) override {
     uint64_t a = ref_->grind(channel, pow_bits), b = cand_->grind(channel, pow_bits);
@@ -214,10 +232,11 @@ class DualBackend final : public Backend {
   }
 
  private:
-  std::unique_ptr<ColumnSet> pair(const std::string& stage, std::unique_ptr<ColumnSet> a, std::unique_ptr<ColumnSet> b) {
-    if (options_.after_cuda_stage && cand_cuda_) options_.after_cuda_stage(stage, *cand_cuda_, *b);
-    compare(stage, *a, *b);
-    return std::make_unique<DualColumns>(std::move(a), std::move(b), labels_);
+  template <class Kind>
+  Columns<Kind> pair(const std::string& stage, Columns<Kind> a, Columns<Kind> b) {
+    if (options_.after_cuda_stage && cand_cuda_) options_.after_cuda_stage(stage, *cand_cuda_, b.set());
+    compare(stage, a.set(), b.set());
+    return Columns<Kind>(std::make_shared<DualColumns>(a.storage(), b.storage(), labels_));
   }
   void compare_values(const std::string& stage, size_t c, const std::vector<M31>& x, const std::vector<M31>& y,
                       const char* order) const {

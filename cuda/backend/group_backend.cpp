@@ -29,18 +29,18 @@ class Group;
 // A column set of one job: the device set, forwarded to the coordinator for every device access.
 class ProxyColumns final : public ColumnSet {
  public:
-  ProxyColumns(Group& g, size_t job, std::unique_ptr<ColumnSet> inner) : g_(g), job_(job), inner_(std::move(inner)) {}
+  ProxyColumns(Group& g, size_t job, std::shared_ptr<ColumnSet> inner) : g_(g), job_(job), inner_(std::move(inner)) {}
   ~ProxyColumns() override;
   size_t n_columns() const override { return inner_->n_columns(); }
   uint32_t log_size(size_t c) const override { return inner_->log_size(c); }
   std::vector<M31> to_host(size_t c) const override;
   std::vector<M31> gather(size_t c, std::span<const size_t> positions) const override;
-  ColumnSet& inner() const { return *inner_; }
+  const std::shared_ptr<ColumnSet>& inner() const { return inner_; }
 
  private:
   Group& g_;
   size_t job_;
-  std::unique_ptr<ColumnSet> inner_;
+  std::shared_ptr<ColumnSet> inner_;
 };
 
 class ProxyTree final : public CommittedTree {
@@ -57,10 +57,15 @@ class ProxyTree final : public CommittedTree {
   std::unique_ptr<CommittedTree> inner_;
 };
 
-ColumnSet& unwrap(const ColumnSet& s) {
+const std::shared_ptr<ColumnSet>& unwrap(const ColumnSet& s) {
   auto* p = dynamic_cast<const ProxyColumns*>(&s);
   if (!p) throw Error(ErrorCategory::Internal, "group backend: column set from another backend");
   return p->inner();
+}
+// The device columns behind a job's handle, as a handle of the same kind.
+template <class Kind>
+Columns<Kind> unwrap(const Columns<Kind>& c) {
+  return Columns<Kind>(unwrap(c.set()));
 }
 
 class Group {
@@ -85,7 +90,7 @@ class Group {
     if (waiting_ == live_) coordinator_cv_.notify_one();
   }
   // Device objects a job dropped: destroyed by the coordinator (the only thread that frees).
-  void retire(std::unique_ptr<ColumnSet> s) {
+  void retire(std::shared_ptr<ColumnSet> s) {
     std::lock_guard lock(mutex_);
     retired_sets_.push_back(std::move(s));
   }
@@ -154,7 +159,7 @@ class Group {
   std::condition_variable coordinator_cv_, jobs_cv_;
   std::vector<Call*> pending_;
   size_t live_, waiting_ = 0;
-  std::vector<std::unique_ptr<ColumnSet>> retired_sets_;
+  std::vector<std::shared_ptr<ColumnSet>> retired_sets_;
   std::vector<std::unique_ptr<CommittedTree>> retired_trees_;
 };
 
@@ -183,104 +188,125 @@ class ProxyBackend final : public Backend {
   ProxyBackend(Group& g, size_t job) : g_(g), job_(job) {}
   std::string name() const override { return "cuda-group"; }
 
-  std::unique_ptr<ColumnSet> upload_rows(const std::vector<std::vector<M31>>& rows) override {
+  Evaluations upload_rows(const std::vector<std::vector<M31>>& rows) override {
     UploadRowsCall call(rows);
-    return wrap(run(call));
+    return wrap<column_kind::Evaluation>(run(call));
   }
-  std::vector<M31> to_host_rows(const ColumnSet& s, size_t column) override {
+  std::vector<M31> to_host_rows(const Evaluations& s, size_t column) override {
     SingleCall call(GroupCall::ToHostRows, [&](CudaBackend& d) { rows_out_ = d.to_host_rows(unwrap(s), column); });
     run(call);
     return std::move(rows_out_);
   }
-  std::unique_ptr<ColumnSet> interpolate(const ColumnSet& s) override {
-    FftCall call(GroupCall::Interpolate, unwrap(s), 0);
-    return wrap(run(call));
+  Coefficients interpolate(const Evaluations& s) override {
+    const Evaluations in = unwrap(s);
+    FftCall call(in);
+    return wrap<column_kind::Coefficient>(run(call));
   }
-  std::unique_ptr<ColumnSet> evaluate(const ColumnSet& s, uint32_t log_extension) override {
-    FftCall call(GroupCall::Evaluate, unwrap(s), log_extension);
-    return wrap(run(call));
+  Evaluations evaluate(const Coefficients& s, uint32_t log_extension) override {
+    const Coefficients in = unwrap(s);
+    FftCall call(in, log_extension);
+    return wrap<column_kind::Evaluation>(run(call));
   }
-  std::vector<QM31> evaluate_at_points(const ColumnSet& s, std::span<const PointEvaluationRequest> requests) override {
-    PointsCall call(unwrap(s), requests);
+  std::vector<QM31> evaluate_at_points(const Coefficients& s,
+                                       std::span<const PointEvaluationRequest> requests) override {
+    const Coefficients in = unwrap(s);
+    PointsCall call(in, requests);
     g_.submit(job_, call);
     return std::move(call.out);
   }
-  std::unique_ptr<CommittedTree> commit(const std::vector<const ColumnSet*>& sets) override {
-    std::vector<const ColumnSet*> inner;
-    for (const ColumnSet* s : sets) inner.push_back(&unwrap(*s));
+  std::unique_ptr<CommittedTree> commit(const std::vector<EvaluationsRef>& sets) override {
+    std::vector<EvaluationsRef> inner;
+    for (const EvaluationsRef& s : sets) inner.emplace_back(*unwrap(s.set()));
     CommitCall call(std::move(inner));
     g_.submit(job_, call);
     return std::make_unique<ProxyTree>(g_, job_, std::move(call.out));
   }
-  Interaction logup_interaction(const air::Component& component, const ColumnSet& preprocessed, const ColumnSet& main,
-                                std::span<const air::RelationChallenges> challenges) override {
-    LogupCall call(component, unwrap(preprocessed), unwrap(main), challenges);
+  Interaction logup_interaction(const air::Component& component, const Evaluations& preprocessed,
+                                const Evaluations& main, std::span<const air::RelationChallenges> challenges) override {
+    const Evaluations pre = unwrap(preprocessed), m = unwrap(main);
+    LogupCall call(component, pre, m, challenges);
     g_.submit(job_, call);
-    call.out.columns = wrap(std::move(call.out.columns));
+    call.out.columns = wrap<column_kind::SecureEvaluation>(call.out.columns.storage());
     return std::move(call.out);
   }
-  std::unique_ptr<ColumnSet> eval_composition(const air::Component& component, const CompositionInputs& inputs) override {
+  SecureEvaluations eval_composition(const air::Component& component, const CompositionInputs& inputs) override {
     CompositionInputs in = inputs;
-    if (in.preprocessed) in.preprocessed = &unwrap(*in.preprocessed);
-    in.main = &unwrap(*in.main);
-    if (in.interaction) in.interaction = &unwrap(*in.interaction);
+    Evaluations pre, main = unwrap(*inputs.main), inter;
+    if (in.preprocessed) {
+      pre = unwrap(*inputs.preprocessed);
+      in.preprocessed = &pre;
+    }
+    in.main = &main;
+    if (in.interaction) {
+      inter = unwrap(*inputs.interaction);
+      in.interaction = &inter;
+    }
     CompositionCall call(component, in);
-    return wrap(run(call));
+    return wrap<column_kind::SecureEvaluation>(run(call));
   }
-  void add_assign(ColumnSet& dst, const ColumnSet& src) override {
-    AddAssignCall call(unwrap(dst), unwrap(src));
+  void add_assign(SecureEvaluations& dst, const SecureEvaluations& src) override {
+    SecureEvaluations d = unwrap(dst);
+    const SecureEvaluations s = unwrap(src);
+    AddAssignCall call(d, s);
     g_.submit(job_, call);
   }
-  std::unique_ptr<ColumnSet> slice(const ColumnSet& set, size_t first, size_t count) override {
-    std::unique_ptr<ColumnSet> out;
+  Coefficients slice(const Coefficients& set, size_t first, size_t count) override {
+    Coefficients out;
     SingleCall call(GroupCall::Slice, [&](CudaBackend& d) { out = d.slice(unwrap(set), first, count); });
     run(call);
-    return wrap(std::move(out));
+    return wrap<column_kind::Coefficient>(out.storage());
   }
-  std::unique_ptr<ColumnSet> coefficient_slice(const ColumnSet& coefficients, size_t begin, uint32_t log_size) override {
-    std::unique_ptr<ColumnSet> out;
+  Coefficients coefficient_slice(const Coefficients& coefficients, size_t begin, uint32_t log_size) override {
+    Coefficients out;
     SingleCall call(GroupCall::CoefficientSlice,
                     [&](CudaBackend& d) { out = d.coefficient_slice(unwrap(coefficients), begin, log_size); });
     run(call);
-    return wrap(std::move(out));
+    return wrap<column_kind::Coefficient>(out.storage());
   }
-  std::unique_ptr<ColumnSet> deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override {
+  SecureEvaluations deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override {
     std::vector<DeepQuotientBatch> inner = batches;
     for (auto& b : inner)
-      for (auto& c : b.columns) c.set = &unwrap(*c.set);
+      for (auto& c : b.columns) c.set = EvaluationsRef(*unwrap(c.set.set()));
     DeepCall call(log_size, inner);
-    return wrap(run(call));
+    return wrap<column_kind::SecureEvaluation>(run(call));
   }
-  std::unique_ptr<ColumnSet> fri_fold_circle(const ColumnSet& column, const QM31& alpha,
-                                             const ColumnSet* accumulate_into) override {
-    FoldCall call(GroupCall::FoldCircle, unwrap(column), alpha, accumulate_into ? &unwrap(*accumulate_into) : nullptr,
-                  nullptr);
-    return wrap(run(call));
+  LineEvaluations fri_fold_circle(const SecureEvaluations& column, const QM31& alpha,
+                                  const LineEvaluations* accumulate_into) override {
+    const SecureEvaluations in = unwrap(column);
+    const LineEvaluations acc = accumulate_into ? unwrap(*accumulate_into) : LineEvaluations();
+    FoldCall call(in, alpha, accumulate_into ? &acc : nullptr, false);
+    return wrap<column_kind::LineEvaluation>(run(call));
   }
-  std::unique_ptr<ColumnSet> fri_fold_line(const ColumnSet& line, const circle::LineDomain& domain,
-                                           const QM31& alpha) override {
-    FoldCall call(GroupCall::FoldLine, unwrap(line), alpha, nullptr, &domain);
-    return wrap(run(call));
+  LineEvaluations fri_fold_line(const LineEvaluations& line, const circle::LineDomain& domain,
+                                const QM31& alpha) override {
+    const LineEvaluations in = unwrap(line);
+    FoldCall call(in, domain, alpha, false);
+    return wrap<column_kind::LineEvaluation>(run(call));
   }
-  ExtendedTree extend_and_commit(const std::vector<const ColumnSet*>& coefficients, uint32_t log_extension) override {
-    std::vector<const ColumnSet*> inner;
-    for (const ColumnSet* s : coefficients) inner.push_back(&unwrap(*s));
-    ExtendCommitCall call(std::move(inner), log_extension);
+  ExtendedTree extend_and_commit(const std::vector<const Coefficients*>& coefficients,
+                                 uint32_t log_extension) override {
+    std::vector<Coefficients> inner;
+    for (const Coefficients* s : coefficients) inner.push_back(unwrap(*s));
+    std::vector<const Coefficients*> inner_ptrs;
+    for (const Coefficients& s : inner) inner_ptrs.push_back(&s);
+    ExtendCommitCall call(std::move(inner_ptrs), log_extension);
     g_.submit(job_, call);
     ExtendedTree out;
-    for (auto& e : call.out.extensions) out.extensions.push_back(wrap(std::move(e)));
+    for (auto& e : call.out.extensions) out.extensions.push_back(wrap<column_kind::Evaluation>(e.storage()));
     out.tree = std::make_unique<ProxyTree>(g_, job_, std::move(call.out.tree));
     return out;
   }
-  CommittedColumn fri_fold_circle_and_commit(const ColumnSet& column, const QM31& alpha,
-                                             const ColumnSet* accumulate_into) override {
-    FoldCall call(GroupCall::FoldCircle, unwrap(column), alpha, accumulate_into ? &unwrap(*accumulate_into) : nullptr,
-                  nullptr, true);
+  CommittedColumn fri_fold_circle_and_commit(const SecureEvaluations& column, const QM31& alpha,
+                                             const LineEvaluations* accumulate_into) override {
+    const SecureEvaluations in = unwrap(column);
+    const LineEvaluations acc = accumulate_into ? unwrap(*accumulate_into) : LineEvaluations();
+    FoldCall call(in, alpha, accumulate_into ? &acc : nullptr, true);
     return committed(call);
   }
-  CommittedColumn fri_fold_line_and_commit(const ColumnSet& line, const circle::LineDomain& domain,
+  CommittedColumn fri_fold_line_and_commit(const LineEvaluations& line, const circle::LineDomain& domain,
                                            const QM31& alpha) override {
-    FoldCall call(GroupCall::FoldLine, unwrap(line), alpha, nullptr, &domain, true);
+    const LineEvaluations in = unwrap(line);
+    FoldCall call(in, domain, alpha, true);
     return committed(call);
   }
   uint64_t grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) override {
@@ -290,7 +316,7 @@ class ProxyBackend final : public Backend {
   }
 
  private:
-  std::unique_ptr<ColumnSet> run(SetCall& call) {
+  std::shared_ptr<ColumnSet> run(SetCall& call) {
     g_.submit(job_, call);
     return std::move(call.out);
   }
@@ -298,12 +324,14 @@ class ProxyBackend final : public Backend {
   CommittedColumn committed(FoldCall& call) {
     g_.submit(job_, call);
     CommittedColumn out;
-    out.column = wrap(std::move(call.out));
+    out.column = wrap<column_kind::LineEvaluation>(std::move(call.out));
     out.tree = std::make_unique<ProxyTree>(g_, job_, std::move(call.tree));
     return out;
   }
-  std::unique_ptr<ColumnSet> wrap(std::unique_ptr<ColumnSet> inner) {
-    return std::make_unique<ProxyColumns>(g_, job_, std::move(inner));
+  // A job's handle to device columns (every access forwarded to the coordinator).
+  template <class Kind>
+  Columns<Kind> wrap(std::shared_ptr<ColumnSet> inner) {
+    return Columns<Kind>(std::make_shared<ProxyColumns>(g_, job_, std::move(inner)));
   }
 
   Group& g_;

@@ -81,8 +81,8 @@ void batched_commit(const std::vector<Call*>& calls) {
   auto cs = as<CommitCall>(calls);
   std::vector<std::vector<DeviceColumnRef>> refs(cs.size());
   for (size_t i = 0; i < cs.size(); ++i)
-    for (const ColumnSet* s : cs[i]->sets) {
-      const DeviceColumns& d = dev(*s);
+    for (const EvaluationsRef& s : cs[i]->sets) {
+      const DeviceColumns& d = dev(s);
       for (size_t c = 0; c < d.cols.size(); ++c) refs[i].push_back(d.ref(c));
     }
   auto trees = commit_trees(std::move(refs), std::vector<DeviceBuffer<uint32_t>>(cs.size()));
@@ -197,7 +197,7 @@ void batched_extend_commit(const std::vector<Call*>& calls) {
     ExtendCommitCall* e = es[k];
     uint32_t max_log = 0;
     bool any = false;
-    for (const ColumnSet* s : e->coefficients)
+    for (const Coefficients* s : e->coefficients)
       for (const auto& c : dev(*s).cols) {
         max_log = std::max(max_log, log2_exact(c.size()) + e->log_extension);
         any = true;
@@ -210,7 +210,7 @@ void batched_extend_commit(const std::vector<Call*>& calls) {
       tree.leaf_words = leaves[k].data();
       max_any = std::max(max_any, max_log);
     }
-    for (const ColumnSet* s : e->coefficients) {
+    for (const Coefficients* s : e->coefficients) {
       auto out = std::make_unique<DeviceColumns>();
       for (const auto& c : dev(*s).cols) {
         const uint32_t log = log2_exact(c.size()) + e->log_extension;
@@ -224,7 +224,7 @@ void batched_extend_commit(const std::vector<Call*>& calls) {
         }
         refs[k].push_back(out->ref(out->cols.size() - 1));
       }
-      e->out.extensions.push_back(std::move(out));
+      e->out.extensions.emplace_back(std::move(out));
     }
     if (any) fused_trees[max_log].push_back(tree);
   }

@@ -33,78 +33,92 @@ struct SingleCall final : Call {
   std::function<void(CudaBackend&)> fn;
 };
 
-// A call whose result is one column set.
+// A call whose result is one column set: its storage (the caller knows the kind).
 struct SetCall : Call {
   using Call::Call;
-  std::unique_ptr<ColumnSet> out;
+  std::shared_ptr<ColumnSet> out;
 };
 
 struct UploadRowsCall final : SetCall {
   explicit UploadRowsCall(const std::vector<std::vector<M31>>& r) : SetCall(GroupCall::UploadRows), rows(r) {}
-  void single(CudaBackend& d) override { out = d.upload_rows(rows); }
+  void single(CudaBackend& d) override { out = d.upload_rows(rows).storage(); }
   const std::vector<std::vector<M31>>& rows;
 };
 
-// interpolate (log_extension 0) or evaluate.
+// interpolate (of evaluations) or evaluate (of coefficients, with log_extension); `in` is the
+// input's storage either way (the batched path reads only that).
 struct FftCall final : SetCall {
-  FftCall(GroupCall k, const ColumnSet& s, uint32_t ext) : SetCall(k), in(s), log_extension(ext) {}
-  void single(CudaBackend& d) override { out = kind == GroupCall::Interpolate ? d.interpolate(in) : d.evaluate(in, log_extension); }
+  explicit FftCall(const Evaluations& e) : SetCall(GroupCall::Interpolate), in(e.set()), evaluations(&e) {}
+  FftCall(const Coefficients& c, uint32_t ext)
+      : SetCall(GroupCall::Evaluate), in(c.set()), coefficients(&c), log_extension(ext) {}
+  void single(CudaBackend& d) override {
+    out = kind == GroupCall::Interpolate ? d.interpolate(*evaluations).storage()
+                                         : d.evaluate(*coefficients, log_extension).storage();
+  }
   const ColumnSet& in;
-  uint32_t log_extension;
+  const Evaluations* evaluations = nullptr;
+  const Coefficients* coefficients = nullptr;
+  uint32_t log_extension = 0;
 };
 
 struct PointsCall final : Call {
-  PointsCall(const ColumnSet& s, std::span<const PointEvaluationRequest> r) : Call(GroupCall::EvaluateAtPoints), in(s), requests(r) {}
+  PointsCall(const Coefficients& s, std::span<const PointEvaluationRequest> r)
+      : Call(GroupCall::EvaluateAtPoints), in(s), requests(r) {}
   void single(CudaBackend& d) override { out = d.evaluate_at_points(in, requests); }
-  const ColumnSet& in;
+  const Coefficients& in;
   std::span<const PointEvaluationRequest> requests;
   std::vector<QM31> out;
 };
 
 struct CommitCall final : Call {
-  explicit CommitCall(std::vector<const ColumnSet*> s) : Call(GroupCall::Commit), sets(std::move(s)) {}
+  explicit CommitCall(std::vector<EvaluationsRef> s) : Call(GroupCall::Commit), sets(std::move(s)) {}
   void single(CudaBackend& d) override { out = d.commit(sets); }
-  std::vector<const ColumnSet*> sets;
+  std::vector<EvaluationsRef> sets;
   std::unique_ptr<CommittedTree> out;
 };
 
 struct DeepCall final : SetCall {
   DeepCall(uint32_t l, const std::vector<DeepQuotientBatch>& b) : SetCall(GroupCall::Deep), log_size(l), batches(b) {}
-  void single(CudaBackend& d) override { out = d.deep_quotients(log_size, batches); }
+  void single(CudaBackend& d) override { out = d.deep_quotients(log_size, batches).storage(); }
   uint32_t log_size;
   const std::vector<DeepQuotientBatch>& batches;
 };
 
-// fri_fold_circle (domain == nullptr) or fri_fold_line (acc == nullptr); commit: the *_and_commit
-// variant (the folded layer's tree too, its leaves hashed by the fold kernel).
+// fri_fold_circle (of a secure column, domain == nullptr) or fri_fold_line (of a line evaluation,
+// acc == nullptr); commit: the *_and_commit variant (the folded layer's tree too, its leaves
+// hashed by the fold kernel). `in` is the input's storage either way.
 struct FoldCall final : SetCall {
-  FoldCall(GroupCall k, const ColumnSet& s, const QM31& a, const ColumnSet* accumulate, const circle::LineDomain* d,
-           bool with_commit = false)
-      : SetCall(k), in(s), alpha(a), acc(accumulate), domain(d), commit(with_commit) {}
+  FoldCall(const SecureEvaluations& s, const QM31& a, const LineEvaluations* accumulate, bool with_commit)
+      : SetCall(GroupCall::FoldCircle), in(s.set()), circle(&s), alpha(a), acc(accumulate), commit(with_commit) {}
+  FoldCall(const LineEvaluations& l, const circle::LineDomain& d, const QM31& a, bool with_commit)
+      : SetCall(GroupCall::FoldLine), in(l.set()), line(&l), alpha(a), domain(&d), commit(with_commit) {}
   void single(CudaBackend& d) override {
     if (commit) {
-      Backend::CommittedColumn c = kind == GroupCall::FoldCircle ? d.fri_fold_circle_and_commit(in, alpha, acc)
-                                                                 : d.fri_fold_line_and_commit(in, *domain, alpha);
-      out = std::move(c.column);
+      Backend::CommittedColumn c = kind == GroupCall::FoldCircle ? d.fri_fold_circle_and_commit(*circle, alpha, acc)
+                                                                 : d.fri_fold_line_and_commit(*line, *domain, alpha);
+      out = c.column.storage();
       tree = std::move(c.tree);
     } else {
-      out = kind == GroupCall::FoldCircle ? d.fri_fold_circle(in, alpha, acc) : d.fri_fold_line(in, *domain, alpha);
+      out = kind == GroupCall::FoldCircle ? d.fri_fold_circle(*circle, alpha, acc).storage()
+                                          : d.fri_fold_line(*line, *domain, alpha).storage();
     }
   }
   const ColumnSet& in;
+  const SecureEvaluations* circle = nullptr;
+  const LineEvaluations* line = nullptr;
   QM31 alpha;
-  const ColumnSet* acc;
-  const circle::LineDomain* domain;
+  const LineEvaluations* acc = nullptr;
+  const circle::LineDomain* domain = nullptr;
   bool commit;
   std::unique_ptr<CommittedTree> tree;
 };
 
 // extend_and_commit: the extensions of the coefficient sets and the tree over them.
 struct ExtendCommitCall final : Call {
-  ExtendCommitCall(std::vector<const ColumnSet*> c, uint32_t ext)
+  ExtendCommitCall(std::vector<const Coefficients*> c, uint32_t ext)
       : Call(GroupCall::ExtendCommit), coefficients(std::move(c)), log_extension(ext) {}
   void single(CudaBackend& d) override { out = d.extend_and_commit(coefficients, log_extension); }
-  std::vector<const ColumnSet*> coefficients;
+  std::vector<const Coefficients*> coefficients;
   uint32_t log_extension;
   Backend::ExtendedTree out;
 };
@@ -142,28 +156,29 @@ struct OpenCall final : Call {
 };
 
 struct LogupCall final : Call {
-  LogupCall(const air::Component& c, const ColumnSet& p, const ColumnSet& m, std::span<const air::RelationChallenges> ch)
+  LogupCall(const air::Component& c, const Evaluations& p, const Evaluations& m,
+            std::span<const air::RelationChallenges> ch)
       : Call(GroupCall::Logup), component(c), preprocessed(p), main(m), challenges(ch) {}
   void single(CudaBackend& d) override { out = d.logup_interaction(component, preprocessed, main, challenges); }
   const air::Component& component;
-  const ColumnSet& preprocessed;
-  const ColumnSet& main;
+  const Evaluations& preprocessed;
+  const Evaluations& main;
   std::span<const air::RelationChallenges> challenges;
   Backend::Interaction out;
 };
 
 struct CompositionCall final : SetCall {
   CompositionCall(const air::Component& c, const CompositionInputs& i) : SetCall(GroupCall::Composition), component(c), in(i) {}
-  void single(CudaBackend& d) override { out = d.eval_composition(component, in); }
+  void single(CudaBackend& d) override { out = d.eval_composition(component, in).storage(); }
   const air::Component& component;
   CompositionInputs in;  // column sets already unwrapped
 };
 
 struct AddAssignCall final : Call {
-  AddAssignCall(ColumnSet& d, const ColumnSet& s) : Call(GroupCall::AddAssign), dst(d), src(s) {}
+  AddAssignCall(SecureEvaluations& d, const SecureEvaluations& s) : Call(GroupCall::AddAssign), dst(d), src(s) {}
   void single(CudaBackend& d) override { d.add_assign(dst, src); }
-  ColumnSet& dst;
-  const ColumnSet& src;
+  SecureEvaluations& dst;
+  const SecureEvaluations& src;
 };
 
 template <class T>

@@ -27,7 +27,7 @@ size_t append(std::vector<T>& all, const std::vector<T>& v) {
   return at;
 }
 
-std::vector<DeviceColumnRef> refs_of(const ColumnSet& set, size_t length) {
+std::vector<DeviceColumnRef> refs_of(const Evaluations& set, size_t length) {
   const DeviceColumns& d = dev(set);
   std::vector<DeviceColumnRef> refs;
   for (size_t c = 0; c < d.cols.size(); ++c) {
@@ -151,7 +151,7 @@ void batched_deep(const std::vector<Call*>& calls) {
       b.first_column = static_cast<uint32_t>(refs.size() - sl.refs);
       b.n_columns = static_cast<uint32_t>(batch.columns.size());
       for (size_t k = 0; k < batch.columns.size(); ++k) {
-        const DeviceColumnRef r = dev(*batch.columns[k].set).ref(batch.columns[k].column);
+        const DeviceColumnRef r = dev(batch.columns[k].set).ref(batch.columns[k].column);
         if (r.length != size) throw Error(ErrorCategory::Internal, "deep_quotients: column not on the quotient domain");
         refs.push_back(r);
         coefficients.push_back(co.column_coefficients[k]);
@@ -260,7 +260,7 @@ void batched_logup(CudaBackend& device, const std::vector<Call*>& calls) {
   for (LogupCall* l : ls) {
     const auto& shape = l->component.shape();
     if (shape.n_fractions == 0) {
-      l->out = Backend::Interaction{std::make_unique<DeviceColumns>(), QM31::zero()};
+      l->out = Backend::Interaction{SecureEvaluations(std::make_unique<DeviceColumns>()), QM31::zero()};
       continue;
     }
     const uint32_t n = l->component.log_rows();
@@ -335,7 +335,8 @@ void batched_logup(CudaBackend& device, const std::vector<Call*>& calls) {
     logup_running_many(table_buffer.cptr().offset(first_of[n]), static_cast<uint32_t>(rs.size()), n, nullptr);
   const std::vector<QM31> sums = claimed.to_host(nullptr);
   for (const auto& [n, members] : running_jobs)
-    for (size_t i : members) jobs[i].call->out = Backend::Interaction{std::move(jobs[i].out), sums[i]};
+    for (size_t i : members)
+      jobs[i].call->out = Backend::Interaction{SecureEvaluations(std::move(jobs[i].out)), sums[i]};
 }
 
 void batched_composition(CudaBackend& device, const std::vector<Call*>& calls) {

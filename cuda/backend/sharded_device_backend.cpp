@@ -60,6 +60,15 @@ DevShardColumns& dsh(ColumnSet& s) {
   if (!d) throw Error(ErrorCategory::Internal, "sharded device backend: column set from another backend");
   return *d;
 }
+template <class Kind>
+const DevShardColumns& dsh(const Columns<Kind>& c) {
+  return dsh(c.set());
+}
+template <class Kind>
+DevShardColumns& dsh(Columns<Kind>& c) {
+  return dsh(c.set());
+}
+const DevShardColumns& dsh(const EvaluationsRef& r) { return dsh(r.set()); }
 
 DeviceBuffer<M31> copy_range(const DeviceBuffer<M31>& src, size_t begin, size_t len, stream_t stream) {
   DeviceBuffer<M31> out(len);
@@ -157,10 +166,11 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
   }
 
   // ---- host stages: the CPU sharded code on this rank's block -------------------------------------
-  std::unique_ptr<shard::ShardColumns> to_host_set(const DevShardColumns& d) {
+  template <class Kind>
+  Columns<Kind> to_host_set(const DevShardColumns& d) {
     auto out = std::make_unique<shard::ShardColumns>(geometry_);
     for (const auto& c : d.cols) out->cols.push_back(host_column(c, stream_));
-    return out;
+    return Columns<Kind>(std::move(out));
   }
   std::unique_ptr<DevShardColumns> to_device_set(const shard::ShardColumns& h) {
     auto out = std::make_unique<DevShardColumns>(*this, geometry_);
@@ -170,9 +180,10 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
                                            : DeviceBuffer<M31>::from_host(std::span<const M31>(c.local), stream_)});
     return out;
   }
-  std::unique_ptr<DevShardColumns> from_host_result(std::unique_ptr<ColumnSet> r) {
+  template <class Kind>
+  Columns<Kind> from_host_result(const Columns<Kind>& r) {
     ++stats_.host_stage_calls;
-    return to_device_set(shard::shard(*r));
+    return Columns<Kind>(to_device_set(shard::shard(r)));
   }
 
   // ---- whole columns: the single-device backend's kernels on columns every rank holds whole ----
@@ -183,15 +194,17 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
       if (c.layout != Layout::Replicated) return false;
     return true;
   }
-  std::unique_ptr<DeviceColumns> whole_set(const DevShardColumns& d) {
+  template <class Kind>
+  Columns<Kind> whole_set(const DevShardColumns& d) {
     auto out = std::make_unique<DeviceColumns>();
     for (const auto& c : d.cols) out->cols.push_back(copy_range(c.local, 0, c.local.size(), stream_));
-    return out;
+    return Columns<Kind>(std::move(out));
   }
   // A result of the single-device backend: each column as evaluation_layout says (this rank's
   // block when it can be split).
-  std::unique_ptr<DevShardColumns> from_whole(std::unique_ptr<ColumnSet> r) {
-    DeviceColumns& d = dev(*r);
+  template <class Kind>
+  Columns<Kind> from_whole(Columns<Kind> r) {
+    DeviceColumns& d = dev(r);
     auto out = std::make_unique<DevShardColumns>(*this, geometry_);
     for (auto& b : d.cols) {
       const uint32_t L = log2_exact(b.size());
@@ -201,16 +214,16 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
       else
         out->cols.push_back({L, layout, std::move(b)});
     }
-    return out;
+    return Columns<Kind>(std::move(out));
   }
 
-  std::unique_ptr<ColumnSet> upload_rows(const std::vector<std::vector<M31>>& rows) override {
+  Evaluations upload_rows(const std::vector<std::vector<M31>>& rows) override {
     StageScope scope("sharded.upload_rows");
     // The CPU sharded backend picks this rank's positions; the block goes to the device through
     // the pinned staging slots of the device's pipeline on its copy stream (DevicePipeline: double
     // buffered, so the host fills one slot while the copy engine drains the other).
     auto host = host_->upload_rows(rows);
-    const shard::ShardColumns& h = shard::shard(*host);
+    const shard::ShardColumns& h = shard::shard(host);
     DevicePipeline& pipeline = cuda_->pipeline();
     auto out = std::make_unique<DevShardColumns>(*this, geometry_);
     for (const auto& c : h.cols) {
@@ -220,10 +233,10 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
     }
     // The kernels of the later stages run on this backend's stream: the blocks are in place first.
     synchronize(pipeline.compute());
-    return out;
+    return Evaluations(std::move(out));
   }
 
-  std::vector<M31> to_host_rows(const ColumnSet& set, size_t column) override {
+  std::vector<M31> to_host_rows(const Evaluations& set, size_t column) override {
     const std::vector<M31> storage = set.to_host(column);
     const uint32_t n = log2_exact(storage.size());
     std::vector<M31> rows(storage.size());
@@ -232,7 +245,7 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
     return rows;
   }
 
-  std::unique_ptr<ColumnSet> interpolate(const ColumnSet& evaluations) override {
+  Coefficients interpolate(const Evaluations& evaluations) override {
     StageScope scope("sharded.interpolate");
     const DevShardColumns& in = dsh(evaluations);
     uint32_t max_log = 2;
@@ -256,10 +269,10 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
       }
     }
     four_step(*out, split, 0, /*inverse=*/true, tw);
-    return out;
+    return Coefficients(std::move(out));
   }
 
-  std::unique_ptr<ColumnSet> evaluate(const ColumnSet& coefficients, uint32_t log_extension) override {
+  Evaluations evaluate(const Coefficients& coefficients, uint32_t log_extension) override {
     StageScope scope("sharded.evaluate");
     const DevShardColumns& in = dsh(coefficients);
     uint32_t max_log = 2;
@@ -293,10 +306,10 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
       }
     }
     four_step(*out, split, log_extension, /*inverse=*/false, tw);
-    return out;
+    return Evaluations(std::move(out));
   }
 
-  std::vector<QM31> evaluate_at_points(const ColumnSet& coefficients,
+  std::vector<QM31> evaluate_at_points(const Coefficients& coefficients,
                                        std::span<const PointEvaluationRequest> requests) override {
     StageScope scope("sharded.evaluate_at_points");
     const DevShardColumns& in = dsh(coefficients);
@@ -370,13 +383,13 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
     return out;
   }
 
-  std::unique_ptr<CommittedTree> commit(const std::vector<const ColumnSet*>& sets) override {
+  std::unique_ptr<CommittedTree> commit(const std::vector<EvaluationsRef>& sets) override {
     StageScope scope("sharded.commit");
     std::vector<const DevCol*> refs;
     bool any_block = false;
     uint32_t largest = 0;
-    for (const ColumnSet* s : sets)
-      for (const auto& c : dsh(*s).cols) {
+    for (const EvaluationsRef& s : sets)
+      for (const auto& c : dsh(s).cols) {
         if (c.layout == Layout::Cyclic)
           throw Error(ErrorCategory::Internal, "sharded commit: coefficients cannot be committed");
         refs.push_back(&c);
@@ -404,12 +417,12 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
     return std::make_unique<shard::ShardedTree>(geometry_, std::move(logs), std::move(layouts), std::move(local));
   }
 
-  Interaction logup_interaction(const air::Component& component, const ColumnSet& preprocessed, const ColumnSet& main,
-                                std::span<const air::RelationChallenges> challenges) override;
+  Interaction logup_interaction(const air::Component& component, const Evaluations& preprocessed,
+                                const Evaluations& main, std::span<const air::RelationChallenges> challenges) override;
 
-  std::unique_ptr<ColumnSet> eval_composition(const air::Component& component, const CompositionInputs& in) override;
+  SecureEvaluations eval_composition(const air::Component& component, const CompositionInputs& in) override;
 
-  void add_assign(ColumnSet& dst, const ColumnSet& src) override {
+  void add_assign(SecureEvaluations& dst, const SecureEvaluations& src) override {
     auto& d = dsh(dst);
     const auto& s = dsh(src);
     if (d.cols.size() != s.cols.size()) throw Error(ErrorCategory::Internal, "add_assign: column count mismatch");
@@ -421,17 +434,17 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
     }
   }
 
-  std::unique_ptr<ColumnSet> slice(const ColumnSet& set, size_t first, size_t count) override {
+  Coefficients slice(const Coefficients& set, size_t first, size_t count) override {
     const auto& s = dsh(set);
     if (first + count > s.cols.size()) throw Error(ErrorCategory::Internal, "slice out of range");
     auto out = std::make_unique<DevShardColumns>(*this, geometry_);
     for (size_t c = first; c < first + count; ++c)
       out->cols.push_back({s.cols[c].log_size, s.cols[c].layout,
                            copy_range(s.cols[c].local, 0, s.cols[c].local.size(), stream_)});
-    return out;
+    return Coefficients(std::move(out));
   }
 
-  std::unique_ptr<ColumnSet> coefficient_slice(const ColumnSet& coefficients, size_t begin, uint32_t log_size) override {
+  Coefficients coefficient_slice(const Coefficients& coefficients, size_t begin, uint32_t log_size) override {
     const auto& s = dsh(coefficients);
     const Geometry& g = geometry_;
     const size_t len = size_t{1} << log_size;
@@ -443,20 +456,19 @@ class ShardedDeviceBackendImpl : public ShardedDeviceBackend {
                                          log_size >= shard::min_sharded_log_size(g.s)));
     }
     if (!local) {
-      auto h = to_host_set(s);
-      return from_host_result(host_->coefficient_slice(*h, begin, log_size));
+      return from_host_result(host_->coefficient_slice(to_host_set<column_kind::Coefficient>(s), begin, log_size));
     }
     auto out = std::make_unique<DevShardColumns>(*this, g);
     for (const auto& c : s.cols)
       out->cols.push_back({log_size, c.layout, copy_range(c.local, begin >> g.s, len >> g.s, stream_)});
-    return out;
+    return Coefficients(std::move(out));
   }
 
-  std::unique_ptr<ColumnSet> deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override;
-  std::unique_ptr<ColumnSet> fri_fold_circle(const ColumnSet& column, const QM31& alpha,
-                                             const ColumnSet* accumulate_into) override;
-  std::unique_ptr<ColumnSet> fri_fold_line(const ColumnSet& line, const circle::LineDomain& domain,
-                                           const QM31& alpha) override;
+  SecureEvaluations deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) override;
+  LineEvaluations fri_fold_circle(const SecureEvaluations& column, const QM31& alpha,
+                                  const LineEvaluations* accumulate_into) override;
+  LineEvaluations fri_fold_line(const LineEvaluations& line, const circle::LineDomain& domain,
+                                const QM31& alpha) override;
 
   uint64_t grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) override {
     StageScope scope("sharded.grind");
@@ -850,7 +862,8 @@ void ShardedDeviceBackendImpl::four_step(DevShardColumns& cols, const std::vecto
 // the prefix below its rows and the claimed sum, writes the running column of its rows, and one
 // exchange takes the interaction columns back to storage blocks.
 Backend::Interaction ShardedDeviceBackendImpl::logup_interaction(const air::Component& component,
-                                                                 const ColumnSet& preprocessed, const ColumnSet& main,
+                                                                 const Evaluations& preprocessed,
+                                                                 const Evaluations& main,
                                                                  std::span<const air::RelationChallenges> challenges) {
   StageScope scope("sharded.logup_interaction");
   const Geometry& g = geometry_;
@@ -863,15 +876,15 @@ Backend::Interaction ShardedDeviceBackendImpl::logup_interaction(const air::Comp
     for (const auto& c : set->cols) split = split && c.layout == Layout::Block && c.log_size == n;
   if (!split && whole(pre) && whole(mc)) {
     // Whole on every rank (a component too small to split, or one rank): the device kernels.
-    auto wp = whole_set(pre), wm = whole_set(mc);
-    Interaction r = cuda_->logup_interaction(component, *wp, *wm, challenges);
+    Interaction r = cuda_->logup_interaction(component, whole_set<column_kind::Evaluation>(pre),
+                                             whole_set<column_kind::Evaluation>(mc), challenges);
     return {from_whole(std::move(r.columns)), r.claimed_sum};
   }
   if (!split) {
     // No fractions: the CPU sharded code (nothing to compute).
-    auto hp = to_host_set(pre), hm = to_host_set(mc);
-    Interaction r = host_->logup_interaction(component, *hp, *hm, challenges);
-    return {from_host_result(std::move(r.columns)), r.claimed_sum};
+    Interaction r = host_->logup_interaction(component, to_host_set<column_kind::Evaluation>(pre),
+                                             to_host_set<column_kind::Evaluation>(mc), challenges);
+    return {from_host_result(r.columns), r.claimed_sum};
   }
   const DeviceAirKernels& kernels = cuda_->air_kernels(component);
   const uint32_t block_log = n - g.s;
@@ -956,16 +969,16 @@ Backend::Interaction ShardedDeviceBackendImpl::logup_interaction(const air::Comp
       exchange("to positions " + std::to_string(n), block_log, back, {ShardPermutation::RowOfPosition, n, n, 0});
   auto out = std::make_unique<DevShardColumns>(*this, g);
   for (auto& c : blocks) out->cols.push_back({n, Layout::Block, std::move(c)});
-  return {std::move(out), total};
+  return {SecureEvaluations(std::move(out)), total};
 }
 
-std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air::Component& component,
-                                                                      const CompositionInputs& in) {
+SecureEvaluations ShardedDeviceBackendImpl::eval_composition(const air::Component& component,
+                                                             const CompositionInputs& in) {
   StageScope scope("sharded.eval_composition");
   const Geometry& g = geometry_;
   const uint32_t n = component.log_rows();
   std::vector<const DevCol*> inputs;
-  for (const ColumnSet* set : {in.preprocessed, in.main, in.interaction})
+  for (const Evaluations* set : {in.preprocessed, in.main, in.interaction})
     if (set)
       for (const auto& c : dsh(*set).cols) inputs.push_back(&c);
   if (inputs.empty()) throw Error(ErrorCategory::Internal, "eval_composition: component without columns");
@@ -975,26 +988,26 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air:
   if (!local && (!in.preprocessed || whole(dsh(*in.preprocessed))) && whole(dsh(*in.main)) &&
       (!in.interaction || whole(dsh(*in.interaction)))) {
     // Whole on every rank (a component too small to split, or one rank): the device kernels.
-    std::unique_ptr<DeviceColumns> pre, main, inter;
-    if (in.preprocessed) pre = whole_set(dsh(*in.preprocessed));
-    main = whole_set(dsh(*in.main));
-    if (in.interaction) inter = whole_set(dsh(*in.interaction));
+    Evaluations pre, main, inter;
+    if (in.preprocessed) pre = whole_set<column_kind::Evaluation>(dsh(*in.preprocessed));
+    main = whole_set<column_kind::Evaluation>(dsh(*in.main));
+    if (in.interaction) inter = whole_set<column_kind::Evaluation>(dsh(*in.interaction));
     CompositionInputs w = in;
-    w.preprocessed = pre.get();
-    w.main = main.get();
-    w.interaction = inter.get();
+    w.preprocessed = in.preprocessed ? &pre : nullptr;
+    w.main = &main;
+    w.interaction = in.interaction ? &inter : nullptr;
     return from_whole(cuda_->eval_composition(component, w));
   }
   if (!local) {
     // Mixed layouts (not made by the prover): the CPU sharded code.
-    std::unique_ptr<shard::ShardColumns> pre, main, inter;
-    if (in.preprocessed) pre = to_host_set(dsh(*in.preprocessed));
-    main = to_host_set(dsh(*in.main));
-    if (in.interaction) inter = to_host_set(dsh(*in.interaction));
+    Evaluations pre, main, inter;
+    if (in.preprocessed) pre = to_host_set<column_kind::Evaluation>(dsh(*in.preprocessed));
+    main = to_host_set<column_kind::Evaluation>(dsh(*in.main));
+    if (in.interaction) inter = to_host_set<column_kind::Evaluation>(dsh(*in.interaction));
     CompositionInputs h = in;
-    h.preprocessed = pre.get();
-    h.main = main.get();
-    h.interaction = inter.get();
+    h.preprocessed = in.preprocessed ? &pre : nullptr;
+    h.main = &main;
+    h.interaction = in.interaction ? &inter : nullptr;
     return from_host_result(host_->eval_composition(component, h));
   }
   const DeviceAirKernels& kernels = cuda_->air_kernels(component);
@@ -1015,7 +1028,7 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air:
   std::vector<DeviceColumnRef> pre_refs, main_refs, inter_refs, pre_next, main_next, inter_next;
   {
     size_t c = 0;
-    auto take = [&](const ColumnSet* set, std::vector<DeviceColumnRef>& now, std::vector<DeviceColumnRef>& next) {
+    auto take = [&](const Evaluations* set, std::vector<DeviceColumnRef>& now, std::vector<DeviceColumnRef>& next) {
       if (!set) return;
       for (size_t k = 0; k < set->n_columns(); ++k, ++c) {
         now.push_back({inputs[c]->local.data(), m});
@@ -1075,43 +1088,43 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::eval_composition(const air:
   args.interaction_next = inter_next_table.cptr();
   kernels.composition(component, args, stream_);
   synchronize(stream_);  // the tables die on return
-  return out;
+  return SecureEvaluations(std::move(out));
 }
 
-std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::deep_quotients(uint32_t log_size,
-                                                                    const std::vector<DeepQuotientBatch>& batches) {
+SecureEvaluations ShardedDeviceBackendImpl::deep_quotients(uint32_t log_size,
+                                                           const std::vector<DeepQuotientBatch>& batches) {
   StageScope scope("sharded.deep_quotients");
   const Geometry& g = geometry_;
   bool local = g.size > 1 && g.evaluation_layout(log_size) == Layout::Block;
   for (const auto& b : batches)
     for (const auto& ref : b.columns) {
-      const DevCol& c = dsh(*ref.set).cols.at(ref.column);
+      const DevCol& c = dsh(ref.set).cols.at(ref.column);
       local = local && c.layout == Layout::Block && c.log_size == log_size;
     }
   bool all_whole = true;
   for (const auto& b : batches)
-    for (const auto& ref : b.columns) all_whole = all_whole && whole(dsh(*ref.set));
+    for (const auto& ref : b.columns) all_whole = all_whole && whole(dsh(ref.set));
   if (!local && all_whole) {
     // Whole on every rank (columns too small to split, or one rank): the device kernel.
-    std::map<const ColumnSet*, std::unique_ptr<DeviceColumns>> copies;
+    std::map<const ColumnSet*, Evaluations> copies;
     std::vector<DeepQuotientBatch> w = batches;
     for (auto& b : w)
       for (auto& ref : b.columns) {
-        auto& slot = copies[ref.set];
-        if (!slot) slot = whole_set(dsh(*ref.set));
-        ref.set = slot.get();
+        auto& slot = copies[&ref.set.set()];
+        if (!slot) slot = whole_set<column_kind::Evaluation>(dsh(ref.set));
+        ref.set = slot;
       }
     return from_whole(cuda_->deep_quotients(log_size, w));
   }
   if (!local) {
     // Mixed layouts (not made by the prover): the CPU sharded code.
-    std::map<const ColumnSet*, std::unique_ptr<shard::ShardColumns>> host;
+    std::map<const ColumnSet*, Evaluations> host;
     std::vector<DeepQuotientBatch> host_batches = batches;
     for (auto& b : host_batches)
       for (auto& ref : b.columns) {
-        auto& slot = host[ref.set];
-        if (!slot) slot = to_host_set(dsh(*ref.set));
-        ref.set = slot.get();
+        auto& slot = host[&ref.set.set()];
+        if (!slot) slot = to_host_set<column_kind::Evaluation>(dsh(ref.set));
+        ref.set = slot;
       }
     return from_host_result(host_->deep_quotients(log_size, host_batches));
   }
@@ -1134,7 +1147,7 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::deep_quotients(uint32_t log
     b.first_column = static_cast<uint32_t>(refs.size());
     b.n_columns = static_cast<uint32_t>(batch.columns.size());
     for (size_t k = 0; k < batch.columns.size(); ++k) {
-      const DevCol& c = dsh(*batch.columns[k].set).cols.at(batch.columns[k].column);
+      const DevCol& c = dsh(batch.columns[k].set).cols.at(batch.columns[k].column);
       refs.push_back({c.local.data(), c.local.size()});
       coefficients.push_back(co.column_coefficients[k]);
     }
@@ -1151,7 +1164,7 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::deep_quotients(uint32_t log
                          out->cols[3].local.ptr()}},
                        stream_);
   synchronize(stream_);
-  return out;
+  return SecureEvaluations(std::move(out));
 }
 
 // A QM31 column of log `log_size` from this rank's block `part` of it: block when it can be split,
@@ -1171,8 +1184,8 @@ std::unique_ptr<DevShardColumns> ShardedDeviceBackendImpl::qm31_from_block(uint3
   return out;
 }
 
-std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::fri_fold_circle(const ColumnSet& column, const QM31& alpha,
-                                                                     const ColumnSet* accumulate_into) {
+LineEvaluations ShardedDeviceBackendImpl::fri_fold_circle(const SecureEvaluations& column, const QM31& alpha,
+                                                          const LineEvaluations* accumulate_into) {
   StageScope scope("sharded.fri_fold_circle");
   const DevShardColumns& in = dsh(column);
   const Geometry& g = geometry_;
@@ -1196,7 +1209,7 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::fri_fold_circle(const Colum
                          {{out->cols[0].local.ptr(), out->cols[1].local.ptr(), out->cols[2].local.ptr(),
                            out->cols[3].local.ptr()}},
                          stream_);
-    return out;
+    return LineEvaluations(std::move(out));
   }
   const size_t m = in.cols[0].local.size(), a = g.block_begin(n);
   const bool out_split = g.evaluation_layout(n - 1) == Layout::Block;
@@ -1216,12 +1229,11 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::fri_fold_circle(const Colum
       acc_view.coords[k] = gptr<const M31>(acc->cols[k].local.data() + acc_at, m / 2);
   fri_fold_circle_block(in_view, n, a, n - g.s, alpha, acc != nullptr, acc_view,
                         {{part[0].ptr(), part[1].ptr(), part[2].ptr(), part[3].ptr()}}, stream_);
-  return qm31_from_block(n - 1, std::move(part));
+  return LineEvaluations(qm31_from_block(n - 1, std::move(part)));
 }
 
-std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::fri_fold_line(const ColumnSet& line,
-                                                                   const circle::LineDomain& domain,
-                                                                   const QM31& alpha) {
+LineEvaluations ShardedDeviceBackendImpl::fri_fold_line(const LineEvaluations& line,
+                                                        const circle::LineDomain& domain, const QM31& alpha) {
   StageScope scope("sharded.fri_fold_line");
   const DevShardColumns& in = dsh(line);
   const Geometry& g = geometry_;
@@ -1237,7 +1249,7 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::fri_fold_line(const ColumnS
                        {{out->cols[0].local.ptr(), out->cols[1].local.ptr(), out->cols[2].local.ptr(),
                          out->cols[3].local.ptr()}},
                        stream_);
-    return out;
+    return LineEvaluations(std::move(out));
   }
   const size_t m = in.cols[0].local.size();
   std::array<DeviceBuffer<M31>, 4> part;
@@ -1246,7 +1258,7 @@ std::unique_ptr<ColumnSet> ShardedDeviceBackendImpl::fri_fold_line(const ColumnS
                         in.cols[3].local.cptr()}},
                       domain, g.block_begin(d), d - g.s, alpha,
                       {{part[0].ptr(), part[1].ptr(), part[2].ptr(), part[3].ptr()}}, stream_);
-  return qm31_from_block(d - 1, std::move(part));
+  return LineEvaluations(qm31_from_block(d - 1, std::move(part)));
 }
 
 std::vector<M31> DevShardColumns::to_host(size_t c) const {

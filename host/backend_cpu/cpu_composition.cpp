@@ -3,7 +3,7 @@
 
 namespace ptvm::backend_cpu {
 
-std::unique_ptr<ColumnSet> CpuBackend::eval_composition(const air::Component& component, const CompositionInputs& in) {
+SecureEvaluations CpuBackend::eval_composition(const air::Component& component, const CompositionInputs& in) {
   const auto& main = host(*in.main);
   const uint32_t n = component.log_rows();
   if (main.cols.empty()) throw Error(ErrorCategory::Internal, "eval_composition: component without main columns");
@@ -11,7 +11,7 @@ std::unique_ptr<ColumnSet> CpuBackend::eval_composition(const air::Component& co
   const size_t size = size_t{1} << e;
   air::DomainColumns cols;
   cols.log_size = e;
-  auto gather = [&](const ColumnSet* s, std::vector<const M31*>& dst) {
+  auto gather = [&](const Evaluations* s, std::vector<const M31*>& dst) {
     if (!s) return;
     for (const auto& c : host(*s).cols) {
       if (c.size() != size) throw Error(ErrorCategory::Internal, "eval_composition: columns on different domains");
@@ -30,7 +30,7 @@ std::unique_ptr<ColumnSet> CpuBackend::eval_composition(const air::Component& co
     component.composition_on_domain(cols, in.public_inputs, in.challenges, in.coefficients, in.claimed_sum,
                                     inv_vanishing, b, end, dst);
   });
-  return out;
+  return SecureEvaluations(std::move(out));
 }
 
 }  // namespace ptvm::backend_cpu

@@ -3,8 +3,8 @@
 
 namespace ptvm::backend_cpu {
 
-std::unique_ptr<ColumnSet> CpuBackend::fri_fold_circle(const ColumnSet& column, const QM31& alpha,
-                                           const ColumnSet* accumulate_into) {
+LineEvaluations CpuBackend::fri_fold_circle(const SecureEvaluations& column, const QM31& alpha,
+                                            const LineEvaluations* accumulate_into) {
   const auto& in = host(column);
   const uint32_t n = log2_exact(in.cols.at(0).size());
   const size_t half = size_t{1} << (n - 1);
@@ -20,11 +20,11 @@ std::unique_ptr<ColumnSet> CpuBackend::fri_fold_circle(const ColumnSet& column, 
       put(*out, i, acc ? value(*acc, i) * alpha_sq + g : g);
     }
   });
-  return out;
+  return LineEvaluations(std::move(out));
 }
 
-std::unique_ptr<ColumnSet> CpuBackend::fri_fold_line(const ColumnSet& line, const circle::LineDomain& domain,
-                                         const QM31& alpha) {
+LineEvaluations CpuBackend::fri_fold_line(const LineEvaluations& line, const circle::LineDomain& domain,
+                                          const QM31& alpha) {
   const auto& in = host(line);
   const size_t size = in.cols.at(0).size();
   if (size != domain.size()) throw Error(ErrorCategory::Internal, "fri_fold_line: size mismatch");
@@ -35,7 +35,7 @@ std::unique_ptr<ColumnSet> CpuBackend::fri_fold_line(const ColumnSet& line, cons
     for (size_t i = b; i < e; ++i)
       put(*out, i, stark::fold_line_pair(value(in, 2 * i), value(in, 2 * i + 1), inv_x[i], alpha));
   });
-  return out;
+  return LineEvaluations(std::move(out));
 }
 
 }  // namespace ptvm::backend_cpu

@@ -3,13 +3,13 @@
 
 namespace ptvm::backend_cpu {
 
-Backend::Interaction CpuBackend::logup_interaction(const air::Component& component, const ColumnSet& preprocessed,
-                              const ColumnSet& main,
+Backend::Interaction CpuBackend::logup_interaction(const air::Component& component, const Evaluations& preprocessed,
+                              const Evaluations& main,
                               std::span<const air::RelationChallenges> challenges) {
   const auto& shape = component.shape();
   const uint32_t n = component.log_rows();
   const size_t N = size_t{1} << n;
-  Interaction result{std::make_unique<HostColumns>(), QM31::zero()};
+  Interaction result{SecureEvaluations(std::make_unique<HostColumns>()), QM31::zero()};
   if (shape.n_fractions == 0) return result;
   std::vector<std::vector<M31>> pre_rows(preprocessed.n_columns()), main_rows(main.n_columns());
   parallel_for(pre_rows.size() + main_rows.size(), 1, [&](size_t b, size_t e) {
@@ -69,7 +69,7 @@ Backend::Interaction CpuBackend::logup_interaction(const air::Component& compone
       }
     }
   });
-  result.columns = upload_rows(cols);
+  result.columns = SecureEvaluations::from_coordinates(upload_rows(cols));
   result.claimed_sum = total;
   return result;
 }

@@ -3,10 +3,10 @@
 
 namespace ptvm::backend_cpu {
 
-std::unique_ptr<CommittedTree> CpuBackend::commit(const std::vector<const ColumnSet*>& sets) {
+std::unique_ptr<CommittedTree> CpuBackend::commit(const std::vector<EvaluationsRef>& sets) {
   std::vector<std::span<const M31>> spans;
-  for (const ColumnSet* s : sets)
-    for (const auto& c : host(*s).cols) spans.emplace_back(c);
+  for (const EvaluationsRef& s : sets)
+    for (const auto& c : host(s).cols) spans.emplace_back(c);
   return std::make_unique<HostTree>(hash::MerkleTree::commit(std::move(spans), stark::detail::default_thread_count()));
 }
 

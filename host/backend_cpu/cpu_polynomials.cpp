@@ -49,7 +49,7 @@ void permute_rows_storage(const M31* src, M31* dst, uint32_t n) {
 
 }  // namespace
 
-std::unique_ptr<ColumnSet> CpuBackend::upload_rows(const std::vector<std::vector<M31>>& rows) {
+Evaluations CpuBackend::upload_rows(const std::vector<std::vector<M31>>& rows) {
   auto out = std::make_unique<HostColumns>();
   out->cols.resize(rows.size());
   parallel_for(rows.size(), 1, [&](size_t b, size_t e) {
@@ -66,10 +66,10 @@ std::unique_ptr<ColumnSet> CpuBackend::upload_rows(const std::vector<std::vector
       out->cols[c] = std::move(v);
     }
   });
-  return out;
+  return Evaluations(std::move(out));
 }
 
-std::vector<M31> CpuBackend::to_host_rows(const ColumnSet& set, size_t column) {
+std::vector<M31> CpuBackend::to_host_rows(const Evaluations& set, size_t column) {
   const auto& col = host(set).cols.at(column);
   const uint32_t n = log2_exact(col.size());
   std::vector<M31> rows(col.size());
@@ -82,7 +82,7 @@ std::vector<M31> CpuBackend::to_host_rows(const ColumnSet& set, size_t column) {
   return rows;
 }
 
-std::unique_ptr<ColumnSet> CpuBackend::interpolate(const ColumnSet& evaluations) {
+Coefficients CpuBackend::interpolate(const Evaluations& evaluations) {
   const auto& in = host(evaluations);
   auto out = std::make_unique<HostColumns>();
   out->cols.resize(in.cols.size());
@@ -95,10 +95,10 @@ std::unique_ptr<ColumnSet> CpuBackend::interpolate(const ColumnSet& evaluations)
       circle::circle_interpolate_bitrev(in.cols[c], out->cols[c], tw);
     }
   });
-  return out;
+  return Coefficients(std::move(out));
 }
 
-std::unique_ptr<ColumnSet> CpuBackend::evaluate(const ColumnSet& coefficients, uint32_t log_extension) {
+Evaluations CpuBackend::evaluate(const Coefficients& coefficients, uint32_t log_extension) {
   const auto& in = host(coefficients);
   auto out = std::make_unique<HostColumns>();
   out->cols.resize(in.cols.size());
@@ -111,10 +111,10 @@ std::unique_ptr<ColumnSet> CpuBackend::evaluate(const ColumnSet& coefficients, u
       circle::circle_evaluate_bitrev(in.cols[c], out->cols[c], tw);
     }
   });
-  return out;
+  return Evaluations(std::move(out));
 }
 
-std::vector<QM31> CpuBackend::evaluate_at_points(const ColumnSet& coefficients,
+std::vector<QM31> CpuBackend::evaluate_at_points(const Coefficients& coefficients,
                                      std::span<const PointEvaluationRequest> requests) {
   const auto& in = host(coefficients);
   // Requests sharing a point and a size share the basis weights b_j(point).
@@ -183,7 +183,7 @@ std::vector<QM31> CpuBackend::evaluate_at_points(const ColumnSet& coefficients,
   return out;
 }
 
-void CpuBackend::add_assign(ColumnSet& dst, const ColumnSet& src) {
+void CpuBackend::add_assign(SecureEvaluations& dst, const SecureEvaluations& src) {
   auto& d = host(dst);
   const auto& s = host(src);
   if (d.cols.size() != s.cols.size()) throw Error(ErrorCategory::Internal, "add_assign: column count mismatch");
@@ -193,13 +193,14 @@ void CpuBackend::add_assign(ColumnSet& dst, const ColumnSet& src) {
   }
 }
 
-std::unique_ptr<ColumnSet> CpuBackend::slice(const ColumnSet& set, size_t first, size_t count) {
+Coefficients CpuBackend::slice(const Coefficients& set, size_t first, size_t count) {
   const auto& s = host(set);
   if (first + count > s.cols.size()) throw Error(ErrorCategory::Internal, "slice out of range");
-  return std::make_unique<HostColumns>(std::vector<Column>(s.cols.begin() + first, s.cols.begin() + first + count));
+  return Coefficients(
+      std::make_unique<HostColumns>(std::vector<Column>(s.cols.begin() + first, s.cols.begin() + first + count)));
 }
 
-std::unique_ptr<ColumnSet> CpuBackend::coefficient_slice(const ColumnSet& coefficients, size_t begin, uint32_t log_size) {
+Coefficients CpuBackend::coefficient_slice(const Coefficients& coefficients, size_t begin, uint32_t log_size) {
   const auto& s = host(coefficients);
   auto out = std::make_unique<HostColumns>();
   for (const auto& c : s.cols) {
@@ -207,7 +208,7 @@ std::unique_ptr<ColumnSet> CpuBackend::coefficient_slice(const ColumnSet& coeffi
     if (begin + len > c.size()) throw Error(ErrorCategory::Internal, "coefficient_slice out of range");
     out->cols.emplace_back(c.begin() + begin, c.begin() + begin + len);
   }
-  return out;
+  return Coefficients(std::move(out));
 }
 
 }  // namespace ptvm::backend_cpu

@@ -59,6 +59,21 @@ public:
 
 const ShardColumns& shard(const ColumnSet& s);
 ShardColumns& shard(ColumnSet& s);
+template <class Kind>
+const ShardColumns& shard(const Columns<Kind>& c) {
+  return shard(c.set());
+}
+template <class Kind>
+ShardColumns& shard(Columns<Kind>& c) {
+  return shard(c.set());
+}
+inline const ShardColumns& shard(const EvaluationsRef& r) { return shard(r.set()); }
+
+// Whole columns as a handle of `Kind`, for the CPU backend's stages on whole columns.
+template <class Kind>
+Columns<Kind> whole(HostColumns&& columns) {
+  return Columns<Kind>(std::make_shared<HostColumns>(std::move(columns)));
+}
 
 // Whole columns on every rank (one all_gather for all of them); replicated ones are copied.
 std::vector<Column> full_columns(const Geometry& g, const std::vector<const ShardColumn*>& columns);

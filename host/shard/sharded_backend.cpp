@@ -21,7 +21,7 @@ const circle::TwiddleTree& ShardedBackend::twiddles(uint32_t max_domain_log) {
   return *twiddles_;
 }
 
-std::unique_ptr<ColumnSet> ShardedBackend::upload_rows(const std::vector<std::vector<M31>>& rows) {
+Evaluations ShardedBackend::upload_rows(const std::vector<std::vector<M31>>& rows) {
   const Geometry& g = geometry_;
   auto out = std::make_unique<ShardColumns>(g);
   out->cols.resize(rows.size());
@@ -43,10 +43,10 @@ std::unique_ptr<ColumnSet> ShardedBackend::upload_rows(const std::vector<std::ve
         sc.local[p - begin] = rows[c][j];
     }
   }
-  return out;
+  return Evaluations(std::move(out));
 }
 
-std::vector<M31> ShardedBackend::to_host_rows(const ColumnSet& set, size_t column) {
+std::vector<M31> ShardedBackend::to_host_rows(const Evaluations& set, size_t column) {
   const std::vector<M31> storage = set.to_host(column);
   const uint32_t n = backend_cpu::log2_exact(storage.size());
   std::vector<M31> rows(storage.size());
@@ -56,7 +56,7 @@ std::vector<M31> ShardedBackend::to_host_rows(const ColumnSet& set, size_t colum
   return rows;
 }
 
-std::unique_ptr<ColumnSet> ShardedBackend::interpolate(const ColumnSet& evaluations) {
+Coefficients ShardedBackend::interpolate(const Evaluations& evaluations) {
   const ShardColumns& in = shard(evaluations);
   const Geometry& g = geometry_;
   // Split columns through the four-step transform (one all-to-all for all of them); columns
@@ -87,11 +87,10 @@ std::unique_ptr<ColumnSet> ShardedBackend::interpolate(const ColumnSet& evaluati
   std::vector<std::vector<M31>> coeffs = interpolate_block_to_cyclic(*g.comm, spans, logs, tree);
   for (size_t i = 0; i < split.size(); ++i)
     out->cols[split[i]] = {logs[i], Layout::Cyclic, Column(coeffs[i].begin(), coeffs[i].end())};
-  return out;
+  return Coefficients(std::move(out));
 }
 
-std::unique_ptr<ColumnSet> ShardedBackend::evaluate(const ColumnSet& coefficients,
-                                                    uint32_t log_extension) {
+Evaluations ShardedBackend::evaluate(const Coefficients& coefficients, uint32_t log_extension) {
   const ShardColumns& in = shard(coefficients);
   const Geometry& g = geometry_;
   std::vector<std::span<const M31>> spans;
@@ -127,11 +126,11 @@ std::unique_ptr<ColumnSet> ShardedBackend::evaluate(const ColumnSet& coefficient
   for (size_t i = 0; i < split.size(); ++i)
     out->cols[split[i]] = {logs[i] + log_extension, Layout::Block,
                            Column(values[i].begin(), values[i].end())};
-  return out;
+  return Evaluations(std::move(out));
 }
 
 std::vector<QM31>
-ShardedBackend::evaluate_at_points(const ColumnSet& coefficients,
+ShardedBackend::evaluate_at_points(const Coefficients& coefficients,
                                    std::span<const PointEvaluationRequest> requests) {
   const ShardColumns& in = shard(coefficients);
   const Geometry& g = geometry_;
@@ -208,7 +207,7 @@ ShardedBackend::evaluate_at_points(const ColumnSet& coefficients,
   return out;
 }
 
-void ShardedBackend::add_assign(ColumnSet& dst, const ColumnSet& src) {
+void ShardedBackend::add_assign(SecureEvaluations& dst, const SecureEvaluations& src) {
   auto& d = shard(dst);
   const auto& s = shard(src);
   if (d.cols.size() != s.cols.size())
@@ -221,17 +220,17 @@ void ShardedBackend::add_assign(ColumnSet& dst, const ColumnSet& src) {
   }
 }
 
-std::unique_ptr<ColumnSet> ShardedBackend::slice(const ColumnSet& set, size_t first, size_t count) {
+Coefficients ShardedBackend::slice(const Coefficients& set, size_t first, size_t count) {
   const auto& s = shard(set);
   if (first + count > s.cols.size())
     throw Error(ErrorCategory::Internal, "slice out of range");
   auto out = std::make_unique<ShardColumns>(geometry_);
   out->cols.assign(s.cols.begin() + first, s.cols.begin() + first + count);
-  return out;
+  return Coefficients(std::move(out));
 }
 
-std::unique_ptr<ColumnSet> ShardedBackend::coefficient_slice(const ColumnSet& coefficients,
-                                                             size_t begin, uint32_t log_size) {
+Coefficients ShardedBackend::coefficient_slice(const Coefficients& coefficients, size_t begin,
+                                               uint32_t log_size) {
   const auto& s = shard(coefficients);
   const Geometry& g = geometry_;
   auto out = std::make_unique<ShardColumns>(g);
@@ -253,7 +252,7 @@ std::unique_ptr<ColumnSet> ShardedBackend::coefficient_slice(const ColumnSet& co
       out->cols.push_back({log_size, layout, local_part(g, part, layout)});
     }
   }
-  return out;
+  return Coefficients(std::move(out));
 }
 
 uint64_t ShardedBackend::grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) {

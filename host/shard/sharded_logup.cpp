@@ -64,8 +64,8 @@ std::vector<Column> transpose(const Geometry& g, uint32_t n,
 } // namespace
 
 Backend::Interaction
-ShardedBackend::logup_interaction(const air::Component& component, const ColumnSet& preprocessed,
-                                  const ColumnSet& main,
+ShardedBackend::logup_interaction(const air::Component& component, const Evaluations& preprocessed,
+                                  const Evaluations& main,
                                   std::span<const air::RelationChallenges> challenges) {
   const Geometry& g = geometry_;
   const auto& shape = component.shape();
@@ -78,9 +78,9 @@ ShardedBackend::logup_interaction(const air::Component& component, const ColumnS
       split = split && c.layout == Layout::Block && c.log_size == n;
   if (!split) {
     // Gathered (a component too small to split, or one rank): the CPU backend on whole columns.
-    HostColumns p = full_set(pre), m = full_set(mc);
-    Interaction r = cpu_->logup_interaction(component, p, m, challenges);
-    return {from_full(g, std::move(backend_cpu::host(*r.columns))), r.claimed_sum};
+    Interaction r = cpu_->logup_interaction(component, whole<column_kind::Evaluation>(full_set(pre)),
+                                            whole<column_kind::Evaluation>(full_set(mc)), challenges);
+    return {SecureEvaluations(from_full(g, std::move(backend_cpu::host(r.columns)))), r.claimed_sum};
   }
   std::vector<const Column*> inputs;
   for (const auto& c : pre.cols)
@@ -162,7 +162,7 @@ ShardedBackend::logup_interaction(const air::Component& component, const ColumnS
   auto out = std::make_unique<ShardColumns>(g);
   for (auto& c : blocks)
     out->cols.push_back({n, Layout::Block, std::move(c)});
-  return {std::move(out), total};
+  return {SecureEvaluations(std::move(out)), total};
 }
 
 } // namespace ptvm::shard

@@ -197,11 +197,11 @@ private:
 
 } // namespace
 
-std::unique_ptr<CommittedTree> ShardedBackend::commit(const std::vector<const ColumnSet*>& sets) {
+std::unique_ptr<CommittedTree> ShardedBackend::commit(const std::vector<EvaluationsRef>& sets) {
   std::vector<const ShardColumn*> refs;
   bool any_block = false, any_cyclic = false;
-  for (const ColumnSet* s : sets)
-    for (const auto& c : shard(*s).cols) {
+  for (const EvaluationsRef& s : sets)
+    for (const auto& c : shard(s).cols) {
       refs.push_back(&c);
       any_block = any_block || c.layout == Layout::Block;
       any_cyclic = any_cyclic || c.layout == Layout::Cyclic;

@@ -4,12 +4,12 @@
 
 namespace ptvm::shard {
 
-std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component& component,
-                                                            const CompositionInputs& in) {
+SecureEvaluations ShardedBackend::eval_composition(const air::Component& component,
+                                                   const CompositionInputs& in) {
   const Geometry& g = geometry_;
   const uint32_t n = component.log_rows();
   std::vector<const ShardColumn*> inputs;
-  for (const ColumnSet* set : {in.preprocessed, in.main, in.interaction})
+  for (const Evaluations* set : {in.preprocessed, in.main, in.interaction})
     if (set)
       for (const auto& c : shard(*set).cols)
         inputs.push_back(&c);
@@ -21,18 +21,18 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
     local = local && c->layout == Layout::Block && c->log_size == e;
   if (!local) {
     // Gathered (a component too small to split, or one rank): the CPU backend on whole columns.
-    HostColumns pre, main, inter;
+    Evaluations pre, main, inter;
     if (in.preprocessed)
-      pre = full_set(shard(*in.preprocessed));
-    main = full_set(shard(*in.main));
+      pre = whole<column_kind::Evaluation>(full_set(shard(*in.preprocessed)));
+    main = whole<column_kind::Evaluation>(full_set(shard(*in.main)));
     if (in.interaction)
-      inter = full_set(shard(*in.interaction));
+      inter = whole<column_kind::Evaluation>(full_set(shard(*in.interaction)));
     CompositionInputs full = in;
     full.preprocessed = in.preprocessed ? &pre : nullptr;
     full.main = &main;
     full.interaction = in.interaction ? &inter : nullptr;
     auto r = cpu_->eval_composition(component, full);
-    return from_full(g, std::move(backend_cpu::host(*r)));
+    return SecureEvaluations(from_full(g, std::move(backend_cpu::host(r))));
   }
   // The constraints read each row and, for a few columns (shape().next_row_inputs), the next one
   // (mask offset 1). In bit-reversed storage the next row of a position lies in another block, so
@@ -92,7 +92,7 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
   air::DomainColumns cols;
   cols.log_size = e;
   size_t c = 0;
-  auto take = [&](const ColumnSet* set, std::vector<const M31*>& dst) {
+  auto take = [&](const Evaluations* set, std::vector<const M31*>& dst) {
     if (!set)
       return;
     for (size_t k = 0; k < set->n_columns(); ++k)
@@ -115,16 +115,16 @@ std::unique_ptr<ColumnSet> ShardedBackend::eval_composition(const air::Component
     component.composition_on_domain(cols, in.public_inputs, in.challenges, in.coefficients,
                                     in.claimed_sum, local_inv, b, end, dst);
   });
-  return out;
+  return SecureEvaluations(std::move(out));
 }
 
-std::unique_ptr<ColumnSet>
+SecureEvaluations
 ShardedBackend::deep_quotients(uint32_t log_size, const std::vector<DeepQuotientBatch>& batches) {
   const Geometry& g = geometry_;
   bool local = g.evaluation_layout(log_size) == Layout::Block;
   for (const auto& b : batches)
     for (const auto& ref : b.columns) {
-      const ShardColumn& c = shard(*ref.set).cols.at(ref.column);
+      const ShardColumn& c = shard(ref.set).cols.at(ref.column);
       local = local && c.layout == Layout::Block && c.log_size == log_size;
     }
   if (local) {
@@ -134,7 +134,7 @@ ShardedBackend::deep_quotients(uint32_t log_size, const std::vector<DeepQuotient
     std::vector<const M31*> column_data;
     for (const auto& b : batches)
       for (const auto& ref : b.columns)
-        column_data.push_back(shard(*ref.set).cols.at(ref.column).local.data());
+        column_data.push_back(shard(ref.set).cols.at(ref.column).local.data());
     auto out = std::make_unique<ShardColumns>(g);
     out->cols.resize(4);
     for (auto& c : out->cols)
@@ -143,20 +143,20 @@ ShardedBackend::deep_quotients(uint32_t log_size, const std::vector<DeepQuotient
                          out->cols[2].local.data(), out->cols[3].local.data()};
     backend_cpu::deep_quotient_rows(
         m, [&](size_t q) { return points[q]; }, batches, column_data, dst);
-    return out;
+    return SecureEvaluations(std::move(out));
   }
   // Gathered (columns too small to split).
   std::map<const ColumnSet*, std::unique_ptr<HostColumns>> full;
   std::vector<DeepQuotientBatch> host_batches = batches;
   for (auto& b : host_batches)
     for (auto& ref : b.columns) {
-      auto& slot = full[ref.set];
+      auto& slot = full[&ref.set.set()];
       if (!slot)
-        slot = std::make_unique<HostColumns>(full_set(shard(*ref.set)));
-      ref.set = slot.get();
+        slot = std::make_unique<HostColumns>(full_set(shard(ref.set)));
+      ref.set = EvaluationsRef(*slot);
     }
   auto r = cpu_->deep_quotients(log_size, host_batches);
-  return from_full(geometry_, std::move(backend_cpu::host(*r)));
+  return SecureEvaluations(from_full(geometry_, std::move(backend_cpu::host(r))));
 }
 
 namespace {
@@ -196,19 +196,18 @@ bool is_qm31_block(const ShardColumns& c) {
 
 // Folds pair positions (2i, 2i+1), which a block never splits: a rank folds its own block with
 // the twiddles of its positions (stark::fold_circle_pair, fold_line_pair: the CPU backend's math).
-std::unique_ptr<ColumnSet> ShardedBackend::fri_fold_circle(const ColumnSet& column,
-                                                           const QM31& alpha,
-                                                           const ColumnSet* accumulate_into) {
+LineEvaluations ShardedBackend::fri_fold_circle(const SecureEvaluations& column, const QM31& alpha,
+                                                const LineEvaluations* accumulate_into) {
   const ShardColumns& in = shard(column);
   const Geometry& g = geometry_;
   if (!is_qm31_block(in)) {
-    HostColumns acc;
+    LineEvaluations acc;
     if (accumulate_into)
-      acc = full_set(shard(*accumulate_into));
-    HostColumns whole(std::vector<Column>{in.cols[0].local, in.cols[1].local, in.cols[2].local,
-                                          in.cols[3].local});
-    auto r = cpu_->fri_fold_circle(whole, alpha, accumulate_into ? &acc : nullptr);
-    return from_full(g, std::move(backend_cpu::host(*r)));
+      acc = whole<column_kind::LineEvaluation>(full_set(shard(*accumulate_into)));
+    const auto column_whole = whole<column_kind::SecureEvaluation>(HostColumns(
+        std::vector<Column>{in.cols[0].local, in.cols[1].local, in.cols[2].local, in.cols[3].local}));
+    auto r = cpu_->fri_fold_circle(column_whole, alpha, accumulate_into ? &acc : nullptr);
+    return LineEvaluations(from_full(g, std::move(backend_cpu::host(r))));
   }
   const uint32_t n = in.cols[0].log_size;
   const size_t m = in.cols[0].local.size(), a = g.block_begin(n);
@@ -239,19 +238,18 @@ std::unique_ptr<ColumnSet> ShardedBackend::fri_fold_circle(const ColumnSet& colu
         out->cols[k].local[i] = v.coord(k);
     }
   }
-  return out;
+  return LineEvaluations(std::move(out));
 }
 
-std::unique_ptr<ColumnSet> ShardedBackend::fri_fold_line(const ColumnSet& line,
-                                                         const circle::LineDomain& domain,
-                                                         const QM31& alpha) {
+LineEvaluations ShardedBackend::fri_fold_line(const LineEvaluations& line,
+                                              const circle::LineDomain& domain, const QM31& alpha) {
   const ShardColumns& in = shard(line);
   const Geometry& g = geometry_;
   if (!is_qm31_block(in)) {
-    HostColumns whole(std::vector<Column>{in.cols[0].local, in.cols[1].local, in.cols[2].local,
-                                          in.cols[3].local});
-    auto r = cpu_->fri_fold_line(whole, domain, alpha);
-    return from_full(g, std::move(backend_cpu::host(*r)));
+    const auto line_whole = whole<column_kind::LineEvaluation>(HostColumns(
+        std::vector<Column>{in.cols[0].local, in.cols[1].local, in.cols[2].local, in.cols[3].local}));
+    auto r = cpu_->fri_fold_line(line_whole, domain, alpha);
+    return LineEvaluations(from_full(g, std::move(backend_cpu::host(r))));
   }
   const uint32_t d = in.cols[0].log_size;
   if (d != domain.log_size())
@@ -271,7 +269,7 @@ std::unique_ptr<ColumnSet> ShardedBackend::fri_fold_line(const ColumnSet& line,
     for (int k = 0; k < 4; ++k)
       part[k][i] = f.coord(k);
   }
-  return qm31_from_block(g, d - 1, std::move(part));
+  return LineEvaluations(qm31_from_block(g, d - 1, std::move(part)));
 }
 
 } // namespace ptvm::shard

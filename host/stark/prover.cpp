@@ -62,20 +62,22 @@ class StageClock {
 // One PCS tree: per component (or per composition part) the evaluations on the trace domain, the
 // coefficients, and the low-degree extension that is committed.
 struct TreeData {
-  std::vector<std::unique_ptr<ColumnSet>> coefficients;
-  std::vector<std::unique_ptr<ColumnSet>> extensions;
+  std::vector<Coefficients> coefficients;
+  std::vector<Evaluations> extensions;
   std::unique_ptr<CommittedTree> tree;
   // global column index -> (set, column in set)
   std::vector<ColumnRef> column_refs() const {
     std::vector<ColumnRef> out;
     for (const auto& s : extensions)
-      for (size_t c = 0; c < s->n_columns(); ++c) out.push_back({s.get(), c});
+      for (size_t c = 0; c < s.n_columns(); ++c) out.push_back({s, c});
     return out;
   }
 };
 
 // Siblings not among `positions`, in position order (PROTOCOL.md §6.8), read from a QM31 column.
-void append_witness(const std::vector<size_t>& positions, const ColumnSet& column, std::vector<QM31>& witness) {
+template <class Kind>
+  requires Kind::secure
+void append_witness(const std::vector<size_t>& positions, const Columns<Kind>& column, std::vector<QM31>& witness) {
   const std::vector<size_t> siblings = fri::sibling_positions(positions);
   std::vector<M31> coords[4];
   for (size_t k = 0; k < 4; ++k) coords[k] = column.gather(k, siblings);
@@ -83,7 +85,7 @@ void append_witness(const std::vector<size_t>& positions, const ColumnSet& colum
     witness.push_back(QM31::from_m31(coords[0][i], coords[1][i], coords[2][i], coords[3][i]));
 }
 
-std::vector<std::vector<M31>> host_coords(const ColumnSet& s) {
+std::vector<std::vector<M31>> host_coords(const LineEvaluations& s) {
   std::vector<std::vector<M31>> out;
   for (size_t k = 0; k < 4; ++k) out.push_back(s.to_host(k));
   return out;
@@ -138,14 +140,14 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   detail::mix_profile(channel, profile);
 
   std::array<TreeData, kNumTrees> trees;
-  std::vector<std::unique_ptr<ColumnSet>> pre_trace(n_comp), main_trace(n_comp);
+  std::vector<Evaluations> pre_trace(n_comp), main_trace(n_comp);
 
   auto extend_and_commit = [&](size_t tree_index) {
     TreeData& td = trees[tree_index];
     // One call (a backend may hash the leaves in the extension's last pass); its time is Commit's.
     StageClock c(clocks, Stage::Commit);
-    std::vector<const ColumnSet*> coefficient_sets;
-    for (const auto& coeffs : td.coefficients) coefficient_sets.push_back(coeffs.get());
+    std::vector<const Coefficients*> coefficient_sets;
+    for (const auto& coeffs : td.coefficients) coefficient_sets.push_back(&coeffs);
     Backend::ExtendedTree extended = backend.extend_and_commit(coefficient_sets, b);
     td.extensions = std::move(extended.extensions);
     td.tree = std::move(extended.tree);
@@ -156,22 +158,22 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   // Tree 0: the committed preprocessed columns. A component with succinct ones (row selectors the
   // verifier evaluates itself, ptvm/air/succinct.hpp) keeps the coefficients of all its columns
   // apart for the composition; tree 0 holds only the committed prefix.
-  std::vector<std::unique_ptr<ColumnSet>> pre_all_coefficients(n_comp);
+  std::vector<Coefficients> pre_all_coefficients(n_comp);
   {
     StageClock c(clocks, Stage::Lde);
     for (size_t k = 0; k < n_comp; ++k) {
       const air::Component& comp = *air.components[k];
       pre_trace[k] = backend.upload_rows(comp.all_preprocessed_columns());
       if (comp.shape().succinct.empty()) {
-        trees[kPreprocessedTree].coefficients.push_back(backend.interpolate(*pre_trace[k]));
+        trees[kPreprocessedTree].coefficients.push_back(backend.interpolate(pre_trace[k]));
       } else {
-        pre_all_coefficients[k] = backend.interpolate(*pre_trace[k]);
+        pre_all_coefficients[k] = backend.interpolate(pre_trace[k]);
         // The committed columns are the first ones: their coefficients are a slice, not a second
         // interpolation.
         const size_t committed = comp.shape().n_committed_preprocessed;
         trees[kPreprocessedTree].coefficients.push_back(
-            committed ? backend.slice(*pre_all_coefficients[k], 0, committed)
-                      : backend.interpolate(*backend.upload_rows({})));
+            committed ? backend.slice(pre_all_coefficients[k], 0, committed)
+                      : backend.interpolate(backend.upload_rows({})));
       }
     }
   }
@@ -183,7 +185,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
     StageClock c(clocks, Stage::Lde);
     for (size_t k = 0; k < n_comp; ++k) {
       main_trace[k] = backend.upload_rows(main_traces[k]);
-      trees[kMainTree].coefficients.push_back(backend.interpolate(*main_trace[k]));
+      trees[kMainTree].coefficients.push_back(backend.interpolate(main_trace[k]));
     }
   }
   extend_and_commit(kMainTree);
@@ -191,17 +193,18 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   // Tree 2: LogUp interaction trace.
   const std::vector<air::RelationChallenges> challenges = detail::draw_relation_challenges(channel, air);
   {
-    std::vector<std::unique_ptr<ColumnSet>> inter(n_comp);
+    std::vector<SecureEvaluations> inter(n_comp);
     {
       StageClock c(clocks, Stage::Interaction);
       for (size_t k = 0; k < n_comp; ++k) {
-        auto r = backend.logup_interaction(*air.components[k], *pre_trace[k], *main_trace[k], challenges);
+        auto r = backend.logup_interaction(*air.components[k], pre_trace[k], main_trace[k], challenges);
         proof.claimed_sums.push_back(r.claimed_sum);
         inter[k] = std::move(r.columns);
       }
     }
     StageClock c(clocks, Stage::Lde);
-    for (size_t k = 0; k < n_comp; ++k) trees[kInteractionTree].coefficients.push_back(backend.interpolate(*inter[k]));
+    for (size_t k = 0; k < n_comp; ++k)
+      trees[kInteractionTree].coefficients.push_back(backend.interpolate(inter[k].coordinates()));
   }
   pre_trace.clear();
   main_trace.clear();
@@ -213,22 +216,22 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
   {
     StageClock c(clocks, Stage::Composition);
     const std::vector<QM31> coefficients = detail::constraint_coefficients(alpha_c, layout.n_constraints);
-    std::map<uint32_t, std::unique_ptr<ColumnSet>> by_size;
+    std::map<uint32_t, SecureEvaluations> by_size;
     for (size_t k = 0; k < n_comp; ++k) {
       const air::Component& comp = *air.components[k];
       const uint32_t ext = comp.shape().log_constraint_extension;
-      std::unique_ptr<ColumnSet> own[3];
-      const ColumnSet* sets[3];
+      Evaluations own[3];
+      const Evaluations* sets[3];
       const size_t tree_ids[3] = {kPreprocessedTree, kMainTree, kInteractionTree};
       for (int i = 0; i < 3; ++i) {
         if (i == 0 && pre_all_coefficients[k]) {
-          own[i] = backend.evaluate(*pre_all_coefficients[k], ext);
-          sets[i] = own[i].get();
+          own[i] = backend.evaluate(pre_all_coefficients[k], ext);
+          sets[i] = &own[i];
         } else if (ext == b) {
-          sets[i] = trees[tree_ids[i]].extensions[k].get();
+          sets[i] = &trees[tree_ids[i]].extensions[k];
         } else {
-          own[i] = backend.evaluate(*trees[tree_ids[i]].coefficients[k], ext);
-          sets[i] = own[i].get();
+          own[i] = backend.evaluate(trees[tree_ids[i]].coefficients[k], ext);
+          sets[i] = &own[i];
         }
       }
       CompositionInputs in;
@@ -242,28 +245,28 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
       auto col = backend.eval_composition(comp, in);
       const uint32_t e = comp.log_rows() + ext;
       if (auto it = by_size.find(e); it != by_size.end()) {
-        backend.add_assign(*it->second, *col);
+        backend.add_assign(it->second, col);
       } else {
         by_size[e] = std::move(col);
       }
     }
     // Lift the partial sums from the smallest domain to the largest (PROTOCOL.md §4.3 step 5).
-    std::unique_ptr<ColumnSet> running;
+    SecureEvaluations running;
     uint32_t running_log = 0;
     for (auto& [e, col] : by_size) {
       if (running) {
-        auto coeffs = backend.interpolate(*running);
-        auto lifted = backend.evaluate(*coeffs, e - running_log);
-        backend.add_assign(*col, *lifted);
+        auto coeffs = backend.interpolate(running.coordinates());
+        auto lifted = backend.evaluate(coeffs, e - running_log);
+        backend.add_assign(col, SecureEvaluations::from_coordinates(lifted));
       }
       running = std::move(col);
       running_log = e;
     }
-    auto composition_coeffs = backend.interpolate(*running);
+    auto composition_coeffs = backend.interpolate(running.coordinates());
     const uint32_t part_log = layout.log_composition - layout.log_split;
     for (uint32_t part = 0; part < (1u << layout.log_split); ++part)
       trees[kCompositionTree].coefficients.push_back(
-          backend.coefficient_slice(*composition_coeffs, size_t{part} << part_log, part_log));
+          backend.coefficient_slice(composition_coeffs, size_t{part} << part_log, part_log));
   }
   pre_all_coefficients.clear();
   extend_and_commit(kCompositionTree);
@@ -277,15 +280,15 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
       size_t global = 0;
       for (const auto& coeffs : trees[tr].coefficients) {
         std::vector<PointEvaluationRequest> requests;
-        for (size_t col = 0; col < coeffs->n_columns(); ++col)
+        for (size_t col = 0; col < coeffs.n_columns(); ++col)
           for (size_t s = 0; s < layout.n_samples(tr); ++s)
             requests.push_back({col, detail::sample_point(layout, tr, global + col, s, oods_point)});
-        std::vector<QM31> values = backend.evaluate_at_points(*coeffs, requests);
-        for (size_t col = 0; col < coeffs->n_columns(); ++col) {
+        std::vector<QM31> values = backend.evaluate_at_points(coeffs, requests);
+        for (size_t col = 0; col < coeffs.n_columns(); ++col) {
           const size_t ns = layout.n_samples(tr);
           proof.sampled_values[tr].emplace_back(values.begin() + col * ns, values.begin() + (col + 1) * ns);
         }
-        global += coeffs->n_columns();
+        global += coeffs.n_columns();
       }
       for (const auto& col : proof.sampled_values[tr]) flat.insert(flat.end(), col.begin(), col.end());
     }
@@ -295,7 +298,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
 
   // DEEP quotients, one column per commitment size (decreasing).
   const QM31 alpha_q = channel.draw_felt();
-  std::vector<std::unique_ptr<ColumnSet>> quotients;
+  std::vector<SecureEvaluations> quotients;
   {
     StageClock c(clocks, Stage::Deep);
     std::array<std::vector<ColumnRef>, kNumTrees> refs;
@@ -320,64 +323,62 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
     Backend& backend;
     const StarkLayout& layout;
     StarkProof& proof;
-    std::vector<std::unique_ptr<ColumnSet>>& quotients;
+    std::vector<SecureEvaluations>& quotients;
     std::unique_ptr<CommittedTree> first_layer_tree{};
     struct LineLayer {
-      std::unique_ptr<ColumnSet> evaluations;
+      LineEvaluations evaluations;
       std::unique_ptr<CommittedTree> tree;
     };
     std::vector<LineLayer> layers{};  // inner layer i
-    std::unique_ptr<ColumnSet> cur{};
+    LineEvaluations cur{};
     std::unique_ptr<CommittedTree> cur_tree{};
     circle::LineDomain domain{circle::CanonicCoset{layout.first_layer_log}.half_coset()};
     size_t next_quotient = 1;
 
     hash::Blake2sHash commit(uint32_t i) {
       if (i == 0) {
-        std::vector<const ColumnSet*> qsets;
-        for (const auto& q : quotients) qsets.push_back(q.get());
-        first_layer_tree = backend.commit(qsets);
+        first_layer_tree = backend.commit(std::vector<EvaluationsRef>(quotients.begin(), quotients.end()));
         proof.fri.first_layer.commitment = first_layer_tree->root();
         return proof.fri.first_layer.commitment;
       }
       FriLayerProof lp;
       lp.commitment = cur_tree->root();
       proof.fri.inner_layers.push_back(std::move(lp));
-      layers.push_back({nullptr, std::move(cur_tree)});
+      layers.push_back({LineEvaluations{}, std::move(cur_tree)});
       return proof.fri.inner_layers.back().commitment;
     }
     void fold(uint32_t i, const QM31& alpha) {
       if (i == 0) {
         if (layout.n_inner_layers > 0) {
-          auto folded = backend.fri_fold_circle_and_commit(*quotients[0], alpha, nullptr);
+          auto folded = backend.fri_fold_circle_and_commit(quotients[0], alpha, nullptr);
           cur = std::move(folded.column);
           cur_tree = std::move(folded.tree);
         } else {
-          cur = backend.fri_fold_circle(*quotients[0], alpha, nullptr);
+          cur = backend.fri_fold_circle(quotients[0], alpha, nullptr);
         }
         return;
       }
       const bool commit_next = i < layout.n_inner_layers;
       const bool circle_next = next_quotient < quotients.size() &&
                                layout.quotient_log_sizes[next_quotient] - 1 == domain.log_size() - 1;
-      std::unique_ptr<ColumnSet> folded;
+      LineEvaluations folded;
       if (commit_next && !circle_next) {
-        auto f = backend.fri_fold_line_and_commit(*cur, domain, alpha);
+        auto f = backend.fri_fold_line_and_commit(cur, domain, alpha);
         folded = std::move(f.column);
         cur_tree = std::move(f.tree);
       } else {
-        folded = backend.fri_fold_line(*cur, domain, alpha);
+        folded = backend.fri_fold_line(cur, domain, alpha);
       }
       layers.back().evaluations = std::move(cur);
       cur = std::move(folded);
       domain = domain.doubled();
       if (circle_next) {
         if (commit_next) {
-          auto f = backend.fri_fold_circle_and_commit(*quotients[next_quotient], alpha, cur.get());
+          auto f = backend.fri_fold_circle_and_commit(quotients[next_quotient], alpha, &cur);
           cur = std::move(f.column);
           cur_tree = std::move(f.tree);
         } else {
-          cur = backend.fri_fold_circle(*quotients[next_quotient], alpha, cur.get());
+          cur = backend.fri_fold_circle(quotients[next_quotient], alpha, &cur);
         }
         ++next_quotient;
       }
@@ -385,7 +386,7 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
     std::vector<QM31> last_layer() {
       if (next_quotient != quotients.size())
         throw Error(ErrorCategory::Internal, "FRI: a quotient column was not folded in");
-      auto coords = host_coords(*cur);
+      auto coords = host_coords(cur);
       std::vector<QM31> values(coords[0].size());
       for (size_t i = 0; i < values.size(); ++i) values[i] = secure_value(coords, i);
       std::vector<QM31> coeffs = line_interpolate_bitrev(values, domain);
@@ -405,14 +406,14 @@ StarkProof prove(const air::Air& air, std::span<const M31> public_inputs,
         for (size_t k = 0; k < quotients.size(); ++k) {
           const uint32_t L = layout.quotient_log_sizes[k];
           auto shifted = shifted_positions(positions, layout.first_layer_log - L);
-          append_witness(shifted, *quotients[k], proof.fri.first_layer.fri_witness);
+          append_witness(shifted, quotients[k], proof.fri.first_layer.fri_witness);
           q[L] = pair_positions(shifted);
         }
         proof.fri.first_layer.decommitment = first_layer_tree->open(q).decommitment;
         return;
       }
       const uint32_t m = layout.first_layer_log - i;
-      append_witness(positions, *layers[i - 1].evaluations, proof.fri.inner_layers[i - 1].fri_witness);
+      append_witness(positions, layers[i - 1].evaluations, proof.fri.inner_layers[i - 1].fri_witness);
       hash::QueriesPerLogSize q;
       q[m] = pair_positions(positions);
       proof.fri.inner_layers[i - 1].decommitment = layers[i - 1].tree->open(q).decommitment;

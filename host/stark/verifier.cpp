@@ -261,15 +261,11 @@ Verdict verify_impl(const air::Air& air, std::span<const M31> public_inputs, con
 
 hash::Blake2sHash preprocessed_commitment(const air::Air& air, const Profile& profile) {
   auto backend = make_cpu_backend();
-  std::vector<std::unique_ptr<ColumnSet>> ext;
-  std::vector<const ColumnSet*> sets;
-  for (const auto& comp : air.components) {
-    auto evals = backend->upload_rows(comp->committed_preprocessed_columns());
-    auto coeffs = backend->interpolate(*evals);
-    ext.push_back(backend->evaluate(*coeffs, profile.log_blowup));
-    sets.push_back(ext.back().get());
-  }
-  return backend->commit(sets)->root();
+  std::vector<Evaluations> ext;
+  for (const auto& comp : air.components)
+    ext.push_back(backend->evaluate(backend->interpolate(backend->upload_rows(comp->committed_preprocessed_columns())),
+                                    profile.log_blowup));
+  return backend->commit(std::vector<EvaluationsRef>(ext.begin(), ext.end()))->root();
 }
 
 Verdict verify(const air::Air& air, std::span<const M31> public_inputs, const StarkProof& proof, const Profile& expected,

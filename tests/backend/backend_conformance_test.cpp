@@ -103,7 +103,8 @@ std::string where(const char* op, uint64_t seed, uint32_t log) {
                                        << first << ": got " << got[first].v << ", expected " << expected[first].v;
 }
 
-::testing::AssertionResult same_set(const ColumnSet& got, const std::vector<Column>& expected) {
+template <class Kind>
+::testing::AssertionResult same_set(const Columns<Kind>& got, const std::vector<Column>& expected) {
   if (got.n_columns() != expected.size())
     return ::testing::AssertionFailure() << got.n_columns() << " columns, expected " << expected.size();
   for (size_t c = 0; c < expected.size(); ++c) {
@@ -113,7 +114,8 @@ std::string where(const char* op, uint64_t seed, uint32_t log) {
   return ::testing::AssertionSuccess();
 }
 
-std::vector<Column> host_set(const ColumnSet& s) {
+template <class Kind>
+std::vector<Column> host_set(const Columns<Kind>& s) {
   std::vector<Column> out;
   for (size_t c = 0; c < s.n_columns(); ++c) out.push_back(s.to_host(c));
   return out;
@@ -145,7 +147,7 @@ class BackendConformance : public ::testing::TestWithParam<BackendCase> {
   }
   uint32_t max_log() const { return GetParam().max_log; }
   // Evaluations (bit-reversed) of given storage values, through upload_rows.
-  std::unique_ptr<ColumnSet> upload_storage(const std::vector<Column>& storage) {
+  Evaluations upload_storage(const std::vector<Column>& storage) {
     std::vector<Column> rows;
     for (const auto& s : storage) {
       const auto pos = oracle::row_positions(static_cast<uint32_t>(std::countr_zero(s.size())));
@@ -168,14 +170,14 @@ TEST_P(BackendConformance, UploadRowsPutsEachRowAtItsPointAndRoundTrips) {
     std::vector<Column> rows = oracle::random_columns(rng, 3, log);
     rows.push_back(oracle::random_column(rng, log > 1 ? log - 1 : log));  // mixed sizes in one set
     auto set = backend_->upload_rows(rows);
-    ASSERT_EQ(set->n_columns(), rows.size());
+    ASSERT_EQ(set.n_columns(), rows.size());
     for (size_t c = 0; c < rows.size(); ++c) {
-      EXPECT_EQ(set->log_size(c), static_cast<uint32_t>(std::countr_zero(rows[c].size()))) << "column " << c;
+      EXPECT_EQ(set.log_size(c), static_cast<uint32_t>(std::countr_zero(rows[c].size()))) << "column " << c;
       const Column storage = oracle::rows_to_storage(rows[c]);
-      EXPECT_TRUE(same_values(set->to_host(c), storage)) << "to_host, column " << c;
-      EXPECT_TRUE(same_values(backend_->to_host_rows(*set, c), rows[c])) << "to_host_rows, column " << c;
+      EXPECT_TRUE(same_values(set.to_host(c), storage)) << "to_host, column " << c;
+      EXPECT_TRUE(same_values(backend_->to_host_rows(set, c), rows[c])) << "to_host_rows, column " << c;
       std::vector<size_t> positions = {0, rows[c].size() - 1, rng() % rows[c].size(), rng() % rows[c].size()};
-      const std::vector<M31> got = set->gather(c, positions);
+      const std::vector<M31> got = set.gather(c, positions);
       ASSERT_EQ(got.size(), positions.size());
       for (size_t i = 0; i < positions.size(); ++i) EXPECT_EQ(got[i], storage[positions[i]]) << "gather " << positions[i];
     }
@@ -192,10 +194,10 @@ TEST_P(BackendConformance, InterpolateGivesTheCoefficientsOfTheNaiveEvaluation) 
     // Two columns of this size and one smaller (the twiddles of the largest serve both).
     std::vector<Column> storage = oracle::random_columns(rng, 2, log);
     if (log > 1) storage.push_back(oracle::random_column(rng, log - 1));
-    auto coeffs = backend_->interpolate(*upload_storage(storage));
-    ASSERT_EQ(coeffs->n_columns(), storage.size());
+    auto coeffs = backend_->interpolate(upload_storage(storage));
+    ASSERT_EQ(coeffs.n_columns(), storage.size());
     for (size_t c = 0; c < storage.size(); ++c) {
-      const Column got = coeffs->to_host(c);
+      const Column got = coeffs.to_host(c);
       const uint32_t l = static_cast<uint32_t>(std::countr_zero(storage[c].size()));
       ASSERT_EQ(got.size(), storage[c].size());
       for (size_t r : checked_positions(l, rng))
@@ -212,16 +214,16 @@ TEST_P(BackendConformance, EvaluateMatchesTheNaiveEvaluationOnExtendedDomains) {
     std::mt19937_64 rng(seed);
     std::vector<Column> storage = oracle::random_columns(rng, 2, log);
     auto evals = upload_storage(storage);
-    auto coeffs = backend_->interpolate(*evals);
-    const std::vector<Column> c_host = host_set(*coeffs);
-    EXPECT_TRUE(same_set(*backend_->evaluate(*coeffs, 0), storage)) << "evaluate(interpolate(v), 0) != v";
+    auto coeffs = backend_->interpolate(evals);
+    const std::vector<Column> c_host = host_set(coeffs);
+    EXPECT_TRUE(same_set(backend_->evaluate(coeffs, 0), storage)) << "evaluate(interpolate(v), 0) != v";
     for (uint32_t ext : {1u, 2u, 3u}) {
       if (log + ext > max_log()) break;
       SCOPED_TRACE("log extension " + std::to_string(ext));
-      auto out = backend_->evaluate(*coeffs, ext);
-      ASSERT_EQ(out->n_columns(), 2u);
+      auto out = backend_->evaluate(coeffs, ext);
+      ASSERT_EQ(out.n_columns(), 2u);
       for (size_t c = 0; c < 2; ++c) {
-        const Column got = out->to_host(c);
+        const Column got = out.to_host(c);
         ASSERT_EQ(got.size(), size_t{1} << (log + ext));
         for (size_t r : checked_positions(log + ext, rng))
           ASSERT_EQ(got[r], oracle::naive_eval<M31>(c_host[c], oracle::domain_point(log + ext, r)))
@@ -238,8 +240,8 @@ TEST_P(BackendConformance, EvaluateAtPointsMatchesTheNaiveSum) {
     std::mt19937_64 rng(seed);
     std::vector<Column> storage = oracle::random_columns(rng, 3, log);
     if (log > 1) storage.push_back(oracle::random_column(rng, log - 1));
-    auto coeffs = backend_->interpolate(*upload_storage(storage));
-    const std::vector<Column> c_host = host_set(*coeffs);
+    auto coeffs = backend_->interpolate(upload_storage(storage));
+    const std::vector<Column> c_host = host_set(coeffs);
     // The OODS pattern (every column at P and P + step), a point shared across sizes, one column
     // asked twice, requests out of column order.
     const auto p = oracle::random_qm31_point(rng), q = oracle::random_qm31_point(rng);
@@ -250,7 +252,7 @@ TEST_P(BackendConformance, EvaluateAtPointsMatchesTheNaiveSum) {
     }
     requests.push_back({0, p});
     requests.push_back({1, oracle::random_qm31_point(rng)});
-    const std::vector<QM31> got = backend_->evaluate_at_points(*coeffs, requests);
+    const std::vector<QM31> got = backend_->evaluate_at_points(coeffs, requests);
     ASSERT_EQ(got.size(), requests.size());
     for (size_t i = 0; i < requests.size(); ++i)
       EXPECT_EQ(got[i], oracle::naive_eval<QM31>(c_host[requests[i].column], requests[i].point))
@@ -279,9 +281,9 @@ TEST_P(BackendConformance, CommitMatchesTheOpenSslMerkleTreeAndOpensVerifiably) 
     for (uint32_t l : shapes[i].set_a) rows_a.push_back(oracle::random_column(rng, l));
     for (uint32_t l : shapes[i].set_b) rows_b.push_back(oracle::random_column(rng, l));
     auto a = backend_->upload_rows(rows_a), b = backend_->upload_rows(rows_b);
-    std::vector<Column> committed = host_set(*a);  // storage order, in commitment order
-    for (auto& c : host_set(*b)) committed.push_back(std::move(c));
-    auto tree = backend_->commit({a.get(), b.get()});
+    std::vector<Column> committed = host_set(a);  // storage order, in commitment order
+    for (auto& c : host_set(b)) committed.push_back(std::move(c));
+    auto tree = backend_->commit({a, b});
     ASSERT_EQ(tree->root(), oracle::merkle_root(committed));
     std::vector<uint32_t> logs;
     for (const auto& c : committed) logs.push_back(static_cast<uint32_t>(std::countr_zero(c.size())));
@@ -354,12 +356,12 @@ TEST_P(BackendConformance, LogupInteractionMatchesTheFractionsSummedOneByOne) {
     const auto challenges = random_challenges(rng, comp.shape().n_relations_referenced);
     const oracle::LogupOracle expected = cases[i].oracle(pre, main, challenges);
     auto pre_set = backend_->upload_rows(pre), main_set = backend_->upload_rows(main);
-    const Backend::Interaction got = backend_->logup_interaction(comp, *pre_set, *main_set, challenges);
+    const Backend::Interaction got = backend_->logup_interaction(comp, pre_set, main_set, challenges);
     EXPECT_EQ(got.claimed_sum, expected.claimed_sum);
-    ASSERT_EQ(got.columns->n_columns(), 4 * size_t{comp.shape().n_logup_batches});
+    ASSERT_EQ(got.columns.n_columns(), 4 * size_t{comp.shape().n_logup_batches});
     std::vector<Column> storage;
     for (const auto& r : expected.rows) storage.push_back(oracle::rows_to_storage(r));
-    EXPECT_TRUE(same_set(*got.columns, storage));
+    EXPECT_TRUE(same_set(got.columns, storage));
   }
 }
 
@@ -423,15 +425,15 @@ TEST_P(BackendConformance, EvalCompositionMatchesTheScalarDomainEvaluation) {
       const QM31 claimed_sum = oracle::random_qm31(rng);
       auto pre_set = upload_storage(pre), main_set = upload_storage(main), inter_set = upload_storage(inter);
       CompositionInputs in;
-      in.preprocessed = pre_set.get();
-      in.main = main_set.get();
-      in.interaction = inter_set.get();
+      in.preprocessed = &pre_set;
+      in.main = &main_set;
+      in.interaction = &inter_set;
       in.public_inputs = pub;
       in.challenges = challenges;
       in.coefficients = coeffs;
       in.claimed_sum = claimed_sum;
       auto got = backend_->eval_composition(comp, in);
-      EXPECT_TRUE(same_set(*got, cases[i].oracle(e, pre, main, inter, pub, challenges, coeffs, claimed_sum)));
+      EXPECT_TRUE(same_set(got, cases[i].oracle(e, pre, main, inter, pub, challenges, coeffs, claimed_sum)));
     }
   }
 }
@@ -444,25 +446,27 @@ TEST_P(BackendConformance, AddAssignSliceAndCoefficientSliceMatchElementwise) {
     SCOPED_TRACE(where("add_assign/slice/coefficient_slice", seed, log));
     std::mt19937_64 rng(seed);
     const auto x = oracle::random_columns(rng, 4, log), y = oracle::random_columns(rng, 4, log);
-    auto xs = upload_storage(x), ys = upload_storage(y);
-    backend_->add_assign(*xs, *ys);
+    auto xs = SecureEvaluations::from_coordinates(upload_storage(x)),
+         ys = SecureEvaluations::from_coordinates(upload_storage(y));
+    backend_->add_assign(xs, ys);
     std::vector<Column> sum = x;
     for (size_t c = 0; c < 4; ++c)
       for (size_t i = 0; i < sum[c].size(); ++i) sum[c][i] = M31::from_u64(uint64_t{x[c][i].v} + y[c][i].v);
-    EXPECT_TRUE(same_set(*xs, sum)) << "add_assign";
-    EXPECT_TRUE(same_set(*ys, y)) << "add_assign changed its source";
-    auto s = backend_->slice(*xs, 1, 2);
-    EXPECT_TRUE(same_set(*s, {sum[1], sum[2]})) << "slice";
-    EXPECT_TRUE(same_set(*backend_->slice(*xs, 4, 0), {})) << "empty slice";
-    backend_->add_assign(*s, *backend_->slice(*ys, 0, 2));  // a slice is a copy
-    EXPECT_TRUE(same_set(*xs, sum)) << "slice aliases its source";
+    EXPECT_TRUE(same_set(xs, sum)) << "add_assign";
+    EXPECT_TRUE(same_set(ys, y)) << "add_assign changed its source";
+    // slice and coefficient_slice take coefficients (never written in place, so a slice cannot
+    // alias its source): any values serve, the interpolations of x and y.
+    auto xc = backend_->interpolate(xs.coordinates()), yc = backend_->interpolate(ys.coordinates());
+    const std::vector<Column> xh = host_set(xc), yh = host_set(yc);
+    EXPECT_TRUE(same_set(backend_->slice(xc, 1, 2), {xh[1], xh[2]})) << "slice";
+    EXPECT_TRUE(same_set(backend_->slice(xc, 4, 0), {})) << "empty slice";
     for (uint32_t part = 0; part <= log; ++part) {
       const size_t len = size_t{1} << part;
       for (size_t begin : {size_t{0}, (size_t{1} << log) - len}) {
-        auto cs = backend_->coefficient_slice(*ys, begin, part);
+        auto cs = backend_->coefficient_slice(yc, begin, part);
         std::vector<Column> expected;
-        for (const auto& c : y) expected.emplace_back(c.begin() + begin, c.begin() + begin + len);
-        EXPECT_TRUE(same_set(*cs, expected)) << "coefficient_slice begin " << begin << " log " << part;
+        for (const auto& c : yh) expected.emplace_back(c.begin() + begin, c.begin() + begin + len);
+        EXPECT_TRUE(same_set(cs, expected)) << "coefficient_slice begin " << begin << " log " << part;
       }
     }
   }
@@ -487,11 +491,11 @@ TEST_P(BackendConformance, DeepQuotientsMatchTheBatchFormula) {
         const size_t m = bi == 0 ? 5 : bi == 1 ? 1 : 3;  // columns per batch; the last mixes both sets
         for (size_t k = 0; k < m; ++k) {
           if (bi == 2 && k == 1) {
-            b.columns.push_back({sb.get(), 1});
+            b.columns.push_back({sb, 1});
             cols.push_back(&xb[1]);
           } else {
             const size_t c = (k * 3 + bi) % 5;
-            b.columns.push_back({sa.get(), c});
+            b.columns.push_back({sa, c});
             cols.push_back(&xa[c]);
           }
           values.push_back(oracle::random_qm31(rng));
@@ -514,7 +518,7 @@ TEST_P(BackendConformance, DeepQuotientsMatchTheBatchFormula) {
         }
         for (int k = 0; k < 4; ++k) expected[k][q] = acc.coord(k);
       }
-      EXPECT_TRUE(same_set(*got, expected));
+      EXPECT_TRUE(same_set(got, expected));
     }
   }
 }
@@ -529,7 +533,8 @@ TEST_P(BackendConformance, FriFoldCircleMatchesThePairFormula) {
     const auto x = oracle::random_columns(rng, 4, log);
     const auto acc_in = oracle::random_columns(rng, 4, log - 1);
     const QM31 alpha = oracle::random_qm31(rng);
-    auto xs = upload_storage(x), accs = upload_storage(acc_in);
+    auto xs = SecureEvaluations::from_coordinates(upload_storage(x));
+    auto accs = LineEvaluations::from_coordinates(upload_storage(acc_in));
     const size_t half = size_t{1} << (log - 1);
     std::vector<Column> fresh(4, Column(half)), accumulated(4, Column(half));
     for (size_t i = 0; i < half; ++i) {
@@ -542,9 +547,9 @@ TEST_P(BackendConformance, FriFoldCircleMatchesThePairFormula) {
         accumulated[k][i] = a.coord(k);
       }
     }
-    EXPECT_TRUE(same_set(*backend_->fri_fold_circle(*xs, alpha, nullptr), fresh)) << "into a fresh column";
-    EXPECT_TRUE(same_set(*backend_->fri_fold_circle(*xs, alpha, accs.get()), accumulated)) << "accumulating";
-    EXPECT_TRUE(same_set(*accs, host_set(*upload_storage(acc_in)))) << "the accumulator input changed";
+    EXPECT_TRUE(same_set(backend_->fri_fold_circle(xs, alpha, nullptr), fresh)) << "into a fresh column";
+    EXPECT_TRUE(same_set(backend_->fri_fold_circle(xs, alpha, &accs), accumulated)) << "accumulating";
+    EXPECT_TRUE(same_set(accs, host_set(upload_storage(acc_in)))) << "the accumulator input changed";
   }
 }
 
@@ -562,7 +567,7 @@ TEST_P(BackendConformance, FriFoldLineMatchesThePairFormula) {
       const auto x = oracle::random_columns(rng, 4, log);
       const QM31 alpha = oracle::random_qm31(rng);
       // Line evaluations are plain bit-reversed vectors: upload as storage of a circle domain.
-      auto xs = upload_storage(x);
+      auto xs = LineEvaluations::from_coordinates(upload_storage(x));
       const size_t half = size_t{1} << (log - 1);
       std::vector<Column> expected(4, Column(half));
       for (size_t i = 0; i < half; ++i) {
@@ -571,7 +576,7 @@ TEST_P(BackendConformance, FriFoldLineMatchesThePairFormula) {
         const QM31 g = stark::fold_line_pair(qm31_at(x, 0, 2 * i), qm31_at(x, 0, 2 * i + 1), px.inverse(), alpha);
         for (int k = 0; k < 4; ++k) expected[k][i] = g.coord(k);
       }
-      EXPECT_TRUE(same_set(*backend_->fri_fold_line(*xs, domain, alpha), expected));
+      EXPECT_TRUE(same_set(backend_->fri_fold_line(xs, domain, alpha), expected));
     }
   }
 }

@@ -86,33 +86,33 @@ TEST(DualBackendOfAnyTwo, SameKindOfBackendIsLabelledReferenceAndCandidate) {
    public:
     explicit Renamed(std::unique_ptr<Backend> b) : b_(std::move(b)) {}
     std::string name() const override { return "cpu"; }
-    std::unique_ptr<ColumnSet> upload_rows(const std::vector<std::vector<M31>>& r) override { return b_->upload_rows(r); }
-    std::vector<M31> to_host_rows(const ColumnSet& s, size_t c) override { return b_->to_host_rows(s, c); }
-    std::unique_ptr<ColumnSet> interpolate(const ColumnSet& e) override { return b_->interpolate(e); }
-    std::unique_ptr<ColumnSet> evaluate(const ColumnSet& c, uint32_t x) override { return b_->evaluate(c, x); }
-    std::vector<QM31> evaluate_at_points(const ColumnSet& c, std::span<const PointEvaluationRequest> r) override {
+    Evaluations upload_rows(const std::vector<std::vector<M31>>& r) override { return b_->upload_rows(r); }
+    std::vector<M31> to_host_rows(const Evaluations& s, size_t c) override { return b_->to_host_rows(s, c); }
+    Coefficients interpolate(const Evaluations& e) override { return b_->interpolate(e); }
+    Evaluations evaluate(const Coefficients& c, uint32_t x) override { return b_->evaluate(c, x); }
+    std::vector<QM31> evaluate_at_points(const Coefficients& c, std::span<const PointEvaluationRequest> r) override {
       return b_->evaluate_at_points(c, r);
     }
-    std::unique_ptr<CommittedTree> commit(const std::vector<const ColumnSet*>& s) override { return b_->commit(s); }
-    Interaction logup_interaction(const air::Component& k, const ColumnSet& p, const ColumnSet& m,
+    std::unique_ptr<CommittedTree> commit(const std::vector<EvaluationsRef>& s) override { return b_->commit(s); }
+    Interaction logup_interaction(const air::Component& k, const Evaluations& p, const Evaluations& m,
                                   std::span<const air::RelationChallenges> ch) override {
       return b_->logup_interaction(k, p, m, ch);
     }
-    std::unique_ptr<ColumnSet> eval_composition(const air::Component& k, const CompositionInputs& in) override {
+    SecureEvaluations eval_composition(const air::Component& k, const CompositionInputs& in) override {
       return b_->eval_composition(k, in);
     }
-    void add_assign(ColumnSet& d, const ColumnSet& s) override { b_->add_assign(d, s); }
-    std::unique_ptr<ColumnSet> slice(const ColumnSet& s, size_t f, size_t n) override { return b_->slice(s, f, n); }
-    std::unique_ptr<ColumnSet> coefficient_slice(const ColumnSet& c, size_t b, uint32_t l) override {
+    void add_assign(SecureEvaluations& d, const SecureEvaluations& s) override { b_->add_assign(d, s); }
+    Coefficients slice(const Coefficients& s, size_t f, size_t n) override { return b_->slice(s, f, n); }
+    Coefficients coefficient_slice(const Coefficients& c, size_t b, uint32_t l) override {
       return b_->coefficient_slice(c, b, l);
     }
-    std::unique_ptr<ColumnSet> deep_quotients(uint32_t l, const std::vector<DeepQuotientBatch>& b) override {
+    SecureEvaluations deep_quotients(uint32_t l, const std::vector<DeepQuotientBatch>& b) override {
       return b_->deep_quotients(l, b);
     }
-    std::unique_ptr<ColumnSet> fri_fold_circle(const ColumnSet& c, const QM31& a, const ColumnSet* acc) override {
+    LineEvaluations fri_fold_circle(const SecureEvaluations& c, const QM31& a, const LineEvaluations* acc) override {
       return b_->fri_fold_circle(c, a, acc);
     }
-    std::unique_ptr<ColumnSet> fri_fold_line(const ColumnSet& l, const circle::LineDomain& d, const QM31& a) override {
+    LineEvaluations fri_fold_line(const LineEvaluations& l, const circle::LineDomain& d, const QM31& a) override {
       return b_->fri_fold_line(l, d, a);
     }
     uint64_t grind(const hash::Blake2sChannel& ch, uint32_t bits) override { return b_->grind(ch, bits); }

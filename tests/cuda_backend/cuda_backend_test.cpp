@@ -74,13 +74,13 @@ TEST(CudaBackend, RowOrderRoundTripAndColumnsStayOnDevice) {
   }
   auto d = cuda->upload_rows(rows);
   auto h = cpu->upload_rows(rows);
-  EXPECT_EQ(d->n_columns(), 2u);
-  EXPECT_EQ(d->log_size(1), 5u);
+  EXPECT_EQ(d.n_columns(), 2u);
+  EXPECT_EQ(d.log_size(1), 5u);
   for (size_t c = 0; c < 2; ++c) {
-    EXPECT_EQ(cuda->to_host_rows(*d, c), rows[c]);
-    EXPECT_EQ(d->to_host(c), h->to_host(c));  // the same bit-reversed storage order
+    EXPECT_EQ(cuda->to_host_rows(d, c), rows[c]);
+    EXPECT_EQ(d.to_host(c), h.to_host(c));  // the same bit-reversed storage order
   }
-  EXPECT_THROW(cuda->interpolate(*h), Error);  // a CPU column set is not device-resident
+  EXPECT_THROW(cuda->interpolate(h), Error);  // a CPU column set is not device-resident
 }
 
 TEST(CudaBackend, ZeroLogupDenominatorIsAnErrorNamingTheRow) {
@@ -92,7 +92,7 @@ TEST(CudaBackend, ZeroLogupDenominatorIsAnErrorNamingTheRow) {
   // z equal to the value of column lo at row 3 (alpha = 0): that row's denominator vanishes.
   std::vector<air::RelationChallenges> ch{air::RelationChallenges::from(QM31(s.traces[0][0][3]), QM31::zero())};
   try {
-    cuda->logup_interaction(*s.air.components[0], *pre, *main, ch);
+    cuda->logup_interaction(*s.air.components[0], pre, main, ch);
     FAIL() << "expected an error";
   } catch (const Error& e) {
     const std::string what = e.what();
@@ -100,8 +100,8 @@ TEST(CudaBackend, ZeroLogupDenominatorIsAnErrorNamingTheRow) {
   }
   auto cpu = make_cpu_backend();
   std::string cpu_what, cuda_what;
-  try { cpu->logup_interaction(*s.air.components[0], *cpu->upload_rows(s.air.components[0]->all_preprocessed_columns()), *cpu->upload_rows(s.traces[0]), ch); } catch (const Error& e) { cpu_what = e.what(); }
-  try { cuda->logup_interaction(*s.air.components[0], *pre, *main, ch); } catch (const Error& e) { cuda_what = e.what(); }
+  try { cpu->logup_interaction(*s.air.components[0], cpu->upload_rows(s.air.components[0]->all_preprocessed_columns()), cpu->upload_rows(s.traces[0]), ch); } catch (const Error& e) { cpu_what = e.what(); }
+  try { cuda->logup_interaction(*s.air.components[0], pre, main, ch); } catch (const Error& e) { cuda_what = e.what(); }
   EXPECT_EQ(cpu_what, cuda_what);
 }
 

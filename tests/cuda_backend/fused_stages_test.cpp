@@ -40,21 +40,23 @@ TEST(CudaFusedStages, ExtendAndCommitEqualsCpuEvaluateAndCommit) {
   // smaller ones that enter the tree above its leaves.
   const std::vector<std::pair<size_t, uint32_t>> shapes = {{17, 4}, {3, 2}, {1, 4}, {2, 1}};
   for (uint32_t ext : {1u, 2u}) {
-    std::vector<std::unique_ptr<ColumnSet>> cpu_coeffs, cuda_coeffs;
-    std::vector<const ColumnSet*> cpu_sets, cuda_sets;
+    std::vector<Coefficients> cpu_coeffs, cuda_coeffs;
     for (size_t s = 0; s < shapes.size(); ++s) {
       const auto rows = random_columns(shapes[s].first, shapes[s].second, 10 * s + ext);
-      cpu_coeffs.push_back(cpu->interpolate(*cpu->upload_rows(rows)));
-      cuda_coeffs.push_back(cuda->interpolate(*cuda->upload_rows(rows)));
-      cpu_sets.push_back(cpu_coeffs.back().get());
-      cuda_sets.push_back(cuda_coeffs.back().get());
+      cpu_coeffs.push_back(cpu->interpolate(cpu->upload_rows(rows)));
+      cuda_coeffs.push_back(cuda->interpolate(cuda->upload_rows(rows)));
+    }
+    std::vector<const Coefficients*> cpu_sets, cuda_sets;
+    for (size_t s = 0; s < shapes.size(); ++s) {
+      cpu_sets.push_back(&cpu_coeffs[s]);
+      cuda_sets.push_back(&cuda_coeffs[s]);
     }
     const Backend::ExtendedTree want = cpu->extend_and_commit(cpu_sets, ext);
     const Backend::ExtendedTree got = cuda->extend_and_commit(cuda_sets, ext);
     ASSERT_EQ(got.extensions.size(), want.extensions.size());
     for (size_t s = 0; s < want.extensions.size(); ++s)
-      for (size_t c = 0; c < want.extensions[s]->n_columns(); ++c)
-        EXPECT_EQ(got.extensions[s]->to_host(c), want.extensions[s]->to_host(c)) << "set " << s << " column " << c;
+      for (size_t c = 0; c < want.extensions[s].n_columns(); ++c)
+        EXPECT_EQ(got.extensions[s].to_host(c), want.extensions[s].to_host(c)) << "set " << s << " column " << c;
     EXPECT_EQ(got.tree->root(), want.tree->root()) << "extension " << ext;
     EXPECT_EQ(got.tree->column_log_sizes(), want.tree->column_log_sizes());
     const hash::QueriesPerLogSize queries = {{4 + ext, {0, 3, (size_t{1} << (4 + ext)) - 1}}, {1 + ext, {1}}};
@@ -72,18 +74,20 @@ TEST(CudaFusedStages, FoldAndCommitEqualsCpuFoldThenCommit) {
   const QM31 alpha = QM31::from_m31(M31::from_u32(3), M31::from_u32(5), M31::from_u32(7), M31::from_u32(11));
   for (uint32_t log : {1u, 2u, 6u}) {
     const auto q = random_columns(4, log + 1, log), acc = random_columns(4, log, log + 50);
-    auto cpu_q = cpu->upload_rows(q), cuda_q = cuda->upload_rows(q);
-    auto cpu_acc = cpu->upload_rows(acc), cuda_acc = cuda->upload_rows(acc);
-    const auto want = cpu->fri_fold_circle_and_commit(*cpu_q, alpha, cpu_acc.get());
-    const auto got = cuda->fri_fold_circle_and_commit(*cuda_q, alpha, cuda_acc.get());
+    auto cpu_q = SecureEvaluations::from_coordinates(cpu->upload_rows(q)),
+         cuda_q = SecureEvaluations::from_coordinates(cuda->upload_rows(q));
+    auto cpu_acc = LineEvaluations::from_coordinates(cpu->upload_rows(acc)),
+         cuda_acc = LineEvaluations::from_coordinates(cuda->upload_rows(acc));
+    const auto want = cpu->fri_fold_circle_and_commit(cpu_q, alpha, &cpu_acc);
+    const auto got = cuda->fri_fold_circle_and_commit(cuda_q, alpha, &cuda_acc);
     EXPECT_EQ(got.tree->root(), want.tree->root()) << "circle fold of log " << log + 1;
-    for (size_t c = 0; c < 4; ++c) EXPECT_EQ(got.column->to_host(c), want.column->to_host(c));
+    for (size_t c = 0; c < 4; ++c) EXPECT_EQ(got.column.to_host(c), want.column.to_host(c));
     const circle::LineDomain domain{circle::CanonicCoset{log + 1}.half_coset()};
-    const auto want_line = cpu->fri_fold_line_and_commit(*want.column, domain, alpha);
-    const auto got_line = cuda->fri_fold_line_and_commit(*got.column, domain, alpha);
+    const auto want_line = cpu->fri_fold_line_and_commit(want.column, domain, alpha);
+    const auto got_line = cuda->fri_fold_line_and_commit(got.column, domain, alpha);
     if (log >= 1) {
       EXPECT_EQ(got_line.tree->root(), want_line.tree->root()) << "line fold of log " << log;
-      for (size_t c = 0; c < 4; ++c) EXPECT_EQ(got_line.column->to_host(c), want_line.column->to_host(c));
+      for (size_t c = 0; c < 4; ++c) EXPECT_EQ(got_line.column.to_host(c), want_line.column.to_host(c));
     }
   }
 }

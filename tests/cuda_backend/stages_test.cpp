@@ -24,7 +24,8 @@ QM31 random_qm31(std::mt19937_64& rng) {
                         static_cast<uint32_t>(rng() % M31::P), static_cast<uint32_t>(rng() % M31::P));
 }
 
-void expect_equal_sets(const ColumnSet& cpu, const ColumnSet& cuda, const std::string& what) {
+template <class Kind>
+void expect_equal_sets(const Columns<Kind>& cpu, const Columns<Kind>& cuda, const std::string& what) {
   ASSERT_EQ(cpu.n_columns(), cuda.n_columns()) << what;
   for (size_t c = 0; c < cpu.n_columns(); ++c) EXPECT_EQ(cpu.to_host(c), cuda.to_host(c)) << what << " column " << c;
 }
@@ -42,13 +43,13 @@ TEST(CudaBackendStages, LdeEvaluateAtPointsAndFolds) {
     const uint64_t seed = 1000 + log;
     std::mt19937_64 rng(seed);
     auto rows = random_columns(4, log, seed);
-    auto hc = b.cpu->interpolate(*b.cpu->upload_rows(rows));
-    auto dc = b.cuda->interpolate(*b.cuda->upload_rows(rows));
-    expect_equal_sets(*hc, *dc, "interpolate");
+    auto hc = b.cpu->interpolate(b.cpu->upload_rows(rows));
+    auto dc = b.cuda->interpolate(b.cuda->upload_rows(rows));
+    expect_equal_sets(hc, dc, "interpolate");
     for (uint32_t ext : {0u, 1u, 2u}) {
-      auto he = b.cpu->evaluate(*hc, ext);
-      auto de = b.cuda->evaluate(*dc, ext);
-      expect_equal_sets(*he, *de, "evaluate ext " + std::to_string(ext));
+      auto he = b.cpu->evaluate(hc, ext);
+      auto de = b.cuda->evaluate(dc, ext);
+      expect_equal_sets(he, de, "evaluate ext " + std::to_string(ext));
     }
     // Two points, every column at each (the OODS pattern: P and P + step).
     const auto p = circle::point_from_t(random_qm31(rng));
@@ -58,25 +59,25 @@ TEST(CudaBackendStages, LdeEvaluateAtPointsAndFolds) {
       requests.push_back({c, p});
       requests.push_back({c, q});
     }
-    EXPECT_EQ(b.cpu->evaluate_at_points(*hc, requests), b.cuda->evaluate_at_points(*dc, requests));
+    EXPECT_EQ(b.cpu->evaluate_at_points(hc, requests), b.cuda->evaluate_at_points(dc, requests));
 
     // FRI: the 4 columns as one QM31 column on CanonicCoset(log).
-    auto hq = b.cpu->upload_rows(rows);
-    auto dq = b.cuda->upload_rows(rows);
+    auto hq = SecureEvaluations::from_coordinates(b.cpu->upload_rows(rows));
+    auto dq = SecureEvaluations::from_coordinates(b.cuda->upload_rows(rows));
     const std::vector<size_t> positions = {0, 3, (size_t{1} << log) - 1};
-    EXPECT_EQ(hq->gather(2, positions), dq->gather(2, positions));
+    EXPECT_EQ(hq.gather(2, positions), dq.gather(2, positions));
     const QM31 alpha = random_qm31(rng);
-    auto hf = b.cpu->fri_fold_circle(*hq, alpha, nullptr);
-    auto df = b.cuda->fri_fold_circle(*dq, alpha, nullptr);
-    expect_equal_sets(*hf, *df, "fri_fold_circle");
-    auto hacc = b.cpu->fri_fold_circle(*hq, alpha + QM31::one(), hf.get());
-    auto dacc = b.cuda->fri_fold_circle(*dq, alpha + QM31::one(), df.get());
-    expect_equal_sets(*hacc, *dacc, "fri_fold_circle accumulate");
+    auto hf = b.cpu->fri_fold_circle(hq, alpha, nullptr);
+    auto df = b.cuda->fri_fold_circle(dq, alpha, nullptr);
+    expect_equal_sets(hf, df, "fri_fold_circle");
+    auto hacc = b.cpu->fri_fold_circle(hq, alpha + QM31::one(), &hf);
+    auto dacc = b.cuda->fri_fold_circle(dq, alpha + QM31::one(), &df);
+    expect_equal_sets(hacc, dacc, "fri_fold_circle accumulate");
     if (log >= 3) {
       circle::LineDomain domain{circle::CanonicCoset{log}.half_coset()};
-      auto hl = b.cpu->fri_fold_line(*hacc, domain, alpha);
-      auto dl = b.cuda->fri_fold_line(*dacc, domain, alpha);
-      expect_equal_sets(*hl, *dl, "fri_fold_line");
+      auto hl = b.cpu->fri_fold_line(hacc, domain, alpha);
+      auto dl = b.cuda->fri_fold_line(dacc, domain, alpha);
+      expect_equal_sets(hl, dl, "fri_fold_line");
     }
   }
 }
@@ -87,10 +88,10 @@ TEST(CudaBackendStages, EvaluateAtPointsManyWeightChunks) {
   Pair b;
   std::mt19937_64 rng(5);
   auto rows = random_columns(1, 17, 5);
-  auto h = b.cpu->upload_rows(rows);
-  auto d = b.cuda->upload_rows(rows);
+  auto h = b.cpu->interpolate(b.cpu->upload_rows(rows));
+  auto d = b.cuda->interpolate(b.cuda->upload_rows(rows));
   const std::vector<PointEvaluationRequest> requests = {{0, circle::point_from_t(random_qm31(rng))}};
-  EXPECT_EQ(b.cpu->evaluate_at_points(*h, requests), b.cuda->evaluate_at_points(*d, requests));
+  EXPECT_EQ(b.cpu->evaluate_at_points(h, requests), b.cuda->evaluate_at_points(d, requests));
 }
 
 TEST(CudaBackendStages, DeepQuotientsAndMerkleOpenings) {
@@ -112,17 +113,17 @@ TEST(CudaBackendStages, DeepQuotientsAndMerkleOpenings) {
       DeepQuotientBatch h, d;
       for (size_t c = k; c < 5; c += 2) {
         values.push_back(random_qm31(rng));
-        h.columns.push_back({hs.get(), c});
-        d.columns.push_back({ds.get(), c});
+        h.columns.push_back({hs, c});
+        d.columns.push_back({ds, c});
       }
       h.coefficients = d.coefficients = stark::DeepBatch::make(point, values, random_qm31(rng));
       hb.push_back(h);
       db.push_back(d);
     }
-    expect_equal_sets(*b.cpu->deep_quotients(log, hb), *b.cuda->deep_quotients(log, db), "deep_quotients");
+    expect_equal_sets(b.cpu->deep_quotients(log, hb), b.cuda->deep_quotients(log, db), "deep_quotients");
 
-    auto ht = b.cpu->commit({hs.get(), hsmall.get()});
-    auto dt = b.cuda->commit({ds.get(), dsmall.get()});
+    auto ht = b.cpu->commit({hs, hsmall});
+    auto dt = b.cuda->commit({ds, dsmall});
     EXPECT_EQ(ht->root(), dt->root());
     EXPECT_EQ(ht->column_log_sizes(), dt->column_log_sizes());
     hash::QueriesPerLogSize queries;

@@ -68,10 +68,10 @@ TEST(ShardedDevice, FourStepTransformsEqualThePlainOnes) {
       for (size_t j = 0; j < rows.size(); ++j)
         rows[j] = values[circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, n), n)];
       auto evals = backend->upload_rows({rows});
-      auto c = backend->interpolate(*evals);
-      auto e = backend->evaluate(*c, 2);
-      if (c->to_host(0) != coeffs) throw Error(ErrorCategory::Internal, "four-step interpolation differs");
-      if (e->to_host(0) != extended) throw Error(ErrorCategory::Internal, "four-step evaluation differs");
+      auto c = backend->interpolate(evals);
+      auto e = backend->evaluate(c, 2);
+      if (c.to_host(0) != coeffs) throw Error(ErrorCategory::Internal, "four-step interpolation differs");
+      if (e.to_host(0) != extended) throw Error(ErrorCategory::Internal, "four-step evaluation differs");
     });
   }
 }

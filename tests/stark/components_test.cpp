@@ -57,16 +57,18 @@ TEST(LinePoly, InterpolateInvertsEvaluation) {
 }
 
 // A random QM31 column of log n (4 random coordinate polynomials) evaluated with blowup 2^b.
-std::unique_ptr<ColumnSet> random_secure_lde(Backend& be, Rng& rng, uint32_t n, uint32_t b) {
+SecureEvaluations random_secure_lde(Backend& be, Rng& rng, uint32_t n, uint32_t b) {
   std::vector<std::vector<M31>> coeffs(4, std::vector<M31>(size_t{1} << n));
   for (auto& c : coeffs)
     for (auto& v : c) v = rng.m31();
   auto rows = be.upload_rows(coeffs);  // any values; only used as coefficients below
-  auto poly = be.interpolate(*rows);
-  return be.evaluate(*poly, b);
+  auto poly = be.interpolate(rows);
+  return SecureEvaluations::from_coordinates(be.evaluate(poly, b));
 }
 
-std::vector<QM31> secure_values(const ColumnSet& s) {
+template <class Kind>
+  requires Kind::secure
+std::vector<QM31> secure_values(const Columns<Kind>& s) {
   std::vector<std::vector<M31>> c;
   for (int k = 0; k < 4; ++k) c.push_back(s.to_host(k));
   std::vector<QM31> out(c[0].size());
@@ -80,14 +82,14 @@ TEST(Fri, FoldsKeepLowDegreeDownToAConstant) {
   const uint32_t n = 6, b = 1;
   auto lde = random_secure_lde(*be, rng, n, b);
   circle::LineDomain domain{circle::CanonicCoset{n + b}.half_coset()};
-  auto cur = be->fri_fold_circle(*lde, rng.qm31(), nullptr);
+  auto cur = be->fri_fold_circle(lde, rng.qm31(), nullptr);
   for (uint32_t layer = 0;; ++layer) {
     // A line polynomial of degree < 2^(log size - b): the upper coefficients vanish.
-    auto coeffs = line_interpolate_bitrev(secure_values(*cur), domain);
+    auto coeffs = line_interpolate_bitrev(secure_values(cur), domain);
     size_t bound = coeffs.size() >> b;
     for (size_t i = bound; i < coeffs.size(); ++i) ASSERT_TRUE(coeffs[i].is_zero()) << "layer " << layer << " coeff " << i;
     if (domain.log_size() == b) break;
-    cur = be->fri_fold_line(*cur, domain, rng.qm31());
+    cur = be->fri_fold_line(cur, domain, rng.qm31());
     domain = domain.doubled();
   }
 }
@@ -96,9 +98,9 @@ TEST(Fri, FoldOfAHighDegreeColumnIsNotLowDegree) {
   auto be = make_cpu_backend();
   Rng rng{4};
   auto lde = random_secure_lde(*be, rng, 6, 1);
-  auto v = lde->to_host(0);
+  auto v = lde.to_host(0);
   std::vector<std::vector<M31>> cols;
-  for (int k = 0; k < 4; ++k) cols.push_back(lde->to_host(k));
+  for (int k = 0; k < 4; ++k) cols.push_back(lde.to_host(k));
   cols[0][5] += M31::one();  // one wrong value: degree jumps
   auto bad = be->upload_rows({});
   (void)bad;
@@ -109,11 +111,11 @@ TEST(Fri, FoldOfAHighDegreeColumnIsNotLowDegree) {
   for (int k = 0; k < 4; ++k)
     for (size_t j = 0; j < rows[k].size(); ++j)
       rows[k][j] = cols[k][circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, L), L)];
-  auto tampered = be->upload_rows(rows);
-  ASSERT_EQ(tampered->to_host(0), cols[0]);
+  auto tampered = SecureEvaluations::from_coordinates(be->upload_rows(rows));
+  ASSERT_EQ(tampered.to_host(0), cols[0]);
   circle::LineDomain domain{circle::CanonicCoset{L}.half_coset()};
-  auto folded = be->fri_fold_circle(*tampered, rng.qm31(), nullptr);
-  auto coeffs = line_interpolate_bitrev(secure_values(*folded), domain);
+  auto folded = be->fri_fold_circle(tampered, rng.qm31(), nullptr);
+  auto coeffs = line_interpolate_bitrev(secure_values(folded), domain);
   bool high = false;
   for (size_t i = coeffs.size() / 2; i < coeffs.size(); ++i) high |= !coeffs[i].is_zero();
   EXPECT_TRUE(high);
@@ -127,18 +129,19 @@ TEST(Deep, QuotientIsLowDegreeIffTheSampleIsRight) {
   for (auto& c : values)
     for (auto& v : c) v = rng.m31();
   auto evals = be->upload_rows(values);
-  auto coeffs = be->interpolate(*evals);
-  auto lde = be->evaluate(*coeffs, b);
+  auto coeffs = be->interpolate(evals);
+  auto lde = be->evaluate(coeffs, b);
   auto P = circle::point_from_t(rng.qm31());
   for (bool honest : {true, false}) {
     std::vector<QM31> samples;
-    for (size_t c = 0; c < 2; ++c) samples.push_back(circle::circle_eval_at_point<QM31>(coeffs->to_host(c), P));
+    for (size_t c = 0; c < 2; ++c) samples.push_back(circle::circle_eval_at_point<QM31>(coeffs.to_host(c), P));
     if (!honest) samples[1] += QM31::one();
-    DeepQuotientBatch batch{{{lde.get(), 0}, {lde.get(), 1}}, DeepBatch::make(P, samples, rng.qm31())};
+    DeepQuotientBatch batch{{{lde, 0}, {lde, 1}}, DeepBatch::make(P, samples, rng.qm31())};
     auto q = be->deep_quotients(n + b, {batch});
+    const auto q_coeffs = be->interpolate(q.coordinates());
     bool low = true;
     for (int k = 0; k < 4; ++k) {
-      auto qc = be->interpolate(*be->slice(*q, k, 1))->to_host(0);
+      auto qc = q_coeffs.to_host(k);
       for (size_t i = size_t{1} << n; i < qc.size(); ++i) low &= qc[i].is_zero();
     }
     EXPECT_EQ(low, honest);
@@ -152,12 +155,12 @@ TEST(Oods, EvaluateAtPointsMatchesCircleEvalAtPoint) {
   cols.push_back(std::vector<M31>(16));
   for (auto& c : cols)
     for (auto& v : c) v = rng.m31();
-  auto set = be->upload_rows(cols);
+  auto set = be->interpolate(be->upload_rows(cols));  // random coefficients
   auto P = circle::point_from_t(rng.qm31()), Q = circle::point_from_t(rng.qm31());
   std::vector<PointEvaluationRequest> req = {{0, P}, {1, P}, {2, Q}, {3, P}, {0, Q}};
-  auto got = be->evaluate_at_points(*set, req);
+  auto got = be->evaluate_at_points(set, req);
   for (size_t i = 0; i < req.size(); ++i)
-    EXPECT_EQ(got[i], circle::circle_eval_at_point<QM31>(set->to_host(req[i].column), req[i].point)) << i;
+    EXPECT_EQ(got[i], circle::circle_eval_at_point<QM31>(set.to_host(req[i].column), req[i].point)) << i;
 }
 
 TEST(LogUp, InteractionTraceMatchesNaiveSums) {
@@ -167,7 +170,7 @@ TEST(LogUp, InteractionTraceMatchesNaiveSums) {
   auto challenges = std::vector<air::RelationChallenges>{air::RelationChallenges::from(QM31::from_u32(11, 22, 33, 44), QM31::from_u32(5, 6, 7, 8))};
   auto pre = be->upload_rows(comp.all_preprocessed_columns());
   auto main = be->upload_rows(s.traces[0]);
-  auto inter = be->logup_interaction(comp, *pre, *main, challenges);
+  auto inter = be->logup_interaction(comp, pre, main, challenges);
   const size_t N = 32;
   // Naive: fractions 1/(lo - z) + 1/(hi - z) per row.
   std::vector<QM31> row_sum(N);
@@ -177,9 +180,9 @@ TEST(LogUp, InteractionTraceMatchesNaiveSums) {
     total += row_sum[r];
   }
   EXPECT_EQ(inter.claimed_sum, total);
-  ASSERT_EQ(inter.columns->n_columns(), 4u);  // one batch: the running-sum column
+  ASSERT_EQ(inter.columns.n_columns(), 4u);  // one batch: the running-sum column
   std::vector<std::vector<M31>> c;
-  for (int k = 0; k < 4; ++k) c.push_back(be->to_host_rows(*inter.columns, k));
+  for (int k = 0; k < 4; ++k) c.push_back(be->to_host_rows(inter.columns.coordinates(), k));
   QM31 per_row = total * M31::from_u32(N).inverse(), running;
   for (size_t r = 0; r < N; ++r) {
     EXPECT_EQ(QM31::from_m31(c[0][r], c[1][r], c[2][r], c[3][r]), running) << r;
