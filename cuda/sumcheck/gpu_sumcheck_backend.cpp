@@ -1,6 +1,8 @@
 // The GPU sumcheck backend (see ptvm/gpu/sumcheck_backend.hpp).
 #include "ptvm/gpu/sumcheck_backend.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,12 @@ class GpuTables final : public SumcheckTables {
     for (size_t j = 0; j < tables; ++j) buffer.download(out[j], stream, j * capacity);
     return out;
   }
+};
+
+class GpuResidentMatrix final : public sumcheck::ResidentMatrix {
+ public:
+  DeviceBuffer<M31> values;
+  size_t size() const override { return values.size(); }
 };
 
 GpuTables& gpu_tables(const SumcheckTables& t) {
@@ -109,8 +117,7 @@ class GpuSumcheckBackend final : public sumcheck::SumcheckBackend {
 
   std::vector<QM31> eq_table(std::span<const QM31> point, QM31 scale) override {
     if (point.size() > 40) throw Error(ErrorCategory::Usage, "eq_table: more than 40 variables");
-    DeviceBuffer<QM31> p(point.empty() ? 1 : point.size());
-    if (!point.empty()) p.upload(point, stream_);
+    const DeviceBuffer<QM31> p = upload(point.empty() ? std::span<const QM31>(&scale, 1) : point);
     DeviceBuffer<QM31> out(size_t{1} << point.size());
     gpu::sumcheck_eq_table(p.cptr(), unsigned(point.size()), scale, out.ptr(), stream_);
     return out.to_host(stream_);
@@ -119,21 +126,28 @@ class GpuSumcheckBackend final : public sumcheck::SumcheckBackend {
   std::vector<QM31> restrict_rows(std::span<const M31> matrix, size_t rows, size_t cols,
                                   std::span<const QM31> weights) override {
     require(matrix, rows, cols, weights.size(), rows, "restrict_rows");
-    auto m = DeviceBuffer<M31>::from_host(matrix, stream_);
-    auto w = DeviceBuffer<QM31>::from_host(weights, stream_);
-    DeviceBuffer<QM31> out(cols);
-    gpu::sumcheck_restrict_rows(m.cptr(), rows, cols, w.cptr(), out.ptr(), stream_);
-    return out.to_host(stream_);
+    return restrict(upload(matrix).cptr(), rows, cols, weights, true);
   }
-
   std::vector<QM31> restrict_columns(std::span<const M31> matrix, size_t rows, size_t cols,
                                      std::span<const QM31> weights) override {
     require(matrix, rows, cols, weights.size(), cols, "restrict_columns");
-    auto m = DeviceBuffer<M31>::from_host(matrix, stream_);
-    auto w = DeviceBuffer<QM31>::from_host(weights, stream_);
-    DeviceBuffer<QM31> out(rows);
-    gpu::sumcheck_restrict_columns(m.cptr(), rows, cols, w.cptr(), out.ptr(), stream_);
-    return out.to_host(stream_);
+    return restrict(upload(matrix).cptr(), rows, cols, weights, false);
+  }
+
+  std::unique_ptr<sumcheck::ResidentMatrix> upload_matrix(std::span<const M31> values) override {
+    auto m = std::make_unique<GpuResidentMatrix>();
+    m->values = upload(values);
+    return m;
+  }
+  std::vector<QM31> restrict_rows(const sumcheck::ResidentMatrix& values, size_t offset, size_t rows, size_t cols,
+                                  std::span<const QM31> weights) override {
+    return restrict(resident(values, offset, rows, cols, weights.size(), rows, "restrict_rows"), rows, cols, weights,
+                    true);
+  }
+  std::vector<QM31> restrict_columns(const sumcheck::ResidentMatrix& values, size_t offset, size_t rows, size_t cols,
+                                     std::span<const QM31> weights) override {
+    return restrict(resident(values, offset, rows, cols, weights.size(), cols, "restrict_columns"), rows, cols,
+                    weights, false);
   }
 
  private:
@@ -145,12 +159,16 @@ class GpuSumcheckBackend final : public sumcheck::SumcheckBackend {
     g->tables = tables.size();
     g->capacity = tables[0].size();
     g->stream = stream_;
-    std::vector<QM31> host(g->tables * g->capacity);
-    for (size_t j = 0; j < tables.size(); ++j) {
-      if (tables[j].size() != g->capacity) throw Error(ErrorCategory::Usage, "load_tables: tables of different sizes");
-      for (size_t x = 0; x < g->capacity; ++x) host[j * g->capacity + x] = sumcheck::to_qm31(tables[j][x]);
-    }
-    g->buffer = DeviceBuffer<QM31>::from_host(host, stream_);
+    for (const auto& t : tables)
+      if (t.size() != g->capacity) throw Error(ErrorCategory::Usage, "load_tables: tables of different sizes");
+    g->buffer = DeviceBuffer<QM31>(g->tables * g->capacity);
+    // Lifted straight into the pinned staging buffer.
+    staged_upload(g->buffer.data(), g->buffer.size(), [&](QM31* dst, size_t first, size_t n) {
+      for (size_t j = first / g->capacity, x = first % g->capacity, i = 0; i < n; ++i) {
+        dst[i] = sumcheck::to_qm31(tables[j][x]);
+        if (++x == g->capacity) x = 0, ++j;
+      }
+    });
     if (!eq_point.empty()) {
       if (eq_point.size() != g->vars)
         throw Error(ErrorCategory::Usage, "load_tables: an eq point of " + std::to_string(eq_point.size()) +
@@ -158,13 +176,59 @@ class GpuSumcheckBackend final : public sumcheck::SumcheckBackend {
       g->eq_point.assign(eq_point.begin(), eq_point.end());
       // eq(z_{1..}, .) built on the device.
       const unsigned n = g->vars - 1;
-      DeviceBuffer<QM31> point(n > 0 ? n : 1);
-      if (n > 0) point.upload(eq_point.subspan(1), stream_);
+      const DeviceBuffer<QM31> point = upload(n > 0 ? eq_point.subspan(1) : eq_point.first(1));
       g->eq_size = size_t{1} << n;
       g->eq_weights = DeviceBuffer<QM31>(g->eq_size);
       gpu::sumcheck_eq_table(point.cptr(), n, QM31::one(), g->eq_weights.ptr(), stream_);
     }
     return g;
+  }
+
+  // Host -> device copies pass through one pinned staging buffer (allocated on first use and kept:
+  // a pinned allocation is slow), chunk by chunk on the backend's stream: the pinned PCIe rate, and
+  // not overlapped with kernels (each chunk is waited for before the buffer is refilled).
+  // fill(dst, first, n) writes elements [first, first + n) of what goes to device_dst.
+  static constexpr size_t kStagingBytes = size_t{16} << 20;
+  template <class T, class Fill>
+  void staged_upload(T* device_dst, size_t count, Fill&& fill) {
+    if (!staging_.data()) staging_ = PinnedBuffer<unsigned char>(kStagingBytes);
+    T* chunk = reinterpret_cast<T*>(staging_.data());
+    const size_t per_chunk = kStagingBytes / sizeof(T);
+    for (size_t first = 0; first < count; first += per_chunk) {
+      const size_t n = std::min(per_chunk, count - first);
+      fill(chunk, first, n);
+      copy_to_device(device_dst + first, chunk, n * sizeof(T), stream_);
+      synchronize(stream_);
+    }
+  }
+  template <class T>
+  DeviceBuffer<T> upload(std::span<const T> host) {
+    DeviceBuffer<T> b(host.size());
+    staged_upload(b.data(), host.size(),
+                  [&](T* dst, size_t first, size_t n) { std::memcpy(dst, host.data() + first, n * sizeof(T)); });
+    return b;
+  }
+
+  // The restriction of the rows x cols matrix at m (rows: by the row weights; else by the column ones).
+  std::vector<QM31> restrict(gptr<const M31> m, size_t rows, size_t cols, std::span<const QM31> weights, bool by_rows) {
+    const DeviceBuffer<QM31> w = upload(weights);
+    DeviceBuffer<QM31> out(by_rows ? cols : rows);
+    if (by_rows)
+      gpu::sumcheck_restrict_rows(m, rows, cols, w.cptr(), out.ptr(), stream_);
+    else
+      gpu::sumcheck_restrict_columns(m, rows, cols, w.cptr(), out.ptr(), stream_);
+    return out.to_host(stream_);
+  }
+
+  static gptr<const M31> resident(const sumcheck::ResidentMatrix& values, size_t offset, size_t rows, size_t cols,
+                                  size_t n_weights, size_t expected, const char* who) {
+    auto* p = dynamic_cast<const GpuResidentMatrix*>(&values);
+    if (!p) throw Error(ErrorCategory::Usage, std::string(who) + ": resident values of another backend");
+    sumcheck::require_resident_range(values, offset, rows, cols, who);
+    if (n_weights != expected)
+      throw Error(ErrorCategory::Usage, std::string(who) + ": " + std::to_string(n_weights) + " weights, expected " +
+                                            std::to_string(expected));
+    return p->values.cptr().offset(offset);
   }
 
   static void require(std::span<const M31> matrix, size_t rows, size_t cols, size_t n_weights, size_t expected,
@@ -178,6 +242,7 @@ class GpuSumcheckBackend final : public sumcheck::SumcheckBackend {
   }
 
   stream_t stream_;
+  PinnedBuffer<unsigned char> staging_;
 };
 
 }  // namespace

@@ -62,6 +62,22 @@ std::unique_ptr<SumcheckTables> load(std::span<const std::vector<F>> tables, std
   return out;
 }
 
+// A view of the caller's values (no copy).
+class CpuResidentMatrix final : public ResidentMatrix {
+ public:
+  explicit CpuResidentMatrix(std::span<const M31> v) : values(v) {}
+  size_t size() const override { return values.size(); }
+  std::span<const M31> values;
+};
+
+std::span<const M31> cpu_matrix(const ResidentMatrix& values, size_t offset, size_t rows, size_t cols,
+                                const char* who) {
+  auto* p = dynamic_cast<const CpuResidentMatrix*>(&values);
+  if (!p) throw Error(ErrorCategory::Usage, std::string(who) + ": resident values of another backend");
+  require_resident_range(values, offset, rows, cols, who);
+  return p->values.subspan(offset, rows * cols);
+}
+
 const CpuTables& cpu_tables(const SumcheckTables& t) {
   auto* p = dynamic_cast<const CpuTables*>(&t);
   if (!p) throw Error(ErrorCategory::Usage, "cpu sumcheck backend: tables of another backend");
@@ -279,6 +295,18 @@ class CpuSumcheckBackend final : public SumcheckBackend {
     return out;
   }
 
+  std::unique_ptr<ResidentMatrix> upload_matrix(std::span<const M31> values) override {
+    return std::make_unique<CpuResidentMatrix>(values);
+  }
+  std::vector<QM31> restrict_rows(const ResidentMatrix& values, size_t offset, size_t rows, size_t cols,
+                                  std::span<const QM31> weights) override {
+    return restrict_rows(cpu_matrix(values, offset, rows, cols, "restrict_rows"), rows, cols, weights);
+  }
+  std::vector<QM31> restrict_columns(const ResidentMatrix& values, size_t offset, size_t rows, size_t cols,
+                                     std::span<const QM31> weights) override {
+    return restrict_columns(cpu_matrix(values, offset, rows, cols, "restrict_columns"), rows, cols, weights);
+  }
+
  private:
   static void require_matrix(std::span<const M31> matrix, size_t rows, size_t cols, size_t n_weights,
                              size_t expected_weights, const char* who) {
@@ -295,6 +323,14 @@ class CpuSumcheckBackend final : public SumcheckBackend {
 };
 
 }  // namespace
+
+void require_resident_range(const ResidentMatrix& values, size_t offset, size_t rows, size_t cols, const char* who) {
+  const size_t n = values.size();
+  if (rows == 0 || cols == 0 || cols > n || rows > n / cols || offset > n - rows * cols)
+    throw Error(ErrorCategory::Usage, std::string(who) + ": a " + std::to_string(rows) + " x " + std::to_string(cols) +
+                                          " matrix at entry " + std::to_string(offset) + " lies outside resident values of " +
+                                          std::to_string(n) + " entries");
+}
 
 std::unique_ptr<SumcheckBackend> make_cpu_sumcheck_backend() {
   return std::make_unique<CpuSumcheckBackend>();

@@ -135,7 +135,8 @@ std::vector<std::vector<M31>> CommittedMle::encode_rows() const {
 QM31 CommittedMle::evaluate(std::span<const QM31> point) const { return evaluate_mle<M31>(table_, point); }
 
 MleOpeningProof CommittedMle::open(std::span<const QM31> point, QM31 value, hash::Blake2sChannel& channel,
-                                   SumcheckBackend& backend, const std::vector<QM31>* evaluation_row) const {
+                                   SumcheckBackend& backend, const std::vector<QM31>* evaluation_row,
+                                   const ResidentMatrix* table_on_backend) const {
   const MleCommitment& c = commitment_;
   if (point.size() != c.n_vars)
     throw Error(ErrorCategory::Usage, "CommittedMle::open: a point of " + std::to_string(point.size()) +
@@ -144,14 +145,22 @@ MleOpeningProof CommittedMle::open(std::span<const QM31> point, QM31 value, hash
   channel.mix_felts(point);
   channel.mix_felts(std::span<const QM31>(&value, 1));
   const std::vector<QM31> rho = c.log_rows > 0 ? channel.draw_felts(c.log_rows) : std::vector<QM31>{};
+  std::unique_ptr<ResidentMatrix> uploaded;
+  if (!table_on_backend) {
+    uploaded = backend.upload_matrix(table_);
+    table_on_backend = uploaded.get();
+  } else if (table_on_backend->size() != table_.size()) {
+    throw Error(ErrorCategory::Usage, "CommittedMle::open: resident values of " + std::to_string(table_on_backend->size()) +
+                                          " entries for a table of " + std::to_string(table_.size()));
+  }
   MleOpeningProof proof;
-  proof.proximity_row = backend.restrict_rows(table_, rows, cols, backend.eq_table(rho, QM31::one()));
+  proof.proximity_row = backend.restrict_rows(*table_on_backend, 0, rows, cols, backend.eq_table(rho, QM31::one()));
   if (evaluation_row) {
     if (evaluation_row->size() != cols) throw Error(ErrorCategory::Usage, "CommittedMle::open: evaluation row of the wrong size");
     proof.evaluation_row = *evaluation_row;
   } else {
     proof.evaluation_row =
-        backend.restrict_rows(table_, rows, cols, backend.eq_table(point.first(c.log_rows), QM31::one()));
+        backend.restrict_rows(*table_on_backend, 0, rows, cols, backend.eq_table(point.first(c.log_rows), QM31::one()));
   }
   channel.mix_felts(proof.proximity_row);
   channel.mix_felts(proof.evaluation_row);

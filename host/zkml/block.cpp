@@ -341,8 +341,14 @@ sumcheck::MleCommitment empty_cache_commitment(const BlockShape& shape) {
 }
 
 DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights, const sumcheck::CommittedMle& model,
-                         const std::vector<std::vector<int64_t>>& inputs, sumcheck::SumcheckBackend* backend) {
+                         const std::vector<std::vector<int64_t>>& inputs, sumcheck::SumcheckBackend* backend,
+                         const sumcheck::ResidentMatrix* resident_weights) {
   if (inputs.size() > prefill.shape.seq_len) throw usage("more decode steps than the cache's seq_len");
+  std::unique_ptr<sumcheck::ResidentMatrix> uploaded;
+  if (!resident_weights) {
+    uploaded = (backend ? *backend : sumcheck::default_sumcheck_backend()).upload_matrix(model.table());
+    resident_weights = uploaded.get();
+  }
   DecodeChain chain;
   std::vector<std::vector<int64_t>> cache;  // per CacheIn tensor in creation order
   for (uint32_t t = 0; t < inputs.size(); ++t) {
@@ -369,7 +375,7 @@ DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights,
     proof.claim.cache_out = commit_packed(step.graph, TensorKind::CacheOut, v).commitment();
     Blake2sChannel channel;
     mix_claim(channel, proof.claim);
-    proof.proof = prove_graph(step.graph, v, model, channel, &cache_in, backend);
+    proof.proof = prove_graph(step.graph, v, model, channel, &cache_in, backend, resident_weights);
     for (size_t k = 0; k < outs.size(); ++k) cache[k] = v[outs[k]];
     chain.steps.push_back(std::move(proof));
   }
@@ -399,7 +405,7 @@ GraphVerdict verify_decode(const DecodeChain& chain, const sumcheck::MleCommitme
 }
 
 BlockProof prove_block(const TransformerBlock& block, const Values& values, const sumcheck::CommittedMle& model,
-                       sumcheck::SumcheckBackend* backend) {
+                       sumcheck::SumcheckBackend* backend, const sumcheck::ResidentMatrix* resident_weights) {
   BlockProof out;
   out.claim.shape = block.shape;
   out.claim.model = model.commitment();
@@ -409,7 +415,7 @@ BlockProof prove_block(const TransformerBlock& block, const Values& values, cons
   out.claim.output_digest = tensor_digest(out.output);
   Blake2sChannel channel;
   mix_claim(channel, out.claim);
-  out.proof = prove_graph(block.graph, values, model, channel, nullptr, backend);
+  out.proof = prove_graph(block.graph, values, model, channel, nullptr, backend, resident_weights);
   return out;
 }
 

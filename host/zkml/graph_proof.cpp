@@ -209,6 +209,15 @@ class Prover {
     if (field_[t].size() != v_[t].size()) field_[t] = field_values(v_[t]);
     return field_[t];
   }
+  // restrict_rows / restrict_columns of tensor t as a rows x cols matrix: a weight read from the
+  // table is restricted where the backend holds the table (no copy of it per restriction).
+  std::vector<QM31> restrict(TensorId t, size_t rows, size_t cols, std::span<const QM31> weights, bool by_rows) {
+    if (resident_weights_ && table_offset_[t] != kNotInTable)
+      return by_rows ? backend_.restrict_rows(*resident_weights_, table_offset_[t], rows, cols, weights)
+                     : backend_.restrict_columns(*resident_weights_, table_offset_[t], rows, cols, weights);
+    return by_rows ? backend_.restrict_rows(field(t), rows, cols, weights)
+                   : backend_.restrict_columns(field(t), rows, cols, weights);
+  }
   QM31 mle(TensorId t, std::span<const QM31> p) { return sumcheck::evaluate_mle<M31>(field(t), p); }
 
   void alias_weights(const sumcheck::CommittedMle& weights) {
@@ -227,18 +236,34 @@ class Prover {
         if (layout.offsets[t] + size > table.size())
           throw Error(ErrorCategory::Usage, "prove_graph: released weights and a table of another model");
         alias_[t] = table.subspan(layout.offsets[t], size);
+        table_offset_[t] = layout.offsets[t];
         continue;
       }
       if (layout.offsets[t] + v.size() > table.size()) continue;
       const auto slice = table.subspan(layout.offsets[t], v.size());
       bool same = true;
       for (size_t i = 0; i < v.size() && same; ++i) same = slice[i] == to_field(v[i]);
-      if (same) alias_[t] = slice;
+      if (same) {
+        alias_[t] = slice;
+        table_offset_[t] = layout.offsets[t];
+      }
     }
   }
 
-  GraphProof run(const sumcheck::CommittedMle& weights, const sumcheck::CommittedMle* cache_in) {
+  // resident_weights: the weights' table on the backend (upload_matrix, once per model), or null:
+  // then uploaded here, once for the proof.
+  GraphProof run(const sumcheck::CommittedMle& weights, const sumcheck::CommittedMle* cache_in,
+                 const sumcheck::ResidentMatrix* resident_weights) {
     alias_weights(weights);
+    std::unique_ptr<sumcheck::ResidentMatrix> uploaded;
+    if (!resident_weights) {
+      uploaded = backend_.upload_matrix(weights.table());
+      resident_weights = uploaded.get();
+    } else if (resident_weights->size() != weights.table().size()) {
+      throw Error(ErrorCategory::Usage, "prove_graph: resident weights of " + std::to_string(resident_weights->size()) +
+                                            " entries for a model table of " + std::to_string(weights.table().size()));
+    }
+    resident_weights_ = resident_weights;
     const bool has_cache_in = !g_.tensors_of_kind(TensorKind::CacheIn).empty();
     const bool has_cache_out = !g_.tensors_of_kind(TensorKind::CacheOut).empty();
     if (has_cache_in && !cache_in) throw Error(ErrorCategory::Usage, "prove_graph: the graph has a cache but none was given");
@@ -265,10 +290,11 @@ class Prover {
       const Claim c = join(node.output);
       prove_node(node, c);
     }
-    open_packed(TensorKind::Weight, weights);
+    open_packed(TensorKind::Weight, weights, resident_weights_);
     if (has_cache_in) open_packed(TensorKind::CacheIn, *cache_in);
     open_packed(TensorKind::Advice, advice);
     if (has_cache_out) open_packed(TensorKind::CacheOut, *cache_out);
+    resident_weights_ = nullptr;
     return std::move(proof_);
   }
 
@@ -405,9 +431,8 @@ class Prover {
         }
         const auto eqr = sumcheck::eq_table(pr), eqc = sumcheck::eq_table(pc);
         std::vector<std::vector<QM31>> tables;
-        tables.push_back(backend.restrict_rows(field(a), R, K, eqr));
-        tables.push_back(node.transpose_b ? backend.restrict_rows(field(b), C, K, eqc)
-                                          : backend.restrict_columns(field(b), K, C, eqc));
+        tables.push_back(restrict(a, R, K, eqr, true));
+        tables.push_back(node.transpose_b ? restrict(b, C, K, eqc, true) : restrict(b, K, C, eqc, false));
         auto out = sumcheck::prove_product_sumcheck<QM31>(product_shape(2), {}, tables, ch_, backend, &c.value);
         claims_[a].push_back({concat(pr, out.point), out.proof.final_values[0]});
         claims_[b].push_back({node.transpose_b ? concat(pc, out.point) : concat(out.point, pc), out.proof.final_values[1]});
@@ -422,7 +447,7 @@ class Prover {
           ch_.mix_felts(step.values);
           break;
         }
-        std::vector<std::vector<QM31>> tables{backend.restrict_rows(field(a), R, AC, sumcheck::eq_table(c.point))};
+        std::vector<std::vector<QM31>> tables{restrict(a, R, AC, sumcheck::eq_table(c.point), true)};
         auto out = sumcheck::prove_product_sumcheck<QM31>(product_shape(1), {}, tables, ch_, backend, &c.value);
         claims_[a].push_back({concat(c.point, out.point), out.proof.final_values[0]});
         step.sumcheck = std::move(out.proof);
@@ -441,7 +466,8 @@ class Prover {
     proof_.steps.push_back(std::move(step));
   }
 
-  void open_packed(TensorKind kind, const sumcheck::CommittedMle& committed) {
+  void open_packed(TensorKind kind, const sumcheck::CommittedMle& committed,
+                   const sumcheck::ResidentMatrix* table_on_backend = nullptr) {
     const PackedLayout layout = packed_layout(g_, kind);
     const uint32_t n = layout.n_vars;
     std::vector<QM31> vals;
@@ -468,7 +494,7 @@ class Prover {
                                                          ch_, backend_, &claim);
     const QM31 value = out.proof.final_values[1];
     proof_.steps.push_back({{}, std::move(out.proof)});
-    proof_.openings.push_back(committed.open(out.point, value, ch_, backend_));
+    proof_.openings.push_back(committed.open(out.point, value, ch_, backend_, nullptr, table_on_backend));
   }
 
   const Graph& g_;
@@ -478,6 +504,10 @@ class Prover {
   std::vector<std::vector<Claim>> claims_;
   std::vector<std::vector<M31>> field_;
   std::vector<std::span<const M31>> alias_ = std::vector<std::span<const M31>>(g_.tensors().size());
+  // Where an aliased weight lies in the weights' table (kNotInTable for the other tensors).
+  static constexpr size_t kNotInTable = SIZE_MAX;
+  std::vector<size_t> table_offset_ = std::vector<size_t>(g_.tensors().size(), kNotInTable);
+  const sumcheck::ResidentMatrix* resident_weights_ = nullptr;
   GraphProof proof_;
 };
 
@@ -748,14 +778,14 @@ class Verifier {
 
 GraphProof prove_graph(const Graph& graph, const Values& values, const sumcheck::CommittedMle& weights,
                        Blake2sChannel& channel, const sumcheck::CommittedMle* cache_in,
-                       sumcheck::SumcheckBackend* backend) {
+                       sumcheck::SumcheckBackend* backend, const sumcheck::ResidentMatrix* resident_weights) {
   if (values.size() != graph.tensors().size()) throw Error(ErrorCategory::Usage, "prove_graph: values of another graph");
   for (size_t t = 0; t < values.size(); ++t)
     if (values[t].size() != graph.tensors()[t].size() &&
         !(values[t].empty() && graph.tensors()[t].kind == TensorKind::Weight))
       throw Error(ErrorCategory::Usage, "prove_graph: tensor " + graph.tensors()[t].name + " has the wrong size");
   Prover prover(graph, values, channel, backend ? *backend : sumcheck::default_sumcheck_backend());
-  return prover.run(weights, cache_in);
+  return prover.run(weights, cache_in, resident_weights);
 }
 
 void release_weight_values(const Graph& graph, Values& values) {

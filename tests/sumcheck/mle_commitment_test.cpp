@@ -267,3 +267,34 @@ TEST(MleCommitment, ForgottenMerkleColumnsMustBeGivenAgain) {
 
 }  // namespace
 }  // namespace ptvm::sumcheck
+
+namespace ptvm::sumcheck {
+namespace {
+
+// An opening that reads the table from resident values made once (a model's weights) is the
+// opening that uploads it itself; resident values of another size are a Usage error.
+TEST(MleCommitment, OpeningFromResidentValuesIsTheSame) {
+  auto cpu = make_cpu_sumcheck_backend();
+  const CommittedMle committed = CommittedMle::commit(random_table(10, 31), 4, {}, 1);
+  const auto point = random_point(10, 32);
+  const QM31 value = committed.evaluate(point);
+  const auto resident = cpu->upload_matrix(committed.table());
+  hash::Blake2sChannel c1, c2;
+  const MleOpeningProof a = committed.open(point, value, c1, *cpu);
+  const MleOpeningProof b = committed.open(point, value, c2, *cpu, nullptr, resident.get());
+  EXPECT_EQ(a.proximity_row, b.proximity_row);
+  EXPECT_EQ(a.evaluation_row, b.evaluation_row);
+  EXPECT_EQ(c1.digest(), c2.digest());
+  const auto half = cpu->upload_matrix(committed.table().first(512));
+  hash::Blake2sChannel c3;
+  try {
+    committed.open(point, value, c3, *cpu, nullptr, half.get());
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::Usage);
+    EXPECT_NE(std::string(e.what()).find("resident values of 512"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace ptvm::sumcheck

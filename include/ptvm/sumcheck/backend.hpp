@@ -29,6 +29,15 @@ class SumcheckTables {
   virtual std::vector<std::vector<QM31>> to_host() const = 0;
 };
 
+// M31 values held by a backend (device memory on a GPU one) for restrictions without a host
+// copy per call: a model's packed weight table, uploaded once per model (upload_matrix) and
+// restricted by every proof, its matrices addressed by their offset in it.
+class ResidentMatrix {
+ public:
+  virtual ~ResidentMatrix() = default;
+  virtual size_t size() const = 0;  // M31 entries
+};
+
 class SumcheckBackend {
  public:
   virtual ~SumcheckBackend() = default;
@@ -68,7 +77,21 @@ class SumcheckBackend {
                                           std::span<const QM31> weights) = 0;
   virtual std::vector<QM31> restrict_columns(std::span<const M31> matrix, size_t rows, size_t cols,
                                              std::span<const QM31> weights) = 0;
+  // Values kept for restrictions: the CPU backend keeps a view (`values` must outlive the handle),
+  // a GPU one copies them to the device once.
+  virtual std::unique_ptr<ResidentMatrix> upload_matrix(std::span<const M31> values) = 0;
+  // restrict_rows / restrict_columns of the rows x cols matrix at entries [offset, offset + rows
+  // cols) of resident values of this backend (a Usage error if it lies outside them or the handle
+  // is another backend's).
+  virtual std::vector<QM31> restrict_rows(const ResidentMatrix& values, size_t offset, size_t rows, size_t cols,
+                                          std::span<const QM31> weights) = 0;
+  virtual std::vector<QM31> restrict_columns(const ResidentMatrix& values, size_t offset, size_t rows, size_t cols,
+                                             std::span<const QM31> weights) = 0;
 };
+
+// The handle's matrix of rows x cols at `offset` checked against its size (the backends' Usage
+// error naming `who`).
+void require_resident_range(const ResidentMatrix& values, size_t offset, size_t rows, size_t cols, const char* who);
 
 // The CPU reference backend (single-threaded; the one the verifier-side code also trusts).
 std::unique_ptr<SumcheckBackend> make_cpu_sumcheck_backend();

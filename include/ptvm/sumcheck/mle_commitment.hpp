@@ -95,9 +95,12 @@ class CommittedMle {
   // The opening proof of f(point) = value (value is the prover's claim, usually evaluate(point);
   // a wrong value gives a proof that fails). evaluation_row, when given, is eq(z_row)^T M already
   // computed by the caller (the matmul prover has it: the restriction of a left operand).
+  // table_on_backend: backend.upload_matrix(table()) made once for many openings (a model's
+  // weights); without it the opening uploads the table once for its two restrictions.
   MleOpeningProof open(std::span<const QM31> point, QM31 value, hash::Blake2sChannel& channel,
                        SumcheckBackend& backend = default_sumcheck_backend(),
-                       const std::vector<QM31>* evaluation_row = nullptr) const;
+                       const std::vector<QM31>* evaluation_row = nullptr,
+                       const ResidentMatrix* table_on_backend = nullptr) const;
 
  private:
   std::vector<M31> table_;

@@ -255,10 +255,13 @@ sumcheck::CommittedMle commit_packed(const Graph& graph, TensorKind kind, const 
 // cache_in the commitment of the CacheIn tensors (graphs that have them). backend: where the
 // sumchecks, restrictions and openings run (default: the CPU's); every backend gives the same bytes.
 // A Weight tensor's values may be released (empty) after forward: the prover then reads them from
-// the commitment's packed table (release_weight_values; the proof is the same).
+// the commitment's packed table (release_weight_values; the proof is the same). resident_weights:
+// the backend's upload_matrix(weights.table()), made once per model and kept for its proofs;
+// without it the prover uploads the table once per proof (a GPU backend copies it to the device).
 GraphProof prove_graph(const Graph& graph, const Values& values, const sumcheck::CommittedMle& weights,
                        Blake2sChannel& channel, const sumcheck::CommittedMle* cache_in = nullptr,
-                       sumcheck::SumcheckBackend* backend = nullptr);
+                       sumcheck::SumcheckBackend* backend = nullptr,
+                       const sumcheck::ResidentMatrix* resident_weights = nullptr);
 
 struct GraphVerdict {
   bool accepted = false;

@@ -235,6 +235,45 @@ TEST(SumcheckBackend, ProtocolsGiveByteIdenticalTranscripts) {
   }
 }
 
+// Resident values (upload_matrix): matrices restricted at their offset on the device give the CPU
+// backend's restriction of the same span; misuse is a Usage error naming the call.
+TEST(SumcheckBackend, ResidentMatrixRestrictionsMatchTheCpuBackend) {
+  PTVM_REQUIRE_DEVICE();
+  auto gpu_backend = gpu::make_gpu_sumcheck_backend();
+  auto cpu = sumcheck::make_cpu_sumcheck_backend();
+  const auto values = test::random_m31(5000, 21);
+  const auto resident = gpu_backend->upload_matrix(values);
+  EXPECT_EQ(resident->size(), values.size());
+  const size_t shapes[][3] = {{0, 1, 1}, {7, 1, 64}, {100, 64, 1}, {900, 16, 256}, {904, 64, 64}};
+  for (const auto& sh : shapes) {
+    const size_t offset = sh[0], rows = sh[1], cols = sh[2];
+    const std::span<const M31> m = std::span<const M31>(values).subspan(offset, rows * cols);
+    const auto wr = test::random_qm31(rows, rows + 22), wc = test::random_qm31(cols, cols + 23);
+    EXPECT_TRUE(same_bytes(gpu_backend->restrict_rows(*resident, offset, rows, cols, wr), cpu->restrict_rows(m, rows, cols, wr)))
+        << offset << ": " << rows << "x" << cols;
+    EXPECT_TRUE(same_bytes(gpu_backend->restrict_columns(*resident, offset, rows, cols, wc),
+                           cpu->restrict_columns(m, rows, cols, wc)))
+        << offset << ": " << rows << "x" << cols;
+  }
+  const auto usage = [](auto&& f, const char* needle) {
+    try {
+      f();
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.category(), ErrorCategory::Usage);
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  const auto w64 = test::random_qm31(64, 24), w32 = test::random_qm31(32, 25);
+  usage([&] { gpu_backend->restrict_rows(*resident, 4937, 64, 1, w64); }, "outside");  // one entry past the end
+  usage([&] { gpu_backend->restrict_columns(*resident, 0, 64, 128, test::random_qm31(128, 26)); }, "outside");
+  usage([&] { gpu_backend->restrict_rows(*resident, 0, 64, 64, w32); }, "weights");
+  usage([&] { gpu_backend->restrict_columns(*resident, 0, 64, 64, w32); }, "weights");
+  const auto on_cpu = cpu->upload_matrix(values);
+  usage([&] { gpu_backend->restrict_rows(*on_cpu, 0, 64, 64, w64); }, "another backend");
+  usage([&] { cpu->restrict_rows(*resident, 0, 64, 64, w64); }, "another backend");
+}
+
 }  // namespace
 }  // namespace ptvm
 

@@ -1,5 +1,6 @@
 // The transformer block proven with the GPU sumcheck backend (the kernels of kernels/sumcheck/,
-// under host-sim in CI): the same proof bytes as with the CPU backend, and the proof verifies.
+// under host-sim in CI): the same proof bytes as with the CPU backend, with the model's table
+// resident on the device or not, and the proof verifies.
 #include <gtest/gtest.h>
 
 #include "gpu_test_util.hpp"
@@ -25,6 +26,14 @@ TEST(ZkmlBlockBackend, GpuSumcheckBackendGivesTheCpuBlockProof) {
     const BlockProof on_cpu = prove_block(block, v, model);
     const BlockProof on_gpu = prove_block(block, v, model, gpu_backend.get());
     EXPECT_EQ(block_proofs_to_bytes(std::vector<BlockProof>{on_gpu}), block_proofs_to_bytes(std::vector<BlockProof>{on_cpu}));
+    // The weights uploaded once for the model (the restrictions and the opening read them there).
+    const auto resident = gpu_backend->upload_matrix(model.table());
+    const BlockProof with_resident = prove_block(block, v, model, gpu_backend.get(), resident.get());
+    EXPECT_EQ(block_proofs_to_bytes(std::vector<BlockProof>{with_resident}),
+              block_proofs_to_bytes(std::vector<BlockProof>{on_cpu}));
+    // A table of another size is refused.
+    const auto short_table = gpu_backend->upload_matrix(model.table().first(model.table().size() / 2));
+    EXPECT_THROW(prove_block(block, v, model, gpu_backend.get(), short_table.get()), Error);
     const auto verdict = verify_block(on_gpu, model.commitment());
     EXPECT_TRUE(verdict.accepted) << verdict.reason;
   }
