@@ -4,8 +4,10 @@
 // Model: the k-th global access of each of a warp's 32 lanes forms one request (one warp-wide
 // load or store instruction on a GPU); its cost is the number of distinct 32-byte sectors its lanes
 // touch. A lane's load of an element (<= 16 bytes) it loaded within its last 1024 accesses, with no
-// store of its own to it and no barrier since, is no access: the compiler keeps the value in a
-// register (or L1 serves it), as when an AIR reads one column in several constraints. A kernel's bytes are sectors * 32 summed over requests; its modeled H100 time is
+// store of its own to it and no barrier (__syncthreads, __syncwarp, a warp shuffle) since, is no
+// access: the compiler keeps the value in a register (or L1 serves it), as when an AIR reads one
+// column in several constraints. A kernel's bytes are sectors * 32 summed over requests; its
+// modeled H100 time is
 // bytes / 3.35 TB/s (HBM3 bandwidth), i.e. every sector goes to DRAM. Caches are not modeled, so a
 // value that many warps re-read (a twiddle) is charged each time: the figure is an upper bound on
 // DRAM traffic when the re-reads hit L2. Compute time is not modeled.
