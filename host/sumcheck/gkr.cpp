@@ -6,6 +6,8 @@
 #include <string>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/common/thread_pool.hpp"
+#include "ptvm/common/threads.hpp"
 #include "ptvm/sumcheck/mle.hpp"
 #include "ptvm/sumcheck/streamed_sumcheck.hpp"
 
@@ -114,11 +116,25 @@ void store(Layer& layer, size_t x, const Entry& e) {
   for (size_t c = 0; c < layer.size(); ++c) layer[c][x] = e.v[c];
 }
 
+// fn(begin, end) over [0, n) in contiguous ranges on the library's pool (the entries of a layer
+// are independent: any split gives the same layer).
+template <class Fn>
+void for_ranges(size_t n, size_t min_range, Fn&& fn) {
+  const size_t tasks = std::max<size_t>(1, std::min<size_t>(configured_thread_count(), n / min_range));
+  if (tasks == 1) {
+    if (n) fn(size_t{0}, n);
+    return;
+  }
+  parallel_tasks(tasks, unsigned(tasks), [&](size_t t) { fn(n * t / tasks, n * (t + 1) / tasks); });
+}
+
 // The layer that `gate` makes from `in` (half its size).
 Layer next_layer(GkrGate gate, const Layer& in) {
   const size_t half = in[0].size() / 2;
   Layer out(in.size(), std::vector<QM31>(half));
-  for (size_t x = 0; x < half; ++x) store(out, x, apply_gate(gate, entry_at(in, x), entry_at(in, x + half)));
+  for_ranges(half, size_t{1} << 13, [&](size_t begin, size_t end) {
+    for (size_t x = begin; x < end; ++x) store(out, x, apply_gate(gate, entry_at(in, x), entry_at(in, x + half)));
+  });
   return out;
 }
 
@@ -127,11 +143,13 @@ Layer next_layer(GkrGate gate, const Layer& in) {
 Layer layer_two_up(GkrGate first, GkrGate second, const Layer& in) {
   const size_t half = in[0].size() / 2, quarter = half / 2;
   Layer out(in.size(), std::vector<QM31>(quarter));
-  for (size_t x = 0; x < quarter; ++x) {
-    const Entry lo = apply_gate(first, entry_at(in, x), entry_at(in, x + half));
-    const Entry hi = apply_gate(first, entry_at(in, x + quarter), entry_at(in, x + quarter + half));
-    store(out, x, apply_gate(second, lo, hi));
-  }
+  for_ranges(quarter, size_t{1} << 13, [&](size_t begin, size_t end) {
+    for (size_t x = begin; x < end; ++x) {
+      const Entry lo = apply_gate(first, entry_at(in, x), entry_at(in, x + half));
+      const Entry hi = apply_gate(first, entry_at(in, x + quarter), entry_at(in, x + quarter + half));
+      store(out, x, apply_gate(second, lo, hi));
+    }
+  });
   return out;
 }
 
@@ -188,10 +206,13 @@ Layer materialise_level(const GkrCircuit& circuit, const GkrInputFill& fill, uin
   const size_t n_cols = circuit.n_columns(), size = size_t{1} << (circuit.n_input_vars() - level);
   const size_t chunk = std::min<size_t>(size, size_t{1} << 12);
   Layer out(n_cols, std::vector<QM31>(size));
-  for (size_t x0 = 0; x0 < size; x0 += chunk) {
-    QM31* ptrs[2] = {out[0].data() + x0, n_cols > 1 ? out[1].data() + x0 : nullptr};
-    fill_level(circuit, fill, level, x0, x0 + chunk, ptrs);
-  }
+  // Chunks are disjoint: ranges of them on the pool (the fill is called concurrently).
+  for_ranges(size / chunk, 1, [&](size_t first, size_t last) {
+    for (size_t x0 = first * chunk; x0 < last * chunk; x0 += chunk) {
+      QM31* ptrs[2] = {out[0].data() + x0, n_cols > 1 ? out[1].data() + x0 : nullptr};
+      fill_level(circuit, fill, level, x0, x0 + chunk, ptrs);
+    }
+  });
   return out;
 }
 

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/common/thread_pool.hpp"
+#include "ptvm/common/threads.hpp"
 #include "ptvm/sumcheck/eq.hpp"
 
 namespace ptvm::sumcheck {
@@ -34,6 +36,21 @@ void accumulate(const FactorFill& fill, size_t begin, size_t size, QM31 w, bool 
     else
       for (size_t x = 0; x < size; ++x) dst[x] += w * src[x];
   }
+}
+
+// fn(task, first_chunk, end_chunk) over n_chunks chunks split into contiguous runs, one run per
+// task, on the library's pool (one task: the calling thread). Every pass of the factor function
+// goes through it: a run's partial sums are field elements, added in task order afterwards, so
+// the result is the same for any thread count.
+template <class Fn>
+size_t for_chunk_runs(size_t n_chunks, Fn&& fn) {
+  const size_t tasks = std::max<size_t>(1, std::min<size_t>(configured_thread_count(), n_chunks));
+  if (tasks == 1) {
+    fn(size_t{0}, size_t{0}, n_chunks);
+    return 1;
+  }
+  parallel_tasks(tasks, unsigned(tasks), [&](size_t t) { fn(t, n_chunks * t / tasks, n_chunks * (t + 1) / tasks); });
+  return tasks;
 }
 
 }  // namespace
@@ -83,29 +100,40 @@ ProductSumcheckProverOutput prove_product_sumcheck_streamed(const ProductShape& 
       eq_hi = eq_table(eq_point.subspan(i + 1, hi_vars));
       eq_lo = eq_table(eq_point.subspan(i + 1 + hi_vars, lo_vars));
     }
-    Columns tmp(n_factors, C), half0(n_factors, C), half1(n_factors, C);
-    std::vector<QM31> sums(degree + 1, QM31::zero());  // evals (no eq) or q(0..D) (eq)
-    QM31 lo[ProductShape::kMaxFactors], hi[ProductShape::kMaxFactors];
-    for (size_t x0 = 0; x0 < R; x0 += C) {
-      for (size_t b = 0; b < wb.size(); ++b) {
-        const size_t base = (b << (rest + 1)) | x0;
-        accumulate(fill, base, C, wb[b], b == 0, tmp, half0);
-        accumulate(fill, base | R, C, wb[b], b == 0, tmp, half1);
-      }
-      for (size_t x = 0; x < C; ++x) {
-        for (uint32_t j = 0; j < n_factors; ++j) {
-          lo[j] = half0.cols[j][x];
-          hi[j] = half1.cols[j][x];
+    // Chunk runs on the pool, each with its own buffers and sums (evals without an eq factor,
+    // q(0..D) with one).
+    const size_t n_chunks = R / C;
+    const size_t max_tasks = std::max<size_t>(1, std::min<size_t>(configured_thread_count(), n_chunks));
+    std::vector<std::vector<QM31>> partial(max_tasks, std::vector<QM31>(degree + 1, QM31::zero()));
+    for_chunk_runs(n_chunks, [&](size_t task, size_t first, size_t last) {
+      Columns tmp(n_factors, C), half0(n_factors, C), half1(n_factors, C);
+      QM31 lo[ProductShape::kMaxFactors], hi[ProductShape::kMaxFactors];
+      QM31* sums = partial[task].data();
+      for (size_t chunk = first; chunk < last; ++chunk) {
+        const size_t x0 = chunk * C;
+        for (size_t b = 0; b < wb.size(); ++b) {
+          const size_t base = (b << (rest + 1)) | x0;
+          accumulate(fill, base, C, wb[b], b == 0, tmp, half0);
+          accumulate(fill, base | R, C, wb[b], b == 0, tmp, half1);
         }
-        if (with_eq) {
-          const size_t y = x0 + x;
-          const QM31 w = eq_hi[y >> lo_vars] * eq_lo[y & ((size_t{1} << lo_vars) - 1)];
-          round_accumulate_weighted(shape, degree, lo, hi, w, sums.data());
-        } else {
-          round_accumulate(shape, degree, lo, hi, sums.data());
+        for (size_t x = 0; x < C; ++x) {
+          for (uint32_t j = 0; j < n_factors; ++j) {
+            lo[j] = half0.cols[j][x];
+            hi[j] = half1.cols[j][x];
+          }
+          if (with_eq) {
+            const size_t y = x0 + x;
+            const QM31 w = eq_hi[y >> lo_vars] * eq_lo[y & ((size_t{1} << lo_vars) - 1)];
+            round_accumulate_weighted(shape, degree, lo, hi, w, sums);
+          } else {
+            round_accumulate(shape, degree, lo, hi, sums);
+          }
         }
       }
-    }
+    });
+    std::vector<QM31> sums(degree + 1, QM31::zero());
+    for (const auto& p : partial)
+      for (uint32_t d = 0; d <= degree; ++d) sums[d] += p[d];
     std::vector<QM31> evals(degree + 1, QM31::zero());
     if (with_eq)
       eq_round_from_quotient(sums.data(), degree - 1, eq_point[i], prefix, evals.data());
@@ -120,18 +148,24 @@ ProductSumcheckProverOutput prove_product_sumcheck_streamed(const ProductShape& 
   const std::vector<QM31> wb = eq_table(out.point);
   std::vector<std::vector<QM31>> tables;
   {
-    Columns acc(n_factors, M), tmp(n_factors, C);
-    for (size_t x0 = 0; x0 < M; x0 += C)
-      for (size_t b = 0; b < wb.size(); ++b) {
-        const size_t base = (b << rest) | x0;
-        if (k == 0) {  // the tables themselves: written in place
-          std::vector<QM31*> ptrs(n_factors);
-          for (uint32_t j = 0; j < n_factors; ++j) ptrs[j] = acc.cols[j].data() + x0;
-          fill(base, base + C, ptrs.data());
-        } else {
-          accumulate(fill, base, C, wb[b], b == 0, tmp, acc, x0);
+    Columns acc(n_factors, M);
+    // Chunks of the tables are disjoint: runs of them on the pool.
+    for_chunk_runs(M / C, [&](size_t, size_t first, size_t last) {
+      Columns tmp(n_factors, C);
+      for (size_t chunk = first; chunk < last; ++chunk) {
+        const size_t x0 = chunk * C;
+        for (size_t b = 0; b < wb.size(); ++b) {
+          const size_t base = (b << rest) | x0;
+          if (k == 0) {  // the tables themselves: written in place
+            std::vector<QM31*> ptrs(n_factors);
+            for (uint32_t j = 0; j < n_factors; ++j) ptrs[j] = acc.cols[j].data() + x0;
+            fill(base, base + C, ptrs.data());
+          } else {
+            accumulate(fill, base, C, wb[b], b == 0, tmp, acc, x0);
+          }
         }
       }
+    });
     tables = std::move(acc.cols);
   }
   std::unique_ptr<SumcheckTables> resident =

@@ -304,6 +304,14 @@ class Prover {
     const QM31 z = rel[0], alpha = rel[1];
     uint32_t n = 0;
     const auto blocks = fraction_blocks(g_, &n);
+    // Every tensor the fill reads converted first (field() caches): the fill then only reads, and
+    // the GKR calls it from several threads at once.
+    for (const FractionBlock& b : blocks) {
+      const Table* table = b.is_table ? &g_.tables()[b.index] : nullptr;
+      if (table) field(table->multiplicities);
+      if (!table || table->public_columns.empty())
+        for (const Operand& op : block_operands(g_, b)) field(op.tensor);
+    }
     // The fraction columns as a function of the position (numerators, denominators; padding
     // p = 0, q = 1): the GKR generates them in chunks instead of holding them beside its layers.
     const auto fill = [&](size_t begin, size_t end, QM31* const* cols) {

@@ -1,6 +1,7 @@
 // GKR against direct circuit evaluation; LogUp-GKR on balanced and unbalanced lookups; tampering.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
 #include <vector>
 
@@ -221,7 +222,7 @@ TEST(Gkr, GeneratedInputGivesTheSameProof) {
       const size_t size = size_t{1} << n;
       std::vector<std::vector<QM31>> input;
       for (size_t c = 0; c < circuit.n_columns(); ++c) input.push_back(random_qm31(size, rng));
-      size_t generated = 0;
+      std::atomic<size_t> generated{0};  // the fill is called from several threads
       const GkrInputFill fill = [&](size_t begin, size_t end, QM31* const* cols) {
         ASSERT_LE(end, size);
         generated += end - begin;
@@ -232,9 +233,9 @@ TEST(Gkr, GeneratedInputGivesTheSameProof) {
       const GkrProverOutput a = prove_gkr(circuit, input, c1);
       const GkrProverOutput b = prove_gkr(circuit, fill, c2, default_sumcheck_backend(), max_table_log);
       if (max_table_log == 0 || n <= max_table_log + 1)
-        EXPECT_EQ(generated, 2 * size);  // once for the layer above, once for the input's sumcheck
+        EXPECT_EQ(generated.load(), 2 * size);  // once for the layer above, once for the input's sumcheck
       else
-        EXPECT_GT(generated, 2 * size);  // streamed rounds: more passes, less memory
+        EXPECT_GT(generated.load(), 2 * size);  // streamed rounds: more passes, less memory
       ASSERT_EQ(a.proof.layers.size(), b.proof.layers.size());
       EXPECT_EQ(a.proof.output, b.proof.output);
       for (size_t l = 0; l < a.proof.layers.size(); ++l) {

@@ -3,6 +3,7 @@
 // still fails verification.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
 #include <vector>
 
@@ -38,7 +39,7 @@ ProductShape product2() {
   return s;
 }
 
-FactorFill fill_from(const std::vector<std::vector<QM31>>& tables, size_t* calls) {
+FactorFill fill_from(const std::vector<std::vector<QM31>>& tables, std::atomic<size_t>* calls) {  // called concurrently
   return [&tables, calls](size_t begin, size_t end, QM31* const* cols) {
     ++*calls;
     ASSERT_LE(end - begin, size_t{1} << 12);
@@ -77,11 +78,11 @@ TEST(StreamedSumcheck, SameProofAsTheTablesForEveryStreamedRoundCount) {
                                     " shape=" + std::to_string(shape_kind) + " k=" + std::to_string(k);
           Blake2sChannel channel;
           channel.mix_u32s(std::vector<uint32_t>{n});
-          size_t calls = 0;
+          std::atomic<size_t> calls{0};
           const auto got = prove_product_sumcheck_streamed(shape, n, z, fill_from(tables, &calls), k, channel);
           expect_same(ref, got, where);
           EXPECT_EQ(channel.draw_felt(), ref_next) << where << ": the transcripts differ after the sumcheck";
-          EXPECT_GT(calls, 0u);
+          EXPECT_GT(calls.load(), 0u);
           // The verifier accepts it as any product sumcheck.
           Blake2sChannel vc;
           vc.mix_u32s(std::vector<uint32_t>{n});
@@ -99,7 +100,7 @@ TEST(StreamedSumcheck, AFalseClaimIsRejected) {
   std::vector<std::vector<QM31>> tables;
   for (uint32_t j = 0; j < 4; ++j) tables.push_back(random_qm31(size_t{1} << n, rng));
   const std::vector<QM31> z = random_qm31(n, rng);
-  size_t calls = 0;
+  std::atomic<size_t> calls{0};
   Blake2sChannel honest_channel;
   const QM31 honest = prove_product_sumcheck_streamed(shape, n, z, fill_from(tables, &calls), 3, honest_channel).claim;
   const QM31 wrong = honest + QM31::one();
@@ -113,7 +114,7 @@ TEST(StreamedSumcheck, AFalseClaimIsRejected) {
 }
 
 TEST(StreamedSumcheck, BadArgumentsAreUsageErrors) {
-  size_t calls = 0;
+  std::atomic<size_t> calls{0};
   std::vector<std::vector<QM31>> tables(2, std::vector<QM31>(4));
   Blake2sChannel c;
   const std::vector<QM31> short_point(1);

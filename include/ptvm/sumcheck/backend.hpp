@@ -93,8 +93,9 @@ class SumcheckBackend {
 // error naming `who`).
 void require_resident_range(const ResidentMatrix& values, size_t offset, size_t rows, size_t cols, const char* who);
 
-// The CPU reference backend (single-threaded; the one the verifier-side code also trusts).
-std::unique_ptr<SumcheckBackend> make_cpu_sumcheck_backend();
+// The CPU reference backend. threads: 0 = the library's thread count (PTVM_THREADS, else every
+// core), read at each call; any count gives the same bytes (partial sums are exact field sums).
+std::unique_ptr<SumcheckBackend> make_cpu_sumcheck_backend(unsigned threads = 0);
 // A process-wide CPU backend for callers that pass none.
 SumcheckBackend& default_sumcheck_backend();
 

@@ -70,7 +70,9 @@ GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM3
 // of more than 2^(max_table_log + 1) entries next to the input are never held; each is a function
 // of the input (fill, then the gates of the levels below it), and its sumcheck streams its first
 // rounds from that function until its tables have at most 2^max_table_log entries
-// (streamed_sumcheck.hpp), which costs one pass over the input per streamed round.
+// (streamed_sumcheck.hpp), which costs one pass over the input per streamed round. The passes
+// run on the library's thread pool: fill is called from several threads at once and must be
+// safe to call concurrently.
 using GkrInputFill = std::function<void(size_t begin, size_t end, QM31* const* columns)>;
 GkrProverOutput prove_gkr(const GkrCircuit& circuit, const GkrInputFill& fill, Blake2sChannel& channel,
                           SumcheckBackend& backend = default_sumcheck_backend(), uint32_t max_table_log = 0);

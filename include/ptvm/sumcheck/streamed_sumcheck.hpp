@@ -27,7 +27,8 @@ namespace ptvm::sumcheck {
 
 // fill(begin, end, columns): columns[j][0 .. end - begin) = f_j(begin .. end - 1) for every
 // factor j (mle.hpp's order: the first variable is the index's top bit). Called with ranges of
-// at most 2^12 entries that never cross a multiple of their own length.
+// at most 2^12 entries that never cross a multiple of their own length, from several threads at
+// once (the passes are split over the library's pool): fill must be safe to call concurrently.
 using FactorFill = std::function<void(size_t begin, size_t end, QM31* const* columns)>;
 
 // streamed_rounds is capped at n_vars - 1 (at least one round runs on the backend's tables).
