@@ -71,6 +71,14 @@ QM31 combine(M31 tag, QM31 alpha, std::span<const QM31> columns) {
   return acc;
 }
 
+// combine() of M31 columns with the powers alpha, alpha^2, ... given (the prover's hot loop: a base
+// times a QM31 is 4 base products, a QM31 product ~4x that); the same field element.
+QM31 combine_base(M31 tag, std::span<const QM31> alpha_powers, std::span<const M31> columns) {
+  QM31 acc = QM31(tag);
+  for (size_t k = 0; k < columns.size(); ++k) acc += alpha_powers[k] * columns[k];
+  return acc;
+}
+
 std::vector<M31> field_values(const std::vector<int64_t>& v) {
   std::vector<M31> out(v.size());
   for (size_t i = 0; i < v.size(); ++i) out[i] = to_field(v[i]);
@@ -312,6 +320,15 @@ class Prover {
       if (!table || table->public_columns.empty())
         for (const Operand& op : block_operands(g_, b)) field(op.tensor);
     }
+    // alpha^1, alpha^2, ... for the widest tuple (combine_base).
+    size_t width = 0;
+    for (const FractionBlock& b : blocks) {
+      const Table* table = b.is_table ? &g_.tables()[b.index] : nullptr;
+      width = std::max(width, table && !table->public_columns.empty() ? table->public_columns.size()
+                                                                      : block_operands(g_, b).size());
+    }
+    std::vector<QM31> alpha_powers(width);
+    for (size_t k = 0; k < width; ++k) alpha_powers[k] = k == 0 ? alpha : alpha_powers[k - 1] * alpha;
     // The fraction columns as a function of the position (numerators, denominators; padding
     // p = 0, q = 1): the GKR generates them in chunks instead of holding them beside its layers.
     const auto fill = [&](size_t begin, size_t end, QM31* const* cols) {
@@ -319,7 +336,7 @@ class Prover {
         cols[0][pos - begin] = QM31::zero();
         cols[1][pos - begin] = QM31::one();
       }
-      std::vector<QM31> tuple;
+      std::vector<M31> tuple;
       for (const FractionBlock& b : blocks) {
         const size_t size = size_t{1} << b.n_vars;
         const size_t lo = std::max(begin, b.offset), hi = std::min(end, b.offset + size);
@@ -331,16 +348,16 @@ class Prover {
           const size_t x = pos - b.offset;
           tuple.clear();
           if (table && !table->public_columns.empty()) {
-            for (const auto& col : table->public_columns) tuple.push_back(QM31(to_field(col[x])));
+            for (const auto& col : table->public_columns) tuple.push_back(to_field(col[x]));
           } else {
             for (const Operand& op : block_operands(g_, b)) {
               const size_t i = x >> lc, j = x & ((size_t{1} << lc) - 1);
               const size_t idx = op.broadcast == Broadcast::None ? x : op.broadcast == Broadcast::Rows ? i : j;
-              tuple.push_back(QM31(field(op.tensor)[idx]));
+              tuple.push_back(field(op.tensor)[idx]);
             }
           }
           cols[0][pos - begin] = table ? -QM31(field(table->multiplicities)[x]) : QM31::one();
-          cols[1][pos - begin] = z - combine(tag, alpha, tuple);
+          cols[1][pos - begin] = z - combine_base(tag, alpha_powers, tuple);
         }
       }
     };
