@@ -10,18 +10,16 @@
 #include <map>
 #include <mutex>
 
-#include "../stark/parallel.hpp"
 #include "column_allocator.hpp"
 #include "ptvm/air/packed.hpp"
 #include "ptvm/backend.hpp"
 #include "ptvm/circle/domain.hpp"
 #include "ptvm/circle/fft.hpp"
 #include "ptvm/common/error.hpp"
+#include "ptvm/common/parallel.hpp"
 #include "ptvm/field/batch_inverse.hpp"
 
 namespace ptvm::backend_cpu {
-
-using stark::detail::parallel_for;
 
 inline uint32_t log2_exact(size_t n) {
   if (n == 0 || (n & (n - 1))) throw Error(ErrorCategory::Internal, "cpu backend: column length " + std::to_string(n) + " is not a power of two");

@@ -4,7 +4,7 @@
 namespace ptvm::backend_cpu {
 
 uint64_t CpuBackend::grind(const hash::Blake2sChannel& channel, uint32_t pow_bits) {
-  return channel.grind(pow_bits, stark::detail::default_thread_count());
+  return channel.grind(pow_bits, configured_thread_count());
 }
 
 }  // namespace ptvm::backend_cpu

@@ -7,7 +7,7 @@ std::unique_ptr<CommittedTree> CpuBackend::commit(const std::vector<EvaluationsR
   std::vector<std::span<const M31>> spans;
   for (const EvaluationsRef& s : sets)
     for (const auto& c : host(s).cols) spans.emplace_back(c);
-  return std::make_unique<HostTree>(hash::MerkleTree::commit(std::move(spans), stark::detail::default_thread_count()));
+  return std::make_unique<HostTree>(hash::MerkleTree::commit(std::move(spans), configured_thread_count()));
 }
 
 }  // namespace ptvm::backend_cpu

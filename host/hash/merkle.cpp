@@ -122,7 +122,6 @@ void hash_small_layer(uint32_t layer_log_size, const uint32_t* child_layer,
 }
 
 using detail::merkle_position_text;
-using detail::parallel_ranges;
 
 }  // namespace
 
@@ -200,7 +199,7 @@ MerkleTree MerkleTree::commit(std::vector<std::span<const M31>> columns, unsigne
     // Threads pay off on large layers only (starting one costs tens of microseconds).
     const size_t work = from_scratch ? n_blocks << (max_log_size - log_size) : n_blocks;
     const unsigned layer_threads = work >= 256 ? n_threads : 1;
-    parallel_ranges(n_blocks, layer_threads, [&](size_t begin, size_t end) {
+    parallel_for(n_blocks, 1, [&](size_t begin, size_t end) {
       U32x16 h[8];
       for (size_t block = begin; block < end; ++block) {
         if (from_scratch) {
@@ -215,7 +214,7 @@ MerkleTree MerkleTree::commit(std::vector<std::span<const M31>> columns, unsigne
         }
         for (int i = 0; i < 8; ++i) u32x16_store(out.data() + block * 128 + i * 16, h[i]);
       }
-    });
+    }, layer_threads);
   }
   return tree;
 }

@@ -102,7 +102,7 @@ ShardedBackend::logup_interaction(const air::Component& component, const Evaluat
   constexpr size_t kChunk = 2048;
   const size_t chunk = std::min(R, kChunk), n_chunks = R / chunk;
   std::vector<size_t> first_zero(n_chunks, SIZE_MAX);
-  backend_cpu::parallel_for(n_chunks, 1, [&](size_t c0, size_t c1) {
+  ptvm::parallel_for(n_chunks, 1, [&](size_t c0, size_t c1) {
     for (size_t c = c0; c < c1; ++c)
       first_zero[c] =
           component.interaction_rows(pre_ptr, main_ptr, challenges, c * chunk, (c + 1) * chunk,

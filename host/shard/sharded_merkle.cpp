@@ -8,6 +8,8 @@
 // their owners have all-gathered them, to emit the decommitment.
 #include <cstring>
 
+#include "ptvm/common/threads.hpp"
+
 #include "sharded_backend_impl.hpp"
 #include "sharded_tree.hpp"
 
@@ -17,7 +19,7 @@ namespace {
 class WholeTree final : public CommittedTree {
 public:
   explicit WholeTree(std::vector<std::span<const M31>> columns)
-      : tree_(hash::MerkleTree::commit(std::move(columns), stark::detail::default_thread_count())) {
+      : tree_(hash::MerkleTree::commit(std::move(columns), configured_thread_count())) {
   }
   hash::Blake2sHash root() const override { return tree_.root(); }
   std::vector<uint32_t> column_log_sizes() const override { return tree_.column_log_sizes(); }
@@ -170,7 +172,7 @@ public:
       spans.emplace_back(data, m);
     }
     tree_ = std::make_unique<hash::MerkleTree>(
-        hash::MerkleTree::commit(std::move(spans), stark::detail::default_thread_count()));
+        hash::MerkleTree::commit(std::move(spans), configured_thread_count()));
   }
   hash::Blake2sHash root() const override { return tree_->root(); }
   std::vector<hash::Blake2sHash>

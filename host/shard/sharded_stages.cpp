@@ -111,7 +111,7 @@ SecureEvaluations ShardedBackend::eval_composition(const air::Component& compone
     col = {e, Layout::Block, Column(m)};
   M31* const dst[4] = {out->cols[0].local.data(), out->cols[1].local.data(),
                        out->cols[2].local.data(), out->cols[3].local.data()};
-  backend_cpu::parallel_for(m, 1024, [&](size_t b, size_t end) {
+  ptvm::parallel_for(m, 1024, [&](size_t b, size_t end) {
     component.composition_on_domain(cols, in.public_inputs, in.challenges, in.coefficients,
                                     in.claimed_sum, local_inv, b, end, dst);
   });

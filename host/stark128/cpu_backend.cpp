@@ -5,6 +5,7 @@
 
 #include "protocol.hpp"
 #include "ptvm/common/error.hpp"
+#include "ptvm/common/parallel.hpp"
 #include "ptvm/common/thread_pool.hpp"
 #include "ptvm/common/threads.hpp"
 #include "ptvm/field/batch_inverse.hpp"
@@ -40,13 +41,6 @@ uint32_t log2_exact(size_t n, const char* what) {
   uint32_t k = 0;
   while ((size_t{1} << k) < n) ++k;
   return k;
-}
-
-// [begin, end) split into chunks for the threads.
-template <class Body>
-void parallel_range(size_t n, unsigned threads, Body&& body) {
-  const size_t chunks = std::min<size_t>(threads, std::max<size_t>(1, n / 256));
-  parallel_tasks(chunks, static_cast<unsigned>(chunks), [&](size_t c) { body(n * c / chunks, n * (c + 1) / chunks); });
 }
 
 class CpuColumns final : public Columns128 {
@@ -163,7 +157,7 @@ class CpuBackend128 final : public Backend128 {
       // x^{2^n_c} - 1 depends on natural index mod NB / 2^n_c.
       const size_t period = nb >> n_c;
       const std::vector<F128> van_inv = detail::vanishing_inverses(log_lde, n_c);
-      parallel_range(nb, t, [&](size_t begin, size_t end) {
+      parallel_for(nb, 256, [&](size_t begin, size_t end) {
         for (size_t pos = begin; pos < end; ++pos) {
           const size_t nat = natural_of[pos];
           const size_t next = position_of[(nat + period) & (nb - 1)];
@@ -171,7 +165,7 @@ class CpuBackend128 final : public Backend128 {
                                      in.coefficients.data() + in.constraint_offset[c], spr) *
                     van_inv[nat & (period - 1)];
         }
-      });
+      }, t);
     }
     std::vector<std::vector<F128>> out;
     out.push_back(std::move(h));
@@ -220,14 +214,14 @@ class CpuBackend128 final : public Backend128 {
           cols.emplace_back(col.data(), s.weight);
         }
       const F128 point = points[p];
-      parallel_range(nb, t, [&](size_t begin, size_t end) {
+      parallel_for(nb, 256, [&](size_t begin, size_t end) {
         for (size_t pos = begin; pos < end; ++pos) {
           numer[pos] = -offset;
           diff[pos] = xs[pos] - point;
         }
         for (const auto& [col, gk] : cols)
           for (size_t pos = begin; pos < end; ++pos) numer[pos] += gk * col[pos];
-      });
+      }, t);
       batch_inverse_raw(diff.data(), dinv.data(), dinv.data(), nb);
       for (size_t pos = 0; pos < nb; ++pos) f[pos] += numer[pos] * dinv[pos];
     }

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/common/parallel.hpp"
 #include "ptvm/common/thread_pool.hpp"
 #include "ptvm/common/threads.hpp"
 #include "ptvm/sumcheck/backend.hpp"
@@ -47,7 +48,32 @@ class CpuTables final : public SumcheckTables {
   }
 };
 
-std::vector<QM31> parallel_eq_table(std::span<const QM31> r, QM31 scale, unsigned threads);
+// Entries below which a chunk is not worth a task (the pool's hand-off costs a few microseconds).
+constexpr size_t kMinChunk = size_t{1} << 14;
+
+// scale * eq(r, .) (eq.hpp's table, same values): the table of the first a variables, then each of
+// its 2^a entries expanded by the remaining variables in its own block of the output, a block per
+// task.
+std::vector<QM31> parallel_eq_table(std::span<const QM31> r, QM31 scale, unsigned threads) {
+  const size_t n = r.size();
+  if (threads <= 1 || n < 16) return sumcheck::eq_table(r, scale);
+  if (n > 40) throw Error(ErrorCategory::Usage, "eq_table: more than 40 variables");
+  unsigned a = 0;
+  while ((size_t{1} << a) < 4 * size_t{threads} && a < n) ++a;
+  const std::vector<QM31> top = sumcheck::eq_table(r.first(a), scale);
+  const size_t block = size_t{1} << (n - a);
+  std::vector<QM31> table(size_t{1} << n);
+  parallel_tasks(top.size(), threads, [&](size_t j) {
+    QM31* t = table.data() + j * block;
+    t[0] = top[j];
+    size_t len = 1;
+    for (size_t k = a; k < n; ++k) {
+      for (size_t i = len; i-- > 0;) eq_expand_pair(t[i], r[k], &t[2 * i], &t[2 * i + 1]);
+      len *= 2;
+    }
+  });
+  return table;
+}
 
 template <class F>
 std::unique_ptr<SumcheckTables> load(std::span<const std::vector<F>> tables, std::span<const QM31> eq_point,
@@ -94,49 +120,6 @@ const CpuTables& cpu_tables(const SumcheckTables& t) {
   return *p;
 }
 
-// Entries below which a chunk is not worth a task (the pool's hand-off costs a few microseconds).
-constexpr size_t kMinChunk = size_t{1} << 14;
-
-// How many contiguous chunks [0, n) splits into for `threads` threads, none below min_chunk.
-size_t chunk_count(size_t n, unsigned threads, size_t min_chunk = kMinChunk) {
-  if (n == 0) return 0;
-  return std::max<size_t>(1, std::min<size_t>(threads, n / std::max<size_t>(min_chunk, 1)));
-}
-
-// fn(chunk, begin, end) for `chunks` contiguous chunks of [0, n), on the pool.
-template <class Fn>
-void for_chunks(size_t n, size_t chunks, unsigned threads, Fn&& fn) {
-  if (chunks <= 1) {
-    if (n) fn(size_t{0}, size_t{0}, n);
-    return;
-  }
-  parallel_tasks(chunks, threads, [&](size_t c) { fn(c, n * c / chunks, n * (c + 1) / chunks); });
-}
-
-// scale * eq(r, .) (eq.hpp's table, same values): the table of the first a variables, then each of
-// its 2^a entries expanded by the remaining variables in its own block of the output, a block per
-// task.
-std::vector<QM31> parallel_eq_table(std::span<const QM31> r, QM31 scale, unsigned threads) {
-  const size_t n = r.size();
-  if (threads <= 1 || n < 16) return sumcheck::eq_table(r, scale);
-  if (n > 40) throw Error(ErrorCategory::Usage, "eq_table: more than 40 variables");
-  unsigned a = 0;
-  while ((size_t{1} << a) < 4 * size_t{threads} && a < n) ++a;
-  const std::vector<QM31> top = sumcheck::eq_table(r.first(a), scale);
-  const size_t block = size_t{1} << (n - a);
-  std::vector<QM31> table(size_t{1} << n);
-  parallel_tasks(top.size(), threads, [&](size_t j) {
-    QM31* t = table.data() + j * block;
-    t[0] = top[j];
-    size_t len = 1;
-    for (size_t k = a; k < n; ++k) {
-      for (size_t i = len; i-- > 0;) eq_expand_pair(t[i], r[k], &t[2 * i], &t[2 * i + 1]);
-      len *= 2;
-    }
-  });
-  return table;
-}
-
 QM31 qm31_from_accumulators(const uint64_t acc[4]) { return lazy_finish(acc); }
 
 // The first round on M31 tables: per term t and point X, the base-field products P_t(X, x')
@@ -177,10 +160,10 @@ void base_round_range(const CpuTables& t, const ProductShape& shape, uint32_t n_
 void base_round(const CpuTables& t, const ProductShape& shape, uint32_t n_points, QM31* values, unsigned threads) {
   const size_t half = t.base[0].size() / 2;
   const uint32_t n_slots = n_points * shape.n_terms;
-  const size_t chunks = chunk_count(half, threads);
+  const size_t chunks = range_count(half, kMinChunk, threads);
   std::vector<std::array<QM31, kMaxSlots>> partial(std::max<size_t>(chunks, 1));
   for (auto& p : partial) p.fill(QM31::zero());
-  for_chunks(half, chunks, threads,
+  for_each_range(half, chunks,
              [&](size_t c, size_t begin, size_t end) { base_round_range(t, shape, n_points, begin, end, partial[c].data()); });
   QM31 sums[kMaxSlots] = {};
   for (const auto& p : partial)
@@ -253,10 +236,10 @@ class CpuSumcheckBackend final : public SumcheckBackend {
     // chunk and then over the chunks.
     const size_t half = t.tables[0].size() / 2;
     const uint32_t n_values = with_eq ? degree : degree + 1;
-    const size_t chunks = chunk_count(half, threads);
+    const size_t chunks = range_count(half, kMinChunk, threads);
     std::vector<std::array<QM31, ProductShape::kMaxDegree + 1>> partial(std::max<size_t>(chunks, 1));
     for (auto& p : partial) p.fill(QM31::zero());
-    for_chunks(half, chunks, threads, [&](size_t c, size_t begin, size_t end) {
+    for_each_range(half, chunks, [&](size_t c, size_t begin, size_t end) {
       QM31 lo[ProductShape::kMaxFactors], hi[ProductShape::kMaxFactors];
       QM31* sums = partial[c].data();
       for (size_t x = begin; x < end; ++x) {
@@ -290,9 +273,9 @@ class CpuSumcheckBackend final : public SumcheckBackend {
         t.tables[j].resize(half);
         const M31* in = t.base[j].data();
         QM31* out = t.tables[j].data();
-        for_chunks(half, chunk_count(half, threads), threads, [&](size_t, size_t begin, size_t end) {
+        parallel_for(half, kMinChunk, [&](size_t begin, size_t end) {
           for (size_t x = begin; x < end; ++x) out[x] = fold_pair(in[x], in[x + half], r);
-        });
+        }, threads);
         std::vector<M31>().swap(t.base[j]);
       }
       t.base.clear();
@@ -301,9 +284,9 @@ class CpuSumcheckBackend final : public SumcheckBackend {
       const size_t half = t.tables[0].size() / 2;
       for (auto& table : t.tables) {
         QM31* v = table.data();
-        for_chunks(half, chunk_count(half, threads), threads, [&](size_t, size_t begin, size_t end) {
+        parallel_for(half, kMinChunk, [&](size_t begin, size_t end) {
           for (size_t x = begin; x < end; ++x) v[x] = fold_pair(v[x], v[x + half], r);
-        });
+        }, threads);
         table.resize(half);
       }
     }
@@ -312,9 +295,9 @@ class CpuSumcheckBackend final : public SumcheckBackend {
       // eq(z_{i+2..}, y) = eq(z_{i+1..}, (0, y)) + eq(z_{i+1..}, (1, y)): eq(z, 0) + eq(z, 1) = 1.
       const size_t w_half = t.eq_weights.size() / 2;
       QM31* w = t.eq_weights.data();
-      for_chunks(w_half, chunk_count(w_half, threads), threads, [&](size_t, size_t begin, size_t end) {
+      parallel_for(w_half, kMinChunk, [&](size_t begin, size_t end) {
         for (size_t y = begin; y < end; ++y) w[y] += w[y + w_half];
-      });
+      }, threads);
       t.eq_weights.resize(w_half > 0 ? w_half : 1);
     }
     ++t.round;
@@ -426,6 +409,8 @@ class CpuSumcheckBackend final : public SumcheckBackend {
                                      std::span<const QM31> weights) override {
     return restrict_columns(cpu_matrix(values, offset, rows, cols, "restrict_columns"), rows, cols, weights);
   }
+
+  unsigned host_threads() const override { return threads(); }
 
  private:
   unsigned threads() const { return threads_ != 0 ? threads_ : configured_thread_count(); }

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "ptvm/common/error.hpp"
-#include "ptvm/common/thread_pool.hpp"
+#include "ptvm/common/parallel.hpp"
 #include "ptvm/common/threads.hpp"
 #include "ptvm/sumcheck/mle.hpp"
 #include "ptvm/sumcheck/streamed_sumcheck.hpp"
@@ -116,40 +116,31 @@ void store(Layer& layer, size_t x, const Entry& e) {
   for (size_t c = 0; c < layer.size(); ++c) layer[c][x] = e.v[c];
 }
 
-// fn(begin, end) over [0, n) in contiguous ranges on the library's pool (the entries of a layer
-// are independent: any split gives the same layer).
-template <class Fn>
-void for_ranges(size_t n, size_t min_range, Fn&& fn) {
-  const size_t tasks = std::max<size_t>(1, std::min<size_t>(configured_thread_count(), n / min_range));
-  if (tasks == 1) {
-    if (n) fn(size_t{0}, n);
-    return;
-  }
-  parallel_tasks(tasks, unsigned(tasks), [&](size_t t) { fn(n * t / tasks, n * (t + 1) / tasks); });
-}
+// The entries of a layer are independent: any split into ranges on `threads` threads gives the
+// same layer.
 
 // The layer that `gate` makes from `in` (half its size).
-Layer next_layer(GkrGate gate, const Layer& in) {
+Layer next_layer(GkrGate gate, const Layer& in, unsigned threads) {
   const size_t half = in[0].size() / 2;
   Layer out(in.size(), std::vector<QM31>(half));
-  for_ranges(half, size_t{1} << 13, [&](size_t begin, size_t end) {
+  parallel_for(half, size_t{1} << 13, [&](size_t begin, size_t end) {
     for (size_t x = begin; x < end; ++x) store(out, x, apply_gate(gate, entry_at(in, x), entry_at(in, x + half)));
-  });
+  }, threads);
   return out;
 }
 
 // Two layers up at once (`first` then `second`) without the middle layer: the same values as
 // next_layer(second, next_layer(first, in)), a quarter of in's size.
-Layer layer_two_up(GkrGate first, GkrGate second, const Layer& in) {
+Layer layer_two_up(GkrGate first, GkrGate second, const Layer& in, unsigned threads) {
   const size_t half = in[0].size() / 2, quarter = half / 2;
   Layer out(in.size(), std::vector<QM31>(quarter));
-  for_ranges(quarter, size_t{1} << 13, [&](size_t begin, size_t end) {
+  parallel_for(quarter, size_t{1} << 13, [&](size_t begin, size_t end) {
     for (size_t x = begin; x < end; ++x) {
       const Entry lo = apply_gate(first, entry_at(in, x), entry_at(in, x + half));
       const Entry hi = apply_gate(first, entry_at(in, x + quarter), entry_at(in, x + quarter + half));
       store(out, x, apply_gate(second, lo, hi));
     }
-  });
+  }, threads);
   return out;
 }
 
@@ -173,7 +164,7 @@ std::vector<std::vector<std::vector<QM31>>> evaluate_gkr_circuit(const GkrCircui
   check_input(circuit, input);
   std::vector<Layer> layers(circuit.gates.size() + 1);
   layers.back() = std::move(input);
-  for (size_t l = circuit.gates.size(); l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
+  for (size_t l = circuit.gates.size(); l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1], configured_thread_count());
   return layers;
 }
 
@@ -202,17 +193,17 @@ void fill_level(const GkrCircuit& circuit, const GkrInputFill& fill, uint32_t le
 }
 
 // The whole layer `level` levels above the input, from the input's fill, chunk by chunk.
-Layer materialise_level(const GkrCircuit& circuit, const GkrInputFill& fill, uint32_t level) {
+Layer materialise_level(const GkrCircuit& circuit, const GkrInputFill& fill, uint32_t level, unsigned threads) {
   const size_t n_cols = circuit.n_columns(), size = size_t{1} << (circuit.n_input_vars() - level);
   const size_t chunk = std::min<size_t>(size, size_t{1} << 12);
   Layer out(n_cols, std::vector<QM31>(size));
   // Chunks are disjoint: ranges of them on the pool (the fill is called concurrently).
-  for_ranges(size / chunk, 1, [&](size_t first, size_t last) {
+  parallel_for(size / chunk, 1, [&](size_t first, size_t last) {
     for (size_t x0 = first * chunk; x0 < last * chunk; x0 += chunk) {
       QM31* ptrs[2] = {out[0].data() + x0, n_cols > 1 ? out[1].data() + x0 : nullptr};
       fill_level(circuit, fill, level, x0, x0 + chunk, ptrs);
     }
-  });
+  }, threads);
   return out;
 }
 
@@ -230,6 +221,7 @@ struct ImplicitLayers {
 GkrProverOutput prove_layers(const GkrCircuit& circuit, std::vector<Layer> layers, const ImplicitLayers& implicit,
                              Blake2sChannel& channel, SumcheckBackend& backend) {
   const size_t depth = circuit.gates.size();
+  const unsigned threads = backend.host_threads();
   GkrProverOutput out;
   out.proof.output = layers[0];
   for (const auto& col : layers[0]) channel.mix_felts(col);
@@ -265,9 +257,9 @@ GkrProverOutput prove_layers(const GkrCircuit& circuit, std::vector<Layer> layer
       // Layer l + 1 is not needed after this sumcheck: its halves become the sumcheck's tables
       // (the low half in place, so a column is never held twice).
       if (next.empty() && implicit.fill) {
-        next = materialise_level(circuit, *implicit.fill, level);
+        next = materialise_level(circuit, *implicit.fill, level, threads);
       } else if (next.empty()) {
-        next = next_layer(circuit.gates[l + 1], layers[l + 2]);  // the skipped layer
+        next = next_layer(circuit.gates[l + 1], layers[l + 2], threads);  // the skipped layer
       }
       const size_t half = next[0].size() / 2;
       std::vector<std::vector<QM31>> mask_tables;
@@ -312,8 +304,11 @@ GkrProverOutput prove_gkr(const GkrCircuit& circuit, std::vector<std::vector<QM3
   std::vector<Layer> layers(depth + 1);
   layers[depth] = std::move(input);
   const bool skip_middle = depth >= 2;
-  if (skip_middle) layers[depth - 2] = layer_two_up(circuit.gates[depth - 1], circuit.gates[depth - 2], layers[depth]);
-  for (size_t l = skip_middle ? depth - 2 : depth; l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
+  const unsigned threads = backend.host_threads();
+  if (skip_middle)
+    layers[depth - 2] = layer_two_up(circuit.gates[depth - 1], circuit.gates[depth - 2], layers[depth], threads);
+  for (size_t l = skip_middle ? depth - 2 : depth; l-- > 0;)
+    layers[l] = next_layer(circuit.gates[l], layers[l + 1], threads);
   return prove_layers(circuit, std::move(layers), ImplicitLayers{}, channel, backend);
 }
 
@@ -330,8 +325,9 @@ GkrProverOutput prove_gkr(const GkrCircuit& circuit, const GkrInputFill& fill, B
   while (m < depth && n_in - m > implicit.max_table_log + 1) ++m;
   implicit.materialised_level = m;
   std::vector<Layer> layers(depth + 1);
-  layers[depth - m] = materialise_level(circuit, fill, m);
-  for (size_t l = depth - m; l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1]);
+  const unsigned threads = backend.host_threads();
+  layers[depth - m] = materialise_level(circuit, fill, m, threads);
+  for (size_t l = depth - m; l-- > 0;) layers[l] = next_layer(circuit.gates[l], layers[l + 1], threads);
   return prove_layers(circuit, std::move(layers), implicit, channel, backend);
 }
 

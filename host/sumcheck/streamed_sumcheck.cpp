@@ -6,8 +6,7 @@
 #include <vector>
 
 #include "ptvm/common/error.hpp"
-#include "ptvm/common/thread_pool.hpp"
-#include "ptvm/common/threads.hpp"
+#include "ptvm/common/parallel.hpp"
 #include "ptvm/sumcheck/eq.hpp"
 
 namespace ptvm::sumcheck {
@@ -38,21 +37,6 @@ void accumulate(const FactorFill& fill, size_t begin, size_t size, QM31 w, bool 
   }
 }
 
-// fn(task, first_chunk, end_chunk) over n_chunks chunks split into contiguous runs, one run per
-// task, on the library's pool (one task: the calling thread). Every pass of the factor function
-// goes through it: a run's partial sums are field elements, added in task order afterwards, so
-// the result is the same for any thread count.
-template <class Fn>
-size_t for_chunk_runs(size_t n_chunks, Fn&& fn) {
-  const size_t tasks = std::max<size_t>(1, std::min<size_t>(configured_thread_count(), n_chunks));
-  if (tasks == 1) {
-    fn(size_t{0}, size_t{0}, n_chunks);
-    return 1;
-  }
-  parallel_tasks(tasks, unsigned(tasks), [&](size_t t) { fn(t, n_chunks * t / tasks, n_chunks * (t + 1) / tasks); });
-  return tasks;
-}
-
 }  // namespace
 
 ProductSumcheckProverOutput prove_product_sumcheck_streamed(const ProductShape& shape, uint32_t n_vars,
@@ -72,6 +56,7 @@ ProductSumcheckProverOutput prove_product_sumcheck_streamed(const ProductShape& 
   const uint32_t k = std::min(streamed_rounds, n_vars - 1);
   const uint32_t n_factors = shape.n_factors;
   const uint32_t degree = shape.degree() + (with_eq ? 1 : 0);
+  const unsigned threads = backend.host_threads();
   ProductSumcheckProverOutput out;
   out.point.reserve(n_vars);
   QM31 prefix = QM31::one();  // prod_{j<i} eq(z_j, r_j)
@@ -102,10 +87,11 @@ ProductSumcheckProverOutput prove_product_sumcheck_streamed(const ProductShape& 
     }
     // Chunk runs on the pool, each with its own buffers and sums (evals without an eq factor,
     // q(0..D) with one).
-    const size_t n_chunks = R / C;
-    const size_t max_tasks = std::max<size_t>(1, std::min<size_t>(configured_thread_count(), n_chunks));
-    std::vector<std::vector<QM31>> partial(max_tasks, std::vector<QM31>(degree + 1, QM31::zero()));
-    for_chunk_runs(n_chunks, [&](size_t task, size_t first, size_t last) {
+    // A run's partial sums are field elements, added in run order afterwards: the same result for
+    // any thread count.
+    const size_t n_chunks = R / C, runs = range_count(n_chunks, 1, threads);
+    std::vector<std::vector<QM31>> partial(runs, std::vector<QM31>(degree + 1, QM31::zero()));
+    for_each_range(n_chunks, runs, [&](size_t task, size_t first, size_t last) {
       Columns tmp(n_factors, C), half0(n_factors, C), half1(n_factors, C);
       QM31 lo[ProductShape::kMaxFactors], hi[ProductShape::kMaxFactors];
       QM31* sums = partial[task].data();
@@ -150,7 +136,7 @@ ProductSumcheckProverOutput prove_product_sumcheck_streamed(const ProductShape& 
   {
     Columns acc(n_factors, M);
     // Chunks of the tables are disjoint: runs of them on the pool.
-    for_chunk_runs(M / C, [&](size_t, size_t first, size_t last) {
+    parallel_for(M / C, 1, [&](size_t first, size_t last) {
       Columns tmp(n_factors, C);
       for (size_t chunk = first; chunk < last; ++chunk) {
         const size_t x0 = chunk * C;
@@ -165,7 +151,7 @@ ProductSumcheckProverOutput prove_product_sumcheck_streamed(const ProductShape& 
           }
         }
       }
-    });
+    }, threads);
     tables = std::move(acc.cols);
   }
   std::unique_ptr<SumcheckTables> resident =

@@ -39,6 +39,7 @@
 #include "ptvm/common/intrinsics.hpp"
 #include "ptvm/common/json_reader.hpp"
 #include "ptvm/common/le_reader.hpp"
+#include "ptvm/common/parallel.hpp"
 #include "ptvm/common/thread_pool.hpp"
 #include "ptvm/common/threads.hpp"
 

@@ -152,8 +152,7 @@ class GenericMerkleTree {
       out.resize(size_t(1) << log_size);
       const std::vector<Hash>* below = has_children ? &tree.layers_[log_size + 1] : nullptr;
       const std::vector<size_t>& layer_columns = tree.columns_by_log_size_[log_size];
-      detail::parallel_ranges(out.size(), out.size() >= 1024 ? n_threads : 1,
-                              [&](size_t begin, size_t end) {
+      parallel_for(out.size(), 1, [&](size_t begin, size_t end) {
         std::vector<Value> values(layer_columns.size());
         for (size_t j = begin; j < end; ++j) {
           for (size_t c = 0; c < layer_columns.size(); ++c) values[c] = tree.columns_[layer_columns[c]][j];
@@ -161,7 +160,7 @@ class GenericMerkleTree {
           if (below) children.emplace((*below)[2 * j], (*below)[2 * j + 1]);
           out[j] = Hasher::template hash_node<Value>(children, std::span<const Value>(values));
         }
-      });
+      }, out.size() >= 1024 ? n_threads : 1);
     }
     return tree;
   }

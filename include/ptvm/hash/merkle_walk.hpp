@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "ptvm/common/thread_pool.hpp"
+#include "ptvm/common/parallel.hpp"
 
 namespace ptvm::hash {
 
@@ -57,17 +57,6 @@ inline const std::vector<size_t>& merkle_queries_at(const QueriesPerLogSize& que
   static const std::vector<size_t> kNone;
   auto it = queries.find(log_size);
   return it == queries.end() ? kNone : it->second;
-}
-
-// Runs fn(begin, end) over [0, n) split into up to n_threads contiguous ranges.
-template <class Fn>
-void parallel_ranges(size_t n, unsigned n_threads, Fn fn) {
-  if (n_threads <= 1 || n < 2) {
-    fn(size_t(0), n);
-    return;
-  }
-  const size_t n_parts = std::min<size_t>(n_threads, n);
-  parallel_tasks(n_parts, n_threads, [&](size_t p) { fn(n * p / n_parts, n * (p + 1) / n_parts); });
 }
 
 // Prover side. Queries must already be checked. node_at(layer_log_size, index) -> Hash;

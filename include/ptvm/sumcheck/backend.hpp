@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "ptvm/common/threads.hpp"
 #include "ptvm/field/m31.hpp"
 #include "ptvm/field/qm31.hpp"
 #include "ptvm/sumcheck/round.hpp"
@@ -42,6 +43,10 @@ class SumcheckBackend {
  public:
   virtual ~SumcheckBackend() = default;
   virtual std::string name() const = 0;
+  // The host threads for the work around this backend's operations (the streamed sumcheck's
+  // passes, the GKR layers built on the host): the one thread knob of a sumcheck prover. The CPU
+  // backend gives its own count (make_cpu_sumcheck_backend(threads)); others PTVM_THREADS.
+  virtual unsigned host_threads() const { return configured_thread_count(); }
 
   // Takes tables of one power-of-two size (Usage error otherwise). eq_point: z for a sum with the
   // factor eq(z, x) (z.size() == the tables' n_vars), or empty. The eq factor is not a table: the
