@@ -5,6 +5,8 @@
 #include <exception>
 #include <string>
 
+#include "ptvm/backend.hpp"
+#include "ptvm/circle/domain.hpp"
 #include "ptvm/circle/lde.hpp"
 #include "ptvm/common/error.hpp"
 #include "ptvm/hash/merkle_hash.hpp"
@@ -108,6 +110,46 @@ CommittedMle CommittedMle::commit(std::vector<M31> table, uint32_t log_rows, con
   return m;
 }
 
+CommittedMle::CommittedMle() = default;
+CommittedMle::~CommittedMle() = default;
+CommittedMle::CommittedMle(CommittedMle&&) noexcept = default;
+CommittedMle& CommittedMle::operator=(CommittedMle&&) noexcept = default;
+
+CommittedMle CommittedMle::commit_on(Backend& stark, std::vector<M31> table, uint32_t log_rows,
+                                     const MleCommitmentParams& params) {
+  CommittedMle m;
+  m.commitment_.n_vars = log2_table_size(table.size(), "CommittedMle::commit_on");
+  m.commitment_.log_rows = log_rows;
+  m.commitment_.log_blowup = params.log_blowup;
+  m.commitment_.n_queries = params.n_queries;
+  if (auto bad = check_params(m.commitment_)) throw Error(ErrorCategory::Usage, *bad);
+  m.table_ = std::move(table);
+  const size_t rows = size_t{1} << log_rows, cols = size_t{1} << m.commitment_.log_cols();
+  const uint32_t b = m.commitment_.log_cols();
+  // A row is the bit-reversed values of its polynomial on CanonicCoset(b); upload_rows takes trace
+  // row order (trace row j at storage position bit_reverse(coset_index_to_circle_domain_index(j))),
+  // so each row goes up in that order.
+  std::vector<uint32_t> position(cols);
+  for (size_t j = 0; j < cols; ++j)
+    position[j] = uint32_t(circle::bit_reverse_index(circle::coset_index_to_circle_domain_index(j, b), b));
+  std::vector<std::vector<M31>> natural(rows, std::vector<M31>(cols));
+  for (size_t i = 0; i < rows; ++i) {
+    const M31* row = m.table_.data() + i * cols;
+    for (size_t j = 0; j < cols; ++j) natural[i][j] = row[position[j]];
+  }
+  Evaluations encoded;
+  {
+    const Evaluations values = stark.upload_rows(natural);
+    std::vector<std::vector<M31>>().swap(natural);
+    const Coefficients coefficients = stark.interpolate(values);
+    encoded = stark.evaluate(coefficients, m.commitment_.log_blowup);
+  }
+  m.backend_tree_ = stark.commit({EvaluationsRef(encoded)});
+  m.backend_encoding_ = encoded.storage();
+  m.commitment_.root = m.backend_tree_->root();
+  return m;
+}
+
 void CommittedMle::for_each_encoded_batch(
     const std::function<void(size_t, const std::vector<std::vector<M31>>&)>& f) const {
   const size_t rows = size_t{1} << commitment_.log_rows, cols = size_t{1} << commitment_.log_cols();
@@ -169,7 +211,9 @@ MleOpeningProof CommittedMle::open(std::span<const QM31> point, QM31 value, hash
   hash::QueriesPerLogSize queries;
   queries[code_log] = positions;
   hash::MerkleTree::Opening opening;
-  if (encoded_rows_.empty()) {  // MleEncodingStorage::Recomputed: the opened columns, batch by batch
+  if (backend_tree_) {  // commit_on: the backend opens its tree
+    opening = backend_tree_->open(queries);
+  } else if (encoded_rows_.empty()) {  // MleEncodingStorage::Recomputed: the opened columns, batch by batch
     std::vector<M31> opened(positions.size() * rows);
     for_each_encoded_batch([&](size_t first, const std::vector<std::vector<M31>>& batch) {
       for (size_t q = 0; q < positions.size(); ++q)

@@ -342,7 +342,8 @@ sumcheck::MleCommitment empty_cache_commitment(const BlockShape& shape) {
 
 DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights, const sumcheck::CommittedMle& model,
                          const std::vector<std::vector<int64_t>>& inputs, sumcheck::SumcheckBackend* backend,
-                         const sumcheck::ResidentMatrix* resident_weights) {
+                         const sumcheck::ResidentMatrix* resident_weights, sumcheck::Int8GemmEngine* gemm,
+                         Backend* stark) {
   if (inputs.size() > prefill.shape.seq_len) throw usage("more decode steps than the cache's seq_len");
   std::unique_ptr<sumcheck::ResidentMatrix> uploaded;
   if (!resident_weights) {
@@ -360,8 +361,8 @@ DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights,
     if (cache.empty())
       for (TensorId c : ins) cache.emplace_back(step.graph.tensors()[c].size(), 0);
     for (size_t k = 0; k < ins.size(); ++k) v[ins[k]] = cache[k];
-    step.graph.forward(v);
-    const sumcheck::CommittedMle cache_in = commit_packed(step.graph, TensorKind::CacheIn, v);
+    step.graph.forward(v, true, gemm);
+    const sumcheck::CommittedMle cache_in = commit_packed(step.graph, TensorKind::CacheIn, v, 0, stark);
     BlockProof proof;
     proof.claim.shape = prefill.shape;
     proof.claim.model = model.commitment();
@@ -372,10 +373,10 @@ DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights,
     proof.claim.decode = true;
     proof.claim.position = t;
     proof.claim.cache_in = cache_in.commitment();
-    proof.claim.cache_out = commit_packed(step.graph, TensorKind::CacheOut, v).commitment();
+    proof.claim.cache_out = commit_packed(step.graph, TensorKind::CacheOut, v, 0, stark).commitment();
     Blake2sChannel channel;
     mix_claim(channel, proof.claim);
-    proof.proof = prove_graph(step.graph, v, model, channel, &cache_in, backend, resident_weights);
+    proof.proof = prove_graph(step.graph, v, model, channel, &cache_in, backend, resident_weights, stark);
     for (size_t k = 0; k < outs.size(); ++k) cache[k] = v[outs[k]];
     chain.steps.push_back(std::move(proof));
   }
@@ -405,7 +406,8 @@ GraphVerdict verify_decode(const DecodeChain& chain, const sumcheck::MleCommitme
 }
 
 BlockProof prove_block(const TransformerBlock& block, const Values& values, const sumcheck::CommittedMle& model,
-                       sumcheck::SumcheckBackend* backend, const sumcheck::ResidentMatrix* resident_weights) {
+                       sumcheck::SumcheckBackend* backend, const sumcheck::ResidentMatrix* resident_weights,
+                       Backend* stark) {
   BlockProof out;
   out.claim.shape = block.shape;
   out.claim.model = model.commitment();
@@ -415,7 +417,7 @@ BlockProof prove_block(const TransformerBlock& block, const Values& values, cons
   out.claim.output_digest = tensor_digest(out.output);
   Blake2sChannel channel;
   mix_claim(channel, out.claim);
-  out.proof = prove_graph(block.graph, values, model, channel, nullptr, backend, resident_weights);
+  out.proof = prove_graph(block.graph, values, model, channel, nullptr, backend, resident_weights, stark);
   return out;
 }
 

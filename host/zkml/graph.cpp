@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <bit>
 #include <numeric>
+#include <type_traits>
 #include <unordered_map>
 
 #include "ptvm/common/error.hpp"
+#include "ptvm/common/parallel.hpp"
 #include "ptvm/hash/blake2s.hpp"
+#include "ptvm/sumcheck/int8_gemm.hpp"
 
 namespace ptvm::zkml {
 namespace {
@@ -282,8 +285,97 @@ T operand_value(const std::vector<std::vector<T>>& values, const Operand& op, ui
   return 0;
 }
 
+// Balanced base-256 limbs: n limbs hold every v with |v| <= 127 (256^n - 1) / 255 (n = 4: beyond
+// 2^30, the forward pass's bound). 0 when a larger entry needs more than four.
+unsigned limbs_needed(const std::vector<int64_t>& v) {
+  uint64_t max_abs = 0;
+  for (int64_t x : v) max_abs = std::max(max_abs, x < 0 ? 0 - static_cast<uint64_t>(x) : static_cast<uint64_t>(x));
+  uint64_t reach = 127;
+  for (unsigned n = 1; n <= 4; ++n, reach = reach * 256 + 127)
+    if (max_abs <= reach) return n;
+  return 0;
+}
+
+// Limb l of every entry (balanced base-256 digits, d in [-128, 127]), each limb's entries in the
+// order `index(e)` gives: out[l][index(e)] = digit l of v[e].
+template <class Index>
+std::vector<std::vector<int8_t>> split_limbs(const std::vector<int64_t>& v, unsigned n_limbs, Index index) {
+  std::vector<std::vector<int8_t>> out(n_limbs, std::vector<int8_t>(v.size()));
+  for (size_t e = 0; e < v.size(); ++e) {
+    int64_t x = v[e];
+    const size_t at = index(e);
+    for (unsigned l = 0; l < n_limbs; ++l) {
+      const int64_t digit = ((x + 128) & 255) - 128;
+      out[l][at] = static_cast<int8_t>(digit);
+      x = (x - digit) / 256;
+    }
+    if (x != 0) throw Error(ErrorCategory::Internal, "zkml forward: an entry did not fit its int8 limbs");
+  }
+  return out;
+}
+
+// Y = A B (A: R x K, B: K x C, or C x K with transpose_b) exactly, through int8 GEMMs on
+// `engine`: each operand in as many balanced base-256 limbs as its largest entry needs (a model's
+// int8 weights: one), every limb pair one exact int32 GEMM, recombined with shifts in wrapping
+// uint64 arithmetic: the int64 product the direct loop gives. False (nothing done) when an operand
+// needs more than four limbs, K is above the engine's bound, or K or C is not a multiple of 4
+// (cuBLASLt's layout rule).
+bool matmul_by_int8_limbs(const std::vector<int64_t>& A, const std::vector<int64_t>& B, bool transpose_b, size_t R,
+                          size_t K, size_t C, sumcheck::Int8GemmEngine& engine, std::vector<int64_t>& out) {
+  const unsigned la = limbs_needed(A), lb = limbs_needed(B);
+  if (la == 0 || lb == 0 || K > sumcheck::kInt8GemmMaxK || K % 4 != 0 || C % 4 != 0) return false;
+  const auto a = split_limbs(A, la, [](size_t e) { return e; });
+  // The engine takes B by columns (C x K).
+  const auto bt = transpose_b ? split_limbs(B, lb, [](size_t e) { return e; })
+                              : split_limbs(B, lb, [&](size_t e) { return (e % C) * K + e / C; });
+  std::vector<uint64_t> acc(R * C, 0);
+  std::vector<int32_t> part(R * C);
+  for (unsigned l = 0; l < la; ++l)
+    for (unsigned m = 0; m < lb; ++m) {
+      engine.gemm(a[l], bt[m], part, R, K, C);
+      const unsigned shift = 8 * (l + m);
+      for (size_t i = 0; i < R * C; ++i) acc[i] += static_cast<uint64_t>(int64_t{part[i]}) << shift;
+    }
+  for (size_t i = 0; i < R * C; ++i) out[i] = static_cast<int64_t>(acc[i]);
+  return true;
+}
+
+// The direct product, rows (or, for one row, column ranges) on the library's pool: every entry is
+// computed by one task in a fixed order, so any split gives the same values.
 template <class T>
-void evaluate_node(const std::vector<TensorInfo>& tensors, const Node& node, std::vector<std::vector<T>>& values) {
+void matmul_direct(const std::vector<T>& A, const std::vector<T>& B, bool transpose_b, size_t R, size_t K, size_t C,
+                   std::vector<T>& out) {
+  auto block = [&](size_t i0, size_t i1, size_t j0, size_t j1) {
+    for (size_t i = i0; i < i1; ++i) {
+      T* row = out.data() + i * C;
+      if (transpose_b) {
+        for (size_t j = j0; j < j1; ++j) {
+          T acc = 0;
+          for (size_t k = 0; k < K; ++k) acc += A[i * K + k] * B[j * K + k];
+          row[j] = acc;
+        }
+      } else {
+        for (size_t k = 0; k < K; ++k) {
+          const T a = A[i * K + k];
+          if (a == 0) continue;
+          const T* b = B.data() + k * C;
+          for (size_t j = j0; j < j1; ++j) row[j] += a * b[j];
+        }
+      }
+    }
+  };
+  // Tasks of at least ~2^16 multiply-adds.
+  const size_t min_rows = std::max<size_t>(1, (size_t{1} << 16) / std::max<size_t>(K * C, 1));
+  if (R > 1)
+    parallel_for(R, min_rows, [&](size_t i0, size_t i1) { block(i0, i1, 0, C); });
+  else
+    parallel_for(C, std::max<size_t>(1, (size_t{1} << 16) / std::max<size_t>(K, 1)),
+                 [&](size_t j0, size_t j1) { block(0, R, j0, j1); });
+}
+
+template <class T>
+void evaluate_node(const std::vector<TensorInfo>& tensors, const Node& node, std::vector<std::vector<T>>& values,
+                   sumcheck::Int8GemmEngine* gemm) {
   const TensorInfo& Y = tensors[node.output];
   const size_t R = size_t{1} << Y.log_rows, C = size_t{1} << Y.log_cols;
   std::vector<T> out(R * C, 0);
@@ -309,23 +401,10 @@ void evaluate_node(const std::vector<TensorInfo>& tensors, const Node& node, std
       const auto& A = values[node.operands[0].tensor];
       const auto& B = values[node.operands[1].tensor];
       const size_t K = size_t{1} << tensors[node.operands[0].tensor].log_cols;
-      for (size_t i = 0; i < R; ++i) {
-        T* row = out.data() + i * C;
-        if (node.transpose_b) {
-          for (size_t j = 0; j < C; ++j) {
-            T acc = 0;
-            for (size_t k = 0; k < K; ++k) acc += A[i * K + k] * B[j * K + k];
-            row[j] = acc;
-          }
-        } else {
-          for (size_t k = 0; k < K; ++k) {
-            const T a = A[i * K + k];
-            if (a == 0) continue;
-            const T* b = B.data() + k * C;
-            for (size_t j = 0; j < C; ++j) row[j] += a * b[j];
-          }
-        }
-      }
+      bool done = false;
+      if constexpr (std::is_same_v<T, int64_t>)
+        if (gemm) done = matmul_by_int8_limbs(A, B, node.transpose_b, R, K, C, *gemm, out);
+      if (!done) matmul_direct(A, B, node.transpose_b, R, K, C, out);
       break;
     }
     case NodeOp::RowSum: {
@@ -349,7 +428,7 @@ void evaluate_node(const std::vector<TensorInfo>& tensors, const Node& node, std
 
 }  // namespace
 
-void Graph::forward(Values& values, bool strict) const {
+void Graph::forward(Values& values, bool strict, sumcheck::Int8GemmEngine* gemm) const {
   values.resize(tensors_.size());
   for (size_t t = 0; t < tensors_.size(); ++t) {
     const TensorInfo& info = tensors_[t];
@@ -363,7 +442,7 @@ void Graph::forward(Values& values, bool strict) const {
   }
   for (const Step& step : steps_) {
     if (step.is_node) {
-      evaluate_node(tensors_, nodes_[step.index], values);
+      evaluate_node(tensors_, nodes_[step.index], values, gemm);
     } else {
       advice_steps_[step.index](values);
     }
@@ -392,7 +471,7 @@ void Graph::forward_float(FloatValues& values) const {
   }
   for (const Step& step : steps_) {
     if (step.is_node) {
-      evaluate_node(tensors_, nodes_[step.index], values);
+      evaluate_node(tensors_, nodes_[step.index], values, nullptr);
     } else {
       if (!float_steps_[step.index]) throw usage("float reference: a layer has no float step");
       float_steps_[step.index](values);
@@ -466,15 +545,21 @@ std::vector<M31> pack(const Graph& graph, const PackedLayout& layout, const Valu
   return out;
 }
 
-sumcheck::CommittedMle commit_weights(const Graph& graph, const Values& values, unsigned n_threads) {
-  // The weights' encoding (4x the model in M31) is not kept: every opening re-encodes the table.
+sumcheck::CommittedMle commit_weights(const Graph& graph, const Values& values, unsigned n_threads, Backend* stark) {
   const PackedLayout layout = packed_layout(graph, TensorKind::Weight);
+  if (stark)
+    return sumcheck::CommittedMle::commit_on(*stark, pack(graph, layout, values), sumcheck::default_log_rows(layout.n_vars));
+  // On the host the weights' encoding (4x the model in M31) is not kept: every opening re-encodes
+  // the table.
   return sumcheck::CommittedMle::commit(pack(graph, layout, values), sumcheck::default_log_rows(layout.n_vars), {},
                                         n_threads, sumcheck::MleEncodingStorage::Recomputed);
 }
 
-sumcheck::CommittedMle commit_packed(const Graph& graph, TensorKind kind, const Values& values, unsigned n_threads) {
+sumcheck::CommittedMle commit_packed(const Graph& graph, TensorKind kind, const Values& values, unsigned n_threads,
+                                     Backend* stark) {
   const PackedLayout layout = packed_layout(graph, kind);
+  if (stark)
+    return sumcheck::CommittedMle::commit_on(*stark, pack(graph, layout, values), sumcheck::default_log_rows(layout.n_vars));
   return sumcheck::CommittedMle::commit(pack(graph, layout, values), sumcheck::default_log_rows(layout.n_vars), {},
                                         n_threads);
 }

@@ -207,8 +207,8 @@ class JoinedClaims {
 // ---------------------------------------------------------------------------------------------
 class Prover {
  public:
-  Prover(const Graph& g, const Values& v, Blake2sChannel& ch, sumcheck::SumcheckBackend& backend)
-      : g_(g), v_(v), ch_(ch), backend_(backend), claims_(g.tensors().size()), field_(g.tensors().size()) {}
+  Prover(const Graph& g, const Values& v, Blake2sChannel& ch, sumcheck::SumcheckBackend& backend, Backend* stark)
+      : g_(g), v_(v), ch_(ch), backend_(backend), stark_(stark), claims_(g.tensors().size()), field_(g.tensors().size()) {}
 
   // A tensor's values in M31. A weight whose values are the committed table's slice is read from
   // the table itself (no second copy of the model); any other tensor is converted once.
@@ -277,12 +277,12 @@ class Prover {
     if (has_cache_in && !cache_in) throw Error(ErrorCategory::Usage, "prove_graph: the graph has a cache but none was given");
     sumcheck::mix_commitment(ch_, weights.commitment());
     if (has_cache_in) sumcheck::mix_commitment(ch_, cache_in->commitment());
-    const sumcheck::CommittedMle advice = commit_packed(g_, TensorKind::Advice, v_);
+    const sumcheck::CommittedMle advice = commit_packed(g_, TensorKind::Advice, v_, 0, stark_);
     proof_.advice_commitment = advice.commitment();
     sumcheck::mix_commitment(ch_, advice.commitment());
     std::optional<sumcheck::CommittedMle> cache_out;
     if (has_cache_out) {
-      cache_out.emplace(commit_packed(g_, TensorKind::CacheOut, v_));
+      cache_out.emplace(commit_packed(g_, TensorKind::CacheOut, v_, 0, stark_));
       proof_.cache_out_commitment = cache_out->commitment();
       sumcheck::mix_commitment(ch_, cache_out->commitment());
     }
@@ -526,6 +526,7 @@ class Prover {
   const Values& v_;
   Blake2sChannel& ch_;
   sumcheck::SumcheckBackend& backend_;
+  Backend* stark_;
   std::vector<std::vector<Claim>> claims_;
   std::vector<std::vector<M31>> field_;
   std::vector<std::span<const M31>> alias_ = std::vector<std::span<const M31>>(g_.tensors().size());
@@ -803,13 +804,14 @@ class Verifier {
 
 GraphProof prove_graph(const Graph& graph, const Values& values, const sumcheck::CommittedMle& weights,
                        Blake2sChannel& channel, const sumcheck::CommittedMle* cache_in,
-                       sumcheck::SumcheckBackend* backend, const sumcheck::ResidentMatrix* resident_weights) {
+                       sumcheck::SumcheckBackend* backend, const sumcheck::ResidentMatrix* resident_weights,
+                       Backend* stark) {
   if (values.size() != graph.tensors().size()) throw Error(ErrorCategory::Usage, "prove_graph: values of another graph");
   for (size_t t = 0; t < values.size(); ++t)
     if (values[t].size() != graph.tensors()[t].size() &&
         !(values[t].empty() && graph.tensors()[t].kind == TensorKind::Weight))
       throw Error(ErrorCategory::Usage, "prove_graph: tensor " + graph.tensors()[t].name + " has the wrong size");
-  Prover prover(graph, values, channel, backend ? *backend : sumcheck::default_sumcheck_backend());
+  Prover prover(graph, values, channel, backend ? *backend : sumcheck::default_sumcheck_backend(), stark);
   return prover.run(weights, cache_in, resident_weights);
 }
 

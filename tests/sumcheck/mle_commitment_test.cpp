@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "ptvm/backend.hpp"
 #include "ptvm/common/error.hpp"
 #include "ptvm/hash/merkle.hpp"
 #include "ptvm/sumcheck/eq.hpp"
@@ -208,6 +209,31 @@ TEST(MleCommitment, RecomputedEncodingGivesTheSameOpening) {
     EXPECT_EQ(a.decommitment, b.decommitment);
     EXPECT_FALSE(verify(dropped.commitment(), point, value, b).has_value());
   }
+}
+
+// A commitment encoded and hashed on a STARK backend (commit_on; here the CPU backend, the CUDA
+// backend under host-sim in tests/cuda/common/zkml_block_backend_test.cpp) has commit()'s root and
+// opening, byte for byte, with one row and with many.
+TEST(MleCommitment, CommitOnAStarkBackendGivesTheSameCommitmentAndOpening) {
+  const MleCommitmentParams params{.log_blowup = 2, .n_queries = 24};
+  const auto stark = make_cpu_backend();
+  for (const auto& [n, log_rows] : {std::pair{6u, 1u}, std::pair{5u, 0u}, std::pair{12u, 5u}, std::pair{16u, 6u}}) {
+    SCOPED_TRACE("n_vars " + std::to_string(n));
+    const CommittedMle host = CommittedMle::commit(random_table(n, 40 + n), log_rows, params, 1);
+    const CommittedMle on = CommittedMle::commit_on(*stark, random_table(n, 40 + n), log_rows, params);
+    ASSERT_EQ(on.commitment().root, host.commitment().root);
+    const std::vector<QM31> point = random_point(n, 3 + n);
+    const QM31 value = host.evaluate(point);
+    hash::Blake2sChannel c1, c2;
+    mix_commitment(c1, host.commitment());
+    mix_commitment(c2, on.commitment());
+    const MleOpeningProof a = host.open(point, value, c1), b = on.open(point, value, c2);
+    EXPECT_EQ(a.queried_values, b.queried_values);
+    EXPECT_EQ(a.decommitment, b.decommitment);
+    EXPECT_EQ(c1.digest(), c2.digest());
+    EXPECT_FALSE(verify(on.commitment(), point, value, b).has_value());
+  }
+  EXPECT_THROW(CommittedMle::commit_on(*stark, random_table(6, 1), 6, params), Error) << "no column variable";
 }
 
 // A tree from leaf hashes (what the Recomputed commitment builds) has commit()'s root and

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tvm prove-block / verify / verify-block end to end at a tiny shape: a block proof and a decode chain
-# accepted (also at a shape that is not a power of two), a flipped byte, a truncated file, another model and bad shapes rejected with the right
+# accepted (also at a shape that is not a power of two; the host-sim GPU path with the CPU's bytes), a flipped byte, a truncated file, another model and bad shapes rejected with the right
 # exit codes (0 accepted, 2 usage, 3 rejected).
 set -u
 TVM=$1
@@ -27,6 +27,24 @@ expect 2 "$TVM" verify-block "$DIR/b.proof"
 expect 0 "$TVM" prove-block --shape "$SHAPE" --decode-steps 2 -o "$DIR/d.proof"
 expect 0 "$TVM" verify "$DIR/d.proof" --json
 grep -q '"decode-chain"' "$DIR/out" || fail "not recognised as a decode chain"
+# The GPU path under host-sim (the GPU sumcheck kernels on the CPU, the forward pass's int8 limb
+# GEMMs on host-sim's engine) gives the CPU's bytes, for a proof and a decode chain.
+expect 0 "$TVM" prove-block --shape "$SHAPE" --seed 3 --backend cpu -o "$DIR/c.proof" --json
+grep -q '"forward_gemm":"cpu (direct' "$DIR/out" || fail "cpu backend does not report the direct products"
+cmp "$DIR/b.proof" "$DIR/c.proof" || fail "--backend cpu differs from auto"
+"$TVM" prove-block --shape "$SHAPE" --seed 3 --backend hostsim -o "$DIR/h.proof" --json >"$DIR/out" 2>&1; rc=$?
+if [ "$rc" = 2 ] && grep -q "not built" "$DIR/out"; then
+  echo "host-sim not built: --backend hostsim skipped"
+else
+  [ "$rc" = 0 ] || { cat "$DIR/out"; fail "--backend hostsim exit $rc"; }
+  grep -q '"backend":"hostsim"' "$DIR/out" || fail "hostsim backend not reported"
+  grep -q '"forward_gemm":"cpu (host-sim' "$DIR/out" || fail "hostsim forward gemm not reported"
+  cmp "$DIR/b.proof" "$DIR/h.proof" || fail "--backend hostsim proof differs from the CPU's"
+  expect 0 "$TVM" prove-block --shape "$SHAPE" --decode-steps 2 --backend hostsim -o "$DIR/hd.proof"
+  cmp "$DIR/d.proof" "$DIR/hd.proof" || fail "--backend hostsim decode chain differs from the CPU's"
+fi
+expect 2 "$TVM" prove-block --shape "$SHAPE" --backend dual -o "$DIR/x"
+grep -q "auto, cpu, cuda or hostsim" "$DIR/out" || fail "bad --backend not explained"
 python3 - "$DIR/b.proof" "$DIR/flip.proof" "$DIR/short.proof" <<'PY'
 import sys
 b = bytearray(open(sys.argv[1], 'rb').read())

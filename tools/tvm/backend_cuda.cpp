@@ -11,6 +11,8 @@
 #include "ptvm/comm/nccl_communicator.hpp"
 #include "ptvm/gpu/sharded_device_backend.hpp"
 #include "ptvm/gpu/group_backend.hpp"
+#include "ptvm/gpu/int8_gemm.hpp"
+#include "ptvm/gpu/sumcheck_backend.hpp"
 #include "ptvm/gpu/stark128_backend.hpp"
 #include "ptvm/gpu/runtime.hpp"
 #include "ptvm/gpu/tensor_batch.hpp"
@@ -61,6 +63,14 @@ ShardRankBackend make_cuda_sharded_backend(ptvm::comm::Communicator& comm, int d
   out.backend = std::move(backend);
   return out;
 }
+SelectedZkmlBackend make_cuda_zkml_backend() {
+  SelectedZkmlBackend s;
+  s.sumcheck = ptvm::gpu::make_gpu_sumcheck_backend();
+  s.gemm = ptvm::gpu::make_gpu_int8_gemm();
+  s.stark = ptvm::gpu::make_cuda_backend();
+  s.name = "cuda";
+  return s;
+}
 #else
 bool cuda_runtime_built() { return false; }
 bool cuda_device_visible() { return false; }
@@ -80,6 +90,9 @@ std::unique_ptr<ptvm::stark128::Backend128> make_cuda_runtime_stark128_backend(c
 }
 ShardRankBackend make_cuda_sharded_backend(ptvm::comm::Communicator&, int) {
   throw ptvm::Error(ptvm::ErrorCategory::Usage, "--shards: the CUDA runtime is not built");
+}
+SelectedZkmlBackend make_cuda_zkml_backend() {
+  throw ptvm::Error(ptvm::ErrorCategory::Usage, "--backend cuda: the CUDA runtime is not built");
 }
 #endif
 

@@ -10,6 +10,8 @@
 #include "ptvm/gpu/cuda_backend.hpp"
 #include "ptvm/gpu/sharded_device_backend.hpp"
 #include "ptvm/gpu/group_backend.hpp"
+#include "ptvm/gpu/int8_gemm.hpp"
+#include "ptvm/gpu/sumcheck_backend.hpp"
 #include "ptvm/gpu/stark128_backend.hpp"
 #include "ptvm/gpu/tensor_batch.hpp"
 #include "ptvm/gpu/vmair_device.hpp"
@@ -47,6 +49,14 @@ ShardRankBackend make_hostsim_sharded_backend(ptvm::comm::Communicator& comm) {
   out.backend = std::move(backend);
   return out;
 }
+SelectedZkmlBackend make_hostsim_zkml_backend() {
+  SelectedZkmlBackend s;
+  s.sumcheck = ptvm::gpu::make_gpu_sumcheck_backend();
+  s.gemm = ptvm::gpu::make_gpu_int8_gemm();
+  s.stark = ptvm::gpu::make_cuda_backend();
+  s.name = "hostsim";
+  return s;
+}
 #else
 bool hostsim_runtime_built() { return false; }
 std::unique_ptr<ptvm::Backend> make_hostsim_runtime_backend(const std::string& name) {
@@ -61,6 +71,9 @@ std::unique_ptr<ptvm::stark128::Backend128> make_hostsim_runtime_stark128_backen
 }
 ShardRankBackend make_hostsim_sharded_backend(ptvm::comm::Communicator&) {
   throw ptvm::Error(ptvm::ErrorCategory::Usage, "--shards: host-sim not built");
+}
+SelectedZkmlBackend make_hostsim_zkml_backend() {
+  throw ptvm::Error(ptvm::ErrorCategory::Usage, "--backend hostsim: host-sim is not built");
 }
 #endif
 

@@ -53,6 +53,24 @@ SelectedBackend select_backend(const std::string& name) {
   return s;
 }
 
+SelectedZkmlBackend select_zkml_backend(const std::string& name) {
+  if (name != "auto" && name != "cpu" && name != "cuda" && name != "hostsim")
+    throw Error(ErrorCategory::Usage, "prove-block --backend must be auto, cpu, cuda or hostsim (got '" + name + "')");
+  check_backend_name(name);
+  const bool device = cuda_runtime_built() && cuda_device_visible();
+  if (name == "cpu" || (name == "auto" && !device)) {
+    SelectedZkmlBackend s;
+    s.sumcheck = ptvm::sumcheck::make_cpu_sumcheck_backend();
+    s.name = "cpu";
+    return s;
+  }
+  if (name == "hostsim") return make_hostsim_zkml_backend();
+  if (!device)
+    throw Error(ErrorCategory::Device, "--backend cuda: no CUDA device is visible (use --backend cpu, or hostsim "
+                                       "to run the GPU sumcheck kernels on the CPU)");
+  return make_cuda_zkml_backend();
+}
+
 SelectedBackend128 select_stark128_backend(const std::string& name) {
   check_backend_name(name);
   SelectedBackend128 s;

@@ -12,6 +12,8 @@
 #include "ptvm/backend.hpp"
 #include "ptvm/stark128/backend.hpp"
 #include "ptvm/comm/communicator.hpp"
+#include "ptvm/sumcheck/backend.hpp"
+#include "ptvm/sumcheck/int8_gemm.hpp"
 #include "ptvm/vmair/batch.hpp"
 
 namespace tvm_cli {
@@ -31,6 +33,25 @@ struct SelectedBackend128 {
   std::string name;
 };
 SelectedBackend128 select_stark128_backend(const std::string& name);
+// tvm prove-block's --backend: the sumcheck backend its sumchecks and GKR run on, the STARK backend
+// of its commitments' encodings and Merkle trees (nullptr: the host's), and the int8 GEMM engine
+// of its forward pass (nullptr: the CPU's direct products on the thread pool).
+//   auto     cuda when a CUDA device is visible, else cpu (the default)
+//   cpu      the CPU sumcheck backend, direct products
+//   cuda     the GPU sumcheck kernels, the commitments on the CUDA backend (circle FFT, Merkle),
+//            forward GEMMs on cuBLASLt's int8 tensor cores
+//   hostsim  the same sumcheck kernels run on the CPU by host-sim; the forward's int8 limb GEMMs
+//            on host-sim's engine (the CPU reference GEMM: host-sim has no cuBLASLt)
+// Every choice gives the same proof bytes.
+struct SelectedZkmlBackend {
+  std::unique_ptr<ptvm::sumcheck::SumcheckBackend> sumcheck;
+  std::unique_ptr<ptvm::sumcheck::Int8GemmEngine> gemm;
+  std::unique_ptr<ptvm::Backend> stark;
+  std::string name;
+};
+SelectedZkmlBackend select_zkml_backend(const std::string& name);
+SelectedZkmlBackend make_cuda_zkml_backend();
+SelectedZkmlBackend make_hostsim_zkml_backend();
 // Validates a --backend value without creating anything.
 void check_backend_name(const std::string& name);
 

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backend_select.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "ptvm/common/error.hpp"
@@ -57,6 +58,7 @@ struct ProveBlockArguments {
   std::string shape, output;
   ModelSource model;
   uint64_t decode_steps = 0;
+  std::string backend = "auto";
   bool json = false;
   bool no_memory_check = false;
 };
@@ -176,18 +178,24 @@ Action add_prove_block_command(CLI::App& app) {
       ->check(non_negative_integer())
       ->type_name("N");
   cmd->add_option("-o,--output", args->output, "the proof file (PTVMBLKP)")->required()->type_name("FILE");
+  cmd->add_option("--backend", args->backend,
+                  "auto (cuda when a GPU is visible, else cpu), cpu, cuda (GPU sumcheck kernels, cuBLASLt int8 "
+                  "forward GEMMs) or hostsim (the GPU kernels run on the CPU); every choice gives the same proof")
+      ->type_name("NAME");
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->add_flag("--no-memory-check", args->no_memory_check,
                 "prove even when the shape's estimated prover memory (zkml::estimated_prover_memory) is above MemAvailable");
   cmd->footer("Examples:\n"
               "  tvm prove-block --shape d_model=256,q_heads=4,kv_heads=2,head_dim=64,ffn=1024,seq_len=16 --seed 1 -o b.proof\n"
               "  tvm prove-block --shape d_model=64,q_heads=2,kv_heads=1,head_dim=32,ffn=128,seq_len=8 --decode-steps 4 -o d.proof\n"
+              "  tvm prove-block --shape ... --seed 1 --backend cuda -o g.proof   # the same bytes as b.proof\n"
               "  tvm verify b.proof\n" +
               exit_codes_help(false));
   return [cmd, args]() -> int {
     if (!cmd->parsed()) return -1;
     const auto t_all = std::chrono::steady_clock::now();
     const zk::BlockShape shape = zk::BlockShape::parse(args->shape);
+    SelectedZkmlBackend device = select_zkml_backend(args->backend);
     const zk::TransformerBlock block = zk::transformer_block(shape);
     size_t padded_weights = 0;
     for (zk::TensorId w : block.weights) padded_weights += block.graph.tensors()[w].size();
@@ -213,17 +221,23 @@ Action add_prove_block_command(CLI::App& app) {
     j["shape"] = shape.to_string();
     j["padded_weights"] = padded_weights;
     j["estimated_peak_mib"] = estimate.peak() >> 20;
+    j["backend"] = device.name;
+    j["forward_gemm"] = device.gemm ? device.gemm->name() : "cpu (direct int64 products)";
+    j["commitments"] = device.stark ? device.stark->name() : "host";
     auto t0 = std::chrono::steady_clock::now();
     zk::Values v = load_model(block, args->model);
     v[block.input] = zk::random_input(block, args->model.seed);
     double forward_ms = 0;
     if (args->decode_steps == 0) {
       t0 = std::chrono::steady_clock::now();
-      block.graph.forward(v);
+      block.graph.forward(v, true, device.gemm.get());
       forward_ms = ms_since(t0);
       t0 = std::chrono::steady_clock::now();
     }
-    const auto model = zk::commit_weights(block.graph, v);
+    const auto model = zk::commit_weights(block.graph, v, 0, device.stark.get());
+    // The packed weight table on the backend once (device memory on a GPU), for the proof or
+    // every step of the chain.
+    const auto resident = device.sumcheck->upload_matrix(model.table());
     j["model_source"] = args->model.weights.empty() ? "seed " + std::to_string(args->model.seed) : args->model.weights;
     j["model_root"] = model.commitment().root.hex();
     j["commit_weights_ms"] = ms_since(t0);
@@ -242,7 +256,7 @@ Action add_prove_block_command(CLI::App& app) {
       j["peak_rss_reference_mib"] = peak_rss_mib();
       progress("prove-block", "proving");
       t0 = std::chrono::steady_clock::now();
-      proofs.push_back(zk::prove_block(block, v, model));
+      proofs.push_back(zk::prove_block(block, v, model, device.sumcheck.get(), resident.get(), device.stark.get()));
       j["prove_ms"] = ms_since(t0);
     } else {
       if (args->decode_steps > shape.seq_len)
@@ -253,7 +267,9 @@ Action add_prove_block_command(CLI::App& app) {
       std::vector<std::vector<int64_t>> inputs;
       for (size_t t = 0; t < args->decode_steps; ++t) inputs.emplace_back(x.begin() + t * d, x.begin() + (t + 1) * d);
       t0 = std::chrono::steady_clock::now();
-      zk::DecodeChain chain = zk::prove_decode(block, v, model, inputs);
+      zk::DecodeChain chain =
+          zk::prove_decode(block, v, model, inputs, device.sumcheck.get(), resident.get(), device.gemm.get(),
+                           device.stark.get());
       j["prove_ms"] = ms_since(t0);
       j["decode_steps"] = chain.steps.size();
       proofs = std::move(chain.steps);

@@ -43,6 +43,12 @@
 #include "ptvm/hash/merkle.hpp"
 #include "ptvm/sumcheck/backend.hpp"
 
+namespace ptvm {
+class Backend;
+class ColumnSet;
+class CommittedTree;
+}  // namespace ptvm
+
 namespace ptvm::sumcheck {
 
 struct MleCommitmentParams {
@@ -87,6 +93,19 @@ class CommittedMle {
   // and the Merkle tree (0 = all cores).
   static CommittedMle commit(std::vector<M31> table, uint32_t log_rows, const MleCommitmentParams& params = {},
                              unsigned n_threads = 0, MleEncodingStorage storage = MleEncodingStorage::Kept);
+  // The same commitment with the row code's encoding and the Merkle tree on a STARK backend
+  // (ptvm/backend.hpp: the CUDA backend's circle FFT and Merkle kernels on a GPU, the same kernels
+  // under host-sim, or the CPU backend): the rows uploaded as evaluations, interpolated, evaluated
+  // on the blowup domain and committed there, the encoding and the tree kept on the backend for
+  // the openings (device memory: 2^log_blowup x the table). The same root and opening bytes as
+  // commit(); `stark` must outlive the result.
+  static CommittedMle commit_on(Backend& stark, std::vector<M31> table, uint32_t log_rows,
+                                const MleCommitmentParams& params = {});
+
+  CommittedMle();
+  ~CommittedMle();
+  CommittedMle(CommittedMle&&) noexcept;
+  CommittedMle& operator=(CommittedMle&&) noexcept;
 
   const MleCommitment& commitment() const { return commitment_; }
   std::span<const M31> table() const { return table_; }
@@ -112,6 +131,9 @@ class CommittedMle {
   unsigned n_threads_ = 0;
   std::vector<std::vector<M31>> encoded_rows_;  // empty with MleEncodingStorage::Recomputed
   std::unique_ptr<hash::MerkleTree> tree_;
+  // commit_on: the encoded rows and their tree on the backend (tree_ and encoded_rows_ empty).
+  std::shared_ptr<ColumnSet> backend_encoding_;
+  std::unique_ptr<CommittedTree> backend_tree_;
 };
 
 // nullopt = accepted, else the reason. Never throws.

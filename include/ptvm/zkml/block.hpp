@@ -126,10 +126,11 @@ struct BlockProof {
 void mix_claim(Blake2sChannel& channel, const BlockClaim& claim);
 
 // values: the block's forward pass (model weights, input, then graph.forward). resident_weights:
-// backend->upload_matrix(model.table()), once per model (prove_graph).
+// backend->upload_matrix(model.table()), once per model; stark: the proof's commitments on that
+// STARK backend (prove_graph).
 BlockProof prove_block(const TransformerBlock& block, const Values& values, const sumcheck::CommittedMle& model,
                        sumcheck::SumcheckBackend* backend = nullptr,
-                       const sumcheck::ResidentMatrix* resident_weights = nullptr);
+                       const sumcheck::ResidentMatrix* resident_weights = nullptr, Backend* stark = nullptr);
 
 // Checks the claim against the verifier's model commitment, the input/output digests, the shape,
 // and the proof (a decode step against its claim's cache_in; the chain checks the links). Never throws.
@@ -139,13 +140,15 @@ GraphVerdict verify_block(const BlockProof& proof, const sumcheck::MleCommitment
 // step t's claim names the cache commitment it starts from (step 0: the all-zero cache) and the one
 // it ends with, which is step t + 1's start. weights: the prefill block's Values (weights filled);
 // inputs: per step the token's d_model entries. The model's table is uploaded to the backend once
-// for the chain when resident_weights (as in prove_block) is not given.
+// for the chain when resident_weights (as in prove_block) is not given. gemm: the engine of each
+// step's forward pass (Graph::forward); stark: the KV-cache and proof commitments on that backend.
 struct DecodeChain {
   std::vector<BlockProof> steps;
 };
 DecodeChain prove_decode(const TransformerBlock& prefill, const Values& weights, const sumcheck::CommittedMle& model,
                          const std::vector<std::vector<int64_t>>& inputs, sumcheck::SumcheckBackend* backend = nullptr,
-                         const sumcheck::ResidentMatrix* resident_weights = nullptr);
+                         const sumcheck::ResidentMatrix* resident_weights = nullptr,
+                         sumcheck::Int8GemmEngine* gemm = nullptr, Backend* stark = nullptr);
 // Every step and every link: positions 0, 1, ..., the first cache the all-zero one, each step's
 // cache_in the previous cache_out, one shape and model. Never throws.
 GraphVerdict verify_decode(const DecodeChain& chain, const sumcheck::MleCommitment& model);

@@ -67,8 +67,13 @@
 #include "ptvm/field/qm31.hpp"
 #include "ptvm/hash/channel.hpp"
 #include "ptvm/sumcheck/gkr.hpp"
+#include "ptvm/sumcheck/int8_gemm.hpp"
 #include "ptvm/sumcheck/mle_commitment.hpp"
 #include "ptvm/sumcheck/sumcheck.hpp"
+
+namespace ptvm {
+class Backend;
+}  // namespace ptvm
 
 namespace ptvm::zkml {
 
@@ -190,7 +195,12 @@ class Graph {
   // leaves [-2^30, 2^30) or a looked-up tuple is not in its table (a quantization overflow).
   // strict = false: tuples missing from their tables are not counted and nothing is range-checked
   // (the cheating-witness tests run a forward pass on values a table refuses).
-  void forward(Values& values, bool strict = true) const;
+  // gemm: the matrix products through int8 GEMMs on that engine (sumcheck/int8_gemm.hpp; on a
+  // GPU build gpu::make_gpu_int8_gemm(), cuBLASLt's int8 tensor cores), each operand split into
+  // as many balanced int8 limbs as its largest entry needs: the same values as without it (a
+  // product whose operands need more than four limbs, or whose K or columns are not multiples of
+  // 4, is computed directly). Without an engine the products run on the library's thread pool.
+  void forward(Values& values, bool strict = true, sumcheck::Int8GemmEngine* gemm = nullptr) const;
   // The same, but tuples missing from their table are not counted (the cheating-witness tests
   // recompute multiplicities after tampering with it).
   void recount_multiplicities(Values& values, bool strict) const;
@@ -227,8 +237,11 @@ struct PackedLayout {
 PackedLayout packed_layout(const Graph& graph, TensorKind kind);
 std::vector<M31> pack(const Graph& graph, const PackedLayout& layout, const Values& values);
 
-// The weights committed once per model.
-sumcheck::CommittedMle commit_weights(const Graph& graph, const Values& values, unsigned n_threads = 0);
+// The weights committed once per model. stark: the row code's encoding and the Merkle tree on that
+// STARK backend (CommittedMle::commit_on: the CUDA backend on a GPU; kept in its memory for the
+// openings), else on the host (re-encoded batch by batch at each opening); the same commitment.
+sumcheck::CommittedMle commit_weights(const Graph& graph, const Values& values, unsigned n_threads = 0,
+                                      Backend* stark = nullptr);
 
 struct StepProof {
   std::vector<QM31> values;
@@ -248,7 +261,8 @@ struct GraphProof {
 inline constexpr TensorKind kPackedKinds[4] = {TensorKind::Weight, TensorKind::CacheIn, TensorKind::Advice,
                                                TensorKind::CacheOut};
 // Commits a packed kind's values (CacheIn / CacheOut; commit_weights for the weights).
-sumcheck::CommittedMle commit_packed(const Graph& graph, TensorKind kind, const Values& values, unsigned n_threads = 0);
+sumcheck::CommittedMle commit_packed(const Graph& graph, TensorKind kind, const Values& values, unsigned n_threads = 0,
+                                     Backend* stark = nullptr);
 
 // Proves the graph on `values` (from forward, possibly tampered with by a test: the prover checks
 // nothing). `weights` is the model commitment of the same weights' packing (commit_weights);
@@ -258,10 +272,12 @@ sumcheck::CommittedMle commit_packed(const Graph& graph, TensorKind kind, const 
 // the commitment's packed table (release_weight_values; the proof is the same). resident_weights:
 // the backend's upload_matrix(weights.table()), made once per model and kept for its proofs;
 // without it the prover uploads the table once per proof (a GPU backend copies it to the device).
+// stark: where the proof's own commitments (advice, CacheOut) are encoded and hashed
+// (commit_packed's); the same bytes with or without it.
 GraphProof prove_graph(const Graph& graph, const Values& values, const sumcheck::CommittedMle& weights,
                        Blake2sChannel& channel, const sumcheck::CommittedMle* cache_in = nullptr,
                        sumcheck::SumcheckBackend* backend = nullptr,
-                       const sumcheck::ResidentMatrix* resident_weights = nullptr);
+                       const sumcheck::ResidentMatrix* resident_weights = nullptr, Backend* stark = nullptr);
 
 struct GraphVerdict {
   bool accepted = false;
