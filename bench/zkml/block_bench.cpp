@@ -1,5 +1,5 @@
-// Transformer block proofs on the CPU (the sumcheck backend is single-threaded; the commitments'
-// encoding and Merkle trees use the thread pool).
+// Transformer block proofs on the CPU (the sumcheck backend, the streamed passes and GKR layers,
+// the forward products, the commitments' encoding and Merkle trees on the library's thread pool).
 //   BM_Block/shape: shape 0 = d_model 256, 4 query / 2 KV heads, head dim 64, FFN 1024 (SwiGLU),
 //     seq_len 16 (issue #16's target: prove <= 30 s, verify <= 200 ms on the 2-core machine).
 //     Timed: the forward pass and prove_block (the weights are committed once, outside: commit_ms).
@@ -7,6 +7,9 @@
 //     proof_bytes (the PTVMBLKP file), commit_ms, weights (real), padded_weights (the MLEs'),
 //     peak_rss_mib, peak_rss_bytes_per_weight (peak RSS / real weights), quant_rel_rms (the
 //     quantized output against the float reference). Shapes need not be powers of two.
+//   BM_BlockThreads/sumcheck_threads: shape 0 proven on make_cpu_sumcheck_backend(threads) (1 or
+//     2): the sumcheck prover's scaling with the one knob it has (SumcheckBackend::host_threads);
+//     the same counters, the proof bytes identical at both counts (checked: the run fails if not).
 //   BM_DecodeStep: the same shape's model, 4 decode steps over a 16-row KV cache; prove_ms per step,
 //     verify_ms for the whole chain.
 //   BM_BlockCustom (opt-in): PTVM_ZKML_BENCH_SHAPE="d_model=...,q_heads=...,..." adds that shape.
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "../bench_context.hpp"
+#include "ptvm/sumcheck/backend.hpp"
 #include "ptvm/zkml/block.hpp"
 #include "ptvm/zkml/block_io.hpp"
 
@@ -34,7 +38,8 @@ double peak_rss_mib() {
   return double(u.ru_maxrss) / 1024.0;
 }
 
-void run_block(benchmark::State& state, const BlockShape& shape) {
+void run_block(benchmark::State& state, const BlockShape& shape, ptvm::sumcheck::SumcheckBackend* backend = nullptr,
+               std::vector<uint8_t>* bytes_out = nullptr) {
   const TransformerBlock block = transformer_block(shape);
   Values base = random_model(block, 1);
   base[block.input] = random_input(block, 1);
@@ -49,7 +54,7 @@ void run_block(benchmark::State& state, const BlockShape& shape) {
     const auto a = Clock::now();
     block.graph.forward(v);
     const auto b = Clock::now();
-    proof = prove_block(block, v, model);
+    proof = prove_block(block, v, model, backend);
     const auto c = Clock::now();
     forward_ms += ms(a, b);
     prove_ms += ms(b, c);
@@ -68,7 +73,9 @@ void run_block(benchmark::State& state, const BlockShape& shape) {
   state.counters["forward_ms"] = forward_ms / n;
   state.counters["prove_ms"] = prove_ms / n;
   state.counters["verify_ms"] = verify[2];
-  state.counters["proof_bytes"] = double(block_proofs_to_bytes(std::vector<BlockProof>{proof}).size());
+  const std::vector<uint8_t> bytes = block_proofs_to_bytes(std::vector<BlockProof>{proof});
+  state.counters["proof_bytes"] = double(bytes.size());
+  if (bytes_out) *bytes_out = bytes;
   state.counters["commit_ms"] = commit_ms;
   state.counters["weights"] = double(n_weights);
   state.counters["peak_rss_mib"] = peak_rss_mib();
@@ -86,6 +93,18 @@ const BlockShape kTarget{256, 4, 2, 64, 1024, 16, FfnKind::SwiGLU};
 
 void BM_Block(benchmark::State& state) { run_block(state, kTarget); }
 BENCHMARK(BM_Block)->Arg(0)->ArgName("shape")->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
+
+void BM_BlockThreads(benchmark::State& state) {
+  static std::vector<uint8_t> first;  // the proof of the first thread count run
+  const auto backend = ptvm::sumcheck::make_cpu_sumcheck_backend(unsigned(state.range(0)));
+  std::vector<uint8_t> bytes;
+  run_block(state, kTarget, backend.get(), &bytes);
+  if (first.empty()) first = bytes;
+  else if (bytes != first) state.SkipWithError("the proof bytes differ between thread counts");
+  state.counters["sumcheck_threads"] = double(state.range(0));
+}
+BENCHMARK(BM_BlockThreads)->Arg(1)->Arg(2)->ArgName("sumcheck_threads")->Unit(benchmark::kMillisecond)->Iterations(2)
+    ->UseRealTime();
 
 void BM_DecodeStep(benchmark::State& state) {
   const TransformerBlock block = transformer_block(kTarget);
