@@ -67,15 +67,21 @@ uint32_t default_log_rows(uint32_t n_vars) {
   return a < n_vars ? a : n_vars - 1;
 }
 
-CommittedMle CommittedMle::commit(std::vector<M31> table, uint32_t log_rows, const MleCommitmentParams& params,
-                                  unsigned n_threads, MleEncodingStorage storage) {
+CommittedMle CommittedMle::with_parameters(std::vector<M31> table, uint32_t log_rows, const MleCommitmentParams& params,
+                                           const char* who) {
   CommittedMle m;
-  m.commitment_.n_vars = log2_table_size(table.size(), "CommittedMle::commit");
+  m.commitment_.n_vars = log2_table_size(table.size(), who);
   m.commitment_.log_rows = log_rows;
   m.commitment_.log_blowup = params.log_blowup;
   m.commitment_.n_queries = params.n_queries;
   if (auto bad = check_params(m.commitment_)) throw Error(ErrorCategory::Usage, *bad);
   m.table_ = std::move(table);
+  return m;
+}
+
+CommittedMle CommittedMle::commit(std::vector<M31> table, uint32_t log_rows, const MleCommitmentParams& params,
+                                  unsigned n_threads, MleEncodingStorage storage) {
+  CommittedMle m = with_parameters(std::move(table), log_rows, params, "CommittedMle::commit");
   m.n_threads_ = n_threads;
   if (storage == MleEncodingStorage::Recomputed) {
     // The leaf hashes (merkle_hash.hpp: the leaf prefix's state, then the rows' values 16 at a
@@ -117,13 +123,7 @@ CommittedMle& CommittedMle::operator=(CommittedMle&&) noexcept = default;
 
 CommittedMle CommittedMle::commit_on(Backend& stark, std::vector<M31> table, uint32_t log_rows,
                                      const MleCommitmentParams& params) {
-  CommittedMle m;
-  m.commitment_.n_vars = log2_table_size(table.size(), "CommittedMle::commit_on");
-  m.commitment_.log_rows = log_rows;
-  m.commitment_.log_blowup = params.log_blowup;
-  m.commitment_.n_queries = params.n_queries;
-  if (auto bad = check_params(m.commitment_)) throw Error(ErrorCategory::Usage, *bad);
-  m.table_ = std::move(table);
+  CommittedMle m = with_parameters(std::move(table), log_rows, params, "CommittedMle::commit_on");
   const size_t rows = size_t{1} << log_rows, cols = size_t{1} << m.commitment_.log_cols();
   const uint32_t b = m.commitment_.log_cols();
   // A row is the bit-reversed values of its polynomial on CanonicCoset(b); upload_rows takes trace

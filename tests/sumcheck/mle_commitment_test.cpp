@@ -184,6 +184,24 @@ TEST(MleCommitment, ForgedQueryCountIsRefusedCheaply) {
   EXPECT_NE(r2->find("opened values"), std::string::npos) << *r2;
 }
 
+// Two commitments of one table (different storage or backend): the same root, the same opening at
+// `point` byte for byte and the same transcript after it; the second's opening verifies.
+void expect_same_commitment_and_opening(const CommittedMle& reference, const CommittedMle& other,
+                                        const std::vector<QM31>& point) {
+  ASSERT_EQ(other.commitment().root, reference.commitment().root);
+  const QM31 value = reference.evaluate(point);
+  hash::Blake2sChannel c1, c2;
+  mix_commitment(c1, reference.commitment());
+  mix_commitment(c2, other.commitment());
+  const MleOpeningProof a = reference.open(point, value, c1), b = other.open(point, value, c2);
+  EXPECT_EQ(a.proximity_row, b.proximity_row);
+  EXPECT_EQ(a.evaluation_row, b.evaluation_row);
+  EXPECT_EQ(a.queried_values, b.queried_values);
+  EXPECT_EQ(a.decommitment, b.decommitment);
+  EXPECT_EQ(c1.digest(), c2.digest());
+  EXPECT_FALSE(verify(other.commitment(), point, value, b).has_value());
+}
+
 // A commitment that drops its encoding after the commit (MleEncodingStorage::Recomputed: the
 // weights') re-encodes at the opening: the same root and the same opening, byte for byte, at
 // sizes with and without unstored Merkle layers, with fewer rows than a Blake2s block (1, 2, 4, 8),
@@ -196,18 +214,7 @@ TEST(MleCommitment, RecomputedEncodingGivesTheSameOpening) {
     const CommittedMle kept = CommittedMle::commit(random_table(n, 90 + n), log_rows, params, 1);
     const CommittedMle dropped =
         CommittedMle::commit(random_table(n, 90 + n), log_rows, params, 1, MleEncodingStorage::Recomputed);
-    ASSERT_EQ(kept.commitment().root, dropped.commitment().root);
-    const std::vector<QM31> point = random_point(n, 7 + n);
-    const QM31 value = kept.evaluate(point);
-    hash::Blake2sChannel c1, c2;
-    mix_commitment(c1, kept.commitment());
-    mix_commitment(c2, dropped.commitment());
-    const MleOpeningProof a = kept.open(point, value, c1), b = dropped.open(point, value, c2);
-    EXPECT_EQ(a.proximity_row, b.proximity_row);
-    EXPECT_EQ(a.evaluation_row, b.evaluation_row);
-    EXPECT_EQ(a.queried_values, b.queried_values);
-    EXPECT_EQ(a.decommitment, b.decommitment);
-    EXPECT_FALSE(verify(dropped.commitment(), point, value, b).has_value());
+    expect_same_commitment_and_opening(kept, dropped, random_point(n, 7 + n));
   }
 }
 
@@ -221,17 +228,7 @@ TEST(MleCommitment, CommitOnAStarkBackendGivesTheSameCommitmentAndOpening) {
     SCOPED_TRACE("n_vars " + std::to_string(n));
     const CommittedMle host = CommittedMle::commit(random_table(n, 40 + n), log_rows, params, 1);
     const CommittedMle on = CommittedMle::commit_on(*stark, random_table(n, 40 + n), log_rows, params);
-    ASSERT_EQ(on.commitment().root, host.commitment().root);
-    const std::vector<QM31> point = random_point(n, 3 + n);
-    const QM31 value = host.evaluate(point);
-    hash::Blake2sChannel c1, c2;
-    mix_commitment(c1, host.commitment());
-    mix_commitment(c2, on.commitment());
-    const MleOpeningProof a = host.open(point, value, c1), b = on.open(point, value, c2);
-    EXPECT_EQ(a.queried_values, b.queried_values);
-    EXPECT_EQ(a.decommitment, b.decommitment);
-    EXPECT_EQ(c1.digest(), c2.digest());
-    EXPECT_FALSE(verify(on.commitment(), point, value, b).has_value());
+    expect_same_commitment_and_opening(host, on, random_point(n, 3 + n));
   }
   EXPECT_THROW(CommittedMle::commit_on(*stark, random_table(6, 1), 6, params), Error) << "no column variable";
 }

@@ -122,6 +122,9 @@ class CommittedMle {
                        const ResidentMatrix* table_on_backend = nullptr) const;
 
  private:
+  // The checked public parameters and the table (moved in); no encoding yet (Usage errors naming who).
+  static CommittedMle with_parameters(std::vector<M31> table, uint32_t log_rows, const MleCommitmentParams& params,
+                                      const char* who);
   std::vector<M31> table_;
   std::vector<std::vector<M31>> encode_rows() const;
   // Rows [first, first + batch.size()) encoded, batch by batch (Recomputed).
