@@ -174,7 +174,9 @@ std::vector<std::vector<M31>> CommittedMle::encode_rows() const {
   return circle::extend_columns_bitrev(row_values, commitment_.log_blowup, tree, n_threads_);
 }
 
-QM31 CommittedMle::evaluate(std::span<const QM31> point) const { return evaluate_mle<M31>(table_, point); }
+QM31 CommittedMle::evaluate(std::span<const QM31> point) const {
+  return evaluate_mle_by_rows(table_, point, n_threads_);
+}
 
 MleOpeningProof CommittedMle::open(std::span<const QM31> point, QM31 value, hash::Blake2sChannel& channel,
                                    SumcheckBackend& backend, const std::vector<QM31>* evaluation_row,

@@ -226,7 +226,9 @@ class Prover {
     return by_rows ? backend_.restrict_rows(field(t), rows, cols, weights)
                    : backend_.restrict_columns(field(t), rows, cols, weights);
   }
-  QM31 mle(TensorId t, std::span<const QM31> p) { return sumcheck::evaluate_mle<M31>(field(t), p); }
+  QM31 mle(TensorId t, std::span<const QM31> p) {
+    return sumcheck::evaluate_mle_by_rows(field(t), p, backend_.host_threads());
+  }
 
   void alias_weights(const sumcheck::CommittedMle& weights) {
     const PackedLayout layout = packed_layout(g_, TensorKind::Weight);

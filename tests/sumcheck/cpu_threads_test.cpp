@@ -5,6 +5,7 @@
 // so the threaded paths run even on a machine of fewer cores (the pool runs 3 threads anyway).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "ptvm/hash/channel.hpp"
 #include "ptvm/sumcheck/backend.hpp"
 #include "ptvm/sumcheck/eq.hpp"
+#include "ptvm/sumcheck/mle.hpp"
 #include "ptvm/sumcheck/sumcheck.hpp"
 #include "random_values.hpp"
 
@@ -134,6 +136,25 @@ TEST(SumcheckCpuThreads, TooManyThreadsIsAUsageError) {
   } catch (const Error& e) {
     EXPECT_EQ(e.category(), ErrorCategory::Usage);
   }
+}
+
+// The M31 MLE evaluation by rows (two eq tables, lazy row dot products on the pool) against the
+// fold of mle.hpp, below and above its small-table cut-off, with even and odd variable counts,
+// canonical extremes (p - 1 everywhere) and at 1 and 3 threads.
+TEST(SumcheckCpuThreads, MleByRowsMatchesTheFold) {
+  std::mt19937_64 rng(17);
+  for (unsigned n : {0u, 1u, 5u, 11u, 12u, 13u, 16u, 17u}) {
+    SCOPED_TRACE("n " + std::to_string(n));
+    std::vector<M31> table = random_m31(size_t{1} << n, rng);
+    const std::vector<QM31> point = random_qm31(n, rng);
+    const QM31 expected = evaluate_mle<M31>(table, point);
+    EXPECT_EQ(evaluate_mle_by_rows(table, point, 1), expected);
+    EXPECT_EQ(evaluate_mle_by_rows(table, point, 3), expected);
+    std::fill(table.begin(), table.end(), M31::from_u64(M31::P - 1));
+    EXPECT_EQ(evaluate_mle_by_rows(table, point, 3), evaluate_mle<M31>(table, point));
+  }
+  std::vector<M31> table(size_t{1} << 13);
+  EXPECT_THROW(evaluate_mle_by_rows(table, std::vector<QM31>(12), 2), Error);
 }
 
 }  // namespace

@@ -75,4 +75,11 @@ QM31 evaluate_mle(std::span<const F> table, std::span<const QM31> point) {
   return current[0];
 }
 
+// evaluate_mle of an M31 table, the same value, as eq(z_hi)^T M eq(z_lo) with M the table as a
+// 2^h x 2^(n - h) matrix (h = n / 2; z_hi the first h coordinates): two eq tables of ~2^(n/2)
+// entries instead of a 2^(n-1)-entry fold, each row a lazy M31 dot product with eq(z_lo) (one
+// reduction per row), row ranges on the library's pool (threads 0: PTVM_THREADS; field sums,
+// so the same value for any thread count). Host only (host/sumcheck/mle.cpp).
+QM31 evaluate_mle_by_rows(std::span<const M31> table, std::span<const QM31> point, unsigned threads = 0);
+
 }  // namespace ptvm::sumcheck
