@@ -13,16 +13,29 @@
 namespace ptvm {
 namespace {
 
+// A block of `shape` with a random model and input (seed), and its Values after a forward pass
+// on `gemm` (the direct products when null).
+struct BlockCase {
+  zkml::TransformerBlock block;
+  zkml::Values inputs, values;
+  BlockCase(const zkml::BlockShape& shape, uint64_t seed, sumcheck::Int8GemmEngine* gemm = nullptr)
+      : block(zkml::transformer_block(shape)) {
+    inputs = zkml::random_model(block, seed);
+    inputs[block.input] = zkml::random_input(block, seed);
+    values = inputs;
+    block.graph.forward(values, true, gemm);
+  }
+};
+
 TEST(ZkmlBlockBackend, GpuSumcheckBackendGivesTheCpuBlockProof) {
   PTVM_REQUIRE_DEVICE();
   using namespace zkml;
   // A power-of-two shape and one zero-padded in every dimension (d_model 6 -> 8, head_dim 6 -> 8,
   // FFN 10 -> 16, seq_len 3 -> 4, 3 query heads).
   for (const BlockShape& shape : {BlockShape{8, 2, 1, 4, 8, 2}, BlockShape{6, 3, 1, 6, 10, 3}}) {
-    const TransformerBlock block = transformer_block(shape);
-    Values v = random_model(block, 2);
-    v[block.input] = random_input(block, 2);
-    block.graph.forward(v);
+    BlockCase c(shape, 2);
+    const TransformerBlock& block = c.block;
+    const Values& v = c.values;
     const auto model = commit_weights(block.graph, v);
     auto gpu_backend = gpu::make_gpu_sumcheck_backend();
     const BlockProof on_cpu = prove_block(block, v, model);
@@ -49,13 +62,12 @@ TEST(ZkmlBlockBackend, CommitmentsAndForwardOnTheDeviceGiveTheCpuProof) {
   PTVM_REQUIRE_DEVICE();
   using namespace zkml;
   for (const BlockShape& shape : {BlockShape{16, 2, 1, 8, 32, 4}, BlockShape{6, 3, 1, 6, 10, 3}}) {
-    const TransformerBlock block = transformer_block(shape);
-    Values base = random_model(block, 3);
-    base[block.input] = random_input(block, 3);
-    Values cpu_values = base, gpu_values = base;
-    block.graph.forward(cpu_values);
     auto gemm = gpu::make_gpu_int8_gemm();
-    block.graph.forward(gpu_values, true, gemm.get());
+    const BlockCase on_host(shape, 3), on_device(shape, 3, gemm.get());
+    const TransformerBlock& block = on_host.block;
+    const Values& cpu_values = on_host.values;
+    const Values& gpu_values = on_device.values;
+    const Values& base = on_host.inputs;
     ASSERT_EQ(gpu_values, cpu_values);
     const auto cpu_model = commit_weights(block.graph, cpu_values);
     auto stark = gpu::make_cuda_backend();
