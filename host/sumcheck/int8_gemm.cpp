@@ -29,14 +29,9 @@ class CpuInt8Gemm final : public Int8GemmEngine {
 
 // Balanced base-256 digits of the centred representative of x.
 std::array<int8_t, 4> limbs_of(M31 x) {
-  int64_t v = x.v > M31::P / 2 ? int64_t(x.v) - int64_t(M31::P) : int64_t(x.v);  // |v| < 2^30
+  const int64_t v = x.v > M31::P / 2 ? int64_t(x.v) - int64_t(M31::P) : int64_t(x.v);  // |v| < 2^30
   std::array<int8_t, 4> d{};
-  for (int l = 0; l < 4; ++l) {
-    const int64_t digit = ((v + 128) & 255) - 128;
-    d[l] = static_cast<int8_t>(digit);
-    v = (v - digit) / 256;
-  }
-  if (v != 0) throw Error(ErrorCategory::Internal, "int8 limbs: an M31 value did not fit four limbs");
+  if (!split_balanced_int8(v, 4, d.data())) throw Error(ErrorCategory::Internal, "int8 limbs: an M31 value did not fit four limbs");
   return d;
 }
 

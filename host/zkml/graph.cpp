@@ -301,15 +301,12 @@ unsigned limbs_needed(const std::vector<int64_t>& v) {
 template <class Index>
 std::vector<std::vector<int8_t>> split_limbs(const std::vector<int64_t>& v, unsigned n_limbs, Index index) {
   std::vector<std::vector<int8_t>> out(n_limbs, std::vector<int8_t>(v.size()));
+  int8_t digits[4];
   for (size_t e = 0; e < v.size(); ++e) {
-    int64_t x = v[e];
+    if (!sumcheck::split_balanced_int8(v[e], n_limbs, digits))
+      throw Error(ErrorCategory::Internal, "zkml forward: an entry did not fit its int8 limbs");
     const size_t at = index(e);
-    for (unsigned l = 0; l < n_limbs; ++l) {
-      const int64_t digit = ((x + 128) & 255) - 128;
-      out[l][at] = static_cast<int8_t>(digit);
-      x = (x - digit) / 256;
-    }
-    if (x != 0) throw Error(ErrorCategory::Internal, "zkml forward: an entry did not fit its int8 limbs");
+    for (unsigned l = 0; l < n_limbs; ++l) out[l][at] = digits[l];
   }
   return out;
 }

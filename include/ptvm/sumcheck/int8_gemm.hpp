@@ -35,6 +35,17 @@ class Int8GemmEngine {
 
 std::unique_ptr<Int8GemmEngine> make_cpu_int8_gemm();
 
+// x written in n balanced base-256 digits, x = sum_{l<n} digits[l] 256^l with digits in
+// [-128, 127]; false when x needs more than n (the limb split of every int8 product path).
+inline bool split_balanced_int8(int64_t x, unsigned n, int8_t* digits) {
+  for (unsigned l = 0; l < n; ++l) {
+    const int64_t digit = ((x + 128) & 255) - 128;
+    digits[l] = static_cast<int8_t>(digit);
+    x = (x - digit) / 256;
+  }
+  return x == 0;
+}
+
 // The shape checks every engine makes (Usage errors naming `who`).
 void check_int8_gemm_shape(std::span<const int8_t> a, std::span<const int8_t> bt, std::span<int32_t> c, size_t m,
                            size_t k, size_t n, const char* who);
